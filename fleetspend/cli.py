@@ -1,0 +1,125 @@
+"""The ``fleetspend`` command: database, demo data, usage import and the app itself."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy import text
+
+from fleetspend import db, embedded, schema
+
+
+@click.group()
+def main() -> None:
+    """fleetspend: usage and spend analytics for a fleet of machines.
+
+    Uses DATABASE_URL when set, else the embedded default PostgreSQL (started on demand and
+    stopped again when the command ends).
+    """
+
+
+@main.group(name="db")
+def db_group() -> None:
+    """Migrations and the embedded default server."""
+
+
+@db_group.command()
+@click.option("--revision", default="head", show_default=True)
+def upgrade(revision: str) -> None:
+    """Apply the migrations up to REVISION."""
+    schema.upgrade(db.primary_engine(), revision)
+    click.echo(f"database at revision {schema.current_revision(db.primary_engine())}")
+
+
+@db_group.command()
+@click.argument("revision")
+def downgrade(revision: str) -> None:
+    """Revert the migrations down to REVISION ('base' removes everything)."""
+    schema.downgrade(db.primary_engine(), revision)
+    click.echo(f"database at revision {schema.current_revision(db.primary_engine())}")
+
+
+@db_group.command()
+def stop() -> None:
+    """Stop the embedded default server if it is running."""
+    server = embedded.default_server()
+    server.stop()
+    click.echo(f"embedded PostgreSQL in {server.data_dir} is stopped")
+
+
+def _terminal_progress(description: str):
+    """A progress callback drawing a tqdm bar; returns (callback, bar)."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, desc=description, unit="%", bar_format="{l_bar}{bar}| {postfix}")
+
+    def report(fraction: float, message: str) -> None:
+        bar.n = round(100 * fraction)
+        bar.set_postfix_str(message)
+        bar.refresh()
+
+    return report, bar
+
+
+@main.command()
+@click.option("--scale", type=click.Choice(["small", "demo", "large"]), default="demo",
+              show_default=True)
+@click.option("--seed", "seed_value", type=int, default=1, show_default=True,
+              help="Random seed: the same seed and scale give the same rows.")
+def seed(scale: str, seed_value: int) -> None:
+    """Replace all data with deterministic demo data at SCALE."""
+    from fleetspend.seed import generate
+
+    engine = db.primary_engine()
+    schema.upgrade(engine)
+    report, bar = _terminal_progress(f"seeding {scale}")
+    with bar:
+        summary = generate(engine, scale=scale, seed=seed_value, progress=report)
+    click.echo(summary.describe())
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def ingest(path: Path) -> None:
+    """Import lifecycle events and metered usage from a CSV or JSON Lines file."""
+    from fleetspend.ingest import IngestError, ingest_file
+
+    try:
+        result = ingest_file(db.primary_engine(), path)
+    except IngestError as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
+    click.echo(result.describe())
+
+
+def _has_data() -> bool:
+    with db.primary_engine().connect() as connection:
+        return bool(connection.execute(text("select exists (select from organizations)")).scalar())
+
+
+@main.command()
+@click.option("--port", default=8501, show_default=True)
+@click.option("--headless/--browser", default=True, show_default=True,
+              help="Whether Streamlit should leave opening a browser to you.")
+def demo(port: int, headless: bool) -> None:
+    """Migrate, load the demo data if the database is empty, and run the app."""
+    engine = db.primary_engine()
+    schema.upgrade(engine)
+    if not _has_data():
+        from fleetspend.seed import generate
+
+        report, bar = _terminal_progress("loading demo data")
+        with bar:
+            generate(engine, scale="demo", seed=1, progress=report)
+    app = schema.PROJECT_ROOT / "app.py"
+    env = {**os.environ, "DATABASE_URL": db.primary_url()}
+    click.echo(f"fleetspend is starting on http://localhost:{port}")
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
+               "--server.headless", str(headless).lower()]
+    with contextlib.suppress(KeyboardInterrupt):
+        subprocess.run(command, env=env, check=False)

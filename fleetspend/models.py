@@ -1,0 +1,458 @@
+"""Table metadata: the one source of truth for the schema and its Alembic migrations.
+
+Reference tables (regions, presets, the price book) are global. Every tenant table carries
+``org_id`` and its primary key starts with it, so the database can later distribute tenant
+tables by organization. Money is integer cents (``*_cents``) with the precise amount kept
+beside it as NUMERIC; times are ``timestamptz`` in UTC (``*_at``); dates are ``*_date``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP, ExcludeConstraint
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+UTC_TIMESTAMP = TIMESTAMP(timezone=True)
+MONEY_PRECISE = Numeric(24, 12)
+QUANTITY = Numeric(24, 6)
+
+
+def _created_at() -> Column:
+    return Column("created_at", UTC_TIMESTAMP, nullable=False, server_default=func.now())
+
+
+def _tenant_fk(
+    columns: list[str], table: str, referred: list[str], **kwargs
+) -> ForeignKeyConstraint:
+    """A foreign key that includes org_id, so a row can only point inside its own tenant."""
+    return ForeignKeyConstraint(
+        ["org_id", *columns], [f"{table}.org_id", *(f"{table}.{c}" for c in referred)], **kwargs
+    )
+
+
+# --- reference data (global) -------------------------------------------------------------
+
+egress_groups = Table(
+    "egress_groups", metadata,
+    Column("egress_group", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+)
+
+regions = Table(
+    "regions", metadata,
+    Column("region_code", Text, primary_key=True),
+    Column("city", Text, nullable=False),
+    Column("country", Text, nullable=False),
+    Column("continent", Text, nullable=False),
+    Column("latitude", Numeric(8, 5), nullable=False),
+    Column("longitude", Numeric(8, 5), nullable=False),
+    Column("price_markup", Numeric(6, 4), nullable=False),
+    Column("egress_group", Text, ForeignKey("egress_groups.egress_group"), nullable=False),
+    Column("is_retired", Boolean, nullable=False, server_default=text("false")),
+    CheckConstraint("region_code ~ '^[a-z]{3}$'", name="code_format"),
+    CheckConstraint("price_markup > 0", name="markup_positive"),
+    CheckConstraint(
+        "continent in ('Africa', 'Asia', 'Europe', 'North America', 'Oceania', 'South America')",
+        name="continent_known",
+    ),
+)
+
+cpu_kinds = Table(
+    "cpu_kinds", metadata,
+    Column("cpu_kind", Text, primary_key=True),
+    Column("included_memory_mb_per_cpu", Integer, nullable=False),
+    Column("min_memory_mb_per_cpu", Integer, nullable=False),
+    Column("max_memory_mb_per_cpu", Integer, nullable=False),
+    CheckConstraint("cpu_kind in ('shared', 'performance')", name="kind_known"),
+)
+
+presets = Table(
+    "presets", metadata,
+    Column("preset_code", Text, primary_key=True),
+    Column("cpu_kind", Text, ForeignKey("cpu_kinds.cpu_kind"), nullable=False),
+    Column("cpus", SmallInteger, nullable=False),
+    Column("base_memory_mb", Integer, nullable=False),
+    CheckConstraint("cpus > 0", name="cpus_positive"),
+    CheckConstraint("base_memory_mb > 0", name="memory_positive"),
+)
+
+products = Table(
+    "products", metadata,
+    Column("product", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("pricing_unit", Text, nullable=False),
+    Column("consumed_unit", Text, nullable=False),
+    Column("consumed_per_pricing_unit", Numeric(20, 6), nullable=False),
+    CheckConstraint("consumed_per_pricing_unit > 0", name="conversion_positive"),
+)
+
+price_lists = Table(
+    "price_lists", metadata,
+    Column("price_list_id", SmallInteger, primary_key=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("effective_from", UTC_TIMESTAMP, nullable=False),
+    Column("effective_until", UTC_TIMESTAMP),
+    CheckConstraint(
+        "effective_until is null or effective_until > effective_from", name="period_ordered"
+    ),
+    ExcludeConstraint(
+        (func.tstzrange(text("effective_from"), text("effective_until")), "&&"),
+        name="ex_price_lists_no_overlap",
+        using="gist",
+    ),
+)
+
+PRICE_COMPONENTS = (
+    "vcpu_shared", "vcpu_performance", "ram_extra", "stopped_rootfs", "volume",
+    "dedicated_ipv4", "egress_internet", "egress_private",
+)
+
+prices = Table(
+    "prices", metadata,
+    Column("price_list_id", SmallInteger, ForeignKey("price_lists.price_list_id"), nullable=False),
+    Column("component", Text, nullable=False),
+    # the egress group a price applies to, or 'any' for components priced the same everywhere
+    Column("egress_group", Text, nullable=False, server_default="any"),
+    Column("unit_price", Numeric(20, 12), nullable=False),
+    Column("unit", Text, nullable=False),
+    PrimaryKeyConstraint("price_list_id", "component", "egress_group"),
+    CheckConstraint(
+        "component in (" + ", ".join(f"'{c}'" for c in PRICE_COMPONENTS) + ")",
+        name="component_known",
+    ),
+    CheckConstraint("unit_price >= 0", name="price_non_negative"),
+)
+
+# --- people ------------------------------------------------------------------------------
+
+organizations = Table(
+    "organizations", metadata,
+    Column("org_id", BigInteger, Identity(), primary_key=True),
+    Column("slug", Text, nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    _created_at(),
+    CheckConstraint("slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'", name="slug_format"),
+)
+
+users = Table(
+    "users", metadata,
+    Column("user_id", BigInteger, Identity(), primary_key=True),
+    Column("email", Text, nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    _created_at(),
+)
+
+staff_users = Table(
+    "staff_users", metadata,
+    Column("staff_user_id", BigInteger, Identity(), primary_key=True),
+    Column("email", Text, nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    _created_at(),
+)
+
+memberships = Table(
+    "memberships", metadata,
+    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+    Column("user_id", BigInteger, ForeignKey("users.user_id"), nullable=False),
+    Column("role", Text, nullable=False),
+    _created_at(),
+    PrimaryKeyConstraint("org_id", "user_id"),
+    CheckConstraint("role in ('admin', 'member')", name="role_known"),
+    Index(None, "user_id"),
+)
+
+teams = Table(
+    "teams", metadata,
+    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+    Column("team_id", BigInteger, Identity(), nullable=False),
+    Column("name", Text, nullable=False),
+    _created_at(),
+    PrimaryKeyConstraint("org_id", "team_id"),
+    UniqueConstraint("org_id", "name"),
+)
+
+apps = Table(
+    "apps", metadata,
+    Column("org_id", BigInteger, nullable=False),
+    Column("app_id", BigInteger, Identity(), nullable=False),
+    Column("team_id", BigInteger, nullable=False),
+    Column("name", Text, nullable=False),
+    _created_at(),
+    PrimaryKeyConstraint("org_id", "app_id"),
+    UniqueConstraint("org_id", "name"),
+    _tenant_fk(["team_id"], "teams", ["team_id"]),
+)
+
+# --- machines and volumes ----------------------------------------------------------------
+
+machines = Table(
+    "machines", metadata,
+    Column("org_id", BigInteger, nullable=False),
+    Column("machine_id", Text, nullable=False),
+    Column("app_id", BigInteger, nullable=False),
+    Column("region_code", Text, ForeignKey("regions.region_code"), nullable=False),
+    Column("preset_code", Text, ForeignKey("presets.preset_code"), nullable=False),
+    Column("memory_mb", Integer, nullable=False),
+    Column("rootfs_gb", SmallInteger, nullable=False, server_default=text("1")),
+    Column("created_at", UTC_TIMESTAMP, nullable=False),
+    Column("destroyed_at", UTC_TIMESTAMP),
+    PrimaryKeyConstraint("org_id", "machine_id"),
+    _tenant_fk(["app_id"], "apps", ["app_id"]),
+    CheckConstraint("machine_id ~ '^[0-9a-f]{14}$'", name="id_format"),
+    CheckConstraint("memory_mb > 0 and mod(memory_mb, 256) = 0", name="memory_in_256mb_steps"),
+    CheckConstraint("rootfs_gb > 0", name="rootfs_positive"),
+    CheckConstraint("destroyed_at is null or destroyed_at >= created_at", name="lifetime_ordered"),
+    Index(None, "org_id", "app_id"),
+    Index("ix_machines_machine_id_prefix", "machine_id",
+          postgresql_ops={"machine_id": "text_pattern_ops"}),
+)
+
+machine_events = Table(
+    "machine_events", metadata,
+    Column("org_id", BigInteger, nullable=False),
+    Column("machine_id", Text, nullable=False),
+    Column("event_at", UTC_TIMESTAMP, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("preset_code", Text, ForeignKey("presets.preset_code")),
+    Column("memory_mb", Integer),
+    PrimaryKeyConstraint("org_id", "machine_id", "event_at", "kind"),
+    _tenant_fk(["machine_id"], "machines", ["machine_id"], ondelete="CASCADE"),
+    CheckConstraint("kind in ('start', 'stop', 'resize', 'destroy')", name="kind_known"),
+    CheckConstraint(
+        "(kind = 'resize') = (preset_code is not null and memory_mb is not null)",
+        name="resize_names_size",
+    ),
+)
+
+machine_runs = Table(
+    "machine_runs", metadata,
+    Column("org_id", BigInteger, nullable=False),
+    Column("machine_id", Text, nullable=False),
+    Column("started_at", UTC_TIMESTAMP, nullable=False),
+    Column("ended_at", UTC_TIMESTAMP),
+    Column("preset_code", Text, ForeignKey("presets.preset_code"), nullable=False),
+    Column("memory_mb", Integer, nullable=False),
+    PrimaryKeyConstraint("org_id", "machine_id", "started_at"),
+    _tenant_fk(["machine_id"], "machines", ["machine_id"], ondelete="CASCADE"),
+    CheckConstraint("ended_at is null or ended_at > started_at", name="run_ordered"),
+    ExcludeConstraint(
+        (text("org_id"), "="),
+        (text("machine_id"), "="),
+        (func.tstzrange(text("started_at"), text("ended_at")), "&&"),
+        name="ex_machine_runs_no_overlap",
+        using="gist",
+    ),
+)
+
+volumes = Table(
+    "volumes", metadata,
+    Column("org_id", BigInteger, nullable=False),
+    Column("volume_id", Text, nullable=False),
+    Column("app_id", BigInteger, nullable=False),
+    Column("region_code", Text, ForeignKey("regions.region_code"), nullable=False),
+    Column("size_gb", Integer, nullable=False),
+    Column("machine_id", Text),
+    Column("created_at", UTC_TIMESTAMP, nullable=False),
+    Column("deleted_at", UTC_TIMESTAMP),
+    PrimaryKeyConstraint("org_id", "volume_id"),
+    _tenant_fk(["app_id"], "apps", ["app_id"]),
+    _tenant_fk(["machine_id"], "machines", ["machine_id"]),
+    CheckConstraint("volume_id ~ '^vol_[0-9a-z]{16}$'", name="id_format"),
+    CheckConstraint("size_gb > 0", name="size_positive"),
+    CheckConstraint("deleted_at is null or deleted_at >= created_at", name="lifetime_ordered"),
+)
+
+# --- metered usage, hourly, partitioned by month of hour_at ----------------------------------
+
+machine_usage = Table(
+    "machine_usage", metadata,
+    Column("org_id", BigInteger, nullable=False),
+    Column("machine_id", Text, nullable=False),
+    Column("hour_at", UTC_TIMESTAMP, nullable=False),
+    # the size the machine had while the meters below ran; a resize inside an hour gives two rows
+    Column("preset_code", Text, ForeignKey("presets.preset_code"), nullable=False),
+    Column("memory_mb", Integer, nullable=False),
+    Column("runtime_seconds", Integer, nullable=False, server_default=text("0")),
+    Column("stopped_rootfs_gb_seconds", QUANTITY, nullable=False, server_default=text("0")),
+    Column("egress_internet_gb", QUANTITY, nullable=False, server_default=text("0")),
+    Column("egress_private_gb", QUANTITY, nullable=False, server_default=text("0")),
+    Column("dedicated_ipv4_seconds", Integer, nullable=False, server_default=text("0")),
+    PrimaryKeyConstraint("org_id", "machine_id", "hour_at", "preset_code", "memory_mb"),
+    _tenant_fk(["machine_id"], "machines", ["machine_id"]),
+    CheckConstraint("hour_at = date_trunc('hour', hour_at, 'UTC')", name="whole_hour"),
+    CheckConstraint("runtime_seconds between 0 and 3600", name="runtime_within_hour"),
+    CheckConstraint("dedicated_ipv4_seconds between 0 and 3600", name="ipv4_within_hour"),
+    CheckConstraint(
+        "stopped_rootfs_gb_seconds >= 0 and egress_internet_gb >= 0 and egress_private_gb >= 0",
+        name="quantities_non_negative",
+    ),
+    postgresql_partition_by="RANGE (hour_at)",
+)
+
+volume_usage = Table(
+    "volume_usage", metadata,
+    Column("org_id", BigInteger, nullable=False),
+    Column("volume_id", Text, nullable=False),
+    Column("hour_at", UTC_TIMESTAMP, nullable=False),
+    Column("gb_hours", QUANTITY, nullable=False),
+    PrimaryKeyConstraint("org_id", "volume_id", "hour_at"),
+    _tenant_fk(["volume_id"], "volumes", ["volume_id"]),
+    CheckConstraint("hour_at = date_trunc('hour', hour_at, 'UTC')", name="whole_hour"),
+    CheckConstraint("gb_hours >= 0", name="quantity_non_negative"),
+    postgresql_partition_by="RANGE (hour_at)",
+)
+
+PARTITIONED_TABLES = ("machine_usage", "volume_usage")
+
+# --- billing -------------------------------------------------------------------------------
+
+invoices = Table(
+    "invoices", metadata,
+    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+    Column("invoice_id", BigInteger, Identity(), nullable=False),
+    Column("invoice_number", Text, nullable=False, unique=True),
+    Column("period_start_date", Date, nullable=False),
+    Column("status", Text, nullable=False, server_default="draft"),
+    Column("currency", Text, nullable=False, server_default="USD"),
+    Column("subtotal_cents", BigInteger, nullable=False, server_default=text("0")),
+    Column("credits_cents", BigInteger, nullable=False, server_default=text("0")),
+    Column("total_cents", BigInteger, nullable=False, server_default=text("0")),
+    Column("content_hash", Text),
+    _created_at(),
+    Column("finalized_at", UTC_TIMESTAMP),
+    Column("paid_at", UTC_TIMESTAMP),
+    Column("voided_at", UTC_TIMESTAMP),
+    PrimaryKeyConstraint("org_id", "invoice_id"),
+    UniqueConstraint("org_id", "period_start_date"),
+    CheckConstraint("extract(day from period_start_date) = 1", name="period_is_month"),
+    CheckConstraint("status in ('draft', 'finalized', 'paid', 'void')", name="status_known"),
+    CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso"),
+    CheckConstraint("credits_cents >= 0", name="credits_non_negative"),
+    CheckConstraint("total_cents = subtotal_cents - credits_cents", name="total_adds_up"),
+    CheckConstraint(
+        "status = 'draft' or (finalized_at is not null and content_hash is not null)",
+        name="finalized_is_sealed",
+    ),
+)
+
+invoice_lines = Table(
+    "invoice_lines", metadata,
+    Column("org_id", BigInteger, nullable=False),
+    Column("invoice_id", BigInteger, nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("product", Text, ForeignKey("products.product"), nullable=False),
+    Column("price_list_id", SmallInteger, ForeignKey("price_lists.price_list_id"), nullable=False),
+    Column("region_code", Text, ForeignKey("regions.region_code")),
+    Column("preset_code", Text, ForeignKey("presets.preset_code")),
+    Column("memory_mb", Integer),
+    Column("egress_group", Text, ForeignKey("egress_groups.egress_group")),
+    Column("description", Text, nullable=False),
+    Column("quantity", QUANTITY, nullable=False),
+    Column("pricing_unit", Text, nullable=False),
+    Column("unit_price", MONEY_PRECISE, nullable=False),
+    Column("amount_precise", MONEY_PRECISE, nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    PrimaryKeyConstraint("org_id", "invoice_id", "line_no"),
+    _tenant_fk(["invoice_id"], "invoices", ["invoice_id"], ondelete="CASCADE"),
+    CheckConstraint("quantity >= 0", name="quantity_non_negative"),
+)
+
+invoice_allocations = Table(
+    "invoice_allocations", metadata,
+    Column("org_id", BigInteger, nullable=False),
+    Column("invoice_id", BigInteger, nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("resource_kind", Text, nullable=False),
+    Column("resource_id", Text, nullable=False),
+    Column("app_id", BigInteger, nullable=False),
+    Column("quantity", QUANTITY, nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    PrimaryKeyConstraint("org_id", "invoice_id", "line_no", "resource_id"),
+    _tenant_fk(["invoice_id", "line_no"], "invoice_lines", ["invoice_id", "line_no"],
+               ondelete="CASCADE"),
+    _tenant_fk(["app_id"], "apps", ["app_id"]),
+    CheckConstraint("resource_kind in ('machine', 'volume')", name="kind_known"),
+    CheckConstraint("quantity >= 0", name="quantity_non_negative"),
+)
+
+credit_notes = Table(
+    "credit_notes", metadata,
+    Column("org_id", BigInteger, nullable=False),
+    Column("credit_note_id", BigInteger, Identity(), nullable=False),
+    Column("invoice_id", BigInteger, nullable=False),
+    Column("credit_note_number", Text, nullable=False, unique=True),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("support_ticket", Text, nullable=False),
+    Column("issued_by", BigInteger, ForeignKey("staff_users.staff_user_id"), nullable=False),
+    Column("issued_at", UTC_TIMESTAMP, nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("org_id", "credit_note_id"),
+    _tenant_fk(["invoice_id"], "invoices", ["invoice_id"]),
+    CheckConstraint("amount_cents > 0", name="amount_positive"),
+    CheckConstraint("length(trim(reason)) > 0", name="reason_given"),
+)
+
+# --- support access and audit --------------------------------------------------------------
+
+support_grants = Table(
+    "support_grants", metadata,
+    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+    Column("grant_id", BigInteger, Identity(), nullable=False),
+    Column("staff_user_id", BigInteger, ForeignKey("staff_users.staff_user_id"), nullable=False),
+    Column("support_ticket", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("granted_at", UTC_TIMESTAMP, nullable=False, server_default=func.now()),
+    Column("expires_at", UTC_TIMESTAMP, nullable=False),
+    Column("revoked_at", UTC_TIMESTAMP),
+    PrimaryKeyConstraint("org_id", "grant_id"),
+    CheckConstraint("expires_at > granted_at", name="expiry_after_grant"),
+    CheckConstraint("length(trim(support_ticket)) > 0", name="ticket_given"),
+    CheckConstraint("length(trim(reason)) > 0", name="reason_given"),
+    Index(None, "staff_user_id", "expires_at"),
+)
+
+audit_events = Table(
+    "audit_events", metadata,
+    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+    Column("audit_event_id", BigInteger, Identity(), nullable=False),
+    Column("occurred_at", UTC_TIMESTAMP, nullable=False, server_default=func.now()),
+    Column("actor_kind", Text, nullable=False),
+    Column("actor_id", BigInteger),
+    Column("action", Text, nullable=False),
+    Column("detail", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    PrimaryKeyConstraint("org_id", "audit_event_id"),
+    CheckConstraint("actor_kind in ('user', 'staff', 'system')", name="actor_kind_known"),
+)
+
+TENANT_TABLES = tuple(
+    table.name for table in metadata.sorted_tables if "org_id" in table.columns
+)

@@ -1,0 +1,57 @@
+"""Monthly partitions of the hourly usage tables, created on demand before data lands."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, text
+
+from fleetspend.models import PARTITIONED_TABLES
+
+
+def next_month(month: datetime) -> datetime:
+    """The first instant of the month after the one starting at ``month``."""
+    return month.replace(year=month.year + month.month // 12, month=month.month % 12 + 1)
+
+
+def month_starts(start: datetime, end: datetime) -> list[datetime]:
+    """The first instant (UTC) of every calendar month that [start, end) touches."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("partition bounds must be timezone-aware UTC datetimes")
+    month = start.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    months = []
+    while month < end:
+        months.append(month)
+        month = next_month(month)
+    return months
+
+
+def partition_name(table: str, month: datetime) -> str:
+    return f"{table}_{month:%Y_%m}"
+
+
+def ensure_month_partitions(connection: Connection, start: datetime, end: datetime) -> list[str]:
+    """Create the missing monthly partitions of every usage table for [start, end).
+
+    Returns the names of the partitions created. Identifiers come from our own table list
+    and dates, never from input, so composing the DDL is safe.
+    """
+    existing = set(connection.execute(text(
+        "select child.relname from pg_inherits "
+        "join pg_class child on child.oid = pg_inherits.inhrelid "
+        "join pg_class parent on parent.oid = pg_inherits.inhparent "
+        "where parent.relname = any(:tables)"
+    ), {"tables": list(PARTITIONED_TABLES)}).scalars())
+    created = []
+    for month in month_starts(start, end):
+        following = next_month(month)
+        for table in PARTITIONED_TABLES:
+            name = partition_name(table, month)
+            if name in existing:
+                continue
+            connection.exec_driver_sql(
+                f'create table "{name}" partition of "{table}" '
+                f"for values from ('{month.isoformat()}') to ('{following.isoformat()}')"
+            )
+            created.append(name)
+    return created

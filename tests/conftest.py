@@ -1,0 +1,139 @@
+"""Fixtures for a real PostgreSQL: TEST_DATABASE_URL if set, else an embedded server.
+
+Databases follow pytest-postgresql's pattern: a template is migrated (and, for tests that
+need data, seeded at the small scale) once per session, then cloned for each test with
+CREATE DATABASE ... TEMPLATE, which is fast and leaves every test its own database.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from psycopg import sql
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from fleetspend import db, embedded, schema
+
+SEED_FOR_TESTS = 7
+
+
+def _with_database(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def _admin(url: str) -> psycopg.Connection:
+    return psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(
+        hide_password=False), autocommit=True)
+
+
+def create_database(server_url: str, name: str, template: str | None = None) -> str:
+    """Create database ``name`` (optionally as a copy of ``template``); returns its URL."""
+    with _admin(server_url) as connection:
+        statement = sql.SQL("create database {}").format(sql.Identifier(name))
+        if template:
+            statement += sql.SQL(" template {}").format(sql.Identifier(template))
+        connection.execute(statement)
+    return _with_database(server_url, name)
+
+
+def drop_database(server_url: str, name: str) -> None:
+    with _admin(server_url) as connection:
+        connection.execute(sql.SQL("drop database if exists {} with (force)").format(
+            sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """A URL to a server's maintenance database, for creating and dropping test databases."""
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    server = embedded.temporary_server()
+    server.start()
+    try:
+        yield server.url()
+    finally:
+        server.stop()
+        shutil.rmtree(server.data_dir.parent, ignore_errors=True)
+
+
+def engine_for(url: str) -> Engine:
+    """An engine without pooling, so dropping the database never waits on idle connections."""
+    return db.make_engine(url, poolclass=NullPool)
+
+
+@pytest.fixture(scope="session")
+def migrated_template(server_url: str) -> Iterator[str]:
+    """The name of a template database migrated to head."""
+    name = f"fleetspend_template_{uuid.uuid4().hex[:8]}"
+    url = create_database(server_url, name)
+    engine = engine_for(url)
+    schema.upgrade(engine)
+    engine.dispose()
+    yield name
+    drop_database(server_url, name)
+
+
+@pytest.fixture(scope="session")
+def seeded_template(server_url: str, migrated_template: str) -> Iterator[str]:
+    """The name of a template database migrated and seeded at the small scale."""
+    from fleetspend.seed import generate
+
+    name = f"fleetspend_seeded_{uuid.uuid4().hex[:8]}"
+    url = create_database(server_url, name, template=migrated_template)
+    engine = engine_for(url)
+    generate(engine, scale="small", seed=SEED_FOR_TESTS)
+    engine.dispose()
+    yield name
+    drop_database(server_url, name)
+
+
+def _clone(server_url: str, template: str) -> Iterator[str]:
+    name = f"fleetspend_test_{uuid.uuid4().hex[:12]}"
+    url = create_database(server_url, name, template=template)
+    try:
+        yield url
+    finally:
+        drop_database(server_url, name)
+
+
+@pytest.fixture
+def empty_database_url(server_url: str) -> Iterator[str]:
+    """A URL to a fresh database with no tables at all."""
+    yield from _clone(server_url, "template0")
+
+
+@pytest.fixture
+def database_url(server_url: str, migrated_template: str) -> Iterator[str]:
+    """A URL to a fresh database migrated to head, with reference data and no tenants."""
+    yield from _clone(server_url, migrated_template)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on a fresh migrated database."""
+    engine = engine_for(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def seeded_database_url(server_url: str, seeded_template: str) -> Iterator[str]:
+    """A URL to a fresh database holding the small seed."""
+    yield from _clone(server_url, seeded_template)
+
+
+@pytest.fixture
+def seeded_engine(seeded_database_url: str) -> Iterator[Engine]:
+    """An engine on a fresh database holding the small seed."""
+    engine = engine_for(seeded_database_url)
+    yield engine
+    engine.dispose()
