@@ -117,6 +117,17 @@ def server_bin_dir() -> Path:
     return bin_dir
 
 
+def _check_traversable(folder: Path) -> None:
+    """Fail clearly, rather than widen permissions, when the server user cannot reach folder."""
+    for path in [folder, *folder.parents]:
+        if not path.stat().st_mode & 0o001:
+            raise EmbeddedPostgresError(
+                f"{path} is closed to other users, so the unprivileged '{SERVICE_USER}' user "
+                f"cannot reach {folder}; set FLEETSPEND_HOME to a folder under one it can enter "
+                f"(the default as root is {ROOT_HOME})"
+            )
+
+
 @dataclass
 class EmbeddedPostgres:
     """One PostgreSQL server in ``data_dir``, reachable on a socket in that same folder."""
@@ -159,7 +170,7 @@ class EmbeddedPostgres:
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         if _running_as_root():
             account = _ensure_service_user()
-            self.data_dir.parent.chmod(self.data_dir.parent.stat().st_mode | 0o111)
+            _check_traversable(self.data_dir.parent)
             os.chown(self.data_dir, account.pw_uid, account.pw_gid)
         try:
             self._run("initdb", "-D", str(self.data_dir), "-U", "postgres", "--auth=trust",

@@ -1,0 +1,5 @@
+"""`python -m fleetspend` runs the fleetspend command."""
+
+from fleetspend.cli import main
+
+main()

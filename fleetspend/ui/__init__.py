@@ -1,0 +1,1 @@
+"""Streamlit-aware helpers shared by the pages: errors, formatting, URL state, charts."""
