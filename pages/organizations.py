@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from fleetspend import db
+from fleetspend.ui.demo_data import offer_demo_data
 from fleetspend.ui.errors import database_errors_stop_the_page
 from queries import sql
 
@@ -15,9 +16,10 @@ with database_errors_stop_the_page("the organizations"), db.read_engine().connec
 if organizations.empty:
     st.info(
         "There are no organizations yet. Load usage with `fleetspend ingest FILE`, "
-        "or demo data with `fleetspend seed --scale demo`.",
+        "or demo data with `fleetspend seed --scale demo` or the button below.",
         icon=":material/inbox:",
     )
+    offer_demo_data()
     st.stop()
 
 left, right = st.columns(2)
