@@ -16,8 +16,6 @@ def offer_demo_data() -> None:
     bar = st.progress(0.0, text="Preparing the database")
     engine = db.primary_engine()
     schema.upgrade(engine)
-    summary = generate(engine, scale="demo", seed=1,
-                       progress=lambda fraction, message: bar.progress(fraction, text=message))
-    bar.empty()
-    st.success(summary.describe(), icon=":material/check_circle:")
+    generate(engine, scale="demo", seed=1,
+             progress=lambda fraction, message: bar.progress(fraction, text=message))
     st.rerun()
