@@ -42,7 +42,10 @@ metadata = MetaData(
 )
 
 UTC_TIMESTAMP = TIMESTAMP(timezone=True)
-MONEY_PRECISE = Numeric(24, 12)
+# unrounded money and pricing quantities: 18 decimals keep a marked-up per-second price
+# (12-decimal rate x 4-decimal markup x quarter-GB RAM steps) exact
+MONEY_PRECISE = Numeric(30, 18)
+PRICING_QUANTITY = Numeric(30, 18)
 QUANTITY = Numeric(24, 6)
 
 
@@ -357,6 +360,7 @@ invoices = Table(
     CheckConstraint("status in ('draft', 'finalized', 'paid', 'void')", name="status_known"),
     CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso"),
     CheckConstraint("credits_cents >= 0", name="credits_non_negative"),
+    CheckConstraint("credits_cents <= subtotal_cents", name="credits_within_subtotal"),
     CheckConstraint("total_cents = subtotal_cents - credits_cents", name="total_adds_up"),
     CheckConstraint(
         "status = 'draft' or (finalized_at is not null and content_hash is not null)",
@@ -376,7 +380,10 @@ invoice_lines = Table(
     Column("memory_mb", Integer),
     Column("egress_group", Text, ForeignKey("egress_groups.egress_group")),
     Column("description", Text, nullable=False),
-    Column("quantity", QUANTITY, nullable=False),
+    Column("consumed_quantity", QUANTITY, nullable=False),
+    Column("consumed_unit", Text, nullable=False),
+    # the pricing quantity (consumed quantity in pricing units)
+    Column("quantity", PRICING_QUANTITY, nullable=False),
     Column("pricing_unit", Text, nullable=False),
     Column("unit_price", MONEY_PRECISE, nullable=False),
     Column("amount_precise", MONEY_PRECISE, nullable=False),
@@ -394,7 +401,10 @@ invoice_allocations = Table(
     Column("resource_kind", Text, nullable=False),
     Column("resource_id", Text, nullable=False),
     Column("app_id", BigInteger, nullable=False),
-    Column("quantity", QUANTITY, nullable=False),
+    Column("consumed_quantity", QUANTITY, nullable=False),
+    # the pricing quantity, the resource's unrounded amount, and its largest-remainder cents
+    Column("quantity", PRICING_QUANTITY, nullable=False),
+    Column("amount_precise", MONEY_PRECISE, nullable=False),
     Column("amount_cents", BigInteger, nullable=False),
     PrimaryKeyConstraint("org_id", "invoice_id", "line_no", "resource_id"),
     _tenant_fk(["invoice_id", "line_no"], "invoice_lines", ["invoice_id", "line_no"],
@@ -402,6 +412,7 @@ invoice_allocations = Table(
     _tenant_fk(["app_id"], "apps", ["app_id"]),
     CheckConstraint("resource_kind in ('machine', 'volume')", name="kind_known"),
     CheckConstraint("quantity >= 0", name="quantity_non_negative"),
+    Index(None, "org_id", "resource_id"),
 )
 
 credit_notes = Table(
@@ -419,6 +430,7 @@ credit_notes = Table(
     _tenant_fk(["invoice_id"], "invoices", ["invoice_id"]),
     CheckConstraint("amount_cents > 0", name="amount_positive"),
     CheckConstraint("length(trim(reason)) > 0", name="reason_given"),
+    Index(None, "org_id", "invoice_id"),
 )
 
 # --- support access and audit --------------------------------------------------------------
