@@ -123,3 +123,74 @@ def demo(port: int, headless: bool) -> None:
                "--server.headless", str(headless).lower()]
     with contextlib.suppress(KeyboardInterrupt):
         subprocess.run(command, env=env, check=False)
+
+
+@main.group(name="invoice")
+def invoice_group() -> None:
+    """Monthly invoices: draft, finalize and verify (one transaction per run)."""
+
+
+def _month_option(function):
+    return click.option("--month", "month", required=True, metavar="YYYY-MM",
+                        help="The calendar month (UTC) to bill.")(function)
+
+
+def _org_option(function):
+    return click.option("--org", "org_slug", default=None, metavar="SLUG",
+                        help="Only this organization (default: all).")(function)
+
+
+def _billing_month(value: str):
+    from fleetspend.billing.rating import parse_month
+
+    try:
+        return parse_month(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--month") from None
+
+
+@invoice_group.command(name="draft")
+@_month_option
+@_org_option
+def invoice_draft(month: str, org_slug: str | None) -> None:
+    """Build or rebuild the draft invoices of MONTH (finalized ones are left alone)."""
+    from fleetspend.billing.invoices import BillingError, draft_month
+
+    try:
+        run = draft_month(db.primary_engine(), _billing_month(month), org_slug)
+    except BillingError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(run.describe())
+
+
+@invoice_group.command(name="finalize")
+@_month_option
+@_org_option
+def invoice_finalize(month: str, org_slug: str | None) -> None:
+    """Redraft and finalize the invoices of MONTH, which must have ended."""
+    from fleetspend.billing.invoices import BillingError, finalize_month
+
+    try:
+        run = finalize_month(db.primary_engine(), _billing_month(month), org_slug)
+    except BillingError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(run.describe())
+
+
+@invoice_group.command(name="verify")
+@_month_option
+@_org_option
+def invoice_verify(month: str, org_slug: str | None) -> None:
+    """Re-rate MONTH's usage and report every difference with the stored invoices."""
+    from fleetspend.billing.invoices import BillingError
+    from fleetspend.billing.verify import verify_month
+
+    try:
+        differences = verify_month(db.primary_engine(), _billing_month(month), org_slug)
+    except BillingError as error:
+        raise click.ClickException(str(error)) from None
+    for difference in differences:
+        click.echo(difference.describe())
+    click.echo(f"{len(differences)} difference(s) for {month}")
+    if differences:
+        sys.exit(1)

@@ -1,0 +1,8 @@
+"""Billing: rating usage with the price book, monthly invoices, allocation, credit notes.
+
+- rating.py: the month's usage, priced by the ``rated_usage`` view, into lines (rounding rule);
+- allocation.py: each line's cents split over its machines and volumes (largest remainder);
+- invoices.py: drafting and finalizing invoices, idempotently, one transaction per run;
+- credit_notes.py: corrections to finalized invoices, safe under concurrency;
+- verify.py: re-rating and comparing with stored invoices, per line and per machine.
+"""

@@ -1,0 +1,101 @@
+"""Credit notes: the only way to correct a finalized invoice.
+
+``issue_credit_note`` runs in one transaction: it locks the invoice row (``FOR UPDATE``), so
+concurrent credits against one invoice queue up and each sees the credits before it; checks
+that the invoice is finalized or paid and that the amount fits in what is left to credit; and
+inserts the note. The database does the rest (migration 0002): a trigger adds the note to the
+invoice's credits and total in the same statement, and the invoice's check constraint
+``credits_cents <= subtotal_cents`` refuses over-crediting even from outside this function.
+Credit notes never change; a mistake is corrected by another note.
+
+Credit note numbers read ``CN-<invoice number>-<n>``, n counting from 1 per invoice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, text
+
+from fleetspend.billing.invoices import BillingError
+
+LOCK_INVOICE_SQL = """
+select org_id, invoice_id, invoice_number, status, subtotal_cents, credits_cents
+from invoices
+where invoice_number = :invoice_number
+for update
+"""
+
+INSERT_CREDIT_NOTE_SQL = """
+insert into credit_notes (
+    org_id, invoice_id, credit_note_number, amount_cents, reason, support_ticket, issued_by
+)
+select :org_id, :invoice_id,
+       format('CN-%s-%s', cast(:invoice_number as text), count(*) + 1),
+       :amount_cents, :reason, :support_ticket, :issued_by
+from credit_notes
+where org_id = :org_id and invoice_id = :invoice_id
+returning credit_note_number, issued_at
+"""
+
+
+class CreditNoteError(BillingError):
+    """A credit note that cannot be issued (wrong invoice state, amount or details)."""
+
+
+@dataclass(frozen=True)
+class CreditNote:
+    """A credit note as issued, with the invoice's figures after it."""
+
+    credit_note_number: str
+    invoice_number: str
+    amount_cents: int
+    issued_at: datetime
+    invoice_credits_cents: int
+    invoice_total_cents: int
+
+
+def issue_credit_note(engine: Engine, *, invoice_number: str, amount_cents: int, reason: str,
+                      support_ticket: str, issued_by: int) -> CreditNote:
+    """Credit ``amount_cents`` against a finalized or paid invoice, in one transaction."""
+    if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents <= 0:
+        raise CreditNoteError(f"amount_cents must be a positive whole number of cents, "
+                              f"got {amount_cents!r}")
+    if not reason.strip():
+        raise CreditNoteError("a credit note needs a reason")
+    if not support_ticket.strip():
+        raise CreditNoteError("a credit note needs the support ticket it answers")
+    with engine.begin() as connection:
+        invoice = connection.execute(
+            text(LOCK_INVOICE_SQL), {"invoice_number": invoice_number}
+        ).one_or_none()
+        if invoice is None:
+            raise CreditNoteError(f"no invoice numbered {invoice_number!r}")
+        if invoice.status not in ("finalized", "paid"):
+            raise CreditNoteError(
+                f"invoice {invoice_number} is {invoice.status}; only finalized or paid "
+                "invoices take credit notes"
+            )
+        creditable = invoice.subtotal_cents - invoice.credits_cents
+        if amount_cents > creditable:
+            raise CreditNoteError(
+                f"invoice {invoice_number}: {amount_cents} cents would over-credit it; "
+                f"{creditable} of {invoice.subtotal_cents} cents are left to credit"
+            )
+        note = connection.execute(text(INSERT_CREDIT_NOTE_SQL), {
+            "org_id": invoice.org_id, "invoice_id": invoice.invoice_id,
+            "invoice_number": invoice_number, "amount_cents": amount_cents,
+            "reason": reason.strip(), "support_ticket": support_ticket.strip(),
+            "issued_by": issued_by,
+        }).one()
+        after = connection.execute(
+            text("select credits_cents, total_cents from invoices "
+                 "where org_id = :org_id and invoice_id = :invoice_id"),
+            {"org_id": invoice.org_id, "invoice_id": invoice.invoice_id},
+        ).one()
+    return CreditNote(
+        credit_note_number=note.credit_note_number, invoice_number=invoice_number,
+        amount_cents=amount_cents, issued_at=note.issued_at,
+        invoice_credits_cents=after.credits_cents, invoice_total_cents=after.total_cents,
+    )

@@ -1,0 +1,263 @@
+"""Verification: re-rate raw usage and compare it with the stored invoices, to the cent.
+
+``verify_month`` stages the month exactly as drafting does (rating.py) and compares, inside
+one read-only snapshot, every stored non-void invoice of the month with it:
+
+- per line, matched by its key (product, price list, region, preset and memory, egress
+  group): consumed and pricing quantity, unit price, precise amount and cents, and lines
+  missing from the invoice or not backed by usage;
+- per allocation, matched by line key and machine or volume: quantities, precise amount and
+  cents, and allocations missing or unexpected;
+- per invoice: subtotal = sum of lines, credits = sum of credit notes, total = subtotal -
+  credits, the content hash of a sealed invoice, and organizations with usage but no invoice.
+
+An empty list means every invoice is reproduced exactly. Support builds dispute tooling on the
+``Difference`` rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Engine, text
+
+from fleetspend.billing.invoices import CONTENT_HASH_SQL, resolve_org_ids
+from fleetspend.billing.rating import stage_month
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One disagreement between a stored invoice and the re-rated usage."""
+
+    org_id: int
+    invoice_number: str | None
+    level: str  # 'invoice', 'line' or 'allocation'
+    line: str | None  # the line's description, when the difference is inside a line
+    resource_id: str | None
+    field: str
+    stored: str | None
+    expected: str | None
+
+    def describe(self) -> str:
+        where = " / ".join(
+            part for part in (self.invoice_number or f"org {self.org_id} (no invoice)",
+                              self.line, self.resource_id) if part
+        )
+        return f"{where}: {self.field} stored {self.stored}, re-rated {self.expected}"
+
+
+STORED_INVOICES_SQL = """
+create temp table verified_invoices on commit drop as
+select org_id, invoice_id, invoice_number, status, subtotal_cents, credits_cents,
+       total_cents, content_hash
+from invoices
+where period_start_date = :period_start and org_id = any(:org_ids) and status <> 'void'
+"""
+
+# Lines and allocations are matched on the line key; coalesce makes the nullable key columns
+# comparable with a plain (hashable) equality. Values are compared as numbers (2592000.000000
+# equals 2592000) and shown as text; a comparison with a missing side is null, so only the
+# presence row reports a missing or unexpected line.
+LINE_DIFFERENCES_SQL = """
+with stored as (
+    select invoice_lines.*, verified_invoices.invoice_number
+    from invoice_lines
+    join verified_invoices using (org_id, invoice_id)
+),
+
+expected as (
+    select rated_lines.*, verified_invoices.invoice_number
+    from rated_lines
+    join verified_invoices using (org_id)
+),
+
+paired as (
+    select coalesce(stored.org_id, expected.org_id) as org_id,
+           coalesce(stored.invoice_number, expected.invoice_number) as invoice_number,
+           coalesce(stored.description, expected.description) as line,
+           stored.line_no is not null as is_stored,
+           expected.line_no is not null as is_expected,
+           stored.consumed_quantity as stored_consumed, expected.consumed_quantity as consumed,
+           stored.quantity as stored_quantity, expected.quantity as quantity,
+           stored.unit_price as stored_unit_price, expected.unit_price as unit_price,
+           stored.amount_precise as stored_precise, expected.amount_precise as precise,
+           stored.amount_cents as stored_cents, expected.amount_cents as cents
+    from stored
+    full join expected
+      on expected.org_id = stored.org_id
+     and expected.product = stored.product
+     and expected.price_list_id = stored.price_list_id
+     and expected.region_code = stored.region_code
+     and coalesce(expected.preset_code, '') = coalesce(stored.preset_code, '')
+     and coalesce(expected.memory_mb, 0) = coalesce(stored.memory_mb, 0)
+     and coalesce(expected.egress_group, '') = coalesce(stored.egress_group, '')
+)
+
+select paired.org_id, paired.invoice_number, paired.line, compared.field, compared.stored,
+       compared.expected
+from paired
+cross join lateral (values
+    ('line', case when paired.is_stored then 'present' else 'missing' end,
+             case when paired.is_expected then 'present' else 'not backed by usage' end,
+     paired.is_stored <> paired.is_expected),
+    ('consumed_quantity', paired.stored_consumed::text, paired.consumed::text,
+     paired.stored_consumed <> paired.consumed),
+    ('quantity', paired.stored_quantity::text, paired.quantity::text,
+     paired.stored_quantity <> paired.quantity),
+    ('unit_price', paired.stored_unit_price::text, paired.unit_price::text,
+     paired.stored_unit_price <> paired.unit_price),
+    ('amount_precise', paired.stored_precise::text, paired.precise::text,
+     paired.stored_precise <> paired.precise),
+    ('amount_cents', paired.stored_cents::text, paired.cents::text,
+     paired.stored_cents <> paired.cents)
+) as compared (field, stored, expected, differs)
+where compared.differs
+order by paired.org_id, paired.line, compared.field
+"""
+
+ALLOCATION_DIFFERENCES_SQL = """
+with stored as (
+    select invoice_allocations.*, invoice_lines.product, invoice_lines.price_list_id,
+           invoice_lines.region_code, invoice_lines.preset_code, invoice_lines.memory_mb,
+           invoice_lines.egress_group, invoice_lines.description,
+           verified_invoices.invoice_number
+    from invoice_allocations
+    join invoice_lines using (org_id, invoice_id, line_no)
+    join verified_invoices using (org_id, invoice_id)
+),
+
+expected as (
+    select rated_allocations.*, rated_lines.product, rated_lines.price_list_id,
+           rated_lines.region_code, rated_lines.preset_code, rated_lines.memory_mb,
+           rated_lines.egress_group, rated_lines.description, verified_invoices.invoice_number
+    from rated_allocations
+    join rated_lines using (org_id, line_no)
+    join verified_invoices using (org_id)
+),
+
+paired as (
+    select coalesce(stored.org_id, expected.org_id) as org_id,
+           coalesce(stored.invoice_number, expected.invoice_number) as invoice_number,
+           coalesce(stored.description, expected.description) as line,
+           coalesce(stored.resource_id, expected.resource_id) as resource_id,
+           stored.resource_id is not null as is_stored,
+           expected.resource_id is not null as is_expected,
+           stored.consumed_quantity as stored_consumed, expected.consumed_quantity as consumed,
+           stored.amount_precise as stored_precise, expected.amount_precise as precise,
+           stored.amount_cents as stored_cents, expected.amount_cents as cents
+    from stored
+    full join expected
+      on expected.org_id = stored.org_id
+     and expected.resource_id = stored.resource_id
+     and expected.product = stored.product
+     and expected.price_list_id = stored.price_list_id
+     and expected.region_code = stored.region_code
+     and coalesce(expected.preset_code, '') = coalesce(stored.preset_code, '')
+     and coalesce(expected.memory_mb, 0) = coalesce(stored.memory_mb, 0)
+     and coalesce(expected.egress_group, '') = coalesce(stored.egress_group, '')
+)
+
+select paired.org_id, paired.invoice_number, paired.line, paired.resource_id, compared.field,
+       compared.stored, compared.expected
+from paired
+cross join lateral (values
+    ('allocation', case when paired.is_stored then 'present' else 'missing' end,
+                   case when paired.is_expected then 'present' else 'not backed by usage' end,
+     paired.is_stored <> paired.is_expected),
+    ('consumed_quantity', paired.stored_consumed::text, paired.consumed::text,
+     paired.stored_consumed <> paired.consumed),
+    ('amount_precise', paired.stored_precise::text, paired.precise::text,
+     paired.stored_precise <> paired.precise),
+    ('amount_cents', paired.stored_cents::text, paired.cents::text,
+     paired.stored_cents <> paired.cents)
+) as compared (field, stored, expected, differs)
+where compared.differs
+order by paired.org_id, paired.line, paired.resource_id, compared.field
+"""
+
+INVOICE_DIFFERENCES_SQL = """
+figures as (
+    select verified_invoices.*,
+           (select coalesce(sum(amount_cents), 0) from invoice_lines
+            where invoice_lines.org_id = verified_invoices.org_id
+              and invoice_lines.invoice_id = verified_invoices.invoice_id) as lines_cents,
+           (select coalesce(sum(amount_cents), 0) from credit_notes
+            where credit_notes.org_id = verified_invoices.org_id
+              and credit_notes.invoice_id = verified_invoices.invoice_id) as notes_cents,
+           (select coalesce(sum(amount_cents), 0) from rated_lines
+            where rated_lines.org_id = verified_invoices.org_id) as rated_cents,
+           hashes.content_hash as recomputed_hash
+    from verified_invoices
+    left join hashes using (org_id, invoice_id)
+)
+
+select figures.org_id, figures.invoice_number, compared.field, compared.stored,
+       compared.expected
+from figures
+cross join lateral (values
+    ('subtotal_cents (sum of its lines)', figures.subtotal_cents::text,
+     figures.lines_cents::text),
+    ('subtotal_cents (re-rated)', figures.subtotal_cents::text, figures.rated_cents::text),
+    ('credits_cents (sum of credit notes)', figures.credits_cents::text,
+     figures.notes_cents::text),
+    ('total_cents (subtotal - credits)', figures.total_cents::text,
+     (figures.subtotal_cents - figures.credits_cents)::text),
+    ('content_hash', figures.content_hash,
+     case when figures.status = 'draft' then figures.content_hash
+          else figures.recomputed_hash end)
+) as compared (field, stored, expected)
+where compared.stored is distinct from compared.expected
+
+union all
+
+select unbilled.org_id, null, 'invoice', 'missing', 'present'
+from (select distinct org_id from rated_lines) as unbilled
+where not exists (
+    select from invoices
+    where invoices.org_id = unbilled.org_id and invoices.period_start_date = :period_start
+)
+order by 1, 3
+"""
+
+# invoice-level figures, with the content hash recomputed from the stored lines (composed from
+# module constants only, never from input)
+VERIFY_INVOICE_SQL = (
+    "with hashed_invoices as (select * from verified_invoices), "  # noqa: S608
+    "hashes as (" + CONTENT_HASH_SQL + "), " + INVOICE_DIFFERENCES_SQL
+)
+
+
+def verify_month(engine: Engine, period_start: date,
+                 org_slug: str | None = None) -> list[Difference]:
+    """Every difference between the month's stored invoices and the re-rated usage."""
+    with engine.connect() as connection:
+        # one snapshot for the re-rating and the stored invoices; nothing is written (the
+        # staging tables are temporary and the transaction is rolled back)
+        connection.exec_driver_sql("set transaction isolation level repeatable read")
+        org_ids = resolve_org_ids(connection, org_slug)
+        stage_month(connection, period_start, org_ids)
+        connection.execute(text(STORED_INVOICES_SQL), {
+            "period_start": period_start, "org_ids": org_ids,
+        })
+        differences = [
+            Difference(org_id=row.org_id, invoice_number=row.invoice_number, level="invoice",
+                       line=None, resource_id=None, field=row.field, stored=row.stored,
+                       expected=row.expected)
+            for row in connection.execute(text(VERIFY_INVOICE_SQL),
+                                          {"period_start": period_start})
+        ]
+        differences += [
+            Difference(org_id=row.org_id, invoice_number=row.invoice_number, level="line",
+                       line=row.line, resource_id=None, field=row.field, stored=row.stored,
+                       expected=row.expected)
+            for row in connection.execute(text(LINE_DIFFERENCES_SQL))
+        ]
+        differences += [
+            Difference(org_id=row.org_id, invoice_number=row.invoice_number,
+                       level="allocation", line=row.line, resource_id=row.resource_id,
+                       field=row.field, stored=row.stored, expected=row.expected)
+            for row in connection.execute(text(ALLOCATION_DIFFERENCES_SQL))
+        ]
+        connection.rollback()
+    return differences
