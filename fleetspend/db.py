@@ -1,26 +1,59 @@
-"""Database URLs and engines: the primary for writes, replicas for reads, the embedded default.
+"""Database URLs and engines: the primary for writes, a pool of replicas for page reads.
 
 Configuration comes from the environment:
 
 - ``DATABASE_URL``: the primary, a standard ``postgresql://`` URL;
-- ``REPLICA_URLS``: comma-separated read replicas; empty means reads go to the primary.
+- ``REPLICA_URLS``: comma-separated read replicas; empty means reads go to the primary;
+- ``READ_STATEMENT_TIMEOUT_MS``: the statement timeout of every read (default 5000);
+- ``READ_FALLBACK_TO_PRIMARY``: ``1`` lets pages read from the primary, with a visible
+  notice, when no replica is reachable; otherwise that is an error;
+- ``READ_POOL_SIZE``: connections kept per replica (default 5, as many again on overflow).
 
-With neither set, the embedded default server (see :mod:`fleetspend.embedded`) is started on
-first use and stopped when the process exits, unless it was already running before.
+With neither URL set, the embedded default server (see :mod:`fleetspend.embedded`) is started
+on first use and stopped when the process exits, unless it was already running before.
+
+A page view reads through :func:`read_snapshot`: one read-only REPEATABLE READ transaction on
+one healthy replica, so every number on the page comes from the same snapshot. The caller's
+scope is written into the transaction with ``set_config(name, value, true)`` (reverting at
+commit or rollback) for the row-level security policies to read. Replicas are taken in turn;
+one that refuses connections is skipped and rested for a few seconds.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import itertools
 import os
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from functools import cache
+from typing import Protocol
 
-from sqlalchemy import Engine, create_engine
+import psycopg
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from fleetspend import embedded
 
 APP_DATABASE = "fleetspend"
+DEFAULT_STATEMENT_TIMEOUT_MS = 5000
+DEFAULT_POOL_SIZE = 5
+CONNECT_TIMEOUT_S = 3
+REPLICA_REST_S = 5.0
+PRIMARY_FALLBACK_NOTICE = (
+    "No read replica is reachable, so this page reads from the primary database."
+)
+
+# One statement sets every per-transaction setting from bound arrays of names and values.
+_SET_LOCAL = text(
+    "select set_config(setting.name, setting.value, true) "
+    "from unnest(cast(:names as text[]), cast(:values as text[])) as setting(name, value)"
+)
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -29,6 +62,14 @@ def sqlalchemy_url(url: str) -> str:
     if parsed.drivername not in ("postgresql", "postgres", "postgresql+psycopg"):
         raise ValueError(f"expected a postgresql:// URL, got {parsed.drivername}://")
     return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+def describe_url(url: str) -> str:
+    """A URL as it may appear in messages and logs: host, port and database, no password."""
+    parsed = make_url(url)
+    host = parsed.host or parsed.query.get("host") or "localhost"
+    port = parsed.port or parsed.query.get("port") or 5432
+    return f"{host}:{port}/{parsed.database}"
 
 
 @cache
@@ -53,9 +94,10 @@ def replica_urls() -> list[str]:
 
 
 def make_engine(url: str, **kwargs) -> Engine:
-    """An engine for one server, with sensible pool settings."""
+    """An engine for one server, with sensible pool settings and a connect timeout."""
     pooling = {} if "poolclass" in kwargs else {"pool_size": 5, "max_overflow": 5}
-    options = {"pool_pre_ping": True, **pooling, **kwargs}
+    connect_args = {"connect_timeout": CONNECT_TIMEOUT_S, **kwargs.pop("connect_args", {})}
+    options = {"pool_pre_ping": True, "connect_args": connect_args, **pooling, **kwargs}
     return create_engine(sqlalchemy_url(url), **options)
 
 
@@ -67,5 +109,237 @@ def primary_engine() -> Engine:
 
 @cache
 def read_engine() -> Engine:
-    """The engine pages read through (the first replica until the read path's pool lands)."""
+    """An engine on the first replica, for tools that want one server; pages use read_snapshot."""
     return make_engine(replica_urls()[0])
+
+
+# --- errors a page shows -------------------------------------------------------------------
+
+
+class ReadPathError(SQLAlchemyError):
+    """A page's read failed; nothing it read may be shown. ``reference`` goes in the message."""
+
+    def __init__(self, message: str) -> None:
+        self.reference = uuid.uuid4().hex[:10]
+        super().__init__(f"{message} (reference {self.reference})")
+
+
+class NoReplicaAvailableError(ReadPathError):
+    """Every configured replica refused a connection and primary fallback is off."""
+
+
+class ReadTimeoutError(ReadPathError):
+    """A statement ran past the read statement timeout and was cancelled."""
+
+
+class ReadConnectionLostError(ReadPathError):
+    """The connection broke in the middle of a page view."""
+
+
+# --- scope and snapshots -------------------------------------------------------------------
+
+
+class ScopeLike(Protocol):
+    """Anything that can say which per-transaction settings describe the caller."""
+
+    def settings(self) -> Mapping[str, str]: ...
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The caller of one page view, as the row-level security policies will read it.
+
+    ``org_ids`` are the organizations the caller may see (members: theirs; support staff: the
+    ones a live grant opens). Each becomes a ``fleetspend.*`` setting local to the page's
+    transaction; nothing is set for a missing scope, so policies fail closed.
+    """
+
+    org_ids: tuple[int, ...]
+    user_id: int | None = None
+    staff_user_id: int | None = None
+
+    def settings(self) -> dict[str, str]:
+        return {
+            "fleetspend.org_ids": ",".join(str(org_id) for org_id in self.org_ids),
+            "fleetspend.user_id": "" if self.user_id is None else str(self.user_id),
+            "fleetspend.staff_user_id": (
+                "" if self.staff_user_id is None else str(self.staff_user_id)
+            ),
+        }
+
+
+@dataclass(frozen=True)
+class ReadSnapshot:
+    """One page view's read-only transaction; run every query of the page on ``connection``."""
+
+    connection: Connection
+    server: str
+    is_primary_fallback: bool = False
+
+    @property
+    def notice(self) -> str | None:
+        """What the page should tell the user about where its data came from, if anything."""
+        return PRIMARY_FALLBACK_NOTICE if self.is_primary_fallback else None
+
+
+@dataclass
+class _Server:
+    url: str
+    engine: Engine
+    rested_until: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return describe_url(self.url)
+
+
+@dataclass
+class ReadPool:
+    """Engines on every replica (and the primary, for an optional fallback) for page reads."""
+
+    replica_urls: list[str]
+    primary_url: str | None = None
+    fallback_to_primary: bool = False
+    statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS
+    pool_size: int = DEFAULT_POOL_SIZE
+    _replicas: list[_Server] = field(init=False)
+    _primary: _Server | None = field(init=False, default=None)
+    _turn: Iterator[int] = field(init=False, default_factory=itertools.count)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        if not self.replica_urls:
+            raise ValueError("a read pool needs at least one replica URL")
+        if self.fallback_to_primary and not self.primary_url:
+            raise ValueError("reading from the primary as a fallback needs the primary's URL")
+        if self.statement_timeout_ms <= 0:
+            raise ValueError("the read statement timeout must be a positive number of ms")
+        self._replicas = [_Server(url, self._engine(url)) for url in self.replica_urls]
+
+    def _engine(self, url: str) -> Engine:
+        return make_engine(url, pool_size=self.pool_size, max_overflow=self.pool_size,
+                           pool_timeout=10, pool_recycle=1800)
+
+    def _rotation(self) -> list[_Server]:
+        """Replicas in this view's turn order, rested ones last (they may be back)."""
+        with self._lock:
+            start = next(self._turn) % len(self._replicas)
+        ordered = self._replicas[start:] + self._replicas[:start]
+        now = time.monotonic()
+        return [s for s in ordered if s.rested_until <= now] + [
+            s for s in ordered if s.rested_until > now
+        ]
+
+    def _primary_server(self) -> _Server:
+        with self._lock:
+            if self._primary is None:
+                assert self.primary_url is not None
+                self._primary = _Server(self.primary_url, self._engine(self.primary_url))
+            return self._primary
+
+    def _open(self, server: _Server, scope: ScopeLike | None) -> Connection:
+        """A connection inside a fresh read-only REPEATABLE READ transaction with settings set."""
+        connection = server.engine.connect().execution_options(
+            isolation_level="REPEATABLE READ", postgresql_readonly=True
+        )
+        try:
+            settings = {"statement_timeout": str(self.statement_timeout_ms),
+                        **(scope.settings() if scope is not None else {})}
+            connection.execute(_SET_LOCAL, {"names": list(settings),
+                                            "values": list(settings.values())})
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    @contextlib.contextmanager
+    def snapshot(self, scope: ScopeLike | None = None) -> Iterator[ReadSnapshot]:
+        """One page view: a read-only REPEATABLE READ transaction on one healthy replica.
+
+        Raises :class:`NoReplicaAvailableError` when no replica accepts a connection (unless
+        primary fallback is on), :class:`ReadTimeoutError` when a statement outlives the
+        timeout and :class:`ReadConnectionLostError` when the connection breaks mid-view.
+        """
+        connection, server, is_fallback = self._connect(scope)
+        try:
+            yield ReadSnapshot(connection, server.name, is_fallback)
+        except DBAPIError as error:
+            raise self._translate(error, server) from error
+        finally:
+            with contextlib.suppress(SQLAlchemyError):
+                connection.rollback()
+            connection.close()
+
+    def _connect(self, scope: ScopeLike | None) -> tuple[Connection, _Server, bool]:
+        failures = []
+        for server in self._rotation():
+            try:
+                connection = self._open(server, scope)
+            except DBAPIError as error:
+                if not isinstance(error.orig, psycopg.OperationalError):
+                    raise
+                server.rested_until = time.monotonic() + REPLICA_REST_S
+                failures.append(f"{server.name} ({str(error.orig).strip().splitlines()[0]})")
+                continue
+            server.rested_until = 0.0
+            return connection, server, False
+        if self.fallback_to_primary:
+            primary = self._primary_server()
+            return self._open(primary, scope), primary, True
+        raise NoReplicaAvailableError(
+            "No read replica is reachable, so no figures can be shown. Tried: "
+            + "; ".join(failures)
+            + ". Set READ_FALLBACK_TO_PRIMARY=1 to read from the primary instead."
+        )
+
+    def _translate(self, error: DBAPIError, server: _Server) -> Exception:
+        if isinstance(error.orig, psycopg.errors.QueryCanceled):
+            return ReadTimeoutError(
+                f"A query on {server.name} ran longer than the {self.statement_timeout_ms} ms "
+                "read timeout and was cancelled; nothing from this view is shown"
+            )
+        if error.connection_invalidated or isinstance(error.orig, psycopg.OperationalError):
+            return ReadConnectionLostError(
+                f"The connection to {server.name} was lost in the middle of this view; "
+                "nothing from it is shown"
+            )
+        return error
+
+    def servers(self) -> list[str]:
+        """The replicas' names (no passwords), in configuration order."""
+        return [server.name for server in self._replicas]
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        for server in [*self._replicas, *([self._primary] if self._primary else [])]:
+            server.engine.dispose()
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+@cache
+def read_pool() -> ReadPool:
+    """The process's read pool, configured from the environment (see the module docstring)."""
+    fallback = os.environ.get("READ_FALLBACK_TO_PRIMARY", "").strip().lower() in ("1", "true")
+    return ReadPool(
+        replica_urls(),
+        primary_url=primary_url() if fallback else None,
+        fallback_to_primary=fallback,
+        statement_timeout_ms=_env_int("READ_STATEMENT_TIMEOUT_MS", DEFAULT_STATEMENT_TIMEOUT_MS),
+        pool_size=_env_int("READ_POOL_SIZE", DEFAULT_POOL_SIZE),
+    )
+
+
+def read_snapshot(
+    scope: ScopeLike | None = None,
+) -> contextlib.AbstractContextManager[ReadSnapshot]:
+    """One page view's snapshot from the process's read pool: ``with read_snapshot(scope)``."""
+    return read_pool().snapshot(scope)

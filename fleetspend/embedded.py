@@ -237,3 +237,36 @@ def temporary_server(settings: Mapping[str, str] | None = None) -> EmbeddedPostg
     parent = Path(tempfile.mkdtemp(prefix="fleetspend-pg-"))
     parent.chmod(0o755)
     return EmbeddedPostgres(parent / "data", settings={**FAST_UNSAFE_SETTINGS, **(settings or {})})
+
+
+def start_streaming_replica(primary: EmbeddedPostgres, data_dir: Path) -> EmbeddedPostgres:
+    """Copy ``primary`` with pg_basebackup into ``data_dir`` and start it as a hot standby.
+
+    The copy streams its WAL during the backup (``-X stream``) and ``-R`` writes
+    ``standby.signal`` and a ``primary_conninfo`` pointing at the primary's socket, so the new
+    server follows the primary by streaming replication. Used by the replica tests and the
+    read-path benchmark; the primary keeps the default ``wal_level=replica``.
+    """
+    if data_dir.exists() and any(data_dir.iterdir()):
+        raise EmbeddedPostgresError(f"{data_dir} is not empty; a replica needs a fresh folder")
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if _running_as_root():
+        account = _ensure_service_user()
+        data_dir.parent.chmod(data_dir.parent.stat().st_mode | 0o111)
+        os.chown(data_dir, account.pw_uid, account.pw_gid)
+    replica = EmbeddedPostgres(data_dir, settings=dict(primary.settings))
+    conninfo = f"host={primary.data_dir} port={SOCKET_PORT} user=postgres"
+    try:
+        replica._run("pg_basebackup", "-D", str(data_dir), "-d", conninfo, "-X", "stream",
+                     "-R", "-c", "fast", "--no-sync")
+    except subprocess.CalledProcessError as error:
+        raise EmbeddedPostgresError(
+            f"pg_basebackup of {primary.data_dir} into {data_dir} failed:\n{error.stderr}"
+        ) from error
+    # the copy holds the primary's log and socket lock file (the socket lives in the data
+    # folder); the replica writes its own
+    replica.log_file.unlink(missing_ok=True)
+    for lock in data_dir.glob(".s.PGSQL.*"):
+        lock.unlink()
+    replica.start()
+    return replica

@@ -1,0 +1,267 @@
+"""The read pool against a real primary and two real streaming replicas.
+
+The pair is always embedded servers started here (pg_basebackup of a fresh primary, started
+as hot standbys), whatever TEST_DATABASE_URL says: a replica has to be a copy of a primary
+this session controls.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from fleetspend import db, embedded, freshness, schema
+from fleetspend.embedded import EmbeddedPostgres
+from tests.conftest import engine_for
+
+pytestmark = pytest.mark.replica
+
+
+@dataclass
+class Cluster:
+    primary: EmbeddedPostgres
+    replicas: list[EmbeddedPostgres]
+
+    def url(self, server: EmbeddedPostgres) -> str:
+        return server.url(db.APP_DATABASE)
+
+    @property
+    def replica_urls(self) -> list[str]:
+        return [self.url(replica) for replica in self.replicas]
+
+
+def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def _primary_lsn(cluster: Cluster) -> str:
+    # the insert position: with synchronous_commit off a commit may not be written out yet
+    with psycopg.connect(cluster.url(cluster.primary), autocommit=True) as connection:
+        return connection.execute("select pg_current_wal_insert_lsn()::text").fetchone()[0]
+
+
+def _replayed(replica: EmbeddedPostgres, lsn: str) -> bool:
+    with psycopg.connect(replica.url(db.APP_DATABASE), autocommit=True) as connection:
+        return connection.execute(
+            "select pg_last_wal_replay_lsn() >= %s::pg_lsn", (lsn,)).fetchone()[0]
+
+
+def _caught_up(cluster: Cluster) -> None:
+    lsn = _primary_lsn(cluster)
+    for replica in cluster.replicas:
+        if replica.is_running():
+            _wait_for(lambda r=replica: _replayed(r, lsn), f"{replica.data_dir} to replay {lsn}")
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    primary = embedded.temporary_server()
+    primary.start()
+    replicas: list[EmbeddedPostgres] = []
+    try:
+        primary.create_database(db.APP_DATABASE)
+        engine = engine_for(primary.url(db.APP_DATABASE))
+        schema.upgrade(engine)
+        with engine.begin() as connection:
+            connection.execute(text(
+                "insert into organizations (slug, name) values ('acme', 'Acme'), ('zeta', 'Zeta')"
+            ))
+        engine.dispose()
+        for name in ("replica-a", "replica-b"):
+            replicas.append(embedded.start_streaming_replica(
+                primary, primary.data_dir.parent / name))
+        built = Cluster(primary, replicas)
+        _caught_up(built)
+        yield built
+    finally:
+        for server in [*replicas, primary]:
+            server.stop()
+        shutil.rmtree(primary.data_dir.parent, ignore_errors=True)
+
+
+@pytest.fixture
+def pool(cluster: Cluster) -> Iterator[db.ReadPool]:
+    for replica in cluster.replicas:
+        replica.start()
+    pool = db.ReadPool(cluster.replica_urls, primary_url=cluster.url(cluster.primary),
+                       statement_timeout_ms=300, pool_size=2)
+    yield pool
+    pool.dispose()
+
+
+def _data_directory(snapshot: db.ReadSnapshot) -> str:
+    return snapshot.connection.execute(text("show data_directory")).scalar()
+
+
+def test_a_page_view_is_one_read_only_repeatable_read_snapshot_on_a_replica(pool):
+    scope = db.Scope(org_ids=(1, 2), user_id=7)
+    with pool.snapshot(scope) as snapshot:
+        row = snapshot.connection.execute(text(
+            "select pg_is_in_recovery() as is_replica, "
+            "current_setting('transaction_isolation') as isolation, "
+            "current_setting('transaction_read_only') as read_only, "
+            "current_setting('statement_timeout') as timeout, "
+            "current_setting('fleetspend.org_ids') as org_ids, "
+            "current_setting('fleetspend.user_id') as user_id, "
+            "current_setting('fleetspend.staff_user_id') as staff_user_id"
+        )).mappings().one()
+        first = _data_directory(snapshot)
+        assert _data_directory(snapshot) == first  # sticky within the view
+    assert dict(row) == {"is_replica": True, "isolation": "repeatable read", "read_only": "on",
+                         "timeout": "300ms", "org_ids": "1,2", "user_id": "7",
+                         "staff_user_id": ""}
+    assert snapshot.notice is None
+
+
+def test_the_scope_does_not_outlive_its_view(pool):
+    # pool_size 2 and many views: the same pooled connection is reused without the old scope
+    with pool.snapshot(db.Scope(org_ids=(1,))):
+        pass
+    for _ in range(4):
+        with pool.snapshot() as snapshot:
+            leftover = snapshot.connection.execute(
+                text("select current_setting('fleetspend.org_ids', true)")).scalar()
+            assert leftover in (None, "")
+
+
+def test_views_spread_over_the_replicas(pool, cluster):
+    seen = set()
+    for _ in range(4):
+        with pool.snapshot() as snapshot:
+            seen.add(_data_directory(snapshot))
+    assert seen == {str(replica.data_dir) for replica in cluster.replicas}
+
+
+def test_a_stopped_replica_is_skipped_and_none_left_is_a_plain_error(pool, cluster):
+    healthy, stopped = cluster.replicas
+    stopped.stop()
+    for _ in range(4):
+        with pool.snapshot() as snapshot:
+            assert _data_directory(snapshot) == str(healthy.data_dir)
+
+    healthy.stop()
+    with pytest.raises(db.NoReplicaAvailableError) as error, pool.snapshot():
+        pass
+    message = str(error.value)
+    assert "No read replica is reachable" in message
+    assert "READ_FALLBACK_TO_PRIMARY" in message
+    assert str(healthy.data_dir) in message and str(stopped.data_dir) in message
+
+    healthy.start()
+    with pool.snapshot() as snapshot:  # back in rotation without waiting out its rest
+        assert _data_directory(snapshot) == str(healthy.data_dir)
+
+
+def test_with_fallback_on_a_dead_pool_reads_the_primary_and_says_so(cluster):
+    for replica in cluster.replicas:
+        replica.stop()
+    pool = db.ReadPool(cluster.replica_urls, primary_url=cluster.url(cluster.primary),
+                       fallback_to_primary=True)
+    try:
+        with pool.snapshot() as snapshot:
+            is_replica = snapshot.connection.execute(text("select pg_is_in_recovery()")).scalar()
+            assert snapshot.is_primary_fallback
+            assert snapshot.notice == db.PRIMARY_FALLBACK_NOTICE
+        assert is_replica is False
+    finally:
+        pool.dispose()
+
+
+def test_lag_is_reported_while_replay_is_paused(pool, cluster):
+    # a replayed commit first, so the replicas know how old their last replayed one is
+    with psycopg.connect(cluster.url(cluster.primary), autocommit=True) as primary:
+        primary.execute("insert into organizations (slug, name) values ('early', 'Early')")
+    _caught_up(cluster)
+    with pool.snapshot() as snapshot:
+        caught_up = freshness.replica_lag(snapshot.connection)
+    assert caught_up["is_replica"] and caught_up["lag_seconds"] == 0
+    assert caught_up["lag_bytes"] == 0
+
+    replicas = [psycopg.connect(cluster.url(r), autocommit=True) for r in cluster.replicas]
+    try:
+        for connection in replicas:
+            connection.execute("select pg_wal_replay_pause()")
+        time.sleep(1.1)  # so the last replayed transaction is measurably old
+        with psycopg.connect(cluster.url(cluster.primary), autocommit=True) as primary:
+            primary.execute("insert into organizations (slug, name) values ('late', 'Late')")
+            lsn = primary.execute("select pg_current_wal_insert_lsn()::text").fetchone()[0]
+        _wait_for(lambda: all(c.execute("select pg_last_wal_receive_lsn() >= %s::pg_lsn",
+                                        (lsn,)).fetchone()[0] for c in replicas),
+                  "the replicas to receive the insert")
+        with pool.snapshot() as snapshot:
+            behind = freshness.replica_lag(snapshot.connection)
+            visible = snapshot.connection.execute(
+                text("select count(*) from organizations where slug = 'late'")).scalar()
+        assert behind["lag_seconds"] is not None, behind
+        assert behind["lag_seconds"] >= 1
+        assert behind["lag_bytes"] > 0
+        assert visible == 0
+    finally:
+        for connection in replicas:
+            connection.execute("select pg_wal_replay_resume()")
+            connection.close()
+    _caught_up(cluster)
+    with pool.snapshot() as snapshot:
+        assert freshness.replica_lag(snapshot.connection)["lag_seconds"] == 0
+
+
+def test_a_statement_over_the_timeout_is_a_clear_error_and_the_next_view_works(pool):
+    with pytest.raises(db.ReadTimeoutError) as error, pool.snapshot() as snapshot:
+        snapshot.connection.execute(text("select pg_sleep(2)"))
+    assert "300 ms read timeout" in str(error.value)
+    assert "reference" in str(error.value)
+    for _ in range(3):  # every pooled connection is usable again
+        with pool.snapshot() as snapshot:
+            assert snapshot.connection.execute(text("select 1")).scalar() == 1
+
+
+def _org_page(snapshot: db.ReadSnapshot, between: Callable[[int], None]) -> list[str]:
+    """A two-query page: the org count, then the slugs; ``between`` runs between them."""
+    connection = snapshot.connection
+    count = connection.execute(text("select count(*) from organizations")).scalar()
+    between(connection.execute(text("select pg_backend_pid()")).scalar())
+    slugs = connection.execute(text("select slug from organizations order by slug")).scalars()
+    return [f"{count} organizations", *slugs]
+
+
+def test_a_connection_dropped_mid_page_is_an_error_and_no_partial_page(pool, cluster):
+    def terminate(backend_pid: int) -> None:
+        for replica in cluster.replicas:
+            with psycopg.connect(cluster.url(replica), autocommit=True) as connection:
+                connection.execute("select pg_terminate_backend(%s)", (backend_pid,))
+
+    page = None
+    with pytest.raises(db.ReadConnectionLostError) as error, pool.snapshot() as snapshot:
+        page = _org_page(snapshot, terminate)
+    assert page is None
+    assert "was lost in the middle of this view" in str(error.value)
+    with pool.snapshot() as snapshot:
+        assert _org_page(snapshot, lambda pid: None)[0].endswith("organizations")
+
+
+def test_the_environment_configures_the_process_pool(monkeypatch, cluster):
+    monkeypatch.setenv("DATABASE_URL", cluster.url(cluster.primary))
+    monkeypatch.setenv("REPLICA_URLS", ",".join(cluster.replica_urls))
+    monkeypatch.setenv("READ_STATEMENT_TIMEOUT_MS", "1234")
+    monkeypatch.setenv("READ_FALLBACK_TO_PRIMARY", "1")
+    db.read_pool.cache_clear()
+    try:
+        pool = db.read_pool()
+        assert pool.statement_timeout_ms == 1234 and pool.fallback_to_primary
+        assert len(pool.servers()) == 2
+        with db.read_snapshot() as snapshot:
+            assert snapshot.connection.execute(
+                text("show statement_timeout")).scalar() == "1234ms"
+        pool.dispose()
+    finally:
+        db.read_pool.cache_clear()
