@@ -1,0 +1,122 @@
+"""`fleetspend ingest FILE`: import machines, lifecycle events and metered usage.
+
+The file (CSV or JSON Lines, see docs/import-format.md) is imported in one transaction:
+
+1. every line is parsed and its fields checked on their own (:mod:`.records`);
+2. names are resolved and records checked against the database and each other
+   (:mod:`.checks`);
+3. if nothing was wrong, rows are COPYed into staging tables and upserted set-based, machine
+   runs are rebuilt for machines whose events changed, and event sequences are checked
+   (:mod:`.writing`).
+
+Any problem at any step, including a constraint the database enforces, rejects the whole file:
+:class:`IngestError` lists every problem with its file, line and field, and nothing is
+written. Importing the same file again changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
+from fleetspend.ingest.checks import check_records
+from fleetspend.ingest.records import Problem, read_records
+from fleetspend.ingest.writing import (
+    EVENTS,
+    MACHINE_USAGE,
+    MACHINES,
+    VOLUME_USAGE,
+    VOLUMES,
+    Outcome,
+    write_batch,
+)
+
+__all__ = ["IngestError", "IngestResult", "ingest_file"]
+
+SHOWN_PROBLEMS = 50
+_TARGETS = (MACHINES, EVENTS, MACHINE_USAGE, VOLUMES, VOLUME_USAGE)
+
+
+class IngestError(Exception):
+    """A file was rejected; nothing of it was written. str() lists the problems."""
+
+    def __init__(self, file_name: str, problems: list[Problem]) -> None:
+        self.file_name = file_name
+        self.problems = problems
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        count = len(self.problems)
+        lines = [f"{self.file_name} was rejected, nothing was imported "
+                 f"({count} problem{'s' if count != 1 else ''}):"]
+        lines += [problem.render(self.file_name) for problem in self.problems[:SHOWN_PROBLEMS]]
+        if count > SHOWN_PROBLEMS:
+            lines.append(f"... and {count - SHOWN_PROBLEMS} more")
+        return "\n".join(lines)
+
+
+@dataclass
+class IngestResult:
+    """What an import did: counts per record type, and what later work must refresh."""
+
+    file_name: str
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    # org_id -> [first hour, end hour) of the usage rows inserted or corrected, for rollups
+    touched_hours: dict[int, tuple[datetime, datetime]] = field(default_factory=dict)
+    # the (org_id, machine_id) whose runs were rebuilt because their events changed
+    rebuilt_machines: list[tuple[int, str]] = field(default_factory=list)
+
+    def describe(self) -> str:
+        if not self.outcomes:
+            return f"{self.file_name}: no records, nothing to import"
+        lines = [f"imported {self.file_name}:"]
+        for target in _TARGETS:
+            outcome = self.outcomes.get(target.label)
+            if outcome is None:
+                continue
+            parts = [f"{outcome.inserted} inserted"]
+            if target.is_overwritten:
+                parts.append(f"{outcome.changed} {target.changed_word}")
+            parts.append(f"{outcome.unchanged} unchanged")
+            lines.append(f"  {target.label}: {', '.join(parts)}")
+        if self.rebuilt_machines:
+            lines.append(f"  machine runs rebuilt for {len(self.rebuilt_machines)} machines")
+        return "\n".join(lines)
+
+
+def ingest_file(engine: Engine, path: Path) -> IngestResult:
+    """Import ``path`` (.csv or .jsonl) in one transaction, or raise IngestError."""
+    path = Path(path)
+    problems: list[Problem] = []
+    if not path.is_file():
+        raise IngestError(path.name, [Problem(f"is not a file ({path})")])
+    records = read_records(path, problems)
+    result = IngestResult(path.name)
+    step = "reading"
+    try:
+        with engine.begin() as connection:
+            step = "checking"
+            batch = check_records(connection, records, problems)
+            if problems:
+                raise IngestError(path.name, problems)
+            step = "writing"
+            written = write_batch(connection, batch, problems)
+            if problems:
+                raise IngestError(path.name, problems)
+    except DBAPIError as error:
+        diagnostic = getattr(error.orig, "diag", None)
+        message = (diagnostic.message_primary if diagnostic and diagnostic.message_primary
+                   else str(error.orig))
+        if diagnostic and diagnostic.constraint_name:
+            message += f" (constraint {diagnostic.constraint_name})"
+        raise IngestError(path.name, [
+            *problems, Problem(f"the database rejected the file while {step} it: {message}")
+        ]) from error
+    result.outcomes = {target.label: outcome for target, outcome in written.outcomes.items()}
+    result.touched_hours = written.touched_hours
+    result.rebuilt_machines = written.rebuilt_machines
+    return result

@@ -1,0 +1,368 @@
+"""Reading an import file into typed records: the record kinds, their fields, and the parsers.
+
+This is the part of an import that needs no database: each line is read, its record kind
+found, and every field parsed and checked on its own (types, ranges, formats, UTC offsets).
+Every problem found is kept with its line and field, so one pass reports them all.
+See docs/import-format.md for the format this implements.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+SECONDS_PER_HOUR = 3600
+# NUMERIC(24, 6): six decimal places, eighteen digits before the point
+QUANTITY_PLACES = 6
+QUANTITY_LIMIT = Decimal(10) ** 18
+SMALLINT_MAX = 32767
+INTEGER_MAX = 2147483647
+MEMORY_STEP_MB = 256
+EVENT_KINDS = ("start", "stop", "resize", "destroy")
+ONE_HOUR = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an import file: where it is (line, field) and what it is."""
+
+    message: str
+    line: int | None = None
+    field: str | None = None
+
+    def render(self, file_name: str) -> str:
+        where = file_name
+        if self.line is not None:
+            where += f" line {self.line}"
+        if self.field is not None:
+            where += f", field {self.field}"
+        return f"{where}: {self.message}"
+
+
+class FieldError(ValueError):
+    """A field's value is not acceptable; the message says why, naming the value."""
+
+
+@dataclass
+class Record:
+    """One record of an import file, with its fields parsed (absent optional fields are None)."""
+
+    kind: str
+    line: int
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+# --- field parsers: raw value (str from CSV; str, int, Decimal, bool... from JSON) -> value ---
+
+def _shown(raw: Any) -> str:
+    return json.dumps(raw) if isinstance(raw, str) else str(raw)
+
+
+def _text(raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise FieldError(f"{_shown(raw)} is not a string")
+    value = raw.strip()
+    if not value:
+        raise FieldError("is empty")
+    return value
+
+
+def _matching(pattern: str, description: str) -> Callable[[Any], str]:
+    compiled = re.compile(pattern)
+
+    def parse(raw: Any) -> str:
+        value = _text(raw)
+        if not compiled.fullmatch(value):
+            raise FieldError(f"{_shown(value)} is not {description}")
+        return value
+
+    return parse
+
+
+def _integer(raw: Any) -> int:
+    if isinstance(raw, bool):
+        raise FieldError(f"{_shown(raw)} is not a whole number")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str) and re.fullmatch(r"\s*[+-]?\d+\s*", raw):
+        return int(raw)
+    raise FieldError(f"{_shown(raw)} is not a whole number")
+
+
+def _integer_between(low: int, high: int, high_reason: str) -> Callable[[Any], int]:
+    def parse(raw: Any) -> int:
+        value = _integer(raw)
+        if value < low:
+            raise FieldError(f"{value} is less than {low}")
+        if value > high:
+            raise FieldError(f"{value} is more than {high_reason}")
+        return value
+
+    return parse
+
+
+def _memory(raw: Any) -> int:
+    value = _integer(raw)
+    if value <= 0 or value % MEMORY_STEP_MB:
+        raise FieldError(f"{value} MB is not a positive multiple of {MEMORY_STEP_MB} MB")
+    if value > INTEGER_MAX:
+        raise FieldError(f"{value} MB is more than any machine has")
+    return value
+
+
+_DECIMAL = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def _quantity(raw: Any) -> Decimal:
+    # JSON numbers arrive as int or Decimal (never float: the reader parses them as Decimal)
+    if isinstance(raw, str) and _DECIMAL.fullmatch(raw):
+        value = Decimal(raw.strip())
+    elif isinstance(raw, int | Decimal) and not isinstance(raw, bool):
+        value = Decimal(raw)
+    else:
+        raise FieldError(f"{_shown(raw)} is not a decimal number")
+    if value < 0:
+        raise FieldError(f"{_shown(raw)} is negative")
+    if value >= QUANTITY_LIMIT:
+        raise FieldError(f"{_shown(raw)} is too large (at most 18 digits before the point)")
+    if value != value.quantize(Decimal(1).scaleb(-QUANTITY_PLACES)):
+        raise FieldError(f"{_shown(raw)} has more than {QUANTITY_PLACES} decimal places")
+    return value + 0  # normalise -0 to 0
+
+
+def _timestamp(raw: Any) -> datetime:
+    value = _text(raw)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise FieldError(f"{_shown(value)} is not an ISO 8601 date and time") from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise FieldError(
+            f"{_shown(value)} has no UTC offset; time is UTC and says so "
+            f"(for example {parsed.replace(tzinfo=UTC).isoformat().replace('+00:00', 'Z')})"
+        )
+    return parsed.astimezone(UTC)
+
+
+def _hour(raw: Any) -> datetime:
+    value = _timestamp(raw)
+    if value != value.replace(minute=0, second=0, microsecond=0):
+        raise FieldError(f"{_shown(raw)} is not the start of an hour (UTC)")
+    return value
+
+
+def _event_kind(raw: Any) -> str:
+    value = _text(raw)
+    if value not in EVENT_KINDS:
+        raise FieldError(f"{_shown(value)} is not one of {', '.join(EVENT_KINDS)}")
+    return value
+
+
+PARSERS: dict[str, Callable[[Any], Any]] = {
+    "org": _text,
+    "app": _text,
+    "machine_id": _matching(r"[0-9a-f]{14}", "a machine id (14 lowercase hex digits)"),
+    "volume_id": _matching(r"vol_[0-9a-z]{16}", "a volume id (vol_ and 16 of a-z, 0-9)"),
+    "region": _text,
+    "preset": _text,
+    "memory_mb": _memory,
+    "rootfs_gb": _integer_between(1, SMALLINT_MAX, f"{SMALLINT_MAX} GB"),
+    "size_gb": _integer_between(1, INTEGER_MAX, f"{INTEGER_MAX} GB"),
+    "created_at": _timestamp,
+    "destroyed_at": _timestamp,
+    "deleted_at": _timestamp,
+    "event_at": _timestamp,
+    "hour_at": _hour,
+    "kind": _event_kind,
+    "runtime_seconds": _integer_between(
+        0, SECONDS_PER_HOUR, f"the {SECONDS_PER_HOUR} seconds in an hour"),
+    "dedicated_ipv4_seconds": _integer_between(
+        0, SECONDS_PER_HOUR, f"the {SECONDS_PER_HOUR} seconds in an hour"),
+    "stopped_rootfs_gb_seconds": _quantity,
+    "egress_internet_gb": _quantity,
+    "egress_private_gb": _quantity,
+    "gb_hours": _quantity,
+}
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """A kind of record: its name in the file and its fields, required and optional."""
+
+    name: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+
+RECORD_KINDS = {
+    kind.name: kind
+    for kind in (
+        RecordKind("machine", ("org", "app", "machine_id", "region", "preset", "memory_mb",
+                               "rootfs_gb", "created_at"), ("destroyed_at",)),
+        RecordKind("machine_event", ("org", "machine_id", "event_at", "kind"),
+                   ("preset", "memory_mb")),
+        RecordKind("machine_usage", ("org", "machine_id", "hour_at", "preset", "memory_mb",
+                                     "runtime_seconds", "stopped_rootfs_gb_seconds",
+                                     "egress_internet_gb", "egress_private_gb",
+                                     "dedicated_ipv4_seconds")),
+        RecordKind("volume", ("org", "app", "volume_id", "region", "size_gb", "created_at"),
+                   ("machine_id", "deleted_at")),
+        RecordKind("volume_usage", ("org", "volume_id", "hour_at", "gb_hours")),
+    )
+}
+ALL_FIELDS = {"record", *PARSERS}
+
+
+def _is_absent(raw: Any) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
+def parse_record(line: int, raw: dict[str, Any], problems: list[Problem]) -> Record | None:
+    """Parse one line's raw fields into a Record, adding any problems found to ``problems``."""
+    kind_name = raw.get("record")
+    if _is_absent(kind_name):
+        problems.append(Problem("is missing: every record names its kind", line, "record"))
+        return None
+    kind = RECORD_KINDS.get(kind_name.strip()) if isinstance(kind_name, str) else None
+    if kind is None:
+        problems.append(Problem(
+            f"{_shown(kind_name)} is not a record kind (one of {', '.join(RECORD_KINDS)})",
+            line, "record"))
+        return None
+
+    record = Record(kind.name, line)
+    is_valid = True
+    for name, value in raw.items():
+        if name != "record" and name not in kind.fields and not _is_absent(value):
+            problems.append(Problem(f"is not a field of {kind.name} records", line, name))
+            is_valid = False
+    for name in kind.fields:
+        value = raw.get(name)
+        if _is_absent(value):
+            if name in kind.required:
+                problems.append(Problem(f"is missing (required in {kind.name} records)",
+                                        line, name))
+                is_valid = False
+            record.values[name] = None
+            continue
+        try:
+            record.values[name] = PARSERS[name](value)
+        except FieldError as error:
+            problems.append(Problem(str(error), line, name))
+            is_valid = False
+    if is_valid:
+        is_valid = _check_record(record, problems)
+    return record if is_valid else None
+
+
+def _check_record(record: Record, problems: list[Problem]) -> bool:
+    """Checks between the fields of one record."""
+    values = record.values
+    before = len(problems)
+    if record.kind == "machine_event":
+        is_resize = values["kind"] == "resize"
+        for name in ("preset", "memory_mb"):
+            if is_resize and values[name] is None:
+                problems.append(Problem("is missing (a resize names the new size)",
+                                        record.line, name))
+            elif not is_resize and values[name] is not None:
+                problems.append(Problem(f"only resize events name a size, not {values['kind']}",
+                                        record.line, name))
+    ends = {"machine": ("created_at", "destroyed_at"), "volume": ("created_at", "deleted_at")}
+    if record.kind in ends:
+        start, end = ends[record.kind]
+        if values[end] is not None and values[end] < values[start]:
+            problems.append(Problem(f"{values[end].isoformat()} is before {start} "
+                                    f"{values[start].isoformat()}", record.line, end))
+    return len(problems) == before
+
+
+# --- file formats -------------------------------------------------------------------------
+
+def _csv_rows(path: Path, problems: list[Problem]) -> Iterator[tuple[int, dict[str, Any]]]:
+    with path.open(encoding="utf-8-sig", newline="") as stream:
+        reader = csv.reader(stream)
+        try:
+            header = next(reader)
+        except StopIteration:
+            problems.append(Problem("is empty: a CSV file starts with a header line"))
+            return
+        header = [name.strip() for name in header]
+        header_ok = True
+        for name in header:
+            if name not in ALL_FIELDS:
+                problems.append(Problem("is not a known column", 1, name or "(unnamed)"))
+                header_ok = False
+            elif header.count(name) > 1:
+                problems.append(Problem("appears more than once in the header", 1, name))
+                header_ok = False
+        if "record" not in header:
+            problems.append(Problem("is missing from the header: every CSV file has a record "
+                                    "column naming each row's kind", 1, "record"))
+            header_ok = False
+        if not header_ok:
+            return
+        line = reader.line_num + 1
+        for cells in reader:
+            row_line, line = line, reader.line_num + 1
+            if not cells:
+                continue
+            if len(cells) != len(header):
+                problems.append(Problem(
+                    f"has {len(cells)} cells but the header has {len(header)} columns", row_line))
+                continue
+            yield row_line, dict(zip(header, cells, strict=True))
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+def _jsonl_rows(path: Path, problems: list[Problem]) -> Iterator[tuple[int, dict[str, Any]]]:
+    with path.open(encoding="utf-8-sig") as stream:
+        for line, text in enumerate(stream, start=1):
+            if not text.strip():
+                continue
+            try:
+                row = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+            except ValueError as error:
+                problems.append(Problem(f"is not valid JSON ({error})", line))
+                continue
+            if not isinstance(row, dict):
+                problems.append(Problem("is not a JSON object", line))
+                continue
+            yield line, row
+
+
+FORMATS = {".csv": _csv_rows, ".jsonl": _jsonl_rows}
+
+
+def read_records(path: Path, problems: list[Problem]) -> list[Record]:
+    """Every well-formed record of the file; problems with the others go into ``problems``."""
+    reader = FORMATS.get(path.suffix.lower())
+    if reader is None:
+        problems.append(Problem(
+            f"has suffix {_shown(path.suffix)}; fleetspend imports .csv and .jsonl files"))
+        return []
+    try:
+        rows = list(reader(path, problems))
+    except UnicodeDecodeError as error:
+        problems.append(Problem(f"is not UTF-8 text ({error.reason} at byte {error.start})"))
+        return []
+    records = []
+    for line, raw in rows:
+        record = parse_record(line, raw, problems)
+        if record is not None:
+            records.append(record)
+    return records
