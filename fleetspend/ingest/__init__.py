@@ -46,7 +46,7 @@ class IngestError(Exception):
 
     def __init__(self, file_name: str, problems: list[Problem]) -> None:
         self.file_name = file_name
-        self.problems = problems
+        self.problems = sorted(problems, key=lambda problem: problem.line or 0)
         super().__init__(self._describe())
 
     def _describe(self) -> str:

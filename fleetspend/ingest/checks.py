@@ -110,7 +110,7 @@ def _pairs(keys: set[tuple[int, str]]) -> dict[str, list]:
 
 def load_catalog(connection: Connection, records: list[Record]) -> Catalog:
     """Look up everything the records name, in a handful of set-based queries."""
-    slugs = sorted({record.values["org"] for record in records})
+    slugs = sorted({record.values["org"] for record in records if record.values["org"]})
     org_ids = dict(connection.execute(text(
         "select slug, org_id from organizations where slug = any(:slugs)"
     ), {"slugs": slugs}).all())
@@ -177,6 +177,8 @@ class _Checker:
         """The record's values with names resolved to keys, or None if a name is unknown."""
         values = dict(record.values)
         slug = values.pop("org")
+        if slug is None:
+            return None
         org_id = self.catalog.org_ids.get(slug)
         if org_id is None:
             self.problem(record, "org", f'no organization has the slug "{slug}"')
@@ -186,7 +188,9 @@ class _Checker:
         is_known = True
         for name, value in values.items():
             column = COLUMN_OF_FIELD.get(name, name)
-            if name == "app":
+            if value is None:
+                pass
+            elif name == "app":
                 value = self.catalog.app_ids.get((org_id, value))
                 if value is None:
                     self.problem(record, name,
@@ -195,7 +199,7 @@ class _Checker:
             elif name == "region" and value not in self.catalog.regions:
                 self.problem(record, name, f'"{value}" is not a region code')
                 is_known = False
-            elif name == "preset" and value is not None:
+            elif name == "preset":
                 is_known &= self._check_size(record, value, values["memory_mb"])
             row[column] = value
         return row if is_known else None
@@ -206,7 +210,7 @@ class _Checker:
             self.problem(record, "preset", f'"{preset}" is not a preset')
             return False
         low, high = memory_range
-        if not low <= memory_mb <= high:
+        if memory_mb is not None and not low <= memory_mb <= high:
             self.problem(record, "memory_mb",
                          f"{memory_mb} MB does not fit {preset} ({low} to {high} MB)")
             return False
@@ -269,7 +273,7 @@ class _Checker:
         by_kind: dict[str, list[tuple[Record, dict[str, Any]]]] = defaultdict(list)
         for record in records:
             row = self.resolve(record)
-            if row is not None:
+            if row is not None and record.is_valid:
                 by_kind[record.kind].append((record, row))
         for record, row in by_kind["machine"]:
             self.declare(record, row, self.batch.machines, self.catalog.machines,

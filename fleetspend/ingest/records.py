@@ -57,6 +57,9 @@ class Record:
     kind: str
     line: int
     values: dict[str, Any] = field(default_factory=dict)
+    # False when a field had a problem; such a field's value is None, the others are kept so
+    # names in them can still be checked against the database
+    is_valid: bool = True
 
 
 # --- field parsers: raw value (str from CSV; str, int, Decimal, bool... from JSON) -> value ---
@@ -229,7 +232,9 @@ def _is_absent(raw: Any) -> bool:
 
 
 def parse_record(line: int, raw: dict[str, Any], problems: list[Problem]) -> Record | None:
-    """Parse one line's raw fields into a Record, adding any problems found to ``problems``."""
+    """Parse one line's raw fields into a Record, adding any problems found to ``problems``.
+
+    None when the line names no known record kind."""
     kind_name = raw.get("record")
     if _is_absent(kind_name):
         problems.append(Problem("is missing: every record names its kind", line, "record"))
@@ -260,10 +265,10 @@ def parse_record(line: int, raw: dict[str, Any], problems: list[Problem]) -> Rec
             record.values[name] = PARSERS[name](value)
         except FieldError as error:
             problems.append(Problem(str(error), line, name))
+            record.values[name] = None
             is_valid = False
-    if is_valid:
-        is_valid = _check_record(record, problems)
-    return record if is_valid else None
+    record.is_valid = is_valid and _check_record(record, problems)
+    return record
 
 
 def _check_record(record: Record, problems: list[Problem]) -> bool:
@@ -349,7 +354,7 @@ FORMATS = {".csv": _csv_rows, ".jsonl": _jsonl_rows}
 
 
 def read_records(path: Path, problems: list[Problem]) -> list[Record]:
-    """Every well-formed record of the file; problems with the others go into ``problems``."""
+    """Every record of the file whose kind is known; problems go into ``problems``."""
     reader = FORMATS.get(path.suffix.lower())
     if reader is None:
         problems.append(Problem(
