@@ -254,7 +254,8 @@ class _Checker:
         return machine
 
     def require_in_lifetime(self, record: Record, name: str, start: datetime, end: datetime,
-                            born: datetime, gone: datetime | None, noun: str) -> bool:
+                            born: datetime, gone: datetime | None, noun: str,
+                            gone_word: str = "destroyed") -> bool:
         """Whether an instant (start == end) or an hour [start, end) falls in a lifetime."""
         is_instant = start == end
         if (start < born) if is_instant else (end <= born):
@@ -263,7 +264,7 @@ class _Checker:
             return False
         if gone is not None and ((start > gone) if is_instant else (start >= gone)):
             self.problem(record, name, f"{_shown(record.values[name])} is after {noun} was "
-                                       f"destroyed at {gone.isoformat()}")
+                                       f"{gone_word} at {gone.isoformat()}")
             return False
         return True
 
@@ -346,7 +347,7 @@ class _Checker:
                 continue
             if not self.require_in_lifetime(
                     record, "hour_at", row["hour_at"], row["hour_at"] + ONE_HOUR,
-                    volume["created_at"], volume["deleted_at"], f"volume {key[1]}"):
+                    volume["created_at"], volume["deleted_at"], f"volume {key[1]}", "deleted"):
                 continue
             if row["gb_hours"] > volume["size_gb"]:
                 self.problem(record, "gb_hours",
