@@ -465,6 +465,103 @@ audit_events = Table(
     CheckConstraint("actor_kind in ('user', 'staff', 'system')", name="actor_kind_known"),
 )
 
+# --- rollups (derived from rated_usage by fleetspend.rollups; never edited by hand) ----------
+# A preset_code of '' marks products without a machine size (volumes), so it can be a key.
+
+NO_PRESET = ""
+ROLLUP_QUANTITY = Numeric(30, 6)
+
+
+def _rollup_measures() -> list[Column]:
+    return [
+        Column("consumed_quantity", ROLLUP_QUANTITY, nullable=False),
+        Column("pricing_quantity", PRICING_QUANTITY, nullable=False),
+        Column("amount_precise", MONEY_PRECISE, nullable=False),
+    ]
+
+
+rollup_resource_daily = Table(
+    "rollup_resource_daily", metadata,
+    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+    Column("usage_date", Date, nullable=False),
+    Column("resource_id", Text, nullable=False),
+    Column("product", Text, nullable=False),
+    Column("preset_code", Text, nullable=False),
+    Column("resource_kind", Text, nullable=False),
+    Column("app_id", BigInteger, nullable=False),
+    Column("region_code", Text, nullable=False),
+    *_rollup_measures(),
+    Column("last_hour_at", UTC_TIMESTAMP, nullable=False),
+    PrimaryKeyConstraint("org_id", "usage_date", "resource_id", "product", "preset_code"),
+)
+
+rollup_resource_monthly = Table(
+    "rollup_resource_monthly", metadata,
+    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+    Column("month_date", Date, nullable=False),
+    Column("resource_id", Text, nullable=False),
+    Column("product", Text, nullable=False),
+    Column("resource_kind", Text, nullable=False),
+    Column("app_id", BigInteger, nullable=False),
+    Column("region_code", Text, nullable=False),
+    *_rollup_measures(),
+    # daily rows folded in; the row goes when corrections take it back to zero
+    Column("day_rows", Integer, nullable=False),
+    PrimaryKeyConstraint("org_id", "month_date", "resource_id", "product"),
+    CheckConstraint("extract(day from month_date) = 1", name="month_start"),
+)
+
+rollup_usage_daily = Table(
+    "rollup_usage_daily", metadata,
+    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+    Column("usage_date", Date, nullable=False),
+    Column("app_id", BigInteger, nullable=False),
+    Column("region_code", Text, nullable=False),
+    Column("preset_code", Text, nullable=False),
+    Column("product", Text, nullable=False),
+    *_rollup_measures(),
+    Column("resources", Integer, nullable=False),
+    Column("last_hour_at", UTC_TIMESTAMP, nullable=False),
+    PrimaryKeyConstraint("org_id", "usage_date", "app_id", "region_code", "preset_code",
+                         "product"),
+)
+
+rollup_usage_monthly = Table(
+    "rollup_usage_monthly", metadata,
+    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+    Column("month_date", Date, nullable=False),
+    Column("app_id", BigInteger, nullable=False),
+    Column("region_code", Text, nullable=False),
+    Column("preset_code", Text, nullable=False),
+    Column("product", Text, nullable=False),
+    *_rollup_measures(),
+    Column("day_rows", Integer, nullable=False),
+    PrimaryKeyConstraint("org_id", "month_date", "app_id", "region_code", "preset_code",
+                         "product"),
+    CheckConstraint("extract(day from month_date) = 1", name="month_start"),
+)
+
+# (org, day) pairs whose usage changed since the last refresh; filled by triggers on the usage
+# tables, consumed by fleetspend.rollups.refresh
+rollup_pending_days = Table(
+    "rollup_pending_days", metadata,
+    Column("org_id", BigInteger, ForeignKey("organizations.org_id", ondelete="CASCADE"),
+           nullable=False),
+    Column("change_id", BigInteger, Identity(), nullable=False),
+    Column("usage_date", Date, nullable=False),
+    Column("noted_at", UTC_TIMESTAMP, nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("org_id", "change_id"),
+)
+
+# the watermark: the last change folded in and when
+rollup_state = Table(
+    "rollup_state", metadata,
+    Column("singleton", Boolean, primary_key=True, server_default=text("true")),
+    Column("folded_change_id", BigInteger, nullable=False, server_default=text("0")),
+    Column("refreshed_at", UTC_TIMESTAMP),
+    CheckConstraint("singleton", name="one_row"),
+)
+
 TENANT_TABLES = tuple(
     table.name for table in metadata.sorted_tables if "org_id" in table.columns
 )

@@ -1,0 +1,310 @@
+"""Incremental rollups of rated usage, maintained on the primary as usage lands.
+
+Pages never aggregate raw usage: they read four rollup tables (see fleetspend/models.py),
+all derived from the ``rated_usage`` view that invoices are rated from, so a page's numbers and
+an invoice's agree to the unrounded amount:
+
+- ``rollup_resource_daily``: per org, UTC day, machine or volume, product and preset;
+- ``rollup_usage_daily``: per org, day, app, region, preset and product (the meter);
+- ``rollup_resource_monthly`` and ``rollup_usage_monthly``: the same per calendar month.
+
+How changes find their way in. Statement-level triggers on the usage tables note every
+(org, day) an insert, update or delete touches in ``rollup_pending_days``. :func:`refresh`
+claims the noted days (deleting the notes it can see; notes committed later wait for the next
+run), and for each claimed day:
+
+1. recomputes the day's per-resource rows from ``rated_usage`` (delete, then insert), and
+   adds the difference between the new and the old rows to the per-resource monthly rows;
+2. recomputes the day's meter rows from the per-resource rows, again passing the difference
+   on to the monthly meter rows;
+3. drops monthly rows whose every daily row is gone.
+
+A late or corrected hour therefore recomputes just its day and moves its month by exactly the
+change; a rerun with nothing noted does nothing; recomputing a day twice gives the same rows.
+Monthly rows change by differences, never by re-reading the month, which keeps one new hour
+for 10,000 machines cheap. ``rollup_state`` keeps the watermark: the last change folded in.
+One refresh runs at a time (a transaction-level advisory lock).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import Connection, Engine, text
+
+# pg_advisory_xact_lock key serializing refreshes ("rollups" in ASCII)
+REFRESH_LOCK_KEY = 0x726F6C6C757073
+# days recomputed per round of statements; bounds the work a full rebuild does at once
+DAYS_PER_ROUND = 7
+
+_BATCH = """
+batch as (
+    select batch_day.org_id, batch_day.usage_date
+    from unnest(cast(:org_ids as bigint[]), cast(:usage_dates as date[]))
+        as batch_day (org_id, usage_date)
+)"""
+
+# The monthly upserts add a signed difference; ``sign`` is 1 for new rows, -1 for old ones.
+_ADD_TO_RESOURCE_MONTHLY = """
+month_change as (
+    select
+        org_id,
+        cast(date_trunc('month', usage_date) as date) as month_date,
+        resource_id,
+        product,
+        min(resource_kind) as resource_kind,
+        min(app_id) as app_id,
+        min(region_code) as region_code,
+        :sign * sum(consumed_quantity) as consumed_quantity,
+        :sign * sum(pricing_quantity) as pricing_quantity,
+        :sign * sum(amount_precise) as amount_precise,
+        :sign * count(*) as day_rows
+    from changed
+    group by 1, 2, 3, 4
+)
+
+insert into rollup_resource_monthly (
+    org_id, month_date, resource_id, product, resource_kind, app_id, region_code,
+    consumed_quantity, pricing_quantity, amount_precise, day_rows
+)
+select * from month_change
+on conflict (org_id, month_date, resource_id, product) do update set
+    consumed_quantity = rollup_resource_monthly.consumed_quantity + excluded.consumed_quantity,
+    pricing_quantity = rollup_resource_monthly.pricing_quantity + excluded.pricing_quantity,
+    amount_precise = rollup_resource_monthly.amount_precise + excluded.amount_precise,
+    day_rows = rollup_resource_monthly.day_rows + excluded.day_rows
+"""
+
+_ADD_TO_USAGE_MONTHLY = """
+month_change as (
+    select
+        org_id,
+        cast(date_trunc('month', usage_date) as date) as month_date,
+        app_id,
+        region_code,
+        preset_code,
+        product,
+        :sign * sum(consumed_quantity) as consumed_quantity,
+        :sign * sum(pricing_quantity) as pricing_quantity,
+        :sign * sum(amount_precise) as amount_precise,
+        :sign * count(*) as day_rows
+    from changed
+    group by 1, 2, 3, 4, 5, 6
+)
+
+insert into rollup_usage_monthly (
+    org_id, month_date, app_id, region_code, preset_code, product,
+    consumed_quantity, pricing_quantity, amount_precise, day_rows
+)
+select * from month_change
+on conflict (org_id, month_date, app_id, region_code, preset_code, product) do update set
+    consumed_quantity = rollup_usage_monthly.consumed_quantity + excluded.consumed_quantity,
+    pricing_quantity = rollup_usage_monthly.pricing_quantity + excluded.pricing_quantity,
+    amount_precise = rollup_usage_monthly.amount_precise + excluded.amount_precise,
+    day_rows = rollup_usage_monthly.day_rows + excluded.day_rows
+"""
+
+REMOVE_RESOURCE_DAYS = text(f"""
+with {_BATCH},
+
+changed as (
+    delete from rollup_resource_daily
+    using batch
+    where rollup_resource_daily.org_id = batch.org_id
+      and rollup_resource_daily.usage_date = batch.usage_date
+    returning rollup_resource_daily.*
+),
+{_ADD_TO_RESOURCE_MONTHLY}
+""")  # noqa: S608 - composed from this module's constants only
+
+# The hour range and org list repeat the batch as plain predicates so that the planner prunes
+# the usage partitions and uses the (org_id, ...) indexes.
+ADD_RESOURCE_DAYS = text(f"""
+with {_BATCH},
+
+fresh as (
+    select
+        rated_usage.org_id,
+        batch.usage_date,
+        rated_usage.resource_id,
+        rated_usage.product,
+        coalesce(rated_usage.preset_code, '') as preset_code,
+        min(rated_usage.resource_kind) as resource_kind,
+        min(rated_usage.app_id) as app_id,
+        min(rated_usage.region_code) as region_code,
+        sum(rated_usage.consumed_quantity) as consumed_quantity,
+        sum(rated_usage.pricing_quantity) as pricing_quantity,
+        sum(rated_usage.amount_precise) as amount_precise,
+        max(rated_usage.hour_at) as last_hour_at
+    from rated_usage
+    inner join batch
+        on batch.org_id = rated_usage.org_id
+        and batch.usage_date = cast(rated_usage.hour_at at time zone 'UTC' as date)
+    where rated_usage.hour_at >= :from_at
+      and rated_usage.hour_at < :until_at
+      and rated_usage.org_id = any(cast(:org_ids as bigint[]))
+    group by 1, 2, 3, 4, 5
+),
+
+changed as (
+    insert into rollup_resource_daily (
+        org_id, usage_date, resource_id, product, preset_code, resource_kind, app_id,
+        region_code, consumed_quantity, pricing_quantity, amount_precise, last_hour_at
+    )
+    select * from fresh
+    returning *
+),
+{_ADD_TO_RESOURCE_MONTHLY}
+""")  # noqa: S608 - composed from this module's constants only
+
+REMOVE_USAGE_DAYS = text(f"""
+with {_BATCH},
+
+changed as (
+    delete from rollup_usage_daily
+    using batch
+    where rollup_usage_daily.org_id = batch.org_id
+      and rollup_usage_daily.usage_date = batch.usage_date
+    returning rollup_usage_daily.*
+),
+{_ADD_TO_USAGE_MONTHLY}
+""")  # noqa: S608 - composed from this module's constants only
+
+ADD_USAGE_DAYS = text(f"""
+with {_BATCH},
+
+fresh as (
+    select
+        resource_daily.org_id,
+        resource_daily.usage_date,
+        resource_daily.app_id,
+        resource_daily.region_code,
+        resource_daily.preset_code,
+        resource_daily.product,
+        sum(resource_daily.consumed_quantity) as consumed_quantity,
+        sum(resource_daily.pricing_quantity) as pricing_quantity,
+        sum(resource_daily.amount_precise) as amount_precise,
+        count(distinct resource_daily.resource_id) as resources,
+        max(resource_daily.last_hour_at) as last_hour_at
+    from rollup_resource_daily as resource_daily
+    inner join batch
+        on batch.org_id = resource_daily.org_id
+        and batch.usage_date = resource_daily.usage_date
+    group by 1, 2, 3, 4, 5, 6
+),
+
+changed as (
+    insert into rollup_usage_daily (
+        org_id, usage_date, app_id, region_code, preset_code, product,
+        consumed_quantity, pricing_quantity, amount_precise, resources, last_hour_at
+    )
+    select * from fresh
+    returning *
+),
+{_ADD_TO_USAGE_MONTHLY}
+""")  # noqa: S608 - composed from this module's constants only
+
+DROP_EMPTY_MONTHS = (
+    text("delete from rollup_resource_monthly where day_rows = 0 "
+         "and org_id = any(cast(:org_ids as bigint[])) "
+         "and month_date = any(cast(:month_dates as date[]))"),
+    text("delete from rollup_usage_monthly where day_rows = 0 "
+         "and org_id = any(cast(:org_ids as bigint[])) "
+         "and month_date = any(cast(:month_dates as date[]))"),
+)
+
+CLAIM_PENDING = text(
+    "delete from rollup_pending_days returning org_id, usage_date, change_id"
+)
+
+# every day with usage or with rollup rows (whose usage may all be gone)
+NOTE_EVERY_DAY = text("""
+insert into rollup_pending_days (org_id, usage_date)
+select org_id, cast(hour_at at time zone 'UTC' as date) from machine_usage
+union
+select org_id, cast(hour_at at time zone 'UTC' as date) from volume_usage
+union
+select org_id, usage_date from rollup_resource_daily
+""")
+
+ADVANCE_WATERMARK = text(
+    "update rollup_state set folded_change_id = greatest(folded_change_id, :change_id), "
+    "refreshed_at = now() "
+    "returning folded_change_id"
+)
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    """What one refresh folded in."""
+
+    days: int  # (org, day) pairs recomputed
+    orgs: int
+    folded_change_id: int  # the watermark after the refresh
+    first_date: date | None
+    last_date: date | None
+
+    def describe(self) -> str:
+        if not self.days:
+            return f"rollups already up to date (change {self.folded_change_id})"
+        return (f"rollups: recomputed {self.days} org-days of {self.orgs} organizations "
+                f"({self.first_date} to {self.last_date}); up to change {self.folded_change_id}")
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _fold(connection: Connection, pairs: list[tuple[int, date]]) -> None:
+    """Recompute the given (org, day) pairs and pass the differences on to the months."""
+    org_ids = [org_id for org_id, _ in pairs]
+    usage_dates = [usage_date for _, usage_date in pairs]
+    batch = {"org_ids": org_ids, "usage_dates": usage_dates}
+    connection.execute(REMOVE_RESOURCE_DAYS, {**batch, "sign": -1})
+    connection.execute(ADD_RESOURCE_DAYS, {
+        **batch, "sign": 1,
+        "from_at": _midnight(min(usage_dates)),
+        "until_at": _midnight(max(usage_dates) + timedelta(days=1)),
+    })
+    connection.execute(REMOVE_USAGE_DAYS, {**batch, "sign": -1})
+    connection.execute(ADD_USAGE_DAYS, {**batch, "sign": 1})
+    months = sorted({usage_date.replace(day=1) for usage_date in usage_dates})
+    for statement in DROP_EMPTY_MONTHS:
+        connection.execute(statement, {"org_ids": sorted(set(org_ids)), "month_dates": months})
+
+
+def refresh_in(connection: Connection, *, full: bool = False) -> RefreshResult:
+    """Fold every noted usage change into the rollups, inside the caller's transaction.
+
+    With ``full``, every day with usage (or with rollups) is recomputed, which repairs
+    rollups whatever happened to them.
+    """
+    connection.execute(text("select pg_advisory_xact_lock(:key)"), {"key": REFRESH_LOCK_KEY})
+    if full:
+        connection.execute(NOTE_EVERY_DAY)
+    claimed = connection.execute(CLAIM_PENDING).all()
+    by_day: dict[date, set[int]] = defaultdict(set)
+    for org_id, usage_date, _change_id in claimed:
+        by_day[usage_date].add(org_id)
+    days = sorted(by_day)
+    for start in range(0, len(days), DAYS_PER_ROUND):
+        pairs = [(org_id, day) for day in days[start:start + DAYS_PER_ROUND]
+                 for org_id in sorted(by_day[day])]
+        _fold(connection, pairs)
+    latest_change = max((change_id for _, _, change_id in claimed), default=0)
+    watermark = connection.execute(ADVANCE_WATERMARK, {"change_id": latest_change}).scalar_one()
+    return RefreshResult(
+        days=sum(len(orgs) for orgs in by_day.values()),
+        orgs=len({org_id for org_id, _, _ in claimed}),
+        folded_change_id=watermark,
+        first_date=days[0] if days else None,
+        last_date=days[-1] if days else None,
+    )
+
+
+def refresh(engine: Engine, *, full: bool = False) -> RefreshResult:
+    """Bring the rollups up to date in a transaction of their own (``fleetspend rollup``)."""
+    with engine.begin() as connection:
+        return refresh_in(connection, full=full)

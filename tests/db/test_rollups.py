@@ -1,0 +1,235 @@
+"""Rollups equal a direct aggregate of rated (and raw) usage after every kind of change.
+
+The data is built by hand, small and pointed: two apps, machines in two regions, one resized
+inside an hour, a volume, hours on both sides of a month boundary and of the price change.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Connection, text
+
+from fleetspend import rollups
+from fleetspend.partitions import ensure_month_partitions
+
+START = datetime(2026, 10, 13, 22, tzinfo=UTC)  # two days before the price change
+HOURS = 60  # through 2026-10-16 10:00
+MONTH_EDGE = datetime(2026, 9, 30, 21, tzinfo=UTC)  # hours in September and October
+
+# (machine_id, app name, region, preset, memory)
+MACHINES = [
+    ("0a0000000000a1", "api", "iad", "shared-cpu-1x", 256),
+    ("0a0000000000a2", "api", "lhr", "performance-2x", 8192),
+    ("0b0000000000b1", "worker", "lhr", "shared-cpu-2x", 1024),
+]
+VOLUME = "vol_aaaaaaaaaaaaaaaa"
+
+
+def _setup(connection: Connection) -> int:
+    ensure_month_partitions(connection, datetime(2026, 9, 1, tzinfo=UTC),
+                            datetime(2026, 12, 1, tzinfo=UTC))
+    org_id = connection.execute(text(
+        "insert into organizations (slug, name) values ('acme', 'Acme') returning org_id"
+    )).scalar_one()
+    team_id = connection.execute(text(
+        "insert into teams (org_id, name) values (:org, 'core') returning team_id"
+    ), {"org": org_id}).scalar_one()
+    apps = {}
+    for name in ("api", "worker"):
+        apps[name] = connection.execute(text(
+            "insert into apps (org_id, team_id, name) values (:org, :team, :name) "
+            "returning app_id"), {"org": org_id, "team": team_id, "name": name}).scalar_one()
+    for machine_id, app, region, preset, memory in MACHINES:
+        connection.execute(text(
+            "insert into machines (org_id, machine_id, app_id, region_code, preset_code, "
+            "memory_mb, created_at) values (:org, :id, :app, :region, :preset, :memory, :at)"
+        ), {"org": org_id, "id": machine_id, "app": apps[app], "region": region,
+            "preset": preset, "memory": memory, "at": MONTH_EDGE - timedelta(days=1)})
+    connection.execute(text(
+        "insert into volumes (org_id, volume_id, app_id, region_code, size_gb, created_at) "
+        "values (:org, :id, :app, 'iad', 10, :at)"
+    ), {"org": org_id, "id": VOLUME, "app": apps["api"], "at": MONTH_EDGE - timedelta(days=1)})
+    return org_id
+
+
+def _add_hours(connection: Connection, org_id: int, start: datetime, hours: int) -> None:
+    """Hourly usage for every machine and the volume; quantities vary with the hour."""
+    connection.execute(text("""
+        insert into machine_usage (org_id, machine_id, hour_at, preset_code, memory_mb,
+            runtime_seconds, egress_internet_gb, egress_private_gb, dedicated_ipv4_seconds,
+            stopped_rootfs_gb_seconds)
+        select :org, machines.machine_id, hour_at, machines.preset_code, machines.memory_mb,
+               case when extract(hour from hour_at) = 3 then 0 else 3600 end,
+               round((extract(hour from hour_at) + 1) * 0.013, 6),
+               case when machines.region_code = 'lhr' then 0.5 else 0 end,
+               case when machines.machine_id like '0a%' then 3600 else 0 end,
+               case when extract(hour from hour_at) = 3 then 3600 else 0 end
+        from machines
+        cross join generate_series(cast(:start as timestamptz),
+                                   cast(:start as timestamptz) + (:hours - 1) * interval '1 hour',
+                                   interval '1 hour') as hour_at
+        where machines.org_id = :org
+    """), {"org": org_id, "start": start, "hours": hours})
+    connection.execute(text("""
+        insert into volume_usage (org_id, volume_id, hour_at, gb_hours)
+        select :org, :volume, hour_at, 10
+        from generate_series(cast(:start as timestamptz),
+                             cast(:start as timestamptz) + (:hours - 1) * interval '1 hour',
+                             interval '1 hour') as hour_at
+    """), {"org": org_id, "volume": VOLUME, "start": start, "hours": hours})
+
+
+DIRECT_METER_DAILY = text("""
+    select org_id, cast(hour_at at time zone 'UTC' as date) as usage_date, app_id, region_code,
+           coalesce(preset_code, '') as preset_code, product,
+           sum(consumed_quantity) as consumed_quantity,
+           sum(pricing_quantity) as pricing_quantity,
+           sum(amount_precise) as amount_precise,
+           count(distinct resource_id) as resources,
+           max(hour_at) as last_hour_at
+    from rated_usage group by 1, 2, 3, 4, 5, 6
+""")
+ROLLUP_METER_DAILY = text("""
+    select org_id, usage_date, app_id, region_code, preset_code, product, consumed_quantity,
+           pricing_quantity, amount_precise, resources, last_hour_at
+    from rollup_usage_daily
+""")
+DIRECT_METER_MONTHLY = text("""
+    select org_id, cast(date_trunc('month', hour_at, 'UTC') as date), app_id, region_code,
+           coalesce(preset_code, ''), product, sum(consumed_quantity), sum(pricing_quantity),
+           sum(amount_precise)
+    from rated_usage group by 1, 2, 3, 4, 5, 6
+""")
+ROLLUP_METER_MONTHLY = text("""
+    select org_id, month_date, app_id, region_code, preset_code, product, consumed_quantity,
+           pricing_quantity, amount_precise
+    from rollup_usage_monthly
+""")
+DIRECT_RESOURCE_MONTHLY = text("""
+    select org_id, cast(date_trunc('month', hour_at, 'UTC') as date), resource_id, product,
+           resource_kind, app_id, region_code, sum(consumed_quantity), sum(pricing_quantity),
+           sum(amount_precise)
+    from rated_usage group by 1, 2, 3, 4, 5, 6, 7
+""")
+ROLLUP_RESOURCE_MONTHLY = text("""
+    select org_id, month_date, resource_id, product, resource_kind, app_id, region_code,
+           consumed_quantity, pricing_quantity, amount_precise
+    from rollup_resource_monthly
+""")
+# the raw tables, without the view: runtime seconds and egress per machine, GB-hours per volume
+DIRECT_RAW = text("""
+    select 'machine_runtime', sum(runtime_seconds) from machine_usage
+    union all select 'egress_internet', sum(egress_internet_gb) from machine_usage
+    union all select 'volume', sum(gb_hours) from volume_usage
+""")
+ROLLUP_RAW = text("""
+    select product, sum(consumed_quantity) from rollup_resource_monthly
+    where product in ('machine_runtime', 'egress_internet', 'volume') group by product
+""")
+
+
+def _rows(connection: Connection, query) -> set[tuple]:
+    return {tuple(row) for row in connection.execute(query)}
+
+
+def assert_rollups_match(connection: Connection) -> None:
+    assert _rows(connection, ROLLUP_METER_DAILY) == _rows(connection, DIRECT_METER_DAILY)
+    assert _rows(connection, ROLLUP_METER_MONTHLY) == _rows(connection, DIRECT_METER_MONTHLY)
+    assert _rows(connection, ROLLUP_RESOURCE_MONTHLY) == _rows(
+        connection, DIRECT_RESOURCE_MONTHLY)
+    raw = {product: Decimal(total) for product, total in connection.execute(DIRECT_RAW)}
+    assert {product: Decimal(total) for product, total in connection.execute(ROLLUP_RAW)} == raw
+    assert connection.execute(text("select count(*) from rollup_pending_days")).scalar() == 0
+
+
+@pytest.fixture
+def loaded(engine):
+    with engine.begin() as connection:
+        org_id = _setup(connection)
+        _add_hours(connection, org_id, START, HOURS)
+        _add_hours(connection, org_id, MONTH_EDGE, 6)
+    return org_id
+
+
+def test_a_first_refresh_folds_everything_and_matches(engine, loaded):
+    result = rollups.refresh(engine)
+    assert result.days == 6  # 13th-16th October, 30th September, 1st October
+    assert result.orgs == 1
+    assert (result.first_date.isoformat(), result.last_date.isoformat()) == (
+        "2026-09-30", "2026-10-16")
+    with engine.connect() as connection:
+        assert_rollups_match(connection)
+        prices = connection.execute(text(
+            "select count(distinct amount_precise / consumed_quantity) from rollup_usage_daily "
+            "where product = 'machine_runtime' and preset_code = 'shared-cpu-1x' "
+            "and usage_date in ('2026-10-14', '2026-10-15')")).scalar()
+        months = connection.execute(text(
+            "select count(distinct month_date) from rollup_usage_monthly")).scalar()
+    assert prices == 2  # the price change falls between the two days
+    assert months == 2
+
+
+def test_a_rerun_with_nothing_new_changes_nothing(engine, loaded):
+    first = rollups.refresh(engine)
+    with engine.connect() as connection:
+        before = _rows(connection, ROLLUP_METER_MONTHLY), _rows(connection, ROLLUP_METER_DAILY)
+    again = rollups.refresh(engine)
+    assert again.days == 0 and again.folded_change_id == first.folded_change_id
+    assert "already up to date" in again.describe()
+    full = rollups.refresh(engine, full=True)
+    assert full.days == 6
+    with engine.connect() as connection:
+        after = _rows(connection, ROLLUP_METER_MONTHLY), _rows(connection, ROLLUP_METER_DAILY)
+        assert_rollups_match(connection)
+    assert after == before
+
+
+def test_a_new_hour_late_usage_and_corrections_are_folded_in(engine, loaded):
+    rollups.refresh(engine)
+    org_id = loaded
+    with engine.begin() as connection:  # the next hour arrives
+        _add_hours(connection, org_id, START + timedelta(hours=HOURS), 1)
+    assert rollups.refresh(engine).days == 1
+    with engine.connect() as connection:
+        assert_rollups_match(connection)
+
+    with engine.begin() as connection:  # late usage for an old day, a new machine size there
+        connection.execute(text(
+            "insert into machine_usage (org_id, machine_id, hour_at, preset_code, memory_mb, "
+            "runtime_seconds) values (:org, '0b0000000000b1', '2026-09-30 22:00+00', "
+            "'shared-cpu-4x', 2048, 1800)"), {"org": org_id})
+    with engine.begin() as connection:  # a correction and a withdrawn day
+        connection.execute(text(
+            "update machine_usage set runtime_seconds = 1200, egress_internet_gb = 7.25 "
+            "where org_id = :org and machine_id = '0a0000000000a2' "
+            "and hour_at = '2026-10-14 05:00+00'"), {"org": org_id})
+        connection.execute(text(
+            "delete from machine_usage where org_id = :org and hour_at < '2026-10-01'"),
+            {"org": org_id})
+        connection.execute(text(
+            "delete from volume_usage where org_id = :org and hour_at < '2026-10-01'"),
+            {"org": org_id})
+    result = rollups.refresh(engine)
+    assert result.days == 2
+    with engine.connect() as connection:
+        assert_rollups_match(connection)
+        september = connection.execute(text(
+            "select (select count(*) from rollup_usage_monthly where month_date = '2026-09-01')"
+            " + (select count(*) from rollup_resource_monthly where month_date = '2026-09-01')"
+        )).scalar()
+    assert september == 0  # every September row went with its usage
+
+
+def test_changes_inside_a_callers_transaction_fold_in_with_it(engine, loaded):
+    with engine.begin() as connection:
+        result = rollups.refresh_in(connection)
+        assert result.days == 6
+        assert_rollups_match(connection)
+    with engine.connect() as connection:
+        state = connection.execute(text(
+            "select folded_change_id, refreshed_at from rollup_state")).one()
+    assert state.folded_change_id == result.folded_change_id > 0
+    assert state.refreshed_at is not None
