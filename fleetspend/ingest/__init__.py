@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import psycopg
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -88,6 +89,19 @@ class IngestResult:
         return "\n".join(lines)
 
 
+def _database_problem(error: DBAPIError | psycopg.Error, step: str) -> Problem:
+    """A problem for an error the database raised (a constraint, a trigger, a lost server)."""
+    original = error.orig if isinstance(error, DBAPIError) else error
+    diagnostic = getattr(original, "diag", None)
+    message = (diagnostic.message_primary if diagnostic and diagnostic.message_primary
+               else str(original).strip())
+    if diagnostic and diagnostic.constraint_name:
+        message += f" (constraint {diagnostic.constraint_name})"
+    if diagnostic and diagnostic.message_detail:
+        message += f"; {diagnostic.message_detail}"
+    return Problem(f"the database rejected the file while {step} it: {message}")
+
+
 def ingest_file(engine: Engine, path: Path) -> IngestResult:
     """Import ``path`` (.csv or .jsonl) in one transaction, or raise IngestError."""
     path = Path(path)
@@ -107,15 +121,8 @@ def ingest_file(engine: Engine, path: Path) -> IngestResult:
             written = write_batch(connection, batch, problems)
             if problems:
                 raise IngestError(path.name, problems)
-    except DBAPIError as error:
-        diagnostic = getattr(error.orig, "diag", None)
-        message = (diagnostic.message_primary if diagnostic and diagnostic.message_primary
-                   else str(error.orig))
-        if diagnostic and diagnostic.constraint_name:
-            message += f" (constraint {diagnostic.constraint_name})"
-        raise IngestError(path.name, [
-            *problems, Problem(f"the database rejected the file while {step} it: {message}")
-        ]) from error
+    except (DBAPIError, psycopg.Error) as error:
+        raise IngestError(path.name, [*problems, _database_problem(error, step)]) from error
     result.outcomes = {target.label: outcome for target, outcome in written.outcomes.items()}
     result.touched_hours = written.touched_hours
     result.rebuilt_machines = written.rebuilt_machines

@@ -253,6 +253,14 @@ class _Checker:
                          "(declare it with a machine record)")
         return machine
 
+    def require_volume(self, record: Record, key: tuple[int, str]) -> dict[str, Any] | None:
+        volume = self.batch.volumes.rows.get(key) or self.catalog.volumes.get(key)
+        if volume is None:
+            self.problem(record, "volume_id",
+                         f'organization "{self.org_slugs[key[0]]}" has no volume {key[1]} '
+                         "(declare it with a volume record)")
+        return volume
+
     def require_in_lifetime(self, record: Record, name: str, start: datetime, end: datetime,
                             born: datetime, gone: datetime | None, noun: str,
                             gone_word: str = "destroyed") -> bool:
@@ -272,10 +280,11 @@ class _Checker:
 
     def check(self, records: list[Record]) -> Batch:
         by_kind: dict[str, list[tuple[Record, dict[str, Any]]]] = defaultdict(list)
+        incomplete = []
         for record in records:
             row = self.resolve(record)
-            if row is not None and record.is_valid:
-                by_kind[record.kind].append((record, row))
+            if row is not None:
+                (by_kind[record.kind] if record.is_valid else incomplete).append((record, row))
         for record, row in by_kind["machine"]:
             self.declare(record, row, self.batch.machines, self.catalog.machines,
                          "machine", "destroyed_at")
@@ -287,6 +296,12 @@ class _Checker:
             self.declare(record, row, self.batch.volumes, self.catalog.volumes,
                          "volume", "deleted_at")
         self.check_volume_usage(by_kind["volume_usage"])
+        # records with a bad field get no further checks, but still their references checked
+        for record, row in incomplete:
+            if record.kind != "machine" and row.get("machine_id"):
+                self.require_machine(record, (row["org_id"], row["machine_id"]))
+            if record.kind == "volume_usage" and row.get("volume_id"):
+                self.require_volume(record, (row["org_id"], row["volume_id"]))
         return self.batch
 
     def check_events(self, events: list[tuple[Record, dict[str, Any]]]) -> None:
@@ -339,11 +354,8 @@ class _Checker:
     def check_volume_usage(self, usage: list[tuple[Record, dict[str, Any]]]) -> None:
         for record, row in usage:
             key = (row["org_id"], row["volume_id"])
-            volume = self.batch.volumes.rows.get(key) or self.catalog.volumes.get(key)
+            volume = self.require_volume(record, key)
             if volume is None:
-                self.problem(record, "volume_id",
-                             f'organization "{self.org_slugs[key[0]]}" has no volume {key[1]} '
-                             "(declare it with a volume record)")
                 continue
             if not self.require_in_lifetime(
                     record, "hour_at", row["hour_at"], row["hour_at"] + ONE_HOUR,
