@@ -97,6 +97,16 @@ def ingest(path: Path) -> None:
     click.echo(result.describe())
 
 
+@main.command()
+@click.option("--full", is_flag=True,
+              help="Recompute every day with usage, not only the days that changed.")
+def rollup(full: bool) -> None:
+    """Bring the usage rollups up to date with the usage tables."""
+    from fleetspend import rollups
+
+    click.echo(rollups.refresh(db.primary_engine(), full=full).describe())
+
+
 def _has_data() -> bool:
     with db.primary_engine().connect() as connection:
         return bool(connection.execute(text("select exists (select from organizations)")).scalar())

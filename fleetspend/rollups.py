@@ -229,9 +229,10 @@ union
 select org_id, usage_date from rollup_resource_daily
 """)
 
+# the last change claimed (ids restart when the seed empties the tables, hence no greatest())
 ADVANCE_WATERMARK = text(
-    "update rollup_state set folded_change_id = greatest(folded_change_id, :change_id), "
-    "refreshed_at = now() "
+    "update rollup_state set refreshed_at = now(), folded_change_id = "
+    "case when cast(:change_id as bigint) > 0 then :change_id else folded_change_id end "
     "returning folded_change_id"
 )
 

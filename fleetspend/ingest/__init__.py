@@ -24,6 +24,7 @@ import psycopg
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from fleetspend import rollups
 from fleetspend.ingest.checks import check_records
 from fleetspend.ingest.records import Problem, read_records
 from fleetspend.ingest.writing import (
@@ -121,6 +122,8 @@ def ingest_file(engine: Engine, path: Path) -> IngestResult:
             written = write_batch(connection, batch, problems)
             if problems:
                 raise IngestError(path.name, problems)
+            step = "folding into the rollups"
+            rollups.refresh_in(connection)
     except (DBAPIError, psycopg.Error) as error:
         raise IngestError(path.name, [*problems, _database_problem(error, step)]) from error
     result.outcomes = {target.label: outcome for target, outcome in written.outcomes.items()}
