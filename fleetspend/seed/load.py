@@ -1,0 +1,359 @@
+"""Loading a generated seed: one transaction that empties the tenant tables and COPYs rows in.
+
+Small tables (organizations, people, teams, apps) go through psycopg's ``write_row``; the big
+ones (machines, events, runs, volumes and the hourly usage) are encoded to COPY text by
+:mod:`.copytext` from numpy arrays, chunk by chunk, in primary key order, and streamed through
+a queued writer so that encoding the next chunk overlaps the server storing the last one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import numpy as np
+import psycopg
+from psycopg.copy import QueuedLibpqWriter
+from sqlalchemy import Connection, Engine, text
+
+from fleetspend import models
+from fleetspend.partitions import ensure_month_partitions
+from fleetspend.seed import copytext
+from fleetspend.seed.fleet import (
+    EVENT_KIND_NAMES,
+    RESIZE,
+    Catalog,
+    OrgFleet,
+    accounts_created_at,
+    build_fleets,
+    usage_chunks,
+    volume_usage,
+)
+from fleetspend.seed.plan import ScalePlan, plan_for
+
+Progress = Callable[[float, str], None]
+
+# Tables whose rows the seed owns. TRUNCATE ... CASCADE also empties whatever references them
+# (invoices, allocations, grants, rollups); the reference data stays.
+SEEDED_TABLES = ("organizations", "users", "staff_users", *models.TENANT_TABLES)
+# Identity columns the seed fills with explicit ids: move their sequences past the last id.
+ADVANCE_IDENTITIES = (
+    "select setval(pg_get_serial_sequence('organizations', 'org_id'), "
+    "coalesce(max(org_id), 0) + 1, false) from organizations",
+    "select setval(pg_get_serial_sequence('users', 'user_id'), "
+    "coalesce(max(user_id), 0) + 1, false) from users",
+    "select setval(pg_get_serial_sequence('staff_users', 'staff_user_id'), "
+    "coalesce(max(staff_user_id), 0) + 1, false) from staff_users",
+    "select setval(pg_get_serial_sequence('teams', 'team_id'), "
+    "coalesce(max(team_id), 0) + 1, false) from teams",
+    "select setval(pg_get_serial_sequence('apps', 'app_id'), "
+    "coalesce(max(app_id), 0) + 1, false) from apps",
+)
+
+USAGE_COLUMNS = ("org_id", "machine_id", "hour_at", "preset_code", "memory_mb",
+                 "runtime_seconds", "stopped_rootfs_gb_seconds", "egress_internet_gb",
+                 "egress_private_gb", "dedicated_ipv4_seconds")
+
+
+@dataclass
+class SeedSummary:
+    """What a seed run loaded and how long each phase took."""
+
+    scale: str
+    seed: int
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+    def describe(self) -> str:
+        counts = ", ".join(f"{count:,} {table}" for table, count in self.rows.items() if count)
+        phases = ", ".join(f"{phase} {seconds:.1f}s" for phase, seconds in self.seconds.items())
+        return (f"seeded scale {self.scale} with seed {self.seed}: {self.total_rows:,} rows "
+                f"({counts})\n"
+                f"time: {phases}")
+
+
+def _read_catalog(connection: Connection) -> Catalog:
+    regions = connection.execute(text(
+        "select region_code, egress_group from regions where not is_retired order by region_code"
+    )).all()
+    presets = connection.execute(text(
+        "select preset_code, cpu_kind, cpus, base_memory_mb from presets order by preset_code"
+    )).all()
+    limits = {kind: (low, high) for kind, low, high in connection.execute(text(
+        "select cpu_kind, min_memory_mb_per_cpu, max_memory_mb_per_cpu from cpu_kinds"
+    )).all()}
+    return Catalog.build([tuple(r) for r in regions], [tuple(p) for p in presets], limits)
+
+
+def _truncate(connection: Connection) -> None:
+    # identifiers come from our own table list, never from input
+    tables = ", ".join(f'"{name}"' for name in SEEDED_TABLES)
+    connection.exec_driver_sql(f"truncate table {tables} restart identity cascade")
+
+
+def _advance_identities(connection: Connection) -> None:
+    for statement in ADVANCE_IDENTITIES:
+        connection.exec_driver_sql(statement)
+
+
+class _Loader:
+    def __init__(self, cursor: psycopg.Cursor, plan: ScalePlan, catalog: Catalog,
+                 summary: SeedSummary) -> None:
+        self.cursor = cursor
+        self.plan = plan
+        self.catalog = catalog
+        self.summary = summary
+        self.clock = copytext.Timestamps(plan.window_start, plan.hours // 24 + 1)
+        self.hours = copytext.Lookup.of([
+            f"{plan.window_start + timedelta(hours=h):%Y-%m-%d %H}:00:00+00"
+            for h in range(plan.hours)
+        ])
+        self.regions = copytext.Lookup.of(catalog.region_codes)
+        self.presets = copytext.Lookup.of([code for code, _ in catalog.sizes])
+        self.memory = np.array([memory for _, memory in catalog.sizes], dtype=np.int64)
+
+    def _count(self, table: str, rows: int) -> None:
+        self.summary.rows[table] = self.summary.rows.get(table, 0) + rows
+
+    def copy_rows(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+        """COPY a few Python rows (accounts, teams, apps)."""
+        statement = f"copy {table} ({', '.join(columns)}) from stdin"
+        with self.cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+        self._count(table, len(rows))
+
+    def copy_encoded(self, table: str, columns: tuple[str, ...],
+                     chunks, after_chunk: Callable[[int], None] | None = None) -> None:
+        """COPY chunks of encoded text rows; ``chunks`` yields (row count, bytes)."""
+        statement = f"copy {table} ({', '.join(columns)}) from stdin"
+        with self.cursor.copy(statement, writer=QueuedLibpqWriter(self.cursor)) as copy:
+            for rows, data in chunks:
+                copy.write(data)
+                self._count(table, rows)
+                if after_chunk:
+                    after_chunk(rows)
+
+    # --- accounts -------------------------------------------------------------------------
+
+    def accounts(self, fleets: list[OrgFleet]) -> None:
+        plan = self.plan
+        self.copy_rows("organizations", ("org_id", "slug", "name", "created_at"), [
+            (f.org_id, f.plan.slug, f.plan.name, accounts_created_at(f.org_id)) for f in fleets
+        ])
+        users, memberships, user_id = [], [], 0
+        for fleet in fleets:
+            for person in fleet.people:
+                user_id += 1
+                joined = accounts_created_at(fleet.org_id + user_id % 30)
+                users.append((user_id, person.email, person.name, joined))
+                memberships.append((fleet.org_id, user_id, person.role, joined))
+        self.copy_rows("users", ("user_id", "email", "name", "created_at"), users)
+        self.copy_rows("memberships", ("org_id", "user_id", "role", "created_at"), memberships)
+        self.copy_rows("staff_users", ("staff_user_id", "email", "name", "created_at"), [
+            (n, f"support{n}@fleetspend.example", f"Support Agent {n}", accounts_created_at(0))
+            for n in range(1, plan.staff + 1)
+        ])
+        self.copy_rows("teams", ("org_id", "team_id", "name", "created_at"), [
+            (f.org_id, int(team_id), name, accounts_created_at(f.org_id + 1))
+            for f in fleets for team_id, name in zip(f.team_ids, f.team_names, strict=True)
+        ])
+        self.copy_rows("apps", ("org_id", "app_id", "team_id", "name", "created_at"), [
+            (f.org_id, int(app_id), int(f.team_ids[team]), name,
+             accounts_created_at(f.org_id + 2 + index % 20))
+            for f in fleets
+            for index, (app_id, team, name) in enumerate(
+                zip(f.app_ids, f.app_team, f.app_names, strict=True))
+        ])
+
+    # --- machines, events, runs, volumes ----------------------------------------------------
+
+    def _org(self, fleet: OrgFleet, rows: int) -> copytext.Field:
+        return copytext.constant(str(fleet.org_id), rows)
+
+    def _machine_ids(self, fleet: OrgFleet, machine: np.ndarray) -> copytext.Field:
+        return copytext.hex_ids(fleet.machine_ids[machine], 14)
+
+    def machines(self, fleets: list[OrgFleet]) -> None:
+        length = self.plan.seconds
+
+        def chunks():
+            for f in fleets:
+                n = f.machine_count
+                every = np.arange(n)
+                yield n, copytext.encode([
+                    self._org(f, n), self._machine_ids(f, every),
+                    copytext.integers(f.app_ids[f.machine_app]),
+                    self.regions.field(f.machine_region),
+                    self.presets.field(f.machine_size),
+                    copytext.integers(self.memory[f.machine_size]),
+                    copytext.integers(f.machine_rootfs),
+                    self.clock.field(f.machine_created),
+                    copytext.nullable(self.clock.field(np.minimum(f.machine_end, length)),
+                                      ~f.machine_destroyed),
+                ])
+
+        self.copy_encoded("machines", ("org_id", "machine_id", "app_id", "region_code",
+                                       "preset_code", "memory_mb", "rootfs_gb", "created_at",
+                                       "destroyed_at"), chunks())
+
+    def events(self, fleets: list[OrgFleet]) -> None:
+        kinds = copytext.Lookup.of([EVENT_KIND_NAMES.get(k, "") for k in range(RESIZE + 2)])
+
+        def chunks():
+            for f in fleets:
+                n = len(f.event_at)
+                is_resize = f.event_kind == RESIZE
+                size = np.where(is_resize, f.event_size, 0)
+                yield n, copytext.encode([
+                    self._org(f, n), self._machine_ids(f, f.event_machine),
+                    self.clock.field(f.event_at), kinds.field(f.event_kind),
+                    copytext.nullable(self.presets.field(size), ~is_resize),
+                    copytext.nullable(copytext.integers(self.memory[size]), ~is_resize),
+                ])
+
+        self.copy_encoded("machine_events", ("org_id", "machine_id", "event_at", "kind",
+                                             "preset_code", "memory_mb"), chunks())
+
+    def runs(self, fleets: list[OrgFleet]) -> None:
+        length = self.plan.seconds
+
+        def chunks():
+            for f in fleets:
+                running = np.flatnonzero(f.segment_running)
+                machine = f.segment_machine[running]
+                ended = f.segment_end[running]
+                still_running = (ended == length) & ~f.machine_destroyed[machine]
+                size = f.segment_size[running]
+                yield len(running), copytext.encode([
+                    self._org(f, len(running)), self._machine_ids(f, machine),
+                    self.clock.field(f.segment_start[running]),
+                    copytext.nullable(self.clock.field(ended), still_running),
+                    self.presets.field(size), copytext.integers(self.memory[size]),
+                ])
+
+        self.copy_encoded("machine_runs", ("org_id", "machine_id", "started_at", "ended_at",
+                                           "preset_code", "memory_mb"), chunks())
+
+    def volumes(self, fleets: list[OrgFleet]) -> None:
+        def chunks():
+            for f in fleets:
+                n = len(f.volume_ids)
+                if not n:
+                    continue
+                yield n, copytext.encode([
+                    self._org(f, n), copytext.Lookup.of(f.volume_ids).field(np.arange(n)),
+                    copytext.integers(f.app_ids[f.volume_app]),
+                    self.regions.field(f.volume_region),
+                    copytext.integers(f.volume_size_gb),
+                    self._machine_ids(f, f.volume_machine),
+                    self.clock.field(f.volume_created),
+                    copytext.nullable(self.clock.field(f.volume_end), ~f.volume_deleted),
+                ])
+
+        self.copy_encoded("volumes", ("org_id", "volume_id", "app_id", "region_code", "size_gb",
+                                      "machine_id", "created_at", "deleted_at"), chunks())
+
+    # --- hourly usage -----------------------------------------------------------------------
+
+    def machine_usage(self, fleets: list[OrgFleet], rng: np.random.Generator,
+                      after_chunk: Callable[[int], None]) -> None:
+        def chunks():
+            for f in fleets:
+                for usage in usage_chunks(f, rng, self.plan.machines_per_chunk):
+                    n = len(usage.machine)
+                    yield n, copytext.encode([
+                        self._org(f, n), self._machine_ids(f, usage.machine),
+                        self.hours.field(usage.hour), self.presets.field(usage.size),
+                        copytext.integers(self.memory[usage.size]),
+                        copytext.integers(usage.runtime_seconds),
+                        copytext.integers(usage.stopped_rootfs_gb_seconds),
+                        copytext.decimals(usage.egress_internet_micro_gb),
+                        copytext.decimals(usage.egress_private_micro_gb),
+                        copytext.integers(usage.dedicated_ipv4_seconds),
+                    ])
+
+        self.copy_encoded("machine_usage", USAGE_COLUMNS, chunks(), after_chunk)
+
+    def volume_usage(self, fleets: list[OrgFleet]) -> None:
+        def chunks():
+            for f in fleets:
+                if not len(f.volume_ids):
+                    continue
+                volume, hour, micro = volume_usage(f)
+                yield len(volume), copytext.encode([
+                    self._org(f, len(volume)),
+                    copytext.Lookup.of(f.volume_ids).field(volume),
+                    self.hours.field(hour), copytext.decimals(micro),
+                ])
+
+        self.copy_encoded("volume_usage", ("org_id", "volume_id", "hour_at", "gb_hours"),
+                          chunks())
+
+
+def generate(engine: Engine, *, scale: str, seed: int,
+             progress: Progress | None = None) -> SeedSummary:
+    """Replace every tenant's data with the deterministic seed ``seed`` at ``scale``.
+
+    One transaction: either the whole seed is there afterwards or nothing changed.
+    """
+    plan = plan_for(scale)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    report = progress or (lambda fraction, message: None)
+    summary = SeedSummary(scale=scale, seed=seed)
+    started = time.perf_counter()
+    phase_started = started
+
+    def phase(name: str) -> None:
+        nonlocal phase_started
+        now = time.perf_counter()
+        summary.seconds[name] = now - phase_started
+        phase_started = now
+
+    with engine.begin() as connection:
+        report(0.0, "generating machines and events")
+        catalog = _read_catalog(connection)
+        fleets = build_fleets(plan, catalog, seed)
+        phase("generate")
+        report(0.05, "emptying tenant tables")
+        _truncate(connection)
+        ensure_month_partitions(connection, plan.window_start, plan.window_end)
+        raw = connection.connection.driver_connection
+        with raw.cursor() as cursor:
+            loader = _Loader(cursor, plan, catalog, summary)
+            report(0.07, "loading accounts, machines and events")
+            loader.accounts(fleets)
+            loader.machines(fleets)
+            loader.events(fleets)
+            loader.runs(fleets)
+            loader.volumes(fleets)
+            phase("machines and events")
+            expected = max(1, sum(int((f.machine_end - f.machine_created).sum()) // 3600
+                                  for f in fleets))
+            done = 0
+
+            def after_chunk(rows: int) -> None:
+                nonlocal done
+                done += rows
+                report(0.15 + 0.75 * min(1.0, done / expected),
+                       f"{done:,} machine-hours loaded")
+
+            usage_rng = np.random.Generator(np.random.PCG64([seed, 1]))
+            loader.machine_usage(fleets, usage_rng, after_chunk)
+            phase("machine usage")
+            report(0.9, "loading volume usage")
+            loader.volume_usage(fleets)
+            phase("volume usage")
+        _advance_identities(connection)
+        report(0.95, "committing")
+    phase("commit")
+    summary.seconds["total"] = time.perf_counter() - started
+    report(1.0, f"{summary.total_rows:,} rows loaded")
+    return summary
