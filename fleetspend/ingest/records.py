@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -74,6 +75,8 @@ def _text(raw: Any) -> str:
     value = raw.strip()
     if not value:
         raise FieldError("is empty")
+    if any(unicodedata.category(character).startswith("C") for character in value):
+        raise FieldError(f"{_shown(value)} contains control or unprintable characters")
     return value
 
 
@@ -364,6 +367,9 @@ def read_records(path: Path, problems: list[Problem]) -> list[Record]:
         rows = list(reader(path, problems))
     except UnicodeDecodeError as error:
         problems.append(Problem(f"is not UTF-8 text ({error.reason} at byte {error.start})"))
+        return []
+    except csv.Error as error:
+        problems.append(Problem(f"is not a readable CSV file ({error})"))
         return []
     records = []
     for line, raw in rows:
