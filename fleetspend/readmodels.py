@@ -1,0 +1,113 @@
+"""Typed page queries: named SQL from queries/ in, pandas DataFrames with exact money out.
+
+Every function takes the page's connection (from :func:`fleetspend.db.read_snapshot`), checks
+its arguments, runs one named query with bound parameters and builds the frame from the rows
+itself, so NUMERIC stays ``Decimal`` (``amount_precise``) beside integer ``amount_cents``;
+nothing passes through float. Group-by dimensions and time grains come from the allow-lists
+below; an unknown one is a ``ValueError`` naming the allowed values.
+
+All of these read the rollups (fleetspend.rollups), never raw usage.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import Connection
+
+from fleetspend.partitions import next_month
+from queries import sql
+
+# dimension name -> what the page calls it
+DIMENSIONS: dict[str, str] = {
+    "app": "App",
+    "team": "Team",
+    "region": "Region",
+    "continent": "Continent",
+    "preset": "VM size",
+    "product": "Product",
+}
+GRAINS = ("day", "week", "month")
+NO_DIMENSION = "none"
+
+
+def _frame(connection: Connection, query: str, params: dict) -> pd.DataFrame:
+    result = connection.execute(sql(query), params)
+    return pd.DataFrame.from_records(result.all(), columns=list(result.keys()))
+
+
+def _check_range(start_date: date, end_date: date) -> None:
+    if not (isinstance(start_date, date) and isinstance(end_date, date)):
+        raise TypeError("start_date and end_date must be dates")
+    if end_date <= start_date:
+        raise ValueError(f"empty date range: {start_date} to {end_date} (end is exclusive)")
+
+
+def _check_dimension(name: str, value: str, *, optional: bool = False) -> None:
+    allowed = [*DIMENSIONS, *([NO_DIMENSION] if optional else [])]
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+def _check_limit(row_limit: int | None) -> None:
+    if row_limit is not None and (isinstance(row_limit, bool) or row_limit < 1):
+        raise ValueError(f"row_limit must be a positive number or None; got {row_limit!r}")
+
+
+def whole_months(start_date: date, end_date: date) -> tuple[date, date]:
+    """The calendar months wholly inside [start_date, end_date), as [from, until).
+
+    Both are ``end_date`` when the range holds no whole month.
+    """
+    _check_range(start_date, end_date)
+    first = start_date if start_date.day == 1 else next_month(start_date.replace(day=1))
+    until = end_date.replace(day=1)
+    if first >= until:
+        return end_date, end_date
+    return first, until
+
+
+def spend_by_period(connection: Connection, org_id: int, start_date: date, end_date: date,
+                    grain: str = "day") -> pd.DataFrame:
+    """Spend per day, week or month: period_start_date, amount_precise, amount_cents, ..."""
+    _check_range(start_date, end_date)
+    if grain not in GRAINS:
+        raise ValueError(f"grain must be one of {', '.join(GRAINS)}; got {grain!r}")
+    return _frame(connection, "spend_by_period", {
+        "org_id": org_id, "start_date": start_date, "end_date": end_date, "grain": grain})
+
+
+def spend_by_dimensions(connection: Connection, org_id: int, start_date: date, end_date: date,
+                        dimension_1: str, dimension_2: str = NO_DIMENSION,
+                        row_limit: int | None = None) -> pd.DataFrame:
+    """Spend by one or two dimensions, biggest first; ``row_limit`` gives a top-N.
+
+    Columns: dimension_1_key, dimension_1_label, dimension_2_key, dimension_2_label,
+    consumed_quantity, amount_precise, amount_cents.
+    """
+    _check_dimension("dimension_1", dimension_1)
+    _check_dimension("dimension_2", dimension_2, optional=True)
+    if dimension_2 == dimension_1:
+        raise ValueError(f"grouping by {dimension_1!r} twice; pick two different dimensions")
+    _check_limit(row_limit)
+    whole_from, whole_until = whole_months(start_date, end_date)
+    return _frame(connection, "spend_by_dimensions", {
+        "org_id": org_id, "start_date": start_date, "end_date": end_date,
+        "whole_from": whole_from, "whole_until": whole_until,
+        "dimension_1": dimension_1, "dimension_2": dimension_2, "row_limit": row_limit})
+
+
+def spend_month_to_date(connection: Connection, org_id: int, as_of_date: date) -> pd.DataFrame:
+    """This month through ``as_of_date`` beside the same stretch of last month (one row)."""
+    return _frame(connection, "spend_month_to_date", {"org_id": org_id, "as_of_date": as_of_date})
+
+
+def machines_for_month(connection: Connection, org_id: int, month_date: date,
+                       app_id: int | None = None, row_limit: int | None = None) -> pd.DataFrame:
+    """Every machine that cost something in the month, dearest first, with its size and cost."""
+    if month_date.day != 1:
+        raise ValueError(f"month_date must be the first day of a month; got {month_date}")
+    _check_limit(row_limit)
+    return _frame(connection, "machines_for_month", {
+        "org_id": org_id, "month_date": month_date, "app_id": app_id, "row_limit": row_limit})

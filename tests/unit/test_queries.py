@@ -1,0 +1,100 @@
+"""The query loader's rules and the read models' argument checks, without a database."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+import queries
+from fleetspend import readmodels
+
+
+@pytest.fixture
+def query_dir(tmp_path, monkeypatch):
+    monkeypatch.setattr(queries, "QUERY_DIR", tmp_path)
+    queries.catalog.cache_clear()
+    yield tmp_path
+    queries.catalog.cache_clear()
+
+
+def test_every_shipped_query_loads_with_a_header_and_named_binds():
+    queries.catalog.cache_clear()
+    catalog = queries.catalog()
+    assert {"spend_by_period", "spend_by_dimensions", "spend_month_to_date",
+            "machines_for_month", "replica_lag", "usage_complete_through"} <= set(catalog)
+    for name in catalog:
+        assert queries.sql(name).text.lstrip().startswith("--")
+
+
+def test_a_missing_name_fails_loudly(query_dir):
+    (query_dir / "one.sql").write_text("-- one\nselect 1\n")
+    with pytest.raises(queries.QueryNotFoundError, match="no query named 'two'"):
+        queries.sql("two")
+
+
+def test_two_files_with_one_name_fail_loudly(query_dir):
+    (query_dir / "a").mkdir()
+    (query_dir / "a" / "spend.sql").write_text("-- a\nselect 1\n")
+    (query_dir / "spend.sql").write_text("-- b\nselect 2\n")
+    with pytest.raises(queries.QueryFileError, match="two queries are named 'spend'"):
+        queries.catalog()
+
+
+@pytest.mark.parametrize("line", [
+    "where org_id = %s", "where org_id = %(org_id)s", "where org_id = $1",
+    "where org_id = {org_id}",
+])
+def test_placeholders_other_than_named_binds_are_refused_with_file_and_line(query_dir, line):
+    (query_dir / "bad.sql").write_text(f"-- bad\nselect 1\n{line}\n")
+    with pytest.raises(queries.QueryFileError, match=r"bad\.sql:3: placeholder"):
+        queries.catalog()
+
+
+def test_a_placeholder_inside_a_comment_is_fine(query_dir):
+    (query_dir / "ok.sql").write_text("-- ok, never write %s here\nselect :value\n")
+    assert "ok" in queries.catalog()
+
+
+def test_a_query_without_its_header_comment_is_refused(query_dir):
+    (query_dir / "bare.sql").write_text("select 1\n")
+    with pytest.raises(queries.QueryFileError, match=r"bare\.sql:1: a query starts with"):
+        queries.catalog()
+
+
+@pytest.mark.parametrize(("start", "end", "expected"), [
+    (date(2026, 9, 1), date(2026, 10, 1), (date(2026, 9, 1), date(2026, 10, 1))),
+    (date(2026, 9, 20), date(2026, 11, 10), (date(2026, 10, 1), date(2026, 11, 1))),
+    (date(2026, 10, 27), date(2026, 11, 26), (date(2026, 11, 26), date(2026, 11, 26))),
+    (date(2026, 12, 15), date(2027, 3, 1), (date(2027, 1, 1), date(2027, 3, 1))),
+    (date(2026, 10, 2), date(2026, 10, 3), (date(2026, 10, 3), date(2026, 10, 3))),
+])
+def test_whole_months_inside_a_range(start, end, expected):
+    assert readmodels.whole_months(start, end) == expected
+
+
+def test_an_empty_range_is_refused():
+    with pytest.raises(ValueError, match="empty date range"):
+        readmodels.whole_months(date(2026, 10, 2), date(2026, 10, 2))
+
+
+@pytest.mark.parametrize(("first", "second", "message"), [
+    ("machine_id", "none", "dimension_1 must be one of app, team, region"),
+    ("app; drop table apps", "none", "dimension_1 must be one of"),
+    ("app", "app", "grouping by 'app' twice"),
+    ("app", "day", "dimension_2 must be one of .* none"),
+])
+def test_group_by_dimensions_come_from_the_allow_list(first, second, message):
+    with pytest.raises(ValueError, match=message):
+        readmodels.spend_by_dimensions(None, 1, date(2026, 10, 1), date(2026, 11, 1),
+                                       first, second)
+
+
+def test_grains_and_limits_are_checked():
+    with pytest.raises(ValueError, match="grain must be one of day, week, month"):
+        readmodels.spend_by_period(None, 1, date(2026, 10, 1), date(2026, 11, 1), "hour")
+    with pytest.raises(ValueError, match="row_limit must be a positive number"):
+        readmodels.spend_by_dimensions(None, 1, date(2026, 10, 1), date(2026, 11, 1), "app",
+                                       row_limit=0)
+    with pytest.raises(ValueError, match="first day of a month"):
+        readmodels.machines_for_month(None, 1, date(2026, 10, 2))
