@@ -2,8 +2,14 @@
 
 Configuration comes from the environment:
 
-- ``DATABASE_URL``: the primary, a standard ``postgresql://`` URL;
+- ``DATABASE_URL``: the primary, a standard ``postgresql://`` URL, as the schema owner (a
+  superuser or BYPASSRLS role): migrations, ingest, seed and billing runs use it;
 - ``REPLICA_URLS``: comma-separated read replicas; empty means reads go to the primary;
+- ``APP_DATABASE_URL`` / ``APP_REPLICA_URLS``: the same servers as the app's login role
+  ``fleetspend_app``, which owns nothing and is bound by row-level security; pages read and
+  write (support grants, audit events) only through these. Unset, they are DATABASE_URL and
+  REPLICA_URLS with the user swapped for ``fleetspend_app`` and the password taken from
+  ``APP_DATABASE_PASSWORD`` (none if unset: fine for the embedded server's local trust);
 - ``READ_STATEMENT_TIMEOUT_MS``: the statement timeout of every read (default 5000);
 - ``READ_FALLBACK_TO_PRIMARY``: ``1`` lets pages read from the primary, with a visible
   notice, when no replica is reachable; otherwise that is an error;
@@ -56,6 +62,11 @@ _SET_LOCAL = text(
 )
 
 
+def set_local(connection: Connection, settings: Mapping[str, str]) -> None:
+    """Set ``settings`` for the rest of the connection's current transaction only."""
+    connection.execute(_SET_LOCAL, {"names": list(settings), "values": list(settings.values())})
+
+
 def sqlalchemy_url(url: str) -> str:
     """Turn a standard postgresql:// URL into one SQLAlchemy drives with psycopg 3."""
     parsed = make_url(url)
@@ -93,6 +104,32 @@ def replica_urls() -> list[str]:
     return configured or [primary_url()]
 
 
+APP_ROLE = "fleetspend_app"
+
+
+def as_app_role(url: str) -> str:
+    """``url`` with its user swapped for the app's role (password: APP_DATABASE_PASSWORD)."""
+    password = os.environ.get("APP_DATABASE_PASSWORD") or None
+    return make_url(url).set(username=APP_ROLE, password=password).render_as_string(
+        hide_password=False)
+
+
+def app_primary_url() -> str:
+    """The primary as the app's role: APP_DATABASE_URL, else derived from primary_url()."""
+    return os.environ.get("APP_DATABASE_URL") or as_app_role(primary_url())
+
+
+def app_replica_urls() -> list[str]:
+    """The replicas as the app's role: APP_REPLICA_URLS, else derived from REPLICA_URLS."""
+    configured = [u.strip() for u in os.environ.get("APP_REPLICA_URLS", "").split(",")
+                  if u.strip()]
+    if configured:
+        return configured
+    if os.environ.get("REPLICA_URLS", "").strip():
+        return [as_app_role(url) for url in replica_urls()]
+    return [app_primary_url()]
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     """An engine for one server, with sensible pool settings and a connect timeout."""
     pooling = {} if "poolclass" in kwargs else {"pool_size": 5, "max_overflow": 5}
@@ -105,6 +142,12 @@ def make_engine(url: str, **kwargs) -> Engine:
 def primary_engine() -> Engine:
     """The engine for writes (ingest, seed, billing runs, grants, audit events)."""
     return make_engine(primary_url())
+
+
+@cache
+def app_primary_engine() -> Engine:
+    """The primary as the app's role: the only writes pages make (support grants, audit)."""
+    return make_engine(app_primary_url())
 
 
 @cache
@@ -149,22 +192,28 @@ class ScopeLike(Protocol):
 class Scope:
     """The caller of one page view, as the row-level security policies will read it.
 
-    ``org_ids`` are the organizations the caller may see (members: theirs; support staff: the
-    ones a live grant opens). Each becomes a ``fleetspend.*`` setting local to the page's
-    transaction; nothing is set for a missing scope, so policies fail closed.
+    The identity is a customer (``user_id``) or a support engineer (``staff_user_id``, with
+    the ``grant_id`` of the support grant they work under); the database derives from it the
+    organizations the caller may see (see migration 0004). ``org_ids``, when not empty,
+    narrows a view to some of those organizations and never widens them. Each becomes a
+    ``fleetspend.*`` setting local to the page's transaction; with no identity set the
+    policies raise an error (fail closed).
     """
 
-    org_ids: tuple[int, ...]
+    org_ids: tuple[int, ...] = ()
     user_id: int | None = None
     staff_user_id: int | None = None
+    grant_id: int | None = None
 
     def settings(self) -> dict[str, str]:
+        def setting(value: int | None) -> str:
+            return "" if value is None else str(value)
+
         return {
             "fleetspend.org_ids": ",".join(str(org_id) for org_id in self.org_ids),
-            "fleetspend.user_id": "" if self.user_id is None else str(self.user_id),
-            "fleetspend.staff_user_id": (
-                "" if self.staff_user_id is None else str(self.staff_user_id)
-            ),
+            "fleetspend.user_id": setting(self.user_id),
+            "fleetspend.staff_user_id": setting(self.staff_user_id),
+            "fleetspend.grant_id": setting(self.grant_id),
         }
 
 
@@ -245,8 +294,7 @@ class ReadPool:
         try:
             settings = {"statement_timeout": str(self.statement_timeout_ms),
                         **(scope.settings() if scope is not None else {})}
-            connection.execute(_SET_LOCAL, {"names": list(settings),
-                                            "values": list(settings.values())})
+            set_local(connection, settings)
         except BaseException:
             connection.close()
             raise
@@ -330,8 +378,8 @@ def read_pool() -> ReadPool:
     """The process's read pool, configured from the environment (see the module docstring)."""
     fallback = os.environ.get("READ_FALLBACK_TO_PRIMARY", "").strip().lower() in ("1", "true")
     return ReadPool(
-        replica_urls(),
-        primary_url=primary_url() if fallback else None,
+        app_replica_urls(),
+        primary_url=app_primary_url() if fallback else None,
         fallback_to_primary=fallback,
         statement_timeout_ms=_env_int("READ_STATEMENT_TIMEOUT_MS", DEFAULT_STATEMENT_TIMEOUT_MS),
         pool_size=_env_int("READ_POOL_SIZE", DEFAULT_POOL_SIZE),

@@ -1,0 +1,210 @@
+"""Who is asking and what they may see: identity -> memberships -> scope; support grants; audit.
+
+A signed-in person is a :class:`Caller`: a customer (a row in ``users``) or a support engineer
+(a row in ``staff_users``), found by the email their identity provider vouched for. The
+database decides what a caller sees (row-level security, migration 0004); this module only
+says who the caller is, through :func:`scope_for`, and performs the writes support access
+needs:
+
+- :func:`open_support_access` writes a support grant (organization, ticket, reason, expiry)
+  and its audit event to the primary in one transaction, as the app's own role;
+- :func:`record_support_view` writes an audit event for each page a support engineer views
+  under a grant, before the page reads anything: if that write fails the page shows nothing.
+
+Roles: a customer is a ``member`` or an ``admin`` of each organization they belong to; support
+engineers are ``support`` everywhere and see an organization only under an active grant.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
+
+from fleetspend import db
+from queries import sql
+
+MEMBER = "member"
+ADMIN = "admin"
+SUPPORT = "support"
+
+# SQLSTATE the policies raise for a support grant that is not active on the server asked
+GRANT_NOT_ACTIVE = "FSG01"
+
+MIN_GRANT = timedelta(minutes=15)
+MAX_GRANT = timedelta(hours=8)  # the policies refuse longer grants too
+
+ACCESS_OPENED = "support.access_opened"
+PAGE_VIEWED = "support.page_viewed"
+
+
+class AccessRefusedError(Exception):
+    """The caller may not do this; the message says why in words a person understands."""
+
+
+class SupportAccessError(ValueError):
+    """A support grant could not be opened; nothing was written."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A signed-in person: a customer (``user``) or a support engineer (``staff``)."""
+
+    kind: Literal["user", "staff"]
+    actor_id: int
+    name: str
+    email: str
+
+    @property
+    def is_staff(self) -> bool:
+        return self.kind == "staff"
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A customer's role in one organization."""
+
+    org_id: int
+    slug: str
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class SupportGrant:
+    """A support engineer's time-limited access to one organization, for one ticket."""
+
+    grant_id: int
+    org_id: int
+    support_ticket: str
+    reason: str
+    granted_at: datetime
+    expires_at: datetime
+
+    def is_active(self, now: datetime) -> bool:
+        return now < self.expires_at
+
+
+def identify(connection: Connection, email: str) -> Caller | None:
+    """The customer or support engineer with this email, or None when there is none."""
+    row = connection.execute(
+        text("select actor_kind, actor_id, name from fleetspend_auth.identify(:email)"),
+        {"email": email.strip()},
+    ).first()
+    if row is None:
+        return None
+    return Caller(kind=row.actor_kind, actor_id=row.actor_id, name=row.name, email=email.strip())
+
+
+def scope_for(caller: Caller, *, grant: SupportGrant | None = None,
+              org_id: int | None = None) -> db.Scope:
+    """The scope one page view of ``caller`` reads under, optionally narrowed to one org.
+
+    A support engineer's scope opens an organization only with ``grant``; a customer never
+    carries one.
+    """
+    narrowed = () if org_id is None else (org_id,)
+    if caller.is_staff:
+        if grant is not None:
+            if org_id is not None and org_id != grant.org_id:
+                raise AccessRefusedError("this support grant is for another organization")
+            return db.Scope(org_ids=(grant.org_id,), staff_user_id=caller.actor_id,
+                            grant_id=grant.grant_id)
+        return db.Scope(org_ids=narrowed, staff_user_id=caller.actor_id)
+    if grant is not None:
+        raise AccessRefusedError("support grants are for support engineers")
+    return db.Scope(org_ids=narrowed, user_id=caller.actor_id)
+
+
+def memberships(connection: Connection, caller: Caller) -> list[Membership]:
+    """The organizations a customer belongs to and their role in each (none for staff)."""
+    if caller.is_staff:
+        return []
+    rows = connection.execute(sql("caller_memberships"), {"user_id": caller.actor_id})
+    return [Membership(**row) for row in rows.mappings()]
+
+
+def grants_of(connection: Connection, caller: Caller) -> list[SupportGrant]:
+    """A support engineer's own grants, newest first (read in a scope without a grant)."""
+    if not caller.is_staff:
+        return []
+    rows = connection.execute(sql("support_grants_of_engineer"),
+                              {"staff_user_id": caller.actor_id})
+    return [SupportGrant(**row) for row in rows.mappings()]
+
+
+def _set_scope(connection: Connection, scope: db.Scope) -> None:
+    db.set_local(connection, scope.settings())
+
+
+def _record(connection: Connection, caller: Caller, org_id: int, action: str,
+            detail: dict[str, object]) -> None:
+    connection.execute(
+        text("insert into audit_events (org_id, actor_kind, actor_id, action, detail) "
+             "values (:org_id, 'staff', :actor_id, :action, cast(:detail as jsonb))"),
+        {"org_id": org_id, "actor_id": caller.actor_id, "action": action,
+         "detail": json.dumps(detail, default=str)},
+    )
+
+
+def open_support_access(engine: Engine, caller: Caller, *, org_slug: str, ticket: str,
+                        reason: str, duration: timedelta) -> SupportGrant:
+    """Write a grant for ``org_slug`` and its audit event to the primary, in one transaction.
+
+    ``engine`` is the primary as the app's role (:func:`fleetspend.db.app_primary_engine`).
+    Raises :class:`SupportAccessError` for a missing ticket or reason, a duration outside
+    15 minutes to 8 hours, or an unknown organization; a database failure propagates, and
+    either way nothing is written and nothing may be shown.
+    """
+    if not caller.is_staff:
+        raise AccessRefusedError("only support engineers open support access")
+    ticket, reason, org_slug = ticket.strip(), reason.strip(), org_slug.strip().lower()
+    if not ticket:
+        raise SupportAccessError("name the support ticket this access is for")
+    if not reason:
+        raise SupportAccessError("say why you need to look at this organization")
+    if not MIN_GRANT <= duration <= MAX_GRANT:
+        raise SupportAccessError("support access lasts between 15 minutes and 8 hours")
+    with engine.begin() as connection:
+        _set_scope(connection, scope_for(caller))
+        org_id = connection.execute(text("select fleetspend_auth.org_id_for_support(:slug)"),
+                                    {"slug": org_slug}).scalar()
+        if org_id is None:
+            raise SupportAccessError(f"there is no organization with the slug {org_slug!r}")
+        row = connection.execute(
+            text("insert into support_grants "
+                 "(org_id, staff_user_id, support_ticket, reason, expires_at) "
+                 "values (:org_id, :staff_user_id, :ticket, :reason, "
+                 "        now() + make_interval(secs => :seconds)) "
+                 "returning grant_id, org_id, support_ticket, reason, granted_at, expires_at"),
+            {"org_id": org_id, "staff_user_id": caller.actor_id, "ticket": ticket,
+             "reason": reason, "seconds": duration.total_seconds()},
+        ).mappings().one()
+        grant = SupportGrant(**row)
+        _set_scope(connection, scope_for(caller, grant=grant))
+        _record(connection, caller, org_id, ACCESS_OPENED,
+                {"grant_id": grant.grant_id, "support_ticket": ticket, "reason": reason,
+                 "expires_at": grant.expires_at.isoformat()})
+    return grant
+
+
+def record_support_view(engine: Engine, caller: Caller, grant: SupportGrant, page: str) -> None:
+    """Audit that ``caller`` viewed ``page`` of the grant's organization (on the primary).
+
+    Call before the page reads anything; an inactive grant or a failed write raises, and the
+    page must then show nothing.
+    """
+    with engine.begin() as connection:
+        _set_scope(connection, scope_for(caller, grant=grant))
+        _record(connection, caller, grant.org_id, PAGE_VIEWED,
+                {"grant_id": grant.grant_id, "page": page})
+
+
+def is_grant_not_active(error: BaseException) -> bool:
+    """Whether a database error is the policies refusing an inactive (or unreplicated) grant."""
+    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) == (
+        GRANT_NOT_ACTIVE)

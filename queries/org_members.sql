@@ -1,0 +1,12 @@
+-- The members of one organization with their role, for its admins (and support under a grant).
+-- Params: org_id. Returns: user_id, name, email, role, joined_at (UTC); admins first.
+select
+    users.user_id,
+    users.name,
+    users.email,
+    memberships.role,
+    memberships.created_at as joined_at
+from memberships
+inner join users on users.user_id = memberships.user_id
+where memberships.org_id = :org_id
+order by memberships.role, users.name
