@@ -11,11 +11,11 @@ from __future__ import annotations
 import csv
 import json
 import re
-import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +75,7 @@ def _text(raw: Any) -> str:
     value = raw.strip()
     if not value:
         raise FieldError("is empty")
-    if any(unicodedata.category(character).startswith("C") for character in value):
+    if not value.isprintable():
         raise FieldError(f"{_shown(value)} contains control or unprintable characters")
     return value
 
@@ -171,6 +171,18 @@ def _event_kind(raw: Any) -> str:
     return value
 
 
+def _cached(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """The parser, remembering recent results: files repeat the same names, hours and
+    amounts on many lines. Values that cannot be hashed (JSON lists, objects) go straight
+    through; typed=True keeps True apart from 1."""
+    remembered = lru_cache(maxsize=65536, typed=True)(parse)
+
+    def parse_value(raw: Any) -> Any:
+        return remembered(raw) if isinstance(raw, str | int | Decimal) else parse(raw)
+
+    return parse_value
+
+
 PARSERS: dict[str, Callable[[Any], Any]] = {
     "org": _text,
     "app": _text,
@@ -196,6 +208,7 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "egress_private_gb": _quantity,
     "gb_hours": _quantity,
 }
+PARSERS = {name: _cached(parse) for name, parse in PARSERS.items()}
 
 
 @dataclass(frozen=True)
@@ -206,9 +219,13 @@ class RecordKind:
     required: tuple[str, ...]
     optional: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def fields(self) -> tuple[str, ...]:
         return self.required + self.optional
+
+    @cached_property
+    def field_set(self) -> frozenset[str]:
+        return frozenset(self.fields)
 
 
 RECORD_KINDS = {
@@ -251,8 +268,8 @@ def parse_record(line: int, raw: dict[str, Any], problems: list[Problem]) -> Rec
 
     record = Record(kind.name, line)
     is_valid = True
-    for name, value in raw.items():
-        if name != "record" and name not in kind.fields and not _is_absent(value):
+    for name in raw.keys() - kind.field_set:
+        if name != "record" and not _is_absent(raw[name]):
             problems.append(Problem(f"is not a field of {kind.name} records", line, name))
             is_valid = False
     for name in kind.fields:
@@ -337,13 +354,17 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number")
 
 
+# JSON numbers with a fraction or exponent become Decimal, exactly as written; NaN is refused
+_JSON = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
+
+
 def _jsonl_rows(path: Path, problems: list[Problem]) -> Iterator[tuple[int, dict[str, Any]]]:
     with path.open(encoding="utf-8-sig") as stream:
         for line, text in enumerate(stream, start=1):
             if not text.strip():
                 continue
             try:
-                row = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+                row = _JSON.decode(text)
             except ValueError as error:
                 problems.append(Problem(f"is not valid JSON ({error})", line))
                 continue
