@@ -290,3 +290,55 @@ def test_cli_exits_non_zero_with_the_problems(database_url, engine, acme, tmp_pa
                               capture_output=True, text=True, timeout=120)
     assert accepted.returncode == 0, accepted.stderr
     assert "machine events: 5 inserted, 0 unchanged" in accepted.stdout
+
+
+def test_reimporting_seeded_machines_changes_nothing(seeded_engine, tmp_path):
+    """The seed's machines, events and usage, exported in the import format, are accepted
+    as they are and change nothing: the format and its rules fit realistic data."""
+    with seeded_engine.connect() as connection:
+        machines = connection.execute(text("""
+            select 'machine' as record, organizations.slug as org, apps.name as app,
+                   machine_id, region_code as region, preset_code as preset, memory_mb,
+                   rootfs_gb, machines.created_at, destroyed_at
+            from machines
+            join organizations using (org_id)
+            join apps using (org_id, app_id)
+            where exists (select from machine_events
+                          where machine_events.org_id = machines.org_id
+                            and machine_events.machine_id = machines.machine_id
+                            and kind = 'resize')
+               or destroyed_at is not null
+            order by org_id, machine_id
+            limit 40""")).mappings().all()
+        keys = {"org_ids": [], "ids": []}
+        for machine in machines:
+            org_id = connection.execute(text(
+                "select org_id from organizations where slug = :slug"),
+                {"slug": machine["org"]}).scalar_one()
+            keys["org_ids"].append(org_id)
+            keys["ids"].append(machine["machine_id"])
+        wanted = ("join unnest(cast(:org_ids as bigint[]), cast(:ids as text[]))"
+                  " as wanted (org_id, machine_id) using (org_id, machine_id)"
+                  " join organizations using (org_id)")
+        events = connection.execute(text(
+            "select 'machine_event' as record, slug as org, machine_id, event_at, kind,"
+            " preset_code as preset, machine_events.memory_mb from machine_events " + wanted
+        ), keys).mappings().all()
+        usage = connection.execute(text(
+            "select 'machine_usage' as record, slug as org, machine_id, hour_at,"
+            " preset_code as preset, memory_mb, runtime_seconds, stopped_rootfs_gb_seconds,"
+            " egress_internet_gb, egress_private_gb, dedicated_ipv4_seconds"
+            " from machine_usage " + wanted
+        ), keys).mappings().all()
+    assert machines and events and usage
+    records = [{key: value.isoformat() if isinstance(value, datetime) else value
+                for key, value in row.items() if value is not None}
+               for row in [*machines, *events, *usage]]
+    before = checksums(seeded_engine)
+
+    result = ingest_file(seeded_engine, write_records(tmp_path / "seeded.jsonl", records))
+
+    assert checksums(seeded_engine) == before
+    assert {label: outcome.unchanged for label, outcome in result.outcomes.items()} == {
+        "machines": len(machines), "machine events": len(events),
+        "machine usage": len(usage)}
