@@ -65,7 +65,23 @@ REFERENCE_TABLES = (
     "egress_groups", "regions", "cpu_kinds", "presets", "products", "price_lists", "prices",
     "rollup_state",
 )
-VIEWS = ("price_book", "rated_usage")
+# every view in public (price_book, rated_usage, runtime_rates, ...) reads with the caller's
+# rights and is readable by the app; later migrations that add views must do the same
+EVERY_VIEW = """
+do $$
+declare
+    view_name name;
+begin
+    for view_name in
+        select relname from pg_class
+        where relnamespace = 'public'::regnamespace and relkind = 'v'
+    loop
+        execute format('alter view %I set (security_invoker = {invoker})', view_name);
+        execute format('{privilege} select on %I {direction} fleetspend_app', view_name);
+    end loop;
+end
+$$;
+"""
 # the scope functions read these as fleetspend_scope
 SCOPE_READS = ("memberships", "support_grants", "users", "staff_users", "organizations")
 
@@ -304,20 +320,18 @@ def upgrade() -> None:
         op.execute(f"alter table {table} force row level security")
     for statement in _policies():
         op.execute(statement)
-    for view in VIEWS:
-        op.execute(f"alter view {view} set (security_invoker = true)")
+    op.execute(EVERY_VIEW.format(invoker="true", privilege="grant", direction="to"))
 
-    readable = _protected_tables() + REFERENCE_TABLES + VIEWS
+    readable = _protected_tables() + REFERENCE_TABLES
     op.execute(f"grant select on {', '.join(readable)} to {APP_ROLE}")
     op.execute(f"grant insert on {', '.join(OVERSIGHT_TABLES)} to {APP_ROLE}")
 
 
 def downgrade() -> None:
-    readable = _protected_tables() + REFERENCE_TABLES + VIEWS
+    readable = _protected_tables() + REFERENCE_TABLES
     op.execute(f"revoke all on {', '.join(readable)} from {APP_ROLE}")
     op.execute(f"revoke all on {', '.join(SCOPE_READS)} from {SCOPE_ROLE}")
-    for view in VIEWS:
-        op.execute(f"alter view {view} reset (security_invoker)")
+    op.execute(EVERY_VIEW.format(invoker="false", privilege="revoke", direction="from"))
     for table in _protected_tables():
         for policy in ("app_reads", "engineer_opens", "engineer_records", "scope_reads"):
             op.execute(f"drop policy if exists {policy} on {table}")
