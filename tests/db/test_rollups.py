@@ -233,3 +233,14 @@ def test_changes_inside_a_callers_transaction_fold_in_with_it(engine, loaded):
             "select folded_change_id, refreshed_at from rollup_state")).one()
     assert state.folded_change_id == result.folded_change_id > 0
     assert state.refreshed_at is not None
+
+
+def test_an_import_folds_its_usage_in_the_same_transaction(engine):
+    from fleetspend.ingest import ingest_file
+    from tests.db.test_ingest import VALID_FILES, make_tenant
+
+    make_tenant(engine)
+    ingest_file(engine, VALID_FILES[0])
+    with engine.connect() as connection:
+        assert connection.execute(text("select count(*) from rated_usage")).scalar() > 0
+        assert_rollups_match(connection)
