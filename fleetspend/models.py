@@ -153,6 +153,9 @@ prices = Table(
         name="component_known",
     ),
     CheckConstraint("unit_price >= 0", name="price_non_negative"),
+    # only egress is priced by egress group; rating relies on it (fleetspend/billing/rating.py)
+    CheckConstraint("component like 'egress%' or egress_group = 'any'",
+                    name="group_prices_egress_only"),
 )
 
 # --- people ------------------------------------------------------------------------------

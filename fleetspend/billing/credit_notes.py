@@ -18,7 +18,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, text
 
-from fleetspend.billing.invoices import BillingError
+from fleetspend.billing.rating import BillingError
 
 LOCK_INVOICE_SQL = """
 select org_id, invoice_id, invoice_number, status, subtotal_cents, credits_cents

@@ -21,11 +21,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, Engine, text
 
-from fleetspend.billing.rating import month_bounds, stage_month
-
-
-class BillingError(Exception):
-    """A billing request that cannot be carried out, with a message for the operator."""
+from fleetspend.billing.rating import BillingError, month_bounds, stage_month
 
 
 @dataclass(frozen=True)
@@ -66,6 +62,15 @@ from invoices
 where period_start_date = :period_start and org_id = any(:org_ids)
 order by org_id
 for update
+"""
+
+# allocations first, in one statement, rather than row by row through the cascade
+CLEAR_DRAFT_ALLOCATIONS_SQL = """
+delete from invoice_allocations
+where (org_id, invoice_id) in (
+    select org_id, invoice_id from invoices
+    where period_start_date = :period_start and org_id = any(:org_ids) and status = 'draft'
+)
 """
 
 CLEAR_DRAFT_LINES_SQL = """
@@ -210,6 +215,7 @@ def draft_in(connection: Connection, period_start: date, org_ids: list[int],
     params = {"period_start": period_start, "org_ids": org_ids}
     connection.execute(text(ENSURE_INVOICES_SQL), {**params, "always_org_ids": always_org_ids})
     invoices = connection.execute(text(LOCK_INVOICES_SQL), params).all()
+    connection.execute(text(CLEAR_DRAFT_ALLOCATIONS_SQL), params)
     connection.execute(text(CLEAR_DRAFT_LINES_SQL), params)
     connection.execute(text(INSERT_LINES_SQL), params)
     connection.execute(text(INSERT_ALLOCATIONS_SQL), params)

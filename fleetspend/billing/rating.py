@@ -41,32 +41,181 @@ PRODUCT_ORDER = [
     "egress_private",
 ]
 
+# The price lists in force during [period_start_at, period_end_at), in order, with the prices
+# of the products rated row by row below (the same in every egress group: a check constraint
+# on prices allows per-group prices for egress only).
+PERIODS_SQL = """
+select price_lists.price_list_id,
+       price_lists.effective_from,
+       price_lists.effective_until,
+       max(prices.unit_price) filter (where prices.component = 'stopped_rootfs')
+           as stopped_rootfs,
+       max(prices.unit_price) filter (where prices.component = 'dedicated_ipv4')
+           as dedicated_ipv4,
+       max(prices.unit_price) filter (where prices.component = 'volume') as volume
+from price_lists
+join prices on prices.price_list_id = price_lists.price_list_id
+where price_lists.effective_from < :period_end_at
+  and (price_lists.effective_until is null or price_lists.effective_until > :period_start_at)
+group by price_lists.price_list_id
+order by price_lists.effective_from
+"""
+
+# One pass over the month's hourly machine rows: per machine, size and price list, the meters
+# summed. width_bucket(hour_at, starts) is the index of the price list in force (the lists are
+# contiguous, checked in Python). This gives exactly sum(rated_usage.amount_precise), by
+# construction:
+# - machine runtime and egress have a conversion of 1, so the view's per-row amount
+#   consumed * unit_price is exact and linear: the rows' sum is the price times the summed
+#   quantity, priced after this pass;
+# - stopped root filesystems and dedicated IPv4 are rounded to 18 decimals per row in the view,
+#   which is not linear, so they are rated row by row here too (only non-zero rows), with the
+#   view's expression.
+MACHINE_MONTH_SQL = """
+create temp table machine_month on commit drop as
+select machine_usage.org_id,
+       machine_usage.machine_id,
+       machine_usage.preset_code,
+       machine_usage.memory_mb,
+       width_bucket(machine_usage.hour_at, cast(:starts_at as timestamptz[])) as period_no,
+       sum(machine_usage.runtime_seconds) as runtime_seconds,
+       sum(machine_usage.stopped_rootfs_gb_seconds) as rootfs_consumed,
+       sum(round(machine_usage.stopped_rootfs_gb_seconds / :rootfs_conversion, 18))
+           filter (where machine_usage.stopped_rootfs_gb_seconds > 0) as rootfs_quantity,
+       sum(round(machine_usage.stopped_rootfs_gb_seconds
+                 * (cast(:rootfs_prices as numeric[]))[
+                       width_bucket(machine_usage.hour_at, cast(:starts_at as timestamptz[]))]
+                 / :rootfs_conversion, 18))
+           filter (where machine_usage.stopped_rootfs_gb_seconds > 0) as rootfs_amount,
+       sum(machine_usage.dedicated_ipv4_seconds) as ipv4_consumed,
+       sum(round(machine_usage.dedicated_ipv4_seconds / :ipv4_conversion, 18))
+           filter (where machine_usage.dedicated_ipv4_seconds > 0) as ipv4_quantity,
+       sum(round(machine_usage.dedicated_ipv4_seconds
+                 * (cast(:ipv4_prices as numeric[]))[
+                       width_bucket(machine_usage.hour_at, cast(:starts_at as timestamptz[]))]
+                 / :ipv4_conversion, 18))
+           filter (where machine_usage.dedicated_ipv4_seconds > 0) as ipv4_amount,
+       sum(machine_usage.egress_internet_gb) as egress_internet_gb,
+       sum(machine_usage.egress_private_gb) as egress_private_gb
+from machine_usage
+where machine_usage.hour_at >= :period_start_at
+  and machine_usage.hour_at < :period_end_at
+  and machine_usage.org_id = any(:org_ids)
+group by 1, 2, 3, 4, 5
+"""
+
+# Volumes, likewise: rated per row as the view does (18-decimal rounding per row).
+VOLUME_MONTH_SQL = """
+create temp table volume_month on commit drop as
+select volume_usage.org_id,
+       volume_usage.volume_id,
+       width_bucket(volume_usage.hour_at, cast(:starts_at as timestamptz[])) as period_no,
+       sum(volume_usage.gb_hours) as consumed_quantity,
+       sum(round(volume_usage.gb_hours / :volume_conversion, 18)) as quantity,
+       sum(round(volume_usage.gb_hours
+                 * (cast(:volume_prices as numeric[]))[
+                       width_bucket(volume_usage.hour_at, cast(:starts_at as timestamptz[]))]
+                 / :volume_conversion, 18)) as amount_precise
+from volume_usage
+where volume_usage.hour_at >= :period_start_at
+  and volume_usage.hour_at < :period_end_at
+  and volume_usage.org_id = any(:org_ids)
+  and volume_usage.gb_hours > 0
+group by 1, 2, 3
+"""
+
 RATED_RESOURCES_SQL = """
 create temp table rated_resources on commit drop as
-with month_usage as (
-    select rated_usage.org_id,
-           rated_usage.product,
-           rated_usage.price_list_id,
-           rated_usage.region_code,
-           case when rated_usage.product = 'machine_runtime' then rated_usage.preset_code end
-               as preset_code,
-           case when rated_usage.product = 'machine_runtime' then rated_usage.memory_mb end
-               as memory_mb,
-           case when rated_usage.product like 'egress%' then rated_usage.egress_group end
-               as egress_group,
-           rated_usage.unit_price,
-           rated_usage.consumed_unit,
-           rated_usage.pricing_unit,
-           rated_usage.resource_kind,
-           rated_usage.resource_id,
-           rated_usage.app_id,
-           sum(rated_usage.consumed_quantity) as consumed_quantity,
-           sum(rated_usage.pricing_quantity) as quantity,
-           sum(rated_usage.amount_precise) as amount_precise
-    from rated_usage
-    where rated_usage.hour_at >= :period_start_at
-      and rated_usage.hour_at < :period_end_at
-      and rated_usage.org_id = any(:org_ids)
+with machine_products as (
+    select machine_month.org_id, 'machine'::text as resource_kind,
+           machine_month.machine_id as resource_id, machines.app_id,
+           machines.region_code, regions.egress_group,
+           machine_month.preset_code, machine_month.memory_mb, price_book.price_list_id,
+           meter.product, meter.consumed_quantity, meter.quantity, meter.unit_price,
+           meter.amount_precise
+    from machine_month
+    join machines
+      on machines.org_id = machine_month.org_id
+     and machines.machine_id = machine_month.machine_id
+    join regions on regions.region_code = machines.region_code
+    join month_price_book as price_book
+      on price_book.price_list_id = (cast(:price_list_ids as smallint[]))[machine_month.period_no]
+     and price_book.egress_group = regions.egress_group
+    join month_runtime_rates as runtime_rates
+      on runtime_rates.price_list_id = price_book.price_list_id
+     and runtime_rates.region_code = machines.region_code
+     and runtime_rates.preset_code = machine_month.preset_code
+    cross join lateral (
+        select runtime_unit_price(runtime_rates.base_rate, runtime_rates.rate_per_256mb,
+                                  runtime_rates.included_memory_mb, machine_month.memory_mb)
+               as runtime_price
+    ) as runtime
+    cross join lateral (values
+        ('machine_runtime', machine_month.runtime_seconds::numeric,
+         machine_month.runtime_seconds::numeric, runtime.runtime_price,
+         machine_month.runtime_seconds * runtime.runtime_price),
+        ('stopped_rootfs', machine_month.rootfs_consumed, machine_month.rootfs_quantity,
+         price_book.stopped_rootfs, machine_month.rootfs_amount),
+        ('dedicated_ipv4', machine_month.ipv4_consumed::numeric, machine_month.ipv4_quantity,
+         price_book.dedicated_ipv4, machine_month.ipv4_amount),
+        ('egress_internet', machine_month.egress_internet_gb, machine_month.egress_internet_gb,
+         price_book.egress_internet,
+         machine_month.egress_internet_gb * price_book.egress_internet),
+        ('egress_private', machine_month.egress_private_gb, machine_month.egress_private_gb,
+         price_book.egress_private,
+         machine_month.egress_private_gb * price_book.egress_private)
+    ) as meter (product, consumed_quantity, quantity, unit_price, amount_precise)
+    where meter.consumed_quantity > 0
+),
+
+volume_products as (
+    select volume_month.org_id, 'volume'::text as resource_kind,
+           volume_month.volume_id as resource_id, volumes.app_id,
+           volumes.region_code, regions.egress_group,
+           null::text as preset_code, null::integer as memory_mb, price_book.price_list_id,
+           'volume'::text as product, volume_month.consumed_quantity, volume_month.quantity,
+           price_book.volume as unit_price, volume_month.amount_precise
+    from volume_month
+    join volumes
+      on volumes.org_id = volume_month.org_id
+     and volumes.volume_id = volume_month.volume_id
+    join regions on regions.region_code = volumes.region_code
+    join month_price_book as price_book
+      on price_book.price_list_id = (cast(:price_list_ids as smallint[]))[volume_month.period_no]
+     and price_book.egress_group = regions.egress_group
+),
+
+resource_products as (
+    select * from machine_products
+    union all
+    select * from volume_products
+),
+
+-- lines split machine runtime by preset and memory and egress by group; for other products
+-- the size of a machine does not matter, and a machine resized within the month is summed
+-- into one allocation per line
+month_usage as (
+    select resource_products.org_id,
+           resource_products.product,
+           resource_products.price_list_id,
+           resource_products.region_code,
+           case when resource_products.product = 'machine_runtime'
+                then resource_products.preset_code end as preset_code,
+           case when resource_products.product = 'machine_runtime'
+                then resource_products.memory_mb end as memory_mb,
+           case when resource_products.product like 'egress%'
+                then resource_products.egress_group end as egress_group,
+           resource_products.unit_price,
+           products.consumed_unit,
+           products.pricing_unit,
+           resource_products.resource_kind,
+           resource_products.resource_id,
+           resource_products.app_id,
+           sum(resource_products.consumed_quantity) as consumed_quantity,
+           sum(resource_products.quantity) as quantity,
+           sum(resource_products.amount_precise) as amount_precise
+    from resource_products
+    join products on products.product = resource_products.product
     group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13
 )
 
@@ -120,6 +269,10 @@ left join egress_groups on egress_groups.egress_group = lines.egress_group
 """
 
 
+class BillingError(Exception):
+    """A billing request that cannot be carried out, with a message for the operator."""
+
+
 def month_bounds(period_start: date) -> tuple[datetime, datetime]:
     """The first instant of the month starting at ``period_start`` and of the next, in UTC."""
     if period_start.day != 1:
@@ -138,6 +291,27 @@ def parse_month(value: str) -> date:
     return parsed.date()
 
 
+_HASH_AGGREGATE_ONLY = ("enable_sort", "enable_incremental_sort", "enable_indexscan")
+
+
+def _price_periods(connection: Connection, start: datetime, end: datetime) -> list:
+    """The price lists in force during [start, end), checked to cover it without a gap."""
+    periods = connection.execute(
+        text(PERIODS_SQL), {"period_start_at": start, "period_end_at": end}
+    ).all()
+    covered_until = start
+    for period in periods:
+        if period.effective_from > covered_until:
+            break
+        covered_until = period.effective_until or end
+    if not periods or covered_until < end:
+        raise BillingError(
+            f"the price book does not cover {start:%Y-%m} from {covered_until.isoformat()}: "
+            "add a price list before billing this month"
+        )
+    return periods
+
+
 def stage_month(connection: Connection, period_start: date, org_ids: list[int]) -> None:
     """Rate the month for ``org_ids`` into rated_resources, rated_lines, rated_allocations.
 
@@ -145,12 +319,46 @@ def stage_month(connection: Connection, period_start: date, org_ids: list[int]) 
     them.
     """
     start, end = month_bounds(period_start)
-    for table in ("rated_allocations", "rated_lines", "rated_resources"):
+    for table in ("rated_allocations", "rated_lines", "rated_resources", "machine_month",
+                  "volume_month", "month_price_book", "month_runtime_rates"):
         connection.exec_driver_sql(f"drop table if exists pg_temp.{table}")
-    connection.execute(text(RATED_RESOURCES_SQL), {
+    periods = _price_periods(connection, start, end)
+    conversions = dict(connection.execute(
+        text("select product, consumed_per_pricing_unit from products")).all())
+    params = {
         "period_start_at": start, "period_end_at": end, "org_ids": org_ids,
+        "starts_at": [period.effective_from for period in periods],
+        "price_list_ids": [period.price_list_id for period in periods],
+        "rootfs_prices": [period.stopped_rootfs for period in periods],
+        "ipv4_prices": [period.dedicated_ipv4 for period in periods],
+        "volume_prices": [period.volume for period in periods],
+        "rootfs_conversion": conversions["stopped_rootfs"],
+        "ipv4_conversion": conversions["dedicated_ipv4"],
+        "volume_conversion": conversions["volume"],
         "product_order": PRODUCT_ORDER,
-    })
+    }
+    # The passes over hourly rows aggregate to one row per machine (or volume), size and price
+    # list. The planner multiplies the columns' distinct counts and expects far more groups,
+    # so it would sort millions of rows; hashing in memory, in parallel, is right. JIT
+    # compilation costs seconds here and saves less.
+    connection.exec_driver_sql("set local work_mem = '256MB'")
+    connection.exec_driver_sql("set local jit = off")
+    for setting in _HASH_AGGREGATE_ONLY:
+        connection.exec_driver_sql(f"set local {setting} = off")
+    connection.execute(text(MACHINE_MONTH_SQL), params)
+    connection.execute(text(VOLUME_MONTH_SQL), params)
+    for setting in _HASH_AGGREGATE_ONLY:
+        connection.exec_driver_sql(f"set local {setting} = on")
+    # the small rate views, computed once for the month's price lists
+    connection.execute(text(
+        "create temp table month_price_book on commit drop as "
+        "select * from price_book where price_list_id = any(:price_list_ids)"), params)
+    connection.execute(text(
+        "create temp table month_runtime_rates on commit drop as "
+        "select * from runtime_rates where price_list_id = any(:price_list_ids)"), params)
+    for table in ("machine_month", "volume_month", "month_price_book", "month_runtime_rates"):
+        connection.exec_driver_sql(f"analyze pg_temp.{table}")
+    connection.execute(text(RATED_RESOURCES_SQL), params)
     connection.execute(text(RATED_LINES_SQL))
     connection.execute(text(LARGEST_REMAINDER_SQL))
     for table in ("rated_resources", "rated_lines", "rated_allocations"):

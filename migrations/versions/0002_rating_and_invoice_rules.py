@@ -2,6 +2,8 @@
 
 - ``price_book``: one row per price list and egress group with every price component as a
   column, so rating joins one small row instead of looking up components one by one.
+- ``runtime_rates``: the machine runtime price per second by price list, region and preset,
+  with ``runtime_unit_price(...)`` adding the memory above what the preset includes.
 - ``rated_usage``: every hourly usage row priced with the price list in force at that hour
   (see fleetspend/billing/rating.py for the formula and the rounding rule). Invoices and the
   read path's daily rollups both aggregate this view, so they agree by construction.
@@ -53,7 +55,13 @@ def upgrade() -> None:
     op.create_check_constraint(
         op.f("ck_invoices_credits_within_subtotal"), "invoices", "credits_cents <= subtotal_cents"
     )
+    op.create_check_constraint(
+        op.f("ck_prices_group_prices_egress_only"),
+        "prices",
+        "component like 'egress%' or egress_group = 'any'",
+    )
     op.execute(PRICE_BOOK_VIEW)
+    op.execute(RUNTIME_RATES)
     op.execute(RATED_USAGE_VIEW)
     op.execute(INVOICE_GUARD)
     op.execute(INVOICE_CONTENT_GUARD)
@@ -66,7 +74,10 @@ def downgrade() -> None:
     op.execute("drop function invoice_content_guard() cascade")
     op.execute("drop function invoice_guard() cascade")
     op.execute("drop view rated_usage")
+    op.execute("drop function runtime_unit_price(numeric, numeric, integer, integer)")
+    op.execute("drop view runtime_rates")
     op.execute("drop view price_book")
+    op.drop_constraint(op.f("ck_prices_group_prices_egress_only"), "prices", type_="check")
     op.drop_constraint(op.f("ck_invoices_credits_within_subtotal"), "invoices", type_="check")
     op.drop_index(op.f("ix_credit_notes_org_id_invoice_id"), table_name="credit_notes")
     op.drop_index(
@@ -113,9 +124,42 @@ comment on view price_book is
   'One row per price list and egress group, every price component as a column.';
 """
 
+# Per price list, region and preset: the machine runtime rate is base_rate plus rate_per_256mb
+# for every 256 MB above the included memory (reference/pricing.md, markup distributed over
+# both terms, which keeps it exact). runtime_unit_price is a one-expression SQL function, so
+# the planner inlines it.
+RUNTIME_RATES = """
+create view runtime_rates as
+select price_book.price_list_id,
+       price_book.effective_from,
+       price_book.effective_until,
+       regions.region_code,
+       presets.preset_code,
+       regions.price_markup * presets.cpus
+           * case presets.cpu_kind when 'shared' then price_book.vcpu_shared
+                                   else price_book.vcpu_performance end as base_rate,
+       regions.price_markup * 0.25 * price_book.ram_extra as rate_per_256mb,
+       presets.cpus * cpu_kinds.included_memory_mb_per_cpu as included_memory_mb
+from price_book
+join regions on regions.egress_group = price_book.egress_group
+cross join presets
+join cpu_kinds on cpu_kinds.cpu_kind = presets.cpu_kind;
+
+comment on view runtime_rates is
+  'Machine runtime price per second by price list, region and preset: '
+  'runtime_unit_price(base_rate, rate_per_256mb, included_memory_mb, memory_mb).';
+
+create function runtime_unit_price(
+    base_rate numeric, rate_per_256mb numeric, included_memory_mb integer, memory_mb integer
+) returns numeric language sql immutable parallel safe as $$
+    select base_rate + greatest(0, (memory_mb - included_memory_mb) / 256) * rate_per_256mb
+$$;
+"""
+
 # Machine meters are unpivoted with a lateral VALUES list; zero quantities are dropped.
 # unit_price is per pricing unit; amount_precise = round(consumed * unit_price / conversion, 18),
-# exact for machine runtime (conversion 1). Region markup applies to machine runtime only.
+# exact for machine runtime and egress (conversion 1). Region markup applies to machine runtime
+# only. fleetspend/billing/rating.py aggregates the same figures month by month.
 RATED_USAGE_VIEW = """
 create view rated_usage as
 with machine_meters as (
@@ -137,20 +181,18 @@ with machine_meters as (
       on machines.org_id = machine_usage.org_id
      and machines.machine_id = machine_usage.machine_id
     join regions on regions.region_code = machines.region_code
-    join presets on presets.preset_code = machine_usage.preset_code
-    join cpu_kinds on cpu_kinds.cpu_kind = presets.cpu_kind
     join price_book
       on price_book.egress_group = regions.egress_group
      and price_book.effective_from <= machine_usage.hour_at
      and (price_book.effective_until is null or machine_usage.hour_at < price_book.effective_until)
+    join runtime_rates
+      on runtime_rates.price_list_id = price_book.price_list_id
+     and runtime_rates.region_code = machines.region_code
+     and runtime_rates.preset_code = machine_usage.preset_code
     cross join lateral (values
         ('machine_runtime', machine_usage.runtime_seconds::numeric,
-         (presets.cpus * case presets.cpu_kind when 'shared' then price_book.vcpu_shared
-                                               else price_book.vcpu_performance end
-          + greatest(0, (machine_usage.memory_mb
-                         - presets.cpus * cpu_kinds.included_memory_mb_per_cpu) / 256)
-            * 0.25 * price_book.ram_extra)
-         * regions.price_markup),
+         runtime_unit_price(runtime_rates.base_rate, runtime_rates.rate_per_256mb,
+                            runtime_rates.included_memory_mb, machine_usage.memory_mb)),
         ('stopped_rootfs', machine_usage.stopped_rootfs_gb_seconds, price_book.stopped_rootfs),
         ('dedicated_ipv4', machine_usage.dedicated_ipv4_seconds::numeric,
          price_book.dedicated_ipv4),
@@ -285,38 +327,60 @@ create trigger invoices_guard before update or delete on invoices
 for each row execute function invoice_guard();
 """
 
-# Lines and allocations can only be written while their invoice is a draft. When the invoice
-# row is already gone (a draft being deleted, cascading), there is nothing to protect.
+# Lines and allocations can only be written while their invoice is a draft. Statement-level
+# triggers check every touched invoice once per statement (drafting writes tens of thousands
+# of allocations at a time). When the invoice row is already gone (a draft being deleted,
+# cascading), there is nothing to protect.
 INVOICE_CONTENT_GUARD = """
 create function invoice_content_guard() returns trigger language plpgsql as $$
 declare
-    touched record;
     sealed record;
 begin
-    if tg_op = 'DELETE' then
-        touched := old;
+    if tg_op = 'INSERT' then
+        select invoices.invoice_number, invoices.status into sealed
+        from invoices join (select distinct org_id, invoice_id from new_rows) as touched
+          using (org_id, invoice_id)
+        where invoices.status <> 'draft' limit 1;
+    elsif tg_op = 'UPDATE' then
+        select invoices.invoice_number, invoices.status into sealed
+        from invoices join (select org_id, invoice_id from new_rows
+                            union select org_id, invoice_id from old_rows) as touched
+          using (org_id, invoice_id)
+        where invoices.status <> 'draft' limit 1;
     else
-        touched := new;
+        select invoices.invoice_number, invoices.status into sealed
+        from invoices join (select distinct org_id, invoice_id from old_rows) as touched
+          using (org_id, invoice_id)
+        where invoices.status <> 'draft' limit 1;
     end if;
-    select invoice_number, status into sealed
-    from invoices
-    where status <> 'draft'
-      and ((org_id = touched.org_id and invoice_id = touched.invoice_id)
-           or (tg_op = 'UPDATE' and org_id = old.org_id and invoice_id = old.invoice_id));
     if found then
         raise exception 'invoice % is %: its % cannot be changed',
             sealed.invoice_number, sealed.status, replace(tg_table_name, 'invoice_', '')
             using errcode = 'integrity_constraint_violation';
     end if;
-    return touched;
+    return null;
 end
 $$;
 
-create trigger invoice_lines_guard before insert or update or delete on invoice_lines
-for each row execute function invoice_content_guard();
+create trigger invoice_lines_insert_guard after insert on invoice_lines
+referencing new table as new_rows
+for each statement execute function invoice_content_guard();
+create trigger invoice_lines_update_guard after update on invoice_lines
+referencing new table as new_rows old table as old_rows
+for each statement execute function invoice_content_guard();
+create trigger invoice_lines_delete_guard after delete on invoice_lines
+referencing old table as old_rows
+for each statement execute function invoice_content_guard();
 
-create trigger invoice_allocations_guard before insert or update or delete on invoice_allocations
-for each row execute function invoice_content_guard();
+create trigger invoice_allocations_insert_guard after insert on invoice_allocations
+referencing new table as new_rows
+for each statement execute function invoice_content_guard();
+create trigger invoice_allocations_update_guard after update on invoice_allocations
+referencing new table as new_rows old table as old_rows
+for each statement execute function invoice_content_guard();
+create trigger invoice_allocations_delete_guard after delete on invoice_allocations
+referencing old table as old_rows
+for each statement execute function invoice_content_guard();
 """
 
 # Credit notes are only issued against finalized (or paid) invoices, never change, and each one
