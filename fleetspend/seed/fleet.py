@@ -238,7 +238,8 @@ class _OrgBuilder:
                      f"{words.APP_ROLES[p % len(words.APP_ROLES)]}" for p in picks.tolist()]
         app_team = rng.integers(0, plan.teams, size=plan.apps)
         role_names = [words.APP_ROLES[r] for r in roles.tolist()]
-        stateful = np.array([r in words.STATEFUL_ROLES for r in role_names])
+        stateful = np.array([r in words.STATEFUL_ROLES for r in role_names]) \
+            & (rng.random(plan.apps) < 0.5)
         sleeps = (rng.random(plan.apps) < 0.3) & ~np.array(
             [r in words.NEVER_SLEEPING_ROLES for r in role_names])
         org_regions = np.array([catalog.region_index(code) for code in plan.regions])
@@ -262,9 +263,19 @@ class _OrgBuilder:
         runaway_app, migrating_app = int(app_order[0]), int(app_order[-1])
         if (runaway or migrating) and plan.apps < 2:
             raise ValueError(f"org {plan.slug}: anomalies need at least two apps")
+        # every org shows each behaviour: some app sleeps at night, some app keeps volumes
+        ordinary = [int(a) for a in app_order if a not in (runaway_app, migrating_app)
+                    or not (runaway or migrating)]
+        if ordinary and not sleeps[ordinary].any():
+            sleeps[ordinary[0]] = True
+        if ordinary and not stateful[ordinary].any():
+            stateful[ordinary[-1]] = True
         shares = rng.pareto(1.1, plan.apps) + 0.05
+        if runaway:
+            shares[runaway_app] = 0.02  # a small app, so its spike stands out
         counts = np.ones(plan.apps, dtype=np.int64)
         if migrating:
+            stateful[migrating_app] = True  # its old volumes stay behind, still billed
             shares[migrating_app] = 0.0
             counts[migrating_app] = migrating
             sleeps[migrating_app] = False
@@ -473,6 +484,8 @@ class _OrgBuilder:
         names = alphabet[rng.integers(0, 36, (count, 16))]
         ids = ["vol_" + row.tobytes().decode() for row in names]
         orphaned = fleet.machine_destroyed[owners] & (rng.random(count) < 0.15)
+        if count and not orphaned.any() and fleet.machine_destroyed[owners].any():
+            orphaned[np.flatnonzero(fleet.machine_destroyed[owners])[0]] = True
         order = np.argsort(np.array(ids, dtype=object), kind="stable") if count else \
             np.zeros(0, dtype=np.int64)
         owners, orphaned = owners[order], orphaned[order]

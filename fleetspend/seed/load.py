@@ -1,9 +1,10 @@
 """Loading a generated seed: one transaction that empties the tenant tables and COPYs rows in.
 
 Small tables (organizations, people, teams, apps) go through psycopg's ``write_row``; the big
-ones (machines, events, runs, volumes and the hourly usage) are encoded to COPY text by
-:mod:`.copytext` from numpy arrays, chunk by chunk, in primary key order, and streamed through
-a queued writer so that encoding the next chunk overlaps the server storing the last one.
+ones are encoded by :mod:`.copytext` from numpy arrays, chunk by chunk, in primary key order
+(machines, events, runs and volumes as COPY text, the hourly usage as binary COPY) and
+streamed through a queued writer, so that encoding the next chunk overlaps the server storing
+the last one.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 import numpy as np
 import psycopg
@@ -38,6 +38,10 @@ Progress = Callable[[float, str], None]
 # Tables whose rows the seed owns. TRUNCATE ... CASCADE also empties whatever references them
 # (invoices, allocations, grants, rollups); the reference data stays.
 SEEDED_TABLES = ("organizations", "users", "staff_users", *models.TENANT_TABLES)
+# The tables the seed writes, in load order.
+LOADED_TABLES = ("organizations", "users", "memberships", "staff_users", "teams", "apps",
+                 "machines", "machine_events", "machine_runs", "volumes", "machine_usage",
+                 "volume_usage")
 # Identity columns the seed fills with explicit ids: move their sequences past the last id.
 ADVANCE_IDENTITIES = (
     "select setval(pg_get_serial_sequence('organizations', 'org_id'), "
@@ -97,6 +101,30 @@ def _truncate(connection: Connection) -> None:
     connection.exec_driver_sql(f"truncate table {tables} restart identity cascade")
 
 
+# Foreign keys of the hourly usage tables are dropped for the load and added back after it,
+# inside the same transaction: adding one checks every row in one set-based pass, where
+# keeping it checks each copied row with its own lookup (most of the load time otherwise).
+_USAGE_FOREIGN_KEYS = """
+select format('alter table %I drop constraint %I', cls.relname, con.conname) as drop_sql,
+       format('alter table %I add constraint %I %s', cls.relname, con.conname,
+              pg_get_constraintdef(con.oid)) as add_sql
+from pg_constraint con
+join pg_class cls on cls.oid = con.conrelid
+where con.contype = 'f' and con.conparentid = 0 and cls.relname = any(:tables)
+  and cls.relnamespace = current_schema()::regnamespace
+order by cls.relname, con.conname
+"""
+
+
+def _drop_usage_foreign_keys(connection: Connection) -> list[str]:
+    """Drop the usage tables' foreign keys; returns the statements that add them back."""
+    statements = connection.execute(text(_USAGE_FOREIGN_KEYS),
+                                    {"tables": list(models.PARTITIONED_TABLES)}).all()
+    for drop_sql, _ in statements:
+        connection.exec_driver_sql(drop_sql)
+    return [add_sql for _, add_sql in statements]
+
+
 def _advance_identities(connection: Connection) -> None:
     for statement in ADVANCE_IDENTITIES:
         connection.exec_driver_sql(statement)
@@ -110,10 +138,6 @@ class _Loader:
         self.catalog = catalog
         self.summary = summary
         self.clock = copytext.Timestamps(plan.window_start, plan.hours // 24 + 1)
-        self.hours = copytext.Lookup.of([
-            f"{plan.window_start + timedelta(hours=h):%Y-%m-%d %H}:00:00+00"
-            for h in range(plan.hours)
-        ])
         self.regions = copytext.Lookup.of(catalog.region_codes)
         self.presets = copytext.Lookup.of([code for code, _ in catalog.sizes])
         self.memory = np.array([memory for _, memory in catalog.sizes], dtype=np.int64)
@@ -129,16 +153,23 @@ class _Loader:
                 copy.write_row(row)
         self._count(table, len(rows))
 
-    def copy_encoded(self, table: str, columns: tuple[str, ...],
-                     chunks, after_chunk: Callable[[int], None] | None = None) -> None:
-        """COPY chunks of encoded text rows; ``chunks`` yields (row count, bytes)."""
+    def copy_encoded(self, table: str, columns: tuple[str, ...], chunks, *,
+                     binary: bool = False,
+                     after_chunk: Callable[[int], None] | None = None) -> None:
+        """COPY chunks of encoded rows; ``chunks`` yields (row count, bytes)."""
         statement = f"copy {table} ({', '.join(columns)}) from stdin"
+        if binary:
+            statement += " (format binary)"
         with self.cursor.copy(statement, writer=QueuedLibpqWriter(self.cursor)) as copy:
+            if binary:
+                copy.write(copytext.BINARY_HEADER)
             for rows, data in chunks:
                 copy.write(data)
                 self._count(table, rows)
                 if after_chunk:
                     after_chunk(rows)
+            if binary:
+                copy.write(copytext.BINARY_TRAILER)
 
     # --- accounts -------------------------------------------------------------------------
 
@@ -264,37 +295,57 @@ class _Loader:
 
     def machine_usage(self, fleets: list[OrgFleet], rng: np.random.Generator,
                       after_chunk: Callable[[int], None]) -> None:
+        origin = self.plan.window_start
+        codes = [code.encode() for code, _ in self.catalog.sizes]
+        code_length = np.array([len(code) for code in codes])
+
+        def rows(f: OrgFleet, usage, part: np.ndarray, width: int) -> bytes:
+            size = usage.size[part]
+            return copytext.pack_binary(len(part), [
+                (">i8", f.org_id),
+                ("S14", copytext.fixed_text(
+                    copytext.hex_ids(f.machine_ids[usage.machine[part]], 14).data)),
+                (">i8", copytext.pg_microseconds(origin, usage.hour[part] * 3600)),
+                (f"S{width}", np.array(codes, dtype=f"S{width}")[size]),
+                (">i4", self.memory[size]),
+                (">i4", usage.runtime_seconds[part]),
+                ((">i2", 9), copytext.numeric_words(
+                    usage.stopped_rootfs_gb_seconds[part] * 1_000_000)),
+                ((">i2", 9), copytext.numeric_words(usage.egress_internet_micro_gb[part])),
+                ((">i2", 9), copytext.numeric_words(usage.egress_private_micro_gb[part])),
+                (">i4", usage.dedicated_ipv4_seconds[part]),
+            ])
+
         def chunks():
             for f in fleets:
                 for usage in usage_chunks(f, rng, self.plan.machines_per_chunk):
-                    n = len(usage.machine)
-                    yield n, copytext.encode([
-                        self._org(f, n), self._machine_ids(f, usage.machine),
-                        self.hours.field(usage.hour), self.presets.field(usage.size),
-                        copytext.integers(self.memory[usage.size]),
-                        copytext.integers(usage.runtime_seconds),
-                        copytext.integers(usage.stopped_rootfs_gb_seconds),
-                        copytext.decimals(usage.egress_internet_micro_gb),
-                        copytext.decimals(usage.egress_private_micro_gb),
-                        copytext.integers(usage.dedicated_ipv4_seconds),
-                    ])
+                    # binary text fields have fixed widths here, so rows are packed in one
+                    # group per preset code length (each group still in primary key order)
+                    length = code_length[usage.size]
+                    parts = [rows(f, usage, np.flatnonzero(length == width), int(width))
+                             for width in np.unique(length)]
+                    yield len(usage.machine), b"".join(parts)
 
-        self.copy_encoded("machine_usage", USAGE_COLUMNS, chunks(), after_chunk)
+        self.copy_encoded("machine_usage", USAGE_COLUMNS, chunks(), binary=True,
+                          after_chunk=after_chunk)
 
     def volume_usage(self, fleets: list[OrgFleet]) -> None:
+        origin = self.plan.window_start
+
         def chunks():
             for f in fleets:
                 if not len(f.volume_ids):
                     continue
                 volume, hour, micro = volume_usage(f)
-                yield len(volume), copytext.encode([
-                    self._org(f, len(volume)),
-                    copytext.Lookup.of(f.volume_ids).field(volume),
-                    self.hours.field(hour), copytext.decimals(micro),
+                yield len(volume), copytext.pack_binary(len(volume), [
+                    (">i8", f.org_id),
+                    ("S20", np.array(f.volume_ids, dtype="S20")[volume]),
+                    (">i8", copytext.pg_microseconds(origin, hour * 3600)),
+                    ((">i2", 9), copytext.numeric_words(micro)),
                 ])
 
         self.copy_encoded("volume_usage", ("org_id", "volume_id", "hour_at", "gb_hours"),
-                          chunks())
+                          chunks(), binary=True)
 
 
 def generate(engine: Engine, *, scale: str, seed: int,
@@ -346,11 +397,16 @@ def generate(engine: Engine, *, scale: str, seed: int,
                        f"{done:,} machine-hours loaded")
 
             usage_rng = np.random.Generator(np.random.PCG64([seed, 1]))
+            restore_foreign_keys = _drop_usage_foreign_keys(connection)
             loader.machine_usage(fleets, usage_rng, after_chunk)
             phase("machine usage")
             report(0.9, "loading volume usage")
             loader.volume_usage(fleets)
             phase("volume usage")
+        report(0.92, "checking foreign keys")
+        for statement in restore_foreign_keys:
+            connection.exec_driver_sql(statement)
+        phase("foreign keys")
         _advance_identities(connection)
         report(0.95, "committing")
     phase("commit")
