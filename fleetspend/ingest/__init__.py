@@ -86,7 +86,8 @@ class IngestResult:
             parts.append(f"{outcome.unchanged} unchanged")
             lines.append(f"  {target.label}: {', '.join(parts)}")
         if self.rebuilt_machines:
-            lines.append(f"  machine runs rebuilt for {len(self.rebuilt_machines)} machines")
+            count = len(self.rebuilt_machines)
+            lines.append(f"  machine runs rebuilt for {count} machine{'s' if count != 1 else ''}")
         return "\n".join(lines)
 
 

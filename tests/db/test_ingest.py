@@ -342,3 +342,14 @@ def test_reimporting_seeded_machines_changes_nothing(seeded_engine, tmp_path):
     assert {label: outcome.unchanged for label, outcome in result.outcomes.items()} == {
         "machines": len(machines), "machine events": len(events),
         "machine usage": len(usage)}
+
+
+def test_the_documented_examples_import_and_agree(engine):
+    """docs/examples holds the same records as CSV and JSON Lines; both are valid."""
+    make_tenant(engine, "pebble-works", "ember-queue")
+    examples = Path(__file__).parent.parent.parent / "docs" / "examples"
+    first = ingest_file(engine, examples / "usage-sample.csv")
+    assert first.outcomes["machine usage"].inserted == 4
+    second = ingest_file(engine, examples / "usage-sample.jsonl")
+    assert all(o.inserted == 0 and o.changed == 0 for o in second.outcomes.values())
+    assert "machine runs rebuilt for 1 machine\n" in first.describe() + "\n"
