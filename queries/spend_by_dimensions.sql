@@ -6,7 +6,8 @@
 -- row_limit: keep the top rows only (null keeps all).
 -- Returns: dimension_1_key, dimension_1_label, dimension_2_key, dimension_2_label,
 -- consumed_quantity (only meaningful within one product), amount_precise, amount_cents.
--- A null preset key is usage without a machine size (volumes).
+-- A null preset key is usage without a machine size (volumes). Team names are for admins
+-- only: others see 'Team <id>'.
 with daily_usage as (
     select app_id, region_code, preset_code, product, consumed_quantity, amount_precise
     from rollup_usage_daily
@@ -46,14 +47,15 @@ named_usage as (
     select
         meter_usage.*,
         apps.name as app_name,
-        teams.team_id,
-        teams.name as team_name,
+        apps.team_id,
+        coalesce(teams.name, 'Team ' || apps.team_id) as team_name,
         regions.city as region_city,
         regions.continent,
         products.name as product_name
     from meter_usage
     inner join apps on apps.org_id = :org_id and apps.app_id = meter_usage.app_id
-    inner join teams on teams.org_id = apps.org_id and teams.team_id = apps.team_id
+    -- teams are billing data: members read usage without team names
+    left join teams on teams.org_id = apps.org_id and teams.team_id = apps.team_id
     inner join regions on regions.region_code = meter_usage.region_code
     inner join products on products.product = meter_usage.product
 ),

@@ -1,0 +1,567 @@
+"""What the spend pages compute from the read path: "now", forecasts, anomalies, explorer series.
+
+Importable without Streamlit; every function is pure or takes the page's connection.
+
+- "Now" is where the usage feed stands (usage complete through, from the rollups), never the
+  wall clock: the demo data ends on a fixed day, and a feed that is hours behind must not make
+  today look cheap. :func:`as_of` derives the month in progress, the last day counted and how
+  much of the month is left from that instant.
+- The forecast to month end adds the recent daily rate to the spend so far, over the time the
+  month has left; its range uses the slowest and fastest 7-day stretch of the last four weeks.
+- Anomalies are found in spend per app and per app-region-day: a day far above the app's
+  trailing median (a runaway), an organization day far from the same weekday before, and an
+  app whose spend leaves one region for another (a migration). Each carries one sentence
+  saying what changed.
+- Explorer series turn query rows into stacked-chart cells whose displayed values (integer
+  hundredths: cents, or hundredths of a unit) are split from the exact total by largest
+  remainder, so chart cells, table rows and the total add up exactly as shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection
+
+from fleetspend import readmodels
+from fleetspend.billing.allocation import largest_remainder
+from fleetspend.partitions import next_month
+from fleetspend.readmodels import DIMENSIONS, GRAINS, NO_DIMENSION, whole_months
+from queries import sql
+
+DAY = timedelta(days=1)
+SECONDS_PER_DAY = Decimal(86400)
+
+# what the explorer can measure: name -> (label, unit)
+MEASURES: dict[str, tuple[str, str]] = {
+    "spend": ("Spend", "USD"),
+    "machine_hours": ("Machine-hours", "machine-hours"),
+    "egress_gb": ("Data transfer", "GB"),
+    "volume_gb_hours": ("Volume storage", "GB-hours"),
+}
+OTHER_KEY = "__other__"
+# where a click on a value of a dimension leads: filter on it and group by the next one down
+DRILL_CHILD: dict[str, str] = {
+    "continent": "region",
+    "region": "app",
+    "team": "app",
+    "app": "preset",
+    "preset": "app",
+    "product": "app",
+}
+FILTER_PARAMS: dict[str, str] = {
+    "app": "app_ids",
+    "team": "team_ids",
+    "region": "region_codes",
+    "continent": "continents",
+    "preset": "preset_codes",
+    "product": "products",
+}
+
+
+def to_cents(amount: Decimal) -> int:
+    """An unrounded dollar amount rounded once, half up, to integer cents."""
+    return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _frame(connection: Connection, query: str, params: dict) -> pd.DataFrame:
+    result = connection.execute(sql(query), params)
+    return pd.DataFrame.from_records(result.all(), columns=list(result.keys()))
+
+
+# --- "now" ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """The month in progress as the usage feed sees it (``through_at`` is exclusive)."""
+
+    through_at: datetime
+    month_start: date
+    next_month_start: date
+    last_day: date  # the last day any usage is counted for
+    is_last_day_complete: bool
+
+    @property
+    def month_days(self) -> int:
+        return (self.next_month_start - self.month_start).days
+
+    @property
+    def remaining_days(self) -> Decimal:
+        """Days (with fractions) from ``through_at`` to the end of the month."""
+        end = datetime.combine(self.next_month_start, datetime.min.time(), tzinfo=UTC)
+        return Decimal((end - self.through_at).total_seconds()) / SECONDS_PER_DAY
+
+
+def as_of(through_at: datetime) -> AsOf:
+    """The month in progress and the last day counted, from "usage complete through"."""
+    if through_at.tzinfo is None:
+        raise ValueError("usage complete through must be a timezone-aware UTC instant")
+    through_at = through_at.astimezone(UTC)
+    last_instant = through_at - timedelta(microseconds=1)
+    last_day = last_instant.date()
+    month_start = last_day.replace(day=1)
+    return AsOf(
+        through_at=through_at,
+        month_start=month_start,
+        next_month_start=next_month(month_start),
+        last_day=last_day,
+        is_last_day_complete=through_at.time() == datetime.min.time(),
+    )
+
+
+# --- forecast ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """Spend expected by month end, in cents, with a low-high range."""
+
+    expected_cents: int
+    low_cents: int
+    high_cents: int
+    basis_days: int  # complete days the daily rate was taken from
+
+
+def forecast_month(spent_so_far: Decimal, daily_amounts: Sequence[Decimal],
+                   remaining_days: Decimal) -> Forecast | None:
+    """Spend so far plus the recent daily rate over the days left; None without history.
+
+    ``daily_amounts`` are the complete days before "now", oldest first (up to 28 are used).
+    The expected rate is the mean of the last 7; the range uses the slowest and fastest
+    7-day stretch among the last 28 days.
+    """
+    history = list(daily_amounts)[-28:]
+    if remaining_days < 0:
+        raise ValueError("the days left in a month cannot be negative")
+    if remaining_days == 0:
+        cents = to_cents(spent_so_far)
+        return Forecast(cents, cents, cents, len(history))
+    if len(history) < 7:
+        return None
+    week_means = [sum(history[i:i + 7], Decimal(0)) / 7 for i in range(len(history) - 6)]
+    expected_rate = week_means[-1]
+    low_rate, high_rate = min(week_means), max(week_means)
+    return Forecast(
+        expected_cents=to_cents(spent_so_far + expected_rate * remaining_days),
+        low_cents=to_cents(spent_so_far + low_rate * remaining_days),
+        high_cents=to_cents(spent_so_far + high_rate * remaining_days),
+        basis_days=len(history),
+    )
+
+
+# --- anomalies -----------------------------------------------------------------------------
+
+SPIKE_RATIO = 2.5
+ORG_DAY_HIGH, ORG_DAY_LOW = 1.5, 0.6
+MIGRATION_FALL = 0.5
+BASELINE_DAYS = 14
+WEEKEND_GAP_DAYS = 2
+# changes smaller than this share of the organization's median day are not worth a flag
+SPIKE_FLOOR_SHARE, SPIKE_FLOOR_CENTS = 0.0025, 20.0
+MIGRATION_FLOOR_CENTS = 10.0
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    """Something far off its recent pattern, with one sentence saying what changed."""
+
+    kind: str  # 'spike' (an app), 'org_day' (the whole organization), 'migration'
+    subject: str
+    app_id: int | None
+    start_date: date
+    end_date: date  # inclusive
+    explanation: str
+    region_code: str | None = None
+    size_cents: int = 0  # how much spend is off the pattern, for ordering
+
+
+def _money(cents: float) -> str:
+    value = Decimal(round(cents)) / 100
+    return f"${value:,.2f}"
+
+
+def _runs(flags: pd.Series, gap_days: int = 0) -> list[tuple[date, date]]:
+    """Stretches of True days of a date-indexed boolean series, as (first, last) days.
+
+    Stretches at most ``gap_days`` apart are one (a weekend between two flagged weeks).
+    """
+    runs: list[tuple[date, date]] = []
+    for day in flags.index[flags.to_numpy(dtype=bool)]:
+        if runs and (day - runs[-1][1]).days <= gap_days + 1:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def _spikes(by_app: pd.DataFrame, names: dict[int, str], floor_cents: float) -> list[Anomaly]:
+    baseline = by_app.shift(1).rolling(BASELINE_DAYS, min_periods=7).median()
+    excess = by_app - baseline
+    flagged = (by_app > SPIKE_RATIO * baseline) & (excess > floor_cents) & baseline.notna()
+    found = []
+    for app_id in by_app.columns:
+        for first, last in _runs(flagged[app_id], gap_days=WEEKEND_GAP_DAYS):
+            days = by_app.loc[first:last, app_id]
+            usual = float(baseline.loc[first, app_id])
+            peak_day = days.idxmax()
+            ratio = "from nothing" if usual == 0 else f"{days.max() / usual:.1f}x"
+            found.append(Anomaly(
+                kind="spike", subject=names[app_id], app_id=int(app_id), start_date=first,
+                end_date=last, size_cents=int(excess.loc[first:last, app_id].sum()),
+                explanation=(
+                    f"{names[app_id]} spent {_money(days.sum())} from {first:%b %d} to "
+                    f"{last:%b %d}, peaking at {_money(days.max())} on "
+                    f"{peak_day:%b %d} ({ratio} its usual {_money(usual)} a day, the median "
+                    f"of the {BASELINE_DAYS} days before)."),
+            ))
+    return found
+
+
+def _org_days(total: pd.Series) -> list[Anomaly]:
+    # the same weekday in the three weeks before: fleets sleep at weekends
+    same_weekday = pd.concat([total.shift(7 * k) for k in (1, 2, 3)], axis=1).median(
+        axis=1, skipna=False)
+    ratio = total / same_weekday.replace(0, np.nan)
+    high = ratio > ORG_DAY_HIGH
+    low = ratio < ORG_DAY_LOW
+    found = []
+    for flags, word in ((high, "above"), (low, "below")):
+        for first, last in _runs(flags.fillna(False)):
+            days = total.loc[first:last]
+            usual = same_weekday.loc[first:last]
+            found.append(Anomaly(
+                kind="org_day", subject="All apps", app_id=None, start_date=first,
+                end_date=last, size_cents=int(abs((days - usual).sum())),
+                explanation=(
+                    f"The organization spent {_money(days.sum())} from {first:%b %d} to "
+                    f"{last:%b %d}, far {word} the {_money(usual.sum())} of the same weekdays "
+                    "in the three weeks before."),
+            ))
+    return found
+
+
+def _migrations(daily: pd.DataFrame, names: dict[int, str],
+                cities: dict[str, str]) -> list[Anomaly]:
+    floor_cents = MIGRATION_FLOOR_CENTS
+    found = []
+    for app_id, rows in daily.groupby("app_id"):
+        regions = rows.pivot_table(index="usage_date", columns="region_code",
+                                   values="amount_cents", aggfunc="sum", fill_value=0)
+        if regions.shape[1] < 2 or len(regions) < 14:
+            continue
+        regions = regions.reindex(pd.Index(_days(regions.index.min(), regions.index.max())),
+                                  fill_value=0)
+        for new_region in regions.columns:
+            series = regions[new_region]
+            started = series[series > 0]
+            if started.empty:
+                continue
+            first = started.index[0]
+            before = regions.loc[:first - DAY]
+            after = regions.loc[first + DAY:first + 7 * DAY]
+            if len(before) < 7 or len(after) < 3:
+                continue
+            gained = after[new_region].mean()
+            for old_region in regions.columns.drop(new_region):
+                was = before[old_region].tail(7).mean()
+                now = after[old_region].mean()
+                if was > floor_cents and gained > floor_cents and now < MIGRATION_FALL * was:
+                    found.append(Anomaly(
+                        kind="migration", subject=names[app_id], app_id=int(app_id),
+                        region_code=new_region, start_date=first, end_date=first,
+                        size_cents=int(gained * 7),
+                        explanation=(
+                            f"{names[app_id]} moved from {cities[old_region]} "
+                            f"({old_region}) to {cities[new_region]} ({new_region}) on "
+                            f"{first:%b %d}: its spend in {old_region} fell from {_money(was)} to "
+                            f"{_money(now)} a day while {new_region} rose to "
+                            f"{_money(gained)} a day."),
+                    ))
+    return found
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + DAY * offset for offset in range((last - first).days + 1)]
+
+
+def find_anomalies(daily: pd.DataFrame, since: date) -> list[Anomaly]:
+    """Anomalies that start on or after ``since`` in spend per app, region and day.
+
+    ``daily`` has the columns of the app_region_daily_spend query (complete days only, with
+    enough days before ``since`` for the baselines). Small changes are ignored: a spike or a
+    spike must be worth more than a quarter percent of the organization's median day.
+    Biggest first.
+    """
+    if daily.empty:
+        return []
+    days = pd.Index(_days(daily.usage_date.min(), daily.usage_date.max()))
+    by_app = daily.pivot_table(index="usage_date", columns="app_id", values="amount_cents",
+                               aggfunc="sum", fill_value=0).reindex(days, fill_value=0)
+    total = by_app.sum(axis=1).astype(float)
+    floor_cents = max(SPIKE_FLOOR_CENTS, SPIKE_FLOOR_SHARE * float(total.median()))
+    names = dict(zip(daily.app_id, daily.app_name, strict=False))
+    cities = dict(zip(daily.region_code, daily.city, strict=False))
+    found = [*_spikes(by_app.astype(float), names, floor_cents), *_org_days(total),
+             *_migrations(daily, names, cities)]
+    return sorted((a for a in found if a.start_date >= since),
+                  key=lambda a: (-a.size_cents, a.start_date, a.subject))
+
+
+# --- the overview --------------------------------------------------------------------------
+
+TREND_DAYS = 60
+TOP = 5
+
+
+@dataclass(frozen=True)
+class Share:
+    """One of the top values of a dimension in the month so far."""
+
+    key: str
+    label: str
+    amount_cents: int
+    share_percent: Decimal
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Everything the overview page shows, read in one snapshot."""
+
+    now: AsOf | None
+    month_cents: int = 0
+    is_invoiced: bool = False  # the month's invoice is finalized (else the figure is estimated)
+    previous_cents: int = 0
+    previous_through: date | None = None
+    forecast: Forecast | None = None
+    invoice: dict | None = None  # the month's invoice row (draft or final), admins only
+    may_see_invoices: bool = False
+    top: dict[str, list[Share]] = field(default_factory=dict)
+    daily: pd.DataFrame = field(default_factory=pd.DataFrame)
+    treemap: pd.DataFrame = field(default_factory=pd.DataFrame)
+    regions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    anomalies: list[Anomaly] = field(default_factory=list)
+
+
+def change_percent(now_cents: int, before_cents: int) -> Decimal | None:
+    """The change from ``before_cents`` to ``now_cents`` in percent (one decimal), or None."""
+    if before_cents == 0:
+        return None
+    return (Decimal(now_cents - before_cents) * 100 / before_cents).quantize(
+        Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def shares(amounts: Sequence[Decimal], total: Decimal) -> list[Decimal]:
+    """Each amount's share of ``total`` in percent with two decimals, half up."""
+    if total == 0:
+        return [Decimal(0) for _ in amounts]
+    return [(amount * 100 / total).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            for amount in amounts]
+
+
+def _top(connection: Connection, org_id: int, now: AsOf, dimension: str,
+         month_total: Decimal) -> list[Share]:
+    frame = readmodels.spend_by_dimensions(connection, org_id, now.month_start,
+                                           now.last_day + DAY, dimension, row_limit=TOP)
+    percents = shares(list(frame.amount_precise), month_total)
+    return [Share(key="no-size" if pd.isna(key) else str(key), label=label,
+                  amount_cents=int(cents), share_percent=percent)
+            for key, label, cents, percent in zip(frame.dimension_1_key,
+                                                  frame.dimension_1_label, frame.amount_cents,
+                                                  percents, strict=True)]
+
+
+def read_overview(connection: Connection, org_id: int, *, may_see_invoices: bool) -> Overview:
+    """Every figure of the overview from one connection (one snapshot)."""
+    through_at = connection.execute(sql("usage_complete_through"), {"org_id": org_id}).scalar()
+    if through_at is None:
+        return Overview(now=None)
+    now = as_of(through_at)
+    mtd = connection.execute(sql("spend_month_to_date"), {
+        "org_id": org_id, "as_of_date": now.last_day}).mappings().one()
+    trend_start = now.last_day - DAY * (TREND_DAYS - 1)
+    # the anomaly baselines need three weeks before the first day shown
+    daily_spend = _frame(connection, "spend_by_period", {
+        "org_id": org_id, "start_date": trend_start - 21 * DAY, "end_date": now.last_day + DAY,
+        "grain": "day"})
+    complete_until = now.last_day + DAY if now.is_last_day_complete else now.last_day
+    complete = daily_spend[daily_spend.period_start_date < complete_until]
+    forecast = forecast_month(mtd["amount_precise"], list(complete.amount_precise),
+                              now.remaining_days)
+    invoice = None
+    if may_see_invoices:
+        invoices = _frame(connection, "org_invoices", {"org_id": org_id})
+        this_month = invoices[invoices.period_start_date == now.month_start]
+        invoice = None if this_month.empty else this_month.iloc[0].to_dict()
+    app_region_daily = _frame(connection, "app_region_daily_spend", {
+        "org_id": org_id, "start_date": trend_start - 21 * DAY, "end_date": complete_until})
+    month_total = mtd["amount_precise"]
+    return Overview(
+        now=now,
+        month_cents=int(mtd["amount_cents"]),
+        is_invoiced=bool(invoice and invoice["status"] in ("finalized", "paid")),
+        previous_cents=int(mtd["previous_amount_cents"]),
+        previous_through=mtd["previous_as_of_date"],
+        forecast=forecast,
+        invoice=invoice,
+        may_see_invoices=may_see_invoices,
+        top={dimension: _top(connection, org_id, now, dimension, month_total)
+             for dimension in ("app", "region", "preset")},
+        daily=daily_spend[daily_spend.period_start_date >= trend_start].reset_index(drop=True),
+        treemap=_frame(connection, "spend_by_team_app_preset",
+                       {"org_id": org_id, "month_date": now.month_start}),
+        regions=_frame(connection, "spend_by_region_located",
+                       {"org_id": org_id, "month_date": now.month_start}),
+        anomalies=find_anomalies(app_region_daily, since=trend_start),
+    )
+
+
+# --- the explorer --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExplorerQuery:
+    """What the explorer shows; validated by the page's URL state before it gets here."""
+
+    measure: str
+    dimension_1: str
+    dimension_2: str
+    grain: str
+    start_date: date
+    end_date: date  # exclusive
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (dimension, keys), sorted
+
+    def __post_init__(self) -> None:
+        if self.measure not in MEASURES:
+            raise ValueError(f"measure must be one of {', '.join(MEASURES)}; got {self.measure!r}")
+        if self.dimension_1 not in DIMENSIONS:
+            raise ValueError(f"dimension_1 must be one of {', '.join(DIMENSIONS)}")
+        if self.dimension_2 not in (*DIMENSIONS, NO_DIMENSION) or (
+                self.dimension_2 == self.dimension_1):
+            raise ValueError("dimension_2 must be another dimension or 'none'")
+        if self.grain not in GRAINS:
+            raise ValueError(f"grain must be one of {', '.join(GRAINS)}; got {self.grain!r}")
+        if self.end_date <= self.start_date:
+            raise ValueError(f"empty date range: {self.start_date} to {self.end_date}")
+        for dimension, _keys in self.filters:
+            if dimension not in FILTER_PARAMS:
+                raise ValueError(f"cannot filter on {dimension!r}")
+
+    @property
+    def previous(self) -> ExplorerQuery:
+        """The same view over the range of the same length just before this one."""
+        length = self.end_date - self.start_date
+        return ExplorerQuery(self.measure, self.dimension_1, self.dimension_2, self.grain,
+                             self.start_date - length, self.start_date, self.filters)
+
+    def params(self, org_id: int) -> dict:
+        if self.grain == "month":
+            whole_from, whole_until = whole_months(self.start_date, self.end_date)
+        else:
+            whole_from = whole_until = self.end_date
+        filters = dict(self.filters)
+        keyed = {param: (list(filters[dimension]) if dimension in filters else None)
+                 for dimension, param in FILTER_PARAMS.items()}
+        for param in ("app_ids", "team_ids"):
+            if keyed[param] is not None:
+                keyed[param] = [int(key) for key in keyed[param]]
+        return {"org_id": org_id, "start_date": self.start_date, "end_date": self.end_date,
+                "grain": self.grain, "whole_from": whole_from, "whole_until": whole_until,
+                "measure": self.measure, "dimension_1": self.dimension_1,
+                "dimension_2": self.dimension_2, **keyed}
+
+
+def read_explorer_rows(connection: Connection, org_id: int, query: ExplorerQuery) -> pd.DataFrame:
+    """The explorer's rows: one per period and value (or pair of values) of the dimensions."""
+    return _frame(connection, "usage_by_period_and_dimensions", query.params(org_id))
+
+
+@dataclass(frozen=True)
+class Series:
+    """The explorer's stacked series: chart cells and table rows in integer hundredths."""
+
+    cells: pd.DataFrame  # period_start_date, series_key, series_label, hundredths
+    table: pd.DataFrame  # series_key, series_label, hundredths, share_basis_points
+    total_hundredths: int
+    hidden: int  # how many series the "other" bucket holds
+
+
+def _series_columns(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    key = rows.dimension_1_key.astype(str)
+    label = rows.dimension_1_label.astype(str)
+    if rows.dimension_2_key.notna().any():
+        key = key + "|" + rows.dimension_2_key.astype(str)
+        label = label + " · " + rows.dimension_2_label.astype(str)
+    return key, label
+
+
+def _hundredths(values: Sequence[Decimal]) -> tuple[int, list[int]]:
+    """The exact total rounded once to hundredths, split over ``values`` by largest remainder."""
+    total = sum(values, Decimal(0))
+    total_hundredths = to_cents(total)
+    return total_hundredths, largest_remainder(total_hundredths, list(values))
+
+
+def build_series(rows: pd.DataFrame, top: int | None, measure: str) -> Series:
+    """Stack ``rows`` into series, the biggest ``top`` ones kept and the rest as "other".
+
+    The measure's exact total is rounded once to hundredths (cents for spend) and split over
+    the chart cells by largest remainder; table rows are sums of their cells, so the table,
+    its total and the chart agree exactly, and shares (basis points) add up to 100%.
+    """
+    empty_cells = pd.DataFrame(columns=["period_start_date", "series_key", "series_label",
+                                        "hundredths"])
+    empty_table = pd.DataFrame(columns=["series_key", "series_label", "hundredths",
+                                        "share_basis_points"])
+    if rows.empty:
+        return Series(empty_cells, empty_table, 0, 0)
+    value = rows.amount_precise if measure == "spend" else rows.quantity
+    key, label = _series_columns(rows)
+    frame = pd.DataFrame({"period_start_date": rows.period_start_date, "series_key": key,
+                          "series_label": label, "value": value})
+    ranking = (frame.groupby(["series_key", "series_label"], sort=False)["value"]
+               .sum().reset_index())
+    ranking = ranking.assign(order=ranking["value"].map(Decimal)).sort_values(
+        ["order", "series_key"], ascending=[False, True], kind="stable")
+    hidden = 0
+    if top is not None and len(ranking) > top + 1:
+        kept = set(ranking.series_key.head(top))
+        hidden = len(ranking) - top
+        is_other = ~frame.series_key.isin(kept)
+        frame.loc[is_other, "series_key"] = OTHER_KEY
+        frame.loc[is_other, "series_label"] = f"Other ({hidden})"
+    cells = (frame.groupby(["period_start_date", "series_key", "series_label"], sort=False)
+             ["value"].sum().reset_index())
+    total, split = _hundredths(list(cells["value"]))
+    cells = cells.assign(hundredths=split).drop(columns="value")
+    order = [*(k for k in ranking.series_key if k in set(cells.series_key)),
+             *([OTHER_KEY] if hidden else [])]
+    table = (cells.groupby(["series_key", "series_label"], sort=False)["hundredths"].sum()
+             .reset_index())
+    table["series_key"] = pd.Categorical(table.series_key, categories=order, ordered=True)
+    table = table.sort_values("series_key").reset_index(drop=True)
+    table["series_key"] = table.series_key.astype(str)
+    basis = largest_remainder(10_000, [Decimal(int(h)) for h in table.hundredths]) if total else [
+        0] * len(table)
+    table["share_basis_points"] = basis
+    cells = cells.sort_values(["period_start_date", "series_key"]).reset_index(drop=True)
+    return Series(cells, table, total, hidden)
+
+
+def previous_totals(rows: pd.DataFrame, series: Series, measure: str) -> dict[str, int]:
+    """The previous period's totals in hundredths under this view's series (others in other)."""
+    if rows.empty:
+        return {}
+    value = rows.amount_precise if measure == "spend" else rows.quantity
+    key, _label = _series_columns(rows)
+    known = set(series.table.series_key)
+    keys = key.where(key.isin(known), OTHER_KEY if OTHER_KEY in known else key)
+    grouped = pd.DataFrame({"series_key": keys, "value": value}).groupby("series_key")[
+        "value"].sum()
+    _total, split = _hundredths(list(grouped))
+    return dict(zip(grouped.index, split, strict=True))

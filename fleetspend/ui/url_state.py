@@ -1,0 +1,123 @@
+"""A page's state in the URL: read and validated with defaults, and written back whole.
+
+A page reads its parameters through a :class:`ParamReader` over ``st.query_params``: every
+value is a string that is checked against what is allowed; a bad one is replaced by the
+default and remembered as a notice the page shows, so a mangled link still opens a sensible
+view and says what it ignored. :func:`write` puts the whole state back (defaults included,
+so a copied link means the same view even after the defaults move on with the data) and
+keeps the parameters that belong to the frame (organization, support grant).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import date
+
+import streamlit as st
+
+# parameters owned by the frame around every page (fleetspend.ui.access); pages keep them
+FRAME_PARAMS = ("org", "grant")
+LIST_SEPARATOR = ","
+
+
+class ParamReader:
+    """Validated values from a page's query parameters, with notices for rejected ones."""
+
+    def __init__(self, params: Mapping[str, str]) -> None:
+        self.params = dict(params)
+        self.notices: list[str] = []
+
+    def _reject(self, name: str, raw: str, why: str, fallback: object) -> None:
+        self.notices.append(f"Ignored {name}={raw!r} in the link ({why}); showing {fallback}.")
+
+    def choice(self, name: str, allowed: Collection[str], default: str) -> str:
+        """One of ``allowed``."""
+        raw = self.params.get(name)
+        if raw is None or raw in allowed:
+            return default if raw is None else raw
+        self._reject(name, raw, f"expected one of {', '.join(allowed)}", default)
+        return default
+
+    def day(self, name: str, default: date, earliest: date, latest: date) -> date:
+        """An ISO date (YYYY-MM-DD) between ``earliest`` and ``latest``."""
+        raw = self.params.get(name)
+        if raw is None:
+            return default
+        try:
+            value = date.fromisoformat(raw)
+        except ValueError:
+            self._reject(name, raw, "not a date like 2026-11-01", default)
+            return default
+        if not earliest <= value <= latest:
+            self._reject(name, raw, f"outside {earliest} to {latest}", default)
+            return default
+        return value
+
+    def keys(self, name: str, allowed: Collection[str]) -> tuple[str, ...]:
+        """A comma-separated list of keys, each one of ``allowed``; unknown ones are dropped."""
+        raw = self.params.get(name)
+        if not raw:
+            return ()
+        values = [value for value in raw.split(LIST_SEPARATOR) if value]
+        unknown = [value for value in values if value not in allowed]
+        if unknown:
+            self.notices.append(
+                f"Ignored {name} value(s) {', '.join(map(repr, unknown))} in the link "
+                "(not in this organization).")
+        return tuple(sorted({value for value in values if value in allowed}))
+
+    def integer(self, name: str, default: int, lowest: int, highest: int) -> int:
+        """A whole number between ``lowest`` and ``highest``."""
+        raw = self.params.get(name)
+        if raw is None:
+            return default
+        if not raw.isdigit() or not lowest <= int(raw) <= highest:
+            self._reject(name, raw, f"expected a whole number from {lowest} to {highest}",
+                         default)
+            return default
+        return int(raw)
+
+    def flag(self, name: str, default: bool) -> bool:
+        """'1' or '0'."""
+        raw = self.params.get(name)
+        if raw is None:
+            return default
+        if raw not in ("0", "1"):
+            self._reject(name, raw, "expected 1 or 0", int(default))
+            return default
+        return raw == "1"
+
+
+def encode(value: object) -> str:
+    """A state value as it goes into the URL."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, tuple | list):
+        return LIST_SEPARATOR.join(str(item) for item in value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def as_params(state: Mapping[str, object]) -> dict[str, str]:
+    """The state as query parameters: empty lists are left out."""
+    return {name: encode(value) for name, value in state.items()
+            if not (isinstance(value, tuple | list) and not value)}
+
+
+def frame_params() -> dict[str, str]:
+    """The frame's parameters of this run (organization, support grant), to carry along."""
+    return {name: st.query_params[name] for name in FRAME_PARAMS if name in st.query_params}
+
+
+def write(state: Mapping[str, object]) -> None:
+    """Make the URL say exactly ``state`` (plus the frame's parameters), nothing else."""
+    wanted = {**frame_params(), **as_params(state)}
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def show_notices(reader: ParamReader) -> None:
+    """Tell the person which parts of the link were ignored, if any."""
+    if reader.notices:
+        st.warning("\n\n".join(reader.notices), icon=":material/link_off:")

@@ -1,0 +1,48 @@
+-- Every value each explorer dimension can take in one organization, for filters and labels.
+-- Params: org_id. Returns: dimension (app, team, region, continent, preset, product), key,
+-- label; by dimension, then label. Regions, sizes and products are those the org's usage
+-- has ever had ('no-size' is usage without a machine size); team names are for admins only
+-- (others see 'Team <id>').
+with org_apps as (
+    select
+        apps.app_id,
+        apps.name,
+        apps.team_id,
+        coalesce(teams.name, 'Team ' || apps.team_id) as team_name
+    from apps
+    left join teams on teams.org_id = apps.org_id and teams.team_id = apps.team_id
+    where apps.org_id = :org_id
+),
+
+org_meters as (
+    select distinct region_code, preset_code, product
+    from rollup_usage_monthly
+    where org_id = :org_id
+),
+
+final as (
+    select 'app' as dimension, cast(app_id as text) as key, name as label from org_apps
+    union
+    select 'team', cast(team_id as text), team_name from org_apps
+    union
+    select 'region', regions.region_code, regions.city
+    from org_meters
+    inner join regions on regions.region_code = org_meters.region_code
+    union
+    select 'continent', regions.continent, regions.continent
+    from org_meters
+    inner join regions on regions.region_code = org_meters.region_code
+    union
+    select
+        'preset',
+        coalesce(nullif(preset_code, ''), 'no-size'),
+        coalesce(nullif(preset_code, ''), 'no machine size')
+    from org_meters
+    union
+    select 'product', products.product, products.name
+    from org_meters
+    inner join products on products.product = org_meters.product
+)
+
+select * from final
+order by dimension, label
