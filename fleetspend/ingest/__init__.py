@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from fleetspend import rollups
@@ -101,7 +101,7 @@ def _database_problem(error: DBAPIError | psycopg.Error, step: str) -> Problem:
         message += f" (constraint {diagnostic.constraint_name})"
     if diagnostic and diagnostic.message_detail:
         message += f"; {diagnostic.message_detail}"
-    return Problem(f"the database rejected the file while {step} it: {message}")
+    return Problem(f"the database rejected the file while {step}: {message}")
 
 
 def ingest_file(engine: Engine, path: Path) -> IngestResult:
@@ -112,18 +112,20 @@ def ingest_file(engine: Engine, path: Path) -> IngestResult:
         raise IngestError(path.name, [Problem(f"is not a file ({path})")])
     records = read_records(path, problems)
     result = IngestResult(path.name)
-    step = "reading"
+    step = "starting"
     try:
         with engine.begin() as connection:
-            step = "checking"
+            # imports run one at a time: each checks what is stored, then writes on that basis
+            connection.execute(text("select pg_advisory_xact_lock(hashtext('fleetspend ingest'))"))
+            step = "checking it"
             batch = check_records(connection, records, problems)
             if problems:
                 raise IngestError(path.name, problems)
-            step = "writing"
+            step = "writing it"
             written = write_batch(connection, batch, problems)
             if problems:
                 raise IngestError(path.name, problems)
-            step = "folding into the rollups"
+            step = "folding it into the rollups"
             rollups.refresh_in(connection)
     except (DBAPIError, psycopg.Error) as error:
         raise IngestError(path.name, [*problems, _database_problem(error, step)]) from error

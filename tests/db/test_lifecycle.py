@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine, text
 
-from fleetspend.lifecycle import rebuild_runs, sequence_problems
+from fleetspend.lifecycle import EVENT_ORDER, rebuild_runs, sequence_problems
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 MACHINE = "0123456789abcd"
@@ -205,3 +207,75 @@ def test_events_after_destroyed_at_are_a_problem(connection):
     problems = sequence_problems(connection)
     assert [(p.kind, p.problem) for p in problems] == [
         ("stop", "comes after the machine was destroyed at 2026-11-02T08:20:00Z")]
+
+
+SIZES = [("shared-cpu-1x", 256), ("shared-cpu-1x", 1024), ("shared-cpu-2x", 512),
+         ("performance-1x", 4096)]
+
+
+def expected_runs(events: list[tuple], destroyed_at: datetime | None) -> list[tuple]:
+    """A plain reference model of the rules in fleetspend.lifecycle, event by event."""
+    order = {kind: position for position, kind in enumerate(EVENT_ORDER)}
+    size, running_since, runs = ("shared-cpu-1x", 256), None, []
+
+    def end(at: datetime) -> None:
+        if running_since is not None and at > running_since:
+            runs.append((running_since, at, *size))
+
+    for minutes, kind, *new_size in sorted(events, key=lambda e: (e[0], order[e[1]])):
+        now = at(minutes)
+        if kind == "start":
+            running_since = now
+        elif kind in ("stop", "destroy"):
+            end(now)
+            running_since = None
+        else:
+            end(now)
+            size = tuple(new_size)
+            if running_since is not None:
+                running_since = now
+    if running_since is not None:
+        if destroyed_at is None:
+            runs.append((running_since, None, *size))
+        else:
+            end(destroyed_at)
+    return runs
+
+
+@st.composite
+def valid_sequences(draw) -> tuple[list[tuple], bool]:
+    """Events that make sense: starts only when stopped, stops only when running, resizes
+    any time, maybe a destroy at the end; several may share an instant."""
+    rank = {kind: position for position, kind in enumerate(EVENT_ORDER)}
+    events, minute, is_running, last_rank = [], 0, False, -1
+    for _ in range(draw(st.integers(0, 12))):
+        step = draw(st.sampled_from([0, 1, 5, 60]))
+        kind = draw(st.sampled_from(["stop" if is_running else "start", "resize"]))
+        if step == 0 and rank[kind] <= last_rank:
+            continue  # at one instant, events are taken in EVENT_ORDER
+        minute, last_rank = minute + step, rank[kind]
+        if kind == "resize":
+            events.append((minute, kind, *draw(st.sampled_from(SIZES))))
+        else:
+            events.append((minute, kind))
+            is_running = kind == "start"
+    is_destroyed = draw(st.booleans())
+    if is_destroyed:
+        events.append((minute + draw(st.integers(0, 30)), "destroy"))
+    return events, is_destroyed
+
+
+@settings(max_examples=50, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sequence=valid_sequences())
+def test_runs_match_a_reference_model(engine, sequence):
+    events, is_destroyed = sequence
+    destroyed_at = at(events[-1][0]) if is_destroyed else None
+    with engine.begin() as connection:
+        org_id = make_org(connection)
+        make_machine(connection, org_id, destroyed_at=destroyed_at)
+        add_events(connection, org_id, events)
+        assert sequence_problems(connection) == []
+        rebuild_runs(connection)
+        assert runs(connection) == expected_runs(events, destroyed_at)
+        connection.rollback()
