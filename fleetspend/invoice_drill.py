@@ -1,0 +1,480 @@
+"""The invoice drill-down's read side: from an invoice total to the machines, to the cent.
+
+The path has five levels, each a page with its own URL state:
+
+1. an organization's invoices (``invoices``);
+2. one invoice: its lines, grouped by product, region, VM size or line (``invoice``);
+3. the apps behind one group of lines (``invoice=..&by=..&key=..``);
+4. the machines and volumes behind one group, optionally of one app, one page at a time;
+5. one machine: identity, runs, events, hourly usage, and its charge on every line.
+
+Every level can prove that its children add up to its parent, in integer cents: lines to the
+invoice's subtotal (and subtotal minus credits to the total), groups to the subtotal, apps to
+their group (allocations against lines), machines to their app or group, and a machine's
+charges to its amount on the level above. :func:`sum_check` is that comparison.
+
+A group is named by ``by`` (an allow-list: :data:`GROUP_BYS`) and ``key``; the SQL filters
+lines with the same rule in invoice_group_*.sql. Functions here take one page view's
+connection and return DataFrames whose money stays integer cents or Decimal; nothing here
+imports Streamlit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+import pandas as pd
+from sqlalchemy import Connection
+
+from fleetspend.billing.rating import month_bounds
+from queries import sql
+
+# how a group of lines is chosen: the whole invoice, or lines sharing one of these
+GROUP_BYS = {
+    "invoice": "Whole invoice",
+    "product": "Product",
+    "region": "Region",
+    "vm_size": "VM size",
+    "line": "Line",
+}
+# the group key of lines without a VM size (volumes, egress, ...), as in the SQL
+NO_VM_SIZE = "-"
+# the machine list's orders: URL value -> label
+SORTS = {
+    "amount": "Amount, largest first",
+    "resource": "Machine id",
+    "app": "App name",
+}
+PAGE_SIZE = 50
+MAX_SEARCH_LENGTH = 64
+
+
+class DrillError(ValueError):
+    """A URL asked for something that is not on the path (bad level, key or page)."""
+
+
+@dataclass(frozen=True)
+class Group:
+    """A group of one invoice's lines: ``by`` one of :data:`GROUP_BYS`, and its ``key``."""
+
+    by: str
+    key: str = ""
+
+    def params(self) -> dict[str, str]:
+        return {"group_by": self.by, "group_key": self.key}
+
+    def url_params(self) -> dict[str, str]:
+        """The group as query parameters (the whole invoice needs none)."""
+        return {} if self.by == "invoice" else {"by": self.by, "key": self.key}
+
+
+def parse_group(by: str | None, key: str | None) -> Group:
+    """The group named in a URL; no ``by`` means the whole invoice."""
+    if not by or by == "invoice":
+        return Group("invoice")
+    if by not in GROUP_BYS:
+        raise DrillError(f"unknown grouping {by!r}; choose one of {', '.join(GROUP_BYS)}")
+    if not key:
+        raise DrillError(f"a group by {GROUP_BYS[by].lower()} needs a key")
+    if by == "line" and not key.isdigit():
+        raise DrillError(f"a line is named by its number, got {key!r}")
+    return Group(by, key)
+
+
+def parse_page(value: str | None) -> int:
+    """A 1-based page number from a URL (default 1)."""
+    if not value:
+        return 1
+    if not value.isdigit() or int(value) < 1:
+        raise DrillError(f"page must be a whole number from 1, got {value!r}")
+    return int(value)
+
+
+def search_patterns(search: str) -> tuple[str | None, str | None]:
+    """LIKE patterns (escape ``\\``) for a search: a machine id prefix, or part of an app name."""
+    search = search.strip()
+    if not search:
+        return None, None
+    if len(search) > MAX_SEARCH_LENGTH:
+        raise DrillError(f"search at most {MAX_SEARCH_LENGTH} characters")
+    escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped.lower()}%", f"%{escaped}%"
+
+
+def dollars_exact(cents: int) -> Decimal:
+    """Integer cents as an exact Decimal of dollars with two places, for tables and CSV."""
+    return Decimal(int(cents)).scaleb(-2)
+
+
+def sum_check(children_cents: list[int] | pd.Series, parent_cents: int) -> tuple[int, bool]:
+    """The children's total in cents and whether it equals the parent's exactly."""
+    total = sum(int(cents) for cents in children_cents)
+    return total, total == int(parent_cents)
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A table as UTF-8 CSV; Decimal money is written exactly as it reads."""
+    return frame.to_csv(index=False).encode("utf-8")
+
+
+def _frame(connection: Connection, query: str, params: dict, columns: list[str]) -> pd.DataFrame:
+    rows = connection.execute(sql(query), params).mappings().all()
+    return pd.DataFrame(rows, columns=columns)
+
+
+# --- level 1: invoices ---------------------------------------------------------------------
+
+INVOICE_COLUMNS = [
+    "invoice_id", "invoice_number", "period_start_date", "status", "currency", "subtotal_cents",
+    "credits_cents", "total_cents", "previous_total_cents", "change_cents", "is_estimated",
+]
+
+
+def invoices(connection: Connection, org_id: int) -> pd.DataFrame:
+    """An organization's invoices, newest first, with the change against the one before."""
+    return _frame(connection, "invoice_list", {"org_id": org_id}, INVOICE_COLUMNS)
+
+
+# --- level 2: one invoice ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Invoice:
+    """One invoice's header."""
+
+    invoice_id: int
+    invoice_number: str
+    period_start_date: date
+    status: str
+    currency: str
+    subtotal_cents: int
+    credits_cents: int
+    total_cents: int
+    finalized_at: datetime | None
+    is_estimated: bool
+    org_name: str
+    org_slug: str
+    previous_total_cents: int | None
+
+    @property
+    def period(self) -> tuple[datetime, datetime]:
+        """The invoice's month as UTC instants [start, end)."""
+        return month_bounds(self.period_start_date)
+
+    @property
+    def month_label(self) -> str:
+        return f"{self.period_start_date:%B %Y}"
+
+
+def invoice(connection: Connection, org_id: int, invoice_number: str) -> Invoice | None:
+    """The organization's invoice with this number, or None."""
+    row = connection.execute(
+        sql("invoice_header"), {"org_id": org_id, "invoice_number": invoice_number}
+    ).mappings().one_or_none()
+    return Invoice(**row) if row else None
+
+
+LINE_COLUMNS = [
+    "line_no", "product", "product_name", "region_code", "preset_code", "memory_mb",
+    "egress_group", "price_list_name", "description", "consumed_quantity", "consumed_unit",
+    "quantity", "pricing_unit", "unit_price", "amount_precise", "amount_cents",
+]
+
+
+def invoice_lines(connection: Connection, org_id: int, invoice_id: int) -> pd.DataFrame:
+    """Every line of an invoice, in line order."""
+    return _frame(connection, "invoice_lines", {"org_id": org_id, "invoice_id": invoice_id},
+                  LINE_COLUMNS)
+
+
+CREDIT_NOTE_COLUMNS = ["credit_note_number", "issued_at", "amount_cents", "reason",
+                       "support_ticket"]
+
+
+def credit_notes(connection: Connection, org_id: int, invoice_id: int) -> pd.DataFrame:
+    """The credit notes against an invoice."""
+    return _frame(connection, "invoice_credit_notes",
+                  {"org_id": org_id, "invoice_id": invoice_id}, CREDIT_NOTE_COLUMNS)
+
+
+def _group_key(lines: pd.DataFrame, by: str) -> pd.Series:
+    if by == "product":
+        return lines["product"]
+    if by == "region":
+        return lines["region_code"].fillna(NO_VM_SIZE)
+    if by == "vm_size":
+        return lines["preset_code"].fillna(NO_VM_SIZE)
+    if by == "line":
+        return lines["line_no"].astype(str)
+    raise DrillError(f"lines are grouped by product, region, VM size or line, not {by!r}")
+
+
+def _group_label(lines: pd.DataFrame, by: str) -> pd.Series:
+    if by == "product":
+        return lines["product_name"]
+    if by == "region":
+        return lines["region_code"].fillna("no region")
+    if by == "vm_size":
+        return lines["preset_code"].fillna("no VM size (volumes, storage, IPv4, egress)")
+    return "Line " + lines["line_no"].astype(str) + ": " + lines["description"]
+
+
+GROUP_COLUMNS = ["key", "group", "lines", "amount_cents"]
+
+
+def line_groups(lines: pd.DataFrame, by: str) -> pd.DataFrame:
+    """An invoice's lines summed per group (in the order the groups first appear)."""
+    if lines.empty:
+        return pd.DataFrame(columns=GROUP_COLUMNS)
+    keyed = lines.assign(key=_group_key(lines, by), group=_group_label(lines, by))
+    grouped = keyed.groupby(["key", "group"], sort=False, dropna=False).agg(
+        lines=("line_no", "count"), amount_cents=("amount_cents", "sum"))
+    return grouped.reset_index()[GROUP_COLUMNS]
+
+
+def group_label(lines: pd.DataFrame, group: Group) -> str:
+    """How a group reads on screen, e.g. 'Region lhr' or 'Line 3: shared-cpu-1x ...'."""
+    if group.by == "invoice":
+        return "Whole invoice"
+    keyed = lines.assign(key=_group_key(lines, group.by), group=_group_label(lines, group.by))
+    match = keyed.loc[keyed["key"] == group.key, "group"]
+    if match.empty:
+        raise DrillError(f"this invoice has no {GROUP_BYS[group.by].lower()} {group.key!r}")
+    label = str(match.iloc[0])
+    return label if group.by == "line" else f"{GROUP_BYS[group.by]}: {label}"
+
+
+def group_line_numbers(lines: pd.DataFrame, group: Group) -> set[int]:
+    """The numbers of the lines in a group."""
+    if group.by == "invoice":
+        return {int(number) for number in lines["line_no"]}
+    in_group = _group_key(lines, group.by) == group.key
+    return {int(number) for number in lines.loc[in_group, "line_no"]}
+
+
+# --- level 3: apps of a group --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupTotal:
+    lines: int
+    amount_cents: int
+
+
+def group_total(connection: Connection, org_id: int, invoice_id: int,
+                group: Group) -> GroupTotal:
+    """A group's line count and cents, from the invoice lines themselves."""
+    row = connection.execute(
+        sql("invoice_group_total"),
+        {"org_id": org_id, "invoice_id": invoice_id, **group.params()},
+    ).mappings().one()
+    return GroupTotal(**row)
+
+
+APP_COLUMNS = ["app_id", "app_name", "team_name", "machines", "volumes", "amount_precise",
+               "amount_cents"]
+
+
+def group_apps(connection: Connection, org_id: int, invoice_id: int,
+               group: Group) -> pd.DataFrame:
+    """The apps behind a group of lines, with their allocated cents, dearest first."""
+    return _frame(connection, "invoice_group_apps",
+                  {"org_id": org_id, "invoice_id": invoice_id, **group.params()}, APP_COLUMNS)
+
+
+# --- level 4: machines of a group ----------------------------------------------------------
+
+RESOURCE_COLUMNS = [
+    "position", "resource_kind", "resource_id", "app_id", "app_name", "region_code",
+    "preset_code", "memory_mb", "size_gb", "lines", "amount_precise", "amount_cents",
+]
+
+
+@dataclass(frozen=True)
+class ResourcePage:
+    """One page of the machine list, and the count and cents of every matching resource."""
+
+    rows: pd.DataFrame
+    page: int
+    match_count: int
+    match_cents: int
+
+    page_size: int | None = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        if not self.page_size:
+            return 1
+        return max(1, -(-self.match_count // self.page_size))
+
+
+def group_resources(connection: Connection, org_id: int, invoice_id: int, group: Group, *,
+                    app_id: int | None = None, search: str = "", sort: str = "amount",
+                    page: int = 1, page_size: int | None = PAGE_SIZE) -> ResourcePage:
+    """One page of the machines and volumes behind a group (and app), searched and sorted.
+
+    A page past the end gives the last page instead; ``page_size=None`` gives every match.
+    """
+    if sort not in SORTS:
+        raise DrillError(f"unknown order {sort!r}; choose one of {', '.join(SORTS)}")
+    id_prefix, app_pattern = search_patterns(search)
+    params = {
+        "org_id": org_id, "invoice_id": invoice_id, **group.params(), "app_id": app_id,
+        "id_prefix": id_prefix, "app_pattern": app_pattern, "sort": sort,
+        "page_size": page_size, "page_offset": (page - 1) * (page_size or 0),
+    }
+    rows = connection.execute(sql("invoice_group_machines"), params).mappings().all()
+    if not rows and page > 1:
+        total = connection.execute(
+            sql("invoice_group_machines"), {**params, "page_size": 1, "page_offset": 0}
+        ).mappings().first()
+        if total is not None:
+            last = max(1, -(-total["match_count"] // (page_size or 1)))
+            return group_resources(connection, org_id, invoice_id, group, app_id=app_id,
+                                   search=search, sort=sort, page=last, page_size=page_size)
+    frame = pd.DataFrame(rows, columns=[*RESOURCE_COLUMNS, "match_count", "match_cents"])
+    match_count = int(rows[0]["match_count"]) if rows else 0
+    match_cents = int(rows[0]["match_cents"]) if rows else 0
+    return ResourcePage(frame[RESOURCE_COLUMNS], page, match_count, match_cents, page_size)
+
+
+# --- level 5: one machine ------------------------------------------------------------------
+
+
+def machine(connection: Connection, org_id: int, machine_id: str) -> dict | None:
+    """A machine's identity (app, team, region, preset, memory, lifetime), or None."""
+    row = connection.execute(
+        sql("machine_identity"), {"org_id": org_id, "machine_id": machine_id}
+    ).mappings().one_or_none()
+    return dict(row) if row else None
+
+
+def _period_params(org_id: int, machine_id: str, period: tuple[datetime, datetime]) -> dict:
+    start, end = period
+    return {"org_id": org_id, "machine_id": machine_id, "start_at": start, "end_at": end}
+
+
+def machine_runs(connection: Connection, org_id: int, machine_id: str,
+                 period: tuple[datetime, datetime]) -> pd.DataFrame:
+    """The machine's runs overlapping the period, with their seconds inside it."""
+    return _frame(connection, "machine_runs", _period_params(org_id, machine_id, period),
+                  ["started_at", "ended_at", "preset_code", "memory_mb", "seconds_in_period"])
+
+
+def machine_events(connection: Connection, org_id: int, machine_id: str,
+                   period: tuple[datetime, datetime]) -> pd.DataFrame:
+    """The machine's starts, stops, resizes and destroy in the period."""
+    return _frame(connection, "machine_events", _period_params(org_id, machine_id, period),
+                  ["event_at", "kind", "preset_code", "memory_mb"])
+
+
+USAGE_COLUMNS = [
+    "hour_at", "preset_code", "memory_mb", "runtime_seconds", "stopped_rootfs_gb_seconds",
+    "egress_internet_gb", "egress_private_gb", "dedicated_ipv4_seconds",
+]
+
+
+def machine_hourly_usage(connection: Connection, org_id: int, machine_id: str,
+                         period: tuple[datetime, datetime]) -> pd.DataFrame:
+    """The machine's metered usage, hour by hour, in the period."""
+    return _frame(connection, "machine_hourly_usage",
+                  _period_params(org_id, machine_id, period), USAGE_COLUMNS)
+
+
+def machine_invoices(connection: Connection, org_id: int, machine_id: str) -> pd.DataFrame:
+    """The invoices the machine was charged on, newest first, with its cents on each."""
+    return _frame(connection, "machine_invoices", {"org_id": org_id, "machine_id": machine_id},
+                  ["invoice_number", "period_start_date", "status", "lines", "amount_cents"])
+
+
+CHARGE_COLUMNS = [
+    "line_no", "product", "product_name", "description", "region_code", "preset_code",
+    "memory_mb", "price_list_name", "consumed_quantity", "consumed_unit", "quantity",
+    "pricing_unit", "consumed_per_pricing_unit", "unit_price", "amount_precise", "amount_cents",
+    "line_amount_precise", "line_amount_cents", "price_markup", "cpus", "cpu_kind",
+    "included_memory_mb", "vcpu_rate", "ram_extra_rate",
+]
+
+
+def machine_charges(connection: Connection, org_id: int, machine_id: str,
+                    invoice_id: int) -> pd.DataFrame:
+    """The machine's allocation of every line of one invoice, with the price book behind it."""
+    return _frame(connection, "machine_charges",
+                  {"org_id": org_id, "machine_id": machine_id, "invoice_id": invoice_id},
+                  CHARGE_COLUMNS)
+
+
+def _plain(value: Decimal) -> str:
+    """A Decimal without trailing zeros or exponent, e.g. 0.0000158200 -> 0.00001582."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _grouped(value: Decimal) -> str:
+    whole, _, fraction = _plain(value).partition(".")
+    return f"{int(whole):,}" + (f".{fraction}" if fraction else "")
+
+
+@dataclass(frozen=True)
+class Arithmetic:
+    """How one charge was computed, step by step, and whether each step checks out exactly."""
+
+    rate: str  # where the unit price comes from (machine runtime: the price book x markup)
+    amount: str  # quantity x unit price = the precise amount
+    allocation: str  # the line's cents shared out: the largest-remainder share
+    rate_matches: bool
+    amount_matches: bool
+
+
+def charge_arithmetic(charge: pd.Series) -> Arithmetic:
+    """The arithmetic behind one row of :func:`machine_charges`, in words and numbers.
+
+    Machine runtime: unit price per second = (cpus x vCPU rate + extra GB x RAM rate) x
+    region markup, from the line's price list; amount = seconds x unit price. Other products:
+    amount = consumed quantity / units per pricing unit x unit price (rounded per hour to 18
+    decimals by rating, so the product may differ from the stored amount in the last places).
+    The allocation is the line's cents x this machine's share of the line's precise amount,
+    rounded by largest remainder (fleetspend/billing/allocation.py).
+    """
+    unit_price = Decimal(charge["unit_price"])
+    consumed = Decimal(charge["consumed_quantity"])
+    conversion = Decimal(charge["consumed_per_pricing_unit"])
+    precise = Decimal(charge["amount_precise"])
+    if charge["product"] == "machine_runtime":
+        cpus = int(charge["cpus"])
+        extra_gb = Decimal(max(0, int(charge["memory_mb"]) - int(charge["included_memory_mb"])))
+        extra_gb /= 1024
+        vcpu = Decimal(charge["vcpu_rate"])
+        ram = Decimal(charge["ram_extra_rate"])
+        markup = Decimal(charge["price_markup"])
+        list_rate = cpus * vcpu + extra_gb * ram
+        rate = (f"{cpus} {charge['cpu_kind']} vCPU x ${_plain(vcpu)}/s + {_plain(extra_gb)} GB "
+                f"extra RAM x ${_plain(ram)}/GB-s = ${_plain(list_rate)}/s "
+                f"({charge['price_list_name']}), x {_plain(markup)} {charge['region_code']} "
+                f"markup = ${_plain(list_rate * markup)}/s")
+        rate_matches = list_rate * markup == unit_price
+        computed = consumed * unit_price
+        amount = (f"{_grouped(consumed)} s x ${_plain(unit_price)}/s = ${_plain(computed)}")
+    else:
+        rate = (f"${_plain(unit_price)} per {charge['pricing_unit']} "
+                f"({charge['price_list_name']}, no regional markup)")
+        rate_matches = True
+        computed = consumed / conversion * unit_price
+        if conversion == 1:
+            amount = (f"{_grouped(consumed)} {charge['consumed_unit']} x ${_plain(unit_price)} "
+                      f"= ${_plain(computed)}")
+        else:
+            amount = (f"{_grouped(consumed)} {charge['consumed_unit']} / {_grouped(conversion)} "
+                      f"= {_plain(round(consumed / conversion, 6))} {charge['pricing_unit']} "
+                      f"x ${_plain(unit_price)} = ${_plain(round(computed, 18))}")
+    line_precise = Decimal(charge["line_amount_precise"])
+    line_cents = int(charge["line_amount_cents"])
+    share = line_cents * precise / line_precise if line_precise else Decimal(0)
+    allocation = (f"{line_cents}¢ x ${_plain(precise)} / ${_plain(line_precise)} = "
+                  f"{_plain(round(share, 6))}¢, rounded by largest remainder to "
+                  f"{int(charge['amount_cents'])}¢")
+    amount_matches = abs(round(computed, 18) - precise) < Decimal("1e-12")
+    return Arithmetic(rate, amount, allocation, rate_matches, amount_matches)
+

@@ -1,0 +1,111 @@
+"""Pieces every level of the invoice drill-down draws: breadcrumbs, the sum check, tables
+whose rows open the next level, and CSV downloads.
+
+Each level is its own page with its state in the URL; moving down or up carries that state
+with ``st.switch_page(..., query_params=...)`` or ``st.page_link(..., query_params=...)``,
+plus the organization (or support grant) in view, so a copied link reproduces the view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pandas as pd
+import streamlit as st
+
+from fleetspend.invoice_drill import csv_bytes, dollars_exact, sum_check
+from fleetspend.ui import access
+from fleetspend.ui.format import dollars
+
+INVOICES_PAGE = "pages/invoices.py"
+INVOICE_PAGE = "pages/invoice.py"
+APPS_PAGE = "pages/invoice_apps.py"
+MACHINES_PAGE = "pages/invoice_machines.py"
+MACHINE_PAGE = "pages/machine.py"
+
+
+def access_params(visit: access.Visit) -> dict[str, str]:
+    """The query parameter that keeps the organization (or support grant) in view."""
+    if visit.grant is not None:
+        return {access.GRANT_PARAM: str(visit.grant.grant_id)}
+    assert visit.membership is not None
+    return {access.ORG_PARAM: visit.membership.slug}
+
+
+@dataclass(frozen=True)
+class Crumb:
+    """One step of the path: its label, its page and the query parameters that reopen it."""
+
+    label: str
+    page: str
+    params: Mapping[str, str] = field(default_factory=dict)
+
+
+def breadcrumbs(visit: access.Visit, crumbs: list[Crumb], here: str) -> None:
+    """The path to this level as links, ending in this level's own label."""
+    with st.container(horizontal=True, gap="small", vertical_alignment="center",
+                      key="drill_breadcrumbs"):
+        for crumb in crumbs:
+            st.page_link(crumb.page, label=crumb.label,
+                         query_params={**access_params(visit), **crumb.params})
+            st.markdown("›")
+        st.markdown(f"**{here}**")
+
+
+def show_check(children: str, children_cents: list[int] | pd.Series, parent: str,
+               parent_cents: int) -> bool:
+    """The visible proof that a level adds up: children's cents against the parent's."""
+    total, ok = sum_check(children_cents, parent_cents)
+    if ok:
+        st.success(f"Check: {children} add up to {dollars(total)}, exactly the {parent} "
+                   f"({dollars(parent_cents)}).", icon=":material/check_circle:")
+    else:
+        st.error(f"Check failed: {children} add up to {dollars(total)}, but the {parent} is "
+                 f"{dollars(parent_cents)} ({dollars(total - int(parent_cents))} apart). "
+                 "Please report this invoice to support.", icon=":material/error:")
+    return ok
+
+
+def with_dollars(frame: pd.DataFrame, **columns: str) -> pd.DataFrame:
+    """``frame`` with exact Decimal dollar columns made from integer-cent ones (new=cents)."""
+    return frame.assign(**{
+        new: [None if pd.isna(cents) else dollars_exact(int(cents)) for cents in frame[old]]
+        for new, old in columns.items()
+    })
+
+
+def money_column(label: str) -> st.column_config.NumberColumn:
+    """A dollars column (the values are exact Decimals; the format only draws them)."""
+    return st.column_config.NumberColumn(label, format="dollar")
+
+
+def picked_row(frame: pd.DataFrame, *, key: str, column_order: list[str],
+               column_config: dict) -> pd.Series | None:
+    """A table whose rows can be picked; the picked row, or None."""
+    event = st.dataframe(frame, key=key, hide_index=True, on_select="rerun",
+                         selection_mode="single-row", column_order=column_order,
+                         column_config=column_config)
+    rows = event.selection.rows if event is not None else []
+    return frame.iloc[rows[0]] if rows else None
+
+
+def csv_download(label: str, data: pd.DataFrame | Callable[[], pd.DataFrame], *,
+                 file_name: str, key: str) -> None:
+    """A CSV download of a table; a callable is only read when the button is clicked."""
+    payload = (lambda: csv_bytes(data())) if callable(data) else csv_bytes(data)
+    st.download_button(label, payload, file_name=file_name, mime="text/csv", key=key,
+                       icon=":material/download:", on_click="ignore")
+
+
+def change_text(change_cents: int | None, previous_cents: int | None) -> str:
+    """The change against the previous invoice, e.g. '+$12.30 (+8.1%)'."""
+    if change_cents is None or previous_cents is None or pd.isna(change_cents):
+        return "first invoice"
+    sign = "+" if change_cents > 0 else ""
+    text = f"{sign}{dollars(int(change_cents))}"
+    if previous_cents:
+        percent = Decimal(int(change_cents)) * 100 / Decimal(int(previous_cents))
+        text += f" ({sign}{percent.quantize(Decimal('0.1'))}%)"
+    return text

@@ -1,0 +1,136 @@
+"""One invoice: its total, credits and lines grouped by product, region, VM size or line, each
+group opening the apps behind it; checks that lines and groups add up to the cent; CSV of the
+lines and the invoice as a PDF."""
+
+import streamlit as st
+
+from fleetspend import invoice_document
+from fleetspend import invoice_drill as drill
+from fleetspend.ui import access
+from fleetspend.ui import drilldown as ui
+from fleetspend.ui.errors import database_errors_stop_the_page
+from fleetspend.ui.format import dollars
+
+GROUPS_KEY = "invoice_groups_table"
+LINES_KEY = "invoice_lines_table"
+GROUPINGS = [by for by in drill.GROUP_BYS if by not in ("invoice", "line")]
+
+visit = access.require(access.BILLING, "invoice")
+number = st.query_params.get("invoice", "")
+by = st.query_params.get("by", "product")
+if by not in GROUPINGS:
+    st.warning(f"Lines can be grouped by {', '.join(GROUPINGS)}, not {by!r}; showing them "
+               "by product.", icon=":material/warning:")
+    by = "product"
+
+
+def load(snapshot):
+    invoice = drill.invoice(snapshot.connection, visit.org_id, number)
+    if invoice is None:
+        return None, None, None
+    return (invoice,
+            drill.invoice_lines(snapshot.connection, visit.org_id, invoice.invoice_id),
+            drill.credit_notes(snapshot.connection, visit.org_id, invoice.invoice_id))
+
+
+with database_errors_stop_the_page("this invoice"):
+    invoice, lines, credits = visit.read(load)
+if invoice is None:
+    st.warning(f"This organization has no invoice numbered {number!r}.",
+               icon=":material/search_off:")
+    st.page_link(ui.INVOICES_PAGE, label="All invoices", query_params=ui.access_params(visit))
+    st.stop()
+
+here = {"invoice": invoice.invoice_number}
+ui.breadcrumbs(visit, [ui.Crumb("Invoices", ui.INVOICES_PAGE)],
+               f"{invoice.invoice_number} ({invoice.month_label})")
+st.title(f"Invoice {invoice.invoice_number}")
+st.caption(f"{invoice.org_name} · {invoice.month_label} · {invoice.status}"
+           + (f" · finalized {invoice.finalized_at:%Y-%m-%d %H:%M} UTC"
+              if invoice.finalized_at else ""))
+if invoice.is_estimated:
+    st.warning("Upcoming invoice: a draft for a month not yet invoiced. Every figure is "
+               "estimated and changes as usage arrives.", icon=":material/pending:")
+
+subtotal, credited, total, change = st.columns(4)
+subtotal.metric("Subtotal", dollars(invoice.subtotal_cents))
+credited.metric("Credits", dollars(invoice.credits_cents))
+total.metric("Total", dollars(invoice.total_cents))
+change.metric("Change vs previous invoice",
+              ui.change_text(None if invoice.previous_total_cents is None
+                             else invoice.total_cents - invoice.previous_total_cents,
+                             invoice.previous_total_cents))
+
+ui.show_check(f"its {len(lines)} lines", lines["amount_cents"], "subtotal",
+              invoice.subtotal_cents)
+ui.show_check("the subtotal less credits",
+              [invoice.subtotal_cents, -invoice.credits_cents], "total", invoice.total_cents)
+
+st.subheader("By group")
+chosen = st.segmented_control("Group lines by", GROUPINGS, default=by,
+                              format_func=drill.GROUP_BYS.__getitem__)
+if chosen and chosen != by:
+    st.query_params["by"] = chosen
+    st.rerun()
+groups = ui.with_dollars(drill.line_groups(lines, by), amount="amount_cents")
+picked_group = ui.picked_row(
+    groups, key=GROUPS_KEY, column_order=["group", "lines", "amount"],
+    column_config={"group": drill.GROUP_BYS[by], "lines": "Lines",
+                   "amount": ui.money_column("Amount")},
+)
+ui.show_check(f"the {len(groups)} groups", groups["amount_cents"], "subtotal",
+              invoice.subtotal_cents)
+st.caption("Pick a group to see the apps behind it.")
+st.page_link(ui.MACHINES_PAGE, label="Every machine and volume on this invoice",
+             icon=":material/dns:", query_params={**ui.access_params(visit), **here})
+
+st.subheader("Lines")
+shown_lines = ui.with_dollars(lines, amount="amount_cents").assign(
+    vm_size=lines["preset_code"].fillna(""),
+    quantity_text=[f"{quantity.normalize():,f} {unit}" for quantity, unit
+                   in zip(lines["quantity"], lines["pricing_unit"], strict=True)],
+    unit_price_text=[f"${price.normalize():f} / {unit}" for price, unit
+                     in zip(lines["unit_price"], lines["pricing_unit"], strict=True)],
+)
+picked_line = ui.picked_row(
+    shown_lines, key=LINES_KEY,
+    column_order=["line_no", "product_name", "region_code", "vm_size", "memory_mb",
+                  "description", "quantity_text", "unit_price_text", "amount"],
+    column_config={
+        "line_no": "Line", "product_name": "Product", "region_code": "Region",
+        "vm_size": "VM size", "memory_mb": "Memory (MB)", "description": "Description",
+        "quantity_text": "Quantity", "unit_price_text": "Unit price",
+        "amount": ui.money_column("Amount"),
+    },
+)
+st.caption("Pick a line to see the apps behind it.")
+
+if not credits.empty:
+    st.subheader("Credits")
+    shown_credits = ui.with_dollars(credits, amount="amount_cents")
+    st.dataframe(shown_credits, hide_index=True, key="invoice_credits_table",
+                 column_order=["credit_note_number", "issued_at", "amount", "reason",
+                               "support_ticket"],
+                 column_config={"credit_note_number": "Credit note",
+                                "issued_at": st.column_config.DatetimeColumn("Issued (UTC)"),
+                                "amount": ui.money_column("Amount"), "reason": "Reason",
+                                "support_ticket": "Ticket"})
+    ui.show_check(f"its {len(credits)} credit notes", credits["amount_cents"], "credits",
+                  invoice.credits_cents)
+
+downloads = st.container(horizontal=True)
+with downloads:
+    ui.csv_download("Lines as CSV", shown_lines.drop(columns=["amount_precise"]),
+                    file_name=f"{invoice.invoice_number}-lines.csv", key="invoice_lines_csv")
+    st.download_button(
+        "Invoice as PDF",
+        lambda: invoice_document.invoice_pdf(invoice, lines, credits),
+        file_name=f"{invoice.invoice_number}.pdf", mime="application/pdf",
+        key="invoice_pdf", icon=":material/picture_as_pdf:", on_click="ignore")
+
+if picked_group is not None:
+    st.switch_page(ui.APPS_PAGE, query_params={
+        **ui.access_params(visit), **here, "by": by, "key": picked_group["key"]})
+if picked_line is not None:
+    st.switch_page(ui.APPS_PAGE, query_params={
+        **ui.access_params(visit), **here, "by": "line", "key": str(picked_line["line_no"])})

@@ -1,0 +1,75 @@
+"""The apps behind one group of an invoice's lines (a product, region, VM size or line), with
+the check that their allocations add up to the group's lines; each app opens its machines."""
+
+import streamlit as st
+
+from fleetspend import invoice_drill as drill
+from fleetspend.ui import access
+from fleetspend.ui import drilldown as ui
+from fleetspend.ui.errors import database_errors_stop_the_page
+from fleetspend.ui.format import dollars
+
+TABLE_KEY = "invoice_apps_table"
+
+visit = access.require(access.BILLING, "invoice apps")
+number = st.query_params.get("invoice", "")
+try:
+    group = drill.parse_group(st.query_params.get("by"), st.query_params.get("key"))
+except drill.DrillError as error:
+    st.warning(f"This link does not name a group of lines: {error}.", icon=":material/link_off:")
+    st.stop()
+
+
+def load(snapshot):
+    invoice = drill.invoice(snapshot.connection, visit.org_id, number)
+    if invoice is None:
+        return None, None, None, None
+    return (invoice,
+            drill.invoice_lines(snapshot.connection, visit.org_id, invoice.invoice_id),
+            drill.group_total(snapshot.connection, visit.org_id, invoice.invoice_id, group),
+            drill.group_apps(snapshot.connection, visit.org_id, invoice.invoice_id, group))
+
+
+with database_errors_stop_the_page("the apps of this invoice"):
+    invoice, lines, total, apps = visit.read(load)
+if invoice is None:
+    st.warning(f"This organization has no invoice numbered {number!r}.",
+               icon=":material/search_off:")
+    st.stop()
+try:
+    label = drill.group_label(lines, group)
+except drill.DrillError as error:
+    st.warning(f"{error}.", icon=":material/search_off:")
+    st.stop()
+
+here = {"invoice": invoice.invoice_number, **group.url_params()}
+ui.breadcrumbs(visit, [
+    ui.Crumb("Invoices", ui.INVOICES_PAGE),
+    ui.Crumb(invoice.invoice_number, ui.INVOICE_PAGE, {"invoice": invoice.invoice_number}),
+], label)
+st.title(label)
+st.caption(f"Invoice {invoice.invoice_number} · {invoice.month_label}"
+           + (" · estimated (upcoming invoice)" if invoice.is_estimated else ""))
+
+lines_metric, amount_metric, apps_metric = st.columns(3)
+lines_metric.metric("Lines", f"{total.lines:,}")
+amount_metric.metric("Amount", dollars(total.amount_cents))
+apps_metric.metric("Apps", f"{len(apps):,}")
+
+shown = ui.with_dollars(apps, amount="amount_cents")
+picked = ui.picked_row(
+    shown, key=TABLE_KEY,
+    column_order=["app_name", "team_name", "machines", "volumes", "amount"],
+    column_config={"app_name": "App", "team_name": "Team", "machines": "Machines",
+                   "volumes": "Volumes", "amount": ui.money_column("Amount")},
+)
+ui.show_check(f"the {len(apps)} apps' allocations", apps["amount_cents"],
+              f"amount of the {total.lines} lines", total.amount_cents)
+st.caption("Pick an app to see its machines and volumes.")
+st.page_link(ui.MACHINES_PAGE, label="Every machine and volume in this group",
+             icon=":material/dns:", query_params={**ui.access_params(visit), **here})
+ui.csv_download("Download CSV", shown.drop(columns=["amount_precise"]),
+                file_name=f"{invoice.invoice_number}-apps.csv", key="invoice_apps_csv")
+if picked is not None:
+    st.switch_page(ui.MACHINES_PAGE, query_params={
+        **ui.access_params(visit), **here, "app": str(picked["app_id"])})

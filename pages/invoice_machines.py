@@ -1,0 +1,161 @@
+"""The machines and volumes behind one group of an invoice's lines, optionally of one app:
+searchable by machine id prefix or app name, sortable and paginated in SQL (10,000 machines
+stay fast), with the check that all of them add up to their parent; each opens its machine."""
+
+import streamlit as st
+
+from fleetspend import invoice_drill as drill
+from fleetspend.ui import access
+from fleetspend.ui import drilldown as ui
+from fleetspend.ui.errors import database_errors_stop_the_page
+from fleetspend.ui.format import dollars
+
+TABLE_KEY = "invoice_machines_table"
+
+visit = access.require(access.BILLING, "invoice machines")
+params = st.query_params
+number = params.get("invoice", "")
+search = params.get("q", "")
+sort = params.get("sort", "amount")
+try:
+    group = drill.parse_group(params.get("by"), params.get("key"))
+    page = drill.parse_page(params.get("page"))
+    app_id = int(params["app"]) if params.get("app", "").isdigit() else None
+    if sort not in drill.SORTS:
+        raise drill.DrillError(f"unknown order {sort!r}")
+    drill.search_patterns(search)
+except drill.DrillError as error:
+    st.warning(f"This link does not name a list of machines: {error}.",
+               icon=":material/link_off:")
+    st.stop()
+
+
+def load(snapshot):
+    connection = snapshot.connection
+    invoice = drill.invoice(connection, visit.org_id, number)
+    if invoice is None:
+        return None, None, None, None, None
+    lines = drill.invoice_lines(connection, visit.org_id, invoice.invoice_id)
+    total = drill.group_total(connection, visit.org_id, invoice.invoice_id, group)
+    apps = (drill.group_apps(connection, visit.org_id, invoice.invoice_id, group)
+            if app_id is not None else None)
+    resources = drill.group_resources(connection, visit.org_id, invoice.invoice_id, group,
+                                      app_id=app_id, search=search, sort=sort, page=page)
+    return invoice, lines, total, apps, resources
+
+
+with database_errors_stop_the_page("the machines of this invoice"):
+    invoice, lines, total, apps, resources = visit.read(load)
+if invoice is None:
+    st.warning(f"This organization has no invoice numbered {number!r}.",
+               icon=":material/search_off:")
+    st.stop()
+try:
+    group_label = drill.group_label(lines, group)
+except drill.DrillError as error:
+    st.warning(f"{error}.", icon=":material/search_off:")
+    st.stop()
+
+crumbs = [
+    ui.Crumb("Invoices", ui.INVOICES_PAGE),
+    ui.Crumb(invoice.invoice_number, ui.INVOICE_PAGE, {"invoice": invoice.invoice_number}),
+]
+if group.by != "invoice":
+    crumbs.append(ui.Crumb(group_label, ui.APPS_PAGE,
+                           {"invoice": invoice.invoice_number, **group.url_params()}))
+if app_id is not None:
+    app_row = apps.loc[apps["app_id"] == app_id]
+    if app_row.empty:
+        st.warning("No machine of this app is on these lines.", icon=":material/search_off:")
+        st.stop()
+    parent_label = f"App {app_row['app_name'].iloc[0]}"
+    parent_cents = int(app_row["amount_cents"].iloc[0])
+    parent = f"{parent_label}'s amount"
+else:
+    parent_label = "Machines and volumes"
+    parent_cents = total.amount_cents
+    parent = "amount of the lines" if group.by != "invoice" else "invoice's subtotal"
+ui.breadcrumbs(visit, crumbs, parent_label if app_id is not None else "Machines")
+st.title(parent_label if app_id is not None else f"Machines: {group_label}")
+st.caption(f"Invoice {invoice.invoice_number} · {invoice.month_label} · {group_label}"
+           + (" · estimated (upcoming invoice)" if invoice.is_estimated else ""))
+
+here = {"invoice": invoice.invoice_number, **group.url_params(),
+        **({"app": str(app_id)} if app_id is not None else {})}
+
+
+def go(**changes: str) -> None:
+    """Reopen this list with some of its URL state changed (search, order, page)."""
+    state = {"q": search, "sort": sort, "page": str(page), **changes}
+    st.query_params.from_dict({**ui.access_params(visit), **here,
+                               **{name: value for name, value in state.items() if value}})
+    st.rerun()
+
+
+search_box, order_box, amount_metric = st.columns([2, 1, 1])
+typed = search_box.text_input("Search by machine id prefix or app name", value=search,
+                              max_chars=drill.MAX_SEARCH_LENGTH)
+if typed != search:
+    go(q=typed.strip(), page="1")
+picked_sort = order_box.selectbox("Order", list(drill.SORTS), index=list(drill.SORTS).index(sort),
+                                  format_func=drill.SORTS.__getitem__)
+if picked_sort != sort:
+    go(sort=picked_sort, page="1")
+amount_metric.metric(parent_label if app_id is not None else "Amount", dollars(parent_cents))
+
+rows = ui.with_dollars(resources.rows, amount="amount_cents").assign(
+    size=[f"{preset} {memory} MB" if kind == "machine" else f"{size} GB volume"
+          for kind, preset, memory, size in zip(
+              resources.rows["resource_kind"], resources.rows["preset_code"],
+              resources.rows["memory_mb"], resources.rows["size_gb"], strict=True)],
+)
+picked = ui.picked_row(
+    rows, key=TABLE_KEY,
+    column_order=["position", "resource_id", "resource_kind", "app_name", "region_code", "size",
+                  "lines", "amount"],
+    column_config={"position": "#", "resource_id": "Machine or volume",
+                   "resource_kind": "Kind", "app_name": "App", "region_code": "Region",
+                   "size": "Size now", "lines": "Lines", "amount": ui.money_column("Amount")},
+)
+first = (resources.page - 1) * drill.PAGE_SIZE
+st.caption(f"{resources.match_count:,} matching · showing {first + 1 if len(rows) else 0:,}"
+           f"–{first + len(rows):,} · this page {dollars(int(rows['amount_cents'].sum()))}")
+if search:
+    st.info(f"{resources.match_count:,} of them match {search!r}, together "
+            f"{dollars(resources.match_cents)} of {dollars(parent_cents)}; clear the search to "
+            "check the whole.", icon=":material/filter_alt:")
+else:
+    ui.show_check(f"all {resources.match_count:,} machines and volumes",
+                  [resources.match_cents], parent, parent_cents)
+
+previous_page, page_box, next_page = st.columns([1, 2, 1], vertical_alignment="bottom")
+if previous_page.button("Previous page", disabled=resources.page <= 1,
+                        icon=":material/chevron_left:"):
+    go(page=str(resources.page - 1))
+picked_page = page_box.number_input(f"Page (of {resources.pages:,})", min_value=1,
+                                    max_value=resources.pages, value=resources.page, step=1)
+if picked_page != resources.page:
+    go(page=str(picked_page))
+if next_page.button("Next page", disabled=resources.page >= resources.pages,
+                    icon=":material/chevron_right:"):
+    go(page=str(resources.page + 1))
+
+
+def every_match():
+    """Every matching row (all pages), read in a snapshot of its own when downloaded."""
+    everything = visit.read(lambda snapshot: drill.group_resources(
+        snapshot.connection, visit.org_id, invoice.invoice_id, group, app_id=app_id,
+        search=search, sort=sort, page_size=None))
+    return ui.with_dollars(everything.rows, amount="amount_cents").drop(
+        columns=["amount_precise"])
+
+
+ui.csv_download("Download all as CSV", every_match,
+                file_name=f"{invoice.invoice_number}-machines.csv", key="invoice_machines_csv")
+if picked is not None:
+    if picked["resource_kind"] != "machine":
+        st.info(f"{picked['resource_id']} is a volume: its charges are the amounts above.",
+                icon=":material/storage:")
+    else:
+        st.switch_page(ui.MACHINE_PAGE, query_params={
+            **ui.access_params(visit), **here, "machine": picked["resource_id"]})

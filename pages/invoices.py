@@ -1,0 +1,58 @@
+"""Invoices: an organization's monthly invoices with the change against the month before, the
+upcoming (draft) invoice marked as an estimate. Picking one opens its lines."""
+
+import streamlit as st
+
+from fleetspend import invoice_drill as drill
+from fleetspend.ui import access
+from fleetspend.ui import drilldown as ui
+from fleetspend.ui.errors import database_errors_stop_the_page
+
+TABLE_KEY = "invoices_table"
+
+visit = access.require(access.BILLING, "invoices")
+st.title("Invoices")
+
+with database_errors_stop_the_page("the invoices"):
+    invoices = visit.read(lambda snapshot: drill.invoices(snapshot.connection, visit.org_id))
+
+if invoices.empty:
+    st.info("This organization has no invoices yet: the first one is drafted once usage "
+            "is rated for a month.", icon=":material/receipt_long:")
+    st.stop()
+
+shown = ui.with_dollars(invoices, total="total_cents", credits="credits_cents",
+                        subtotal="subtotal_cents").assign(
+    period=invoices["period_start_date"].map(lambda day: f"{day:%B %Y}"),
+    state=[
+        "upcoming (estimated)" if estimated else status
+        for status, estimated in zip(invoices["status"], invoices["is_estimated"], strict=True)
+    ],
+    change=[
+        ui.change_text(change, previous)
+        for change, previous in zip(invoices["change_cents"], invoices["previous_total_cents"],
+                                    strict=True)
+    ],
+)
+if invoices["is_estimated"].any():
+    st.caption("The upcoming invoice is a draft for a month not yet invoiced: its figures are "
+               "estimated and change as usage arrives.")
+picked = ui.picked_row(
+    shown, key=TABLE_KEY,
+    column_order=["period", "invoice_number", "state", "subtotal", "credits", "total", "change"],
+    column_config={
+        "period": "Period",
+        "invoice_number": "Invoice",
+        "state": "Status",
+        "subtotal": ui.money_column("Subtotal"),
+        "credits": ui.money_column("Credits"),
+        "total": ui.money_column("Total"),
+        "change": "Change vs previous invoice",
+    },
+)
+st.caption("Pick an invoice to see its lines.")
+ui.csv_download("Download CSV", shown.drop(columns=["invoice_id"]), file_name="invoices.csv",
+                key="invoices_csv")
+if picked is not None:
+    st.switch_page(ui.INVOICE_PAGE, query_params={**ui.access_params(visit),
+                                                  "invoice": picked["invoice_number"]})

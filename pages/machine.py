@@ -1,0 +1,191 @@
+"""One machine: what it is (app, team, region, preset, memory, lifetime), the timeline of its
+runs, stops and resizes, its hourly usage, and the exact charge it contributed to every line
+of an invoice with the arithmetic (seconds x rate x markup) and the check against the level
+it was opened from."""
+
+import plotly.express as px
+import streamlit as st
+
+from fleetspend import invoice_drill as drill
+from fleetspend.ui import access
+from fleetspend.ui import drilldown as ui
+from fleetspend.ui.errors import database_errors_stop_the_page
+from fleetspend.ui.format import dollars
+
+CHARGES_KEY = "machine_charges_table"
+
+visit = access.require(access.BILLING, "machine")
+params = st.query_params
+machine_id = params.get("machine", "")
+number = params.get("invoice", "")
+app_id = int(params["app"]) if params.get("app", "").isdigit() else None
+try:
+    group = drill.parse_group(params.get("by"), params.get("key"))
+except drill.DrillError as error:
+    st.warning(f"This link does not name a group of lines: {error}.", icon=":material/link_off:")
+    st.stop()
+
+
+def load(snapshot):
+    connection = snapshot.connection
+    identity = drill.machine(connection, visit.org_id, machine_id)
+    if identity is None:
+        return None
+    charged_on = drill.machine_invoices(connection, visit.org_id, machine_id)
+    wanted = number or (charged_on["invoice_number"].iloc[0] if len(charged_on) else "")
+    invoice = drill.invoice(connection, visit.org_id, wanted) if wanted else None
+    if invoice is None:
+        return identity, charged_on, None, None, None, None, None, None, None
+    period = invoice.period
+    lines = drill.invoice_lines(connection, visit.org_id, invoice.invoice_id)
+    charges = drill.machine_charges(connection, visit.org_id, machine_id, invoice.invoice_id)
+    # the machine's amount as the machine list shows it (its row there), for the check
+    listed = drill.group_resources(connection, visit.org_id, invoice.invoice_id, group,
+                                   app_id=app_id, search=machine_id)
+    return (identity, charged_on, invoice, lines, charges, listed,
+            drill.machine_runs(connection, visit.org_id, machine_id, period),
+            drill.machine_events(connection, visit.org_id, machine_id, period),
+            drill.machine_hourly_usage(connection, visit.org_id, machine_id, period))
+
+
+with database_errors_stop_the_page("this machine"):
+    loaded = visit.read(load)
+if loaded is None:
+    st.warning(f"This organization has no machine {machine_id!r}.", icon=":material/search_off:")
+    st.stop()
+identity, charged_on, invoice, lines, charges, listed, runs, events, usage = loaded
+
+crumbs = [ui.Crumb("Invoices", ui.INVOICES_PAGE)]
+if invoice is not None:
+    context = {"invoice": invoice.invoice_number, **group.url_params()}
+    crumbs.append(ui.Crumb(invoice.invoice_number, ui.INVOICE_PAGE,
+                           {"invoice": invoice.invoice_number}))
+    if group.by != "invoice":
+        crumbs.append(ui.Crumb(drill.group_label(lines, group), ui.APPS_PAGE, context))
+    if app_id is not None:
+        crumbs.append(ui.Crumb(f"App {identity['app_name']}", ui.MACHINES_PAGE,
+                               {**context, "app": str(app_id)}))
+    else:
+        crumbs.append(ui.Crumb("Machines", ui.MACHINES_PAGE, context))
+ui.breadcrumbs(visit, crumbs, f"Machine {machine_id}")
+st.title(f"Machine {machine_id}")
+
+st.subheader("Identity")
+where, size, lifetime = st.columns(3)
+where.markdown(f"**App** {identity['app_name']}  \n**Team** {identity['team_name']}  \n"
+               f"**Region** {identity['region_code']} ({identity['city']}, "
+               f"{identity['country']}), markup {identity['price_markup'].normalize():f}")
+size.markdown(f"**Preset** {identity['preset_code']} ({identity['cpus']} {identity['cpu_kind']} "
+              f"vCPU)  \n**Memory** {identity['memory_mb']:,} MB  \n"
+              f"**Root filesystem** {identity['rootfs_gb']} GB")
+destroyed = identity["destroyed_at"]
+lifetime.markdown(f"**Created** {identity['created_at']:%Y-%m-%d %H:%M:%S} UTC  \n"
+                  f"**Destroyed** "
+                  + (f"{destroyed:%Y-%m-%d %H:%M:%S} UTC" if destroyed else "not destroyed"))
+
+if invoice is None:
+    st.info("This machine is on no invoice yet.", icon=":material/receipt_long:")
+    st.stop()
+
+st.subheader(f"Charges on invoice {invoice.invoice_number} ({invoice.month_label})")
+if invoice.is_estimated:
+    st.warning("Upcoming invoice: these charges are estimated.", icon=":material/pending:")
+other_invoices = charged_on.loc[charged_on["invoice_number"] != invoice.invoice_number]
+if len(other_invoices):
+    with st.container(horizontal=True):
+        st.markdown("Also charged on:")
+        for other in other_invoices.itertuples():
+            st.page_link(ui.MACHINE_PAGE, label=f"{other.invoice_number} "
+                         f"({dollars(other.amount_cents)})",
+                         query_params={**ui.access_params(visit), "machine": machine_id,
+                                       "invoice": other.invoice_number})
+
+in_group = drill.group_line_numbers(lines, group)
+arithmetic = [drill.charge_arithmetic(charge) for _, charge in charges.iterrows()]
+shown = ui.with_dollars(charges, amount="amount_cents", line_amount="line_amount_cents").assign(
+    in_group=[int(line_no) in in_group for line_no in charges["line_no"]],
+    quantity_text=[f"{quantity.normalize():,f} {unit}" for quantity, unit
+                   in zip(charges["consumed_quantity"], charges["consumed_unit"], strict=True)],
+    rate=[steps.rate for steps in arithmetic],
+    amount_arithmetic=[steps.amount for steps in arithmetic],
+    allocation=[steps.allocation for steps in arithmetic],
+)
+st.dataframe(
+    shown, hide_index=True, key=CHARGES_KEY,
+    column_order=["line_no", "description", "quantity_text", "rate", "amount_arithmetic",
+                  "allocation", "amount", "line_amount"]
+    + (["in_group"] if group.by != "invoice" else []),
+    column_config={
+        "line_no": "Line", "description": "Line description", "quantity_text": "Consumed",
+        "rate": "Unit price from the price book", "amount_arithmetic": "Quantity x unit price",
+        "allocation": "Share of the line's cents", "amount": ui.money_column("Charged"),
+        "line_amount": ui.money_column("Line total"), "in_group": "In the group opened",
+    },
+)
+if not all(steps.rate_matches and steps.amount_matches for steps in arithmetic):
+    st.error("A unit price or amount above does not match the price book; please report this "
+             "invoice to support.", icon=":material/error:")
+total_row = charged_on.loc[charged_on["invoice_number"] == invoice.invoice_number]
+ui.show_check(f"its {len(charges)} charges", charges["amount_cents"],
+              f"machine's amount on invoice {invoice.invoice_number}",
+              int(total_row["amount_cents"].iloc[0]) if len(total_row) else 0)
+listed_row = listed.rows.loc[listed.rows["resource_id"] == machine_id]
+if group.by != "invoice" and len(listed_row):
+    ui.show_check("its charges on the lines of the group opened",
+                  shown.loc[shown["in_group"], "amount_cents"],
+                  "amount the machine list shows for it", int(listed_row["amount_cents"].iloc[0]))
+ui.csv_download("Charges as CSV", shown.drop(columns=["amount_precise", "line_amount_precise"]),
+                file_name=f"{machine_id}-{invoice.invoice_number}-charges.csv",
+                key="machine_charges_csv")
+
+st.subheader("Timeline")
+if runs.empty and events.empty:
+    st.caption(f"No runs in {invoice.month_label}.")
+else:
+    period_start, period_end = invoice.period
+    timeline = runs.assign(
+        start=runs["started_at"].clip(lower=period_start),
+        end=runs["ended_at"].fillna(period_end).clip(upper=period_end),
+        size=runs["preset_code"] + " " + runs["memory_mb"].astype(str) + " MB",
+    )
+    figure = px.timeline(timeline, x_start="start", x_end="end", y="size", color="size",
+                         labels={"size": "Size"}, height=220)
+    figure.update_layout(showlegend=False, margin={"t": 10, "b": 10},
+                         xaxis_range=[period_start, period_end])
+    st.plotly_chart(figure, key="machine_timeline")
+    left, right = st.columns(2)
+    left.dataframe(runs, hide_index=True, key="machine_runs_table", column_config={
+        "started_at": st.column_config.DatetimeColumn("Started (UTC)"),
+        "ended_at": st.column_config.DatetimeColumn("Ended (UTC)"),
+        "preset_code": "Preset", "memory_mb": "Memory (MB)",
+        "seconds_in_period": st.column_config.NumberColumn("Seconds this month", format="%d"),
+    })
+    right.dataframe(events, hide_index=True, key="machine_events_table", column_config={
+        "event_at": st.column_config.DatetimeColumn("When (UTC)"), "kind": "Event",
+        "preset_code": "New preset", "memory_mb": "New memory (MB)",
+    })
+    with st.container(horizontal=True):
+        ui.csv_download("Runs as CSV", runs, file_name=f"{machine_id}-runs.csv",
+                        key="machine_runs_csv")
+        ui.csv_download("Events as CSV", events, file_name=f"{machine_id}-events.csv",
+                        key="machine_events_csv")
+
+st.subheader("Hourly usage")
+if usage.empty:
+    st.caption(f"No metered usage in {invoice.month_label}.")
+else:
+    chart = usage.assign(runtime_minutes=usage["runtime_seconds"] / 60)
+    figure = px.bar(chart, x="hour_at", y="runtime_minutes", color="preset_code", height=260,
+                    labels={"hour_at": "Hour (UTC)", "runtime_minutes": "Minutes running",
+                            "preset_code": "Preset"})
+    figure.update_layout(margin={"t": 10, "b": 10})
+    st.plotly_chart(figure, key="machine_usage_chart")
+    st.dataframe(usage, hide_index=True, key="machine_usage_table", height=240, column_config={
+        "hour_at": st.column_config.DatetimeColumn("Hour (UTC)"), "preset_code": "Preset",
+        "memory_mb": "Memory (MB)", "runtime_seconds": "Runtime (s)",
+        "stopped_rootfs_gb_seconds": "Stopped rootfs (GB-s)",
+        "egress_internet_gb": "Internet egress (GB)", "egress_private_gb": "Private egress (GB)",
+        "dedicated_ipv4_seconds": "Dedicated IPv4 (s)",
+    })
+    ui.csv_download("Hourly usage as CSV", usage, file_name=f"{machine_id}-usage.csv",
+                    key="machine_usage_csv")

@@ -1,0 +1,13 @@
+-- The credit notes against one invoice, oldest first.
+-- Params: org_id, invoice_id.
+-- Returns: credit_note_number, issued_at (UTC), amount_cents, reason, support_ticket.
+select
+    credit_note_number,
+    issued_at,
+    amount_cents,
+    reason,
+    support_ticket
+from credit_notes
+where org_id = :org_id
+  and invoice_id = :invoice_id
+order by issued_at, credit_note_number
