@@ -20,8 +20,9 @@ from fleetspend.ingest.records import ONE_HOUR, SECONDS_PER_HOUR, Problem, Recor
 
 MachineKey = tuple[int, str]
 
-# file field -> table column, for every field a record kind writes
+# file fields stored under another column name (the others keep their name)
 COLUMN_OF_FIELD = {"region": "region_code", "preset": "preset_code", "app": "app_id"}
+FIELD_OF_COLUMN = {column: name for name, column in COLUMN_OF_FIELD.items()}
 
 MACHINE_COLUMNS = ("org_id", "machine_id", "app_id", "region_code", "preset_code", "memory_mb",
                    "rootfs_gb", "created_at", "destroyed_at")
@@ -80,7 +81,7 @@ class Batch:
 
 
 def _field_of_column(column: str) -> str:
-    return {"region_code": "region", "preset_code": "preset", "app_id": "app"}.get(column, column)
+    return FIELD_OF_COLUMN.get(column, column)
 
 
 def _shown(value: Any) -> str:
@@ -114,11 +115,11 @@ def load_catalog(connection: Connection, records: list[Record]) -> Catalog:
     org_ids = dict(connection.execute(text(
         "select slug, org_id from organizations where slug = any(:slugs)"
     ), {"slugs": slugs}).all())
+    # every app of the organizations named: names to resolve, and names to show for the apps
+    # of stored machines
     app_rows = connection.execute(text(
         "select org_id, name, app_id from apps where org_id = any(:org_ids)"
-        " and name = any(:names)"
-    ), {"org_ids": list(org_ids.values()),
-        "names": sorted({r.values["app"] for r in records if r.values.get("app")})}).all()
+    ), {"org_ids": list(org_ids.values())}).all()
     regions = set(connection.execute(text("select region_code from regions")).scalars())
     memory_ranges = {
         preset: (cpus * low, cpus * high)

@@ -234,6 +234,19 @@ def test_a_stored_machine_declared_differently_is_rejected(engine, acme, tmp_pat
            '"iad", not "fra"' in str(raised.value)
 
 
+def test_a_stored_machine_declared_in_another_app_names_both_apps(engine, acme, tmp_path):
+    ingest_file(engine, DATA / "valid.jsonl")
+    with engine.begin() as connection:
+        connection.execute(text(
+            "insert into apps (org_id, team_id, name) select org_id, team_id, 'api' from apps"))
+    records = read_jsonl(DATA / "valid.jsonl")[:1]
+    records[0]["app"] = "api"
+    with pytest.raises(IngestError) as raised:
+        ingest_file(engine, write_records(tmp_path / "app.jsonl", records))
+    assert 'field app: machine 0a1b2c3d4e5f60 is stored with app "web", not "api"' \
+        in str(raised.value)
+
+
 def test_database_constraint_violations_are_reported_and_rolled_back(engine, acme):
     # a rule only the database knows: the import must surface it and write nothing
     with engine.begin() as connection:
