@@ -545,13 +545,15 @@ rollup_usage_monthly = Table(
 )
 
 # (org, day) pairs whose usage changed since the last refresh; filled by triggers on the usage
-# tables, consumed by fleetspend.rollups.refresh
+# tables, consumed by fleetspend.rollups.refresh. hour_at is set when rows were only added in
+# that hour (an INSERT), so the hour can be added on; null asks for the day to be recomputed.
 rollup_pending_days = Table(
     "rollup_pending_days", metadata,
     Column("org_id", BigInteger, ForeignKey("organizations.org_id", ondelete="CASCADE"),
            nullable=False),
     Column("change_id", BigInteger, Identity(), nullable=False),
     Column("usage_date", Date, nullable=False),
+    Column("hour_at", UTC_TIMESTAMP),
     Column("noted_at", UTC_TIMESTAMP, nullable=False, server_default=func.now()),
     PrimaryKeyConstraint("org_id", "change_id"),
 )

@@ -206,6 +206,95 @@ changed as (
 {_ADD_TO_USAGE_MONTHLY}
 """)  # noqa: S608 - composed from this module's constants only
 
+# Hours that only gained rows (the INSERT trigger notes them with their hour) and come after
+# everything their day holds so far: their rated rows are added onto the per-resource daily
+# rows, and to the months, without re-reading the rest of the day. Only safe in a snapshot
+# that cannot see rows committed after the claim (see refresh).
+ADD_RESOURCE_HOURS = text(f"""
+with added_hours as (
+    select added.org_id, added.hour_at
+    from unnest(cast(:org_ids as bigint[]), cast(:hour_ats as timestamptz[]))
+        as added (org_id, hour_at)
+),
+
+fresh as (
+    select
+        rated_usage.org_id,
+        cast(rated_usage.hour_at at time zone 'UTC' as date) as usage_date,
+        rated_usage.resource_id,
+        rated_usage.product,
+        coalesce(rated_usage.preset_code, '') as preset_code,
+        min(rated_usage.resource_kind) as resource_kind,
+        min(rated_usage.app_id) as app_id,
+        min(rated_usage.region_code) as region_code,
+        sum(rated_usage.consumed_quantity) as consumed_quantity,
+        sum(rated_usage.pricing_quantity) as pricing_quantity,
+        sum(rated_usage.amount_precise) as amount_precise,
+        max(rated_usage.hour_at) as last_hour_at
+    from rated_usage
+    inner join added_hours
+        on added_hours.org_id = rated_usage.org_id
+        and added_hours.hour_at = rated_usage.hour_at
+    where rated_usage.hour_at >= :from_at
+      and rated_usage.hour_at <= :until_at
+      and rated_usage.org_id = any(cast(:org_ids as bigint[]))
+    group by 1, 2, 3, 4, 5
+),
+
+-- xmax is 0 on a freshly inserted row: such a row is a new daily row of its month
+upserted as (
+    insert into rollup_resource_daily (
+        org_id, usage_date, resource_id, product, preset_code, resource_kind, app_id,
+        region_code, consumed_quantity, pricing_quantity, amount_precise, last_hour_at
+    )
+    select * from fresh
+    on conflict (org_id, usage_date, resource_id, product, preset_code) do update set
+        consumed_quantity
+            = rollup_resource_daily.consumed_quantity + excluded.consumed_quantity,
+        pricing_quantity = rollup_resource_daily.pricing_quantity + excluded.pricing_quantity,
+        amount_precise = rollup_resource_daily.amount_precise + excluded.amount_precise,
+        last_hour_at = greatest(rollup_resource_daily.last_hour_at, excluded.last_hour_at)
+    returning org_id, usage_date, resource_id, product, preset_code, xmax = 0 as is_new
+),
+
+changed as (
+    select
+        fresh.org_id,
+        fresh.usage_date,
+        fresh.resource_id,
+        fresh.product,
+        fresh.resource_kind,
+        fresh.app_id,
+        fresh.region_code,
+        fresh.consumed_quantity,
+        fresh.pricing_quantity,
+        fresh.amount_precise,
+        upserted.is_new
+    from fresh
+    inner join upserted
+        on upserted.org_id = fresh.org_id
+        and upserted.usage_date = fresh.usage_date
+        and upserted.resource_id = fresh.resource_id
+        and upserted.product = fresh.product
+        and upserted.preset_code = fresh.preset_code
+),
+{_ADD_TO_RESOURCE_MONTHLY.replace(":sign * count(*)", "count(*) filter (where is_new)")
+                         .replace(":sign * ", "")}
+""")  # noqa: S608 - composed from this module's constants only
+
+# the latest hour already folded into each of some (org, day) pairs
+FOLDED_THROUGH = text(f"""
+with {_BATCH}
+
+select rollup_resource_daily.org_id, rollup_resource_daily.usage_date,
+       max(rollup_resource_daily.last_hour_at) as last_hour_at
+from rollup_resource_daily
+inner join batch
+    on batch.org_id = rollup_resource_daily.org_id
+    and batch.usage_date = rollup_resource_daily.usage_date
+group by 1, 2
+""")  # noqa: S608 - composed from this module's constants only
+
 DROP_EMPTY_MONTHS = (
     text("delete from rollup_resource_monthly where day_rows = 0 "
          "and org_id = any(cast(:org_ids as bigint[])) "
@@ -216,7 +305,7 @@ DROP_EMPTY_MONTHS = (
 )
 
 CLAIM_PENDING = text(
-    "delete from rollup_pending_days returning org_id, usage_date, change_id"
+    "delete from rollup_pending_days returning org_id, usage_date, hour_at, change_id"
 )
 
 # every day with usage or with rollup rows (whose usage may all be gone)
@@ -241,34 +330,30 @@ ADVANCE_WATERMARK = text(
 class RefreshResult:
     """What one refresh folded in."""
 
-    days: int  # (org, day) pairs recomputed
+    days: int  # (org, day) pairs recomputed whole
+    hours: int  # (org, hour) pairs added on
     orgs: int
     folded_change_id: int  # the watermark after the refresh
     first_date: date | None
     last_date: date | None
 
     def describe(self) -> str:
-        if not self.days:
+        if not (self.days or self.hours):
             return f"rollups already up to date (change {self.folded_change_id})"
-        return (f"rollups: recomputed {self.days} org-days of {self.orgs} organizations "
-                f"({self.first_date} to {self.last_date}); up to change {self.folded_change_id}")
+        return (f"rollups: recomputed {self.days} org-days and added {self.hours} org-hours "
+                f"of {self.orgs} organizations ({self.first_date} to {self.last_date}); "
+                f"up to change {self.folded_change_id}")
 
 
 def _midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def _fold(connection: Connection, pairs: list[tuple[int, date]]) -> None:
-    """Recompute the given (org, day) pairs and pass the differences on to the months."""
+def _refold_meters(connection: Connection, pairs: list[tuple[int, date]]) -> None:
+    """Rebuild the meter rows of (org, day) pairs from their per-resource rows; fix months."""
     org_ids = [org_id for org_id, _ in pairs]
     usage_dates = [usage_date for _, usage_date in pairs]
     batch = {"org_ids": org_ids, "usage_dates": usage_dates}
-    connection.execute(REMOVE_RESOURCE_DAYS, {**batch, "sign": -1})
-    connection.execute(ADD_RESOURCE_DAYS, {
-        **batch, "sign": 1,
-        "from_at": _midnight(min(usage_dates)),
-        "until_at": _midnight(max(usage_dates) + timedelta(days=1)),
-    })
     connection.execute(REMOVE_USAGE_DAYS, {**batch, "sign": -1})
     connection.execute(ADD_USAGE_DAYS, {**batch, "sign": 1})
     months = sorted({usage_date.replace(day=1) for usage_date in usage_dates})
@@ -276,36 +361,108 @@ def _fold(connection: Connection, pairs: list[tuple[int, date]]) -> None:
         connection.execute(statement, {"org_ids": sorted(set(org_ids)), "month_dates": months})
 
 
-def refresh_in(connection: Connection, *, full: bool = False) -> RefreshResult:
-    """Fold every noted usage change into the rollups, inside the caller's transaction.
+def _recompute_days(connection: Connection, pairs: list[tuple[int, date]]) -> None:
+    """Recompute (org, day) pairs from rated usage and pass the differences on to the months."""
+    usage_dates = [usage_date for _, usage_date in pairs]
+    connection.execute(REMOVE_RESOURCE_DAYS, {
+        "org_ids": [org_id for org_id, _ in pairs], "usage_dates": usage_dates, "sign": -1})
+    connection.execute(ADD_RESOURCE_DAYS, {
+        "org_ids": [org_id for org_id, _ in pairs], "usage_dates": usage_dates, "sign": 1,
+        "from_at": _midnight(min(usage_dates)),
+        "until_at": _midnight(max(usage_dates) + timedelta(days=1)),
+    })
+    _refold_meters(connection, pairs)
 
-    With ``full``, every day with usage (or with rollups) is recomputed, which repairs
-    rollups whatever happened to them.
-    """
-    connection.execute(text("select pg_advisory_xact_lock(:key)"), {"key": REFRESH_LOCK_KEY})
+
+def _add_hours(connection: Connection, hours: list[tuple[int, datetime]]) -> None:
+    """Add the rated rows of (org, hour) pairs that only gained rows onto the rollups."""
+    connection.execute(ADD_RESOURCE_HOURS, {
+        "org_ids": [org_id for org_id, _ in hours], "hour_ats": [at for _, at in hours],
+        "from_at": min(at for _, at in hours), "until_at": max(at for _, at in hours),
+    })
+    _refold_meters(connection, sorted({(org_id, _utc_date(at)) for org_id, at in hours}))
+
+
+def _utc_date(moment: datetime) -> date:
+    return moment.astimezone(UTC).date()
+
+
+def _in_rounds(items: list, day_of) -> list[list]:
+    """``items`` in rounds of at most DAYS_PER_ROUND distinct days each, in day order."""
+    by_day: dict[date, list] = defaultdict(list)
+    for item in items:
+        by_day[day_of(item)].append(item)
+    days = sorted(by_day)
+    return [[item for day in days[start:start + DAYS_PER_ROUND] for item in sorted(by_day[day])]
+            for start in range(0, len(days), DAYS_PER_ROUND)]
+
+
+def _refresh(connection: Connection, *, full: bool, add_hours: bool) -> RefreshResult:
     if full:
         connection.execute(NOTE_EVERY_DAY)
     claimed = connection.execute(CLAIM_PENDING).all()
-    by_day: dict[date, set[int]] = defaultdict(set)
-    for org_id, usage_date, _change_id in claimed:
-        by_day[usage_date].add(org_id)
-    days = sorted(by_day)
-    for start in range(0, len(days), DAYS_PER_ROUND):
-        pairs = [(org_id, day) for day in days[start:start + DAYS_PER_ROUND]
-                 for org_id in sorted(by_day[day])]
-        _fold(connection, pairs)
-    latest_change = max((change_id for _, _, change_id in claimed), default=0)
+    whole_days = {(org_id, day) for org_id, day, hour_at, _ in claimed
+                  if hour_at is None or not add_hours}
+    added_hours = {(org_id, hour_at) for org_id, day, hour_at, _ in claimed
+                   if hour_at is not None and add_hours and (org_id, day) not in whole_days}
+    if added_hours:
+        # an hour can only be added on if nothing of it is folded in yet: it must come after
+        # the latest hour its day already holds, else the day is recomputed whole
+        candidate_days = sorted({(org_id, _utc_date(at)) for org_id, at in added_hours})
+        folded_through = dict(((org_id, day), last_hour_at) for org_id, day, last_hour_at
+                              in connection.execute(FOLDED_THROUGH, {
+                                  "org_ids": [org_id for org_id, _ in candidate_days],
+                                  "usage_dates": [day for _, day in candidate_days]}))
+        for org_id, at in list(added_hours):
+            latest = folded_through.get((org_id, _utc_date(at)))
+            if latest is not None and at <= latest:
+                whole_days.add((org_id, _utc_date(at)))
+        added_hours = {(org_id, at) for org_id, at in added_hours
+                       if (org_id, _utc_date(at)) not in whole_days}
+    for pairs in _in_rounds(list(whole_days), lambda pair: pair[1]):
+        _recompute_days(connection, pairs)
+    for hours in _in_rounds(list(added_hours), lambda pair: _utc_date(pair[1])):
+        _add_hours(connection, hours)
+    latest_change = max((change_id for *_, change_id in claimed), default=0)
     watermark = connection.execute(ADVANCE_WATERMARK, {"change_id": latest_change}).scalar_one()
+    days = sorted({day for _, day, _, _ in claimed})
     return RefreshResult(
-        days=sum(len(orgs) for orgs in by_day.values()),
-        orgs=len({org_id for org_id, _, _ in claimed}),
+        days=len(whole_days),
+        hours=len(added_hours),
+        orgs=len({org_id for org_id, *_ in claimed}),
         folded_change_id=watermark,
         first_date=days[0] if days else None,
         last_date=days[-1] if days else None,
     )
 
 
+def refresh_in(connection: Connection, *, full: bool = False) -> RefreshResult:
+    """Fold every noted usage change into the rollups, inside the caller's transaction.
+
+    Every noted day is recomputed whole: the caller's snapshot may move between statements,
+    so adding hours on could count rows twice. With ``full``, every day with usage (or with
+    rollups) is recomputed, which repairs rollups whatever happened to them.
+    """
+    connection.execute(text("select pg_advisory_xact_lock(:key)"), {"key": REFRESH_LOCK_KEY})
+    return _refresh(connection, full=full, add_hours=False)
+
+
 def refresh(engine: Engine, *, full: bool = False) -> RefreshResult:
-    """Bring the rollups up to date in a transaction of their own (``fleetspend rollup``)."""
-    with engine.begin() as connection:
-        return refresh_in(connection, full=full)
+    """Bring the rollups up to date in a transaction of their own (``fleetspend rollup``).
+
+    The lock is taken before the transaction starts, and the transaction is REPEATABLE READ:
+    every statement sees exactly the usage the claimed notes describe, so hours that only
+    gained rows are added on rather than their whole day recomputed.
+    """
+    with engine.connect() as connection:
+        connection.execute(text("select pg_advisory_lock(:key)"), {"key": REFRESH_LOCK_KEY})
+        connection.commit()
+        try:
+            connection.execution_options(isolation_level="REPEATABLE READ")
+            with connection.begin():
+                result = _refresh(connection, full=full, add_hours=True)
+        finally:
+            connection.execution_options(isolation_level="READ COMMITTED")
+            connection.execute(text("select pg_advisory_unlock(:key)"), {"key": REFRESH_LOCK_KEY})
+            connection.commit()
+    return result

@@ -156,7 +156,7 @@ def loaded(engine):
 
 def test_a_first_refresh_folds_everything_and_matches(engine, loaded):
     result = rollups.refresh(engine)
-    assert result.days == 6  # 13th-16th October, 30th September, 1st October
+    assert (result.days, result.hours) == (0, 66)  # inserts only: every hour added on
     assert result.orgs == 1
     assert (result.first_date.isoformat(), result.last_date.isoformat()) == (
         "2026-09-30", "2026-10-16")
@@ -180,7 +180,7 @@ def test_a_rerun_with_nothing_new_changes_nothing(engine, loaded):
     assert again.days == 0 and again.folded_change_id == first.folded_change_id
     assert "already up to date" in again.describe()
     full = rollups.refresh(engine, full=True)
-    assert full.days == 6
+    assert (full.days, full.hours) == (6, 0)  # 13th-16th October, 30th September, 1st October
     with engine.connect() as connection:
         after = _rows(connection, ROLLUP_METER_MONTHLY), _rows(connection, ROLLUP_METER_DAILY)
         assert_rollups_match(connection)
@@ -192,7 +192,8 @@ def test_a_new_hour_late_usage_and_corrections_are_folded_in(engine, loaded):
     org_id = loaded
     with engine.begin() as connection:  # the next hour arrives
         _add_hours(connection, org_id, START + timedelta(hours=HOURS), 1)
-    assert rollups.refresh(engine).days == 1
+    added = rollups.refresh(engine)
+    assert (added.days, added.hours) == (0, 1)
     with engine.connect() as connection:
         assert_rollups_match(connection)
 
@@ -213,7 +214,7 @@ def test_a_new_hour_late_usage_and_corrections_are_folded_in(engine, loaded):
             "delete from volume_usage where org_id = :org and hour_at < '2026-10-01'"),
             {"org": org_id})
     result = rollups.refresh(engine)
-    assert result.days == 2
+    assert (result.days, result.hours) == (2, 0)  # 30th September and 14th October
     with engine.connect() as connection:
         assert_rollups_match(connection)
         september = connection.execute(text(
@@ -226,7 +227,7 @@ def test_a_new_hour_late_usage_and_corrections_are_folded_in(engine, loaded):
 def test_changes_inside_a_callers_transaction_fold_in_with_it(engine, loaded):
     with engine.begin() as connection:
         result = rollups.refresh_in(connection)
-        assert result.days == 6
+        assert (result.days, result.hours) == (6, 0)  # in a caller's snapshot: whole days
         assert_rollups_match(connection)
     with engine.connect() as connection:
         state = connection.execute(text(
@@ -243,4 +244,29 @@ def test_an_import_folds_its_usage_in_the_same_transaction(engine):
     ingest_file(engine, VALID_FILES[0])
     with engine.connect() as connection:
         assert connection.execute(text("select count(*) from rated_usage")).scalar() > 0
+        assert_rollups_match(connection)
+
+
+def test_an_hour_landing_in_two_parts_is_counted_once(engine, loaded):
+    rollups.refresh(engine)
+    org_id = loaded
+    hour_at = START + timedelta(hours=HOURS)
+    with engine.begin() as connection:
+        _add_hours(connection, org_id, hour_at, 1)
+        moved = connection.execute(text(
+            "delete from machine_usage where org_id = :org and hour_at = :at "
+            "and machine_id <> '0a0000000000a1' returning machine_id, runtime_seconds"),
+            {"org": org_id, "at": hour_at}).all()
+    rollups.refresh(engine)  # the delete asks for the day to be recomputed
+    with engine.begin() as connection:  # the rest of the hour arrives later, inserts only
+        for machine_id, runtime_seconds in moved:
+            connection.execute(text(
+                "insert into machine_usage (org_id, machine_id, hour_at, preset_code, "
+                "memory_mb, runtime_seconds) select org_id, machine_id, :at, preset_code, "
+                "memory_mb, :runtime from machines where org_id = :org and machine_id = :id"),
+                {"org": org_id, "id": machine_id, "at": hour_at, "runtime": runtime_seconds})
+    result = rollups.refresh(engine)
+    # part of the hour is folded in already, so adding it on would count that part twice
+    assert (result.days, result.hours) == (1, 0)
+    with engine.connect() as connection:
         assert_rollups_match(connection)
