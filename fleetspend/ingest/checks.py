@@ -310,10 +310,11 @@ class _Checker:
                  if (machine := self.require_machine(record, (row["org_id"],
                                                               row["machine_id"])))]
         # a destroy event gives its machine a destroyed_at if it has none yet
-        for record, row, machine in known:
+        for record, row, _ in known:
             if row["kind"] != "destroy":
                 continue
             key = (row["org_id"], row["machine_id"])
+            machine = self.known_machine(key)
             if machine["destroyed_at"] is None:
                 machine = {**machine, "destroyed_at": row["event_at"]}
                 self.batch.machines.rows[key] = machine

@@ -224,6 +224,18 @@ def test_a_later_file_cannot_start_a_running_machine(engine, acme, tmp_path):
     assert checksums(engine) == before
 
 
+def test_a_machine_is_destroyed_once(engine, acme, tmp_path):
+    ingest_file(engine, DATA / "valid.jsonl")
+    destroys = [
+        {"record": "machine_event", "org": "acme", "machine_id": "0a1b2c3d4e5f60",
+         "event_at": f"2026-11-01T0{hour}:00:00Z", "kind": "destroy"} for hour in (5, 6)]
+    with pytest.raises(IngestError) as raised:
+        ingest_file(engine, write_records(tmp_path / "destroys.jsonl", destroys))
+    assert [(p.line, p.field) for p in raised.value.problems] == [(2, "event_at")]
+    assert "machine 0a1b2c3d4e5f60 was destroyed at 2026-11-01T05:00:00+00:00, not at " \
+           "2026-11-01T06:00:00+00:00" in str(raised.value)
+
+
 def test_a_stored_machine_declared_differently_is_rejected(engine, acme, tmp_path):
     ingest_file(engine, DATA / "valid.jsonl")
     records = read_jsonl(DATA / "valid.jsonl")[:1]
