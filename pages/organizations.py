@@ -1,26 +1,22 @@
-"""Organizations with their machine counts: the read path from the replica to the screen."""
+"""Overview: the organizations the signed-in person can see, with their machine counts."""
 
 import pandas as pd
 import streamlit as st
 
-from fleetspend import db
-from fleetspend.ui.demo_data import offer_demo_data
+from fleetspend.ui import access
 from fleetspend.ui.errors import database_errors_stop_the_page
 from queries import sql
 
+visit = access.require(access.USAGE, "overview")
 st.title("Organizations")
 
-with database_errors_stop_the_page("the organizations"), db.read_engine().connect() as connection:
-    organizations = pd.DataFrame(connection.execute(sql("organizations_machine_counts")).mappings())
-
-if organizations.empty:
-    st.info(
-        "There are no organizations yet. Load usage with `fleetspend ingest FILE`, "
-        "or demo data with `fleetspend seed --scale demo` or the button below.",
-        icon=":material/inbox:",
+with database_errors_stop_the_page("the organizations"):
+    organizations = visit.read(
+        lambda snapshot: pd.DataFrame(
+            snapshot.connection.execute(sql("organizations_machine_counts")).mappings().all(),
+            columns=["org_id", "slug", "name", "machines", "running_machines"]),
+        narrow=False,
     )
-    offer_demo_data()
-    st.stop()
 
 left, right = st.columns(2)
 left.metric("Organizations", f"{len(organizations):,}")

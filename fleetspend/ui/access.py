@@ -1,0 +1,233 @@
+"""Sign-in, demo mode and the access check every page makes before it reads anything.
+
+Who is signed in comes from one of two places:
+
+- OpenID Connect through ``st.login``: the ``[auth]`` section of .streamlit/secrets.toml (see
+  secrets.toml.example); the email the provider vouches for is looked up among customers and
+  support engineers;
+- demo mode, only when FLEETSPEND_DEMO_MODE=1 (``fleetspend demo`` sets it): the visitor
+  picks a seeded developer, org admin or support engineer, no password asked. Every page
+  then carries a banner saying so.
+
+:func:`require` is each page's first call: it works out the :class:`Visit` (the caller, the
+organization or support grant in view, the role there) afresh, labels the page in demo mode,
+refuses with a message and ``st.stop()`` when the role may not use the page, and, for a
+support engineer under a grant, writes the audit event of this page view to the primary
+before any data is read.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import NoReturn, TypeVar
+
+import streamlit as st
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from fleetspend import auth, db
+from fleetspend.ui.errors import database_errors_stop_the_page
+
+DEMO_MODE_ENV = "FLEETSPEND_DEMO_MODE"
+DEMO_PICK_KEY = "access_demo_email"
+ORG_PARAM = "org"
+GRANT_PARAM = "grant"
+ORG_MEMORY_KEY = "access_org"
+GRANT_MEMORY_KEY = "access_grant"
+
+# what a page needs: the levels of migration 0004, plus pages only support engineers use
+USAGE = "usage"
+BILLING = "billing"
+OVERSIGHT = "oversight"
+SUPPORT_CONSOLE = "support_console"
+
+# how long a page waits for a replica to replay a support grant just written to the primary
+GRANT_REPLICATION_WAIT_S = 5.0
+
+T = TypeVar("T")
+
+
+def demo_banner() -> None:
+    """Say plainly, on every page, that nobody proved who they are (demo mode only)."""
+    if demo_mode():
+        st.warning(
+            "Demo mode: you picked who to be, without signing in. Demo mode is for the "
+            "embedded demo only (FLEETSPEND_DEMO_MODE=1); never turn it on with real data.",
+            icon=":material/theater_comedy:",
+        )
+
+
+def demo_mode() -> bool:
+    """Whether demo mode is on: only when FLEETSPEND_DEMO_MODE is explicitly 1 or true."""
+    return os.environ.get(DEMO_MODE_ENV, "").strip().lower() in ("1", "true")
+
+
+def oidc_configured() -> bool:
+    """Whether .streamlit/secrets.toml configures an OpenID Connect provider for st.login."""
+    if not st.secrets.load_if_toml_exists():
+        return False
+    section = st.secrets.get("auth", {})
+    return bool(section.get("client_id") and section.get("server_metadata_url"))
+
+
+def signed_in_email() -> str | None:
+    """The email of whoever is signed in (demo pick or OIDC), or None."""
+    if demo_mode():
+        return st.session_state.get(DEMO_PICK_KEY)
+    if not st.user.get("is_logged_in", False):
+        return None
+    if st.user.get("email_verified") is False:
+        return None
+    email = st.user.get("email")
+    return str(email) if email else None
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One run of a page: who is asking, about which organization, in which role."""
+
+    caller: auth.Caller
+    memberships: list[auth.Membership] = field(default_factory=list)
+    grants: list[auth.SupportGrant] = field(default_factory=list)
+    membership: auth.Membership | None = None  # the customer's organization in view
+    grant: auth.SupportGrant | None = None  # the support engineer's active grant in view
+
+    @property
+    def role(self) -> str:
+        if self.caller.is_staff:
+            return auth.SUPPORT
+        return self.membership.role if self.membership else auth.MEMBER
+
+    @property
+    def org_id(self) -> int | None:
+        if self.grant is not None:
+            return self.grant.org_id
+        return self.membership.org_id if self.membership else None
+
+    def may(self, need: str) -> bool:
+        """Whether this visit may use a page that needs ``need``."""
+        if need == SUPPORT_CONSOLE:
+            return self.caller.is_staff
+        if self.caller.is_staff:
+            return self.grant is not None and need in (USAGE, BILLING)
+        if self.membership is None:
+            return False
+        return need == USAGE or self.membership.role == auth.ADMIN
+
+    def scope(self, *, narrow: bool = True) -> db.Scope:
+        """The scope of this visit's reads, narrowed to the organization in view unless not."""
+        return auth.scope_for(self.caller, grant=self.grant,
+                              org_id=self.org_id if narrow else None)
+
+    def read(self, reader: Callable[[db.ReadSnapshot], T], *, narrow: bool = True) -> T:
+        """Run ``reader`` in one snapshot of this visit's scope (see :meth:`scope`).
+
+        A grant written to the primary moments ago may not have reached the replica yet; the
+        read is retried for a few seconds in that case, then the error stands.
+        """
+        deadline = time.monotonic() + GRANT_REPLICATION_WAIT_S
+        while True:
+            try:
+                with db.read_snapshot(self.scope(narrow=narrow)) as snapshot:
+                    return reader(snapshot)
+            except SQLAlchemyError as error:
+                if not auth.is_grant_not_active(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+
+def _active(grants: list[auth.SupportGrant]) -> list[auth.SupportGrant]:
+    now = datetime.now(UTC)
+    return [grant for grant in grants if grant.is_active(now)]
+
+
+def resolve_visit(email: str) -> Visit | None:
+    """The visit of the person with ``email``: None when no customer or engineer has it."""
+
+    def load(snapshot: db.ReadSnapshot) -> Visit | None:
+        caller = auth.identify(snapshot.connection, email)
+        if caller is None:
+            return None
+        db.set_local(snapshot.connection, auth.scope_for(caller).settings())
+        return Visit(caller, auth.memberships(snapshot.connection, caller),
+                     auth.grants_of(snapshot.connection, caller))
+
+    with database_errors_stop_the_page("your account"), db.read_snapshot() as snapshot:
+        visit = load(snapshot)
+    if visit is None:
+        return None
+    # the URL says which organization or grant is in view; the session remembers it for
+    # links that do not carry it
+    if visit.caller.is_staff:
+        wanted = st.query_params.get(GRANT_PARAM) or st.session_state.get(GRANT_MEMORY_KEY)
+        grant = next((g for g in _active(visit.grants) if str(g.grant_id) == wanted), None)
+        st.session_state[GRANT_MEMORY_KEY] = str(grant.grant_id) if grant else None
+        return Visit(visit.caller, grants=visit.grants, grant=grant)
+    wanted = st.query_params.get(ORG_PARAM) or st.session_state.get(ORG_MEMORY_KEY)
+    membership = next((m for m in visit.memberships if m.slug == wanted),
+                      visit.memberships[0] if visit.memberships else None)
+    st.session_state[ORG_MEMORY_KEY] = membership.slug if membership else None
+    return Visit(visit.caller, memberships=visit.memberships, membership=membership)
+
+
+def current_visit() -> Visit | None:
+    """The signed-in person's visit for this run, or None when nobody (known) is signed in."""
+    email = signed_in_email()
+    return resolve_visit(email) if email else None
+
+
+def refuse(message: str) -> NoReturn:
+    """Tell the person why this page is not theirs, and draw nothing more."""
+    st.error(message, icon=":material/block:")
+    st.stop()
+
+
+def require(need: str, page: str) -> Visit:
+    """Each page's access check: the visit if the caller may use ``page``, else a refusal.
+
+    Support engineers viewing an organization are audited here, on the primary, before the
+    page reads anything; if that write fails the page stops with an error.
+    """
+    demo_banner()
+    visit = current_visit()
+    if visit is None:
+        refuse("Sign in to see this page.")
+    if not visit.may(need):
+        if visit.caller.is_staff and need in (USAGE, BILLING):
+            refuse("Support engineers see an organization only under an active support "
+                   "grant: open one on the Support access page.")
+        refuse("Your role does not give you access to this page.")
+    if visit.grant is not None and need in (USAGE, BILLING):
+        try:
+            auth.record_support_view(db.app_primary_engine(), visit.caller, visit.grant, page)
+        except SQLAlchemyError:
+            refuse("This view could not be recorded in the audit log, so no data is shown. "
+                   "Try again in a moment.")
+    return visit
+
+
+def demo_people() -> list[tuple[str, str]]:
+    """Seeded people a demo visitor may be: (email, label), developers, admins, engineers.
+
+    Read with the owner's connection (the app role cannot list people); demo mode only.
+    """
+    if not demo_mode():
+        raise auth.AccessRefusedError("picking a person is for demo mode only")
+    statement = text("""
+        select users.email,
+               case memberships.role when 'admin' then 'Org admin' else 'Developer' end
+                   || ' of ' || organizations.slug as label
+        from users
+        join memberships on memberships.user_id = users.user_id
+        join organizations on organizations.org_id = memberships.org_id
+        where users.email like 'admin@%' or users.email like 'dev@%'
+        union all
+        select email, 'Support engineer (' || name || ')' from staff_users
+        order by 2
+    """)
+    with db.primary_engine().connect() as connection:
+        return [(row.email, row.label) for row in connection.execute(statement)]

@@ -1,0 +1,134 @@
+"""The frame around every page: who is signed in, what is in view, and the role's menu.
+
+Hiding a page from the menu is not denying it: every page still calls
+:func:`fleetspend.ui.access.require` itself.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import streamlit as st
+from streamlit.navigation.page import StreamlitPage
+
+from fleetspend.ui import access
+
+SIGN_OUT_KEY = "frame_sign_out"
+ORG_PICK_KEY = "frame_org"
+GRANT_PICK_KEY = "frame_grant"
+NO_GRANT = 0
+
+# page files and their menu entries: (path, title, icon)
+SIGN_IN = ("pages/sign_in.py", "Sign in", ":material/login:")
+SPEND = ("pages/overview.py", "Spend overview", ":material/monitoring:")
+EXPLORER = ("pages/explorer.py", "Usage explorer", ":material/query_stats:")
+OVERVIEW = ("pages/organizations.py", "Overview", ":material/corporate_fare:")
+MEMBERS = ("pages/members.py", "Teams and members", ":material/group:")
+INVOICES = ("pages/invoices.py", "Invoices", ":material/receipt_long:")
+# the invoice drill-down's levels below Invoices: reached by its links, hidden from the menu
+INVOICE_LEVELS = (
+    ("pages/invoice.py", "Invoice", ":material/receipt:"),
+    ("pages/invoice_apps.py", "Invoice apps", ":material/apps:"),
+    ("pages/invoice_machines.py", "Invoice machines", ":material/dns:"),
+    ("pages/machine.py", "Machine", ":material/memory:"),
+)
+SUPPORT_LOG = ("pages/support_access_log.py", "Support access log", ":material/policy:")
+SUPPORT = ("pages/support.py", "Support access", ":material/support_agent:")
+
+
+def menu_sections(visit: access.Visit | None) -> dict[str, list[tuple[str, str, str]]]:
+    """The pages this visit's role may use, in labelled sections; the first is the default."""
+    if visit is None:
+        return {"": [SIGN_IN]}
+    if visit.caller.is_staff:
+        sections = {"Support": [SUPPORT]}
+        if visit.grant is not None:
+            sections["Organization under support access"] = [OVERVIEW, SPEND, EXPLORER,
+                                                             INVOICES, MEMBERS]
+        return sections
+    sections = {"Spend": [OVERVIEW, SPEND, EXPLORER]}
+    if visit.may(access.OVERSIGHT):
+        sections["Administration"] = [MEMBERS, INVOICES, SUPPORT_LOG]
+    return sections
+
+
+def navigation(visit: access.Visit | None) -> StreamlitPage:
+    """st.navigation over the visit's menu (called once per run, from app.py)."""
+    sections = {
+        section: [st.Page(path, title=title, icon=icon) for path, title, icon in pages]
+        for section, pages in menu_sections(visit).items()
+    }
+    for section, pages in menu_sections(visit).items():
+        if INVOICES in pages:
+            sections[section] += [st.Page(path, title=title, icon=icon, visibility="hidden")
+                                  for path, title, icon in INVOICE_LEVELS]
+    return st.navigation(sections)
+
+
+def _sign_out() -> None:
+    if access.demo_mode():
+        st.session_state.pop(access.DEMO_PICK_KEY, None)
+        st.query_params.clear()
+        st.rerun()
+    st.logout()
+
+
+def _choose_organization(visit: access.Visit) -> None:
+    if not visit.memberships:
+        st.sidebar.info("You are not a member of any organization yet.")
+        return
+    assert visit.membership is not None
+    labels = {m.slug: f"{m.name} ({m.role})" for m in visit.memberships}
+    chosen = st.sidebar.selectbox("Organization", list(labels), format_func=labels.__getitem__,
+                                  index=list(labels).index(visit.membership.slug),
+                                  key=ORG_PICK_KEY)
+    st.query_params[access.ORG_PARAM] = chosen
+    if chosen != visit.membership.slug:
+        st.session_state[access.ORG_MEMORY_KEY] = chosen
+        st.rerun()
+
+
+def _choose_grant(visit: access.Visit) -> None:
+    now = datetime.now(UTC)
+    active = {g.grant_id: g for g in visit.grants if g.is_active(now)}
+    options = [NO_GRANT, *active]
+
+    def label(grant_id: int) -> str:
+        if grant_id == NO_GRANT:
+            return "No organization"
+        grant = active[grant_id]
+        return (f"Org {grant.org_id}, ticket {grant.support_ticket}, "
+                f"until {grant.expires_at:%H:%M} UTC")
+
+    current = visit.grant.grant_id if visit.grant else NO_GRANT
+    chosen = st.sidebar.selectbox("Working under support grant", options, format_func=label,
+                                  index=options.index(current), key=GRANT_PICK_KEY)
+    if chosen == NO_GRANT:
+        st.query_params.pop(access.GRANT_PARAM, None)
+    else:
+        st.query_params[access.GRANT_PARAM] = str(chosen)
+    if chosen != current:
+        st.session_state[access.GRANT_MEMORY_KEY] = None if chosen == NO_GRANT else str(chosen)
+        st.rerun()
+
+
+def sidebar(visit: access.Visit) -> None:
+    """Who is signed in, their organization (or support grant) in view, and signing out."""
+    role = "Support engineer" if visit.caller.is_staff else visit.role.capitalize()
+    st.sidebar.text(f"{visit.caller.name}\n{visit.caller.email}\n{role}")
+    if visit.caller.is_staff:
+        _choose_grant(visit)
+    else:
+        _choose_organization(visit)
+    if st.sidebar.button("Sign out", icon=":material/logout:", key=SIGN_OUT_KEY):
+        _sign_out()
+
+
+def unknown_person(email: str) -> None:
+    """Someone signed in whom fleetspend does not know: say so, offer to sign out."""
+    st.error(f"There is no fleetspend account for {email}. Ask your organization's admin "
+             "to invite you.", icon=":material/person_off:")
+    if st.button("Sign out", key=SIGN_OUT_KEY):
+        _sign_out()
+    st.stop()
+

@@ -1,0 +1,45 @@
+"""Support access log: who from support opened the organization's data, when and why."""
+
+import pandas as pd
+import streamlit as st
+
+from fleetspend.ui import access
+from fleetspend.ui.errors import database_errors_stop_the_page
+from queries import sql
+
+COLUMNS = ["grant_id", "engineer_name", "engineer_email", "support_ticket", "reason",
+           "granted_at", "expires_at", "revoked_at", "pages_viewed", "last_viewed_at"]
+
+visit = access.require(access.OVERSIGHT, "support_access_log")
+st.title("Support access log")
+st.caption("Every time a support engineer opens your organization's data they must name a "
+           "ticket and a reason; their access expires on its own, and each page they view "
+           "is recorded.")
+
+with database_errors_stop_the_page("the support access log"):
+    log = visit.read(lambda snapshot: pd.DataFrame(
+        snapshot.connection.execute(sql("support_access_log"),
+                                    {"org_id": visit.org_id}).mappings().all(),
+        columns=COLUMNS))
+
+if log.empty:
+    st.info("Nobody from support has opened this organization's data.",
+            icon=":material/verified_user:")
+    st.stop()
+
+st.dataframe(
+    log.drop(columns="grant_id"), hide_index=True,
+    column_config={
+        "engineer_name": "Engineer", "engineer_email": "Email",
+        "support_ticket": "Ticket", "reason": "Reason",
+        "granted_at": st.column_config.DatetimeColumn("Opened (UTC)",
+                                                      format="YYYY-MM-DD HH:mm"),
+        "expires_at": st.column_config.DatetimeColumn("Expires (UTC)",
+                                                      format="YYYY-MM-DD HH:mm"),
+        "revoked_at": st.column_config.DatetimeColumn("Revoked (UTC)",
+                                                      format="YYYY-MM-DD HH:mm"),
+        "pages_viewed": st.column_config.NumberColumn("Pages viewed", format="%d"),
+        "last_viewed_at": st.column_config.DatetimeColumn("Last viewed (UTC)",
+                                                          format="YYYY-MM-DD HH:mm"),
+    },
+)
