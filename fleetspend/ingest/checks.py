@@ -310,6 +310,7 @@ class _Checker:
                  if (machine := self.require_machine(record, (row["org_id"],
                                                               row["machine_id"])))]
         # a destroy event gives its machine a destroyed_at if it has none yet
+        mismatched = set()
         for record, row, _ in known:
             if row["kind"] != "destroy":
                 continue
@@ -320,11 +321,14 @@ class _Checker:
                 self.batch.machines.rows[key] = machine
                 self.batch.machines.lines.setdefault(key, record.line)
             elif machine["destroyed_at"] != row["event_at"]:
+                mismatched.add(record.line)
                 self.problem(record, "event_at",
                              f"machine {key[1]} was destroyed at "
                              f"{machine['destroyed_at'].isoformat()}, not at "
                              f"{row['event_at'].isoformat()}")
         for record, row, _ in known:
+            if record.line in mismatched:
+                continue
             machine = self.known_machine((row["org_id"], row["machine_id"]))
             at = row["event_at"]
             if self.require_in_lifetime(record, "event_at", at, at, machine["created_at"],
