@@ -11,7 +11,8 @@ The file (CSV or JSON Lines, see docs/import-format.md) is imported in one trans
 
 Any problem at any step, including a constraint the database enforces, rejects the whole file:
 :class:`IngestError` lists every problem with its file, line and field, and nothing is
-written. Importing the same file again changes nothing.
+written. Importing the same file again changes nothing. Imports run one at a time (an
+advisory lock held for the transaction), so the checks always see what is stored.
 """
 
 from __future__ import annotations
