@@ -398,6 +398,9 @@ def _in_rounds(items: list, day_of) -> list[list]:
 
 
 def _refresh(connection: Connection, *, full: bool, add_hours: bool) -> RefreshResult:
+    # a day of the biggest organization is hundreds of thousands of rated rows: sort and
+    # hash them in memory
+    connection.execute(text("select set_config('work_mem', '256MB', true)"))
     if full:
         connection.execute(NOTE_EVERY_DAY)
     claimed = connection.execute(CLAIM_PENDING).all()

@@ -18,7 +18,7 @@ import psycopg
 from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Connection, Engine, text
 
-from fleetspend import models
+from fleetspend import models, rollups
 from fleetspend.partitions import ensure_month_partitions
 from fleetspend.seed import copytext
 from fleetspend.seed.fleet import (
@@ -101,10 +101,11 @@ def _truncate(connection: Connection) -> None:
     connection.exec_driver_sql(f"truncate table {tables} restart identity cascade")
 
 
-# Foreign keys of the hourly usage tables are dropped for the load and added back after it,
-# inside the same transaction: adding one checks every row in one set-based pass, where
-# keeping it checks each copied row with its own lookup (most of the load time otherwise).
-_USAGE_FOREIGN_KEYS = """
+# The biggest tables' foreign keys are dropped for the load and added back after it, inside
+# the same transaction: adding one checks every row in one set-based pass (a join, planned
+# with fresh statistics), where keeping it checks each copied row with its own lookup.
+BULK_TABLES = ("machine_events", "machine_runs", *models.PARTITIONED_TABLES)
+_FOREIGN_KEYS = """
 select format('alter table %I drop constraint %I', cls.relname, con.conname) as drop_sql,
        format('alter table %I add constraint %I %s', cls.relname, con.conname,
               pg_get_constraintdef(con.oid)) as add_sql
@@ -116,13 +117,20 @@ order by cls.relname, con.conname
 """
 
 
-def _drop_usage_foreign_keys(connection: Connection) -> list[str]:
-    """Drop the usage tables' foreign keys; returns the statements that add them back."""
-    statements = connection.execute(text(_USAGE_FOREIGN_KEYS),
-                                    {"tables": list(models.PARTITIONED_TABLES)}).all()
+def _drop_foreign_keys(connection: Connection) -> list[str]:
+    """Drop the foreign keys of :data:`BULK_TABLES`; returns the statements restoring them."""
+    statements = connection.execute(text(_FOREIGN_KEYS), {"tables": list(BULK_TABLES)}).all()
     for drop_sql, _ in statements:
         connection.exec_driver_sql(drop_sql)
     return [add_sql for _, add_sql in statements]
+
+
+def _restore_foreign_keys(connection: Connection, statements: list[str]) -> None:
+    # statistics first, so that each check is planned as the join of big tables it is
+    for table in ("machines", "volumes", *BULK_TABLES):
+        connection.exec_driver_sql(f'analyze "{table}"')
+    for statement in statements:
+        connection.exec_driver_sql(statement)
 
 
 def _advance_identities(connection: Connection) -> None:
@@ -377,6 +385,7 @@ def generate(engine: Engine, *, scale: str, seed: int,
         _truncate(connection)
         ensure_month_partitions(connection, plan.window_start, plan.window_end)
         raw = connection.connection.driver_connection
+        restore_foreign_keys = _drop_foreign_keys(connection)
         with raw.cursor() as cursor:
             loader = _Loader(cursor, plan, catalog, summary)
             report(0.07, "loading accounts, machines and events")
@@ -397,17 +406,16 @@ def generate(engine: Engine, *, scale: str, seed: int,
                        f"{done:,} machine-hours loaded")
 
             usage_rng = np.random.Generator(np.random.PCG64([seed, 1]))
-            restore_foreign_keys = _drop_usage_foreign_keys(connection)
             loader.machine_usage(fleets, usage_rng, after_chunk)
             phase("machine usage")
             report(0.9, "loading volume usage")
             loader.volume_usage(fleets)
             phase("volume usage")
         report(0.92, "checking foreign keys")
-        for statement in restore_foreign_keys:
-            connection.exec_driver_sql(statement)
+        _restore_foreign_keys(connection, restore_foreign_keys)
         phase("foreign keys")
         _advance_identities(connection)
+        rollups.refresh_in(connection)  # every seeded day into the rollups, in this transaction
         report(0.95, "committing")
     phase("commit")
     summary.seconds["total"] = time.perf_counter() - started
