@@ -395,9 +395,9 @@ def read_overview(connection: Connection, org_id: int, *, may_see_invoices: bool
                               now.remaining_days)
     invoice = None
     if may_see_invoices:
-        invoices = _frame(connection, "org_invoices", {"org_id": org_id})
-        this_month = invoices[invoices.period_start_date == now.month_start]
-        invoice = None if this_month.empty else this_month.iloc[0].to_dict()
+        row = connection.execute(sql("month_invoice"), {
+            "org_id": org_id, "month_date": now.month_start}).mappings().first()
+        invoice = None if row is None else dict(row)
     app_region_daily = _frame(connection, "app_region_daily_spend", {
         "org_id": org_id, "start_date": trend_start - 21 * DAY, "end_date": complete_until})
     month_total = mtd["amount_precise"]
@@ -565,3 +565,11 @@ def previous_totals(rows: pd.DataFrame, series: Series, measure: str) -> dict[st
         "value"].sum()
     _total, split = _hundredths(list(grouped))
     return dict(zip(grouped.index, split, strict=True))
+
+
+def read_dimension_values(connection: Connection, org_id: int) -> dict[str, dict[str, str]]:
+    """Each dimension's keys in the organization mapped to their labels."""
+    values: dict[str, dict[str, str]] = {dimension: {} for dimension in DIMENSIONS}
+    for row in connection.execute(sql("org_dimension_values"), {"org_id": org_id}):
+        values[row.dimension][row.key] = row.label
+    return values

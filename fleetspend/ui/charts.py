@@ -1,0 +1,132 @@
+"""Plotly figures for the spend pages; every clickable point carries its entity key.
+
+Money arrives as integer cents (or hundredths of a unit) and is divided by 100 only here, for
+drawing; the hover text shows the exact formatted amount. Each point's ``customdata`` is the
+key of what it stands for (an app id, a region code, a day), so a selection maps to an
+entity, never by matching x or y values. Maps use plain geographic projections: no map tiles
+are fetched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from fleetspend.spend import to_cents
+from fleetspend.ui.format import dollars
+
+SELECT_LAYOUT = {"clickmode": "event+select", "dragmode": False}
+
+
+def selected_keys(event: Mapping | None) -> list[str]:
+    """The customdata keys of the points in a st.plotly_chart selection (state or event)."""
+    if not event:
+        return []
+    selection = event.get("selection") or {}
+    keys = []
+    for point in selection.get("points", []):
+        data = point.get("customdata")
+        if isinstance(data, list | tuple):
+            data = data[0] if data else None
+        if data is not None:
+            keys.append(str(data))
+    return keys
+
+
+def bar_share(keys: Sequence[str], labels: Sequence[str], cents: Sequence[int],
+              percents: Sequence[object], title: str) -> go.Figure:
+    """Horizontal bars of the top values, biggest on top, each labelled with its share."""
+    figure = go.Figure(go.Bar(
+        y=list(labels), x=[c / 100 for c in cents], orientation="h",
+        customdata=[[key] for key in keys],
+        text=[f"{dollars(c)} · {p}%" for c, p in zip(cents, percents, strict=True)],
+        hovertemplate="%{y}: %{text}<extra></extra>",
+    ))
+    figure.update_layout(title=title, height=260, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                         yaxis={"autorange": "reversed"}, xaxis={"tickprefix": "$"},
+                         **SELECT_LAYOUT)
+    return figure
+
+
+def daily_bars(days: Sequence, cents: Sequence[int], flagged: set) -> go.Figure:
+    """Spend per day; days with an anomaly are drawn in a warning colour."""
+    colors = ["#d62728" if day in flagged else "#1f77b4" for day in days]
+    figure = go.Figure(go.Bar(
+        x=list(days), y=[c / 100 for c in cents], marker_color=colors,
+        customdata=[[day.isoformat()] for day in days],
+        text=[dollars(c) for c in cents], textposition="none",
+        hovertemplate="%{x|%a %b %d}: %{text}<extra></extra>",
+    ))
+    figure.update_layout(height=300, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                         yaxis={"tickprefix": "$"}, **SELECT_LAYOUT)
+    return figure
+
+
+def treemap(frame: pd.DataFrame) -> go.Figure:
+    """Spend by team, app and VM size (columns of the spend_by_team_app_preset query)."""
+    ids, labels, parents, values = [], [], [], []
+    cents = frame.assign(cents=[to_cents(a) for a in frame.amount_precise])
+    for (team_id, team_name), team in cents.groupby(["team_id", "team_name"], sort=False):
+        ids.append(f"team:{team_id}")
+        labels.append(team_name)
+        parents.append("")
+        values.append(int(team.cents.sum()))
+        for (app_id, app_name), app in team.groupby(["app_id", "app_name"], sort=False):
+            ids.append(f"app:{app_id}")
+            labels.append(app_name)
+            parents.append(f"team:{team_id}")
+            values.append(int(app.cents.sum()))
+            for row in app.itertuples():
+                ids.append(f"app:{app_id}/preset:{row.preset_key}")
+                labels.append(row.preset_key)
+                parents.append(f"app:{app_id}")
+                values.append(int(row.cents))
+    figure = go.Figure(go.Treemap(
+        ids=ids, labels=labels, parents=parents, values=[v / 100 for v in values],
+        branchvalues="total", text=[dollars(v) for v in values],
+        hovertemplate="%{label}: %{text}<extra></extra>", textinfo="label+text",
+    ))
+    figure.update_layout(height=420, margin={"l": 0, "r": 0, "t": 10, "b": 0})
+    return figure
+
+
+def region_map(frame: pd.DataFrame) -> go.Figure:
+    """Regions as bubbles sized by spend (columns of the spend_by_region_located query)."""
+    cents = [to_cents(a) for a in frame.amount_precise]
+    biggest = max(cents, default=1) or 1
+    figure = go.Figure(go.Scattergeo(
+        lat=[float(v) for v in frame.latitude], lon=[float(v) for v in frame.longitude],
+        customdata=[[code] for code in frame.region_code],
+        text=[f"{city} ({code}), {continent}: {dollars(c)}" for city, code, continent, c in
+              zip(frame.city, frame.region_code, frame.continent, cents, strict=True)],
+        hovertemplate="%{text}<extra></extra>", mode="markers",
+        marker={"size": [8 + 42 * (c / biggest) ** 0.5 for c in cents], "color": "#1f77b4",
+                "opacity": 0.7, "line": {"width": 1, "color": "white"}},
+    ))
+    figure.update_geos(projection_type="natural earth", showcountries=True,
+                       showland=True, landcolor="#f0f0f0", countrycolor="#cccccc")
+    figure.update_layout(height=380, margin={"l": 0, "r": 0, "t": 0, "b": 0}, **SELECT_LAYOUT)
+    return figure
+
+
+def stacked(cells: pd.DataFrame, order: Sequence[str], labels: Mapping[str, str], unit: str,
+            grain: str) -> go.Figure:
+    """One stacked bar series per key in ``order`` (cells: period, series key, hundredths)."""
+    figure = go.Figure()
+    prefix = "$" if unit == "USD" else ""
+    for key in order:
+        rows = cells[cells.series_key == key]
+        shown = [dollars(h) if unit == "USD" else f"{h / 100:,.2f} {unit}"
+                 for h in rows.hundredths]
+        figure.add_trace(go.Bar(
+            x=list(rows.period_start_date), y=[h / 100 for h in rows.hundredths],
+            name=labels[key], customdata=[[key] for _ in range(len(rows))], text=shown,
+            textposition="none", hovertemplate="%{fullData.name}, %{x}: %{text}<extra></extra>",
+        ))
+    figure.update_layout(barmode="stack", height=420, legend={"orientation": "h", "y": -0.15},
+                         margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                         yaxis={"tickprefix": prefix}, xaxis={"title": f"{grain} starting"},
+                         **SELECT_LAYOUT)
+    return figure

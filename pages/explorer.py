@@ -1,0 +1,237 @@
+"""Usage explorer: spend or usage by one or two dimensions, per day, week or month.
+
+Every choice lives in the URL (a copied link reproduces the view; bad values fall back to
+defaults with a notice). The stacked chart keeps the biggest series and folds the rest into
+"other", which a click expands; a click on any other series filters to it and groups by the
+next dimension down. The table adds up to the chart exactly, and exports as CSV as shown.
+"""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pandas as pd
+import streamlit as st
+
+from fleetspend import db, exports, freshness, spend
+from fleetspend.readmodels import DIMENSIONS, GRAINS, NO_DIMENSION
+from fleetspend.ui import access, charts, tables, url_state
+from fleetspend.ui.errors import database_errors_stop_the_page
+
+KEY = "explorer_"
+CHART_KEY = f"{KEY}chart"
+DEFAULT_DAYS = 30
+DEFAULT_TOP = 8
+MAX_TOP = 50
+ALL_SERIES = 0  # top=0: the "other" bucket expanded
+
+
+@st.cache_data(ttl=60, max_entries=64, show_spinner=False)
+def load_context(scope: db.Scope, org_id: int) -> tuple[dict[str, dict[str, str]], date | None,
+                                                        str, str | None]:
+    """The values of each dimension, "now" and the freshness line, in one snapshot."""
+    with db.read_snapshot(scope) as snapshot:
+        values = spend.read_dimension_values(snapshot.connection, org_id)
+        fresh = freshness.read_freshness(snapshot.connection, org_id)
+        through = fresh.usage_complete_through_at
+        last_day = None if through is None else spend.as_of(through).last_day
+        return values, last_day, fresh.describe(), snapshot.notice
+
+
+@st.cache_data(ttl=60, max_entries=256, show_spinner=False)
+def load_rows(scope: db.Scope, org_id: int, query: spend.ExplorerQuery,
+              compare: bool) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The view's rows and, when comparing, the previous period's, in one snapshot."""
+    with db.read_snapshot(scope) as snapshot:
+        rows = spend.read_explorer_rows(snapshot.connection, org_id, query)
+        previous = (spend.read_explorer_rows(snapshot.connection, org_id, query.previous)
+                    if compare else None)
+        return rows, previous
+
+
+def read_state(values: dict[str, dict[str, str]], last_day: date) -> tuple[dict, list[str]]:
+    """The view from the URL, each bad parameter replaced by its default."""
+    reader = url_state.ParamReader(st.query_params.to_dict())
+    earliest = date(2000, 1, 1)
+    state = {
+        "measure": reader.choice("measure", spend.MEASURES, "spend"),
+        "by": reader.choice("by", DIMENSIONS, "app"),
+        "by2": reader.choice("by2", [*DIMENSIONS, NO_DIMENSION], NO_DIMENSION),
+        "grain": reader.choice("grain", GRAINS, "day"),
+        "from": reader.day("from", last_day - timedelta(days=DEFAULT_DAYS - 1), earliest,
+                           last_day),
+        "to": reader.day("to", last_day, earliest, last_day),
+        "top": reader.integer("top", DEFAULT_TOP, 0, MAX_TOP),
+        "compare": reader.flag("compare", True),
+    }
+    if state["by2"] == state["by"]:
+        reader.notices.append("Ignored by2: it repeats by; showing one dimension.")
+        state["by2"] = NO_DIMENSION
+    if state["to"] < state["from"]:
+        reader.notices.append("Ignored the date range: it ends before it starts; showing the "
+                              f"last {DEFAULT_DAYS} days.")
+        state["from"], state["to"] = last_day - timedelta(days=DEFAULT_DAYS - 1), last_day
+    for dimension in DIMENSIONS:
+        state[dimension] = reader.keys(dimension, values.get(dimension, {}))
+    return state, reader.notices
+
+
+def to_query(state: dict) -> spend.ExplorerQuery:
+    return spend.ExplorerQuery(
+        measure=state["measure"], dimension_1=state["by"], dimension_2=state["by2"],
+        grain=state["grain"], start_date=state["from"],
+        end_date=state["to"] + timedelta(days=1),
+        filters=tuple((d, state[d]) for d in DIMENSIONS if state[d]))
+
+
+def go(state: dict) -> None:
+    """Show ``state``: the URL is the source of truth, so write it and run again."""
+    url_state.write(state)
+    st.rerun()
+
+
+def drill(state: dict, key: str) -> None:
+    """Filter to the series clicked and group by the next dimension down; expand "other"."""
+    if key == spend.OTHER_KEY:
+        go({**state, "top": ALL_SERIES})
+    parts = key.split("|")
+    new = dict(state)
+    for dimension, value in zip([state["by"], state["by2"]], parts, strict=False):
+        new[dimension] = (value,)
+    child = spend.DRILL_CHILD[state["by"]]
+    new["by"] = child
+    new["by2"] = NO_DIMENSION
+    new["top"] = DEFAULT_TOP
+    go(new)
+
+
+def widget_changed(name: str) -> None:
+    """A control changed: put its new value into the URL (before the page runs again)."""
+    value = st.session_state[KEY + name]
+    if name == "dates":
+        if len(value) != 2:
+            return
+        st.query_params["from"], st.query_params["to"] = (day.isoformat() for day in value)
+        return
+    st.query_params[name] = url_state.encode(value)
+
+
+def controls(state: dict, values: dict[str, dict[str, str]]) -> None:
+    """The view's controls, each showing the URL's value and writing back to it on change."""
+    st.session_state[KEY + "measure"] = state["measure"]
+    st.session_state[KEY + "by"] = state["by"]
+    st.session_state[KEY + "by2"] = state["by2"]
+    st.session_state[KEY + "grain"] = state["grain"]
+    st.session_state[KEY + "dates"] = (state["from"], state["to"])
+    st.session_state[KEY + "compare"] = state["compare"]
+    columns = st.columns([2, 2, 2, 1, 3])
+    columns[0].selectbox("Show", list(spend.MEASURES), key=KEY + "measure",
+                         format_func=lambda m: spend.MEASURES[m][0],
+                         on_change=widget_changed, args=("measure",))
+    columns[1].selectbox("Group by", list(DIMENSIONS), key=KEY + "by",
+                         format_func=DIMENSIONS.__getitem__, on_change=widget_changed,
+                         args=("by",))
+    columns[2].selectbox("Then by", [NO_DIMENSION, *DIMENSIONS], key=KEY + "by2",
+                         format_func=lambda d: "nothing" if d == NO_DIMENSION else DIMENSIONS[d],
+                         on_change=widget_changed, args=("by2",))
+    columns[3].selectbox("Per", list(GRAINS), key=KEY + "grain", on_change=widget_changed,
+                         args=("grain",))
+    columns[4].date_input("Dates (UTC, inclusive)", key=KEY + "dates",
+                          on_change=widget_changed, args=("dates",))
+    with st.expander("Filters", expanded=any(state[d] for d in DIMENSIONS)):
+        filter_columns = st.columns(3)
+        for index, dimension in enumerate(DIMENSIONS):
+            options = values.get(dimension, {})
+            st.session_state[KEY + dimension] = list(state[dimension])
+            filter_columns[index % 3].multiselect(
+                DIMENSIONS[dimension], list(options), key=KEY + dimension,
+                format_func=lambda k, o=options: o.get(k, k), on_change=widget_changed,
+                args=(dimension,))
+    st.toggle("Compare with the period before", key=KEY + "compare", on_change=widget_changed,
+              args=("compare",))
+
+
+visit = access.require(access.USAGE, "explorer")
+st.title("Usage explorer")
+
+with st.spinner("Loading"), database_errors_stop_the_page("the explorer"):
+    values, last_day, freshness_line, notice = load_context(visit.scope(), visit.org_id)
+if notice:
+    st.info(notice, icon=":material/info:")
+if last_day is None:
+    st.info("No usage has been recorded for this organization yet.", icon=":material/inbox:")
+    st.caption(freshness_line)
+    st.stop()
+
+state, notices = read_state(values, last_day)
+url_state.write(state)
+if notices:
+    st.warning("\n\n".join(notices), icon=":material/link_off:")
+
+picked = charts.selected_keys(st.session_state.get(CHART_KEY))
+if picked:
+    del st.session_state[CHART_KEY]
+    drill(state, picked[0])
+
+controls(state, values)
+query = to_query(state)
+with st.spinner("Adding up usage"), database_errors_stop_the_page("the explorer"):
+    rows, previous_rows = load_rows(visit.scope(), visit.org_id, query, state["compare"])
+
+label, unit = spend.MEASURES[state["measure"]]
+if rows.empty:
+    st.info("Nothing to show for this selection: no usage of this kind in these dates and "
+            "filters.", icon=":material/filter_alt_off:")
+    st.caption(freshness_line)
+    st.stop()
+
+top = None if state["top"] == ALL_SERIES else state["top"]
+series = spend.build_series(rows, top, state["measure"])
+previous = (spend.previous_totals(previous_rows, series, state["measure"])
+            if previous_rows is not None else None)
+table = tables.explorer_table(series, unit, previous)
+
+metric_columns = st.columns(3)
+metric_columns[0].metric(f"{label}, {state['from']} to {state['to']}",
+                         tables.show_hundredths(series.total_hundredths, unit))
+if previous is not None:
+    before = sum(previous.values())
+    change = spend.change_percent(series.total_hundredths, before)
+    metric_columns[1].metric(
+        f"Previous {(query.end_date - query.start_date).days} days",
+        tables.show_hundredths(before, unit),
+        delta=None if change is None else f"{change}%", delta_color="off")
+if series.hidden and metric_columns[2].button(
+        f"Show all {len(series.table) - 1 + series.hidden} series", key=KEY + "expand"):
+    go({**state, "top": ALL_SERIES})
+can_fold = state["top"] == ALL_SERIES and len(series.table) > DEFAULT_TOP + 1
+if can_fold and metric_columns[2].button("Fold small series into other", key=KEY + "fold"):
+    go({**state, "top": DEFAULT_TOP})
+
+order = list(series.table.series_key)
+labels = dict(zip(series.table.series_key, series.table.series_label, strict=True))
+st.plotly_chart(charts.stacked(series.cells, order, labels, unit, state["grain"]),
+                key=CHART_KEY, on_select="rerun", selection_mode="points")
+st.caption("Click a series to filter to it and look one level down; click \"Other\" to "
+           "expand it. Spend reads the same rollups invoices are rated from; for a month "
+           "not yet invoiced it is an estimate.")
+
+st.dataframe(table, hide_index=True)
+st.download_button("Download this table (CSV)", tables.to_csv(table),
+                   file_name=f"fleetspend-{state['measure']}-{state['from']}-{state['to']}.csv",
+                   mime="text/csv", key=KEY + "csv")
+if visit.may(access.BILLING):
+    with st.expander("FOCUS 1.2 cost and usage export"):
+        st.caption("Every charge of the months these dates touch, by resource; invoiced months "
+                   "from the invoices (BilledCost adds up to them), the month in progress "
+                   "estimated from usage and marked x_IsEstimated.")
+        if st.button("Prepare the FOCUS export", key=KEY + "focus"):
+            with st.spinner("Building the export"), database_errors_stop_the_page(
+                    "the FOCUS export"):
+                focus = visit.read(lambda snapshot: exports.focus_export(
+                    snapshot.connection, visit.org_id, state["from"], state["to"]))
+            st.download_button("Download FOCUS CSV", tables.to_csv(focus),
+                               file_name=f"focus-{state['from']}-{state['to']}.csv",
+                               mime="text/csv", key=KEY + "focus_csv")
+            st.caption(f"{len(focus):,} rows, BilledCost "
+                       f"{sum(focus.BilledCost, Decimal(0)):,.2f} USD.")
+st.caption(freshness_line)

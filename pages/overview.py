@@ -1,0 +1,144 @@
+"""Spend overview of the organization in view: this month so far, where it goes, what is odd.
+
+"Now" is where the usage feed stands (usage complete through), not the clock. The month's
+figure is estimated until its invoice is finalized. Clicking a bar, a day or a map bubble
+opens the explorer filtered to it.
+"""
+
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from fleetspend import db, freshness, spend
+from fleetspend.readmodels import DIMENSIONS
+from fleetspend.ui import access, charts, url_state
+from fleetspend.ui.errors import database_errors_stop_the_page
+from fleetspend.ui.format import dollars
+
+EXPLORER = "pages/explorer.py"
+TOP_CHART_KEY = "overview_top_{dimension}"
+DAILY_CHART_KEY = "overview_daily"
+MAP_CHART_KEY = "overview_map"
+
+
+@st.cache_data(ttl=60, max_entries=64, show_spinner=False)
+def load(scope: db.Scope, org_id: int, may_see_invoices: bool) -> tuple[spend.Overview, str,
+                                                                        str | None]:
+    """The overview's figures, the freshness line and any read-path notice, one snapshot."""
+    with db.read_snapshot(scope) as snapshot:
+        overview = spend.read_overview(snapshot.connection, org_id,
+                                       may_see_invoices=may_see_invoices)
+        line = freshness.read_freshness(snapshot.connection, org_id).describe()
+        return overview, line, snapshot.notice
+
+
+def drill(params: dict[str, str]) -> None:
+    """Open the explorer at ``params`` (the organization in view carried along)."""
+    st.switch_page(EXPLORER, query_params={**url_state.frame_params(), **params})
+
+
+def drill_on_selection(now: spend.AsOf) -> None:
+    """A click on a chart of the previous run opens the explorer filtered to what was hit."""
+    month = {"from": now.month_start.isoformat(), "to": now.last_day.isoformat(),
+             "grain": "day"}
+    for dimension in ("app", "region", "preset"):
+        keys = charts.selected_keys(st.session_state.get(TOP_CHART_KEY.format(
+            dimension=dimension)))
+        if keys:
+            drill({**month, dimension: keys[0], "by": spend.DRILL_CHILD[dimension]})
+    keys = charts.selected_keys(st.session_state.get(MAP_CHART_KEY))
+    if keys:
+        drill({**month, "region": keys[0], "by": "app"})
+    keys = charts.selected_keys(st.session_state.get(DAILY_CHART_KEY))
+    if keys:
+        drill({"from": keys[0], "to": keys[0], "grain": "day", "by": "app"})
+
+
+visit = access.require(access.USAGE, "overview")
+st.title("Spend overview")
+
+with st.spinner("Loading this month's spend"), database_errors_stop_the_page("the overview"):
+    overview, freshness_line, notice = load(visit.scope(), visit.org_id, visit.may(access.BILLING))
+
+if notice:
+    st.info(notice, icon=":material/info:")
+now = overview.now
+if now is None:
+    st.info("No usage has been recorded for this organization yet.", icon=":material/inbox:")
+    st.caption(freshness_line)
+    st.stop()
+
+drill_on_selection(now)
+st.caption(
+    f"As of {now.through_at:%Y-%m-%d %H:%M} UTC: usage is complete through then, so that is "
+    f"\"now\" on this page (not the clock). Month: {now.month_start:%B %Y}.")
+
+status = "invoiced" if overview.is_invoiced else "estimated"
+change = spend.change_percent(overview.month_cents, overview.previous_cents)
+columns = st.columns(4)
+columns[0].metric(
+    f"Month to date ({status})", dollars(overview.month_cents),
+    delta=None if change is None else f"{change}% vs same point last month",
+    delta_color="inverse",
+    help=f"{now.month_start:%b %d} to {now.last_day:%b %d}, against "
+         f"{now.month_start - timedelta(days=1):%b} 1 to "
+         f"{overview.previous_through:%b %d}: {dollars(overview.previous_cents)}.")
+forecast = overview.forecast
+if forecast is None:
+    columns[1].metric("Forecast to month end", "not enough history")
+else:
+    columns[1].metric(
+        "Forecast to month end (estimated)", dollars(forecast.expected_cents),
+        help=f"Spend so far plus the last 7 days' daily rate over the "
+             f"{now.remaining_days:.1f} days left; the range uses the slowest and fastest "
+             f"week of the last {forecast.basis_days} days.")
+    columns[1].caption(f"Range {dollars(forecast.low_cents)} to {dollars(forecast.high_cents)}")
+columns[2].metric("Same point last month", dollars(overview.previous_cents))
+if not overview.may_see_invoices:
+    columns[3].metric("Upcoming invoice", "admins only")
+elif overview.invoice is None:
+    columns[3].metric("Upcoming invoice", "not drafted yet")
+else:
+    invoice = overview.invoice
+    columns[3].metric(f"Invoice {invoice['invoice_number']} ({invoice['status']})",
+                      dollars(invoice["total_cents"]))
+
+st.subheader("Anomalies")
+if not overview.anomalies:
+    st.success("Nothing far off its recent pattern in the last 60 days.",
+               icon=":material/check_circle:")
+for anomaly in overview.anomalies[:6]:
+    st.warning(anomaly.explanation, icon=":material/warning:")
+
+st.subheader(f"Where {now.month_start:%B}'s money goes")
+columns = st.columns(3)
+for column, dimension in zip(columns, ("app", "region", "preset"), strict=True):
+    top = overview.top[dimension]
+    if not top:
+        column.info(f"No spend by {DIMENSIONS[dimension].lower()} this month.")
+        continue
+    column.plotly_chart(
+        charts.bar_share([s.key for s in top], [s.label for s in top],
+                         [s.amount_cents for s in top], [s.share_percent for s in top],
+                         f"Top {DIMENSIONS[dimension].lower()}s"),
+        key=TOP_CHART_KEY.format(dimension=dimension), on_select="rerun",
+        selection_mode="points")
+
+st.subheader("Daily spend, last 60 days")
+flagged = {day for anomaly in overview.anomalies
+           for day in pd.date_range(anomaly.start_date, anomaly.end_date).date}
+st.plotly_chart(charts.daily_bars(list(overview.daily.period_start_date),
+                                  [int(c) for c in overview.daily.amount_cents], flagged),
+                key=DAILY_CHART_KEY, on_select="rerun", selection_mode="points")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("By team, app and VM size")
+    st.plotly_chart(charts.treemap(overview.treemap), key="overview_treemap")
+with right:
+    st.subheader("By region")
+    st.plotly_chart(charts.region_map(overview.regions), key=MAP_CHART_KEY, on_select="rerun",
+                    selection_mode="points")
+
+st.caption(freshness_line)

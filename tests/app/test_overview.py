@@ -1,0 +1,165 @@
+"""AppTest of the spend overview on the small seed, with rollups and invoices in place.
+
+Figures on screen are compared with the database's own answers (raw rated usage and the
+invoices), read as the schema owner, so a page that drops, double-counts or mis-rounds
+anything fails here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date
+
+import pytest
+from sqlalchemy import Engine, text
+from streamlit.testing.v1 import AppTest
+
+from fleetspend import db, rollups, schema
+from fleetspend.billing import invoices
+from fleetspend.ui import access
+from fleetspend.ui.format import dollars
+from tests.conftest import create_database, drop_database, engine_for
+
+ADMIN = "admin@acme.example"
+MEMBER = "dev@acme.example"
+
+
+@pytest.fixture(scope="session")
+def spend_template(server_url: str, seeded_template: str) -> Iterator[str]:
+    """The small seed with rollups folded, September and October finalized, November drafted."""
+    name = f"fleetspend_spend_{uuid.uuid4().hex[:8]}"
+    engine = engine_for(create_database(server_url, name, template=seeded_template))
+    rollups.refresh(engine)
+    for month in (date(2026, 9, 1), date(2026, 10, 1)):
+        invoices.finalize_month(engine, month)
+    invoices.draft_month(engine, date(2026, 11, 1))
+    engine.dispose()
+    yield name
+    drop_database(server_url, name)
+
+
+@pytest.fixture
+def spend_url(server_url: str, spend_template: str) -> Iterator[str]:
+    name = f"fleetspend_test_{uuid.uuid4().hex[:12]}"
+    url = create_database(server_url, name, template=spend_template)
+    yield url
+    drop_database(server_url, name)
+
+
+@pytest.fixture
+def spend_engine(spend_url: str) -> Iterator[Engine]:
+    engine = engine_for(spend_url)
+    yield engine
+    engine.dispose()
+
+
+def _clear() -> None:
+    for cached in (db.primary_engine, db.read_engine, db.app_primary_engine, db.read_pool):
+        cached.cache_clear()
+
+
+@pytest.fixture
+def open_page(monkeypatch) -> Iterator[Callable[..., AppTest]]:
+    """Run a page of the app against a database, signed in (demo mode) as someone."""
+
+    def open_page(url: str, page: str, email: str = ADMIN, **query: str) -> AppTest:
+        monkeypatch.setenv("DATABASE_URL", url)
+        for name in ("REPLICA_URLS", "APP_DATABASE_URL", "APP_REPLICA_URLS"):
+            monkeypatch.setenv(name, "")
+        monkeypatch.setenv(access.DEMO_MODE_ENV, "1")
+        _clear()
+        # through app.py, so the navigation exists that drilling down switches pages in
+        app = AppTest.from_file(str(schema.PROJECT_ROOT / "app.py"), default_timeout=60)
+        app.switch_page(f"pages/{page}.py")
+        app.session_state[access.DEMO_PICK_KEY] = email
+        for name, value in query.items():
+            app.query_params[name] = value
+        return app
+
+    yield open_page
+    _clear()
+    from streamlit.runtime.caching import cache_data_api
+    cache_data_api.CacheDataAPI.clear(None)  # type: ignore[arg-type]
+
+
+def _acme(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(text("select org_id from organizations where slug = 'acme'")
+                                  ).scalar_one()
+
+
+def _raw_cents(engine: Engine, org_id: int, start: date, end: date) -> int:
+    with engine.connect() as connection:
+        return connection.execute(text(
+            "select cast(round(sum(amount_precise) * 100) as bigint) from rated_usage "
+            "where org_id = :org and hour_at >= cast(:start as date)::timestamp at time zone "
+            "'UTC' and hour_at < cast(:end as date)::timestamp at time zone 'UTC'"),
+            {"org": org_id, "start": start, "end": end}).scalar_one()
+
+
+def _metric(app: AppTest, starts: str):
+    return next(metric for metric in app.metric if metric.label.startswith(starts))
+
+
+def test_overview_figures_equal_the_database(open_page, spend_url, spend_engine):
+    org_id = _acme(spend_engine)
+    app = open_page(spend_url, "overview").run()
+    assert not app.exception, app.exception
+    # usage of the small seed is complete through 2026-11-26 00:00: November is in progress
+    assert "As of 2026-11-26 00:00 UTC" in app.caption[0].value
+    month = _metric(app, "Month to date (estimated)")
+    assert month.value == dollars(_raw_cents(spend_engine, org_id, date(2026, 11, 1),
+                                             date(2026, 11, 26)))
+    same_point = _metric(app, "Same point last month")
+    assert same_point.value == dollars(_raw_cents(spend_engine, org_id, date(2026, 10, 1),
+                                                  date(2026, 10, 26)))
+    with spend_engine.connect() as connection:
+        draft = connection.execute(text(
+            "select invoice_number, total_cents from invoices where org_id = :org and "
+            "period_start_date = '2026-11-01'"), {"org": org_id}).one()
+    invoice = _metric(app, f"Invoice {draft.invoice_number} (draft)")
+    assert invoice.value == dollars(draft.total_cents)
+    forecast = _metric(app, "Forecast to month end")
+    assert forecast.value.startswith("$")
+    # the seed's runaway app and region migration are flagged with what changed
+    warnings = " ".join(w.value for w in app.warning)
+    assert "moved from" in warnings and "peaking at" in warnings
+    assert "Replica" in app.caption[-1].value or "primary" in app.caption[-1].value
+
+
+def test_a_member_sees_spend_but_not_the_invoice(open_page, spend_url):
+    app = open_page(spend_url, "overview", email=MEMBER).run()
+    assert not app.exception, app.exception
+    assert _metric(app, "Upcoming invoice").value == "admins only"
+    assert _metric(app, "Month to date").value.startswith("$")
+
+
+def test_clicking_a_top_app_opens_the_explorer_filtered_to_it(open_page, spend_url,
+                                                              spend_engine):
+    app = open_page(spend_url, "overview").run()
+    with spend_engine.connect() as connection:
+        app_id = connection.execute(text(
+            "select app_id from rollup_usage_monthly join organizations using (org_id) "
+            "where slug = 'acme' and month_date = '2026-11-01' "
+            "group by app_id order by sum(amount_precise) desc limit 1")).scalar_one()
+    app.session_state["overview_top_app"] = {
+        "selection": {"points": [{"customdata": [str(app_id)]}], "point_indices": [0],
+                      "box": [], "lasso": []}}
+    app.run()
+    assert not app.exception, app.exception
+    assert app.query_params["app"] == [str(app_id)] or app.query_params["app"] == str(app_id)
+    assert app.title[0].value == "Usage explorer"
+
+
+def test_database_failure_shows_a_reference_and_no_figures(open_page, spend_url, server_url):
+    app = open_page(spend_url, "overview")
+    app.run()
+    assert not app.exception
+    broken = server_url.rsplit("/", 1)[0] + "/database_that_does_not_exist"
+    if "?" in server_url:
+        broken += "?" + server_url.split("?", 1)[1]
+    failing = open_page(broken, "overview").run()
+    assert not failing.exception
+    assert "reference" in failing.error[0].value
+    assert len(failing.metric) == 0
