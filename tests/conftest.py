@@ -137,3 +137,51 @@ def seeded_engine(seeded_database_url: str) -> Iterator[Engine]:
     engine = engine_for(seeded_database_url)
     yield engine
     engine.dispose()
+
+
+# the small seed's invoiced months: September and October finalized (as of the seed's window
+# end), November's draft the upcoming invoice, and one credit note on acme's October invoice
+INVOICED_AT = "2026-11-26T00:00:00+00:00"
+CREDITED_INVOICE = "FS-202610-000001"
+CREDIT_CENTS = 1234
+
+
+@pytest.fixture(scope="session")
+def invoiced_template(server_url: str, seeded_template: str) -> Iterator[str]:
+    """The name of a template database holding the small seed with its invoices."""
+    from datetime import date, datetime
+
+    from sqlalchemy import text
+
+    from fleetspend.billing.credit_notes import issue_credit_note
+    from fleetspend.billing.invoices import draft_month, finalize_month
+
+    name = f"fleetspend_invoiced_{uuid.uuid4().hex[:8]}"
+    url = create_database(server_url, name, template=seeded_template)
+    engine = engine_for(url)
+    for month in (date(2026, 9, 1), date(2026, 10, 1)):
+        finalize_month(engine, month, now=datetime.fromisoformat(INVOICED_AT))
+    draft_month(engine, date(2026, 11, 1))
+    with engine.connect() as connection:
+        staff_user_id = connection.execute(text("select min(staff_user_id) from staff_users")
+                                           ).scalar_one()
+    issue_credit_note(engine, invoice_number=CREDITED_INVOICE, amount_cents=CREDIT_CENTS,
+                      reason="Runaway app refund", support_ticket="T-1001",
+                      issued_by=staff_user_id)
+    engine.dispose()
+    yield name
+    drop_database(server_url, name)
+
+
+@pytest.fixture
+def invoiced_database_url(server_url: str, invoiced_template: str) -> Iterator[str]:
+    """A URL to a fresh database holding the small seed, invoiced (see invoiced_template)."""
+    yield from _clone(server_url, invoiced_template)
+
+
+@pytest.fixture
+def invoiced_engine(invoiced_database_url: str) -> Iterator[Engine]:
+    """An engine on a fresh invoiced small-seed database."""
+    engine = engine_for(invoiced_database_url)
+    yield engine
+    engine.dispose()
