@@ -295,3 +295,12 @@ def test_a_database_failure_shows_a_reference_and_no_numbers(configure, server_u
     assert not app.exception
     assert "quote reference" in app.error[0].value
     assert len(app.metric) == 0 and len(app.dataframe) == 0
+
+
+def test_an_empty_database_in_demo_mode_offers_the_demo_data(configure, database_url):
+    configure(database_url)
+    app = _run("app")
+    assert not app.exception
+    assert "load the demo data first" in app.info[0].value
+    assert app.button(key="demo_data_load").label == "Load the demo data"
+    assert len(app.dataframe) == 0
