@@ -6,10 +6,11 @@ UTC, so November is a partial current month). Scales (see :mod:`.plan`):
 
 - ``small`` (tests): 3 organizations (acme, globex, initech), 46 machines, from 2026-09-20,
   so it spans September, October with the 2026-10-15 price change, and part of November;
-- ``demo`` (the app's default): the large shape shrunk, 90 days, loads in well under a minute;
+- ``demo`` (the app's default): the large shape shrunk (1,418 machines), 90 days;
 - ``large`` (benchmarks): 90 days; the biggest organization, ``northwind``, has exactly
-  10,000 machines in the window in total (destroyed ones included; about 9,000 alive at its
-  peak) across all 18 regions, beside five smaller organizations.
+  10,000 machines in the window in total (destroyed ones included; with seed 1 about 8,600
+  are alive at its peak) across all 18 regions, beside five smaller organizations; about 19
+  million hourly machine usage rows in all.
 
 People to sign in as: every organization has ``admin@<slug>.example`` (admin) and
 ``dev@<slug>.example`` (member), plus a few ``first.last@<slug>.example`` users; support staff
