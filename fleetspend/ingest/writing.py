@@ -5,8 +5,8 @@ statement classifies every staged row against what is stored (inserted: a new ke
 unchanged), and one writes the inserted and changed ones with INSERT ... ON CONFLICT.
 Machines and volumes may only gain an end time (validated before); usage rows are overwritten
 (a correction); an event is inserted or left alone, and one differing from the stored event
-of the same key is a conflict. After events change, the runs of the machines concerned are rebuilt
-and their sequences checked. Everything runs in the caller's transaction.
+of the same key is a conflict. For the machines whose events or end time changed, the event
+sequences are checked and the runs rebuilt. Everything runs in the caller's transaction.
 """
 
 from __future__ import annotations
