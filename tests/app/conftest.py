@@ -1,0 +1,92 @@
+"""Fixtures of the spend pages' AppTests: a billed copy of the small seed, a signed-in page."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date
+
+import pytest
+from sqlalchemy import Engine, text
+from streamlit.testing.v1 import AppTest
+
+from fleetspend import db, rollups, schema
+from fleetspend.billing import invoices
+from fleetspend.ui import access
+from tests.conftest import create_database, drop_database, engine_for
+
+ADMIN = "admin@acme.example"
+MEMBER = "dev@acme.example"
+
+
+@pytest.fixture(scope="session")
+def spend_template(server_url: str, seeded_template: str) -> Iterator[str]:
+    """The small seed with rollups folded, September and October finalized, November drafted."""
+    name = f"fleetspend_spend_{uuid.uuid4().hex[:8]}"
+    engine = engine_for(create_database(server_url, name, template=seeded_template))
+    rollups.refresh(engine)
+    for month in (date(2026, 9, 1), date(2026, 10, 1)):
+        invoices.finalize_month(engine, month)
+    invoices.draft_month(engine, date(2026, 11, 1))
+    engine.dispose()
+    yield name
+    drop_database(server_url, name)
+
+
+@pytest.fixture
+def spend_url(server_url: str, spend_template: str) -> Iterator[str]:
+    name = f"fleetspend_test_{uuid.uuid4().hex[:12]}"
+    url = create_database(server_url, name, template=spend_template)
+    yield url
+    drop_database(server_url, name)
+
+
+@pytest.fixture
+def spend_engine(spend_url: str) -> Iterator[Engine]:
+    engine = engine_for(spend_url)
+    yield engine
+    engine.dispose()
+
+
+def _clear() -> None:
+    for cached in (db.primary_engine, db.read_engine, db.app_primary_engine, db.read_pool):
+        cached.cache_clear()
+
+
+@pytest.fixture
+def open_page(monkeypatch) -> Iterator[Callable[..., AppTest]]:
+    """Run a page of the app against a database, signed in (demo mode) as someone."""
+
+    def open_page(url: str, page: str, email: str = ADMIN, **query: str) -> AppTest:
+        monkeypatch.setenv("DATABASE_URL", url)
+        for name in ("REPLICA_URLS", "APP_DATABASE_URL", "APP_REPLICA_URLS"):
+            monkeypatch.setenv(name, "")
+        monkeypatch.setenv(access.DEMO_MODE_ENV, "1")
+        _clear()
+        # through app.py, so the navigation exists that drilling down switches pages in
+        app = AppTest.from_file(str(schema.PROJECT_ROOT / "app.py"), default_timeout=60)
+        app.switch_page(f"pages/{page}.py")
+        app.session_state[access.DEMO_PICK_KEY] = email
+        for name, value in query.items():
+            app.query_params[name] = value
+        return app
+
+    yield open_page
+    _clear()
+    from streamlit.runtime.caching import cache_data_api
+    cache_data_api.CacheDataAPI.clear(None)  # type: ignore[arg-type]
+
+
+def acme_org_id(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(text("select org_id from organizations where slug = 'acme'")
+                                  ).scalar_one()
+
+
+def raw_cents(engine: Engine, org_id: int, start: date, end: date) -> int:
+    with engine.connect() as connection:
+        return connection.execute(text(
+            "select cast(round(sum(amount_precise) * 100) as bigint) from rated_usage "
+            "where org_id = :org and hour_at >= cast(:start as date)::timestamp at time zone "
+            "'UTC' and hour_at < cast(:end as date)::timestamp at time zone 'UTC'"),
+            {"org": org_id, "start": start, "end": end}).scalar_one()

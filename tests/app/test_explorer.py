@@ -1,0 +1,121 @@
+"""AppTest of the usage explorer on the small seed: totals, URL state, bad links, drilling."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import text
+
+from fleetspend.spend import OTHER_KEY
+from fleetspend.ui.format import dollars
+from tests.app.conftest import acme_org_id, raw_cents
+
+OCTOBER = {"from": "2026-10-01", "to": "2026-10-31"}
+
+
+def _params(app) -> dict[str, str]:
+    return {key: app.query_params[key][0] if isinstance(app.query_params[key], list)
+            else app.query_params[key] for key in app.query_params}
+
+
+def _notices(app) -> list[str]:
+    """The page's notices about its link (the demo-mode banner is a warning too)."""
+    return [w.value for w in app.warning if w.icon == ":material/link_off:"]
+
+
+def _table(app):
+    return app.dataframe[0].value
+
+
+def test_totals_equal_the_database_and_the_table_adds_up_to_them(open_page, spend_url,
+                                                                 spend_engine):
+    from datetime import date
+
+    app = open_page(spend_url, "explorer", by="app", grain="day", top="2", **OCTOBER).run()
+    assert not app.exception, app.exception
+    expected = raw_cents(spend_engine, acme_org_id(spend_engine), date(2026, 10, 1),
+                          date(2026, 11, 1))
+    assert app.metric[0].value == dollars(expected)
+    table = _table(app)
+    rows, total = table.iloc[:-1], table.iloc[-1]
+    assert total["Series"] == "Total"
+    assert total["Total (USD)"] == Decimal(expected) / 100
+    assert sum(rows["Total (USD)"]) == total["Total (USD)"]
+    assert sum(rows["Share (%)"]) == Decimal("100.00")
+    # top=2 keeps two apps and folds the rest into "other"
+    assert len(rows) == 3 and rows.iloc[-1]["Key"] == OTHER_KEY
+    assert rows.iloc[-1]["Series"].startswith("Other (")
+
+
+def test_machine_hours_equal_raw_runtime(open_page, spend_url, spend_engine):
+    app = open_page(spend_url, "explorer", measure="machine_hours", by="region",
+                    **OCTOBER).run()
+    assert not app.exception, app.exception
+    with spend_engine.connect() as connection:
+        seconds = connection.execute(text(
+            "select sum(runtime_seconds) from machine_usage join organizations using (org_id) "
+            "where slug = 'acme' and hour_at >= '2026-10-01T00:00Z' "
+            "and hour_at < '2026-11-01T00:00Z'")).scalar_one()
+    hours = (Decimal(seconds) / 3600).quantize(Decimal("0.01"))
+    assert _table(app).iloc[-1]["Total (machine-hours)"] == hours
+
+
+def test_url_parameters_restore_the_view(open_page, spend_url):
+    app = open_page(spend_url, "explorer", measure="spend", by="region", by2="product",
+                    grain="week", compare="0", region="lhr", **OCTOBER).run()
+    assert not app.exception, app.exception
+    assert not _notices(app)
+    assert app.selectbox(key="explorer_by").value == "region"
+    assert app.selectbox(key="explorer_by2").value == "product"
+    assert app.selectbox(key="explorer_grain").value == "week"
+    assert app.multiselect(key="explorer_region").value == ["lhr"]
+    labels = list(_table(app)["Series"][:-1])
+    assert labels and all(label.startswith("London · ") for label in labels)
+    assert "Previous (USD)" not in _table(app).columns
+    assert _params(app)["region"] == "lhr"
+
+
+def test_invalid_parameters_fall_back_to_defaults_with_a_notice(open_page, spend_url):
+    app = open_page(spend_url, "explorer", by="colour", grain="fortnight", top="999",
+                    app="not-an-app", **{"from": "yesterday"}).run()
+    assert not app.exception, app.exception
+    notice = _notices(app)[0]
+    for name in ("by='colour'", "grain='fortnight'", "top='999'", "from='yesterday'",
+                 "'not-an-app'"):
+        assert name in notice
+    params = _params(app)
+    assert params["by"] == "app" and params["grain"] == "day" and params["top"] == "8"
+    assert "app" not in params
+    assert params["from"] == "2026-10-27" and params["to"] == "2026-11-25"  # the last 30 days
+    assert app.metric[0].value.startswith("$")
+
+
+def test_a_chart_selection_drills_down(open_page, spend_url, spend_engine):
+    app = open_page(spend_url, "explorer", by="app", **OCTOBER).run()
+    top_key = _table(app).iloc[0]["Key"]
+    app.session_state["explorer_chart"] = {
+        "selection": {"points": [{"customdata": [top_key]}], "point_indices": [0],
+                      "box": [], "lasso": []}}
+    app.run()
+    assert not app.exception, app.exception
+    params = _params(app)
+    assert params["app"] == top_key and params["by"] == "preset"
+    assert params["from"] == OCTOBER["from"] and params["to"] == OCTOBER["to"]
+    with spend_engine.connect() as connection:
+        presets = set(connection.execute(text(
+            "select distinct coalesce(nullif(preset_code, ''), 'no-size') from "
+            "rollup_usage_daily where app_id = :app and usage_date between '2026-10-01' "
+            "and '2026-10-31'"), {"app": int(top_key)}).scalars())
+    assert set(_table(app)["Key"][:-1]) == presets
+
+
+def test_clicking_other_expands_it(open_page, spend_url):
+    app = open_page(spend_url, "explorer", by="app", top="1", **OCTOBER).run()
+    assert _table(app).iloc[1]["Key"] == OTHER_KEY
+    app.session_state["explorer_chart"] = {
+        "selection": {"points": [{"customdata": [OTHER_KEY]}], "point_indices": [0],
+                      "box": [], "lasso": []}}
+    app.run()
+    assert not app.exception, app.exception
+    assert _params(app)["top"] == "0"
+    assert OTHER_KEY not in set(_table(app)["Key"])
