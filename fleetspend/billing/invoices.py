@@ -135,47 +135,41 @@ where invoices.org_id = drafts.org_id
 """
 
 # The canonical text of an invoice's content, hashed at finalization and rechecked by verify:
-# every line with its key, quantities and amounts, followed by its allocations.
+# its number and subtotal, then every line with its key, quantities and amounts, each followed
+# by its allocations in resource order. One correlated subquery per invoice reads its lines
+# and allocations by primary key prefix, whatever the statistics of freshly written rows say.
 CONTENT_HASH_SQL = """
-with allocation_text as (
-    select org_id, invoice_id, line_no,
-           string_agg(concat_ws(':', resource_kind, resource_id, app_id, consumed_quantity,
-                                quantity, amount_precise, amount_cents),
-                      ',' order by resource_id) as body
-    from invoice_allocations
-    where (org_id, invoice_id) in (select org_id, invoice_id from hashed_invoices)
-    group by org_id, invoice_id, line_no
-),
-
-line_text as (
-    select invoice_lines.org_id, invoice_lines.invoice_id, invoice_lines.line_no,
-           concat_ws('|', invoice_lines.line_no, invoice_lines.product,
-                     invoice_lines.price_list_id, invoice_lines.region_code,
-                     invoice_lines.preset_code, invoice_lines.memory_mb,
-                     invoice_lines.egress_group, invoice_lines.consumed_quantity,
-                     invoice_lines.quantity, invoice_lines.unit_price,
-                     invoice_lines.amount_precise, invoice_lines.amount_cents,
-                     allocation_text.body) as body
-    from invoice_lines
-    left join allocation_text
-      on allocation_text.org_id = invoice_lines.org_id
-     and allocation_text.invoice_id = invoice_lines.invoice_id
-     and allocation_text.line_no = invoice_lines.line_no
-    where (invoice_lines.org_id, invoice_lines.invoice_id)
-          in (select org_id, invoice_id from hashed_invoices)
-)
-
 select hashed_invoices.org_id, hashed_invoices.invoice_id,
-       encode(sha256(convert_to(
-           concat_ws(E'\\n', hashed_invoices.invoice_number, hashed_invoices.subtotal_cents,
-                     string_agg(line_text.body, E'\\n' order by line_text.line_no)),
-           'UTF8')), 'hex') as content_hash
+       encode(sha256(convert_to(concat_ws(E'\\n',
+           hashed_invoices.invoice_number, hashed_invoices.subtotal_cents,
+           (select string_agg(parts.body, E'\\n'
+                              order by parts.line_no, parts.is_allocation, parts.resource_id)
+            from (
+                select invoice_lines.line_no, false as is_allocation, '' as resource_id,
+                       concat_ws('|', invoice_lines.line_no, invoice_lines.product,
+                                 invoice_lines.price_list_id, invoice_lines.region_code,
+                                 invoice_lines.preset_code, invoice_lines.memory_mb,
+                                 invoice_lines.egress_group, invoice_lines.consumed_quantity,
+                                 invoice_lines.quantity, invoice_lines.unit_price,
+                                 invoice_lines.amount_precise, invoice_lines.amount_cents)
+                           as body
+                from invoice_lines
+                where invoice_lines.org_id = hashed_invoices.org_id
+                  and invoice_lines.invoice_id = hashed_invoices.invoice_id
+                union all
+                select invoice_allocations.line_no, true, invoice_allocations.resource_id,
+                       concat_ws(':', invoice_allocations.resource_kind,
+                                 invoice_allocations.resource_id, invoice_allocations.app_id,
+                                 invoice_allocations.consumed_quantity,
+                                 invoice_allocations.quantity,
+                                 invoice_allocations.amount_precise,
+                                 invoice_allocations.amount_cents)
+                from invoice_allocations
+                where invoice_allocations.org_id = hashed_invoices.org_id
+                  and invoice_allocations.invoice_id = hashed_invoices.invoice_id
+            ) as parts)
+       ), 'UTF8')), 'hex') as content_hash
 from hashed_invoices
-left join line_text
-  on line_text.org_id = hashed_invoices.org_id
- and line_text.invoice_id = hashed_invoices.invoice_id
-group by hashed_invoices.org_id, hashed_invoices.invoice_id, hashed_invoices.invoice_number,
-         hashed_invoices.subtotal_cents
 """
 
 # composed from this module's constants only, never from input

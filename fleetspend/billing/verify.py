@@ -55,11 +55,11 @@ from invoices
 where period_start_date = :period_start and org_id = any(:org_ids) and status <> 'void'
 """
 
-# Lines and allocations are matched on the line key; coalesce makes the nullable key columns
-# comparable with a plain (hashable) equality. Values are compared as numbers (2592000.000000
-# equals 2592000) and shown as text; a comparison with a missing side is null, so only the
-# presence row reports a missing or unexpected line.
-LINE_DIFFERENCES_SQL = """
+# Stored and re-rated lines are paired on the line key (product, price list, region, preset
+# and memory, egress group); coalesce makes the nullable key columns comparable with a plain,
+# hashable equality. Allocations are then paired within their line pair by resource id.
+LINE_PAIRS_SQL = """
+create temp table verified_line_pairs on commit drop as
 with stored as (
     select invoice_lines.*, verified_invoices.invoice_number
     from invoice_lines
@@ -67,79 +67,81 @@ with stored as (
 ),
 
 expected as (
-    select rated_lines.*, verified_invoices.invoice_number
+    select rated_lines.*, verified_invoices.invoice_id, verified_invoices.invoice_number
     from rated_lines
     join verified_invoices using (org_id)
-),
-
-paired as (
-    select coalesce(stored.org_id, expected.org_id) as org_id,
-           coalesce(stored.invoice_number, expected.invoice_number) as invoice_number,
-           coalesce(stored.description, expected.description) as line,
-           stored.line_no is not null as is_stored,
-           expected.line_no is not null as is_expected,
-           stored.consumed_quantity as stored_consumed, expected.consumed_quantity as consumed,
-           stored.quantity as stored_quantity, expected.quantity as quantity,
-           stored.unit_price as stored_unit_price, expected.unit_price as unit_price,
-           stored.amount_precise as stored_precise, expected.amount_precise as precise,
-           stored.amount_cents as stored_cents, expected.amount_cents as cents
-    from stored
-    full join expected
-      on expected.org_id = stored.org_id
-     and expected.product = stored.product
-     and expected.price_list_id = stored.price_list_id
-     and expected.region_code = stored.region_code
-     and coalesce(expected.preset_code, '') = coalesce(stored.preset_code, '')
-     and coalesce(expected.memory_mb, 0) = coalesce(stored.memory_mb, 0)
-     and coalesce(expected.egress_group, '') = coalesce(stored.egress_group, '')
 )
 
-select paired.org_id, paired.invoice_number, paired.line, compared.field, compared.stored,
+select row_number() over () as pair_no,
+       coalesce(stored.org_id, expected.org_id) as org_id,
+       coalesce(stored.invoice_id, expected.invoice_id) as invoice_id,
+       coalesce(stored.invoice_number, expected.invoice_number) as invoice_number,
+       coalesce(stored.description, expected.description) as line,
+       stored.line_no as stored_line_no,
+       expected.line_no as expected_line_no,
+       stored.consumed_quantity as stored_consumed, expected.consumed_quantity as consumed,
+       stored.quantity as stored_quantity, expected.quantity as quantity,
+       stored.unit_price as stored_unit_price, expected.unit_price as unit_price,
+       stored.amount_precise as stored_precise, expected.amount_precise as precise,
+       stored.amount_cents as stored_cents, expected.amount_cents as cents
+from stored
+full join expected
+  on expected.org_id = stored.org_id
+ and expected.product = stored.product
+ and expected.price_list_id = stored.price_list_id
+ and expected.region_code = stored.region_code
+ and coalesce(expected.preset_code, '') = coalesce(stored.preset_code, '')
+ and coalesce(expected.memory_mb, 0) = coalesce(stored.memory_mb, 0)
+ and coalesce(expected.egress_group, '') = coalesce(stored.egress_group, '')
+"""
+
+# Values are compared as numbers (2592000.000000 equals 2592000) and shown as text; a
+# comparison with a missing side is null, so only the presence row reports a missing or
+# unexpected line or allocation.
+LINE_DIFFERENCES_SQL = """
+select pairs.org_id, pairs.invoice_number, pairs.line, compared.field, compared.stored,
        compared.expected
-from paired
+from verified_line_pairs as pairs
 cross join lateral (values
-    ('line', case when paired.is_stored then 'present' else 'missing' end,
-             case when paired.is_expected then 'present' else 'not backed by usage' end,
-     paired.is_stored <> paired.is_expected),
-    ('consumed_quantity', paired.stored_consumed::text, paired.consumed::text,
-     paired.stored_consumed <> paired.consumed),
-    ('quantity', paired.stored_quantity::text, paired.quantity::text,
-     paired.stored_quantity <> paired.quantity),
-    ('unit_price', paired.stored_unit_price::text, paired.unit_price::text,
-     paired.stored_unit_price <> paired.unit_price),
-    ('amount_precise', paired.stored_precise::text, paired.precise::text,
-     paired.stored_precise <> paired.precise),
-    ('amount_cents', paired.stored_cents::text, paired.cents::text,
-     paired.stored_cents <> paired.cents)
+    ('line', case when pairs.stored_line_no is not null then 'present' else 'missing' end,
+             case when pairs.expected_line_no is not null then 'present'
+                  else 'not backed by usage' end,
+     (pairs.stored_line_no is null) <> (pairs.expected_line_no is null)),
+    ('consumed_quantity', pairs.stored_consumed::text, pairs.consumed::text,
+     pairs.stored_consumed <> pairs.consumed),
+    ('quantity', pairs.stored_quantity::text, pairs.quantity::text,
+     pairs.stored_quantity <> pairs.quantity),
+    ('unit_price', pairs.stored_unit_price::text, pairs.unit_price::text,
+     pairs.stored_unit_price <> pairs.unit_price),
+    ('amount_precise', pairs.stored_precise::text, pairs.precise::text,
+     pairs.stored_precise <> pairs.precise),
+    ('amount_cents', pairs.stored_cents::text, pairs.cents::text,
+     pairs.stored_cents <> pairs.cents)
 ) as compared (field, stored, expected, differs)
 where compared.differs
-order by paired.org_id, paired.line, compared.field
+order by pairs.org_id, pairs.line, compared.field
 """
 
 ALLOCATION_DIFFERENCES_SQL = """
 with stored as (
-    select invoice_allocations.*, invoice_lines.product, invoice_lines.price_list_id,
-           invoice_lines.region_code, invoice_lines.preset_code, invoice_lines.memory_mb,
-           invoice_lines.egress_group, invoice_lines.description,
-           verified_invoices.invoice_number
-    from invoice_allocations
-    join invoice_lines using (org_id, invoice_id, line_no)
-    join verified_invoices using (org_id, invoice_id)
+    select pairs.pair_no, invoice_allocations.*
+    from verified_line_pairs as pairs
+    join invoice_allocations
+      on invoice_allocations.org_id = pairs.org_id
+     and invoice_allocations.invoice_id = pairs.invoice_id
+     and invoice_allocations.line_no = pairs.stored_line_no
 ),
 
 expected as (
-    select rated_allocations.*, rated_lines.product, rated_lines.price_list_id,
-           rated_lines.region_code, rated_lines.preset_code, rated_lines.memory_mb,
-           rated_lines.egress_group, rated_lines.description, verified_invoices.invoice_number
-    from rated_allocations
-    join rated_lines using (org_id, line_no)
-    join verified_invoices using (org_id)
+    select pairs.pair_no, rated_allocations.*
+    from verified_line_pairs as pairs
+    join rated_allocations
+      on rated_allocations.org_id = pairs.org_id
+     and rated_allocations.line_no = pairs.expected_line_no
 ),
 
 paired as (
-    select coalesce(stored.org_id, expected.org_id) as org_id,
-           coalesce(stored.invoice_number, expected.invoice_number) as invoice_number,
-           coalesce(stored.description, expected.description) as line,
+    select coalesce(stored.pair_no, expected.pair_no) as pair_no,
            coalesce(stored.resource_id, expected.resource_id) as resource_id,
            stored.resource_id is not null as is_stored,
            expected.resource_id is not null as is_expected,
@@ -148,19 +150,14 @@ paired as (
            stored.amount_cents as stored_cents, expected.amount_cents as cents
     from stored
     full join expected
-      on expected.org_id = stored.org_id
+      on expected.pair_no = stored.pair_no
      and expected.resource_id = stored.resource_id
-     and expected.product = stored.product
-     and expected.price_list_id = stored.price_list_id
-     and expected.region_code = stored.region_code
-     and coalesce(expected.preset_code, '') = coalesce(stored.preset_code, '')
-     and coalesce(expected.memory_mb, 0) = coalesce(stored.memory_mb, 0)
-     and coalesce(expected.egress_group, '') = coalesce(stored.egress_group, '')
 )
 
-select paired.org_id, paired.invoice_number, paired.line, paired.resource_id, compared.field,
+select pairs.org_id, pairs.invoice_number, pairs.line, paired.resource_id, compared.field,
        compared.stored, compared.expected
 from paired
+join verified_line_pairs as pairs on pairs.pair_no = paired.pair_no
 cross join lateral (values
     ('allocation', case when paired.is_stored then 'present' else 'missing' end,
                    case when paired.is_expected then 'present' else 'not backed by usage' end,
@@ -173,7 +170,7 @@ cross join lateral (values
      paired.stored_cents <> paired.cents)
 ) as compared (field, stored, expected, differs)
 where compared.differs
-order by paired.org_id, paired.line, paired.resource_id, compared.field
+order by pairs.org_id, pairs.line, paired.resource_id, compared.field
 """
 
 INVOICE_DIFFERENCES_SQL = """
@@ -240,6 +237,9 @@ def verify_month(engine: Engine, period_start: date,
         connection.execute(text(STORED_INVOICES_SQL), {
             "period_start": period_start, "org_ids": org_ids,
         })
+        connection.exec_driver_sql("analyze pg_temp.verified_invoices")
+        connection.execute(text(LINE_PAIRS_SQL))
+        connection.exec_driver_sql("analyze pg_temp.verified_line_pairs")
         differences = [
             Difference(org_id=row.org_id, invoice_number=row.invoice_number, level="invoice",
                        line=None, resource_id=None, field=row.field, stored=row.stored,
