@@ -52,14 +52,13 @@ if invoice.is_estimated:
     st.warning("Upcoming invoice: a draft for a month not yet invoiced. Every figure is "
                "estimated and changes as usage arrives.", icon=":material/pending:")
 
-subtotal, credited, total, change = st.columns(4)
+subtotal, credited, total = st.columns(3)
 subtotal.metric("Subtotal", dollars(invoice.subtotal_cents))
 credited.metric("Credits", dollars(invoice.credits_cents))
-total.metric("Total", dollars(invoice.total_cents))
-change.metric("Change vs previous invoice",
-              ui.change_text(None if invoice.previous_total_cents is None
-                             else invoice.total_cents - invoice.previous_total_cents,
-                             invoice.previous_total_cents))
+previous = invoice.previous_total_cents
+total.metric("Total", dollars(invoice.total_cents), delta_color="inverse",
+             delta=None if previous is None else
+             ui.change_text(invoice.total_cents - previous, previous) + " vs previous invoice")
 
 ui.show_check(f"its {len(lines)} lines", lines["amount_cents"], "subtotal",
               invoice.subtotal_cents)

@@ -122,6 +122,13 @@ st.dataframe(
         "line_amount": ui.money_column("Line total"), "in_group": "In the group opened",
     },
 )
+with st.expander("How each charge was computed", expanded=True):
+    for charge, steps in zip(charges.itertuples(), arithmetic, strict=True):
+        st.markdown(f"**Line {charge.line_no}** · {dollars(charge.amount_cents)}")
+        st.text(f"{charge.description}\n"
+                f"unit price: {steps.rate}\n"
+                f"amount:     {steps.amount}\n"
+                f"charged:    {steps.allocation}")
 if not all(steps.rate_matches and steps.amount_matches for steps in arithmetic):
     st.error("A unit price or amount above does not match the price book; please report this "
              "invoice to support.", icon=":material/error:")
