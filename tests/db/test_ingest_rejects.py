@@ -188,7 +188,7 @@ def prepared(request, engine):
     return engine, request.param
 
 
-@settings(max_examples=150, deadline=None,
+@settings(max_examples=120, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(bad=bad_rows, position=st.integers(0, len(VALID)),
        suffix=st.sampled_from([".csv", ".jsonl"]))
