@@ -378,3 +378,15 @@ def test_the_documented_examples_import_and_agree(engine):
     second = ingest_file(engine, examples / "usage-sample.jsonl")
     assert all(o.inserted == 0 and o.changed == 0 for o in second.outcomes.values())
     assert "machine runs rebuilt for 1 machine\n" in first.describe() + "\n"
+
+
+def test_line_order_does_not_matter(engine, acme, tmp_path):
+    ingest_file(engine, DATA / "valid.jsonl")
+    in_order = checksums(engine)
+    with engine.begin() as connection:
+        for table in reversed(CHECKED_TABLES):
+            connection.execute(text(f"delete from {table}"))  # constant table names
+    reversed_file = write_records(tmp_path / "reversed.jsonl",
+                                  list(reversed(read_jsonl(DATA / "valid.jsonl"))))
+    ingest_file(engine, reversed_file)
+    assert checksums(engine) == in_order
