@@ -128,7 +128,7 @@ def test_valid_file_round_trips_exactly(engine, acme, path):
         for r in by_kind["volume_usage"]]
 
 
-def test_csv_and_jsonl_give_the_same_rows(engine, acme, database_url, server_url):
+def test_csv_and_jsonl_give_the_same_rows(engine, acme):
     ingest_file(engine, DATA / "valid.jsonl")
     from_jsonl = checksums(engine)
     with engine.begin() as connection:
