@@ -72,7 +72,8 @@ st.title(f"Machine {machine_id}")
 
 st.subheader("Identity")
 where, size, lifetime = st.columns(3)
-where.markdown(f"**App** {identity['app_name']}  \n**Team** {identity['team_name']}  \n"
+where.markdown(f"**App** {ui.literal(identity['app_name'])}  \n"
+               f"**Team** {ui.literal(identity['team_name'])}  \n"
                f"**Region** {identity['region_code']} ({identity['city']}, "
                f"{identity['country']}), markup {identity['price_markup'].normalize():f}")
 size.markdown(f"**Preset** {identity['preset_code']} ({identity['cpus']} {identity['cpu_kind']} "
@@ -95,8 +96,8 @@ if len(other_invoices):
     with st.container(horizontal=True):
         st.markdown("Also charged on:")
         for other in other_invoices.itertuples():
-            st.page_link(ui.MACHINE_PAGE, label=f"{other.invoice_number} "
-                         f"({dollars(other.amount_cents)})",
+            st.page_link(ui.MACHINE_PAGE, label=ui.literal(
+                             f"{other.invoice_number} ({dollars(other.amount_cents)})"),
                          query_params={**ui.access_params(visit), "machine": machine_id,
                                        "invoice": other.invoice_number})
 
@@ -112,9 +113,9 @@ shown = ui.with_dollars(charges, amount="amount_cents", line_amount="line_amount
 )
 st.dataframe(
     shown, hide_index=True, key=CHARGES_KEY,
-    column_order=["line_no", "description", "quantity_text", "rate", "amount_arithmetic",
-                  "allocation", "amount", "line_amount"]
-    + (["in_group"] if group.by != "invoice" else []),
+    column_order=["line_no", "description", "quantity_text", "amount", "line_amount"]
+    + (["in_group"] if group.by != "invoice" else [])
+    + ["rate", "amount_arithmetic", "allocation"],
     column_config={
         "line_no": "Line", "description": "Line description", "quantity_text": "Consumed",
         "rate": "Unit price from the price book", "amount_arithmetic": "Quantity x unit price",

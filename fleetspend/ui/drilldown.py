@@ -8,6 +8,7 @@ plus the organization (or support grant) in view, so a copied link reproduces th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,6 +25,14 @@ INVOICE_PAGE = "pages/invoice.py"
 APPS_PAGE = "pages/invoice_apps.py"
 MACHINES_PAGE = "pages/invoice_machines.py"
 MACHINE_PAGE = "pages/machine.py"
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def literal(value: object) -> str:
+    """Text from the database, safe inside Markdown: every special character escaped."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(value))
 
 
 def access_params(visit: access.Visit) -> dict[str, str]:
@@ -48,10 +57,10 @@ def breadcrumbs(visit: access.Visit, crumbs: list[Crumb], here: str) -> None:
     with st.container(horizontal=True, gap="small", vertical_alignment="center",
                       key="drill_breadcrumbs"):
         for crumb in crumbs:
-            st.page_link(crumb.page, label=crumb.label,
+            st.page_link(crumb.page, label=literal(crumb.label),
                          query_params={**access_params(visit), **crumb.params})
             st.markdown("›")
-        st.markdown(f"**{here}**")
+        st.markdown(f"**{literal(here)}**")
 
 
 def show_check(children: str, children_cents: list[int] | pd.Series, parent: str,

@@ -9,39 +9,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from fleetspend import db, schema
-from fleetspend.ui import access
+from tests.app.conftest import ADMIN, MEMBER
 from tests.conftest import CREDIT_CENTS, CREDITED_INVOICE
 
-ADMIN = "admin@acme.example"
-MEMBER = "dev@acme.example"
 ORG = "acme"
-
-
-def _clear_engines() -> None:
-    for cached in (db.primary_engine, db.app_primary_engine, db.read_engine, db.read_pool):
-        cached.cache_clear()
-
-
-@pytest.fixture
-def app_as(monkeypatch):
-    """An AppTest of the whole app on a database, signed in (demo mode) as ``email``."""
-
-    def start(url: str, email: str) -> AppTest:
-        monkeypatch.setenv("DATABASE_URL", url)
-        monkeypatch.setenv("REPLICA_URLS", "")
-        monkeypatch.setenv(access.DEMO_MODE_ENV, "1")
-        _clear_engines()
-        app = AppTest.from_file(str(schema.PROJECT_ROOT / "app.py"), default_timeout=60)
-        app.session_state[access.DEMO_PICK_KEY] = email
-        return app
-
-    yield start
-    _clear_engines()
 
 
 def cents(shown: str | Decimal) -> int:
@@ -87,11 +61,8 @@ def scalar(engine, sql: str, **params):
 
 
 def test_walk_from_invoice_total_to_one_machine_adds_up_at_every_level(
-        app_as, invoiced_database_url, invoiced_engine):
-    app = app_as(invoiced_database_url, ADMIN)
-    app.switch_page("pages/invoices.py")
-    app.query_params[access.ORG_PARAM] = ORG
-    app.run()
+        open_page, invoiced_database_url, invoiced_engine):
+    app = open_page(invoiced_database_url, "invoices", org=ORG).run()
     assert not app.exception
 
     # level 1: the invoices, as the database has them, the draft marked estimated
@@ -188,14 +159,10 @@ def test_walk_from_invoice_total_to_one_machine_adds_up_at_every_level(
     assert len(app.dataframe) >= 4  # charges, runs, events, hourly usage
 
 
-def test_machine_list_searches_sorts_and_pages_in_sql(app_as, invoiced_database_url,
+def test_machine_list_searches_sorts_and_pages_in_sql(open_page, invoiced_database_url,
                                                      invoiced_engine):
-    app = app_as(invoiced_database_url, ADMIN)
-    app.switch_page("pages/invoice_machines.py")
-    app.query_params[access.ORG_PARAM] = ORG
-    app.query_params["invoice"] = CREDITED_INVOICE
-    app.query_params["sort"] = "resource"
-    app.run()
+    app = open_page(invoiced_database_url, "invoice_machines", org=ORG,
+                    invoice=CREDITED_INVOICE, sort="resource").run()
     assert not app.exception
     every = table(app, "invoice_machines_table")
     assert list(every["resource_id"]) == sorted(every["resource_id"])
@@ -212,22 +179,16 @@ def test_machine_list_searches_sorts_and_pages_in_sql(app_as, invoiced_database_
     assert any("match" in info.value for info in app.info)  # no whole-sum check when searching
 
 
-def test_a_member_is_refused_the_invoice_pages(app_as, invoiced_database_url):
-    app = app_as(invoiced_database_url, MEMBER)
-    for page in ("pages/invoices.py", "pages/invoice.py", "pages/machine.py"):
-        app.switch_page(page)
-        app.query_params["invoice"] = CREDITED_INVOICE
-        app.run()
+def test_a_member_is_refused_the_invoice_pages(open_page, invoiced_database_url):
+    for page in ("invoices", "invoice", "invoice_apps", "invoice_machines", "machine"):
+        app = open_page(invoiced_database_url, page, MEMBER, invoice=CREDITED_INVOICE).run()
         assert not app.exception
         assert "role does not give you access" in app.error[0].value
         assert len(app.dataframe) == 0 and len(app.metric) == 0
 
 
-def test_unknown_invoice_says_so_and_shows_no_numbers(app_as, invoiced_database_url):
-    app = app_as(invoiced_database_url, ADMIN)
-    app.switch_page("pages/invoice.py")
-    app.query_params["invoice"] = "FS-209901-000001"
-    app.run()
+def test_unknown_invoice_says_so_and_shows_no_numbers(open_page, invoiced_database_url):
+    app = open_page(invoiced_database_url, "invoice", ADMIN, invoice="FS-209901-000001").run()
     assert not app.exception
     assert any("no invoice numbered" in warning.value for warning in app.warning)
     assert len(app.metric) == 0
