@@ -158,7 +158,7 @@ def forecast_month(spent_so_far: Decimal, daily_amounts: Sequence[Decimal],
 # --- anomalies -----------------------------------------------------------------------------
 
 SPIKE_RATIO = 2.5
-ORG_DAY_HIGH, ORG_DAY_LOW = 1.5, 0.6
+ORG_DAY_HIGH, ORG_DAY_LOW = 2.0, 0.5
 MIGRATION_FALL = 0.5
 BASELINE_DAYS = 14
 WEEKEND_GAP_DAYS = 2

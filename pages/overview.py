@@ -20,6 +20,7 @@ EXPLORER = "pages/explorer.py"
 TOP_CHART_KEY = "overview_top_{dimension}"
 DAILY_CHART_KEY = "overview_daily"
 MAP_CHART_KEY = "overview_map"
+TOP_TITLES = {"app": "Top apps", "region": "Top regions", "preset": "Top VM sizes"}
 
 
 @st.cache_data(ttl=60, max_entries=64, show_spinner=False)
@@ -121,7 +122,7 @@ for column, dimension in zip(columns, ("app", "region", "preset"), strict=True):
     column.plotly_chart(
         charts.bar_share([s.key for s in top], [s.label for s in top],
                          [s.amount_cents for s in top], [s.share_percent for s in top],
-                         f"Top {DIMENSIONS[dimension].lower()}s"),
+                         TOP_TITLES[dimension]),
         key=TOP_CHART_KEY.format(dimension=dimension), on_select="rerun",
         selection_mode="points")
 
