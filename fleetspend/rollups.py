@@ -241,7 +241,6 @@ fresh as (
     group by 1, 2, 3, 4, 5
 ),
 
--- xmax is 0 on a freshly inserted row: such a row is a new daily row of its month
 upserted as (
     insert into rollup_resource_daily (
         org_id, usage_date, resource_id, product, preset_code, resource_kind, app_id,
@@ -254,29 +253,22 @@ upserted as (
         pricing_quantity = rollup_resource_daily.pricing_quantity + excluded.pricing_quantity,
         amount_precise = rollup_resource_daily.amount_precise + excluded.amount_precise,
         last_hour_at = greatest(rollup_resource_daily.last_hour_at, excluded.last_hour_at)
-    returning org_id, usage_date, resource_id, product, preset_code, xmax = 0 as is_new
 ),
 
+-- every part of one statement sees the rollups as they were before it: a fresh row with no
+-- daily row yet makes a new daily row of its month
 changed as (
     select
-        fresh.org_id,
-        fresh.usage_date,
-        fresh.resource_id,
-        fresh.product,
-        fresh.resource_kind,
-        fresh.app_id,
-        fresh.region_code,
-        fresh.consumed_quantity,
-        fresh.pricing_quantity,
-        fresh.amount_precise,
-        upserted.is_new
+        fresh.*,
+        not exists (
+            select from rollup_resource_daily as existing
+            where existing.org_id = fresh.org_id
+              and existing.usage_date = fresh.usage_date
+              and existing.resource_id = fresh.resource_id
+              and existing.product = fresh.product
+              and existing.preset_code = fresh.preset_code
+        ) as is_new
     from fresh
-    inner join upserted
-        on upserted.org_id = fresh.org_id
-        and upserted.usage_date = fresh.usage_date
-        and upserted.resource_id = fresh.resource_id
-        and upserted.product = fresh.product
-        and upserted.preset_code = fresh.preset_code
 ),
 {_ADD_TO_RESOURCE_MONTHLY.replace(":sign * count(*)", "count(*) filter (where is_new)")
                          .replace(":sign * ", "")}
