@@ -117,7 +117,10 @@ def _has_data() -> bool:
 @click.option("--headless/--browser", default=True, show_default=True,
               help="Whether Streamlit should leave opening a browser to you.")
 def demo(port: int, headless: bool) -> None:
-    """Migrate, load the demo data if the database is empty, and run the app."""
+    """Migrate, load the demo data if the database is empty, and run the app.
+
+    On the embedded database the app runs in demo mode (pick a seeded person to be).
+    """
     engine = db.primary_engine()
     schema.upgrade(engine)
     if not _has_data():
@@ -127,7 +130,10 @@ def demo(port: int, headless: bool) -> None:
         with bar:
             generate(engine, scale="demo", seed=1, progress=report)
     app = schema.PROJECT_ROOT / "app.py"
-    env = {**os.environ, "DATABASE_URL": db.primary_url()}
+    # the embedded demo lets visitors pick a seeded person instead of signing in; against a
+    # configured DATABASE_URL demo mode stays as FLEETSPEND_DEMO_MODE says
+    demo_mode = {} if os.environ.get("DATABASE_URL") else {"FLEETSPEND_DEMO_MODE": "1"}
+    env = {**os.environ, "DATABASE_URL": db.primary_url(), **demo_mode}
     click.echo(f"fleetspend is starting on http://localhost:{port}")
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
                "--server.headless", str(headless).lower()]
