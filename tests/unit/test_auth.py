@@ -1,0 +1,121 @@
+"""Scopes, roles and menus without a database; the settings that keep pages safe."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tomllib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from fleetspend import auth, db, schema
+from fleetspend.ui import access, frame
+
+CUSTOMER = auth.Caller("user", 7, "Dev", "dev@acme.example")
+ENGINEER = auth.Caller("staff", 3, "Support", "support1@fleetspend.example")
+NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
+GRANT = auth.SupportGrant(41, 1, "T-1", "dispute", NOW - timedelta(minutes=5),
+                          NOW + timedelta(hours=1))
+ACME_ADMIN = auth.Membership(1, "acme", "Acme", auth.ADMIN)
+ACME_MEMBER = auth.Membership(1, "acme", "Acme", auth.MEMBER)
+
+
+def test_a_customer_scope_names_the_user_and_never_a_grant():
+    assert auth.scope_for(CUSTOMER).settings() == {
+        "fleetspend.org_ids": "", "fleetspend.user_id": "7", "fleetspend.staff_user_id": "",
+        "fleetspend.grant_id": ""}
+    assert auth.scope_for(CUSTOMER, org_id=2).org_ids == (2,)
+    with pytest.raises(auth.AccessRefusedError):
+        auth.scope_for(CUSTOMER, grant=GRANT)
+
+
+def test_an_engineer_scope_opens_only_the_grants_organization():
+    assert auth.scope_for(ENGINEER) == db.Scope(staff_user_id=3)
+    assert auth.scope_for(ENGINEER, grant=GRANT) == db.Scope(org_ids=(1,), staff_user_id=3,
+                                                             grant_id=41)
+    with pytest.raises(auth.AccessRefusedError):
+        auth.scope_for(ENGINEER, grant=GRANT, org_id=2)
+
+
+def test_grants_expire():
+    assert GRANT.is_active(NOW)
+    assert not GRANT.is_active(GRANT.expires_at)
+
+
+VISITS = {
+    "member": access.Visit(CUSTOMER, [ACME_MEMBER], membership=ACME_MEMBER),
+    "admin": access.Visit(CUSTOMER, [ACME_ADMIN], membership=ACME_ADMIN),
+    "no membership": access.Visit(CUSTOMER),
+    "engineer": access.Visit(ENGINEER, grants=[GRANT]),
+    "engineer under grant": access.Visit(ENGINEER, grants=[GRANT], grant=GRANT),
+}
+
+
+@pytest.mark.parametrize(("who", "allowed"), [
+    ("member", {access.USAGE}),
+    ("admin", {access.USAGE, access.BILLING, access.OVERSIGHT}),
+    ("no membership", set()),
+    ("engineer", {access.SUPPORT_CONSOLE}),
+    ("engineer under grant", {access.USAGE, access.BILLING, access.SUPPORT_CONSOLE}),
+])
+def test_what_each_role_may_use(who, allowed):
+    needs = {access.USAGE, access.BILLING, access.OVERSIGHT, access.SUPPORT_CONSOLE}
+    assert {need for need in needs if VISITS[who].may(need)} == allowed
+
+
+@pytest.mark.parametrize(("who", "pages", "hidden"), [
+    ("member", {"organizations"}, {"members", "invoices", "support_access_log", "support"}),
+    ("admin", {"organizations", "members", "invoices", "support_access_log"}, {"support"}),
+    ("engineer", {"support"}, {"organizations", "members", "invoices", "support_access_log"}),
+    ("engineer under grant", {"support", "organizations", "members", "invoices"},
+     {"support_access_log"}),
+])
+def test_the_menu_shows_what_the_role_may_use(who, pages, hidden):
+    listed = {re.sub(r"^pages/|\.py$", "", path)
+              for entries in frame.menu_sections(VISITS[who]).values()
+              for path, _title, _icon in entries}
+    assert pages <= listed
+    assert not hidden & listed
+
+
+def test_nobody_signed_in_sees_only_sign_in():
+    assert frame.menu_sections(None) == {"": [frame.SIGN_IN]}
+
+
+@pytest.mark.parametrize(("value", "on"), [
+    (None, False), ("", False), ("0", False), ("yes", False), ("1", True), ("true", True),
+])
+def test_demo_mode_is_on_only_when_explicitly_configured(monkeypatch, value, on):
+    if value is None:
+        monkeypatch.delenv(access.DEMO_MODE_ENV, raising=False)
+    else:
+        monkeypatch.setenv(access.DEMO_MODE_ENV, value)
+    assert access.demo_mode() is on
+
+
+def test_no_page_or_helper_can_render_raw_html():
+    sources = [schema.PROJECT_ROOT / "app.py",
+               *(schema.PROJECT_ROOT / "pages").glob("*.py"),
+               *(schema.PROJECT_ROOT / "fleetspend").rglob("*.py")]
+    offenders = [f"{path.relative_to(schema.PROJECT_ROOT)}:{number}"
+                 for path in sources
+                 for number, line in enumerate(path.read_text().splitlines(), start=1)
+                 if re.search(r"unsafe_allow_html|st\.html\(|components\.v1|\.html\(", line)]
+    assert offenders == []
+
+
+def test_streamlit_keeps_xsrf_protection_on_and_error_details_off():
+    config = tomllib.loads((schema.PROJECT_ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["enableXsrfProtection"] is True
+    assert config["client"]["showErrorDetails"] == "none"
+
+
+def test_secrets_stay_out_of_git_and_the_example_configures_oidc():
+    ignored = subprocess.run(["git", "check-ignore", ".streamlit/secrets.toml"],
+                             cwd=schema.PROJECT_ROOT, capture_output=True, text=True)
+    assert ignored.returncode == 0
+    example = tomllib.loads(
+        (schema.PROJECT_ROOT / ".streamlit" / "secrets.toml.example").read_text())
+    assert {"redirect_uri", "cookie_secret", "client_id", "client_secret",
+            "server_metadata_url"} <= set(example["auth"])
