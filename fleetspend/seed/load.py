@@ -415,8 +415,10 @@ def generate(engine: Engine, *, scale: str, seed: int,
         _restore_foreign_keys(connection, restore_foreign_keys)
         phase("foreign keys")
         _advance_identities(connection)
+        report(0.94, "folding the seeded days into the rollups")
         rollups.refresh_in(connection)  # every seeded day into the rollups, in this transaction
-        report(0.95, "committing")
+        phase("rollups")
+        report(0.98, "committing")
     phase("commit")
     summary.seconds["total"] = time.perf_counter() - started
     report(1.0, f"{summary.total_rows:,} rows loaded")
