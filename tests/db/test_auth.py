@@ -1,0 +1,60 @@
+"""Identity and membership lookups as the app's role, against the seeded database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
+
+from fleetspend import auth, db
+from tests.conftest import engine_for
+
+
+@pytest.fixture
+def app_connection(seeded_database_url: str) -> Iterator[Connection]:
+    """A connection as fleetspend_app, in a transaction rolled back at the end."""
+    engine = engine_for(db.as_app_role(seeded_database_url))
+    with engine.connect() as connection:
+        assert connection.execute(text("select current_user")).scalar() == db.APP_ROLE
+        yield connection
+        connection.rollback()
+    engine.dispose()
+
+
+def test_people_are_found_by_email_whatever_its_case(app_connection):
+    admin = auth.identify(app_connection, "  Admin@ACME.example ")
+    engineer = auth.identify(app_connection, "support1@fleetspend.example")
+    assert admin is not None and admin.kind == "user" and not admin.is_staff
+    assert admin.email == "Admin@ACME.example"
+    assert engineer is not None and engineer.is_staff
+    assert auth.identify(app_connection, "nobody@acme.example") is None
+
+
+def test_a_customer_sees_their_own_memberships_and_an_engineer_none(app_connection):
+    admin = auth.identify(app_connection, "admin@acme.example")
+    engineer = auth.identify(app_connection, "support1@fleetspend.example")
+    db.set_local(app_connection, auth.scope_for(admin).settings())
+    assert [(m.slug, m.role) for m in auth.memberships(app_connection, admin)] == [
+        ("acme", auth.ADMIN)]
+    assert auth.grants_of(app_connection, admin) == []
+    db.set_local(app_connection, auth.scope_for(engineer).settings())
+    assert auth.memberships(app_connection, engineer) == []
+    assert auth.grants_of(app_connection, engineer) == []
+
+
+def test_only_engineers_may_look_organizations_up_by_slug(app_connection):
+    admin = auth.identify(app_connection, "admin@acme.example")
+    db.set_local(app_connection, auth.scope_for(admin).settings())
+    with pytest.raises(DBAPIError, match="only support engineers"):
+        app_connection.execute(text("select fleetspend_auth.org_id_for_support('globex')"))
+
+
+def test_a_customer_reads_no_other_customers_email(app_connection):
+    developer = auth.identify(app_connection, "dev@acme.example")
+    db.set_local(app_connection, auth.scope_for(developer).settings())
+    emails = app_connection.execute(text("select email from users")).scalars().all()
+    staff = app_connection.execute(text("select count(*) from staff_users")).scalar()
+    assert emails == ["dev@acme.example"]
+    assert staff == 0
