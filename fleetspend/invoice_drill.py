@@ -114,11 +114,6 @@ def sum_check(children_cents: list[int] | pd.Series, parent_cents: int) -> tuple
     return total, total == int(parent_cents)
 
 
-def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """A table as UTF-8 CSV; Decimal money is written exactly as it reads."""
-    return frame.to_csv(index=False).encode("utf-8")
-
-
 def _frame(connection: Connection, query: str, params: dict, columns: list[str]) -> pd.DataFrame:
     rows = connection.execute(sql(query), params).mappings().all()
     return pd.DataFrame(rows, columns=columns)

@@ -58,7 +58,7 @@ credited.metric("Credits", dollars(invoice.credits_cents))
 previous = invoice.previous_total_cents
 total.metric("Total", dollars(invoice.total_cents), delta_color="inverse",
              delta=None if previous is None else
-             ui.change_text(invoice.total_cents - previous, previous) + " vs previous invoice")
+             ui.change_text(invoice.total_cents, previous) + " vs previous invoice")
 
 ui.show_check(f"its {len(lines)} lines", lines["amount_cents"], "subtotal",
               invoice.subtotal_cents)

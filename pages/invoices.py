@@ -29,9 +29,9 @@ shown = ui.with_dollars(invoices, total="total_cents", credits="credits_cents",
         for status, estimated in zip(invoices["status"], invoices["is_estimated"], strict=True)
     ],
     change=[
-        ui.change_text(change, previous)
-        for change, previous in zip(invoices["change_cents"], invoices["previous_total_cents"],
-                                    strict=True)
+        ui.change_text(total, previous)
+        for total, previous in zip(invoices["total_cents"], invoices["previous_total_cents"],
+                                   strict=True)
     ],
 )
 if invoices["is_estimated"].any():

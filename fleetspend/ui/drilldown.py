@@ -11,14 +11,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 import pandas as pd
 import streamlit as st
 
-from fleetspend.invoice_drill import csv_bytes, dollars_exact, sum_check
+from fleetspend.invoice_drill import dollars_exact, sum_check
+from fleetspend.spend import change_percent
 from fleetspend.ui import access
 from fleetspend.ui.format import dollars
+from fleetspend.ui.tables import to_csv
 
 INVOICES_PAGE = "pages/invoices.py"
 INVOICE_PAGE = "pages/invoice.py"
@@ -103,18 +104,16 @@ def picked_row(frame: pd.DataFrame, *, key: str, column_order: list[str],
 def csv_download(label: str, data: pd.DataFrame | Callable[[], pd.DataFrame], *,
                  file_name: str, key: str) -> None:
     """A CSV download of a table; a callable is only read when the button is clicked."""
-    payload = (lambda: csv_bytes(data())) if callable(data) else csv_bytes(data)
+    payload = (lambda: to_csv(data())) if callable(data) else to_csv(data)
     st.download_button(label, payload, file_name=file_name, mime="text/csv", key=key,
                        icon=":material/download:", on_click="ignore")
 
 
-def change_text(change_cents: int | None, previous_cents: int | None) -> str:
-    """The change against the previous invoice, e.g. '+$12.30 (+8.1%)'."""
-    if change_cents is None or previous_cents is None or pd.isna(change_cents):
+def change_text(total_cents: int, previous_cents: int | None) -> str:
+    """The change of a total against the previous invoice's, e.g. '+$12.30 (+8.1%)'."""
+    if previous_cents is None or pd.isna(previous_cents):
         return "first invoice"
-    sign = "+" if change_cents > 0 else ""
-    text = f"{sign}{dollars(int(change_cents))}"
-    if previous_cents:
-        percent = Decimal(int(change_cents)) * 100 / Decimal(int(previous_cents))
-        text += f" ({sign}{percent.quantize(Decimal('0.1'))}%)"
-    return text
+    change = int(total_cents) - int(previous_cents)
+    sign = "+" if change > 0 else ""
+    percent = change_percent(int(total_cents), int(previous_cents))
+    return f"{sign}{dollars(change)}" + ("" if percent is None else f" ({sign}{percent}%)")
