@@ -529,6 +529,17 @@ rollup_usage_daily = Table(
                          "product"),
 )
 
+# per org, day and product: the totals that time series and month-to-date read
+rollup_org_daily = Table(
+    "rollup_org_daily", metadata,
+    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+    Column("usage_date", Date, nullable=False),
+    Column("product", Text, nullable=False),
+    *_rollup_measures(),
+    Column("resources", Integer, nullable=False),
+    PrimaryKeyConstraint("org_id", "usage_date", "product"),
+)
+
 rollup_usage_monthly = Table(
     "rollup_usage_monthly", metadata,
     Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),

@@ -6,6 +6,7 @@ an invoice's agree to the unrounded amount:
 
 - ``rollup_resource_daily``: per org, UTC day, machine or volume, product and preset;
 - ``rollup_usage_daily``: per org, day, app, region, preset and product (the meter);
+- ``rollup_org_daily``: per org, day and product, for time series and month to date;
 - ``rollup_resource_monthly`` and ``rollup_usage_monthly``: the same per calendar month.
 
 How changes find their way in. Statement-level triggers on the usage tables note every
@@ -76,6 +77,11 @@ on conflict (org_id, month_date, resource_id, product) do update set
     amount_precise = rollup_resource_monthly.amount_precise + excluded.amount_precise,
     day_rows = rollup_resource_monthly.day_rows + excluded.day_rows
 """
+
+# the same upsert for added hours: amounts go in as they are, and only rows that are new to
+# the daily table count as new daily rows of their month
+_ADD_TO_RESOURCE_MONTHLY_UNSIGNED = _ADD_TO_RESOURCE_MONTHLY.replace(
+    ":sign * count(*)", "count(*) filter (where is_new)").replace(":sign * ", "")
 
 _ADD_TO_USAGE_MONTHLY = """
 month_change as (
@@ -270,8 +276,7 @@ changed as (
         ) as is_new
     from fresh
 ),
-{_ADD_TO_RESOURCE_MONTHLY.replace(":sign * count(*)", "count(*) filter (where is_new)")
-                         .replace(":sign * ", "")}
+{_ADD_TO_RESOURCE_MONTHLY_UNSIGNED}
 """)  # noqa: S608 - composed from this module's constants only
 
 # the latest hour already folded into each of some (org, day) pairs
@@ -286,6 +291,37 @@ inner join batch
     and batch.usage_date = rollup_resource_daily.usage_date
 group by 1, 2
 """)  # noqa: S608 - composed from this module's constants only
+
+REPLACE_ORG_DAYS = (
+    text(f"""
+with {_BATCH}
+
+delete from rollup_org_daily
+using batch
+where rollup_org_daily.org_id = batch.org_id
+  and rollup_org_daily.usage_date = batch.usage_date
+"""),  # noqa: S608 - composed from this module's constants only
+    text(f"""
+with {_BATCH}
+
+insert into rollup_org_daily (
+    org_id, usage_date, product, consumed_quantity, pricing_quantity, amount_precise, resources
+)
+select
+    resource_daily.org_id,
+    resource_daily.usage_date,
+    resource_daily.product,
+    sum(resource_daily.consumed_quantity),
+    sum(resource_daily.pricing_quantity),
+    sum(resource_daily.amount_precise),
+    count(distinct resource_daily.resource_id)
+from rollup_resource_daily as resource_daily
+inner join batch
+    on batch.org_id = resource_daily.org_id
+    and batch.usage_date = resource_daily.usage_date
+group by 1, 2, 3
+"""),  # noqa: S608 - composed from this module's constants only
+)
 
 DROP_EMPTY_MONTHS = (
     text("delete from rollup_resource_monthly where day_rows = 0 "
@@ -342,12 +378,14 @@ def _midnight(day: date) -> datetime:
 
 
 def _refold_meters(connection: Connection, pairs: list[tuple[int, date]]) -> None:
-    """Rebuild the meter rows of (org, day) pairs from their per-resource rows; fix months."""
+    """Rebuild the meter and org rows of (org, day) pairs from the per-resource rows."""
     org_ids = [org_id for org_id, _ in pairs]
     usage_dates = [usage_date for _, usage_date in pairs]
     batch = {"org_ids": org_ids, "usage_dates": usage_dates}
     connection.execute(REMOVE_USAGE_DAYS, {**batch, "sign": -1})
     connection.execute(ADD_USAGE_DAYS, {**batch, "sign": 1})
+    for statement in REPLACE_ORG_DAYS:
+        connection.execute(statement, batch)
     months = sorted({usage_date.replace(day=1) for usage_date in usage_dates})
     for statement in DROP_EMPTY_MONTHS:
         connection.execute(statement, {"org_ids": sorted(set(org_ids)), "month_dates": months})

@@ -1,14 +1,14 @@
 -- One organization's spend per day, week or month over [start_date, end_date).
 -- Params: org_id; start_date, end_date (exclusive); grain: 'day', 'week' (ISO, from Monday)
--- or 'month'. Reads the daily meter rollup.
+-- or 'month'. Reads the per-org daily rollup.
 -- Returns: period_start_date, amount_precise (NUMERIC), amount_cents (rounded once, half up),
--- resources (the most machines and volumes billed on one day of the period).
+-- machines (the most machines running on one day of the period).
 with daily_spend as (
     select
         usage_date,
         sum(amount_precise) as amount_precise,
-        sum(resources) as resources
-    from rollup_usage_daily
+        coalesce(max(resources) filter (where product = 'machine_runtime'), 0) as machines
+    from rollup_org_daily
     where org_id = :org_id
       and usage_date >= :start_date
       and usage_date < :end_date
@@ -20,7 +20,7 @@ final as (
         cast(date_trunc(:grain, usage_date) as date) as period_start_date,
         sum(amount_precise) as amount_precise,
         cast(round(sum(amount_precise) * 100) as bigint) as amount_cents,
-        max(resources) as resources
+        max(machines) as machines
     from daily_spend
     group by 1
 )

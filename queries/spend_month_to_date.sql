@@ -2,9 +2,9 @@
 -- Params: org_id; as_of_date: the last day counted (usually the day usage is complete
 -- through). This month runs from its first day through as_of_date; last month from its
 -- first day through the same day number (its last day if it is shorter).
--- Returns one row: month_start_date, as_of_date, amount_precise, amount_cents,
--- previous_month_start_date, previous_as_of_date, previous_amount_precise,
--- previous_amount_cents.
+-- Reads the per-org daily rollup. Returns one row: month_start_date, as_of_date,
+-- amount_precise, amount_cents, previous_month_start_date, previous_as_of_date,
+-- previous_amount_precise, previous_amount_cents.
 with bounds as (
     select
         cast(date_trunc('month', cast(:as_of_date as date)) as date) as month_start_date,
@@ -18,19 +18,19 @@ with bounds as (
 ),
 
 this_month as (
-    select coalesce(sum(rollup_usage_daily.amount_precise), 0) as amount_precise
-    from rollup_usage_daily
+    select coalesce(sum(rollup_org_daily.amount_precise), 0) as amount_precise
+    from rollup_org_daily
     cross join bounds
-    where rollup_usage_daily.org_id = :org_id
-      and rollup_usage_daily.usage_date between bounds.month_start_date and bounds.as_of_date
+    where rollup_org_daily.org_id = :org_id
+      and rollup_org_daily.usage_date between bounds.month_start_date and bounds.as_of_date
 ),
 
 previous_month as (
-    select coalesce(sum(rollup_usage_daily.amount_precise), 0) as amount_precise
-    from rollup_usage_daily
+    select coalesce(sum(rollup_org_daily.amount_precise), 0) as amount_precise
+    from rollup_org_daily
     cross join bounds
-    where rollup_usage_daily.org_id = :org_id
-      and rollup_usage_daily.usage_date
+    where rollup_org_daily.org_id = :org_id
+      and rollup_org_daily.usage_date
           between bounds.previous_month_start_date and bounds.previous_as_of_date
 ),
 

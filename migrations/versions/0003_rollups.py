@@ -141,6 +141,24 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "rollup_org_daily",
+        sa.Column("org_id", sa.BigInteger(), nullable=False),
+        sa.Column("usage_date", sa.Date(), nullable=False),
+        sa.Column("product", sa.Text(), nullable=False),
+        sa.Column("consumed_quantity", sa.Numeric(precision=30, scale=6), nullable=False),
+        sa.Column("pricing_quantity", sa.Numeric(precision=30, scale=18), nullable=False),
+        sa.Column("amount_precise", sa.Numeric(precision=30, scale=18), nullable=False),
+        sa.Column("resources", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["organizations.org_id"],
+            name=op.f("fk_rollup_org_daily_org_id_organizations"),
+        ),
+        sa.PrimaryKeyConstraint(
+            "org_id", "usage_date", "product", name=op.f("pk_rollup_org_daily")
+        ),
+    )
+    op.create_table(
         "rollup_usage_monthly",
         sa.Column("org_id", sa.BigInteger(), nullable=False),
         sa.Column("month_date", sa.Date(), nullable=False),
@@ -185,6 +203,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("drop function rollup_note_usage_change() cascade")
     op.drop_table("rollup_usage_monthly")
+    op.drop_table("rollup_org_daily")
     op.drop_table("rollup_usage_daily")
     op.drop_table("rollup_resource_monthly")
     op.drop_table("rollup_resource_daily")

@@ -52,7 +52,7 @@ SCOPE_ROLE = "fleetspend_scope"
 USAGE_TABLES = (
     "organizations", "apps", "machines", "machine_events", "machine_runs", "volumes",
     "machine_usage", "volume_usage", "rollup_resource_daily", "rollup_resource_monthly",
-    "rollup_usage_daily", "rollup_usage_monthly", "rollup_pending_days",
+    "rollup_usage_daily", "rollup_usage_monthly", "rollup_pending_days", "rollup_org_daily",
 )
 BILLING_TABLES = (
     "invoices", "invoice_lines", "invoice_allocations", "credit_notes", "teams", "memberships",

@@ -97,6 +97,16 @@ ROLLUP_METER_DAILY = text("""
            pricing_quantity, amount_precise, resources, last_hour_at
     from rollup_usage_daily
 """)
+DIRECT_ORG_DAILY = text("""
+    select org_id, cast(hour_at at time zone 'UTC' as date), product, sum(consumed_quantity),
+           sum(pricing_quantity), sum(amount_precise), count(distinct resource_id)
+    from rated_usage group by 1, 2, 3
+""")
+ROLLUP_ORG_DAILY = text("""
+    select org_id, usage_date, product, consumed_quantity, pricing_quantity, amount_precise,
+           resources
+    from rollup_org_daily
+""")
 DIRECT_METER_MONTHLY = text("""
     select org_id, cast(date_trunc('month', hour_at, 'UTC') as date), app_id, region_code,
            coalesce(preset_code, ''), product, sum(consumed_quantity), sum(pricing_quantity),
@@ -137,6 +147,7 @@ def _rows(connection: Connection, query) -> set[tuple]:
 
 def assert_rollups_match(connection: Connection) -> None:
     assert _rows(connection, ROLLUP_METER_DAILY) == _rows(connection, DIRECT_METER_DAILY)
+    assert _rows(connection, ROLLUP_ORG_DAILY) == _rows(connection, DIRECT_ORG_DAILY)
     assert _rows(connection, ROLLUP_METER_MONTHLY) == _rows(connection, DIRECT_METER_MONTHLY)
     assert _rows(connection, ROLLUP_RESOURCE_MONTHLY) == _rows(
         connection, DIRECT_RESOURCE_MONTHLY)
