@@ -293,7 +293,8 @@ def bench_fold(engine: Engine, org_id: int) -> None:
         result = rollups.refresh(engine)
         fold_s = time.perf_counter() - started
         print(f"   one new hour for {machines:,} machines: insert {insert_s:.2f} s, "
-              f"fold {fold_s:.2f} s ({result.days} org-day recomputed){'' if fold_s < 2 else ' *'}")
+              f"fold {fold_s:.2f} s ({result.hours} org-hours added on, {result.days} org-days "
+              f"recomputed){'' if fold_s < 2 else ' *'}")
     finally:
         with engine.begin() as connection:
             connection.execute(WITHDRAW_HOUR, {"org_id": org_id, "hour_at": new_hour_at})
