@@ -229,47 +229,47 @@ def line_groups(lines: pd.DataFrame, by: str) -> pd.DataFrame:
     return grouped.reset_index()[GROUP_COLUMNS]
 
 
-def group_label(lines: pd.DataFrame, group: Group) -> str:
-    """How a group reads on screen, e.g. 'Region lhr' or 'Line 3: shared-cpu-1x ...'."""
-    if group.by == "invoice":
-        return "Whole invoice"
-    keyed = lines.assign(key=_group_key(lines, group.by), group=_group_label(lines, group.by))
-    match = keyed.loc[keyed["key"] == group.key, "group"]
-    if match.empty:
-        raise DrillError(f"this invoice has no {GROUP_BYS[group.by].lower()} {group.key!r}")
-    label = str(match.iloc[0])
-    return label if group.by == "line" else f"{GROUP_BYS[group.by]}: {label}"
-
-
-def group_line_numbers(lines: pd.DataFrame, group: Group) -> set[int]:
-    """The numbers of the lines in a group."""
-    if group.by == "invoice":
-        return {int(number) for number in lines["line_no"]}
-    in_group = _group_key(lines, group.by) == group.key
-    return {int(number) for number in lines.loc[in_group, "line_no"]}
-
-
 # --- level 3: apps of a group --------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class GroupTotal:
+    """A group of lines as the lines have it: its line count, cents and how it reads."""
+
+    group: Group
     lines: int
     amount_cents: int
+    group_name: str | None
+
+    @property
+    def label(self) -> str:
+        """How the group reads on screen, e.g. 'Region: lhr' or 'Line 3: shared-cpu-1x ...'."""
+        if self.group.by == "invoice":
+            return "Whole invoice"
+        if self.group.by == "line":
+            return f"Line {self.group.key}: {self.group_name}"
+        if self.group.by == "vm_size" and self.group.key == NO_VM_SIZE:
+            return "VM size: none (volumes, storage, IPv4, egress)"
+        return f"{GROUP_BYS[self.group.by]}: {self.group_name or self.group.key}"
 
 
 def group_total(connection: Connection, org_id: int, invoice_id: int,
                 group: Group) -> GroupTotal:
-    """A group's line count and cents, from the invoice lines themselves."""
+    """A group's line count, cents and name, from the invoice lines themselves.
+
+    Raises :class:`DrillError` when the invoice has no line in the group.
+    """
     row = connection.execute(
         sql("invoice_group_total"),
         {"org_id": org_id, "invoice_id": invoice_id, **group.params()},
     ).mappings().one()
-    return GroupTotal(**row)
+    if row["lines"] == 0 and group.by != "invoice":
+        raise DrillError(f"this invoice has no line with {GROUP_BYS[group.by].lower()} "
+                         f"{group.key!r}")
+    return GroupTotal(group, **row)
 
 
-APP_COLUMNS = ["app_id", "app_name", "team_name", "machines", "volumes", "amount_precise",
-               "amount_cents"]
+APP_COLUMNS = ["app_id", "app_name", "team_name", "machines", "volumes", "amount_cents"]
 
 
 def group_apps(connection: Connection, org_id: int, invoice_id: int,
@@ -283,7 +283,7 @@ def group_apps(connection: Connection, org_id: int, invoice_id: int,
 
 RESOURCE_COLUMNS = [
     "position", "resource_kind", "resource_id", "app_id", "app_name", "region_code",
-    "preset_code", "memory_mb", "size_gb", "lines", "amount_precise", "amount_cents",
+    "preset_code", "memory_mb", "size_gb", "lines", "amount_cents",
 ]
 
 
@@ -389,15 +389,17 @@ CHARGE_COLUMNS = [
     "memory_mb", "price_list_name", "consumed_quantity", "consumed_unit", "quantity",
     "pricing_unit", "consumed_per_pricing_unit", "unit_price", "amount_precise", "amount_cents",
     "line_amount_precise", "line_amount_cents", "price_markup", "cpus", "cpu_kind",
-    "included_memory_mb", "vcpu_rate", "ram_extra_rate",
+    "included_memory_mb", "vcpu_rate", "ram_extra_rate", "is_in_group",
 ]
 
 
-def machine_charges(connection: Connection, org_id: int, machine_id: str,
-                    invoice_id: int) -> pd.DataFrame:
-    """The machine's allocation of every line of one invoice, with the price book behind it."""
+def machine_charges(connection: Connection, org_id: int, machine_id: str, invoice_id: int,
+                    group: Group) -> pd.DataFrame:
+    """The machine's allocation of every line of one invoice, with the price book behind it,
+    each marked whether its line is in ``group`` (the group the machine was opened from)."""
     return _frame(connection, "machine_charges",
-                  {"org_id": org_id, "machine_id": machine_id, "invoice_id": invoice_id},
+                  {"org_id": org_id, "machine_id": machine_id, "invoice_id": invoice_id,
+                   **group.params()},
                   CHARGE_COLUMNS)
 
 

@@ -23,24 +23,23 @@ except drill.DrillError as error:
 def load(snapshot):
     invoice = drill.invoice(snapshot.connection, visit.org_id, number)
     if invoice is None:
-        return None, None, None, None
+        return None, None, None
     return (invoice,
-            drill.invoice_lines(snapshot.connection, visit.org_id, invoice.invoice_id),
             drill.group_total(snapshot.connection, visit.org_id, invoice.invoice_id, group),
             drill.group_apps(snapshot.connection, visit.org_id, invoice.invoice_id, group))
 
 
-with database_errors_stop_the_page("the apps of this invoice"):
-    invoice, lines, total, apps = visit.read(load)
+try:
+    with database_errors_stop_the_page("the apps of this invoice"):
+        invoice, total, apps = visit.read(load)
+except drill.DrillError as error:
+    st.warning(f"{error}.", icon=":material/search_off:")
+    st.stop()
 if invoice is None:
     st.warning(f"This organization has no invoice numbered {number!r}.",
                icon=":material/search_off:")
     st.stop()
-try:
-    label = drill.group_label(lines, group)
-except drill.DrillError as error:
-    st.warning(f"{error}.", icon=":material/search_off:")
-    st.stop()
+label = total.label
 
 here = {"invoice": invoice.invoice_number, **group.url_params()}
 ui.breadcrumbs(visit, [
@@ -68,7 +67,7 @@ ui.show_check(f"the {len(apps)} apps' allocations", apps["amount_cents"],
 st.caption("Pick an app to see its machines and volumes.")
 st.page_link(ui.MACHINES_PAGE, label="Every machine and volume in this group",
              icon=":material/dns:", query_params={**ui.access_params(visit), **here})
-ui.csv_download("Download CSV", shown.drop(columns=["amount_precise"]),
+ui.csv_download("Download CSV", shown,
                 file_name=f"{invoice.invoice_number}-apps.csv", key="invoice_apps_csv")
 if picked is not None:
     st.switch_page(ui.MACHINES_PAGE, query_params={

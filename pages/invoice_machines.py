@@ -34,27 +34,26 @@ def load(snapshot):
     connection = snapshot.connection
     invoice = drill.invoice(connection, visit.org_id, number)
     if invoice is None:
-        return None, None, None, None, None
-    lines = drill.invoice_lines(connection, visit.org_id, invoice.invoice_id)
+        return None, None, None, None
     total = drill.group_total(connection, visit.org_id, invoice.invoice_id, group)
     apps = (drill.group_apps(connection, visit.org_id, invoice.invoice_id, group)
             if app_id is not None else None)
     resources = drill.group_resources(connection, visit.org_id, invoice.invoice_id, group,
                                       app_id=app_id, search=search, sort=sort, page=page)
-    return invoice, lines, total, apps, resources
+    return invoice, total, apps, resources
 
 
-with database_errors_stop_the_page("the machines of this invoice"):
-    invoice, lines, total, apps, resources = visit.read(load)
+try:
+    with database_errors_stop_the_page("the machines of this invoice"):
+        invoice, total, apps, resources = visit.read(load)
+except drill.DrillError as error:
+    st.warning(f"{error}.", icon=":material/search_off:")
+    st.stop()
 if invoice is None:
     st.warning(f"This organization has no invoice numbered {number!r}.",
                icon=":material/search_off:")
     st.stop()
-try:
-    group_label = drill.group_label(lines, group)
-except drill.DrillError as error:
-    st.warning(f"{error}.", icon=":material/search_off:")
-    st.stop()
+group_label = total.label
 
 crumbs = [
     ui.Crumb("Invoices", ui.INVOICES_PAGE),
@@ -146,8 +145,7 @@ def every_match():
     everything = visit.read(lambda snapshot: drill.group_resources(
         snapshot.connection, visit.org_id, invoice.invoice_id, group, app_id=app_id,
         search=search, sort=sort, page_size=None))
-    return ui.with_dollars(everything.rows, amount="amount_cents").drop(
-        columns=["amount_precise"])
+    return ui.with_dollars(everything.rows, amount="amount_cents")
 
 
 ui.csv_download("Download all as CSV", every_match,

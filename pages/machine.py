@@ -37,23 +37,28 @@ def load(snapshot):
     if invoice is None:
         return identity, charged_on, None, None, None, None, None, None, None
     period = invoice.period
-    lines = drill.invoice_lines(connection, visit.org_id, invoice.invoice_id)
-    charges = drill.machine_charges(connection, visit.org_id, machine_id, invoice.invoice_id)
+    total = drill.group_total(connection, visit.org_id, invoice.invoice_id, group)
+    charges = drill.machine_charges(connection, visit.org_id, machine_id, invoice.invoice_id,
+                                    group)
     # the machine's amount as the machine list shows it (its row there), for the check
     listed = drill.group_resources(connection, visit.org_id, invoice.invoice_id, group,
                                    app_id=app_id, search=machine_id)
-    return (identity, charged_on, invoice, lines, charges, listed,
+    return (identity, charged_on, invoice, total, charges, listed,
             drill.machine_runs(connection, visit.org_id, machine_id, period),
             drill.machine_events(connection, visit.org_id, machine_id, period),
             drill.machine_hourly_usage(connection, visit.org_id, machine_id, period))
 
 
-with database_errors_stop_the_page("this machine"):
-    loaded = visit.read(load)
+try:
+    with database_errors_stop_the_page("this machine"):
+        loaded = visit.read(load)
+except drill.DrillError as error:
+    st.warning(f"{error}.", icon=":material/search_off:")
+    st.stop()
 if loaded is None:
     st.warning(f"This organization has no machine {machine_id!r}.", icon=":material/search_off:")
     st.stop()
-identity, charged_on, invoice, lines, charges, listed, runs, events, usage = loaded
+identity, charged_on, invoice, total, charges, listed, runs, events, usage = loaded
 
 crumbs = [ui.Crumb("Invoices", ui.INVOICES_PAGE)]
 if invoice is not None:
@@ -61,7 +66,7 @@ if invoice is not None:
     crumbs.append(ui.Crumb(invoice.invoice_number, ui.INVOICE_PAGE,
                            {"invoice": invoice.invoice_number}))
     if group.by != "invoice":
-        crumbs.append(ui.Crumb(drill.group_label(lines, group), ui.APPS_PAGE, context))
+        crumbs.append(ui.Crumb(total.label, ui.APPS_PAGE, context))
     if app_id is not None:
         crumbs.append(ui.Crumb(f"App {identity['app_name']}", ui.MACHINES_PAGE,
                                {**context, "app": str(app_id)}))
@@ -101,10 +106,9 @@ if len(other_invoices):
                          query_params={**ui.access_params(visit), "machine": machine_id,
                                        "invoice": other.invoice_number})
 
-in_group = drill.group_line_numbers(lines, group)
 arithmetic = [drill.charge_arithmetic(charge) for _, charge in charges.iterrows()]
 shown = ui.with_dollars(charges, amount="amount_cents", line_amount="line_amount_cents").assign(
-    in_group=[int(line_no) in in_group for line_no in charges["line_no"]],
+    in_group=charges["is_in_group"].astype(bool),
     quantity_text=[f"{quantity.normalize():,f} {unit}" for quantity, unit
                    in zip(charges["consumed_quantity"], charges["consumed_unit"], strict=True)],
     rate=[steps.rate for steps in arithmetic],

@@ -1,7 +1,7 @@
 -- The apps behind one group of an invoice's lines, dearest first: what each app's machines
 -- and volumes were allocated on those lines.
 -- Params: org_id, invoice_id, group_by, group_key (as in invoice_group_total).
--- Returns: app_id, app_name, team_name, machines, volumes, amount_precise, amount_cents.
+-- Returns: app_id, app_name, team_name, machines, volumes, amount_cents.
 with group_lines as (
     select line_no
     from invoice_lines
@@ -23,7 +23,6 @@ app_amounts as (
             filter (where invoice_allocations.resource_kind = 'machine') as machines,
         count(distinct invoice_allocations.resource_id)
             filter (where invoice_allocations.resource_kind = 'volume') as volumes,
-        sum(invoice_allocations.amount_precise) as amount_precise,
         cast(sum(invoice_allocations.amount_cents) as bigint) as amount_cents
     from invoice_allocations
     inner join group_lines on group_lines.line_no = invoice_allocations.line_no
@@ -39,7 +38,6 @@ final as (
         teams.name as team_name,
         app_amounts.machines,
         app_amounts.volumes,
-        app_amounts.amount_precise,
         app_amounts.amount_cents
     from app_amounts
     inner join apps on apps.org_id = :org_id and apps.app_id = app_amounts.app_id

@@ -6,7 +6,7 @@
 -- sort ('amount': dearest first, 'resource': by id, 'app': by app name); page_size;
 -- page_offset.
 -- Returns: position, resource_kind, resource_id, app_id, app_name, region_code, preset_code,
--- memory_mb, size_gb, lines, amount_precise, amount_cents, match_count, match_cents.
+-- memory_mb, size_gb, lines, amount_cents, match_count, match_cents.
 with group_lines as (
     select line_no
     from invoice_lines
@@ -27,7 +27,6 @@ resource_amounts as (
         invoice_allocations.resource_id,
         invoice_allocations.app_id,
         count(*) as lines,
-        sum(invoice_allocations.amount_precise) as amount_precise,
         cast(sum(invoice_allocations.amount_cents) as bigint) as amount_cents
     from invoice_allocations
     inner join group_lines on group_lines.line_no = invoice_allocations.line_no
@@ -81,7 +80,6 @@ final as (
         machines.memory_mb,
         volumes.size_gb,
         page.lines,
-        page.amount_precise,
         page.amount_cents,
         page.match_count,
         page.match_cents

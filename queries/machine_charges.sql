@@ -1,11 +1,12 @@
 -- What one machine was charged on one invoice: its allocation of every line, with the line and
 -- the price book figures behind the line's unit price (for the arithmetic a page shows).
--- Params: org_id, machine_id, invoice_id.
+-- Params: org_id, machine_id, invoice_id; group_by, group_key (as in invoice_group_total: the
+-- group the machine was opened from).
 -- Returns: line_no, product, product_name, description, region_code, preset_code, memory_mb,
 -- price_list_name, consumed_quantity, consumed_unit, quantity, pricing_unit,
 -- consumed_per_pricing_unit, unit_price, amount_precise, amount_cents, line_amount_precise,
 -- line_amount_cents, price_markup, cpus, cpu_kind, included_memory_mb, vcpu_rate,
--- ram_extra_rate (the last five only for machine runtime).
+-- ram_extra_rate (the last five only for machine runtime), is_in_group.
 with machine_allocations as (
     select
         line_no,
@@ -54,7 +55,14 @@ final as (
             when 'shared' then price_book.vcpu_shared
             when 'performance' then price_book.vcpu_performance
         end as vcpu_rate,
-        price_book.ram_extra as ram_extra_rate
+        price_book.ram_extra as ram_extra_rate,
+        case cast(:group_by as text)
+            when 'invoice' then true
+            when 'product' then lines.product = :group_key
+            when 'region' then coalesce(lines.region_code, '-') = :group_key
+            when 'vm_size' then coalesce(lines.preset_code, '-') = :group_key
+            when 'line' then cast(lines.line_no as text) = :group_key
+        end as is_in_group
     from machine_allocations
     inner join lines on lines.line_no = machine_allocations.line_no
     inner join products on products.product = lines.product

@@ -192,3 +192,12 @@ def test_unknown_invoice_says_so_and_shows_no_numbers(open_page, invoiced_databa
     assert not app.exception
     assert any("no invoice numbered" in warning.value for warning in app.warning)
     assert len(app.metric) == 0
+
+
+def test_a_group_the_invoice_lacks_says_so_and_shows_no_numbers(open_page,
+                                                                invoiced_database_url):
+    app = open_page(invoiced_database_url, "invoice_apps", ADMIN, invoice=CREDITED_INVOICE,
+                    by="region", key="xyz").run()
+    assert not app.exception
+    assert any("no line with region 'xyz'" in warning.value for warning in app.warning)
+    assert len(app.metric) == 0 and len(app.dataframe) == 0

@@ -77,17 +77,18 @@ def test_line_groups_add_up_to_the_lines(by, expected):
     groups = drill.line_groups(lines_frame(), by)
     assert dict(zip(groups["key"], groups["amount_cents"], strict=True)) == expected
     assert groups["amount_cents"].sum() == lines_frame()["amount_cents"].sum()
-    for key in expected:
-        group = drill.Group(by, key)
-        numbers = drill.group_line_numbers(lines_frame(), group)
-        in_group = lines_frame().loc[lines_frame()["line_no"].isin(numbers), "amount_cents"]
-        assert in_group.sum() == expected[key]
-        assert drill.group_label(lines_frame(), group)
 
 
-def test_a_group_the_invoice_lacks_is_an_error():
-    with pytest.raises(drill.DrillError, match="no region 'syd'"):
-        drill.group_label(lines_frame(), drill.Group("region", "syd"))
+@pytest.mark.parametrize(("group", "name", "label"), [
+    (drill.Group("invoice"), None, "Whole invoice"),
+    (drill.Group("product", "volume"), "Volumes", "Product: Volumes"),
+    (drill.Group("region", "lhr"), None, "Region: lhr"),
+    (drill.Group("vm_size", drill.NO_VM_SIZE), None,
+     "VM size: none (volumes, storage, IPv4, egress)"),
+    (drill.Group("line", "3"), "Volumes in lhr", "Line 3: Volumes in lhr"),
+])
+def test_group_labels(group, name, label):
+    assert drill.GroupTotal(group, 1, 100, name).label == label
 
 
 def test_sum_check_compares_in_whole_cents():
