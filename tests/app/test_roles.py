@@ -304,3 +304,18 @@ def test_an_empty_database_in_demo_mode_offers_the_demo_data(configure, database
     assert "load the demo data first" in app.info[0].value
     assert app.button(key="demo_data_load").label == "Load the demo data"
     assert len(app.dataframe) == 0
+
+
+def test_cached_figures_never_cross_scopes(open_page, spend_url):
+    """The spend overview caches its reads; each person still sees only their own figures."""
+
+    def month_to_date(email: str) -> str:
+        app = open_page(spend_url, "overview", email=email).run()
+        assert not app.exception
+        return next(metric.value for metric in app.metric
+                    if metric.label.startswith("Month to date"))
+
+    acme = month_to_date(ADMIN)
+    globex = month_to_date("admin@globex.example")  # served while acme's figures are cached
+    assert month_to_date(ADMIN) == acme != globex
+    assert month_to_date(MEMBER) == acme  # same organization, another scope: same figures
