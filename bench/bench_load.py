@@ -44,7 +44,15 @@ def _database(server_url: str, name: str, *, drop: bool = False) -> str:
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
+_STARTED = time.perf_counter()
+_last_step: list[str] = []
+
+
 def _progress(fraction: float, message: str) -> None:
+    step = "".join(c for c in message if not c.isdigit() and c != ",").strip()
+    if not _last_step or step != _last_step[-1]:  # a new phase: log when it began
+        _last_step.append(step)
+        print(f"\n  [{time.perf_counter() - _STARTED:7.1f}s] {step}", file=sys.stderr)
     print(f"\r  {100 * fraction:5.1f}%  {message:<60}", end="", file=sys.stderr, flush=True)
 
 
