@@ -126,44 +126,54 @@ group by 1, 2, 3
 
 RATED_RESOURCES_SQL = """
 create temp table rated_resources on commit drop as
-with machine_products as (
-    select machine_month.org_id, 'machine'::text as resource_kind,
-           machine_month.machine_id as resource_id, machines.app_id,
-           machines.region_code, regions.egress_group,
-           machine_month.preset_code, machine_month.memory_mb, price_book.price_list_id,
-           meter.product, meter.consumed_quantity, meter.quantity, meter.unit_price,
-           meter.amount_precise
+-- each machine's sums with its app, region and price list first (materialized: a few
+-- thousand rows), so the rates below join on all three keys at once
+with placed_machines as materialized (
+    select machine_month.*, machines.app_id, machines.region_code, regions.egress_group,
+           (cast(:price_list_ids as smallint[]))[machine_month.period_no] as price_list_id
     from machine_month
     join machines
       on machines.org_id = machine_month.org_id
      and machines.machine_id = machine_month.machine_id
     join regions on regions.region_code = machines.region_code
+),
+
+machine_products as (
+    select placed_machines.org_id, 'machine'::text as resource_kind,
+           placed_machines.machine_id as resource_id, placed_machines.app_id,
+           placed_machines.region_code, placed_machines.egress_group,
+           placed_machines.preset_code, placed_machines.memory_mb,
+           placed_machines.price_list_id,
+           meter.product, meter.consumed_quantity, meter.quantity, meter.unit_price,
+           meter.amount_precise
+    from placed_machines
     join month_price_book as price_book
-      on price_book.price_list_id = (cast(:price_list_ids as smallint[]))[machine_month.period_no]
-     and price_book.egress_group = regions.egress_group
+      on price_book.price_list_id = placed_machines.price_list_id
+     and price_book.egress_group = placed_machines.egress_group
     join month_runtime_rates as runtime_rates
-      on runtime_rates.price_list_id = price_book.price_list_id
-     and runtime_rates.region_code = machines.region_code
-     and runtime_rates.preset_code = machine_month.preset_code
+      on runtime_rates.price_list_id = placed_machines.price_list_id
+     and runtime_rates.region_code = placed_machines.region_code
+     and runtime_rates.preset_code = placed_machines.preset_code
     cross join lateral (
         select runtime_unit_price(runtime_rates.base_rate, runtime_rates.rate_per_256mb,
-                                  runtime_rates.included_memory_mb, machine_month.memory_mb)
+                                  runtime_rates.included_memory_mb, placed_machines.memory_mb)
                as runtime_price
     ) as runtime
     cross join lateral (values
-        ('machine_runtime', machine_month.runtime_seconds::numeric,
-         machine_month.runtime_seconds::numeric, runtime.runtime_price,
-         machine_month.runtime_seconds * runtime.runtime_price),
-        ('stopped_rootfs', machine_month.rootfs_consumed, machine_month.rootfs_quantity,
-         price_book.stopped_rootfs, machine_month.rootfs_amount),
-        ('dedicated_ipv4', machine_month.ipv4_consumed::numeric, machine_month.ipv4_quantity,
-         price_book.dedicated_ipv4, machine_month.ipv4_amount),
-        ('egress_internet', machine_month.egress_internet_gb, machine_month.egress_internet_gb,
-         price_book.egress_internet,
-         machine_month.egress_internet_gb * price_book.egress_internet),
-        ('egress_private', machine_month.egress_private_gb, machine_month.egress_private_gb,
-         price_book.egress_private,
-         machine_month.egress_private_gb * price_book.egress_private)
+        ('machine_runtime', placed_machines.runtime_seconds::numeric,
+         placed_machines.runtime_seconds::numeric, runtime.runtime_price,
+         placed_machines.runtime_seconds * runtime.runtime_price),
+        ('stopped_rootfs', placed_machines.rootfs_consumed, placed_machines.rootfs_quantity,
+         price_book.stopped_rootfs, placed_machines.rootfs_amount),
+        ('dedicated_ipv4', placed_machines.ipv4_consumed::numeric,
+         placed_machines.ipv4_quantity, price_book.dedicated_ipv4,
+         placed_machines.ipv4_amount),
+        ('egress_internet', placed_machines.egress_internet_gb,
+         placed_machines.egress_internet_gb, price_book.egress_internet,
+         placed_machines.egress_internet_gb * price_book.egress_internet),
+        ('egress_private', placed_machines.egress_private_gb,
+         placed_machines.egress_private_gb, price_book.egress_private,
+         placed_machines.egress_private_gb * price_book.egress_private)
     ) as meter (product, consumed_quantity, quantity, unit_price, amount_precise)
     where meter.consumed_quantity > 0
 ),
