@@ -1,7 +1,7 @@
 """Rating one calendar month of usage into invoice lines and per-resource allocations.
 
-Everything is set-based SQL over the ``rated_usage`` view (migration 0002), which prices each
-hourly usage row with the price list in force at that hour:
+The ``rated_usage`` view (migration 0002) defines the price of every hourly usage row, with
+the price list in force at that hour:
 
 - machine runtime, per second: ``(cpus * vcpu_rate + max(0, ram_gb - cpus * included_gb) *
   ram_rate) * region_markup`` (reference/pricing.md). RAM comes in 256 MB steps, so the extra
@@ -12,6 +12,11 @@ hourly usage row with the price list in force at that hour:
   is priced by the egress group of the region the traffic leaves.
 - each hourly row's ``amount_precise = round(consumed * unit_price / consumed_per_pricing_unit,
   18)``: exact for runtime, 18 decimals for the GB-month and IP-month products.
+
+A month's invoice is exactly the view summed, but is not computed by scanning it: one
+parallel pass sums the hourly meters per machine, size and price list, and the sums are priced
+with the view's rates (``runtime_rates``, ``price_book``). The amounts are equal by
+construction (see MACHINE_MONTH_SQL); tests/db/test_billing_invariants.py checks it.
 
 Rounding rule (the only one): a line's cents are its precise amount (the sum of its rows'
 ``amount_precise``) rounded once, half up, to whole cents. Nothing else is rounded to cents
