@@ -25,6 +25,7 @@ EXPLORER = ("pages/explorer.py", "Usage explorer", ":material/query_stats:")
 OVERVIEW = ("pages/organizations.py", "Overview", ":material/corporate_fare:")
 MEMBERS = ("pages/members.py", "Teams and members", ":material/group:")
 INVOICES = ("pages/invoices.py", "Invoices", ":material/receipt_long:")
+TEAMS = ("pages/teams.py", "Team comparison", ":material/leaderboard:")
 # the invoice drill-down's levels below Invoices: reached by its links, hidden from the menu
 INVOICE_LEVELS = (
     ("pages/invoice.py", "Invoice", ":material/receipt:"),
@@ -48,7 +49,7 @@ def menu_sections(visit: access.Visit | None) -> dict[str, list[tuple[str, str, 
         return sections
     sections = {"Spend": [OVERVIEW, SPEND, EXPLORER]}
     if visit.may(access.OVERSIGHT):
-        sections["Administration"] = [MEMBERS, INVOICES, SUPPORT_LOG]
+        sections["Administration"] = [MEMBERS, TEAMS, INVOICES, SUPPORT_LOG]
     return sections
 
 

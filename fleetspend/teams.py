@@ -1,0 +1,346 @@
+"""Team comparison for organization admins: teams side by side, their apps, top movers and why.
+
+Importable without Streamlit. One read (queries/team_usage_mix.sql) gives spend,
+machine-hours and machine-days per team, app, region and VM size for a period and for the
+period of equal length just before it; everything the page shows is computed here from it.
+
+- Money: the period's exact organization total is rounded once to cents and split over the
+  teams by largest remainder, and a team's cents over its apps the same way, so teams add up
+  to the organization and apps to their team exactly, as shown. The previous period likewise.
+- Machines: the average number of machines running per day is machine-days (per day, the
+  machines that ran that day) over the days of the period.
+- A mover's reason compares where and at what size its machines ran before and now, in this
+  order: machines that left one region for another at about the same count ("moved from ord
+  to iad"); machines that changed size at about the same count ("resized to performance-2x");
+  the biggest change in machine count in one region ("+38 machines in fra"); the change in
+  machine-hours at a steady count ("+1,200 machine-hours, same machines running longer");
+  else the region whose spend changed most ("spend in fra +$120.00", volumes or egress).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+import pandas as pd
+from sqlalchemy import Connection
+
+from fleetspend.billing.allocation import largest_remainder
+from fleetspend.spend import change_percent, to_cents
+from fleetspend.ui.format import dollars
+from queries import sql
+
+MAX_PERIOD_DAYS = 92
+MIX_SHOWN = 3  # regions or VM sizes named in a mix; the rest are "other"
+TOP_MOVERS = 5
+SECONDS_PER_HOUR = Decimal(3600)
+# a move or a resize: the count gained and the count lost are within this ratio of each other
+BALANCED = Decimal("0.5")
+MIN_MACHINES = Decimal(1)  # machine count changes below one machine are not a reason
+MIX_COLUMNS = ["is_current", "team_id", "team_name", "app_id", "app_name", "region_code",
+               "preset_key", "amount_precise", "machine_seconds", "machine_days"]
+
+
+@dataclass(frozen=True)
+class Period:
+    """Days [start_date, end_date) compared with the days of equal length just before."""
+
+    start_date: date
+    end_date: date  # exclusive
+
+    def __post_init__(self) -> None:
+        if self.end_date <= self.start_date:
+            raise ValueError(f"empty period: {self.start_date} to {self.end_date} "
+                             "(the end is exclusive)")
+        if self.days > MAX_PERIOD_DAYS:
+            raise ValueError(f"a period is at most {MAX_PERIOD_DAYS} days; got {self.days}")
+
+    @property
+    def days(self) -> int:
+        return (self.end_date - self.start_date).days
+
+    @property
+    def previous_start_date(self) -> date:
+        return self.start_date - timedelta(days=self.days)
+
+    @property
+    def last_day(self) -> date:
+        return self.end_date - timedelta(days=1)
+
+    def params(self, org_id: int) -> dict:
+        return {"org_id": org_id, "start_date": self.start_date, "end_date": self.end_date,
+                "previous_start_date": self.previous_start_date}
+
+
+def read_mix(connection: Connection, org_id: int, period: Period) -> pd.DataFrame:
+    """The rows of queries/team_usage_mix.sql (NUMERIC stays Decimal)."""
+    result = connection.execute(sql("team_usage_mix"), period.params(org_id))
+    return pd.DataFrame.from_records(result.all(), columns=MIX_COLUMNS)
+
+
+def read_teams(connection: Connection, org_id: int) -> dict[int, str]:
+    """Every team of the organization, spending or not: id -> name."""
+    rows = connection.execute(sql("org_teams"), {"org_id": org_id}).mappings()
+    return {int(row["team_id"]): str(row["name"]) for row in rows}
+
+
+@dataclass(frozen=True)
+class Mover:
+    """A team or an app whose spend changed most against the previous period, and why."""
+
+    kind: str  # 'team' or 'app'
+    key: int  # team id or app id
+    name: str
+    team_id: int
+    previous_cents: int
+    amount_cents: int
+    reason: str
+
+    @property
+    def change_cents(self) -> int:
+        return self.amount_cents - self.previous_cents
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The team comparison of one period: what the page shows and exports."""
+
+    period: Period
+    total_cents: int
+    previous_total_cents: int
+    teams: pd.DataFrame  # one row per team, see SIDE_BY_SIDE_COLUMNS
+    mix: pd.DataFrame  # the rows it was made from, for a team's apps and the movers
+    movers: list[Mover]
+
+    @property
+    def is_empty(self) -> bool:
+        return self.total_cents == 0 and self.previous_total_cents == 0 and self.mix.empty
+
+
+SIDE_BY_SIDE_COLUMNS = ["key", "name", "amount_cents", "share_basis_points", "previous_cents",
+                        "machine_hours", "average_machines", "region_mix", "size_mix"]
+
+
+def periods(mix: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The mix rows of the current period and of the previous one."""
+    is_current = mix.is_current.astype(bool)
+    return mix[is_current], mix[~is_current]
+
+
+def _split(frame: pd.DataFrame, by: str, total_cents: int) -> dict[int, int]:
+    """``total_cents`` split over the values of ``by`` by their exact spend."""
+    spent = frame.groupby(by)["amount_precise"].sum() if not frame.empty else pd.Series()
+    return dict(zip(spent.index, largest_remainder(total_cents, [Decimal(v) for v in spent]),
+                    strict=True))
+
+
+def describe_mix(frame: pd.DataFrame, column: str) -> str:
+    """The biggest values of ``column`` by spend with their shares, e.g. 'fra 60% · iad 40%'."""
+    spent = frame.groupby(column)["amount_precise"].sum()
+    spent = spent[spent.map(Decimal) > 0]
+    total = sum(spent, Decimal(0))
+    if total == 0:
+        return ""
+    ordered = sorted(spent.items(), key=lambda item: (-item[1], item[0]))
+    parts = [f"{key} {(value * 100 / total).quantize(Decimal(1), rounding=ROUND_HALF_UP)}%"
+             for key, value in ordered[:MIX_SHOWN]]
+    if len(ordered) > MIX_SHOWN:
+        rest = sum((value for _key, value in ordered[MIX_SHOWN:]), Decimal(0))
+        parts.append(f"other {(rest * 100 / total).quantize(Decimal(1), ROUND_HALF_UP)}%")
+    return " · ".join(parts)
+
+
+def side_by_side(mix: pd.DataFrame, by: str, name: str, names: dict[int, str],
+                 total_cents: int, previous_total_cents: int, days: int) -> pd.DataFrame:
+    """One row per value of ``by`` (team_id or app_id) with the columns of SIDE_BY_SIDE_COLUMNS.
+
+    ``names`` lists the rows to show even without spend; cents are split from the totals.
+    """
+    current, previous = periods(mix)
+    now_cents = _split(current, by, total_cents)
+    before_cents = _split(previous, by, previous_total_cents)
+    names = {**names, **dict(zip(mix[by], mix[name], strict=True))}
+    groups = {key: rows for key, rows in current.groupby(by)}
+    rows = []
+    for key, label in names.items():
+        rows_now = groups.get(key, current.iloc[0:0])
+        seconds = sum(rows_now.machine_seconds, Decimal(0))
+        machine_days = sum(rows_now.machine_days, Decimal(0))
+        rows.append({
+            "key": int(key), "name": label, "amount_cents": now_cents.get(key, 0),
+            "previous_cents": before_cents.get(key, 0),
+            "machine_hours": (Decimal(seconds) / SECONDS_PER_HOUR).quantize(Decimal("0.01")),
+            "average_machines": (Decimal(machine_days) / days).quantize(Decimal("0.1")),
+            "region_mix": describe_mix(rows_now, "region_code"),
+            "size_mix": describe_mix(rows_now, "preset_key"),
+        })
+    table = pd.DataFrame(rows, columns=[c for c in SIDE_BY_SIDE_COLUMNS
+                                        if c != "share_basis_points"])
+    table = table.sort_values(["amount_cents", "name"], ascending=[False, True],
+                              kind="stable").reset_index(drop=True)
+    table.insert(3, "share_basis_points", largest_remainder(
+        10_000, [Decimal(int(c)) for c in table.amount_cents]) if total_cents else [0] * len(
+        table))
+    return table
+
+
+def cost_per_machine_hour(cents: int, machine_hours: Decimal) -> Decimal | None:
+    """Spend over machine-hours in dollars (four decimals), or None without machine-hours."""
+    if machine_hours == 0:
+        return None
+    return (Decimal(cents) / 100 / machine_hours).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+
+
+def _machines_by(frame: pd.DataFrame, column: str, days: int) -> dict[str, Decimal]:
+    per = frame.groupby(column)["machine_days"].sum()
+    return {key: Decimal(value) / days for key, value in per.items()}
+
+
+def _count(value: Decimal) -> str:
+    return f"{value.quantize(Decimal(1), ROUND_HALF_UP):+,}"
+
+
+def _balanced(gained: Decimal, lost: Decimal) -> bool:
+    return (gained >= MIN_MACHINES and lost >= MIN_MACHINES
+            and min(gained, lost) >= BALANCED * max(gained, lost))
+
+
+def _biggest_change(deltas: dict[str, Decimal]) -> tuple[str, Decimal, str, Decimal]:
+    """The key that gained most and the key that lost most (as a positive number)."""
+    gainer = max(deltas, key=lambda k: (deltas[k], k))
+    loser = min(deltas, key=lambda k: (deltas[k], k))
+    return gainer, max(deltas[gainer], Decimal(0)), loser, max(-deltas[loser], Decimal(0))
+
+
+def _deltas(now: dict[str, Decimal], before: dict[str, Decimal]) -> dict[str, Decimal]:
+    return {key: now.get(key, Decimal(0)) - before.get(key, Decimal(0))
+            for key in sorted({*now, *before})}
+
+
+def explain(current: pd.DataFrame, previous: pd.DataFrame, days: int) -> str:
+    """Why spend changed between two periods of ``days`` days, in regions, sizes or machines.
+
+    ``current`` and ``previous`` are the mix rows of one team or app in each period.
+    """
+    regions = _deltas(_machines_by(current, "region_code", days),
+                      _machines_by(previous, "region_code", days))
+    sizes = _deltas(_machines_by(current, "preset_key", days),
+                    _machines_by(previous, "preset_key", days))
+    net = sum(regions.values(), Decimal(0))
+    if regions:
+        to_region, gained, from_region, lost = _biggest_change(regions)
+        if _balanced(gained, lost) and abs(net) < min(gained, lost):
+            return f"moved from {from_region} to {to_region} ({_count(gained)} machines)"
+    if sizes:
+        to_size, gained, from_size, lost = _biggest_change(sizes)
+        if _balanced(gained, lost) and abs(net) < min(gained, lost):
+            return f"resized from {from_size} to {to_size} ({_count(gained)} machines)"
+    if regions:
+        region = max(regions, key=lambda k: (abs(regions[k]), k))
+        if abs(regions[region]) >= MIN_MACHINES:
+            return f"{_count(regions[region])} machines in {region}"
+    hours = (sum(current.machine_seconds, Decimal(0))
+             - sum(previous.machine_seconds, Decimal(0))) / SECONDS_PER_HOUR
+    if abs(hours) >= days:  # at least one machine-hour a day more or less
+        return (f"{_count(hours)} machine-hours at about the same machine count "
+                f"({'running longer' if hours > 0 else 'running less'})")
+    spent = {key: Decimal(value) for key, value in
+             current.groupby("region_code")["amount_precise"].sum().items()}
+    was = {key: Decimal(value) for key, value in
+           previous.groupby("region_code")["amount_precise"].sum().items()}
+    changes = _deltas(spent, was)
+    if not changes:
+        return "no usage in either period"
+    region = max(changes, key=lambda k: (abs(changes[k]), k))
+    sign = "+" if changes[region] >= 0 else "-"
+    return f"spend in {region} {sign}{dollars(abs(to_cents(changes[region])))} (not machines)"
+
+
+def top_movers(mix: pd.DataFrame, table: pd.DataFrame, kind: str, days: int,
+               limit: int = TOP_MOVERS) -> list[Mover]:
+    """The rows of ``table`` whose spend grew or fell most, biggest change first, with why."""
+    by = "team_id" if kind == "team" else "app_id"
+    teams = dict(zip(mix.app_id, mix.team_id, strict=True)) if kind == "app" else {}
+    changed = table.assign(change=table.amount_cents - table.previous_cents)
+    changed = changed[changed.change != 0]
+    changed = changed.assign(size=changed.change.abs()).sort_values(
+        ["size", "name"], ascending=[False, True], kind="stable").head(limit)
+    movers = []
+    for row in changed.itertuples():
+        current, previous = periods(mix[mix[by] == row.key])
+        movers.append(Mover(
+            kind=kind, key=int(row.key), name=str(row.name),
+            team_id=int(row.key) if kind == "team" else int(teams[row.key]),
+            previous_cents=int(row.previous_cents), amount_cents=int(row.amount_cents),
+            reason=explain(current, previous, days)))
+    return movers
+
+
+def compare(mix: pd.DataFrame, team_names: dict[int, str], period: Period) -> Comparison:
+    """The comparison of every team in ``period`` against the period before."""
+    current, previous = periods(mix)
+    total = to_cents(sum(current.amount_precise, Decimal(0)))
+    previous_total = to_cents(sum(previous.amount_precise, Decimal(0)))
+    teams = side_by_side(mix, "team_id", "team_name", team_names, total, previous_total,
+                         period.days)
+    movers = top_movers(mix, teams, "team", period.days)
+    apps = pd.concat([team_apps_of(mix, teams, team_id, period.days)
+                      for team_id in teams.key], ignore_index=True) if len(teams) else teams
+    movers += top_movers(mix, apps, "app", period.days)
+    return Comparison(period, total, previous_total, teams, mix, movers)
+
+
+def team_apps_of(mix: pd.DataFrame, teams: pd.DataFrame, team_id: int,
+                 days: int) -> pd.DataFrame:
+    """One team's apps side by side; their cents add up to the team's exactly."""
+    team = teams[teams.key == team_id].iloc[0]
+    rows = mix[mix.team_id == team_id]
+    return side_by_side(rows, "app_id", "app_name", {}, int(team.amount_cents),
+                        int(team.previous_cents), days)
+
+
+def team_apps(comparison: Comparison, team_id: int) -> pd.DataFrame:
+    """The apps of ``team_id`` in the comparison's period (see :func:`team_apps_of`)."""
+    return team_apps_of(comparison.mix, comparison.teams, team_id, comparison.period.days)
+
+
+def export_table(table: pd.DataFrame, *, what: str, total_cents: int | None = None,
+                 previous_total_cents: int | None = None) -> pd.DataFrame:
+    """The side-by-side table as shown and exported: exact Decimal dollars, a total row."""
+    def exact(cents: int) -> Decimal:
+        return Decimal(int(cents)) / 100
+
+    shown = pd.DataFrame({
+        what: table.name,
+        f"{what} id": table.key.astype(str),
+        "Spend (USD)": [exact(c) for c in table.amount_cents],
+        "Share (%)": [exact(b) for b in table.share_basis_points],
+        "Previous period (USD)": [exact(c) for c in table.previous_cents],
+        "Change (USD)": [exact(now - was) for now, was in
+                         zip(table.amount_cents, table.previous_cents, strict=True)],
+        "Change (%)": [change_percent(int(now), int(was)) for now, was in
+                       zip(table.amount_cents, table.previous_cents, strict=True)],
+        "Machine-hours": table.machine_hours,
+        "Cost per machine-hour (USD)": [cost_per_machine_hour(int(c), h) for c, h in
+                                        zip(table.amount_cents, table.machine_hours,
+                                            strict=True)],
+        "Average machines": table.average_machines,
+        "Regions": table.region_mix,
+        "VM sizes": table.size_mix,
+    })
+    if total_cents is None or previous_total_cents is None:
+        return shown
+    hours = sum(table.machine_hours, Decimal(0))
+    total = {
+        what: "Total", f"{what} id": "", "Spend (USD)": exact(total_cents),
+        "Share (%)": Decimal("100.00") if total_cents else Decimal("0.00"),
+        "Previous period (USD)": exact(previous_total_cents),
+        "Change (USD)": exact(total_cents - previous_total_cents),
+        "Change (%)": change_percent(total_cents, previous_total_cents),
+        "Machine-hours": hours,
+        "Cost per machine-hour (USD)": cost_per_machine_hour(total_cents, hours),
+        "Average machines": sum(table.average_machines, Decimal(0)),
+        "Regions": "", "VM sizes": "",
+    }
+    return pd.concat([shown, pd.DataFrame([total])], ignore_index=True)

@@ -1,0 +1,252 @@
+"""Team comparison for organization admins: which teams drive spend, how that changes, and why.
+
+Teams side by side for a period (spend, share, change against the period of equal length just
+before, machine-hours, cost per machine-hour, region and VM-size mix), spend per team over
+time, the teams and apps that moved most with the reason in regions, VM sizes or machine
+counts, and one team's apps with links into the explorer and the invoices. Everything lives
+in the URL (from, to, grain, team); bad values fall back with a notice.
+"""
+
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from fleetspend import db, freshness, invoice_drill, spend, teams
+from fleetspend.ui import access, charts, url_state
+from fleetspend.ui import drilldown as ui
+from fleetspend.ui.errors import database_errors_stop_the_page
+from fleetspend.ui.format import dollars
+
+KEY = "teams_"
+TABLE_KEY = f"{KEY}table_{{period}}"
+APPS_TABLE_KEY = f"{KEY}apps_{{team}}_{{period}}"
+TREND_KEY = f"{KEY}trend"
+DATES_KEY = f"{KEY}dates"
+GRAIN_KEY = f"{KEY}grain"
+EXPLORER = "pages/explorer.py"
+DEFAULT_DAYS = 30
+TREND_GRAINS = ("day", "week")
+NO_TEAM = ""
+MONEY_COLUMNS = ("Spend (USD)", "Previous period (USD)", "Change (USD)")
+
+
+@st.cache_data(ttl=60, max_entries=64, show_spinner=False)
+def load_context(scope: db.Scope, org_id: int) -> tuple[dict[int, str], date | None, str,
+                                                        str | None]:
+    """The organization's teams, the last day with usage and the freshness line."""
+    with db.read_snapshot(scope) as snapshot:
+        names = teams.read_teams(snapshot.connection, org_id)
+        fresh = freshness.read_freshness(snapshot.connection, org_id)
+        through = fresh.usage_complete_through_at
+        last_day = None if through is None else spend.as_of(through).last_day
+        return names, last_day, fresh.describe(), snapshot.notice
+
+
+@st.cache_data(ttl=60, max_entries=128, show_spinner=False)
+def load_comparison(scope: db.Scope, org_id: int, period: teams.Period, grain: str,
+                    names: dict[int, str]) -> tuple[teams.Comparison, spend.Series,
+                                                    pd.DataFrame]:
+    """The comparison, spend per team over both periods and the invoices, in one snapshot."""
+    with db.read_snapshot(scope) as snapshot:
+        mix = teams.read_mix(snapshot.connection, org_id, period)
+        trend_rows = spend.read_explorer_rows(snapshot.connection, org_id, spend.ExplorerQuery(
+            measure="spend", dimension_1="team", dimension_2="none", grain=grain,
+            start_date=period.previous_start_date, end_date=period.end_date))
+        invoices = invoice_drill.invoices(snapshot.connection, org_id)
+    return (teams.compare(mix, names, period), spend.build_series(trend_rows, None, "spend"),
+            invoices)
+
+
+def read_state(names: dict[int, str], last_day: date) -> tuple[dict, list[str]]:
+    """The view from the URL, each bad parameter replaced by its default."""
+    reader = url_state.ParamReader(st.query_params.to_dict())
+    default_from = last_day - timedelta(days=DEFAULT_DAYS - 1)
+    earliest = date(2000, 1, 1)
+    state = {
+        "from": reader.day("from", default_from, earliest, last_day),
+        "to": reader.day("to", last_day, earliest, last_day),
+        "grain": reader.choice("grain", TREND_GRAINS, "day"),
+        "team": reader.choice("team", [str(team_id) for team_id in names], NO_TEAM),
+    }
+    days = (state["to"] - state["from"]).days + 1
+    if days < 1 or days > teams.MAX_PERIOD_DAYS:
+        reader.notices.append(
+            f"Ignored the dates {state['from']} to {state['to']}: a period runs forward and "
+            f"is at most {teams.MAX_PERIOD_DAYS} days; showing the last {DEFAULT_DAYS} days.")
+        state["from"], state["to"] = default_from, last_day
+    return state, reader.notices
+
+
+def write(state: dict) -> None:
+    """Make the URL say ``state`` (no team parameter when no team is picked)."""
+    url_state.write({name: value for name, value in state.items()
+                     if not (name == "team" and value == NO_TEAM)})
+
+
+def go(state: dict) -> None:
+    """Show ``state``: the URL is the source of truth, so write it and run again."""
+    write(state)
+    st.rerun()
+
+
+def dates_changed() -> None:
+    value = st.session_state[DATES_KEY]
+    if len(value) == 2:
+        st.query_params["from"], st.query_params["to"] = (day.isoformat() for day in value)
+
+
+def grain_changed() -> None:
+    st.query_params["grain"] = st.session_state[GRAIN_KEY]
+
+
+def controls(state: dict, last_day: date) -> None:
+    st.session_state[DATES_KEY] = (state["from"], state["to"])
+    st.session_state[GRAIN_KEY] = state["grain"]
+    columns = st.columns([3, 1, 3])
+    columns[0].date_input("Period (UTC days, inclusive)", key=DATES_KEY, max_value=last_day,
+                          on_change=dates_changed)
+    columns[1].selectbox("Trend per", TREND_GRAINS, key=GRAIN_KEY, on_change=grain_changed)
+
+
+def column_config() -> dict:
+    return {name: ui.money_column(name) for name in MONEY_COLUMNS}
+
+
+def show_movers(title: str, movers: list[teams.Mover]) -> None:
+    st.markdown(f"**{title}**")
+    if not movers:
+        st.caption("No change in spend against the previous period.")
+    for mover in movers:
+        change = spend.change_percent(mover.amount_cents, mover.previous_cents)
+        sign = "+" if mover.change_cents > 0 else "-"
+        percent = "" if change is None else f" ({change:+}%)"
+        amount = dollars(abs(mover.change_cents))
+        st.markdown(ui.literal(f"{mover.name}: {sign}{amount}{percent}, {mover.reason}"))
+
+
+def invoice_links(visit: access.Visit, invoices: pd.DataFrame, period: teams.Period,
+                  team_name: str) -> None:
+    """Links to the invoices of the months the period touches (their apps list the team)."""
+    months = {period.start_date.replace(day=1), period.last_day.replace(day=1)}
+    shown = invoices[invoices.period_start_date.isin(months)] if not invoices.empty else invoices
+    if shown.empty:
+        st.caption("No invoice covers these dates yet.")
+    for row in shown.itertuples():
+        st.page_link(ui.APPS_PAGE, label=f"{team_name}'s apps on invoice {row.invoice_number} "
+                     f"({row.period_start_date:%B %Y})", icon=":material/receipt_long:",
+                     query_params={**ui.access_params(visit), "invoice": row.invoice_number})
+
+
+visit = access.require(access.BILLING, "teams")
+st.title("Team comparison")
+
+with st.spinner("Loading"), database_errors_stop_the_page("the team comparison"):
+    names, last_day, freshness_line, notice = load_context(visit.scope(), visit.org_id)
+if notice:
+    st.info(notice, icon=":material/info:")
+if last_day is None:
+    st.info("No usage has been recorded for this organization yet.", icon=":material/inbox:")
+    st.caption(freshness_line)
+    st.stop()
+if not names:
+    st.info("This organization has no teams yet.", icon=":material/group_off:")
+    st.stop()
+
+state, notices = read_state(names, last_day)
+write(state)
+if notices:
+    st.warning("\n\n".join(notices), icon=":material/link_off:")
+
+clicked = charts.selected_keys(st.session_state.get(TREND_KEY))
+if clicked:
+    del st.session_state[TREND_KEY]
+    if clicked[0] != spend.OTHER_KEY and clicked[0] != state["team"]:
+        go({**state, "team": clicked[0]})
+
+controls(state, last_day)
+period = teams.Period(state["from"], state["to"] + timedelta(days=1))
+with st.spinner("Comparing teams"), database_errors_stop_the_page("the team comparison"):
+    comparison, trend, invoices = load_comparison(visit.scope(), visit.org_id, period,
+                                                  state["grain"], names)
+
+if comparison.is_empty:
+    st.info(f"No spend from {period.previous_start_date} to {period.last_day}: nothing to "
+            "compare. Pick other dates.", icon=":material/filter_alt_off:")
+    st.caption(freshness_line)
+    st.stop()
+
+change = spend.change_percent(comparison.total_cents, comparison.previous_total_cents)
+hours = sum(comparison.teams.machine_hours)
+metrics = st.columns(4)
+metrics[0].metric(f"Organization, {period.start_date} to {period.last_day}",
+                  dollars(comparison.total_cents),
+                  delta=None if change is None else f"{change}% vs previous {period.days} days",
+                  delta_color="inverse")
+metrics[1].metric(f"Previous {period.days} days", dollars(comparison.previous_total_cents),
+                  help=f"{period.previous_start_date} to {period.start_date - timedelta(days=1)}")
+metrics[2].metric("Machine-hours", f"{hours:,.0f}")
+per_hour = teams.cost_per_machine_hour(comparison.total_cents, hours)
+metrics[3].metric("Cost per machine-hour", "no machines" if per_hour is None
+                  else f"${per_hour:,.4f}",
+                  help="All spend (machines, volumes, egress) over machine-hours.")
+
+st.subheader("Teams side by side")
+table = teams.export_table(comparison.teams, what="Team", total_cents=comparison.total_cents,
+                           previous_total_cents=comparison.previous_total_cents)
+picked = ui.picked_row(table, key=TABLE_KEY.format(period=f"{state['from']}_{state['to']}"),
+                       column_order=[c for c in table.columns if c != "Team id"],
+                       column_config=column_config())
+st.caption("Pick a team to see its apps. Spend is estimated for months not yet invoiced; "
+           "average machines are the machines running on a day, averaged over the period.")
+ui.csv_download("Download the comparison (CSV)", table,
+                file_name=f"fleetspend-teams-{state['from']}-{state['to']}.csv",
+                key=f"{KEY}csv")
+if picked is not None and picked["Team id"] and picked["Team id"] != state["team"]:
+    go({**state, "team": picked["Team id"]})
+
+st.subheader("Spend per team over time")
+order = list(trend.table.series_key)
+labels = dict(zip(trend.table.series_key, trend.table.series_label, strict=True))
+st.plotly_chart(charts.stacked(trend.cells, order, labels, "USD", state["grain"]),
+                key=TREND_KEY, on_select="rerun", selection_mode="points")
+st.caption(f"The previous period ({period.previous_start_date} on) and this one. Click a "
+           "team to see its apps.")
+
+st.subheader("Top movers")
+left, right = st.columns(2)
+with left:
+    show_movers("Teams", [m for m in comparison.movers if m.kind == "team"])
+with right:
+    show_movers("Apps", [m for m in comparison.movers if m.kind == "app"])
+
+if state["team"] != NO_TEAM:
+    team_id = int(state["team"])
+    team_name = names[team_id]
+    st.subheader(f"Apps of {team_name}")
+    team = comparison.teams[comparison.teams.key == team_id].iloc[0]
+    apps = teams.export_table(teams.team_apps(comparison, team_id), what="App",
+                              total_cents=int(team.amount_cents),
+                              previous_total_cents=int(team.previous_cents))
+    if len(apps) == 1:
+        st.info(f"{team_name} spent nothing in these dates or the ones before.",
+                icon=":material/inbox:")
+    else:
+        st.dataframe(apps, hide_index=True, key=APPS_TABLE_KEY.format(
+            team=team_id, period=f"{state['from']}_{state['to']}"),
+            column_order=[c for c in apps.columns if c != "App id"],
+            column_config=column_config())
+        ui.csv_download(f"Download {team_name}'s apps (CSV)", apps,
+                        file_name=f"fleetspend-team-{team_id}-{state['from']}-{state['to']}.csv",
+                        key=f"{KEY}apps_csv")
+    links = st.columns(2)
+    with links[0]:
+        st.page_link(EXPLORER, label=f"{team_name} in the usage explorer",
+                     icon=":material/query_stats:", query_params={
+                         **ui.access_params(visit), "from": state["from"].isoformat(),
+                         "to": state["to"].isoformat(), "team": str(team_id), "by": "app"})
+    with links[1]:
+        invoice_links(visit, invoices, period, team_name)
+    if st.button("Back to all teams", key=f"{KEY}clear"):
+        go({**state, "team": NO_TEAM})
+st.caption(freshness_line)

@@ -1,0 +1,46 @@
+-- One organization's spend, machine-hours and machines by team, app, region and VM size, in a
+-- period and in the period of equal length just before it (the team comparison's one read).
+-- Params: org_id; previous_start_date < start_date < end_date (exclusive): the previous
+-- period is [previous_start_date, start_date), the current one [start_date, end_date).
+-- Returns: is_current, team_id, team_name, app_id, app_name, region_code, preset_key
+-- ('no-size' for usage without a machine size: volumes), amount_precise (NUMERIC, unrounded
+-- dollars, every product), machine_seconds (machine runtime), machine_days (per day, the
+-- machines that ran that day, added up over the days).
+-- Reads the daily rollup only: it alone counts machines (resources). Team names are for
+-- admins only: others see 'Team <id>'.
+with period_usage as (
+    select
+        usage_date >= :start_date as is_current,
+        app_id,
+        region_code,
+        preset_code,
+        sum(amount_precise) as amount_precise,
+        sum(consumed_quantity) filter (where product = 'machine_runtime') as machine_seconds,
+        sum(resources) filter (where product = 'machine_runtime') as machine_days
+    from rollup_usage_daily
+    where org_id = :org_id
+      and usage_date >= :previous_start_date
+      and usage_date < :end_date
+    group by 1, 2, 3, 4
+),
+
+final as (
+    select
+        period_usage.is_current,
+        apps.team_id,
+        coalesce(teams.name, 'Team ' || apps.team_id) as team_name,
+        apps.app_id,
+        apps.name as app_name,
+        period_usage.region_code,
+        coalesce(nullif(period_usage.preset_code, ''), 'no-size') as preset_key,
+        period_usage.amount_precise,
+        coalesce(period_usage.machine_seconds, 0) as machine_seconds,
+        coalesce(period_usage.machine_days, 0) as machine_days
+    from period_usage
+    inner join apps on apps.org_id = :org_id and apps.app_id = period_usage.app_id
+    -- teams are billing data: members read usage without team names
+    left join teams on teams.org_id = apps.org_id and teams.team_id = apps.team_id
+)
+
+select * from final
+order by is_current desc, team_id, app_id, region_code, preset_key
