@@ -16,8 +16,9 @@ from settings local to the transaction (``set_config(name, value, true)``):
 - ``fleetspend.org_ids`` (optional, comma-separated): narrows a view to some of the
   organizations the identity may see; it never widens them.
 
-Neither identity set (the setting missing or empty) raises an error: the policies fail closed
-rather than return nothing or everything. A grant that is expired, revoked, someone else's or
+Neither identity set (the setting missing or empty) raises an error as soon as a policy is
+asked about a row: the policies fail closed rather than return nothing or everything (a
+statement that finds no candidate row at all may end before asking, showing nothing). A grant that is expired, revoked, someone else's or
 not (yet) on this server raises too, with SQLSTATE FSG01 so the app can wait for a replica
 to catch up with a grant it has just written. Three levels of access, each a list of org ids:
 
