@@ -90,6 +90,16 @@ def go(state: dict) -> None:
     st.rerun()
 
 
+def table_key(state: dict) -> str:
+    return TABLE_KEY.format(period=f"{state['from']}_{state['to']}")
+
+
+def show_all_teams(state: dict) -> None:
+    """Back from a team's apps: drop the team from the URL and the table's pick with it."""
+    st.session_state.pop(table_key(state), None)
+    st.query_params.pop("team", None)
+
+
 def dates_changed() -> None:
     value = st.session_state[DATES_KEY]
     if len(value) == 2:
@@ -162,6 +172,7 @@ clicked = charts.selected_keys(st.session_state.get(TREND_KEY))
 if clicked:
     del st.session_state[TREND_KEY]
     if clicked[0] != spend.OTHER_KEY and clicked[0] != state["team"]:
+        st.session_state.pop(table_key(state), None)  # the table's pick would undo this
         go({**state, "team": clicked[0]})
 
 controls(state, last_day)
@@ -194,7 +205,7 @@ metrics[3].metric("Cost per machine-hour", "no machines" if per_hour is None
 st.subheader("Teams side by side")
 table = teams.export_table(comparison.teams, what="Team", total_cents=comparison.total_cents,
                            previous_total_cents=comparison.previous_total_cents)
-picked = ui.picked_row(table, key=TABLE_KEY.format(period=f"{state['from']}_{state['to']}"),
+picked = ui.picked_row(table, key=table_key(state),
                        column_order=[c for c in table.columns if c != "Team id"],
                        column_config=column_config())
 st.caption("Pick a team to see its apps. Spend is estimated for months not yet invoiced; "
@@ -247,6 +258,5 @@ if state["team"] != NO_TEAM:
                          "to": state["to"].isoformat(), "team": str(team_id), "by": "app"})
     with links[1]:
         invoice_links(visit, invoices, period, team_name)
-    if st.button("Back to all teams", key=f"{KEY}clear"):
-        go({**state, "team": NO_TEAM})
+    st.button("Back to all teams", key=f"{KEY}clear", on_click=show_all_teams, args=(state,))
 st.caption(freshness_line)

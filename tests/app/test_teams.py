@@ -112,3 +112,19 @@ def test_dates_without_spend_show_an_empty_state(open_page, spend_url):
     assert not app.exception, app.exception
     assert any("nothing to compare" in i.value for i in app.info)
     assert len(app.dataframe) == 0 and len(app.metric) == 0
+
+
+def test_a_click_on_a_team_in_the_trend_opens_its_apps_and_back_closes_them(open_page,
+                                                                           spend_url):
+    app = open_page(spend_url, "teams", **OCTOBER).run()
+    first = app.dataframe[0].value.iloc[0]
+    app.session_state["teams_trend"] = {
+        "selection": {"points": [{"customdata": [first["Team id"]]}]}}
+    app.run()
+    assert not app.exception, app.exception
+    assert app.subheader[-1].value == f"Apps of {first['Team']}"
+    assert first["Team id"] in app.query_params["team"]
+    app.button(key="teams_clear").click().run()
+    assert not app.exception, app.exception
+    assert "team" not in app.query_params
+    assert not any(s.value.startswith("Apps of ") for s in app.subheader)
