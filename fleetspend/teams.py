@@ -7,8 +7,10 @@ period of equal length just before it; everything the page shows is computed her
 - Money: the period's exact organization total is rounded once to cents and split over the
   teams by largest remainder, and a team's cents over its apps the same way, so teams add up
   to the organization and apps to their team exactly, as shown. The previous period likewise.
-- Machines: the average number of machines running per day is machine-days (per day, the
-  machines that ran that day) over the days of the period.
+- Machines: the average number of machines running is machine-hours over the hours of the
+  period (ten machines running half the time count as five). Machine-hours are what the
+  rollups keep for every calendar month, so a period of whole months reads a few thousand
+  monthly rows instead of a row per day.
 - A mover's reason compares where and at what size its machines ran before and now, in this
   order: machines that left one region for another at about the same count ("moved from ord
   to iad"); machines that changed size at about the same count ("resized to performance-2x");
@@ -27,6 +29,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from fleetspend.billing.allocation import largest_remainder
+from fleetspend.readmodels import whole_months
 from fleetspend.spend import change_percent, to_cents
 from fleetspend.ui.format import dollars
 from queries import sql
@@ -38,8 +41,9 @@ SECONDS_PER_HOUR = Decimal(3600)
 # a move or a resize: the count gained and the count lost are within this ratio of each other
 BALANCED = Decimal("0.5")
 MIN_MACHINES = Decimal(1)  # machine count changes below one machine are not a reason
+SECONDS_PER_DAY = Decimal(86400)
 MIX_COLUMNS = ["is_current", "team_id", "team_name", "app_id", "app_name", "region_code",
-               "preset_key", "amount_precise", "machine_seconds", "machine_days"]
+               "preset_key", "amount_precise", "machine_seconds"]
 
 
 @dataclass(frozen=True)
@@ -69,8 +73,12 @@ class Period:
         return self.end_date - timedelta(days=1)
 
     def params(self, org_id: int) -> dict:
+        whole_from, whole_until = whole_months(self.start_date, self.end_date)
+        previous_from, previous_until = whole_months(self.previous_start_date, self.start_date)
         return {"org_id": org_id, "start_date": self.start_date, "end_date": self.end_date,
-                "previous_start_date": self.previous_start_date}
+                "previous_start_date": self.previous_start_date, "whole_from": whole_from,
+                "whole_until": whole_until, "previous_whole_from": previous_from,
+                "previous_whole_until": previous_until}
 
 
 def read_mix(connection: Connection, org_id: int, period: Period) -> pd.DataFrame:
@@ -166,12 +174,12 @@ def side_by_side(mix: pd.DataFrame, by: str, name: str, names: dict[int, str],
     for key, label in names.items():
         rows_now = groups.get(key, current.iloc[0:0])
         seconds = sum(rows_now.machine_seconds, Decimal(0))
-        machine_days = sum(rows_now.machine_days, Decimal(0))
         rows.append({
             "key": int(key), "name": label, "amount_cents": now_cents.get(key, 0),
             "previous_cents": before_cents.get(key, 0),
             "machine_hours": (Decimal(seconds) / SECONDS_PER_HOUR).quantize(Decimal("0.01")),
-            "average_machines": (Decimal(machine_days) / days).quantize(Decimal("0.1")),
+            "average_machines": (Decimal(seconds) / SECONDS_PER_DAY / days).quantize(
+                Decimal("0.1")),
             "region_mix": describe_mix(rows_now, "region_code"),
             "size_mix": describe_mix(rows_now, "preset_key"),
         })
@@ -193,8 +201,9 @@ def cost_per_machine_hour(cents: int, machine_hours: Decimal) -> Decimal | None:
 
 
 def _machines_by(frame: pd.DataFrame, column: str, days: int) -> dict[str, Decimal]:
-    per = frame.groupby(column)["machine_days"].sum()
-    return {key: Decimal(value) / days for key, value in per.items()}
+    """Average machines running in the period by ``column``."""
+    per = frame.groupby(column)["machine_seconds"].sum()
+    return {key: Decimal(value) / SECONDS_PER_DAY / days for key, value in per.items()}
 
 
 def _count(value: Decimal) -> str:

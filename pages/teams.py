@@ -3,8 +3,9 @@
 Teams side by side for a period (spend, share, change against the period of equal length just
 before, machine-hours, cost per machine-hour, region and VM-size mix), spend per team over
 time, the teams and apps that moved most with the reason in regions, VM sizes or machine
-counts, and one team's apps with links into the explorer and the invoices. Everything lives
-in the URL (from, to, grain, team); bad values fall back with a notice.
+counts, and one team's apps with links into the explorer and the invoices. The period starts
+as the last whole calendar month (as invoices do; whole months read the monthly rollups).
+Everything lives in the URL (from, to, grain, team); bad values fall back with a notice.
 """
 
 from datetime import date, timedelta
@@ -25,8 +26,7 @@ TREND_KEY = f"{KEY}trend"
 DATES_KEY = f"{KEY}dates"
 GRAIN_KEY = f"{KEY}grain"
 EXPLORER = "pages/explorer.py"
-DEFAULT_DAYS = 30
-TREND_GRAINS = ("day", "week")
+TREND_GRAINS = ("week", "day", "month")
 NO_TEAM = ""
 MONEY_COLUMNS = ("Spend (USD)", "Previous period (USD)", "Change (USD)")
 
@@ -58,23 +58,31 @@ def load_comparison(scope: db.Scope, org_id: int, period: teams.Period, grain: s
             invoices)
 
 
+def last_whole_month(last_day: date) -> tuple[date, date]:
+    """The first and last day of the latest calendar month with usage through its end."""
+    if (last_day + timedelta(days=1)).day == 1:
+        return last_day.replace(day=1), last_day
+    end = last_day.replace(day=1) - timedelta(days=1)
+    return end.replace(day=1), end
+
+
 def read_state(names: dict[int, str], last_day: date) -> tuple[dict, list[str]]:
     """The view from the URL, each bad parameter replaced by its default."""
     reader = url_state.ParamReader(st.query_params.to_dict())
-    default_from = last_day - timedelta(days=DEFAULT_DAYS - 1)
+    default_from, default_to = last_whole_month(last_day)
     earliest = date(2000, 1, 1)
     state = {
         "from": reader.day("from", default_from, earliest, last_day),
-        "to": reader.day("to", last_day, earliest, last_day),
-        "grain": reader.choice("grain", TREND_GRAINS, "day"),
+        "to": reader.day("to", default_to, earliest, last_day),
+        "grain": reader.choice("grain", TREND_GRAINS, "week"),
         "team": reader.choice("team", [str(team_id) for team_id in names], NO_TEAM),
     }
     days = (state["to"] - state["from"]).days + 1
     if days < 1 or days > teams.MAX_PERIOD_DAYS:
         reader.notices.append(
             f"Ignored the dates {state['from']} to {state['to']}: a period runs forward and "
-            f"is at most {teams.MAX_PERIOD_DAYS} days; showing the last {DEFAULT_DAYS} days.")
-        state["from"], state["to"] = default_from, last_day
+            f"is at most {teams.MAX_PERIOD_DAYS} days; showing {default_from:%B %Y}.")
+        state["from"], state["to"] = default_from, default_to
     return state, reader.notices
 
 
@@ -209,7 +217,7 @@ picked = ui.picked_row(table, key=table_key(state),
                        column_order=[c for c in table.columns if c != "Team id"],
                        column_config=column_config())
 st.caption("Pick a team to see its apps. Spend is estimated for months not yet invoiced; "
-           "average machines are the machines running on a day, averaged over the period.")
+           "average machines are machine-hours over the hours of the period.")
 ui.csv_download("Download the comparison (CSV)", table,
                 file_name=f"fleetspend-teams-{state['from']}-{state['to']}.csv",
                 key=f"{KEY}csv")

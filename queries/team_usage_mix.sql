@@ -1,26 +1,61 @@
--- One organization's spend, machine-hours and machines by team, app, region and VM size, in a
--- period and in the period of equal length just before it (the team comparison's one read).
+-- One organization's spend and machine-hours by team, app, region and VM size, in a period
+-- and in the period of equal length just before it (the team comparison's one read).
 -- Params: org_id; previous_start_date < start_date < end_date (exclusive): the previous
--- period is [previous_start_date, start_date), the current one [start_date, end_date).
+-- period is [previous_start_date, start_date), the current one [start_date, end_date);
+-- whole_from, whole_until and previous_whole_from, previous_whole_until: the calendar
+-- months wholly inside each period, read from the monthly rollup (both equal the period's
+-- end when there are none), the other days from the daily rollup.
 -- Returns: is_current, team_id, team_name, app_id, app_name, region_code, preset_key
 -- ('no-size' for usage without a machine size: volumes), amount_precise (NUMERIC, unrounded
--- dollars, every product), machine_seconds (machine runtime), machine_days (per day, the
--- machines that ran that day, added up over the days).
--- Reads the daily rollup only: it alone counts machines (resources). Team names are for
--- admins only: others see 'Team <id>'.
-with period_usage as (
+-- dollars, every product), machine_seconds (machine runtime). Team names are for admins
+-- only: others see 'Team <id>'.
+with daily_usage as (
     select
         usage_date >= :start_date as is_current,
         app_id,
         region_code,
         preset_code,
-        sum(amount_precise) as amount_precise,
-        sum(consumed_quantity) filter (where product = 'machine_runtime') as machine_seconds,
-        sum(resources) filter (where product = 'machine_runtime') as machine_days
+        product,
+        consumed_quantity,
+        amount_precise
     from rollup_usage_daily
     where org_id = :org_id
       and usage_date >= :previous_start_date
       and usage_date < :end_date
+      and not (usage_date >= :whole_from and usage_date < :whole_until)
+      and not (usage_date >= :previous_whole_from and usage_date < :previous_whole_until)
+),
+
+monthly_usage as (
+    select
+        month_date >= :start_date as is_current,
+        app_id,
+        region_code,
+        preset_code,
+        product,
+        consumed_quantity,
+        amount_precise
+    from rollup_usage_monthly
+    where org_id = :org_id
+      and (
+          (month_date >= :whole_from and month_date < :whole_until)
+          or (month_date >= :previous_whole_from and month_date < :previous_whole_until)
+      )
+),
+
+period_usage as (
+    select
+        is_current,
+        app_id,
+        region_code,
+        preset_code,
+        sum(amount_precise) as amount_precise,
+        sum(consumed_quantity) filter (where product = 'machine_runtime') as machine_seconds
+    from (
+        select * from daily_usage
+        union all
+        select * from monthly_usage
+    ) as range_usage
     group by 1, 2, 3, 4
 ),
 
@@ -34,8 +69,7 @@ final as (
         period_usage.region_code,
         coalesce(nullif(period_usage.preset_code, ''), 'no-size') as preset_key,
         period_usage.amount_precise,
-        coalesce(period_usage.machine_seconds, 0) as machine_seconds,
-        coalesce(period_usage.machine_days, 0) as machine_days
+        coalesce(period_usage.machine_seconds, 0) as machine_seconds
     from period_usage
     inner join apps on apps.org_id = :org_id and apps.app_id = period_usage.app_id
     -- teams are billing data: members read usage without team names

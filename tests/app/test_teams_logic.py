@@ -16,12 +16,11 @@ PERIOD = teams.Period(date(2026, 10, 11), date(2026, 10, 21))
 
 def _row(is_current: bool, region: str, preset: str, machines: int, dollars: str,
          team_id: int = 1, app_id: int = 11, hours_a_day: int = 24) -> dict:
-    """One mix row: ``machines`` running every day of the period."""
+    """One mix row: ``machines`` running ``hours_a_day`` every day of the period."""
     return {"is_current": is_current, "team_id": team_id, "team_name": f"Team {team_id}",
             "app_id": app_id, "app_name": f"app-{app_id}", "region_code": region,
             "preset_key": preset, "amount_precise": Decimal(dollars),
-            "machine_seconds": Decimal(machines * DAYS * hours_a_day * 3600),
-            "machine_days": machines * DAYS}
+            "machine_seconds": Decimal(machines * DAYS * hours_a_day * 3600)}
 
 
 def _mix(*rows: dict) -> pd.DataFrame:
@@ -55,9 +54,14 @@ def test_new_machines_in_a_region_are_counted():
 
 
 def test_the_same_machines_running_longer_are_hours():
-    reason = _reason(_row(False, "fra", "shared-cpu-1x", 5, "50", hours_a_day=8),
-                     _row(True, "fra", "shared-cpu-1x", 5, "150", hours_a_day=24))
-    assert reason == "+800 machine-hours at about the same machine count (running longer)"
+    # half a machine more on average is not a machine; 12 hours a day more is the reason
+    reason = _reason(_row(False, "fra", "shared-cpu-1x", 1, "50", hours_a_day=8),
+                     _row(True, "fra", "shared-cpu-1x", 1, "150", hours_a_day=20))
+    assert reason == "+120 machine-hours at about the same machine count (running longer)"
+    # round the clock instead of a third of the day: that is more machines running
+    assert _reason(_row(False, "fra", "shared-cpu-1x", 6, "50", hours_a_day=8),
+                   _row(True, "fra", "shared-cpu-1x", 6, "150", hours_a_day=24)) == (
+        "+4 machines in fra")
 
 
 def test_spend_without_machines_is_named_by_region():
