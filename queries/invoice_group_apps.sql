@@ -8,7 +8,6 @@ with group_lines as (
     where org_id = :org_id
       and invoice_id = :invoice_id
       and case cast(:group_by as text)
-          when 'invoice' then true
           when 'product' then product = :group_key
           when 'region' then coalesce(region_code, '-') = :group_key
           when 'vm_size' then coalesce(preset_code, '-') = :group_key
@@ -16,19 +15,31 @@ with group_lines as (
       end
 ),
 
-app_amounts as (
+app_resources as (
     select
         invoice_allocations.app_id,
-        count(distinct invoice_allocations.resource_id)
-            filter (where invoice_allocations.resource_kind = 'machine') as machines,
-        count(distinct invoice_allocations.resource_id)
-            filter (where invoice_allocations.resource_kind = 'volume') as volumes,
-        cast(sum(invoice_allocations.amount_cents) as bigint) as amount_cents
+        invoice_allocations.resource_kind,
+        invoice_allocations.resource_id,
+        sum(invoice_allocations.amount_cents) as amount_cents
     from invoice_allocations
-    inner join group_lines on group_lines.line_no = invoice_allocations.line_no
     where invoice_allocations.org_id = :org_id
       and invoice_allocations.invoice_id = :invoice_id
-    group by invoice_allocations.app_id
+      and (cast(:group_by as text) = 'invoice'
+           or invoice_allocations.line_no in (select group_lines.line_no from group_lines))
+    group by
+        invoice_allocations.app_id,
+        invoice_allocations.resource_kind,
+        invoice_allocations.resource_id
+),
+
+app_amounts as (
+    select
+        app_id,
+        count(*) filter (where resource_kind = 'machine') as machines,
+        count(*) filter (where resource_kind = 'volume') as volumes,
+        cast(sum(amount_cents) as bigint) as amount_cents
+    from app_resources
+    group by app_id
 ),
 
 final as (

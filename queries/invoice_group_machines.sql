@@ -13,7 +13,6 @@ with group_lines as (
     where org_id = :org_id
       and invoice_id = :invoice_id
       and case cast(:group_by as text)
-          when 'invoice' then true
           when 'product' then product = :group_key
           when 'region' then coalesce(region_code, '-') = :group_key
           when 'vm_size' then coalesce(preset_code, '-') = :group_key
@@ -21,6 +20,8 @@ with group_lines as (
       end
 ),
 
+-- the whole invoice needs no lines at all; a group's lines are a hashed lookup, whatever the
+-- planner's statistics say about a just-written invoice
 resource_amounts as (
     select
         invoice_allocations.resource_kind,
@@ -29,10 +30,18 @@ resource_amounts as (
         count(*) as lines,
         cast(sum(invoice_allocations.amount_cents) as bigint) as amount_cents
     from invoice_allocations
-    inner join group_lines on group_lines.line_no = invoice_allocations.line_no
     where invoice_allocations.org_id = :org_id
       and invoice_allocations.invoice_id = :invoice_id
+      and (cast(:group_by as text) = 'invoice'
+           or invoice_allocations.line_no in (select group_lines.line_no from group_lines))
       and (cast(:app_id as bigint) is null or invoice_allocations.app_id = :app_id)
+      -- the search, before summing: a machine id prefix, or an app whose name matches
+      and (cast(:id_prefix as text) is null
+           or invoice_allocations.resource_id like :id_prefix escape '\'
+           or invoice_allocations.app_id in (
+               select apps.app_id from apps
+               where apps.org_id = :org_id and apps.name ilike :app_pattern escape '\'
+           ))
     group by
         invoice_allocations.resource_kind,
         invoice_allocations.resource_id,
@@ -42,48 +51,48 @@ resource_amounts as (
 matches as (
     select
         resource_amounts.*,
-        apps.name as app_name
+        case when :sort = 'amount' then resource_amounts.amount_cents end as amount_order,
+        case when :sort = 'app' then apps.name end as app_order
     from resource_amounts
     inner join apps on apps.org_id = :org_id and apps.app_id = resource_amounts.app_id
-    where cast(:id_prefix as text) is null
-       or resource_amounts.resource_id like :id_prefix escape '\'
-       or apps.name ilike :app_pattern escape '\'
 ),
 
--- the page's rows only; the window totals are taken over every match before the limit
-page as (
+totals as (
     select
-        matches.*,
-        row_number() over (
-            order by
-                case when :sort = 'amount' then matches.amount_cents end desc,
-                case when :sort = 'app' then matches.app_name end,
-                matches.resource_id
-        ) as position,
-        count(*) over () as match_count,
-        cast(sum(matches.amount_cents) over () as bigint) as match_cents
+        count(*) as match_count,
+        cast(coalesce(sum(amount_cents), 0) as bigint) as match_cents
     from matches
-    order by position
+),
+
+-- the page's rows only: a top-N sort, then names and sizes for those rows alone
+page as (
+    select matches.*
+    from matches
+    order by matches.amount_order desc nulls last, matches.app_order, matches.resource_id
     limit :page_size
     offset :page_offset
 ),
 
 final as (
     select
-        page.position,
+        cast(:page_offset as bigint) + row_number() over (
+            order by page.amount_order desc nulls last, page.app_order, page.resource_id
+        ) as position,
         page.resource_kind,
         page.resource_id,
         page.app_id,
-        page.app_name,
+        apps.name as app_name,
         coalesce(machines.region_code, volumes.region_code) as region_code,
         machines.preset_code,
         machines.memory_mb,
         volumes.size_gb,
         page.lines,
         page.amount_cents,
-        page.match_count,
-        page.match_cents
+        totals.match_count,
+        totals.match_cents
     from page
+    cross join totals
+    inner join apps on apps.org_id = :org_id and apps.app_id = page.app_id
     left join machines
         on page.resource_kind = 'machine'
         and machines.org_id = :org_id
