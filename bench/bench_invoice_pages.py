@@ -208,7 +208,7 @@ def run(url: str, org: str, repeats: int) -> None:
         (f"4 machine list, app search {app_word!r}", lambda c: invoice_drill.group_resources(
             c, org_id, invoice_id, whole, search=app_word, sort="app")),
         ("4 machine list of one app (runtime)", lambda c: (
-            invoice_drill.group_apps(c, org_id, invoice_id, runtime),
+            invoice_drill.group_app_total(c, org_id, invoice_id, runtime, busiest_app),
             invoice_drill.group_resources(c, org_id, invoice_id, runtime, app_id=busiest_app))),
         ("5 machine page", machine_page),
     ]

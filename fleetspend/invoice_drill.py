@@ -279,6 +279,16 @@ def group_apps(connection: Connection, org_id: int, invoice_id: int,
                   {"org_id": org_id, "invoice_id": invoice_id, **group.params()}, APP_COLUMNS)
 
 
+def group_app_total(connection: Connection, org_id: int, invoice_id: int, group: Group,
+                    app_id: int) -> tuple[str, int] | None:
+    """One app's name and cents on a group of lines, or None when there is no such app."""
+    row = connection.execute(
+        sql("invoice_group_app_total"),
+        {"org_id": org_id, "invoice_id": invoice_id, **group.params(), "app_id": app_id},
+    ).one_or_none()
+    return (row.app_name, int(row.amount_cents)) if row else None
+
+
 # --- level 4: machines of a group ----------------------------------------------------------
 
 RESOURCE_COLUMNS = [

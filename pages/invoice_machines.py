@@ -36,16 +36,16 @@ def load(snapshot):
     if invoice is None:
         return None, None, None, None
     total = drill.group_total(connection, visit.org_id, invoice.invoice_id, group)
-    apps = (drill.group_apps(connection, visit.org_id, invoice.invoice_id, group)
-            if app_id is not None else None)
+    app = (drill.group_app_total(connection, visit.org_id, invoice.invoice_id, group, app_id)
+           if app_id is not None else None)
     resources = drill.group_resources(connection, visit.org_id, invoice.invoice_id, group,
                                       app_id=app_id, search=search, sort=sort, page=page)
-    return invoice, total, apps, resources
+    return invoice, total, app, resources
 
 
 try:
     with database_errors_stop_the_page("the machines of this invoice"):
-        invoice, total, apps, resources = visit.read(load)
+        invoice, total, app, resources = visit.read(load)
 except drill.DrillError as error:
     st.warning(f"{error}.", icon=":material/search_off:")
     st.stop()
@@ -63,13 +63,12 @@ if group.by != "invoice":
     crumbs.append(ui.Crumb(group_label, ui.APPS_PAGE,
                            {"invoice": invoice.invoice_number, **group.url_params()}))
 if app_id is not None:
-    app_row = apps.loc[apps["app_id"] == app_id]
-    if app_row.empty:
-        st.warning("No machine of this app is on these lines.", icon=":material/search_off:")
+    if app is None:
+        st.warning("This organization has no such app.", icon=":material/search_off:")
         st.stop()
-    parent_label = f"App {app_row['app_name'].iloc[0]}"
-    parent_cents = int(app_row["amount_cents"].iloc[0])
-    parent = f"{parent_label}'s amount"
+    parent_label = f"App {app[0]}"
+    parent_cents = app[1]
+    parent = f"amount of app {app[0]}"
 else:
     parent_label = "Machines and volumes"
     parent_cents = total.amount_cents
