@@ -163,7 +163,7 @@ MIGRATION_FALL = 0.5
 BASELINE_DAYS = 14
 WEEKEND_GAP_DAYS = 2
 # changes smaller than this share of the organization's median day are not worth a flag
-SPIKE_FLOOR_SHARE, SPIKE_FLOOR_CENTS = 0.0025, 20.0
+SPIKE_FLOOR_SHARE, SPIKE_FLOOR_CENTS = 0.0005, 20.0
 MIGRATION_FLOOR_CENTS = 10.0
 
 
@@ -205,20 +205,21 @@ def _spikes(by_app: pd.DataFrame, names: dict[int, str], floor_cents: float) -> 
     excess = by_app - baseline
     flagged = (by_app > SPIKE_RATIO * baseline) & (excess > floor_cents) & baseline.notna()
     found = []
-    for app_id in by_app.columns:
+    for app_id in by_app.columns[flagged.any().to_numpy()]:
         for first, last in _runs(flagged[app_id], gap_days=WEEKEND_GAP_DAYS):
             days = by_app.loc[first:last, app_id]
             usual = float(baseline.loc[first, app_id])
             peak_day = days.idxmax()
-            ratio = "from nothing" if usual == 0 else f"{days.max() / usual:.1f}x"
+            against = (f"up from nothing in the {BASELINE_DAYS} days before" if usual == 0 else
+                       f"{days.max() / usual:.1f}x its usual {_money(usual)} a day, the median "
+                       f"of the {BASELINE_DAYS} days before")
             found.append(Anomaly(
                 kind="spike", subject=names[app_id], app_id=int(app_id), start_date=first,
                 end_date=last, size_cents=int(excess.loc[first:last, app_id].sum()),
                 explanation=(
                     f"{names[app_id]} spent {_money(days.sum())} from {first:%b %d} to "
                     f"{last:%b %d}, peaking at {_money(days.max())} on "
-                    f"{peak_day:%b %d} ({ratio} its usual {_money(usual)} a day, the median "
-                    f"of the {BASELINE_DAYS} days before)."),
+                    f"{peak_day:%b %d} ({against})."),
             ))
     return found
 
@@ -246,43 +247,41 @@ def _org_days(total: pd.Series) -> list[Anomaly]:
     return found
 
 
-def _migrations(daily: pd.DataFrame, names: dict[int, str],
+def _migrations(daily: pd.DataFrame, days: pd.Index, names: dict[int, str],
                 cities: dict[str, str]) -> list[Anomaly]:
-    floor_cents = MIGRATION_FLOOR_CENTS
+    """Apps whose spend appears in a new region while falling by half in an old one."""
+    matrix = (daily.groupby(["usage_date", "app_id", "region_code"])["amount_cents"].sum()
+              .unstack(["app_id", "region_code"], fill_value=0)
+              .reindex(days, fill_value=0).astype(float))
+    values = matrix.to_numpy()
+    spending = values > 0
+    first = spending.argmax(axis=0)
+    # a region starts: nothing for at least a week, then spend, with a few days to judge
+    starts = spending.any(axis=0) & (first >= 7) & (first <= len(days) - 4)
     found = []
-    for app_id, rows in daily.groupby("app_id"):
-        regions = rows.pivot_table(index="usage_date", columns="region_code",
-                                   values="amount_cents", aggfunc="sum", fill_value=0)
-        if regions.shape[1] < 2 or len(regions) < 14:
+    for column in np.flatnonzero(starts):
+        app_id, new_region = matrix.columns[column]
+        day = first[column]
+        gained = values[day + 1:day + 8, column].mean()
+        if gained <= MIGRATION_FLOOR_CENTS:
             continue
-        regions = regions.reindex(pd.Index(_days(regions.index.min(), regions.index.max())),
-                                  fill_value=0)
-        for new_region in regions.columns:
-            series = regions[new_region]
-            started = series[series > 0]
-            if started.empty:
+        for old_column in np.flatnonzero(matrix.columns.get_level_values(0) == app_id):
+            old_region = matrix.columns[old_column][1]
+            was = values[day - 7:day, old_column].mean()
+            now = values[day + 1:day + 8, old_column].mean()
+            if old_column == column or was <= MIGRATION_FLOOR_CENTS or now >= MIGRATION_FALL * was:
                 continue
-            first = started.index[0]
-            before = regions.loc[:first - DAY]
-            after = regions.loc[first + DAY:first + 7 * DAY]
-            if len(before) < 7 or len(after) < 3:
-                continue
-            gained = after[new_region].mean()
-            for old_region in regions.columns.drop(new_region):
-                was = before[old_region].tail(7).mean()
-                now = after[old_region].mean()
-                if was > floor_cents and gained > floor_cents and now < MIGRATION_FALL * was:
-                    found.append(Anomaly(
-                        kind="migration", subject=names[app_id], app_id=int(app_id),
-                        region_code=new_region, start_date=first, end_date=first,
-                        size_cents=int(gained * 7),
-                        explanation=(
-                            f"{names[app_id]} moved from {cities[old_region]} "
-                            f"({old_region}) to {cities[new_region]} ({new_region}) on "
-                            f"{first:%b %d}: its spend in {old_region} fell from {_money(was)} to "
-                            f"{_money(now)} a day while {new_region} rose to "
-                            f"{_money(gained)} a day."),
-                    ))
+            moved_on = days[day]
+            found.append(Anomaly(
+                kind="migration", subject=names[app_id], app_id=int(app_id),
+                region_code=new_region, start_date=moved_on, end_date=moved_on,
+                size_cents=int(gained * 7),
+                explanation=(
+                    f"{names[app_id]} moved from {cities[old_region]} ({old_region}) to "
+                    f"{cities[new_region]} ({new_region}) on {moved_on:%b %d}: its spend in "
+                    f"{old_region} fell from {_money(was)} to {_money(now)} a day while "
+                    f"{new_region} rose to {_money(gained)} a day."),
+            ))
     return found
 
 
@@ -295,20 +294,20 @@ def find_anomalies(daily: pd.DataFrame, since: date) -> list[Anomaly]:
 
     ``daily`` has the columns of the app_region_daily_spend query (complete days only, with
     enough days before ``since`` for the baselines). Small changes are ignored: a spike or a
-    spike must be worth more than a quarter percent of the organization's median day.
+    spike must be worth more than 0.05% of the organization's median day.
     Biggest first.
     """
     if daily.empty:
         return []
     days = pd.Index(_days(daily.usage_date.min(), daily.usage_date.max()))
-    by_app = daily.pivot_table(index="usage_date", columns="app_id", values="amount_cents",
-                               aggfunc="sum", fill_value=0).reindex(days, fill_value=0)
+    by_app = (daily.groupby(["usage_date", "app_id"])["amount_cents"].sum()
+              .unstack("app_id", fill_value=0).reindex(days, fill_value=0))
     total = by_app.sum(axis=1).astype(float)
     floor_cents = max(SPIKE_FLOOR_CENTS, SPIKE_FLOOR_SHARE * float(total.median()))
-    names = dict(zip(daily.app_id, daily.app_name, strict=False))
-    cities = dict(zip(daily.region_code, daily.city, strict=False))
+    names = daily.drop_duplicates("app_id").set_index("app_id")["app_name"].to_dict()
+    cities = daily.drop_duplicates("region_code").set_index("region_code")["city"].to_dict()
     found = [*_spikes(by_app.astype(float), names, floor_cents), *_org_days(total),
-             *_migrations(daily, names, cities)]
+             *_migrations(daily, days, names, cities)]
     return sorted((a for a in found if a.start_date >= since),
                   key=lambda a: (-a.size_cents, a.start_date, a.subject))
 
@@ -454,9 +453,12 @@ class ExplorerQuery:
 
     @property
     def previous(self) -> ExplorerQuery:
-        """The same view over the range of the same length just before this one."""
+        """The range of the same length just before this one, for totals per series only.
+
+        Its grain is the month, so whole months come from the monthly rollup.
+        """
         length = self.end_date - self.start_date
-        return ExplorerQuery(self.measure, self.dimension_1, self.dimension_2, self.grain,
+        return ExplorerQuery(self.measure, self.dimension_1, self.dimension_2, "month",
                              self.start_date - length, self.start_date, self.filters)
 
     def params(self, org_id: int) -> dict:

@@ -9,7 +9,6 @@ next dimension down. The table adds up to the chart exactly, and exports as CSV 
 from datetime import date, timedelta
 from decimal import Decimal
 
-import pandas as pd
 import streamlit as st
 
 from fleetspend import db, exports, freshness, spend
@@ -38,14 +37,16 @@ def load_context(scope: db.Scope, org_id: int) -> tuple[dict[str, dict[str, str]
 
 
 @st.cache_data(ttl=60, max_entries=256, show_spinner=False)
-def load_rows(scope: db.Scope, org_id: int, query: spend.ExplorerQuery,
-              compare: bool) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """The view's rows and, when comparing, the previous period's, in one snapshot."""
+def load_series(scope: db.Scope, org_id: int, query: spend.ExplorerQuery, compare: bool,
+                top: int | None) -> tuple[spend.Series, dict[str, int] | None]:
+    """The view's series and, when comparing, the previous period's totals, one snapshot."""
     with db.read_snapshot(scope) as snapshot:
         rows = spend.read_explorer_rows(snapshot.connection, org_id, query)
-        previous = (spend.read_explorer_rows(snapshot.connection, org_id, query.previous)
-                    if compare else None)
-        return rows, previous
+        series = spend.build_series(rows, top, query.measure)
+        if not compare or rows.empty:
+            return series, None
+        previous = spend.read_explorer_rows(snapshot.connection, org_id, query.previous)
+        return series, spend.previous_totals(previous, series, query.measure)
 
 
 def read_state(values: dict[str, dict[str, str]], last_day: date) -> tuple[dict, list[str]]:
@@ -174,20 +175,17 @@ if picked:
 
 controls(state, values)
 query = to_query(state)
+top = None if state["top"] == ALL_SERIES else state["top"]
 with st.spinner("Adding up usage"), database_errors_stop_the_page("the explorer"):
-    rows, previous_rows = load_rows(visit.scope(), visit.org_id, query, state["compare"])
+    series, previous = load_series(visit.scope(), visit.org_id, query, state["compare"], top)
 
 label, unit = spend.MEASURES[state["measure"]]
-if rows.empty:
+if series.table.empty:
     st.info("Nothing to show for this selection: no usage of this kind in these dates and "
             "filters.", icon=":material/filter_alt_off:")
     st.caption(freshness_line)
     st.stop()
 
-top = None if state["top"] == ALL_SERIES else state["top"]
-series = spend.build_series(rows, top, state["measure"])
-previous = (spend.previous_totals(previous_rows, series, state["measure"])
-            if previous_rows is not None else None)
 table = tables.explorer_table(series, unit, previous)
 
 metric_columns = st.columns(3)

@@ -42,27 +42,17 @@ monthly_usage as (
       and month_date < :whole_until
 ),
 
-meter_usage as (
-    select
-        period_start_date,
-        app_id,
-        region_code,
-        preset_code,
-        product,
-        sum(consumed_quantity) as consumed_quantity,
-        sum(amount_precise) as amount_precise
-    from (
-        select * from daily_usage
-        union all
-        select * from monthly_usage
-    ) as range_usage
-    group by 1, 2, 3, 4, 5
+range_usage as (
+    select * from daily_usage
+    union all
+    select * from monthly_usage
 ),
 
--- the measure of each meter row; null where the measure does not apply to the product
+-- the measure of each rollup row; null where the measure does not apply to the product
+-- (rows are aggregated once, at the end, by the dimensions asked for)
 measured_usage as (
     select
-        meter_usage.*,
+        range_usage.*,
         case :measure
             when 'spend' then amount_precise
             when 'machine_hours' then
@@ -73,7 +63,7 @@ measured_usage as (
             when 'volume_gb_hours' then
                 case when product = 'volume' then consumed_quantity end
         end as quantity
-    from meter_usage
+    from range_usage
 ),
 
 named_usage as (

@@ -51,6 +51,7 @@ def test_spend_pages_at_the_demo_scale(start_app, page, demo_url):
     expect(page.get_by_text("peaking at").first).to_be_visible()
     expect(page.get_by_test_id("stException")).to_have_count(0)
     expect(page.get_by_text("We could not load")).to_have_count(0)
+    page.set_viewport_size({"width": 1400, "height": 2400})  # the whole page in one picture
     screenshot(page, "demo-spend-overview")
 
     navigation.get_by_role("link", name="Usage explorer").click()
