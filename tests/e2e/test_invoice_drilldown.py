@@ -61,7 +61,8 @@ def test_click_down_from_an_invoice_to_a_machine_and_back(start_app, page,
 
     pick_row(page, 0, 0)  # its dearest machine
     expect_level(page, re.compile(r"^Machine [0-9a-f]{14}$"))
-    expect(page.get_by_text("markup = $").first).to_be_visible()
+    arithmetic = page.get_by_test_id("stText").filter(has_text="markup = $")
+    expect(arithmetic.first).to_be_visible()
     expect(page).to_have_url(re.compile(r"machine=[0-9a-f]{14}"))
     screenshot(page, "machine")
 
