@@ -1,7 +1,8 @@
 -- One organization's spend in one calendar month per region, with where the region is.
 -- Params: org_id; month_date (the month's first day; a month in progress gives its spend
 -- so far). Returns: region_code, city, country, continent, latitude, longitude,
--- amount_precise; biggest first.
+-- amount_precise, amount_cents (rounded once, half up);
+-- biggest first.
 with region_spend as (
     select region_code, sum(amount_precise) as amount_precise
     from rollup_usage_monthly
@@ -18,7 +19,8 @@ final as (
         regions.continent,
         regions.latitude,
         regions.longitude,
-        region_spend.amount_precise
+        region_spend.amount_precise,
+        cast(round(region_spend.amount_precise * 100) as bigint) as amount_cents
     from region_spend
     inner join regions on regions.region_code = region_spend.region_code
 )

@@ -1,7 +1,8 @@
 -- One organization's spend in one calendar month by team, app and VM size, for a treemap.
 -- Params: org_id; month_date (the month's first day; a month in progress gives its spend
 -- so far). Returns: team_id, team_name, app_id, app_name, preset_key ('no-size' for usage
--- without a machine size), amount_precise; biggest first. Team names are for admins only
+-- without a machine size), amount_precise, amount_cents (rounded once, half up);
+-- biggest first. Team names are for admins only
 -- (others see 'Team <id>').
 with app_spend as (
     select
@@ -21,7 +22,8 @@ final as (
         apps.app_id,
         apps.name as app_name,
         app_spend.preset_key,
-        app_spend.amount_precise
+        app_spend.amount_precise,
+        cast(round(app_spend.amount_precise * 100) as bigint) as amount_cents
     from app_spend
     inner join apps on apps.org_id = :org_id and apps.app_id = app_spend.app_id
     left join teams on teams.org_id = apps.org_id and teams.team_id = apps.team_id

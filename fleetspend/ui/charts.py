@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from fleetspend.spend import to_cents
 from fleetspend.ui.format import dollars
 
 SELECT_LAYOUT = {"clickmode": "event+select", "dragmode": False}
@@ -65,26 +64,25 @@ def daily_bars(days: Sequence, cents: Sequence[int], flagged: set) -> go.Figure:
 
 
 def treemap(frame: pd.DataFrame) -> go.Figure:
-    """Spend by team, app and VM size (columns of the spend_by_team_app_preset query)."""
-    ids, labels, parents, values = [], [], [], []
-    cents = frame.assign(cents=[to_cents(a) for a in frame.amount_precise])
-    for (team_id, team_name), team in cents.groupby(["team_id", "team_name"], sort=False):
-        ids.append(f"team:{team_id}")
-        labels.append(team_name)
-        parents.append("")
-        values.append(int(team.cents.sum()))
-        for (app_id, app_name), app in team.groupby(["app_id", "app_name"], sort=False):
-            ids.append(f"app:{app_id}")
-            labels.append(app_name)
-            parents.append(f"team:{team_id}")
-            values.append(int(app.cents.sum()))
-            for row in app.itertuples():
-                ids.append(f"app:{app_id}/preset:{row.preset_key}")
-                labels.append(row.preset_key)
-                parents.append(f"app:{app_id}")
-                values.append(int(row.cents))
+    """Spend by team, app and VM size (columns of the spend_by_team_app_preset query).
+
+    Each VM size's cents are rounded once; apps and teams are the sums of their children, so
+    every box is exactly the total of the boxes inside it.
+    """
+    nodes: dict[str, list] = {}  # id -> [label, parent, cents]
+    for team_id, team_name, app_id, app_name, preset_key, cents in zip(
+            frame.team_id.tolist(), frame.team_name.tolist(), frame.app_id.tolist(),
+            frame.app_name.tolist(), frame.preset_key.tolist(), frame.amount_cents.tolist(),
+            strict=True):
+        team, app = f"team:{team_id}", f"app:{app_id}"
+        nodes.setdefault(team, [team_name, "", 0])[2] += cents
+        nodes.setdefault(app, [app_name, team, 0])[2] += cents
+        nodes[f"{app}/preset:{preset_key}"] = [preset_key, app, cents]
+    ids = list(nodes)
+    values = [nodes[node][2] for node in ids]
     figure = go.Figure(go.Treemap(
-        ids=ids, labels=labels, parents=parents, values=[v / 100 for v in values],
+        ids=ids, labels=[nodes[node][0] for node in ids],
+        parents=[nodes[node][1] for node in ids], values=[v / 100 for v in values],
         branchvalues="total", text=[dollars(v) for v in values],
         hovertemplate="%{label}: %{text}<extra></extra>", textinfo="label+text",
     ))
@@ -94,7 +92,7 @@ def treemap(frame: pd.DataFrame) -> go.Figure:
 
 def region_map(frame: pd.DataFrame) -> go.Figure:
     """Regions as bubbles sized by spend (columns of the spend_by_region_located query)."""
-    cents = [to_cents(a) for a in frame.amount_precise]
+    cents = frame.amount_cents.tolist()
     biggest = max(cents, default=1) or 1
     figure = go.Figure(go.Scattergeo(
         lat=[float(v) for v in frame.latitude], lon=[float(v) for v in frame.longitude],
