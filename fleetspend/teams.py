@@ -21,6 +21,7 @@ period of equal length just before it; everything the page shows is computed her
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -30,7 +31,7 @@ from sqlalchemy import Connection
 
 from fleetspend.billing.allocation import largest_remainder
 from fleetspend.readmodels import whole_months
-from fleetspend.spend import change_percent, to_cents
+from fleetspend.spend import ExplorerQuery, change_percent, to_cents
 from fleetspend.ui.format import dollars
 from queries import sql
 
@@ -79,6 +80,32 @@ class Period:
                 "previous_start_date": self.previous_start_date, "whole_from": whole_from,
                 "whole_until": whole_until, "previous_whole_from": previous_from,
                 "previous_whole_until": previous_until}
+
+
+def last_whole_month(last_day: date) -> tuple[date, date]:
+    """The first and last day of the latest calendar month with usage through its end."""
+    if (last_day + timedelta(days=1)).day == 1:
+        return last_day.replace(day=1), last_day
+    end = last_day.replace(day=1) - timedelta(days=1)
+    return end.replace(day=1), end
+
+
+TREND_GRAINS = ("month", "week", "day")
+TREND_MONTHS = 6
+
+
+def trend_query(period: Period, grain: str) -> ExplorerQuery:
+    """Spend per team over time: by month, the six calendar months to the period's end (read
+    from the monthly rollup); by week or day, the previous period and this one."""
+    if grain not in TREND_GRAINS:
+        raise ValueError(f"grain must be one of {', '.join(TREND_GRAINS)}; got {grain!r}")
+    start = period.previous_start_date
+    if grain == "month":
+        start = period.last_day.replace(day=1)
+        for _ in range(TREND_MONTHS - 1):
+            start = (start - timedelta(days=1)).replace(day=1)
+    return ExplorerQuery(measure="spend", dimension_1="team", dimension_2="none", grain=grain,
+                         start_date=start, end_date=period.end_date)
 
 
 def read_mix(connection: Connection, org_id: int, period: Period) -> pd.DataFrame:
@@ -143,11 +170,10 @@ def _split(frame: pd.DataFrame, by: str, total_cents: int) -> dict[int, int]:
                     strict=True))
 
 
-def describe_mix(frame: pd.DataFrame, column: str) -> str:
-    """The biggest values of ``column`` by spend with their shares, e.g. 'fra 60% · iad 40%'."""
-    spent = frame.groupby(column)["amount_precise"].sum()
-    spent = spent[spent.map(Decimal) > 0]
-    total = sum(spent, Decimal(0))
+def _mix_text(spent: dict[str, Decimal]) -> str:
+    """The biggest keys by spend with their shares, e.g. 'fra 60% · iad 40%'."""
+    spent = {key: value for key, value in spent.items() if value > 0}
+    total = sum(spent.values(), Decimal(0))
     if total == 0:
         return ""
     ordered = sorted(spent.items(), key=lambda item: (-item[1], item[0]))
@@ -159,30 +185,42 @@ def describe_mix(frame: pd.DataFrame, column: str) -> str:
     return " · ".join(parts)
 
 
+def describe_mix(frame: pd.DataFrame, column: str) -> str:
+    """The biggest values of ``column`` by spend with their shares, e.g. 'fra 60% · iad 40%'."""
+    spent: dict[str, Decimal] = defaultdict(Decimal)
+    for key, amount in zip(frame[column], frame.amount_precise, strict=True):
+        spent[key] += amount
+    return _mix_text(spent)
+
+
 def side_by_side(mix: pd.DataFrame, by: str, name: str, names: dict[int, str],
                  total_cents: int, previous_total_cents: int, days: int) -> pd.DataFrame:
     """One row per value of ``by`` (team_id or app_id) with the columns of SIDE_BY_SIDE_COLUMNS.
 
     ``names`` lists the rows to show even without spend; cents are split from the totals.
+    One pass over the current period's rows collects machine-hours and both mixes.
     """
     current, previous = periods(mix)
     now_cents = _split(current, by, total_cents)
     before_cents = _split(previous, by, previous_total_cents)
     names = {**names, **dict(zip(mix[by], mix[name], strict=True))}
-    groups = {key: rows for key, rows in current.groupby(by)}
-    rows = []
-    for key, label in names.items():
-        rows_now = groups.get(key, current.iloc[0:0])
-        seconds = sum(rows_now.machine_seconds, Decimal(0))
-        rows.append({
-            "key": int(key), "name": label, "amount_cents": now_cents.get(key, 0),
-            "previous_cents": before_cents.get(key, 0),
-            "machine_hours": (Decimal(seconds) / SECONDS_PER_HOUR).quantize(Decimal("0.01")),
-            "average_machines": (Decimal(seconds) / SECONDS_PER_DAY / days).quantize(
-                Decimal("0.1")),
-            "region_mix": describe_mix(rows_now, "region_code"),
-            "size_mix": describe_mix(rows_now, "preset_key"),
-        })
+    seconds: dict[int, Decimal] = defaultdict(Decimal)
+    regions: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    sizes: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for key, region, size, amount, runtime in zip(
+            current[by], current.region_code, current.preset_key, current.amount_precise,
+            current.machine_seconds, strict=True):
+        seconds[key] += runtime
+        regions[key][region] += amount
+        sizes[key][size] += amount
+    rows = [{
+        "key": int(key), "name": label, "amount_cents": now_cents.get(key, 0),
+        "previous_cents": before_cents.get(key, 0),
+        "machine_hours": (seconds[key] / SECONDS_PER_HOUR).quantize(Decimal("0.01")),
+        "average_machines": (seconds[key] / SECONDS_PER_DAY / days).quantize(Decimal("0.1")),
+        "region_mix": _mix_text(regions[key]),
+        "size_mix": _mix_text(sizes[key]),
+    } for key, label in names.items()]
     table = pd.DataFrame(rows, columns=[c for c in SIDE_BY_SIDE_COLUMNS
                                         if c != "share_basis_points"])
     table = table.sort_values(["amount_cents", "name"], ascending=[False, True],

@@ -26,7 +26,6 @@ TREND_KEY = f"{KEY}trend"
 DATES_KEY = f"{KEY}dates"
 GRAIN_KEY = f"{KEY}grain"
 EXPLORER = "pages/explorer.py"
-TREND_GRAINS = ("week", "day", "month")
 NO_TEAM = ""
 MONEY_COLUMNS = ("Spend (USD)", "Previous period (USD)", "Change (USD)")
 
@@ -50,31 +49,22 @@ def load_comparison(scope: db.Scope, org_id: int, period: teams.Period, grain: s
     """The comparison, spend per team over both periods and the invoices, in one snapshot."""
     with db.read_snapshot(scope) as snapshot:
         mix = teams.read_mix(snapshot.connection, org_id, period)
-        trend_rows = spend.read_explorer_rows(snapshot.connection, org_id, spend.ExplorerQuery(
-            measure="spend", dimension_1="team", dimension_2="none", grain=grain,
-            start_date=period.previous_start_date, end_date=period.end_date))
+        trend_rows = spend.read_explorer_rows(snapshot.connection, org_id,
+                                              teams.trend_query(period, grain))
         invoices = invoice_drill.invoices(snapshot.connection, org_id)
     return (teams.compare(mix, names, period), spend.build_series(trend_rows, None, "spend"),
             invoices)
 
 
-def last_whole_month(last_day: date) -> tuple[date, date]:
-    """The first and last day of the latest calendar month with usage through its end."""
-    if (last_day + timedelta(days=1)).day == 1:
-        return last_day.replace(day=1), last_day
-    end = last_day.replace(day=1) - timedelta(days=1)
-    return end.replace(day=1), end
-
-
 def read_state(names: dict[int, str], last_day: date) -> tuple[dict, list[str]]:
     """The view from the URL, each bad parameter replaced by its default."""
     reader = url_state.ParamReader(st.query_params.to_dict())
-    default_from, default_to = last_whole_month(last_day)
+    default_from, default_to = teams.last_whole_month(last_day)
     earliest = date(2000, 1, 1)
     state = {
         "from": reader.day("from", default_from, earliest, last_day),
         "to": reader.day("to", default_to, earliest, last_day),
-        "grain": reader.choice("grain", TREND_GRAINS, "week"),
+        "grain": reader.choice("grain", teams.TREND_GRAINS, "month"),
         "team": reader.choice("team", [str(team_id) for team_id in names], NO_TEAM),
     }
     days = (state["to"] - state["from"]).days + 1
@@ -124,7 +114,7 @@ def controls(state: dict, last_day: date) -> None:
     columns = st.columns([3, 1, 3])
     columns[0].date_input("Period (UTC days, inclusive)", key=DATES_KEY, max_value=last_day,
                           on_change=dates_changed)
-    columns[1].selectbox("Trend per", TREND_GRAINS, key=GRAIN_KEY, on_change=grain_changed)
+    columns[1].selectbox("Trend per", teams.TREND_GRAINS, key=GRAIN_KEY, on_change=grain_changed)
 
 
 def column_config() -> dict:
@@ -229,8 +219,10 @@ order = list(trend.table.series_key)
 labels = dict(zip(trend.table.series_key, trend.table.series_label, strict=True))
 st.plotly_chart(charts.stacked(trend.cells, order, labels, "USD", state["grain"]),
                 key=TREND_KEY, on_select="rerun", selection_mode="points")
-st.caption(f"The previous period ({period.previous_start_date} on) and this one. Click a "
-           "team to see its apps.")
+trend_range = teams.trend_query(period, state["grain"])
+st.caption(f"From {trend_range.start_date} to {period.last_day}: "
+           f"{'six months' if state['grain'] == 'month' else 'the previous period and this one'}"
+           ". Click a team to see its apps.")
 
 st.subheader("Top movers")
 left, right = st.columns(2)
