@@ -480,6 +480,98 @@ def refresh_in(connection: Connection, *, full: bool = False) -> RefreshResult:
     return _refresh(connection, full=full, add_hours=False)
 
 
+# A rebuild from nothing: each table in one set-based statement, daily from rated usage and
+# everything else from the daily per-resource rows (the same sums refresh keeps by difference).
+REBUILD = [
+    text("truncate rollup_resource_daily, rollup_resource_monthly, rollup_usage_daily, "
+         "rollup_usage_monthly, rollup_org_daily"),
+    text("""
+insert into rollup_resource_daily (
+    org_id, usage_date, resource_id, product, preset_code, resource_kind, app_id, region_code,
+    consumed_quantity, pricing_quantity, amount_precise, last_hour_at
+)
+select
+    org_id,
+    cast(hour_at at time zone 'UTC' as date),
+    resource_id,
+    product,
+    coalesce(preset_code, ''),
+    min(resource_kind),
+    min(app_id),
+    min(region_code),
+    sum(consumed_quantity),
+    sum(pricing_quantity),
+    sum(amount_precise),
+    max(hour_at)
+from rated_usage
+group by 1, 2, 3, 4, 5
+"""),
+    text("""
+insert into rollup_usage_daily (
+    org_id, usage_date, app_id, region_code, preset_code, product,
+    consumed_quantity, pricing_quantity, amount_precise, resources, last_hour_at
+)
+select org_id, usage_date, app_id, region_code, preset_code, product,
+       sum(consumed_quantity), sum(pricing_quantity), sum(amount_precise),
+       count(distinct resource_id), max(last_hour_at)
+from rollup_resource_daily
+group by 1, 2, 3, 4, 5, 6
+"""),
+    text("""
+insert into rollup_org_daily (
+    org_id, usage_date, product, consumed_quantity, pricing_quantity, amount_precise, resources
+)
+select org_id, usage_date, product, sum(consumed_quantity), sum(pricing_quantity),
+       sum(amount_precise), count(distinct resource_id)
+from rollup_resource_daily
+group by 1, 2, 3
+"""),
+    text("""
+insert into rollup_resource_monthly (
+    org_id, month_date, resource_id, product, resource_kind, app_id, region_code,
+    consumed_quantity, pricing_quantity, amount_precise, day_rows
+)
+select org_id, cast(date_trunc('month', usage_date) as date), resource_id, product,
+       min(resource_kind), min(app_id), min(region_code), sum(consumed_quantity),
+       sum(pricing_quantity), sum(amount_precise), count(*)
+from rollup_resource_daily
+group by 1, 2, 3, 4
+"""),
+    text("""
+insert into rollup_usage_monthly (
+    org_id, month_date, app_id, region_code, preset_code, product,
+    consumed_quantity, pricing_quantity, amount_precise, day_rows
+)
+select org_id, cast(date_trunc('month', usage_date) as date), app_id, region_code,
+       preset_code, product, sum(consumed_quantity), sum(pricing_quantity),
+       sum(amount_precise), count(*)
+from rollup_usage_daily
+group by 1, 2, 3, 4, 5, 6
+"""),
+]
+
+
+def rebuild_in(connection: Connection) -> RefreshResult:
+    """Rebuild every rollup from rated usage, inside the caller's transaction.
+
+    For a full reload (the seed): a handful of set-based statements instead of day-by-day
+    differences. Every noted change is claimed, so the watermark moves past them all.
+    """
+    connection.execute(text("select pg_advisory_xact_lock(:key)"), {"key": REFRESH_LOCK_KEY})
+    connection.execute(text("select set_config('work_mem', '256MB', true)"))
+    claimed = connection.execute(CLAIM_PENDING).all()
+    for statement in REBUILD:
+        connection.execute(statement)
+    latest_change = max((change_id for *_, change_id in claimed), default=0)
+    watermark = connection.execute(ADVANCE_WATERMARK, {"change_id": latest_change}).scalar_one()
+    days = connection.execute(text(
+        "select count(distinct (org_id, usage_date)), count(distinct org_id), min(usage_date), "
+        "max(usage_date) "
+        "from rollup_org_daily")).one()
+    return RefreshResult(days=days[0], hours=0, orgs=days[1], folded_change_id=watermark,
+                         first_date=days[2], last_date=days[3])
+
+
 def refresh(engine: Engine, *, full: bool = False) -> RefreshResult:
     """Bring the rollups up to date in a transaction of their own (``fleetspend rollup``).
 

@@ -433,7 +433,7 @@ def generate(engine: Engine, *, scale: str, seed: int,
         phase("keys")
         _advance_identities(connection)
         report(0.94, "folding the seeded days into the rollups")
-        rollups.refresh_in(connection)  # every seeded day into the rollups, in this transaction
+        rollups.rebuild_in(connection)  # every seeded day into the rollups, in this transaction
         phase("rollups")
         report(0.98, "committing")
     phase("commit")

@@ -281,3 +281,19 @@ def test_an_hour_landing_in_two_parts_is_counted_once(engine, loaded):
     assert (result.days, result.hours) == (1, 0)
     with engine.connect() as connection:
         assert_rollups_match(connection)
+
+
+def test_a_rebuild_from_nothing_equals_the_incremental_rollups(engine, loaded):
+    tables = (ROLLUP_METER_DAILY, ROLLUP_ORG_DAILY, ROLLUP_METER_MONTHLY, ROLLUP_RESOURCE_MONTHLY)
+    rollups.refresh(engine)
+    with engine.begin() as connection:
+        _add_hours(connection, loaded, START + timedelta(hours=HOURS), 2)  # noted, not folded
+        result = rollups.rebuild_in(connection)
+    assert result.orgs == 1 and result.days == 6  # the new hours fall on 16 October
+    with engine.connect() as connection:
+        assert_rollups_match(connection)  # the two new hours are in, and nothing is pending
+        rebuilt = [_rows(connection, query) for query in tables]
+    assert rollups.refresh(engine).days == 0  # the rebuild claimed every noted change
+    rollups.refresh(engine, full=True)  # the same figures, day by day and by difference
+    with engine.connect() as connection:
+        assert [_rows(connection, query) for query in tables] == rebuilt
