@@ -214,6 +214,8 @@ def draft_in(connection: Connection, period_start: date, org_ids: list[int],
     connection.execute(text(INSERT_LINES_SQL), params)
     connection.execute(text(INSERT_ALLOCATIONS_SQL), params)
     connection.execute(text(UPDATE_DRAFT_TOTALS_SQL), params)
+    # fresh statistics, so the drill-down's first reads of these rows plan well
+    connection.execute(text("analyze invoice_lines, invoice_allocations"))
     return BillingRun(
         period_start=period_start,
         drafted=[row.invoice_number for row in invoices if row.status == "draft"],
