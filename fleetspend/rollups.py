@@ -562,6 +562,9 @@ def rebuild_in(connection: Connection) -> RefreshResult:
     claimed = connection.execute(CLAIM_PENDING).all()
     for statement in REBUILD:
         connection.execute(statement)
+    # fresh statistics: the pages' first plans over the rebuilt tables depend on them
+    connection.execute(text("analyze rollup_resource_daily, rollup_resource_monthly, "
+                            "rollup_usage_daily, rollup_usage_monthly, rollup_org_daily"))
     latest_change = max((change_id for *_, change_id in claimed), default=0)
     watermark = connection.execute(ADVANCE_WATERMARK, {"change_id": latest_change}).scalar_one()
     days = connection.execute(text(
