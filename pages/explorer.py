@@ -13,7 +13,7 @@ import streamlit as st
 
 from fleetspend import db, exports, freshness, spend
 from fleetspend.readmodels import DIMENSIONS, GRAINS, NO_DIMENSION
-from fleetspend.ui import access, charts, tables, url_state
+from fleetspend.ui import access, charts, frame, tables, url_state
 from fleetspend.ui.errors import database_errors_stop_the_page
 
 KEY = "explorer_"
@@ -156,12 +156,7 @@ st.title("Usage explorer")
 
 with st.spinner("Loading"), database_errors_stop_the_page("the explorer"):
     values, last_day, freshness_line, notice = load_context(visit.scope(), visit.org_id)
-if notice:
-    st.info(notice, icon=":material/info:")
-if last_day is None:
-    st.info("No usage has been recorded for this organization yet.", icon=":material/inbox:")
-    st.caption(freshness_line)
-    st.stop()
+frame.usage_notice_or_stop(last_day, freshness_line, notice)
 
 state, notices = read_state(values, last_day)
 url_state.write(state)

@@ -12,7 +12,7 @@ import streamlit as st
 
 from fleetspend import db, freshness, spend
 from fleetspend.readmodels import DIMENSIONS
-from fleetspend.ui import access, charts, url_state
+from fleetspend.ui import access, charts, frame, url_state
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.format import dollars
 
@@ -62,13 +62,8 @@ st.title("Spend overview")
 with st.spinner("Loading this month's spend"), database_errors_stop_the_page("the overview"):
     overview, freshness_line, notice = load(visit.scope(), visit.org_id, visit.may(access.BILLING))
 
-if notice:
-    st.info(notice, icon=":material/info:")
+frame.usage_notice_or_stop(overview.now, freshness_line, notice)
 now = overview.now
-if now is None:
-    st.info("No usage has been recorded for this organization yet.", icon=":material/inbox:")
-    st.caption(freshness_line)
-    st.stop()
 
 drill_on_selection(now)
 st.caption(

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from fleetspend import db, freshness, invoice_drill, spend, teams
-from fleetspend.ui import access, charts, url_state
+from fleetspend.ui import access, charts, frame, url_state
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.format import dollars
@@ -151,12 +151,7 @@ st.title("Team comparison")
 
 with st.spinner("Loading"), database_errors_stop_the_page("the team comparison"):
     names, last_day, freshness_line, notice = load_context(visit.scope(), visit.org_id)
-if notice:
-    st.info(notice, icon=":material/info:")
-if last_day is None:
-    st.info("No usage has been recorded for this organization yet.", icon=":material/inbox:")
-    st.caption(freshness_line)
-    st.stop()
+frame.usage_notice_or_stop(last_day, freshness_line, notice)
 if not names:
     st.info("This organization has no teams yet.", icon=":material/group_off:")
     st.stop()

@@ -133,3 +133,14 @@ def unknown_person(email: str) -> None:
         _sign_out()
     st.stop()
 
+
+
+def usage_notice_or_stop(last_usage: object, freshness_line: str, notice: str | None) -> None:
+    """Show the read path's notice (e.g. read from the primary); with no usage, stop the page
+    with an empty state and the freshness line."""
+    if notice:
+        st.info(notice, icon=":material/info:")
+    if last_usage is None:
+        st.info("No usage has been recorded for this organization yet.", icon=":material/inbox:")
+        st.caption(freshness_line)
+        st.stop()
