@@ -30,18 +30,32 @@ def partition_name(table: str, month: datetime) -> str:
     return f"{table}_{month:%Y_%m}"
 
 
+def _partition_names(connection: Connection) -> set[str]:
+    return set(connection.execute(text(
+        "select child.relname from pg_inherits "
+        "join pg_class child on child.oid = pg_inherits.inhrelid "
+        "join pg_class parent on parent.oid = pg_inherits.inhparent "
+        "where parent.relname = any(:tables)"
+    ), {"tables": list(PARTITIONED_TABLES)}).scalars())
+
+
+def month_partitions(connection: Connection) -> list[datetime]:
+    """The first instant (UTC) of every month that some usage table has a partition for."""
+    months = set()
+    for name in _partition_names(connection):
+        table, year, month = name.rsplit("_", 2)
+        if table in PARTITIONED_TABLES and year.isdigit() and month.isdigit():
+            months.add(datetime(int(year), int(month), 1, tzinfo=UTC))
+    return sorted(months)
+
+
 def ensure_month_partitions(connection: Connection, start: datetime, end: datetime) -> list[str]:
     """Create the missing monthly partitions of every usage table for [start, end).
 
     Returns the names of the partitions created. Identifiers come from our own table list
     and dates, never from input, so composing the DDL is safe.
     """
-    existing = set(connection.execute(text(
-        "select child.relname from pg_inherits "
-        "join pg_class child on child.oid = pg_inherits.inhrelid "
-        "join pg_class parent on parent.oid = pg_inherits.inhparent "
-        "where parent.relname = any(:tables)"
-    ), {"tables": list(PARTITIONED_TABLES)}).scalars())
+    existing = _partition_names(connection)
     created = []
     for month in month_starts(start, end):
         following = next_month(month)

@@ -55,17 +55,29 @@ def _check_limit(row_limit: int | None) -> None:
         raise ValueError(f"row_limit must be a positive number or None; got {row_limit!r}")
 
 
-def whole_months(start_date: date, end_date: date) -> tuple[date, date]:
-    """The calendar months wholly inside [start_date, end_date), as [from, until).
+def whole_months(start_date: date, end_date: date,
+                 last_usage_date: date | None = None) -> tuple[date, date]:
+    """The calendar months [from, until) whose monthly rollup rows lie wholly inside the range.
 
-    Both are ``end_date`` when the range holds no whole month.
+    These are the months inside [start_date, end_date) and, when ``last_usage_date`` (the
+    organization's latest day with usage) comes before end_date, also the month the range
+    ends in, if the range covers its start: that month's rows then hold only days inside the
+    range (``until`` is then past end_date). Both are ``end_date`` when there are none.
     """
     _check_range(start_date, end_date)
     first = start_date if start_date.day == 1 else next_month(start_date.replace(day=1))
     until = end_date.replace(day=1)
+    if (last_usage_date is not None and last_usage_date < end_date and end_date.day != 1
+            and first <= until):
+        until = next_month(until)
     if first >= until:
         return end_date, end_date
     return first, until
+
+
+def last_usage_date(connection: Connection, org_id: int) -> date | None:
+    """The organization's latest UTC day with usage in the rollups, or None."""
+    return connection.execute(sql("org_last_usage_date"), {"org_id": org_id}).scalar_one()
 
 
 def spend_by_period(connection: Connection, org_id: int, start_date: date, end_date: date,
@@ -91,7 +103,8 @@ def spend_by_dimensions(connection: Connection, org_id: int, start_date: date, e
     if dimension_2 == dimension_1:
         raise ValueError(f"grouping by {dimension_1!r} twice; pick two different dimensions")
     _check_limit(row_limit)
-    whole_from, whole_until = whole_months(start_date, end_date)
+    whole_from, whole_until = whole_months(start_date, end_date,
+                                           last_usage_date(connection, org_id))
     return _frame(connection, "spend_by_dimensions", {
         "org_id": org_id, "start_date": start_date, "end_date": end_date,
         "whole_from": whole_from, "whole_until": whole_until,

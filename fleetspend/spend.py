@@ -31,7 +31,13 @@ from sqlalchemy import Connection
 from fleetspend import readmodels
 from fleetspend.billing.allocation import largest_remainder
 from fleetspend.partitions import next_month
-from fleetspend.readmodels import DIMENSIONS, GRAINS, NO_DIMENSION, whole_months
+from fleetspend.readmodels import (
+    DIMENSIONS,
+    GRAINS,
+    NO_DIMENSION,
+    last_usage_date,
+    whole_months,
+)
 from queries import sql
 
 DAY = timedelta(days=1)
@@ -461,9 +467,11 @@ class ExplorerQuery:
         return ExplorerQuery(self.measure, self.dimension_1, self.dimension_2, "month",
                              self.start_date - length, self.start_date, self.filters)
 
-    def params(self, org_id: int) -> dict:
+    def params(self, org_id: int, last_usage_date: date | None = None) -> dict:
+        """The query's parameters; ``last_usage_date`` as in :func:`whole_months`."""
         if self.grain == "month":
-            whole_from, whole_until = whole_months(self.start_date, self.end_date)
+            whole_from, whole_until = whole_months(self.start_date, self.end_date,
+                                                   last_usage_date)
         else:
             whole_from = whole_until = self.end_date
         filters = dict(self.filters)
@@ -480,7 +488,8 @@ class ExplorerQuery:
 
 def read_explorer_rows(connection: Connection, org_id: int, query: ExplorerQuery) -> pd.DataFrame:
     """The explorer's rows: one per period and value (or pair of values) of the dimensions."""
-    return _frame(connection, "usage_by_period_and_dimensions", query.params(org_id))
+    last_day = last_usage_date(connection, org_id) if query.grain == "month" else None
+    return _frame(connection, "usage_by_period_and_dimensions", query.params(org_id, last_day))
 
 
 @dataclass(frozen=True)

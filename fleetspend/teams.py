@@ -30,7 +30,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from fleetspend.billing.allocation import largest_remainder
-from fleetspend.readmodels import whole_months
+from fleetspend.readmodels import last_usage_date, whole_months
 from fleetspend.spend import ExplorerQuery, change_percent, to_cents
 from fleetspend.ui.format import dollars
 from queries import sql
@@ -73,8 +73,9 @@ class Period:
     def last_day(self) -> date:
         return self.end_date - timedelta(days=1)
 
-    def params(self, org_id: int) -> dict:
-        whole_from, whole_until = whole_months(self.start_date, self.end_date)
+    def params(self, org_id: int, last_usage_date: date | None = None) -> dict:
+        """The mix query's parameters; ``last_usage_date`` as in :func:`whole_months`."""
+        whole_from, whole_until = whole_months(self.start_date, self.end_date, last_usage_date)
         previous_from, previous_until = whole_months(self.previous_start_date, self.start_date)
         return {"org_id": org_id, "start_date": self.start_date, "end_date": self.end_date,
                 "previous_start_date": self.previous_start_date, "whole_from": whole_from,
@@ -110,7 +111,8 @@ def trend_query(period: Period, grain: str) -> ExplorerQuery:
 
 def read_mix(connection: Connection, org_id: int, period: Period) -> pd.DataFrame:
     """The rows of queries/team_usage_mix.sql (NUMERIC stays Decimal)."""
-    result = connection.execute(sql("team_usage_mix"), period.params(org_id))
+    result = connection.execute(sql("team_usage_mix"),
+                                period.params(org_id, last_usage_date(connection, org_id)))
     return pd.DataFrame.from_records(result.all(), columns=MIX_COLUMNS)
 
 

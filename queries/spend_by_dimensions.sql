@@ -1,7 +1,8 @@
 -- One organization's spend over [start_date, end_date) by one or two dimensions, biggest first.
--- Params: org_id; start_date, end_date (exclusive); whole_from, whole_until: the calendar
--- months wholly inside the range, read from the monthly rollup (both equal end_date when
--- there are none), the days outside them from the daily rollup; dimension_1 and dimension_2,
+-- Params: org_id; start_date, end_date (exclusive); whole_from, whole_until: the months
+-- whose monthly rollup rows lie wholly inside the range (readmodels.whole_months; both equal
+-- end_date when there are none), read from the monthly rollup, the days outside them from
+-- the daily rollup; dimension_1 and dimension_2,
 -- each one of app, team, region, continent, preset, product ('none' for no second one);
 -- row_limit: keep the top rows only (null keeps all).
 -- Returns: dimension_1_key, dimension_1_label, dimension_2_key, dimension_2_label,

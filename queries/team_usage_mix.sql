@@ -2,9 +2,10 @@
 -- and in the period of equal length just before it (the team comparison's one read).
 -- Params: org_id; previous_start_date < start_date < end_date (exclusive): the previous
 -- period is [previous_start_date, start_date), the current one [start_date, end_date);
--- whole_from, whole_until and previous_whole_from, previous_whole_until: the calendar
--- months wholly inside each period, read from the monthly rollup (both equal the period's
--- end when there are none), the other days from the daily rollup.
+-- whole_from, whole_until and previous_whole_from, previous_whole_until: the months whose
+-- monthly rollup rows lie wholly inside each period (readmodels.whole_months), read from the
+-- monthly rollup (both equal the period's end when there are none), the other days from the
+-- daily rollup.
 -- Returns: is_current, team_id, team_name, app_id, app_name, region_code, preset_key
 -- ('no-size' for usage without a machine size: volumes), amount_precise (NUMERIC, unrounded
 -- dollars, every product), machine_seconds (machine runtime). Team names are for admins

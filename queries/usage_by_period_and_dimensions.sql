@@ -1,8 +1,8 @@
 -- One organization's spend or usage per period and by one or two dimensions, for the explorer.
 -- Params: org_id; start_date, end_date (exclusive); grain: 'day', 'week' (ISO) or 'month';
--- whole_from, whole_until: the calendar months wholly inside the range, read from the
--- monthly rollup when grain is 'month' (both equal end_date otherwise, or when there are
--- none); measure: 'spend', 'machine_hours', 'egress_gb' or 'volume_gb_hours';
+-- whole_from, whole_until: the months whose monthly rollup rows lie wholly inside the range
+-- (readmodels.whole_months), read from the monthly rollup when grain is 'month' (both equal
+-- end_date otherwise, or when there are none); measure: 'spend', 'machine_hours', 'egress_gb' or 'volume_gb_hours';
 -- dimension_1, dimension_2: each one of app, team, region, continent, preset, product
 -- ('none' for no second one); app_ids, team_ids (bigint[]), region_codes, continents,
 -- preset_codes, products (text[]): keep only these keys of each dimension, null keeps all.

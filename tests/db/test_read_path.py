@@ -23,6 +23,10 @@ RANGES = [
     (date(2026, 9, 20), date(2026, 11, 26)),  # everything: two partial months, one whole
     (date(2026, 10, 1), date(2026, 11, 1)),  # one whole month, from the monthly rollup only
     (date(2026, 10, 10), date(2026, 10, 20)),  # ten days across the price change
+    # the last 30 days: no usage follows, so November so far comes from the monthly rollup
+    (date(2026, 10, 27), date(2026, 11, 26)),
+    # usage follows the range: November's monthly rows hold more, so its days are read daily
+    (date(2026, 10, 27), date(2026, 11, 20)),
 ]
 
 RAW_BY_DIMENSIONS = text("""

@@ -98,3 +98,26 @@ def test_grains_and_limits_are_checked():
                                        row_limit=0)
     with pytest.raises(ValueError, match="first day of a month"):
         readmodels.machines_for_month(None, 1, date(2026, 10, 2))
+
+
+@pytest.mark.parametrize(("start", "end", "last_usage", "expected"), [
+    # the month in progress: no usage after the range, so its monthly rows are the range's
+    (date(2026, 10, 27), date(2026, 11, 26), date(2026, 11, 25),
+     (date(2026, 11, 1), date(2026, 12, 1))),
+    (date(2026, 9, 1), date(2026, 11, 26), date(2026, 11, 25),
+     (date(2026, 9, 1), date(2026, 12, 1))),
+    # usage on or after the range's end: that month stays on the daily rollup
+    (date(2026, 10, 27), date(2026, 11, 26), date(2026, 11, 26),
+     (date(2026, 11, 26), date(2026, 11, 26))),
+    (date(2026, 9, 1), date(2026, 11, 26), date(2026, 11, 30),
+     (date(2026, 9, 1), date(2026, 11, 1))),
+    # the range starts inside its last month: that month is not the range's alone
+    (date(2026, 11, 3), date(2026, 11, 26), date(2026, 11, 25),
+     (date(2026, 11, 26), date(2026, 11, 26))),
+    # a range ending on a month's first day gains nothing
+    (date(2026, 9, 20), date(2026, 11, 1), date(2026, 10, 5),
+     (date(2026, 10, 1), date(2026, 11, 1))),
+])
+def test_the_month_a_range_ends_in_is_whole_when_no_usage_follows(start, end, last_usage,
+                                                                   expected):
+    assert readmodels.whole_months(start, end, last_usage) == expected
