@@ -29,6 +29,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from fleetspend.billing.rating import month_bounds
+from fleetspend.readmodels import read_frame
 from queries import sql
 
 # how a group of lines is chosen: the whole invoice, or lines sharing one of these
@@ -115,8 +116,7 @@ def sum_check(children_cents: list[int] | pd.Series, parent_cents: int) -> tuple
 
 
 def _frame(connection: Connection, query: str, params: dict, columns: list[str]) -> pd.DataFrame:
-    rows = connection.execute(sql(query), params).mappings().all()
-    return pd.DataFrame(rows, columns=columns)
+    return read_frame(connection, query, params)[columns]
 
 
 # --- level 1: invoices ---------------------------------------------------------------------

@@ -36,6 +36,7 @@ from fleetspend.readmodels import (
     GRAINS,
     NO_DIMENSION,
     last_usage_date,
+    read_frame,
     whole_months,
 )
 from queries import sql
@@ -73,11 +74,6 @@ FILTER_PARAMS: dict[str, str] = {
 def to_cents(amount: Decimal) -> int:
     """An unrounded dollar amount rounded once, half up, to integer cents."""
     return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def _frame(connection: Connection, query: str, params: dict) -> pd.DataFrame:
-    result = connection.execute(sql(query), params)
-    return pd.DataFrame.from_records(result.all(), columns=list(result.keys()))
 
 
 # --- "now" ---------------------------------------------------------------------------------
@@ -391,7 +387,7 @@ def read_overview(connection: Connection, org_id: int, *, may_see_invoices: bool
         "org_id": org_id, "as_of_date": now.last_day}).mappings().one()
     trend_start = now.last_day - DAY * (TREND_DAYS - 1)
     # the anomaly baselines need three weeks before the first day shown
-    daily_spend = _frame(connection, "spend_by_period", {
+    daily_spend = read_frame(connection, "spend_by_period", {
         "org_id": org_id, "start_date": trend_start - 21 * DAY, "end_date": now.last_day + DAY,
         "grain": "day"})
     complete_until = now.last_day + DAY if now.is_last_day_complete else now.last_day
@@ -403,7 +399,7 @@ def read_overview(connection: Connection, org_id: int, *, may_see_invoices: bool
         row = connection.execute(sql("month_invoice"), {
             "org_id": org_id, "month_date": now.month_start}).mappings().first()
         invoice = None if row is None else dict(row)
-    app_region_daily = _frame(connection, "app_region_daily_spend", {
+    app_region_daily = read_frame(connection, "app_region_daily_spend", {
         "org_id": org_id, "start_date": trend_start - 21 * DAY, "end_date": complete_until})
     month_total = mtd["amount_precise"]
     return Overview(
@@ -418,9 +414,9 @@ def read_overview(connection: Connection, org_id: int, *, may_see_invoices: bool
         top={dimension: _top(connection, org_id, now, dimension, month_total)
              for dimension in ("app", "region", "preset")},
         daily=daily_spend[daily_spend.period_start_date >= trend_start].reset_index(drop=True),
-        treemap=_frame(connection, "spend_by_team_app_preset",
+        treemap=read_frame(connection, "spend_by_team_app_preset",
                        {"org_id": org_id, "month_date": now.month_start}),
-        regions=_frame(connection, "spend_by_region_located",
+        regions=read_frame(connection, "spend_by_region_located",
                        {"org_id": org_id, "month_date": now.month_start}),
         anomalies=find_anomalies(app_region_daily, since=trend_start),
     )
@@ -489,7 +485,7 @@ class ExplorerQuery:
 def read_explorer_rows(connection: Connection, org_id: int, query: ExplorerQuery) -> pd.DataFrame:
     """The explorer's rows: one per period and value (or pair of values) of the dimensions."""
     last_day = last_usage_date(connection, org_id) if query.grain == "month" else None
-    return _frame(connection, "usage_by_period_and_dimensions", query.params(org_id, last_day))
+    return read_frame(connection, "usage_by_period_and_dimensions", query.params(org_id, last_day))
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from fleetspend.billing.allocation import largest_remainder
-from fleetspend.readmodels import last_usage_date, whole_months
+from fleetspend.readmodels import last_usage_date, read_frame, whole_months
 from fleetspend.spend import ExplorerQuery, change_percent, to_cents
 from fleetspend.ui.format import dollars
 from queries import sql
@@ -111,9 +111,8 @@ def trend_query(period: Period, grain: str) -> ExplorerQuery:
 
 def read_mix(connection: Connection, org_id: int, period: Period) -> pd.DataFrame:
     """The rows of queries/team_usage_mix.sql (NUMERIC stays Decimal)."""
-    result = connection.execute(sql("team_usage_mix"),
-                                period.params(org_id, last_usage_date(connection, org_id)))
-    return pd.DataFrame.from_records(result.all(), columns=MIX_COLUMNS)
+    return read_frame(connection, "team_usage_mix",
+                      period.params(org_id, last_usage_date(connection, org_id)), MIX_COLUMNS)
 
 
 def read_teams(connection: Connection, org_id: int) -> dict[int, str]:
