@@ -531,11 +531,10 @@ def test_a_refused_support_grant_writes_nothing(world, changes, message):
     "values (1, 'staff', 1, 'support.page_viewed')",
     "insert into machines (org_id, machine_id, app_id, region_code, preset_code, memory_mb, "
     "created_at) values (1, '0123456789abcd', 1, 'ams', 'shared-cpu-1x', 256, now())",
-    # support console (migration 0005): no credit without a grant, no forged or edited trail
-    "insert into credit_notes (org_id, invoice_id, credit_note_number, amount_cents, reason, "
-    "support_ticket, issued_by) values (1, 1, 'CN-X', 1, 'r', 'T', 1)",
+    # support console (migration 0005): credits only grow, the trail is not forged or edited
+    # (credit notes without a grant: tests/db/test_support.py)
     "delete from credit_notes",
-    "update invoices set credits_cents = 0",
+    "update invoices set status = 'paid'",
     "insert into staff_audit_events (staff_user_id, action) values (2, 'support.searched')",
     "update staff_audit_events set action = 'edited'",
     "delete from staff_audit_events",
