@@ -35,6 +35,10 @@ INVOICE_LEVELS = (
 )
 SUPPORT_LOG = ("pages/support_access_log.py", "Support access log", ":material/policy:")
 SUPPORT = ("pages/support.py", "Support access", ":material/support_agent:")
+SUPPORT_SEARCH = ("pages/support_search.py", "Search", ":material/search:")
+SUPPORT_AUDIT = ("pages/support_audit.py", "Support audit trail", ":material/history:")
+# support's workbench for one disputed invoice: reached from the invoice page
+DISPUTE = ("pages/dispute.py", "Dispute workbench", ":material/gavel:")
 
 
 def menu_sections(visit: access.Visit | None) -> dict[str, list[tuple[str, str, str]]]:
@@ -42,7 +46,7 @@ def menu_sections(visit: access.Visit | None) -> dict[str, list[tuple[str, str, 
     if visit is None:
         return {"": [SIGN_IN]}
     if visit.caller.is_staff:
-        sections = {"Support": [SUPPORT]}
+        sections = {"Support": [SUPPORT, SUPPORT_SEARCH, SUPPORT_AUDIT]}
         if visit.grant is not None:
             sections["Organization under support access"] = [OVERVIEW, SPEND, EXPLORER,
                                                              INVOICES, MEMBERS]
@@ -53,16 +57,28 @@ def menu_sections(visit: access.Visit | None) -> dict[str, list[tuple[str, str, 
     return sections
 
 
+def hidden_pages(visit: access.Visit | None) -> list[tuple[str, str, str]]:
+    """Pages reached by links only: the invoice drill-down's levels below Invoices and, for
+    support engineers, what a search match or the invoice page opens (each page still
+    refuses an engineer without a grant)."""
+    if visit is None:
+        return []
+    shown = {page for pages in menu_sections(visit).values() for page in pages}
+    hidden = list(INVOICE_LEVELS) if INVOICES in shown or visit.caller.is_staff else []
+    if visit.caller.is_staff:
+        hidden += [page for page in (OVERVIEW, DISPUTE) if page not in shown]
+    return hidden
+
+
 def navigation(visit: access.Visit | None) -> StreamlitPage:
     """st.navigation over the visit's menu (called once per run, from app.py)."""
     sections = {
         section: [st.Page(path, title=title, icon=icon) for path, title, icon in pages]
         for section, pages in menu_sections(visit).items()
     }
-    for section, pages in menu_sections(visit).items():
-        if INVOICES in pages:
-            sections[section] += [st.Page(path, title=title, icon=icon, visibility="hidden")
-                                  for path, title, icon in INVOICE_LEVELS]
+    first = next(iter(sections))
+    sections[first] += [st.Page(path, title=title, icon=icon, visibility="hidden")
+                        for path, title, icon in hidden_pages(visit)]
     return st.navigation(sections)
 
 
