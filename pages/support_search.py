@@ -23,7 +23,7 @@ st.caption("Find an organization by slug or name, an invoice by number, an app b
 
 term = st.query_params.get(QUERY_PARAM, "")
 with st.form(FORM_KEY):
-    typed = st.text_input("Search", value=term, key=QUERY_KEY,
+    typed = st.text_input("Slug, name, invoice number or machine id", value=term, key=QUERY_KEY,
                           placeholder="acme · FS-202610-000001 · checkout · 3d8f0a")
     if st.form_submit_button("Search", type="primary", icon=":material/search:"):
         st.query_params[QUERY_PARAM] = typed.strip()

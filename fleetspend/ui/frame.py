@@ -117,16 +117,20 @@ def _choose_grant(visit: access.Visit) -> None:
         return (f"Org {grant.org_id}, ticket {grant.support_ticket}, "
                 f"until {grant.expires_at:%H:%M} UTC")
 
-    current = visit.grant.grant_id if visit.grant else NO_GRANT
-    chosen = st.sidebar.selectbox("Working under support grant", options, format_func=label,
-                                  index=options.index(current), key=GRANT_PICK_KEY)
+    # the box shows the grant in view, whichever way it came (URL, a page that just opened
+    # one); a pick moves the URL before the next run works out the visit
+    st.session_state[GRANT_PICK_KEY] = visit.grant.grant_id if visit.grant else NO_GRANT
+    st.sidebar.selectbox("Working under support grant", options, format_func=label,
+                         key=GRANT_PICK_KEY, on_change=_grant_picked)
+
+
+def _grant_picked() -> None:
+    chosen = st.session_state[GRANT_PICK_KEY]
     if chosen == NO_GRANT:
         st.query_params.pop(access.GRANT_PARAM, None)
     else:
         st.query_params[access.GRANT_PARAM] = str(chosen)
-    if chosen != current:
-        st.session_state[access.GRANT_MEMORY_KEY] = None if chosen == NO_GRANT else str(chosen)
-        st.rerun()
+    st.session_state[access.GRANT_MEMORY_KEY] = None if chosen == NO_GRANT else str(chosen)
 
 
 def sidebar(visit: access.Visit) -> None:
