@@ -11,8 +11,10 @@ one read-only snapshot, every stored non-void invoice of the month with it:
 - per invoice: subtotal = sum of lines, credits = sum of credit notes, total = subtotal -
   credits, the content hash of a sealed invoice, and organizations with usage but no invoice.
 
-An empty list means every invoice is reproduced exactly. Support builds dispute tooling on the
-``Difference`` rows.
+An empty list means every invoice is reproduced exactly. ``verify_in`` does the same inside a
+caller's transaction; ``compare_lines`` and ``compare_resources`` then list one invoice's lines
+and machines (or volumes) billed against re-rated, for support's dispute workbench
+(fleetspend/dispute.py).
 """
 
 from __future__ import annotations
