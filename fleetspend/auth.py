@@ -9,7 +9,10 @@ needs:
 - :func:`open_support_access` writes a support grant (organization, ticket, reason, expiry)
   and its audit event to the primary in one transaction, as the app's own role;
 - :func:`record_support_view` writes an audit event for each page a support engineer views
-  under a grant, before the page reads anything: if that write fails the page shows nothing.
+  under a grant, before the page reads anything: if that write fails the page shows nothing;
+- :func:`record_console_view` does the same for the support console's own pages (search,
+  support access, the audit trail), which belong to no organization: their events go to
+  ``staff_audit_events`` (migration 0005), as do searches.
 
 Roles: a customer is a ``member`` or an ``admin`` of each organization they belong to; support
 engineers are ``support`` everywhere and see an organization only under an active grant.
@@ -40,6 +43,9 @@ MAX_GRANT = timedelta(hours=8)  # the policies refuse longer grants too
 
 ACCESS_OPENED = "support.access_opened"
 PAGE_VIEWED = "support.page_viewed"
+SEARCHED = "support.searched"
+CREDIT_NOTE_ISSUED = "support.credit_note_issued"
+EVIDENCE_EXPORTED = "support.evidence_exported"
 
 
 class AccessRefusedError(Exception):
@@ -141,8 +147,10 @@ def _set_scope(connection: Connection, scope: db.Scope) -> None:
     db.set_local(connection, scope.settings())
 
 
-def _record(connection: Connection, caller: Caller, org_id: int, action: str,
-            detail: dict[str, object]) -> None:
+def record_org_event(connection: Connection, caller: Caller, org_id: int, action: str,
+                     detail: dict[str, object]) -> None:
+    """Audit a support engineer's ``action`` in organization ``org_id``, in the caller's
+    transaction (whose scope must hold a grant for that organization)."""
     connection.execute(
         text("insert into audit_events (org_id, actor_kind, actor_id, action, detail) "
              "values (:org_id, 'staff', :actor_id, :action, cast(:detail as jsonb))"),
@@ -186,7 +194,7 @@ def open_support_access(engine: Engine, caller: Caller, *, org_slug: str, ticket
         ).mappings().one()
         grant = SupportGrant(**row)
         _set_scope(connection, scope_for(caller, grant=grant))
-        _record(connection, caller, org_id, ACCESS_OPENED,
+        record_org_event(connection, caller, org_id, ACCESS_OPENED,
                 {"grant_id": grant.grant_id, "support_ticket": ticket, "reason": reason,
                  "expires_at": grant.expires_at.isoformat()})
     return grant
@@ -200,8 +208,29 @@ def record_support_view(engine: Engine, caller: Caller, grant: SupportGrant, pag
     """
     with engine.begin() as connection:
         _set_scope(connection, scope_for(caller, grant=grant))
-        _record(connection, caller, grant.org_id, PAGE_VIEWED,
+        record_org_event(connection, caller, grant.org_id, PAGE_VIEWED,
                 {"grant_id": grant.grant_id, "page": page})
+
+
+def record_console_event(connection: Connection, caller: Caller, action: str,
+                         detail: dict[str, object]) -> None:
+    """Audit a support engineer's ``action`` outside any organization, in the caller's
+    transaction (whose scope must name the engineer)."""
+    connection.execute(
+        text("insert into staff_audit_events (staff_user_id, action, detail) "
+             "values (:staff_user_id, :action, cast(:detail as jsonb))"),
+        {"staff_user_id": caller.actor_id, "action": action,
+         "detail": json.dumps(detail, default=str)},
+    )
+
+
+def record_console_view(engine: Engine, caller: Caller, page: str) -> None:
+    """Audit that a support engineer viewed the console page ``page`` (on the primary)."""
+    if not caller.is_staff:
+        raise AccessRefusedError("only support engineers use the support console")
+    with engine.begin() as connection:
+        _set_scope(connection, scope_for(caller))
+        record_console_event(connection, caller, PAGE_VIEWED, {"page": page})
 
 
 def is_grant_not_active(error: BaseException) -> bool:

@@ -7,9 +7,10 @@ Configuration comes from the environment:
 - ``REPLICA_URLS``: comma-separated read replicas; empty means reads go to the primary;
 - ``APP_DATABASE_URL`` / ``APP_REPLICA_URLS``: the same servers as the app's login role
   ``fleetspend_app``, which owns nothing and is bound by row-level security; pages read and
-  write (support grants, audit events) only through these. Unset, they are DATABASE_URL and
-  REPLICA_URLS with the user swapped for ``fleetspend_app`` and the password taken from
-  ``APP_DATABASE_PASSWORD`` (none if unset: fine for the embedded server's local trust);
+  write (support grants, audit events, support's credit notes) only through these. Unset,
+  they are DATABASE_URL and REPLICA_URLS with the user swapped for ``fleetspend_app`` and
+  the password taken from ``APP_DATABASE_PASSWORD`` (none if unset: fine for the embedded
+  server's local trust);
 - ``READ_STATEMENT_TIMEOUT_MS``: the statement timeout of every read (default 5000);
 - ``READ_FALLBACK_TO_PRIMARY``: ``1`` lets pages read from the primary, with a visible
   notice, when no replica is reachable; otherwise that is an error;
@@ -146,7 +147,8 @@ def primary_engine() -> Engine:
 
 @cache
 def app_primary_engine() -> Engine:
-    """The primary as the app's role: the only writes pages make (support grants, audit)."""
+    """The primary as the app's role: the only writes pages make (support grants, audit
+    events, support's credit notes) and support's re-rating, which needs the primary."""
     return make_engine(app_primary_url())
 
 

@@ -468,6 +468,18 @@ audit_events = Table(
     CheckConstraint("actor_kind in ('user', 'staff', 'system')", name="actor_kind_known"),
 )
 
+# what support engineers do outside any one organization's data (console page views,
+# searches); not a tenant table, read only through fleetspend_auth.support_activity (0005)
+staff_audit_events = Table(
+    "staff_audit_events", metadata,
+    Column("staff_audit_event_id", BigInteger, Identity(), primary_key=True),
+    Column("staff_user_id", BigInteger, ForeignKey("staff_users.staff_user_id"), nullable=False),
+    Column("occurred_at", UTC_TIMESTAMP, nullable=False, server_default=func.now()),
+    Column("action", Text, nullable=False),
+    Column("detail", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Index(None, "occurred_at"),
+)
+
 # --- rollups (derived from rated_usage by fleetspend.rollups; never edited by hand) ----------
 # A preset_code of '' marks products without a machine size (volumes), so it can be a key.
 

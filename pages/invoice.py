@@ -60,6 +60,10 @@ total.metric("Total", dollars(invoice.total_cents), delta_color="inverse",
              delta=None if previous is None else
              ui.change_text(invoice.total_cents, previous) + " vs previous invoice")
 
+if visit.may(access.SUPPORT_CASE):
+    st.page_link("pages/dispute.py", label="Dispute workbench: re-rate, credit, export evidence",
+                 icon=":material/gavel:", query_params={**ui.access_params(visit), **here})
+
 ui.show_check(f"its {len(lines)} lines", lines["amount_cents"], "subtotal",
               invoice.subtotal_cents)
 ui.show_check("the subtotal less credits",

@@ -7,6 +7,7 @@ from fleetspend import invoice_drill as drill
 from fleetspend.ui import access
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
+from fleetspend.ui.format import dollars
 
 TABLE_KEY = "invoices_table"
 
@@ -20,6 +21,13 @@ if invoices.empty:
     st.info("This organization has no invoices yet: the first one is drafted once usage "
             "is rated for a month.", icon=":material/receipt_long:")
     st.stop()
+
+# the organization's totals over its sealed invoices (drafts are estimates, void ones void)
+sealed = invoices.loc[invoices["status"].isin(["finalized", "paid"])]
+invoiced, credited, owed = st.columns(3)
+invoiced.metric("Invoiced", dollars(int(sealed["subtotal_cents"].sum())))
+credited.metric("Credited", dollars(int(sealed["credits_cents"].sum())))
+owed.metric("Total after credits", dollars(int(sealed["total_cents"].sum())))
 
 shown = ui.with_dollars(invoices, total="total_cents", credits="credits_cents",
                         subtotal="subtotal_cents").assign(

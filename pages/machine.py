@@ -7,7 +7,7 @@ import plotly.express as px
 import streamlit as st
 
 from fleetspend import invoice_drill as drill
-from fleetspend.ui import access
+from fleetspend.ui import access, charts
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.format import dollars
@@ -154,17 +154,7 @@ st.subheader("Timeline")
 if runs.empty and events.empty:
     st.caption(f"No runs in {invoice.month_label}.")
 else:
-    period_start, period_end = invoice.period
-    timeline = runs.assign(
-        start=runs["started_at"].clip(lower=period_start),
-        end=runs["ended_at"].fillna(period_end).clip(upper=period_end),
-        size=runs["preset_code"] + " " + runs["memory_mb"].astype(str) + " MB",
-    )
-    figure = px.timeline(timeline, x_start="start", x_end="end", y="size", color="size",
-                         labels={"size": "Size"}, height=220)
-    figure.update_layout(showlegend=False, margin={"t": 10, "b": 10},
-                         xaxis_range=[period_start, period_end])
-    st.plotly_chart(figure, key="machine_timeline")
+    st.plotly_chart(charts.run_timeline(runs, *invoice.period), key="machine_timeline")
     left, right = st.columns(2)
     left.dataframe(runs, hide_index=True, key="machine_runs_table", column_config={
         "started_at": st.column_config.DatetimeColumn("Started (UTC)"),

@@ -1,4 +1,7 @@
-"""Support access: a support engineer opens an organization for a ticket, for a limited time."""
+"""Support access: a support engineer opens an organization for a ticket, for a limited time.
+
+Opened from a search match (``?open=<slug>&then=<kind>&...``), the slug is filled in and, once
+the grant is open, the page continues to the match under it."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -6,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from fleetspend import auth, db
-from fleetspend.ui import access
+from fleetspend.ui import access, console
 from fleetspend.ui.errors import database_errors_stop_the_page
 
 FORM_KEY = "support_open"
@@ -22,7 +25,8 @@ st.caption("You see an organization only while a support grant you opened is act
            "Opening one is recorded in the organization's audit log, which its admins read.")
 
 with st.form(FORM_KEY):
-    slug = st.text_input("Organization slug", key=SLUG_KEY)
+    slug = st.text_input("Organization slug", key=SLUG_KEY,
+                         value=st.query_params.get(console.OPEN_PARAM, ""))
     ticket = st.text_input("Support ticket", key=TICKET_KEY)
     reason = st.text_area("Why you need to look", key=REASON_KEY)
     minutes = st.selectbox("For", DURATIONS_MINUTES, index=2, key=MINUTES_KEY,
@@ -37,8 +41,13 @@ if submitted:
     except auth.SupportAccessError as error:
         st.error(f"No access opened: {error}.", icon=":material/block:")
     else:
-        st.query_params[access.GRANT_PARAM] = str(grant.grant_id)
         st.session_state[access.GRANT_MEMORY_KEY] = str(grant.grant_id)
+        then = console.continuation(st.query_params)
+        if then is not None:
+            page, params = then
+            st.switch_page(page, query_params={access.GRANT_PARAM: str(grant.grant_id),
+                                               **params})
+        st.query_params[access.GRANT_PARAM] = str(grant.grant_id)
         st.rerun()
 
 with database_errors_stop_the_page("your support grants"):

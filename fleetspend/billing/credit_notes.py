@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from fleetspend.billing.rating import BillingError
 
@@ -59,6 +59,19 @@ class CreditNote:
 def issue_credit_note(engine: Engine, *, invoice_number: str, amount_cents: int, reason: str,
                       support_ticket: str, issued_by: int) -> CreditNote:
     """Credit ``amount_cents`` against a finalized or paid invoice, in one transaction."""
+    with engine.begin() as connection:
+        return issue_credit_note_in(connection, invoice_number=invoice_number,
+                                    amount_cents=amount_cents, reason=reason,
+                                    support_ticket=support_ticket, issued_by=issued_by)
+
+
+def issue_credit_note_in(connection: Connection, *, invoice_number: str, amount_cents: int,
+                         reason: str, support_ticket: str, issued_by: int) -> CreditNote:
+    """:func:`issue_credit_note` inside the caller's transaction (which it leaves open).
+
+    The support console uses this as the app's role, with the engineer's grant as scope, to
+    write the note and its audit event in one transaction.
+    """
     if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents <= 0:
         raise CreditNoteError(f"amount_cents must be a positive whole number of cents, "
                               f"got {amount_cents!r}")
@@ -66,34 +79,33 @@ def issue_credit_note(engine: Engine, *, invoice_number: str, amount_cents: int,
         raise CreditNoteError("a credit note needs a reason")
     if not support_ticket.strip():
         raise CreditNoteError("a credit note needs the support ticket it answers")
-    with engine.begin() as connection:
-        invoice = connection.execute(
-            text(LOCK_INVOICE_SQL), {"invoice_number": invoice_number}
-        ).one_or_none()
-        if invoice is None:
-            raise CreditNoteError(f"no invoice numbered {invoice_number!r}")
-        if invoice.status not in ("finalized", "paid"):
-            raise CreditNoteError(
-                f"invoice {invoice_number} is {invoice.status}; only finalized or paid "
-                "invoices take credit notes"
-            )
-        creditable = invoice.subtotal_cents - invoice.credits_cents
-        if amount_cents > creditable:
-            raise CreditNoteError(
-                f"invoice {invoice_number}: {amount_cents} cents would over-credit it; "
-                f"{creditable} of {invoice.subtotal_cents} cents are left to credit"
-            )
-        note = connection.execute(text(INSERT_CREDIT_NOTE_SQL), {
-            "org_id": invoice.org_id, "invoice_id": invoice.invoice_id,
-            "invoice_number": invoice_number, "amount_cents": amount_cents,
-            "reason": reason.strip(), "support_ticket": support_ticket.strip(),
-            "issued_by": issued_by,
-        }).one()
-        after = connection.execute(
-            text("select credits_cents, total_cents from invoices "
-                 "where org_id = :org_id and invoice_id = :invoice_id"),
-            {"org_id": invoice.org_id, "invoice_id": invoice.invoice_id},
-        ).one()
+    invoice = connection.execute(
+        text(LOCK_INVOICE_SQL), {"invoice_number": invoice_number}
+    ).one_or_none()
+    if invoice is None:
+        raise CreditNoteError(f"no invoice numbered {invoice_number!r}")
+    if invoice.status not in ("finalized", "paid"):
+        raise CreditNoteError(
+            f"invoice {invoice_number} is {invoice.status}; only finalized or paid "
+            "invoices take credit notes"
+        )
+    creditable = invoice.subtotal_cents - invoice.credits_cents
+    if amount_cents > creditable:
+        raise CreditNoteError(
+            f"invoice {invoice_number}: {amount_cents} cents would over-credit it; "
+            f"{creditable} of {invoice.subtotal_cents} cents are left to credit"
+        )
+    note = connection.execute(text(INSERT_CREDIT_NOTE_SQL), {
+        "org_id": invoice.org_id, "invoice_id": invoice.invoice_id,
+        "invoice_number": invoice_number, "amount_cents": amount_cents,
+        "reason": reason.strip(), "support_ticket": support_ticket.strip(),
+        "issued_by": issued_by,
+    }).one()
+    after = connection.execute(
+        text("select credits_cents, total_cents from invoices "
+             "where org_id = :org_id and invoice_id = :invoice_id"),
+        {"org_id": invoice.org_id, "invoice_id": invoice.invoice_id},
+    ).one()
     return CreditNote(
         credit_note_number=note.credit_note_number, invoice_number=invoice_number,
         amount_cents=amount_cents, issued_at=note.issued_at,

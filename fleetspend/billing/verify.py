@@ -11,8 +11,10 @@ one read-only snapshot, every stored non-void invoice of the month with it:
 - per invoice: subtotal = sum of lines, credits = sum of credit notes, total = subtotal -
   credits, the content hash of a sealed invoice, and organizations with usage but no invoice.
 
-An empty list means every invoice is reproduced exactly. Support builds dispute tooling on the
-``Difference`` rows.
+An empty list means every invoice is reproduced exactly. ``verify_in`` does the same inside a
+caller's transaction; ``compare_lines`` and ``compare_resources`` then list one invoice's lines
+and machines (or volumes) billed against re-rated, for support's dispute workbench
+(fleetspend/dispute.py).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from fleetspend.billing.invoices import CONTENT_HASH_SQL, resolve_org_ids
 from fleetspend.billing.rating import stage_month
@@ -232,32 +234,110 @@ def verify_month(engine: Engine, period_start: date,
         # one snapshot for the re-rating and the stored invoices; nothing is written (the
         # staging tables are temporary and the transaction is rolled back)
         connection.exec_driver_sql("set transaction isolation level repeatable read")
-        org_ids = resolve_org_ids(connection, org_slug)
-        stage_month(connection, period_start, org_ids)
-        connection.execute(text(STORED_INVOICES_SQL), {
-            "period_start": period_start, "org_ids": org_ids,
-        })
-        connection.exec_driver_sql("analyze pg_temp.verified_invoices")
-        connection.execute(text(LINE_PAIRS_SQL))
-        connection.exec_driver_sql("analyze pg_temp.verified_line_pairs")
-        differences = [
-            Difference(org_id=row.org_id, invoice_number=row.invoice_number, level="invoice",
-                       line=None, resource_id=None, field=row.field, stored=row.stored,
-                       expected=row.expected)
-            for row in connection.execute(text(VERIFY_INVOICE_SQL),
-                                          {"period_start": period_start})
-        ]
-        differences += [
-            Difference(org_id=row.org_id, invoice_number=row.invoice_number, level="line",
-                       line=row.line, resource_id=None, field=row.field, stored=row.stored,
-                       expected=row.expected)
-            for row in connection.execute(text(LINE_DIFFERENCES_SQL))
-        ]
-        differences += [
-            Difference(org_id=row.org_id, invoice_number=row.invoice_number,
-                       level="allocation", line=row.line, resource_id=row.resource_id,
-                       field=row.field, stored=row.stored, expected=row.expected)
-            for row in connection.execute(text(ALLOCATION_DIFFERENCES_SQL))
-        ]
+        differences = verify_in(connection, period_start,
+                                resolve_org_ids(connection, org_slug))
         connection.rollback()
     return differences
+
+
+def verify_in(connection: Connection, period_start: date, org_ids: list[int]) -> list[Difference]:
+    """:func:`verify_month` for ``org_ids`` inside the caller's transaction.
+
+    The transaction must be able to create temporary tables (so on the primary, not a hot
+    standby) and should be REPEATABLE READ. The staged and paired tables stay until it ends,
+    for :func:`compare_lines` and :func:`compare_resources`.
+    """
+    stage_month(connection, period_start, org_ids)
+    connection.execute(text(STORED_INVOICES_SQL), {
+        "period_start": period_start, "org_ids": org_ids,
+    })
+    connection.exec_driver_sql("analyze pg_temp.verified_invoices")
+    connection.execute(text(LINE_PAIRS_SQL))
+    connection.exec_driver_sql("analyze pg_temp.verified_line_pairs")
+    differences = [
+        Difference(org_id=row.org_id, invoice_number=row.invoice_number, level="invoice",
+                   line=None, resource_id=None, field=row.field, stored=row.stored,
+                   expected=row.expected)
+        for row in connection.execute(text(VERIFY_INVOICE_SQL),
+                                      {"period_start": period_start})
+    ]
+    differences += [
+        Difference(org_id=row.org_id, invoice_number=row.invoice_number, level="line",
+                   line=row.line, resource_id=None, field=row.field, stored=row.stored,
+                   expected=row.expected)
+        for row in connection.execute(text(LINE_DIFFERENCES_SQL))
+    ]
+    differences += [
+        Difference(org_id=row.org_id, invoice_number=row.invoice_number,
+                   level="allocation", line=row.line, resource_id=row.resource_id,
+                   field=row.field, stored=row.stored, expected=row.expected)
+        for row in connection.execute(text(ALLOCATION_DIFFERENCES_SQL))
+    ]
+    return differences
+
+
+# billed against re-rated per line of one invoice, every line (equal ones too)
+LINE_COMPARISON_SQL = """
+select pairs.line as description,
+       pairs.stored_line_no as line_no,
+       pairs.stored_quantity as billed_quantity,
+       pairs.quantity as rerated_quantity,
+       pairs.stored_cents as billed_cents,
+       pairs.cents as rerated_cents,
+       coalesce(pairs.cents, 0) - coalesce(pairs.stored_cents, 0) as difference_cents
+from verified_line_pairs as pairs
+where pairs.invoice_number = :invoice_number
+order by coalesce(pairs.stored_line_no, pairs.expected_line_no), pairs.line
+"""
+
+# billed against re-rated per machine (or volume) of one invoice, summed over its lines
+RESOURCE_COMPARISON_SQL = """
+with invoice as (
+    select org_id, invoice_id from verified_invoices where invoice_number = :invoice_number
+),
+
+billed as (
+    select invoice_allocations.resource_kind, invoice_allocations.resource_id,
+           invoice_allocations.app_id, sum(invoice_allocations.amount_cents) as billed_cents
+    from invoice_allocations
+    join invoice using (org_id, invoice_id)
+    group by 1, 2, 3
+),
+
+rerated as (
+    select rated_allocations.resource_kind, rated_allocations.resource_id,
+           rated_allocations.app_id, sum(rated_allocations.amount_cents) as rerated_cents
+    from rated_allocations
+    join invoice using (org_id)
+    group by 1, 2, 3
+),
+
+paired as (
+    select resource_kind, resource_id, app_id, billed.billed_cents, rerated.rerated_cents,
+           coalesce(rerated.rerated_cents, 0) - coalesce(billed.billed_cents, 0)
+               as difference_cents
+    from billed
+    full join rerated using (resource_kind, resource_id, app_id)
+)
+
+select paired.resource_kind, paired.resource_id, apps.name as app_name, paired.billed_cents,
+       paired.rerated_cents, paired.difference_cents
+from paired
+join invoice on true
+left join apps on apps.org_id = invoice.org_id and apps.app_id = paired.app_id
+order by abs(paired.difference_cents) desc,
+         coalesce(paired.billed_cents, paired.rerated_cents) desc, paired.resource_id
+"""
+
+
+def compare_lines(connection: Connection, invoice_number: str) -> list[dict[str, object]]:
+    """Every line of ``invoice_number``, billed against re-rated (after :func:`verify_in`)."""
+    rows = connection.execute(text(LINE_COMPARISON_SQL), {"invoice_number": invoice_number})
+    return [dict(row) for row in rows.mappings()]
+
+
+def compare_resources(connection: Connection, invoice_number: str) -> list[dict[str, object]]:
+    """Every machine and volume of ``invoice_number``, billed against re-rated, largest
+    difference first (after :func:`verify_in`)."""
+    rows = connection.execute(text(RESOURCE_COMPARISON_SQL), {"invoice_number": invoice_number})
+    return [dict(row) for row in rows.mappings()]

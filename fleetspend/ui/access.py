@@ -12,8 +12,9 @@ Who is signed in comes from one of two places:
 :func:`require` is each page's first call: it works out the :class:`Visit` (the caller, the
 organization or support grant in view, the role there) afresh, labels the page in demo mode,
 refuses with a message and ``st.stop()`` when the role may not use the page, and, for a
-support engineer under a grant, writes the audit event of this page view to the primary
-before any data is read.
+support engineer, writes the audit event of this page view to the primary before any data is
+read: in the organization's audit log under a grant, in the support console's own log
+otherwise. Exactly one event per page view.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ USAGE = "usage"
 BILLING = "billing"
 OVERSIGHT = "oversight"
 SUPPORT_CONSOLE = "support_console"
+SUPPORT_CASE = "support_case"  # support work on one organization: only under a grant
+# the needs a support engineer meets only under a grant, audited in that organization
+UNDER_GRANT = (USAGE, BILLING, SUPPORT_CASE)
 
 # how long a page waits for a replica to replay a support grant just written to the primary
 GRANT_REPLICATION_WAIT_S = 5.0
@@ -112,6 +116,8 @@ class Visit:
         """Whether this visit may use a page that needs ``need``."""
         if need == SUPPORT_CONSOLE:
             return self.caller.is_staff
+        if need == SUPPORT_CASE:
+            return self.caller.is_staff and self.grant is not None
         if self.caller.is_staff:
             return self.grant is not None and need in (USAGE, BILLING)
         if self.membership is None:
@@ -197,13 +203,17 @@ def require(need: str, page: str) -> Visit:
     if visit is None:
         refuse("Sign in to see this page.")
     if not visit.may(need):
-        if visit.caller.is_staff and need in (USAGE, BILLING):
+        if visit.caller.is_staff and need in UNDER_GRANT:
             refuse("Support engineers see an organization only under an active support "
                    "grant: open one on the Support access page.")
         refuse("Your role does not give you access to this page.")
-    if visit.grant is not None and need in (USAGE, BILLING):
+    if visit.caller.is_staff:
         try:
-            auth.record_support_view(db.app_primary_engine(), visit.caller, visit.grant, page)
+            if visit.grant is not None and need in UNDER_GRANT:
+                auth.record_support_view(db.app_primary_engine(), visit.caller, visit.grant,
+                                         page)
+            else:
+                auth.record_console_view(db.app_primary_engine(), visit.caller, page)
         except SQLAlchemyError:
             refuse("This view could not be recorded in the audit log, so no data is shown. "
                    "Try again in a moment.")

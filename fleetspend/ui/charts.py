@@ -10,8 +10,10 @@ are fetched.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 import pandas as pd
+import plotly.express as px
 import plotly.graph_objects as go
 
 from fleetspend.ui.format import dollars
@@ -127,4 +129,18 @@ def stacked(cells: pd.DataFrame, order: Sequence[str], labels: Mapping[str, str]
                          margin={"l": 10, "r": 10, "t": 10, "b": 10},
                          yaxis={"tickprefix": prefix}, xaxis={"title": f"{grain} starting"},
                          **SELECT_LAYOUT)
+    return figure
+
+
+def run_timeline(runs: pd.DataFrame, start: datetime, end: datetime) -> go.Figure:
+    """A machine's runs (started_at, ended_at, preset_code, memory_mb) as bars between
+    ``start`` and ``end`` (UTC), one row per size; a run still going ends at ``end``."""
+    timeline = runs.assign(
+        start=runs["started_at"].clip(lower=start),
+        end=runs["ended_at"].fillna(end).clip(upper=end),
+        size=runs["preset_code"] + " " + runs["memory_mb"].astype(str) + " MB",
+    )
+    figure = px.timeline(timeline, x_start="start", x_end="end", y="size", color="size",
+                         labels={"size": "Size"}, height=220)
+    figure.update_layout(showlegend=False, margin={"t": 10, "b": 10}, xaxis_range=[start, end])
     return figure

@@ -35,6 +35,10 @@ INVOICE_LEVELS = (
 )
 SUPPORT_LOG = ("pages/support_access_log.py", "Support access log", ":material/policy:")
 SUPPORT = ("pages/support.py", "Support access", ":material/support_agent:")
+SUPPORT_SEARCH = ("pages/support_search.py", "Search", ":material/search:")
+SUPPORT_AUDIT = ("pages/support_audit.py", "Support audit trail", ":material/history:")
+# support's workbench for one disputed invoice: reached from the invoice page
+DISPUTE = ("pages/dispute.py", "Dispute workbench", ":material/gavel:")
 
 
 def menu_sections(visit: access.Visit | None) -> dict[str, list[tuple[str, str, str]]]:
@@ -42,7 +46,7 @@ def menu_sections(visit: access.Visit | None) -> dict[str, list[tuple[str, str, 
     if visit is None:
         return {"": [SIGN_IN]}
     if visit.caller.is_staff:
-        sections = {"Support": [SUPPORT]}
+        sections = {"Support": [SUPPORT, SUPPORT_SEARCH, SUPPORT_AUDIT]}
         if visit.grant is not None:
             sections["Organization under support access"] = [OVERVIEW, SPEND, EXPLORER,
                                                              INVOICES, MEMBERS]
@@ -53,16 +57,28 @@ def menu_sections(visit: access.Visit | None) -> dict[str, list[tuple[str, str, 
     return sections
 
 
+def hidden_pages(visit: access.Visit | None) -> list[tuple[str, str, str]]:
+    """Pages reached by links only: the invoice drill-down's levels below Invoices and, for
+    support engineers, what a search match or the invoice page opens (each page still
+    refuses an engineer without a grant)."""
+    if visit is None:
+        return []
+    shown = {page for pages in menu_sections(visit).values() for page in pages}
+    hidden = list(INVOICE_LEVELS) if INVOICES in shown or visit.caller.is_staff else []
+    if visit.caller.is_staff:
+        hidden += [page for page in (OVERVIEW, DISPUTE) if page not in shown]
+    return hidden
+
+
 def navigation(visit: access.Visit | None) -> StreamlitPage:
     """st.navigation over the visit's menu (called once per run, from app.py)."""
     sections = {
         section: [st.Page(path, title=title, icon=icon) for path, title, icon in pages]
         for section, pages in menu_sections(visit).items()
     }
-    for section, pages in menu_sections(visit).items():
-        if INVOICES in pages:
-            sections[section] += [st.Page(path, title=title, icon=icon, visibility="hidden")
-                                  for path, title, icon in INVOICE_LEVELS]
+    first = next(iter(sections))
+    sections[first] += [st.Page(path, title=title, icon=icon, visibility="hidden")
+                        for path, title, icon in hidden_pages(visit)]
     return st.navigation(sections)
 
 
@@ -101,16 +117,20 @@ def _choose_grant(visit: access.Visit) -> None:
         return (f"Org {grant.org_id}, ticket {grant.support_ticket}, "
                 f"until {grant.expires_at:%H:%M} UTC")
 
-    current = visit.grant.grant_id if visit.grant else NO_GRANT
-    chosen = st.sidebar.selectbox("Working under support grant", options, format_func=label,
-                                  index=options.index(current), key=GRANT_PICK_KEY)
+    # the box shows the grant in view, whichever way it came (URL, a page that just opened
+    # one); a pick moves the URL before the next run works out the visit
+    st.session_state[GRANT_PICK_KEY] = visit.grant.grant_id if visit.grant else NO_GRANT
+    st.sidebar.selectbox("Working under support grant", options, format_func=label,
+                         key=GRANT_PICK_KEY, on_change=_grant_picked)
+
+
+def _grant_picked() -> None:
+    chosen = st.session_state[GRANT_PICK_KEY]
     if chosen == NO_GRANT:
         st.query_params.pop(access.GRANT_PARAM, None)
     else:
         st.query_params[access.GRANT_PARAM] = str(chosen)
-    if chosen != current:
-        st.session_state[access.GRANT_MEMORY_KEY] = None if chosen == NO_GRANT else str(chosen)
-        st.rerun()
+    st.session_state[access.GRANT_MEMORY_KEY] = None if chosen == NO_GRANT else str(chosen)
 
 
 def sidebar(visit: access.Visit) -> None:

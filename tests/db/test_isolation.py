@@ -531,6 +531,13 @@ def test_a_refused_support_grant_writes_nothing(world, changes, message):
     "values (1, 'staff', 1, 'support.page_viewed')",
     "insert into machines (org_id, machine_id, app_id, region_code, preset_code, memory_mb, "
     "created_at) values (1, '0123456789abcd', 1, 'ams', 'shared-cpu-1x', 256, now())",
+    # support console (migration 0005): credits only grow, the trail is not forged or edited
+    # (credit notes without a grant: tests/db/test_support.py)
+    "delete from credit_notes",
+    "update invoices set status = 'paid'",
+    "insert into staff_audit_events (staff_user_id, action) values (2, 'support.searched')",
+    "update staff_audit_events set action = 'edited'",
+    "delete from staff_audit_events",
 ])
 def test_the_app_role_cannot_rewrite_history_or_forge_access(world, statement):
     staff = world.callers["support without grant"]

@@ -74,7 +74,7 @@ def test_the_app_role_owns_nothing_and_cannot_bypass_anything(engine):
     assert owned == []
 
 
-def test_the_app_role_writes_only_grants_and_audit_events_and_never_changes_them(engine):
+def test_the_app_role_writes_only_grants_audit_events_and_credit_notes(engine):
     rows = _rows(engine, """
         select relname, privilege
         from pg_class
@@ -85,7 +85,20 @@ def test_the_app_role_writes_only_grants_and_audit_events_and_never_changes_them
         order by 1, 2
     """)
     assert [tuple(row) for row in rows] == [("audit_events", "INSERT"),
+                                            ("credit_notes", "INSERT"),
+                                            ("staff_audit_events", "INSERT"),
                                             ("support_grants", "INSERT")]
+    # and, for the credit note trigger (migration 0005), exactly the columns it moves
+    columns = _rows(engine, """
+        select attrelid::regclass::text, attname from pg_attribute
+        where attrelid in (select oid from pg_class
+                           where relnamespace = 'public'::regnamespace and relkind = 'r')
+          and attnum > 0 and not attisdropped
+          and has_column_privilege('fleetspend_app', attrelid, attnum, 'UPDATE')
+        order by 1, 2
+    """)
+    assert [tuple(row) for row in columns] == [("invoices", "credits_cents"),
+                                               ("invoices", "total_cents")]
 
 
 def test_views_read_with_the_callers_rights(engine):
@@ -104,7 +117,8 @@ def test_scope_functions_run_as_a_role_that_cannot_log_in_or_bypass(engine):
         from pg_proc where pronamespace = 'fleetspend_auth'::regnamespace
     """)
     assert {row.proname for row in rows if row.prosecdef} == {
-        "visible_org_ids", "identify", "org_id_for_support"}
+        "visible_org_ids", "identify", "org_id_for_support", "support_search",
+        "support_activity"}
     assert {row.owner for row in rows} == {"fleetspend_scope"}
     assert all("search_path=pg_catalog, pg_temp" in row.config for row in rows)
     scope_role = _rows(engine, "select rolcanlogin, rolsuper, rolbypassrls from pg_roles "

@@ -57,19 +57,22 @@ VISITS = {
     ("admin", {access.USAGE, access.BILLING, access.OVERSIGHT}),
     ("no membership", set()),
     ("engineer", {access.SUPPORT_CONSOLE}),
-    ("engineer under grant", {access.USAGE, access.BILLING, access.SUPPORT_CONSOLE}),
+    ("engineer under grant", {access.USAGE, access.BILLING, access.SUPPORT_CONSOLE,
+                              access.SUPPORT_CASE}),
 ])
 def test_what_each_role_may_use(who, allowed):
-    needs = {access.USAGE, access.BILLING, access.OVERSIGHT, access.SUPPORT_CONSOLE}
+    needs = {access.USAGE, access.BILLING, access.OVERSIGHT, access.SUPPORT_CONSOLE,
+             access.SUPPORT_CASE}
     assert {need for need in needs if VISITS[who].may(need)} == allowed
 
 
 @pytest.mark.parametrize(("who", "pages", "hidden"), [
     ("member", {"organizations"}, {"members", "invoices", "support_access_log", "support"}),
     ("admin", {"organizations", "members", "invoices", "support_access_log"}, {"support"}),
-    ("engineer", {"support"}, {"organizations", "members", "invoices", "support_access_log"}),
-    ("engineer under grant", {"support", "organizations", "members", "invoices"},
-     {"support_access_log"}),
+    ("engineer", {"support", "support_search", "support_audit"},
+     {"organizations", "members", "invoices", "support_access_log"}),
+    ("engineer under grant", {"support", "support_search", "support_audit", "organizations",
+                              "members", "invoices"}, {"support_access_log"}),
 ])
 def test_the_menu_shows_what_the_role_may_use(who, pages, hidden):
     listed = {re.sub(r"^pages/|\.py$", "", path)
@@ -77,6 +80,20 @@ def test_the_menu_shows_what_the_role_may_use(who, pages, hidden):
               for path, _title, _icon in entries}
     assert pages <= listed
     assert not hidden & listed
+
+
+@pytest.mark.parametrize(("who", "hidden"), [
+    ("member", set()),
+    ("admin", {"invoice", "invoice_apps", "invoice_machines", "machine"}),
+    # what a search match or the invoice page opens; each page refuses without a grant
+    ("engineer", {"invoice", "invoice_apps", "invoice_machines", "machine", "organizations",
+                  "dispute"}),
+    ("engineer under grant", {"invoice", "invoice_apps", "invoice_machines", "machine",
+                              "dispute"}),
+])
+def test_pages_reached_by_links_only(who, hidden):
+    assert {re.sub(r"^pages/|\.py$", "", path)
+            for path, _title, _icon in frame.hidden_pages(VISITS[who])} == hidden
 
 
 def test_nobody_signed_in_sees_only_sign_in():

@@ -1,0 +1,199 @@
+"""Dispute workbench (support, under a grant): one invoice as billed against its raw usage
+re-rated, per line and per machine; the price book versions that applied; the machines'
+timelines around the period; a credit note form; and the evidence bundle to download."""
+
+import streamlit as st
+
+from fleetspend import db, dispute, evidence, support
+from fleetspend import invoice_drill as drill
+from fleetspend.billing.credit_notes import CreditNoteError
+from fleetspend.ui import access, charts
+from fleetspend.ui import drilldown as ui
+from fleetspend.ui.errors import database_errors_stop_the_page
+from fleetspend.ui.format import dollars
+
+CREDIT_FORM_KEY = "dispute_credit"
+AMOUNT_KEY = "dispute_credit_amount"
+REASON_KEY = "dispute_credit_reason"
+TICKET_KEY = "dispute_credit_ticket"
+ISSUED_KEY = "dispute_credit_issued"
+MACHINE_KEY = "dispute_machine"
+RERATE_TTL_S = 300
+
+visit = access.require(access.SUPPORT_CASE, "dispute")
+assert visit.grant is not None and visit.org_id is not None
+number = st.query_params.get("invoice", "")
+
+
+def load(snapshot):
+    invoice = drill.invoice(snapshot.connection, visit.org_id, number)
+    if invoice is None:
+        return None, None
+    return invoice, dispute.price_lists(snapshot.connection, visit.org_id, invoice.invoice_id)
+
+
+with database_errors_stop_the_page("this invoice"):
+    invoice, price_lists = visit.read(load)
+if invoice is None:
+    st.warning(f"This organization has no invoice numbered {number!r}.",
+               icon=":material/search_off:")
+    st.page_link(ui.INVOICES_PAGE, label="All invoices", query_params=ui.access_params(visit))
+    st.stop()
+
+here = {"invoice": invoice.invoice_number}
+ui.breadcrumbs(visit, [ui.Crumb("Invoices", ui.INVOICES_PAGE),
+                       ui.Crumb(invoice.invoice_number, ui.INVOICE_PAGE, here)],
+               "Dispute workbench")
+st.title(f"Dispute: invoice {invoice.invoice_number}")
+st.caption(f"{invoice.org_name} · {invoice.month_label} · {invoice.status} · support grant "
+           f"{visit.grant.grant_id}, ticket {visit.grant.support_ticket}")
+
+issued = st.session_state.pop(ISSUED_KEY, None)
+if issued:
+    st.success(issued, icon=":material/check_circle:")
+creditable = invoice.subtotal_cents - invoice.credits_cents
+subtotal, credited, total, left = st.columns(4)
+subtotal.metric("Subtotal", dollars(invoice.subtotal_cents))
+credited.metric("Credits", dollars(invoice.credits_cents))
+total.metric("Total", dollars(invoice.total_cents))
+left.metric("Left to credit", dollars(creditable))
+
+
+@st.cache_data(ttl=RERATE_TTL_S, max_entries=16, show_spinner="Re-rating the month's raw usage…")
+def rerated(grant_id: int, staff_user_id: int, org_id: int,
+            invoice_number: str) -> dispute.Rerating | None:
+    """The re-rating, cached per grant (and so per engineer and organization) and invoice."""
+    scope = db.Scope(org_ids=(org_id,), staff_user_id=staff_user_id, grant_id=grant_id)
+    return dispute.rerate(db.app_primary_engine(), scope, org_id, invoice_number)
+
+
+st.subheader("Billed against re-rated from raw usage")
+if invoice.status == "void":
+    st.info("This invoice is void: it is not re-rated.", icon=":material/block:")
+    rerating = None
+else:
+    with database_errors_stop_the_page("the re-rating"):
+        rerating = rerated(visit.grant.grant_id, visit.caller.actor_id, visit.org_id,
+                           invoice.invoice_number)
+if rerating is not None:
+    if rerating.is_reproduced:
+        st.success(f"Re-rated at {rerating.rerated_at:%Y-%m-%d %H:%M} UTC: every line and every "
+                   "machine's share is reproduced exactly from the raw usage.",
+                   icon=":material/check_circle:")
+    else:
+        st.error(f"Re-rated at {rerating.rerated_at:%Y-%m-%d %H:%M} UTC: "
+                 f"{len(rerating.differences)} figures differ from the invoice.",
+                 icon=":material/error:")
+        st.dataframe(rerating.differences, hide_index=True, key="dispute_differences",
+                     column_config={"level": "Level", "line": "Line",
+                                    "resource_id": "Machine or volume", "field": "Field",
+                                    "stored": "Billed", "expected": "Re-rated"})
+    money = {"billed": "billed_cents", "rerated": "rerated_cents",
+             "difference": "difference_cents"}
+    money_columns = {"billed": ui.money_column("Billed"),
+                     "rerated": ui.money_column("Re-rated"),
+                     "difference": ui.money_column("Difference")}
+    by_line, by_machine = st.tabs(["Per line", "Per machine or volume"])
+    by_line.dataframe(
+        ui.with_dollars(rerating.lines, **money), hide_index=True, key="dispute_lines",
+        column_order=["line_no", "description", "billed_quantity", "rerated_quantity",
+                      "billed", "rerated", "difference"],
+        column_config={"line_no": "Line", "description": "Description",
+                       "billed_quantity": "Billed quantity",
+                       "rerated_quantity": "Re-rated quantity", **money_columns})
+    by_machine.dataframe(
+        ui.with_dollars(rerating.resources, **money), hide_index=True, key="dispute_machines",
+        column_order=["resource_kind", "resource_id", "app_name", "billed", "rerated",
+                      "difference"],
+        column_config={"resource_kind": "Kind", "resource_id": "Machine or volume",
+                       "app_name": "App", **money_columns})
+
+st.subheader("Price book versions")
+st.dataframe(ui.with_dollars(price_lists, amount="amount_cents"), hide_index=True,
+             key="dispute_price_lists",
+             column_order=["name", "effective_from", "effective_until", "lines_priced",
+                           "amount"],
+             column_config={
+                 "name": "Price list",
+                 "effective_from": st.column_config.DatetimeColumn("In force from (UTC)"),
+                 "effective_until": st.column_config.DatetimeColumn("Until (UTC)"),
+                 "lines_priced": st.column_config.NumberColumn("Lines it priced", format="%d"),
+                 "amount": ui.money_column("Amount it priced"),
+             })
+st.caption("Every price list in force during the invoice's month (UTC), and any that priced "
+           "one of its lines.")
+
+st.subheader("Machine timelines")
+machines = ([] if rerating is None else
+            list(rerating.resources.loc[rerating.resources["resource_kind"] == "machine",
+                                        "resource_id"]))
+if not machines:
+    st.caption("No machine is on this invoice.")
+else:
+    window = dispute.timeline_window(invoice)
+    machine_id = st.selectbox("Machine (largest difference first, then largest charge)",
+                              machines, key=MACHINE_KEY)
+    with database_errors_stop_the_page("the machine's timeline"):
+        runs, events = visit.read(lambda snapshot: (
+            drill.machine_runs(snapshot.connection, visit.org_id, machine_id, window),
+            drill.machine_events(snapshot.connection, visit.org_id, machine_id, window)))
+    st.caption(f"From {window[0]:%Y-%m-%d} to {window[1]:%Y-%m-%d} UTC: the invoice's month and "
+               f"{dispute.TIMELINE_MARGIN.days} days either side.")
+    if runs.empty:
+        st.caption("No runs in this window.")
+    else:
+        st.plotly_chart(charts.run_timeline(runs, *window), key="dispute_timeline")
+    left_table, right_table = st.columns(2)
+    left_table.dataframe(runs, hide_index=True, key="dispute_runs", column_config={
+        "started_at": st.column_config.DatetimeColumn("Started (UTC)"),
+        "ended_at": st.column_config.DatetimeColumn("Ended (UTC)"),
+        "preset_code": "Preset", "memory_mb": "Memory (MB)",
+        "seconds_in_period": st.column_config.NumberColumn("Seconds in window", format="%d"),
+    })
+    right_table.dataframe(events, hide_index=True, key="dispute_events", column_config={
+        "event_at": st.column_config.DatetimeColumn("When (UTC)"), "kind": "Event",
+        "preset_code": "New preset", "memory_mb": "New memory (MB)",
+    })
+    st.page_link(ui.MACHINE_PAGE, label="This machine's charges and hourly usage",
+                 icon=":material/memory:",
+                 query_params={**ui.access_params(visit), "machine": machine_id, **here})
+
+st.subheader("Credit note")
+if invoice.status not in ("finalized", "paid"):
+    st.info(f"Only finalized or paid invoices take credit notes; this one is {invoice.status}.",
+            icon=":material/info:")
+elif creditable <= 0:
+    st.info("This invoice is fully credited.", icon=":material/info:")
+else:
+    with st.form(CREDIT_FORM_KEY, clear_on_submit=True):
+        amount = st.text_input("Amount (USD)", key=AMOUNT_KEY,
+                               help=f"At most {dollars(creditable)}, what is left to credit.")
+        reason = st.text_area("Reason (the customer sees it on the invoice)", key=REASON_KEY)
+        ticket = st.text_input("Support ticket", value=visit.grant.support_ticket,
+                               key=TICKET_KEY)
+        submitted = st.form_submit_button("Issue credit note", type="primary")
+    if submitted:
+        try:
+            with database_errors_stop_the_page("the credit note"):
+                note = support.issue_credit(
+                    db.app_primary_engine(), visit.caller, visit.grant,
+                    invoice_number=invoice.invoice_number, amount_cents=support.parse_cents(amount),
+                    reason=reason, support_ticket=ticket)
+        except (support.SupportError, CreditNoteError) as error:
+            st.error(f"No credit note issued: {error}.", icon=":material/block:")
+        else:
+            st.session_state[ISSUED_KEY] = (
+                f"Credit note {note.credit_note_number} for {dollars(note.amount_cents)} issued. "
+                f"The invoice's total is now {dollars(note.invoice_total_cents)}.")
+            st.rerun()
+
+st.subheader("Evidence")
+st.caption("One zip of CSV files: the invoice, its lines, every line's share per machine, its "
+           "credit notes and the re-rating comparison, with the checks that they add up. "
+           "Each download is recorded in the organization's audit log.")
+st.download_button(
+    "Download the evidence bundle",
+    lambda: evidence.build(db.app_primary_engine(), visit.caller, visit.grant,
+                           invoice.invoice_number),
+    file_name=evidence.file_name(invoice.invoice_number), mime="application/zip",
+    key="dispute_evidence", icon=":material/folder_zip:", on_click="ignore")
