@@ -552,6 +552,33 @@ rollup_org_daily = Table(
     PrimaryKeyConstraint("org_id", "usage_date", "product"),
 )
 
+# narrower daily rollups, for questions that need fewer dimensions than the meter rows carry:
+# per org, day and app (spend and machine runtime: by app or team) ...
+rollup_app_daily = Table(
+    "rollup_app_daily", metadata,
+    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+    Column("usage_date", Date, nullable=False),
+    Column("app_id", BigInteger, nullable=False),
+    # machine runtime seconds and their spend; null when the app ran no machine that day
+    Column("runtime_seconds", ROLLUP_QUANTITY),
+    Column("runtime_amount_precise", MONEY_PRECISE),
+    Column("amount_precise", MONEY_PRECISE, nullable=False),
+    PrimaryKeyConstraint("org_id", "usage_date", "app_id"),
+)
+
+# ... and per org, day, region, VM size and product (by region, continent, VM size or product)
+rollup_region_size_daily = Table(
+    "rollup_region_size_daily", metadata,
+    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+    Column("usage_date", Date, nullable=False),
+    Column("region_code", Text, nullable=False),
+    Column("preset_code", Text, nullable=False),
+    Column("product", Text, nullable=False),
+    Column("consumed_quantity", ROLLUP_QUANTITY, nullable=False),
+    Column("amount_precise", MONEY_PRECISE, nullable=False),
+    PrimaryKeyConstraint("org_id", "usage_date", "region_code", "preset_code", "product"),
+)
+
 rollup_usage_monthly = Table(
     "rollup_usage_monthly", metadata,
     Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),

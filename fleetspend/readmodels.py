@@ -88,6 +88,26 @@ def last_usage_date(connection: Connection, org_id: int) -> date | None:
     return connection.execute(sql("org_last_usage_date"), {"org_id": org_id}).scalar_one()
 
 
+# the narrow daily rollups (fleetspend.rollups) and the dimensions each can answer
+APP_DIMENSIONS = frozenset({"app", "team"})
+REGION_SIZE_DIMENSIONS = frozenset({"region", "continent", "preset", "product"})
+
+
+def daily_source(dimensions: set[str], *, needs_products: bool = False) -> str:
+    """The narrowest daily rollup that can answer for ``dimensions`` (``none`` ignored).
+
+    'app' (rollup_app_daily: spend and machine runtime per app) when they are all app or team
+    and no other product's quantity is needed; 'region_size' (rollup_region_size_daily) when
+    none is; else 'meter' (rollup_usage_daily, every dimension).
+    """
+    named = set(dimensions) - {NO_DIMENSION}
+    if named <= APP_DIMENSIONS and not needs_products:
+        return "app"
+    if named <= REGION_SIZE_DIMENSIONS:
+        return "region_size"
+    return "meter"
+
+
 def spend_by_period(connection: Connection, org_id: int, start_date: date, end_date: date,
                     grain: str = "day") -> pd.DataFrame:
     """Spend per day, week or month: period_start_date, amount_precise, amount_cents, ..."""
@@ -104,7 +124,7 @@ def spend_by_dimensions(connection: Connection, org_id: int, start_date: date, e
     """Spend by one or two dimensions, biggest first; ``row_limit`` gives a top-N.
 
     Columns: dimension_1_key, dimension_1_label, dimension_2_key, dimension_2_label,
-    consumed_quantity, amount_precise, amount_cents.
+    amount_precise, amount_cents.
     """
     _check_dimension("dimension_1", dimension_1)
     _check_dimension("dimension_2", dimension_2, optional=True)
@@ -116,6 +136,7 @@ def spend_by_dimensions(connection: Connection, org_id: int, start_date: date, e
     return read_frame(connection, "spend_by_dimensions", {
         "org_id": org_id, "start_date": start_date, "end_date": end_date,
         "whole_from": whole_from, "whole_until": whole_until,
+        "daily_source": daily_source({dimension_1, dimension_2}),
         "dimension_1": dimension_1, "dimension_2": dimension_2, "row_limit": row_limit})
 
 

@@ -35,6 +35,7 @@ from fleetspend.readmodels import (
     DIMENSIONS,
     GRAINS,
     NO_DIMENSION,
+    daily_source,
     last_usage_date,
     read_frame,
     whole_months,
@@ -476,9 +477,11 @@ class ExplorerQuery:
         for param in ("app_ids", "team_ids"):
             if keyed[param] is not None:
                 keyed[param] = [int(key) for key in keyed[param]]
+        source = daily_source({self.dimension_1, self.dimension_2, *filters},
+                              needs_products=self.measure not in ("spend", "machine_hours"))
         return {"org_id": org_id, "start_date": self.start_date, "end_date": self.end_date,
                 "grain": self.grain, "whole_from": whole_from, "whole_until": whole_until,
-                "measure": self.measure, "dimension_1": self.dimension_1,
+                "daily_source": source, "measure": self.measure, "dimension_1": self.dimension_1,
                 "dimension_2": self.dimension_2, **keyed}
 
 

@@ -2,17 +2,39 @@
 -- Params: org_id; start_date, end_date (exclusive); whole_from, whole_until: the months
 -- whose monthly rollup rows lie wholly inside the range (readmodels.whole_months; both equal
 -- end_date when there are none), read from the monthly rollup, the days outside them from
--- the daily rollup; dimension_1 and dimension_2,
--- each one of app, team, region, continent, preset, product ('none' for no second one);
+-- the daily rollup; daily_source: the narrowest daily rollup holding both dimensions ('app',
+-- 'region_size' or 'meter', see readmodels.daily_source); dimension_1 and dimension_2, each
+-- one of app, team, region, continent, preset, product ('none' for no second one);
 -- row_limit: keep the top rows only (null keeps all).
 -- Returns: dimension_1_key, dimension_1_label, dimension_2_key, dimension_2_label,
--- consumed_quantity (only meaningful within one product), amount_precise, amount_cents.
+-- amount_precise, amount_cents.
 -- A null preset key is usage without a machine size (volumes). Team names are for admins
 -- only: others see 'Team <id>'.
+-- the days outside whole months from the daily rollup daily_source names; the columns a
+-- narrow table lacks are null
 with daily_usage as (
-    select app_id, region_code, preset_code, product, consumed_quantity, amount_precise
+    select app_id, region_code, preset_code, product, amount_precise
     from rollup_usage_daily
-    where org_id = :org_id
+    where :daily_source = 'meter'
+      and org_id = :org_id
+      and (
+          (usage_date >= :start_date and usage_date < :whole_from)
+          or (usage_date >= :whole_until and usage_date < :end_date)
+      )
+    union all
+    select app_id, null, null, null, amount_precise
+    from rollup_app_daily
+    where :daily_source = 'app'
+      and org_id = :org_id
+      and (
+          (usage_date >= :start_date and usage_date < :whole_from)
+          or (usage_date >= :whole_until and usage_date < :end_date)
+      )
+    union all
+    select null, region_code, preset_code, product, amount_precise
+    from rollup_region_size_daily
+    where :daily_source = 'region_size'
+      and org_id = :org_id
       and (
           (usage_date >= :start_date and usage_date < :whole_from)
           or (usage_date >= :whole_until and usage_date < :end_date)
@@ -20,7 +42,7 @@ with daily_usage as (
 ),
 
 monthly_usage as (
-    select app_id, region_code, preset_code, product, consumed_quantity, amount_precise
+    select app_id, region_code, preset_code, product, amount_precise
     from rollup_usage_monthly
     where org_id = :org_id
       and month_date >= :whole_from
@@ -34,7 +56,6 @@ meter_usage as (
         region_code,
         preset_code,
         product,
-        sum(consumed_quantity) as consumed_quantity,
         sum(amount_precise) as amount_precise
     from (
         select * from daily_usage
@@ -54,11 +75,11 @@ named_usage as (
         regions.continent,
         products.name as product_name
     from meter_usage
-    inner join apps on apps.org_id = :org_id and apps.app_id = meter_usage.app_id
+    left join apps on apps.org_id = :org_id and apps.app_id = meter_usage.app_id
     -- teams are billing data: members read usage without team names
     left join teams on teams.org_id = apps.org_id and teams.team_id = apps.team_id
-    inner join regions on regions.region_code = meter_usage.region_code
-    inner join products on products.product = meter_usage.product
+    left join regions on regions.region_code = meter_usage.region_code
+    left join products on products.product = meter_usage.product
 ),
 
 -- each dimension's key and label, picked by the bound dimension names (never formatted in)
@@ -96,7 +117,6 @@ keyed_usage as (
             when 'preset' then coalesce(nullif(preset_code, ''), 'no machine size')
             when 'product' then product_name
         end as dimension_2_label,
-        consumed_quantity,
         amount_precise
     from named_usage
 ),
@@ -107,7 +127,6 @@ final as (
         dimension_1_label,
         dimension_2_key,
         dimension_2_label,
-        sum(consumed_quantity) as consumed_quantity,
         sum(amount_precise) as amount_precise,
         cast(round(sum(amount_precise) * 100) as bigint) as amount_cents
     from keyed_usage

@@ -2,7 +2,10 @@
 -- Params: org_id; start_date, end_date (exclusive); grain: 'day', 'week' (ISO) or 'month';
 -- whole_from, whole_until: the months whose monthly rollup rows lie wholly inside the range
 -- (readmodels.whole_months), read from the monthly rollup when grain is 'month' (both equal
--- end_date otherwise, or when there are none); measure: 'spend', 'machine_hours', 'egress_gb' or 'volume_gb_hours';
+-- end_date otherwise, or when there are none); daily_source: the narrowest daily rollup
+-- holding every dimension grouped or filtered on ('app', 'region_size' or 'meter', see
+-- readmodels.daily_source; 'app' only for spend and machine hours); measure: 'spend',
+-- 'machine_hours', 'egress_gb' or 'volume_gb_hours';
 -- dimension_1, dimension_2: each one of app, team, region, continent, preset, product
 -- ('none' for no second one); app_ids, team_ids (bigint[]), region_codes, continents,
 -- preset_codes, products (text[]): keep only these keys of each dimension, null keeps all.
@@ -11,7 +14,9 @@
 -- unrounded dollars), amount_precise (the spend of the same rows, NUMERIC).
 -- The preset key of usage without a machine size (volumes) is 'no-size'. Team names are
 -- for admins only: others see 'Team <id>'.
-with daily_usage as (
+-- rows carrying every dimension: the meter rows (or, for daily_source 'region_size', the
+-- narrow rows without apps) of the days outside whole months, and the whole months
+with meter_usage as (
     select
         cast(date_trunc(:grain, usage_date) as date) as period_start_date,
         app_id,
@@ -21,49 +26,75 @@ with daily_usage as (
         consumed_quantity,
         amount_precise
     from rollup_usage_daily
-    where org_id = :org_id
+    where :daily_source = 'meter'
+      and org_id = :org_id
       and usage_date >= :start_date
       and usage_date < :end_date
       and not (usage_date >= :whole_from and usage_date < :whole_until)
-),
-
-monthly_usage as (
+    union all
     select
-        month_date as period_start_date,
-        app_id,
+        cast(date_trunc(:grain, usage_date) as date),
+        null,
         region_code,
         preset_code,
         product,
         consumed_quantity,
         amount_precise
+    from rollup_region_size_daily
+    where :daily_source = 'region_size'
+      and org_id = :org_id
+      and usage_date >= :start_date
+      and usage_date < :end_date
+      and not (usage_date >= :whole_from and usage_date < :whole_until)
+    union all
+    select month_date, app_id, region_code, preset_code, product, consumed_quantity,
+           amount_precise
     from rollup_usage_monthly
     where org_id = :org_id
       and month_date >= :whole_from
       and month_date < :whole_until
 ),
 
-range_usage as (
-    select * from daily_usage
-    union all
-    select * from monthly_usage
-),
-
--- the measure of each rollup row; null where the measure does not apply to the product
--- (rows are aggregated once, at the end, by the dimensions asked for)
+-- the measure of each row (machine runtime in seconds); null where the measure does not
+-- apply to the product (rows are aggregated once, at the end, by the dimensions asked for). For daily_source 'app', the
+-- days outside whole months come from the per-app rows, spend or machine runtime only.
 measured_usage as (
     select
-        range_usage.*,
+        period_start_date,
+        app_id,
+        region_code,
+        preset_code,
+        product,
+        amount_precise,
         case :measure
             when 'spend' then amount_precise
             when 'machine_hours' then
-                case when product = 'machine_runtime' then consumed_quantity / 3600 end
+                case when product = 'machine_runtime' then consumed_quantity end
             when 'egress_gb' then
                 case when product in ('egress_internet', 'egress_private')
                     then consumed_quantity end
             when 'volume_gb_hours' then
                 case when product = 'volume' then consumed_quantity end
         end as quantity
-    from range_usage
+    from meter_usage
+    union all
+    select
+        cast(date_trunc(:grain, usage_date) as date),
+        app_id,
+        null,
+        null,
+        null,
+        case :measure when 'machine_hours' then runtime_amount_precise else amount_precise end,
+        case :measure
+            when 'spend' then amount_precise
+            when 'machine_hours' then runtime_seconds
+        end
+    from rollup_app_daily
+    where :daily_source = 'app'
+      and org_id = :org_id
+      and usage_date >= :start_date
+      and usage_date < :end_date
+      and not (usage_date >= :whole_from and usage_date < :whole_until)
 ),
 
 named_usage as (
@@ -79,11 +110,11 @@ named_usage as (
         coalesce(nullif(measured_usage.preset_code, ''), 'no machine size') as preset_label,
         products.name as product_name
     from measured_usage
-    inner join apps on apps.org_id = :org_id and apps.app_id = measured_usage.app_id
+    left join apps on apps.org_id = :org_id and apps.app_id = measured_usage.app_id
     -- teams are billing data: members read usage without team names
     left join teams on teams.org_id = apps.org_id and teams.team_id = apps.team_id
-    inner join regions on regions.region_code = measured_usage.region_code
-    inner join products on products.product = measured_usage.product
+    left join regions on regions.region_code = measured_usage.region_code
+    left join products on products.product = measured_usage.product
     where measured_usage.quantity is not null
       and (cast(:app_ids as bigint[]) is null or apps.app_id = any(cast(:app_ids as bigint[])))
       and (cast(:team_ids as bigint[]) is null
@@ -147,7 +178,11 @@ final as (
         dimension_1_label,
         dimension_2_key,
         dimension_2_label,
-        sum(quantity) as quantity,
+        -- machine runtime is summed in seconds and turned into hours once
+        case :measure
+            when 'machine_hours' then sum(quantity) / 3600
+            else sum(quantity)
+        end as quantity,
         sum(amount_precise) as amount_precise
     from keyed_usage
     group by 1, 2, 3, 4, 5

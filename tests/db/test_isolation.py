@@ -46,7 +46,7 @@ TABLE_LEVELS = {
     "machine_runs": USAGE, "volumes": USAGE, "machine_usage": USAGE, "volume_usage": USAGE,
     "rollup_resource_daily": USAGE, "rollup_resource_monthly": USAGE,
     "rollup_usage_daily": USAGE, "rollup_usage_monthly": USAGE, "rollup_pending_days": USAGE,
-    "rollup_org_daily": USAGE,
+    "rollup_org_daily": USAGE, "rollup_app_daily": USAGE, "rollup_region_size_daily": USAGE,
     "invoices": BILLING, "invoice_lines": BILLING, "invoice_allocations": BILLING,
     "credit_notes": BILLING, "teams": BILLING, "memberships": BILLING,
     "support_grants": OVERSIGHT, "audit_events": OVERSIGHT,
@@ -58,7 +58,7 @@ BILLED_MONTH = date(2026, 10, 1)
 QUERY_PARAMETERS: dict[str, object] = {
     "start_date": date(2026, 9, 25), "end_date": date(2026, 11, 20),
     "whole_from": date(2026, 10, 1), "whole_until": date(2026, 11, 1),
-    "dimension_1": "team", "dimension_2": "region", "row_limit": None,
+    "dimension_1": "team", "dimension_2": "region", "row_limit": None, "daily_source": "meter",
     "month_date": BILLED_MONTH, "app_id": None, "grain": "week",
     "as_of_date": date(2026, 11, 20), "previous_start_date": date(2026, 9, 1),
     # no whole month in [previous_start_date, start_date): both at that period's end

@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from fleetspend import freshness, readmodels, rollups
 from fleetspend.billing import invoices
+from fleetspend.spend import ExplorerQuery
 from tests.conftest import create_database, drop_database, engine_for
 
 # the small seed runs 2026-09-20 to 2026-11-26: Sept, Oct (price change) and part of Nov
@@ -176,3 +177,36 @@ def test_freshness_reads_the_rollup_high_mark(connection, org_id):
     assert state.usage_complete_through_at == latest
     assert not state.is_replica and state.lag_seconds == 0
     assert "usage complete through 2026-11-2" in state.describe()
+
+
+def _explorer_rows(connection, org_id, query, source=None):
+    params = query.params(org_id, readmodels.last_usage_date(connection, org_id))
+    if source is not None:
+        params["daily_source"] = source
+    rows = readmodels.read_frame(connection, "usage_by_period_and_dimensions", params)
+    return rows.to_dict("records"), params["daily_source"]
+
+
+@pytest.mark.parametrize(("measure", "dimension_1", "dimension_2", "filters", "expected"), [
+    ("spend", "app", "none", (), "app"),
+    ("machine_hours", "team", "app", (), "app"),
+    ("spend", "team", "none", (("app", ("1", "2", "3")),), "app"),
+    ("spend", "region", "preset", (), "region_size"),
+    ("egress_gb", "continent", "none", (("product", ("egress_internet",)),), "region_size"),
+    ("volume_gb_hours", "product", "none", (), "region_size"),
+    ("egress_gb", "app", "none", (), "meter"),  # a product's quantity per app
+    ("spend", "app", "region", (), "meter"),
+    ("spend", "team", "none", (("preset", ("shared-cpu-1x",)),), "meter"),
+])
+@pytest.mark.parametrize("grain", readmodels.GRAINS)
+def test_a_narrow_daily_rollup_answers_exactly_as_the_meter_rows(
+        connection, org_id, grain, measure, dimension_1, dimension_2, filters, expected):
+    """Each explorer question read from the narrow rollup it is routed to equals the same
+    question read from the meter rows (the month in progress from the monthly rollup)."""
+    query = ExplorerQuery(measure, dimension_1, dimension_2, grain, date(2026, 10, 20),
+                          date(2026, 11, 26), filters)
+    routed, source = _explorer_rows(connection, org_id, query)
+    assert source == expected
+    meter, _ = _explorer_rows(connection, org_id, query, source="meter")
+    assert routed == meter
+    assert routed  # not vacuous

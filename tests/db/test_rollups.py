@@ -129,6 +129,27 @@ ROLLUP_RESOURCE_MONTHLY = text("""
            consumed_quantity, pricing_quantity, amount_precise
     from rollup_resource_monthly
 """)
+DIRECT_APP_DAILY = text("""
+    select org_id, cast(hour_at at time zone 'UTC' as date), app_id,
+           sum(consumed_quantity) filter (where product = 'machine_runtime'),
+           sum(amount_precise) filter (where product = 'machine_runtime'),
+           sum(amount_precise)
+    from rated_usage group by 1, 2, 3
+""")
+ROLLUP_APP_DAILY = text("""
+    select org_id, usage_date, app_id, runtime_seconds, runtime_amount_precise, amount_precise
+    from rollup_app_daily
+""")
+DIRECT_REGION_SIZE_DAILY = text("""
+    select org_id, cast(hour_at at time zone 'UTC' as date), region_code,
+           coalesce(preset_code, ''), product, sum(consumed_quantity), sum(amount_precise)
+    from rated_usage group by 1, 2, 3, 4, 5
+""")
+ROLLUP_REGION_SIZE_DAILY = text("""
+    select org_id, usage_date, region_code, preset_code, product, consumed_quantity,
+           amount_precise
+    from rollup_region_size_daily
+""")
 # the raw tables, without the view: runtime seconds and egress per machine, GB-hours per volume
 DIRECT_RAW = text("""
     select 'machine_runtime', sum(runtime_seconds) from machine_usage
@@ -148,6 +169,9 @@ def _rows(connection: Connection, query) -> set[tuple]:
 def assert_rollups_match(connection: Connection) -> None:
     assert _rows(connection, ROLLUP_METER_DAILY) == _rows(connection, DIRECT_METER_DAILY)
     assert _rows(connection, ROLLUP_ORG_DAILY) == _rows(connection, DIRECT_ORG_DAILY)
+    assert _rows(connection, ROLLUP_APP_DAILY) == _rows(connection, DIRECT_APP_DAILY)
+    assert _rows(connection, ROLLUP_REGION_SIZE_DAILY) == _rows(
+        connection, DIRECT_REGION_SIZE_DAILY)
     assert _rows(connection, ROLLUP_METER_MONTHLY) == _rows(connection, DIRECT_METER_MONTHLY)
     assert _rows(connection, ROLLUP_RESOURCE_MONTHLY) == _rows(
         connection, DIRECT_RESOURCE_MONTHLY)
@@ -284,7 +308,8 @@ def test_an_hour_landing_in_two_parts_is_counted_once(engine, loaded):
 
 
 def test_a_rebuild_from_nothing_equals_the_incremental_rollups(engine, loaded):
-    tables = (ROLLUP_METER_DAILY, ROLLUP_ORG_DAILY, ROLLUP_METER_MONTHLY, ROLLUP_RESOURCE_MONTHLY)
+    tables = (ROLLUP_METER_DAILY, ROLLUP_ORG_DAILY, ROLLUP_METER_MONTHLY, ROLLUP_RESOURCE_MONTHLY,
+              ROLLUP_APP_DAILY, ROLLUP_REGION_SIZE_DAILY)
     rollups.refresh(engine)
     with engine.begin() as connection:
         _add_hours(connection, loaded, START + timedelta(hours=HOURS), 2)  # noted, not folded

@@ -121,3 +121,17 @@ def test_grains_and_limits_are_checked():
 def test_the_month_a_range_ends_in_is_whole_when_no_usage_follows(start, end, last_usage,
                                                                    expected):
     assert readmodels.whole_months(start, end, last_usage) == expected
+
+
+@pytest.mark.parametrize(("dimensions", "needs_products", "expected"), [
+    ({"app", "none"}, False, "app"),
+    ({"team", "app"}, False, "app"),
+    ({"team", "none"}, True, "meter"),  # an app's egress or volume needs its products
+    ({"region", "preset"}, False, "region_size"),
+    ({"continent", "product"}, True, "region_size"),
+    ({"app", "region"}, False, "meter"),
+    ({"team", "preset"}, False, "meter"),
+])
+def test_the_narrowest_daily_rollup_holding_the_dimensions(dimensions, needs_products,
+                                                           expected):
+    assert readmodels.daily_source(dimensions, needs_products=needs_products) == expected

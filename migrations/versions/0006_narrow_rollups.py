@@ -1,0 +1,99 @@
+"""Narrow daily rollups: per app, and per region, VM size and product.
+
+The meter rows of ``rollup_usage_daily`` carry app x region x VM size x product, a couple of
+thousand rows per day for a 10,000-machine organization. Questions about fewer dimensions read
+these narrower tables instead, four to five times fewer rows (fleetspend.rollups keeps them
+with the meter rows, in the same transaction):
+
+- ``rollup_app_daily``: per org, day and app: spend, and machine runtime seconds and their
+  spend (by app, by team, and the team trends);
+- ``rollup_region_size_daily``: per org, day, region, VM size and product: consumed quantity
+  and spend (by region, continent, VM size or product).
+
+Both are usage-level tenant tables: row-level security forced, readable by the app's role as
+the 0004 policies read ``rollup_usage_daily``. The upgrade fills them from the meter rows.
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-28 01:20:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0006"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+TABLES = ("rollup_app_daily", "rollup_region_size_daily")
+APP_ROLE = "fleetspend_app"
+VISIBLE = "org_id = any ((select fleetspend_auth.visible_org_ids('usage'))::bigint[])"
+
+FILL = (
+    """
+insert into rollup_app_daily (
+    org_id, usage_date, app_id, runtime_seconds, runtime_amount_precise, amount_precise
+)
+select org_id, usage_date, app_id,
+       sum(consumed_quantity) filter (where product = 'machine_runtime'),
+       sum(amount_precise) filter (where product = 'machine_runtime'), sum(amount_precise)
+from rollup_usage_daily
+group by 1, 2, 3
+""",
+    """
+insert into rollup_region_size_daily (
+    org_id, usage_date, region_code, preset_code, product, consumed_quantity, amount_precise
+)
+select org_id, usage_date, region_code, preset_code, product, sum(consumed_quantity),
+       sum(amount_precise)
+from rollup_usage_daily
+group by 1, 2, 3, 4, 5
+""",
+)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "rollup_app_daily",
+        sa.Column("org_id", sa.BigInteger(), nullable=False),
+        sa.Column("usage_date", sa.Date(), nullable=False),
+        sa.Column("app_id", sa.BigInteger(), nullable=False),
+        sa.Column("runtime_seconds", sa.Numeric(precision=30, scale=6), nullable=True),
+        sa.Column("runtime_amount_precise", sa.Numeric(precision=30, scale=18), nullable=True),
+        sa.Column("amount_precise", sa.Numeric(precision=30, scale=18), nullable=False),
+        sa.ForeignKeyConstraint(["org_id"], ["organizations.org_id"],
+                                name=op.f("fk_rollup_app_daily_org_id_organizations")),
+        sa.PrimaryKeyConstraint("org_id", "usage_date", "app_id",
+                                name=op.f("pk_rollup_app_daily")),
+    )
+    op.create_table(
+        "rollup_region_size_daily",
+        sa.Column("org_id", sa.BigInteger(), nullable=False),
+        sa.Column("usage_date", sa.Date(), nullable=False),
+        sa.Column("region_code", sa.Text(), nullable=False),
+        sa.Column("preset_code", sa.Text(), nullable=False),
+        sa.Column("product", sa.Text(), nullable=False),
+        sa.Column("consumed_quantity", sa.Numeric(precision=30, scale=6), nullable=False),
+        sa.Column("amount_precise", sa.Numeric(precision=30, scale=18), nullable=False),
+        sa.ForeignKeyConstraint(["org_id"], ["organizations.org_id"],
+                                name=op.f("fk_rollup_region_size_daily_org_id_organizations")),
+        sa.PrimaryKeyConstraint("org_id", "usage_date", "region_code", "preset_code", "product",
+                                name=op.f("pk_rollup_region_size_daily")),
+    )
+    for table in TABLES:
+        op.execute(f"alter table {table} enable row level security")
+        op.execute(f"alter table {table} force row level security")
+        op.execute(f"create policy app_reads on {table} for select to {APP_ROLE} "
+                   f"using ({VISIBLE})")
+        op.execute(f"grant select on {table} to {APP_ROLE}")
+    for statement in FILL:
+        op.execute(statement)
+
+
+def downgrade() -> None:
+    for table in reversed(TABLES):
+        op.execute(f"revoke all on {table} from {APP_ROLE}")
+        op.drop_table(table)
