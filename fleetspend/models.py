@@ -552,8 +552,8 @@ rollup_org_daily = Table(
     PrimaryKeyConstraint("org_id", "usage_date", "product"),
 )
 
-# narrower daily rollups, for questions that need fewer dimensions than the meter rows carry:
-# per org, day and app (spend and machine runtime: by app or team) ...
+# narrower daily and monthly rollups, for questions that need fewer dimensions than the meter
+# rows carry: per org, day (month) and app (spend and machine runtime: by app or team) ...
 rollup_app_daily = Table(
     "rollup_app_daily", metadata,
     Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
@@ -577,6 +577,31 @@ rollup_region_size_daily = Table(
     Column("consumed_quantity", ROLLUP_QUANTITY, nullable=False),
     Column("amount_precise", MONEY_PRECISE, nullable=False),
     PrimaryKeyConstraint("org_id", "usage_date", "region_code", "preset_code", "product"),
+)
+
+rollup_app_monthly = Table(
+    "rollup_app_monthly", metadata,
+    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+    Column("month_date", Date, nullable=False),
+    Column("app_id", BigInteger, nullable=False),
+    Column("runtime_seconds", ROLLUP_QUANTITY),
+    Column("runtime_amount_precise", MONEY_PRECISE),
+    Column("amount_precise", MONEY_PRECISE, nullable=False),
+    PrimaryKeyConstraint("org_id", "month_date", "app_id"),
+    CheckConstraint("extract(day from month_date) = 1", name="month_start"),
+)
+
+rollup_region_size_monthly = Table(
+    "rollup_region_size_monthly", metadata,
+    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+    Column("month_date", Date, nullable=False),
+    Column("region_code", Text, nullable=False),
+    Column("preset_code", Text, nullable=False),
+    Column("product", Text, nullable=False),
+    Column("consumed_quantity", ROLLUP_QUANTITY, nullable=False),
+    Column("amount_precise", MONEY_PRECISE, nullable=False),
+    PrimaryKeyConstraint("org_id", "month_date", "region_code", "preset_code", "product"),
+    CheckConstraint("extract(day from month_date) = 1", name="month_start"),
 )
 
 rollup_usage_monthly = Table(

@@ -8,8 +8,8 @@ an invoice's agree to the unrounded amount:
 - ``rollup_usage_daily``: per org, day, app, region, preset and product (the meter);
 - ``rollup_org_daily``: per org, day and product, for time series and month to date;
 - ``rollup_app_daily`` (per org, day and app) and ``rollup_region_size_daily`` (per org, day,
-  region, preset and product): the meter rows summed over the dimensions a question leaves
-  out, four to five times fewer rows to read;
+  region, preset and product), and their monthly twins: the meter rows summed over the
+  dimensions a question leaves out, four to five times fewer rows to read;
 - ``rollup_resource_monthly`` and ``rollup_usage_monthly``: the same per calendar month.
 
 How changes find their way in. Statement-level triggers on the usage tables note every
@@ -20,7 +20,8 @@ run), and for each claimed day:
 1. recomputes the day's per-resource rows from ``rated_usage`` (delete, then insert), and
    adds the difference between the new and the old rows to the per-resource monthly rows;
 2. recomputes the day's meter rows from the per-resource rows, again passing the difference
-   on to the monthly meter rows, and the day's org and narrow rows from those;
+   on to the monthly meter rows, and the day's org and narrow rows from those (the narrow
+   monthly rows are recomputed from the narrow daily ones of their month);
 3. drops monthly rows whose every daily row is gone.
 
 A late or corrected hour therefore recomputes just its day and moves its month by exactly the
@@ -372,6 +373,59 @@ where {table}.org_id = batch.org_id
       for statement in NARROW_FROM_METERS),
 )
 
+# the narrow monthly tables, recomputed whole for each (org, month) from the narrow daily rows
+_MONTHS = """
+months as (
+    select batch_month.org_id, batch_month.month_date
+    from unnest(cast(:org_ids as bigint[]), cast(:month_dates as date[]))
+        as batch_month (org_id, month_date)
+)"""
+NARROW_MONTHS_FROM_DAYS = (
+    """
+insert into rollup_app_monthly (
+    org_id, month_date, app_id, runtime_seconds, runtime_amount_precise, amount_precise
+)
+select app_daily.org_id, cast(date_trunc('month', app_daily.usage_date) as date),
+       app_daily.app_id, sum(app_daily.runtime_seconds), sum(app_daily.runtime_amount_precise),
+       sum(app_daily.amount_precise)
+from rollup_app_daily as app_daily
+{months_join}
+group by 1, 2, 3
+""",
+    """
+insert into rollup_region_size_monthly (
+    org_id, month_date, region_code, preset_code, product, consumed_quantity, amount_precise
+)
+select region_size_daily.org_id, cast(date_trunc('month', region_size_daily.usage_date) as date),
+       region_size_daily.region_code, region_size_daily.preset_code, region_size_daily.product,
+       sum(region_size_daily.consumed_quantity), sum(region_size_daily.amount_precise)
+from rollup_region_size_daily as region_size_daily
+{months_join}
+group by 1, 2, 3, 4, 5
+""",
+)
+
+
+def _months_join(alias: str) -> str:
+    return (f"inner join months on months.org_id = {alias}.org_id "
+            f"and {alias}.usage_date >= months.month_date "
+            f"and {alias}.usage_date < months.month_date + interval '1 month'")
+
+
+REPLACE_NARROW_MONTHS = (
+    *(text(f"""
+with {_MONTHS}
+
+delete from {table}
+using months
+where {table}.org_id = months.org_id
+  and {table}.month_date = months.month_date
+""") for table in ("rollup_app_monthly", "rollup_region_size_monthly")),  # noqa: S608
+    *(text(f"with {_MONTHS}\n" + statement.format(months_join=_months_join(alias)))
+      for statement, alias in zip(NARROW_MONTHS_FROM_DAYS,
+                                  ("app_daily", "region_size_daily"), strict=True)),
+)
+
 DROP_EMPTY_MONTHS = (
     text("delete from rollup_resource_monthly where day_rows = 0 "
          "and org_id = any(cast(:org_ids as bigint[])) "
@@ -438,6 +492,10 @@ def _refold_meters(connection: Connection, pairs: list[tuple[int, date]]) -> Non
     months = sorted({usage_date.replace(day=1) for usage_date in usage_dates})
     for statement in DROP_EMPTY_MONTHS:
         connection.execute(statement, {"org_ids": sorted(set(org_ids)), "month_dates": months})
+    org_months = sorted({(org_id, usage_date.replace(day=1)) for org_id, usage_date in pairs})
+    for statement in REPLACE_NARROW_MONTHS:
+        connection.execute(statement, {"org_ids": [org_id for org_id, _ in org_months],
+                                       "month_dates": [month for _, month in org_months]})
 
 
 def _recompute_days(connection: Connection, pairs: list[tuple[int, date]]) -> None:
@@ -542,7 +600,7 @@ REBUILD_WORK_MEM = "256MB"
 
 REBUILT_TABLES = ("rollup_resource_daily", "rollup_resource_monthly", "rollup_usage_daily",
                   "rollup_usage_monthly", "rollup_org_daily", "rollup_app_daily",
-                  "rollup_region_size_daily")
+                  "rollup_app_monthly", "rollup_region_size_daily", "rollup_region_size_monthly")
 REBUILD_EMPTY = text(f"truncate {', '.join(REBUILT_TABLES)}")
 
 REBUILD_RESOURCE_DAYS = (
@@ -588,6 +646,7 @@ from rollup_resource_daily
 group by 1, 2, 3, 4, 5, 6
 """),
     *(text(statement.format(batch_join="")) for statement in NARROW_FROM_METERS),
+    *(text(statement.format(months_join="")) for statement in NARROW_MONTHS_FROM_DAYS),
     text("""
 insert into rollup_org_daily (
     org_id, usage_date, product, consumed_quantity, pricing_quantity, amount_precise, resources

@@ -2,7 +2,7 @@
 -- Params: org_id; start_date, end_date (exclusive); whole_from, whole_until: the months
 -- whose monthly rollup rows lie wholly inside the range (readmodels.whole_months; both equal
 -- end_date when there are none), read from the monthly rollup, the days outside them from
--- the daily rollup; daily_source: the narrowest daily rollup holding both dimensions ('app',
+-- the daily rollup; daily_source: the narrowest rollups holding both dimensions ('app',
 -- 'region_size' or 'meter', see readmodels.daily_source); dimension_1 and dimension_2, each
 -- one of app, team, region, continent, preset, product ('none' for no second one);
 -- row_limit: keep the top rows only (null keeps all).
@@ -10,8 +10,8 @@
 -- amount_precise, amount_cents.
 -- A null preset key is usage without a machine size (volumes). Team names are for admins
 -- only: others see 'Team <id>'.
--- the days outside whole months from the daily rollup daily_source names; the columns a
--- narrow table lacks are null
+-- the days outside whole months, and the whole months, from the rollups daily_source names;
+-- the columns a narrow table lacks are null
 with daily_usage as (
     select app_id, region_code, preset_code, product, amount_precise
     from rollup_usage_daily
@@ -44,7 +44,22 @@ with daily_usage as (
 monthly_usage as (
     select app_id, region_code, preset_code, product, amount_precise
     from rollup_usage_monthly
-    where org_id = :org_id
+    where :daily_source = 'meter'
+      and org_id = :org_id
+      and month_date >= :whole_from
+      and month_date < :whole_until
+    union all
+    select app_id, null, null, null, amount_precise
+    from rollup_app_monthly
+    where :daily_source = 'app'
+      and org_id = :org_id
+      and month_date >= :whole_from
+      and month_date < :whole_until
+    union all
+    select null, region_code, preset_code, product, amount_precise
+    from rollup_region_size_monthly
+    where :daily_source = 'region_size'
+      and org_id = :org_id
       and month_date >= :whole_from
       and month_date < :whole_until
 ),

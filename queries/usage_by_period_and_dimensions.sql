@@ -2,7 +2,7 @@
 -- Params: org_id; start_date, end_date (exclusive); grain: 'day', 'week' (ISO) or 'month';
 -- whole_from, whole_until: the months whose monthly rollup rows lie wholly inside the range
 -- (readmodels.whole_months), read from the monthly rollup when grain is 'month' (both equal
--- end_date otherwise, or when there are none); daily_source: the narrowest daily rollup
+-- end_date otherwise, or when there are none); daily_source: the narrowest rollups
 -- holding every dimension grouped or filtered on ('app', 'region_size' or 'meter', see
 -- readmodels.daily_source; 'app' only for spend and machine hours); measure: 'spend',
 -- 'machine_hours', 'egress_gb' or 'volume_gb_hours';
@@ -15,7 +15,7 @@
 -- The preset key of usage without a machine size (volumes) is 'no-size'. Team names are
 -- for admins only: others see 'Team <id>'.
 -- rows carrying every dimension: the meter rows (or, for daily_source 'region_size', the
--- narrow rows without apps) of the days outside whole months, and the whole months
+-- narrow rows without apps) of the days outside whole months and of the whole months
 with meter_usage as (
     select
         cast(date_trunc(:grain, usage_date) as date) as period_start_date,
@@ -50,7 +50,16 @@ with meter_usage as (
     select month_date, app_id, region_code, preset_code, product, consumed_quantity,
            amount_precise
     from rollup_usage_monthly
-    where org_id = :org_id
+    where :daily_source = 'meter'
+      and org_id = :org_id
+      and month_date >= :whole_from
+      and month_date < :whole_until
+    union all
+    select month_date, null, region_code, preset_code, product, consumed_quantity,
+           amount_precise
+    from rollup_region_size_monthly
+    where :daily_source = 'region_size'
+      and org_id = :org_id
       and month_date >= :whole_from
       and month_date < :whole_until
 ),
@@ -95,6 +104,23 @@ measured_usage as (
       and usage_date >= :start_date
       and usage_date < :end_date
       and not (usage_date >= :whole_from and usage_date < :whole_until)
+    union all
+    select
+        month_date,
+        app_id,
+        null,
+        null,
+        null,
+        case :measure when 'machine_hours' then runtime_amount_precise else amount_precise end,
+        case :measure
+            when 'spend' then amount_precise
+            when 'machine_hours' then runtime_seconds
+        end
+    from rollup_app_monthly
+    where :daily_source = 'app'
+      and org_id = :org_id
+      and month_date >= :whole_from
+      and month_date < :whole_until
 ),
 
 named_usage as (

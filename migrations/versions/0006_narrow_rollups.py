@@ -1,17 +1,18 @@
-"""Narrow daily rollups: per app, and per region, VM size and product.
+"""Narrow rollups: per app, and per region, VM size and product, by day and by month.
 
 The meter rows of ``rollup_usage_daily`` carry app x region x VM size x product, a couple of
 thousand rows per day for a 10,000-machine organization. Questions about fewer dimensions read
 these narrower tables instead, four to five times fewer rows (fleetspend.rollups keeps them
 with the meter rows, in the same transaction):
 
-- ``rollup_app_daily``: per org, day and app: spend, and machine runtime seconds and their
-  spend (by app, by team, and the team trends);
-- ``rollup_region_size_daily``: per org, day, region, VM size and product: consumed quantity
-  and spend (by region, continent, VM size or product).
+- ``rollup_app_daily`` and ``rollup_app_monthly``: per org, day (month) and app: spend, and
+  machine runtime seconds and their spend (by app, by team, and the team trends);
+- ``rollup_region_size_daily`` and ``rollup_region_size_monthly``: per org, day (month),
+  region, VM size and product: consumed quantity and spend (by region, continent, VM size or
+  product).
 
-Both are usage-level tenant tables: row-level security forced, readable by the app's role as
-the 0004 policies read ``rollup_usage_daily``. The upgrade fills them from the meter rows.
+All four are usage-level tenant tables: row-level security forced, readable by the app's role
+as the 0004 policies read ``rollup_usage_daily``. The upgrade fills them from the meter rows.
 
 Revision ID: 0006
 Revises: 0005
@@ -28,9 +29,11 @@ down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-TABLES = ("rollup_app_daily", "rollup_region_size_daily")
+TABLES = ("rollup_app_daily", "rollup_app_monthly", "rollup_region_size_daily",
+          "rollup_region_size_monthly")
 APP_ROLE = "fleetspend_app"
 VISIBLE = "org_id = any ((select fleetspend_auth.visible_org_ids('usage'))::bigint[])"
+MONTH = "cast(date_trunc('month', usage_date) as date)"
 
 FILL = (
     """
@@ -43,6 +46,15 @@ select org_id, usage_date, app_id,
 from rollup_usage_daily
 group by 1, 2, 3
 """,
+    f"""
+insert into rollup_app_monthly (
+    org_id, month_date, app_id, runtime_seconds, runtime_amount_precise, amount_precise
+)
+select org_id, {MONTH}, app_id, sum(runtime_seconds), sum(runtime_amount_precise),
+       sum(amount_precise)
+from rollup_app_daily
+group by 1, 2, 3
+""",  # noqa: S608 - a constant of this migration
     """
 insert into rollup_region_size_daily (
     org_id, usage_date, region_code, preset_code, product, consumed_quantity, amount_precise
@@ -52,37 +64,59 @@ select org_id, usage_date, region_code, preset_code, product, sum(consumed_quant
 from rollup_usage_daily
 group by 1, 2, 3, 4, 5
 """,
+    f"""
+insert into rollup_region_size_monthly (
+    org_id, month_date, region_code, preset_code, product, consumed_quantity, amount_precise
+)
+select org_id, {MONTH}, region_code, preset_code, product, sum(consumed_quantity),
+       sum(amount_precise)
+from rollup_region_size_daily
+group by 1, 2, 3, 4, 5
+""",  # noqa: S608 - a constant of this migration
 )
 
 
-def upgrade() -> None:
-    op.create_table(
-        "rollup_app_daily",
+def _app_columns(period: str) -> list[sa.Column]:
+    return [
         sa.Column("org_id", sa.BigInteger(), nullable=False),
-        sa.Column("usage_date", sa.Date(), nullable=False),
+        sa.Column(period, sa.Date(), nullable=False),
         sa.Column("app_id", sa.BigInteger(), nullable=False),
         sa.Column("runtime_seconds", sa.Numeric(precision=30, scale=6), nullable=True),
         sa.Column("runtime_amount_precise", sa.Numeric(precision=30, scale=18), nullable=True),
         sa.Column("amount_precise", sa.Numeric(precision=30, scale=18), nullable=False),
-        sa.ForeignKeyConstraint(["org_id"], ["organizations.org_id"],
-                                name=op.f("fk_rollup_app_daily_org_id_organizations")),
-        sa.PrimaryKeyConstraint("org_id", "usage_date", "app_id",
-                                name=op.f("pk_rollup_app_daily")),
-    )
-    op.create_table(
-        "rollup_region_size_daily",
+    ]
+
+
+def _region_size_columns(period: str) -> list[sa.Column]:
+    return [
         sa.Column("org_id", sa.BigInteger(), nullable=False),
-        sa.Column("usage_date", sa.Date(), nullable=False),
+        sa.Column(period, sa.Date(), nullable=False),
         sa.Column("region_code", sa.Text(), nullable=False),
         sa.Column("preset_code", sa.Text(), nullable=False),
         sa.Column("product", sa.Text(), nullable=False),
         sa.Column("consumed_quantity", sa.Numeric(precision=30, scale=6), nullable=False),
         sa.Column("amount_precise", sa.Numeric(precision=30, scale=18), nullable=False),
+    ]
+
+
+def _create(table: str, columns: list[sa.Column], key: list[str]) -> None:
+    constraints: list[sa.Constraint] = [
         sa.ForeignKeyConstraint(["org_id"], ["organizations.org_id"],
-                                name=op.f("fk_rollup_region_size_daily_org_id_organizations")),
-        sa.PrimaryKeyConstraint("org_id", "usage_date", "region_code", "preset_code", "product",
-                                name=op.f("pk_rollup_region_size_daily")),
-    )
+                                name=op.f(f"fk_{table}_org_id_organizations")),
+        sa.PrimaryKeyConstraint(*key, name=op.f(f"pk_{table}")),
+    ]
+    if "month_date" in key:
+        constraints.append(sa.CheckConstraint("extract(day from month_date) = 1",
+                                              name=op.f(f"ck_{table}_month_start")))
+    op.create_table(table, *columns, *constraints)
+
+
+def upgrade() -> None:
+    for period in ("usage_date", "month_date"):
+        grain = "daily" if period == "usage_date" else "monthly"
+        _create(f"rollup_app_{grain}", _app_columns(period), ["org_id", period, "app_id"])
+        _create(f"rollup_region_size_{grain}", _region_size_columns(period),
+                ["org_id", period, "region_code", "preset_code", "product"])
     for table in TABLES:
         op.execute(f"alter table {table} enable row level security")
         op.execute(f"alter table {table} force row level security")

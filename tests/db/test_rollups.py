@@ -150,6 +150,14 @@ ROLLUP_REGION_SIZE_DAILY = text("""
            amount_precise
     from rollup_region_size_daily
 """)
+DIRECT_APP_MONTHLY = text(str(DIRECT_APP_DAILY).replace(
+    "cast(hour_at at time zone 'UTC' as date)", "cast(date_trunc('month', hour_at, 'UTC') as date)"))
+ROLLUP_APP_MONTHLY = text(str(ROLLUP_APP_DAILY).replace("usage_date", "month_date").replace(
+    "rollup_app_daily", "rollup_app_monthly"))
+DIRECT_REGION_SIZE_MONTHLY = text(str(DIRECT_REGION_SIZE_DAILY).replace(
+    "cast(hour_at at time zone 'UTC' as date)", "cast(date_trunc('month', hour_at, 'UTC') as date)"))
+ROLLUP_REGION_SIZE_MONTHLY = text(str(ROLLUP_REGION_SIZE_DAILY).replace(
+    "usage_date", "month_date").replace("rollup_region_size_daily", "rollup_region_size_monthly"))
 # the raw tables, without the view: runtime seconds and egress per machine, GB-hours per volume
 DIRECT_RAW = text("""
     select 'machine_runtime', sum(runtime_seconds) from machine_usage
@@ -172,6 +180,9 @@ def assert_rollups_match(connection: Connection) -> None:
     assert _rows(connection, ROLLUP_APP_DAILY) == _rows(connection, DIRECT_APP_DAILY)
     assert _rows(connection, ROLLUP_REGION_SIZE_DAILY) == _rows(
         connection, DIRECT_REGION_SIZE_DAILY)
+    assert _rows(connection, ROLLUP_APP_MONTHLY) == _rows(connection, DIRECT_APP_MONTHLY)
+    assert _rows(connection, ROLLUP_REGION_SIZE_MONTHLY) == _rows(
+        connection, DIRECT_REGION_SIZE_MONTHLY)
     assert _rows(connection, ROLLUP_METER_MONTHLY) == _rows(connection, DIRECT_METER_MONTHLY)
     assert _rows(connection, ROLLUP_RESOURCE_MONTHLY) == _rows(
         connection, DIRECT_RESOURCE_MONTHLY)
@@ -309,7 +320,8 @@ def test_an_hour_landing_in_two_parts_is_counted_once(engine, loaded):
 
 def test_a_rebuild_from_nothing_equals_the_incremental_rollups(engine, loaded):
     tables = (ROLLUP_METER_DAILY, ROLLUP_ORG_DAILY, ROLLUP_METER_MONTHLY, ROLLUP_RESOURCE_MONTHLY,
-              ROLLUP_APP_DAILY, ROLLUP_REGION_SIZE_DAILY)
+              ROLLUP_APP_DAILY, ROLLUP_REGION_SIZE_DAILY, ROLLUP_APP_MONTHLY,
+              ROLLUP_REGION_SIZE_MONTHLY)
     rollups.refresh(engine)
     with engine.begin() as connection:
         _add_hours(connection, loaded, START + timedelta(hours=HOURS), 2)  # noted, not folded
