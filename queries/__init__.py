@@ -54,8 +54,10 @@ def catalog() -> dict[str, str]:
     return queries
 
 
+@cache
 def sql(name: str) -> TextClause:
-    """The named query as a SQLAlchemy text clause, ready for bound parameters."""
+    """The named query as a SQLAlchemy text clause, ready for bound parameters (made once per
+    name: building one parses the text for its bind parameters)."""
     try:
         return text(catalog()[name])
     except KeyError:

@@ -14,8 +14,10 @@ from fleetspend import readmodels
 def query_dir(tmp_path, monkeypatch):
     monkeypatch.setattr(queries, "QUERY_DIR", tmp_path)
     queries.catalog.cache_clear()
+    queries.sql.cache_clear()
     yield tmp_path
     queries.catalog.cache_clear()
+    queries.sql.cache_clear()
 
 
 def test_every_shipped_query_loads_with_a_header_and_named_binds():
