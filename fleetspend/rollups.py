@@ -343,6 +343,7 @@ select usage_daily.org_id, usage_daily.usage_date, usage_daily.app_id,
 from rollup_usage_daily as usage_daily
 {batch_join}
 group by 1, 2, 3
+order by 1, 2
 """,
     """
 insert into rollup_region_size_daily (
@@ -354,6 +355,7 @@ select usage_daily.org_id, usage_daily.usage_date, usage_daily.region_code,
 from rollup_usage_daily as usage_daily
 {batch_join}
 group by 1, 2, 3, 4, 5
+order by 1, 2
 """,
 )
 _BATCH_JOIN = """inner join batch
@@ -391,6 +393,7 @@ select app_daily.org_id, cast(date_trunc('month', app_daily.usage_date) as date)
 from rollup_app_daily as app_daily
 {months_join}
 group by 1, 2, 3
+order by 1, 2
 """,
     """
 insert into rollup_region_size_monthly (
@@ -402,6 +405,7 @@ select region_size_daily.org_id, cast(date_trunc('month', region_size_daily.usag
 from rollup_region_size_daily as region_size_daily
 {months_join}
 group by 1, 2, 3, 4, 5
+order by 1, 2
 """,
 )
 
@@ -587,7 +591,8 @@ def refresh_in(connection: Connection, *, full: bool = False) -> RefreshResult:
     return _refresh(connection, full=full, add_hours=False)
 
 
-# A rebuild from nothing. The per-resource daily rows come from rated usage a stretch of days at
+# A rebuild from nothing. Rows go in in (org, day) order, so the pages' range reads find their
+# rows on few pages. The per-resource daily rows come from rated usage a stretch of days at
 # a time (REBUILD_CHUNK_DAYS): each stretch is aggregated by CREATE TABLE AS, which, unlike
 # INSERT ... SELECT, may use parallel workers, and whose groups fit in memory, so the aggregate
 # hashes instead of sorting and spilling tens of millions of rated rows to disk. Every other
@@ -629,6 +634,7 @@ insert into rollup_resource_daily (
     consumed_quantity, pricing_quantity, amount_precise, last_hour_at
 )
 select * from rebuilt_resource_days
+order by 1, 2
 """),
     text("drop table rebuilt_resource_days"),
 )
@@ -644,6 +650,7 @@ select org_id, usage_date, app_id, region_code, preset_code, product,
        count(distinct resource_id), max(last_hour_at)
 from rollup_resource_daily
 group by 1, 2, 3, 4, 5, 6
+order by 1, 2
 """),
     *(text(statement.format(batch_join="")) for statement in NARROW_FROM_METERS),
     *(text(statement.format(months_join="")) for statement in NARROW_MONTHS_FROM_DAYS),
@@ -655,6 +662,7 @@ select org_id, usage_date, product, sum(consumed_quantity), sum(pricing_quantity
        sum(amount_precise), count(distinct resource_id)
 from rollup_resource_daily
 group by 1, 2, 3
+order by 1, 2
 """),
     text("""
 insert into rollup_resource_monthly (
@@ -666,6 +674,7 @@ select org_id, cast(date_trunc('month', usage_date) as date), resource_id, produ
        sum(pricing_quantity), sum(amount_precise), count(*)
 from rollup_resource_daily
 group by 1, 2, 3, 4
+order by 1, 2
 """),
     text("""
 insert into rollup_usage_monthly (
@@ -677,6 +686,7 @@ select org_id, cast(date_trunc('month', usage_date) as date), app_id, region_cod
        sum(amount_precise), count(*)
 from rollup_usage_daily
 group by 1, 2, 3, 4, 5, 6
+order by 1, 2
 """),
 ]
 

@@ -45,6 +45,7 @@ select org_id, usage_date, app_id,
        sum(amount_precise) filter (where product = 'machine_runtime'), sum(amount_precise)
 from rollup_usage_daily
 group by 1, 2, 3
+order by 1, 2
 """,
     f"""
 insert into rollup_app_monthly (
@@ -54,6 +55,7 @@ select org_id, {MONTH}, app_id, sum(runtime_seconds), sum(runtime_amount_precise
        sum(amount_precise)
 from rollup_app_daily
 group by 1, 2, 3
+order by 1, 2
 """,  # noqa: S608 - a constant of this migration
     """
 insert into rollup_region_size_daily (
@@ -63,6 +65,7 @@ select org_id, usage_date, region_code, preset_code, product, sum(consumed_quant
        sum(amount_precise)
 from rollup_usage_daily
 group by 1, 2, 3, 4, 5
+order by 1, 2
 """,
     f"""
 insert into rollup_region_size_monthly (
@@ -72,6 +75,7 @@ select org_id, {MONTH}, region_code, preset_code, product, sum(consumed_quantity
        sum(amount_precise)
 from rollup_region_size_daily
 group by 1, 2, 3, 4, 5
+order by 1, 2
 """,  # noqa: S608 - a constant of this migration
 )
 
