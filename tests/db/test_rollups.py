@@ -150,12 +150,12 @@ ROLLUP_REGION_SIZE_DAILY = text("""
            amount_precise
     from rollup_region_size_daily
 """)
-DIRECT_APP_MONTHLY = text(str(DIRECT_APP_DAILY).replace(
-    "cast(hour_at at time zone 'UTC' as date)", "cast(date_trunc('month', hour_at, 'UTC') as date)"))
+_DAY, _MONTH = ("cast(hour_at at time zone 'UTC' as date)",
+               "cast(date_trunc('month', hour_at, 'UTC') as date)")
+DIRECT_APP_MONTHLY = text(str(DIRECT_APP_DAILY).replace(_DAY, _MONTH))
 ROLLUP_APP_MONTHLY = text(str(ROLLUP_APP_DAILY).replace("usage_date", "month_date").replace(
     "rollup_app_daily", "rollup_app_monthly"))
-DIRECT_REGION_SIZE_MONTHLY = text(str(DIRECT_REGION_SIZE_DAILY).replace(
-    "cast(hour_at at time zone 'UTC' as date)", "cast(date_trunc('month', hour_at, 'UTC') as date)"))
+DIRECT_REGION_SIZE_MONTHLY = text(str(DIRECT_REGION_SIZE_DAILY).replace(_DAY, _MONTH))
 ROLLUP_REGION_SIZE_MONTHLY = text(str(ROLLUP_REGION_SIZE_DAILY).replace(
     "usage_date", "month_date").replace("rollup_region_size_daily", "rollup_region_size_monthly"))
 # the raw tables, without the view: runtime seconds and egress per machine, GB-hours per volume
