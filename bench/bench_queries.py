@@ -40,7 +40,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.pool import NullPool
 
-from fleetspend import db, embedded, freshness, readmodels, rollups, schema
+from fleetspend import db, embedded, freshness, readmodels, rollups, schema, spend
 
 BIG_ORG = "northwind"
 SMALL_ORG = "sabi-pay"
@@ -95,13 +95,22 @@ RAW_MONTH_TO_DATE = text("""
            or (hour_at >= :previous_start_at and hour_at < :previous_end_at))
 """)
 
-RAW_MACHINES_FOR_MONTH = text("""
-    select rated_usage.resource_id, sum(rated_usage.amount_precise) as amount_precise
+RAW_APP_REGION_DAILY = text(f"""
+    select cast(rated_usage.hour_at at time zone 'UTC' as date), rated_usage.app_id,
+           rated_usage.region_code, sum(rated_usage.amount_precise)
     from rated_usage
-    where rated_usage.org_id = :org_id and rated_usage.resource_kind = 'machine'
-      and rated_usage.hour_at >= :month_start_at and rated_usage.hour_at < :month_end_at
-    group by 1 order by 2 desc
-""")
+    where {_RAW_RANGE}
+    group by 1, 2, 3
+""")  # noqa: S608 - a constant of this script
+
+RAW_TEAM_BY_DAY = text(f"""
+    select cast(rated_usage.hour_at at time zone 'UTC' as date), apps.team_id,
+           sum(rated_usage.amount_precise)
+    from rated_usage
+    join apps on apps.org_id = rated_usage.org_id and apps.app_id = rated_usage.app_id
+    where {_RAW_RANGE}
+    group by 1, 2
+""")  # noqa: S608 - a constant of this script
 
 RAW_USAGE_COMPLETE_THROUGH = text(
     "select max(hour_at) + interval '1 hour' from rated_usage where org_id = :org_id"
@@ -208,11 +217,18 @@ def _cases(org_id: int, small_org_id: int, through: date) -> list[Case]:
         Case("month to date vs last month", True,
              lambda c: readmodels.spend_month_to_date(c, org_id, mtd_as_of),
              lambda c: c.execute(RAW_MONTH_TO_DATE, mtd_raw).all()),
-        Case("machine list, last month, first 100", True,
-             lambda c: readmodels.machines_for_month(c, org_id, last_month[0], row_limit=100),
-             lambda c: c.execute(RAW_MACHINES_FOR_MONTH, {
-                 "org_id": org_id, "month_start_at": _midnight(last_month[0]),
-                 "month_end_at": _midnight(last_month[1])}).all()),
+        Case("anomaly rows (app x region x day), 49 days", True,
+             lambda c: readmodels.read_frame(c, "app_region_daily_spend", {
+                 "org_id": org_id, "start_date": through - timedelta(days=49),
+                 "end_date": through}),
+             lambda c: c.execute(RAW_APP_REGION_DAILY, {
+                 "org_id": org_id, "start_date": through - timedelta(days=49),
+                 "end_date": through}).all()),
+        Case("explorer: team per day, last 30 days", True,
+             lambda c: spend.read_explorer_rows(c, org_id, spend.ExplorerQuery(
+                 "spend", "team", "none", "day", *last_30)),
+             lambda c: c.execute(RAW_TEAM_BY_DAY, {
+                 "org_id": org_id, "start_date": last_30[0], "end_date": last_30[1]}).all()),
         Case("usage complete through", True,
              lambda c: freshness.usage_complete_through(c, org_id),
              lambda c: c.execute(RAW_USAGE_COMPLETE_THROUGH, {"org_id": org_id}).all()),

@@ -41,10 +41,8 @@ CASES = [
     ("spend_by_dimensions", {"start_date": date(2026, 9, 1), "end_date": date(2026, 11, 26),
                              "whole_from": date(2026, 9, 1), "whole_until": date(2026, 11, 1),
                              "dimension_1": "region", "dimension_2": "preset",
-                             "row_limit": None}),
+                             "daily_source": "region_size", "row_limit": None}),
     ("spend_month_to_date", {"as_of_date": date(2026, 11, 25)}),
-    ("machines_for_month", {"month_date": date(2026, 10, 1), "app_id": None,
-                            "row_limit": 100}),
     ("organizations_machine_counts", {}),
 ]
 

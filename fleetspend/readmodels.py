@@ -144,13 +144,3 @@ def spend_month_to_date(connection: Connection, org_id: int, as_of_date: date) -
     """This month through ``as_of_date`` beside the same stretch of last month (one row)."""
     return read_frame(connection, "spend_month_to_date",
                       {"org_id": org_id, "as_of_date": as_of_date})
-
-
-def machines_for_month(connection: Connection, org_id: int, month_date: date,
-                       app_id: int | None = None, row_limit: int | None = None) -> pd.DataFrame:
-    """Every machine that cost something in the month, dearest first, with its size and cost."""
-    if month_date.day != 1:
-        raise ValueError(f"month_date must be the first day of a month; got {month_date}")
-    _check_limit(row_limit)
-    return read_frame(connection, "machines_for_month", {
-        "org_id": org_id, "month_date": month_date, "app_id": app_id, "row_limit": row_limit})

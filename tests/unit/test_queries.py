@@ -24,7 +24,7 @@ def test_every_shipped_query_loads_with_a_header_and_named_binds():
     queries.catalog.cache_clear()
     catalog = queries.catalog()
     assert {"spend_by_period", "spend_by_dimensions", "spend_month_to_date",
-            "machines_for_month", "replica_lag", "usage_complete_through"} <= set(catalog)
+            "replica_lag", "usage_complete_through"} <= set(catalog)
     for name in catalog:
         assert queries.sql(name).text.lstrip().startswith("--")
 
@@ -98,8 +98,6 @@ def test_grains_and_limits_are_checked():
     with pytest.raises(ValueError, match="row_limit must be a positive number"):
         readmodels.spend_by_dimensions(None, 1, date(2026, 10, 1), date(2026, 11, 1), "app",
                                        row_limit=0)
-    with pytest.raises(ValueError, match="first day of a month"):
-        readmodels.machines_for_month(None, 1, date(2026, 10, 2))
 
 
 @pytest.mark.parametrize(("start", "end", "last_usage", "expected"), [
