@@ -244,6 +244,13 @@ class _Server:
         return describe_url(self.url)
 
 
+# psycopg prepares a statement on its fifth run on a connection, and PostgreSQL may then switch
+# to a generic plan: one blind to the dates and to which rollup the query's bound choices read,
+# three times slower for the page queries (measured: the team trend by day, 30 ms -> 90 ms).
+# Page reads are planned for their parameters every time; planning costs 1-3 ms.
+READ_PLANNING = {"plan_cache_mode": "force_custom_plan"}
+
+
 @dataclass
 class ReadPool:
     """Engines on every replica (and the primary, for an optional fallback) for page reads."""
@@ -295,7 +302,7 @@ class ReadPool:
         )
         try:
             settings = {"statement_timeout": str(self.statement_timeout_ms),
-                        **(scope.settings() if scope is not None else {})}
+                        **READ_PLANNING, **(scope.settings() if scope is not None else {})}
             set_local(connection, settings)
         except BaseException:
             connection.close()
