@@ -557,17 +557,19 @@ rollup_org_daily = Table(
 )
 
 # narrower daily and monthly rollups, for questions that need fewer dimensions than the meter
-# rows carry: per org, day (month) and app (spend and machine runtime: by app or team) ...
-rollup_app_daily = Table(
-    "rollup_app_daily", metadata,
+# rows carry: per org, day (month), app and region (spend and machine runtime: by app, team,
+# region or continent, and the anomaly search) ...
+rollup_app_region_daily = Table(
+    "rollup_app_region_daily", metadata,
     Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
     Column("usage_date", Date, nullable=False),
     Column("app_id", BigInteger, nullable=False),
+    Column("region_code", Text, nullable=False),
     # machine runtime seconds and their spend; null when the app ran no machine that day
     Column("runtime_seconds", ROLLUP_QUANTITY),
     Column("runtime_amount_precise", MONEY_PRECISE),
     Column("amount_precise", MONEY_PRECISE, nullable=False),
-    PrimaryKeyConstraint("org_id", "usage_date", "app_id"),
+    PrimaryKeyConstraint("org_id", "usage_date", "app_id", "region_code"),
 )
 
 # ... and per org, day, region, VM size and product (by region, continent, VM size or product)
@@ -583,15 +585,16 @@ rollup_region_size_daily = Table(
     PrimaryKeyConstraint("org_id", "usage_date", "region_code", "preset_code", "product"),
 )
 
-rollup_app_monthly = Table(
-    "rollup_app_monthly", metadata,
+rollup_app_region_monthly = Table(
+    "rollup_app_region_monthly", metadata,
     Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
     Column("month_date", Date, nullable=False),
     Column("app_id", BigInteger, nullable=False),
+    Column("region_code", Text, nullable=False),
     Column("runtime_seconds", ROLLUP_QUANTITY),
     Column("runtime_amount_precise", MONEY_PRECISE),
     Column("amount_precise", MONEY_PRECISE, nullable=False),
-    PrimaryKeyConstraint("org_id", "month_date", "app_id"),
+    PrimaryKeyConstraint("org_id", "month_date", "app_id", "region_code"),
     CheckConstraint("extract(day from month_date) = 1", name="month_start"),
 )
 

@@ -88,21 +88,22 @@ def last_usage_date(connection: Connection, org_id: int) -> date | None:
     return connection.execute(sql("org_last_usage_date"), {"org_id": org_id}).scalar_one()
 
 
-# the narrow daily rollups (fleetspend.rollups) and the dimensions each can answer
-APP_DIMENSIONS = frozenset({"app", "team"})
+# the narrow rollups (fleetspend.rollups) and the dimensions each can answer
+APP_REGION_DIMENSIONS = frozenset({"app", "team", "region", "continent"})
 REGION_SIZE_DIMENSIONS = frozenset({"region", "continent", "preset", "product"})
 
 
 def daily_source(dimensions: set[str], *, needs_products: bool = False) -> str:
-    """The narrowest daily rollup that can answer for ``dimensions`` (``none`` ignored).
+    """The narrowest rollups that can answer for ``dimensions`` (``none`` ignored).
 
-    'app' (rollup_app_daily: spend and machine runtime per app) when they are all app or team
-    and no other product's quantity is needed; 'region_size' (rollup_region_size_daily) when
-    none is; else 'meter' (rollup_usage_daily, every dimension).
+    'app_region' (rollup_app_region_*: spend and machine runtime per app and region) when they
+    are all among app, team, region and continent and no other product's quantity is needed;
+    else 'region_size' (rollup_region_size_*) when none is an app or team; else 'meter'
+    (rollup_usage_*, every dimension).
     """
     named = set(dimensions) - {NO_DIMENSION}
-    if named <= APP_DIMENSIONS and not needs_products:
-        return "app"
+    if named <= APP_REGION_DIMENSIONS and not needs_products:
+        return "app_region"
     if named <= REGION_SIZE_DIMENSIONS:
         return "region_size"
     return "meter"

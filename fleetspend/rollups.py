@@ -7,9 +7,9 @@ an invoice's agree to the unrounded amount:
 - ``rollup_resource_daily``: per org, UTC day, machine or volume, product and preset;
 - ``rollup_usage_daily``: per org, day, app, region, preset and product (the meter);
 - ``rollup_org_daily``: per org, day and product, for time series and month to date;
-- ``rollup_app_daily`` (per org, day and app) and ``rollup_region_size_daily`` (per org, day,
-  region, preset and product), and their monthly twins: the meter rows summed over the
-  dimensions a question leaves out, four to five times fewer rows to read;
+- ``rollup_app_region_daily`` (per org, day, app and region) and ``rollup_region_size_daily``
+  (per org, day, region, preset and product), and their monthly twins: the meter rows summed
+  over the dimensions a question leaves out, four times fewer rows to read;
 - ``rollup_resource_monthly`` and ``rollup_usage_monthly``: the same per calendar month.
 
 How changes find their way in. Statement-level triggers on the usage tables note every
@@ -334,16 +334,17 @@ group by 1, 2, 3
 # the narrow daily tables, from the day's meter rows (rebuilt just before)
 NARROW_FROM_METERS = (
     """
-insert into rollup_app_daily (
-    org_id, usage_date, app_id, runtime_seconds, runtime_amount_precise, amount_precise
+insert into rollup_app_region_daily (
+    org_id, usage_date, app_id, region_code, runtime_seconds, runtime_amount_precise,
+    amount_precise
 )
-select usage_daily.org_id, usage_daily.usage_date, usage_daily.app_id,
+select usage_daily.org_id, usage_daily.usage_date, usage_daily.app_id, usage_daily.region_code,
        sum(usage_daily.consumed_quantity) filter (where usage_daily.product = 'machine_runtime'),
        sum(usage_daily.amount_precise) filter (where usage_daily.product = 'machine_runtime'),
        sum(usage_daily.amount_precise)
 from rollup_usage_daily as usage_daily
 {batch_join}
-group by 1, 2, 3
+group by 1, 2, 3, 4
 order by 1, 2
 """,
     """
@@ -371,7 +372,7 @@ delete from {table}
 using batch
 where {table}.org_id = batch.org_id
   and {table}.usage_date = batch.usage_date
-""") for table in ("rollup_app_daily", "rollup_region_size_daily")),  # noqa: S608 - constants
+""") for table in ("rollup_app_region_daily", "rollup_region_size_daily")),  # noqa: S608 - constants
     *(text(f"with {_BATCH}\n" + statement.format(batch_join=_BATCH_JOIN))
       for statement in NARROW_FROM_METERS),
 )
@@ -385,15 +386,16 @@ months as (
 )"""
 NARROW_MONTHS_FROM_DAYS = (
     """
-insert into rollup_app_monthly (
-    org_id, month_date, app_id, runtime_seconds, runtime_amount_precise, amount_precise
+insert into rollup_app_region_monthly (
+    org_id, month_date, app_id, region_code, runtime_seconds, runtime_amount_precise,
+    amount_precise
 )
 select app_daily.org_id, cast(date_trunc('month', app_daily.usage_date) as date),
-       app_daily.app_id, sum(app_daily.runtime_seconds), sum(app_daily.runtime_amount_precise),
-       sum(app_daily.amount_precise)
-from rollup_app_daily as app_daily
+       app_daily.app_id, app_daily.region_code, sum(app_daily.runtime_seconds),
+       sum(app_daily.runtime_amount_precise), sum(app_daily.amount_precise)
+from rollup_app_region_daily as app_daily
 {months_join}
-group by 1, 2, 3
+group by 1, 2, 3, 4
 order by 1, 2
 """,
     """
@@ -425,7 +427,7 @@ delete from {table}
 using months
 where {table}.org_id = months.org_id
   and {table}.month_date = months.month_date
-""") for table in ("rollup_app_monthly", "rollup_region_size_monthly")),  # noqa: S608
+""") for table in ("rollup_app_region_monthly", "rollup_region_size_monthly")),  # noqa: S608
     *(text(f"with {_MONTHS}\n" + statement.format(months_join=_months_join(alias)))
       for statement, alias in zip(NARROW_MONTHS_FROM_DAYS,
                                   ("app_daily", "region_size_daily"), strict=True)),
@@ -612,8 +614,9 @@ REBUILD_WORK_MEM = "256MB"
 REBUILD_PLANNER = {"enable_nestloop": "off", "enable_sort": "off", "jit": "off"}
 
 REBUILT_TABLES = ("rollup_resource_daily", "rollup_resource_monthly", "rollup_usage_daily",
-                  "rollup_usage_monthly", "rollup_org_daily", "rollup_app_daily",
-                  "rollup_app_monthly", "rollup_region_size_daily", "rollup_region_size_monthly")
+                  "rollup_usage_monthly", "rollup_org_daily", "rollup_app_region_daily",
+                  "rollup_app_region_monthly", "rollup_region_size_daily",
+                  "rollup_region_size_monthly")
 REBUILD_EMPTY = text(f"truncate {', '.join(REBUILT_TABLES)}")
 
 REBUILD_RESOURCE_DAYS = (

@@ -3,16 +3,11 @@
 -- Returns: usage_date, app_id, app_name, region_code, city, amount_cents (each row's
 -- unrounded amount rounded once, half up); by day, app and region.
 with daily_spend as (
-    select
-        usage_date,
-        app_id,
-        region_code,
-        sum(amount_precise) as amount_precise
-    from rollup_usage_daily
+    select usage_date, app_id, region_code, amount_precise
+    from rollup_app_region_daily
     where org_id = :org_id
       and usage_date >= :start_date
       and usage_date < :end_date
-    group by 1, 2, 3
 ),
 
 final as (

@@ -2,8 +2,8 @@
 -- Params: org_id; start_date, end_date (exclusive); whole_from, whole_until: the months
 -- whose monthly rollup rows lie wholly inside the range (readmodels.whole_months; both equal
 -- end_date when there are none), read from the monthly rollup, the days outside them from
--- the daily rollup; daily_source: the narrowest rollups holding both dimensions ('app',
--- 'region_size' or 'meter', see readmodels.daily_source); dimension_1 and dimension_2, each
+-- the daily rollup; daily_source: the narrowest rollups holding both dimensions
+-- ('app_region', 'region_size' or 'meter', see readmodels.daily_source); dimension_1 and dimension_2, each
 -- one of app, team, region, continent, preset, product ('none' for no second one);
 -- row_limit: keep the top rows only (null keeps all).
 -- Returns: dimension_1_key, dimension_1_label, dimension_2_key, dimension_2_label,
@@ -22,9 +22,9 @@ with daily_usage as (
           or (usage_date >= :whole_until and usage_date < :end_date)
       )
     union all
-    select app_id, null, null, null, amount_precise
-    from rollup_app_daily
-    where :daily_source = 'app'
+    select app_id, region_code, null, null, amount_precise
+    from rollup_app_region_daily
+    where :daily_source = 'app_region'
       and org_id = :org_id
       and (
           (usage_date >= :start_date and usage_date < :whole_from)
@@ -49,9 +49,9 @@ monthly_usage as (
       and month_date >= :whole_from
       and month_date < :whole_until
     union all
-    select app_id, null, null, null, amount_precise
-    from rollup_app_monthly
-    where :daily_source = 'app'
+    select app_id, region_code, null, null, amount_precise
+    from rollup_app_region_monthly
+    where :daily_source = 'app_region'
       and org_id = :org_id
       and month_date >= :whole_from
       and month_date < :whole_until

@@ -3,8 +3,8 @@
 -- whole_from, whole_until: the months whose monthly rollup rows lie wholly inside the range
 -- (readmodels.whole_months), read from the monthly rollup when grain is 'month' (both equal
 -- end_date otherwise, or when there are none); daily_source: the narrowest rollups
--- holding every dimension grouped or filtered on ('app', 'region_size' or 'meter', see
--- readmodels.daily_source; 'app' only for spend and machine hours); measure: 'spend',
+-- holding every dimension grouped or filtered on ('app_region', 'region_size' or 'meter',
+-- see readmodels.daily_source; 'app_region' only for spend and machine hours); measure: 'spend',
 -- 'machine_hours', 'egress_gb' or 'volume_gb_hours';
 -- dimension_1, dimension_2: each one of app, team, region, continent, preset, product
 -- ('none' for no second one); app_ids, team_ids (bigint[]), region_codes, continents,
@@ -90,7 +90,7 @@ measured_usage as (
     select
         cast(date_trunc(:grain, usage_date) as date),
         app_id,
-        null,
+        region_code,
         null,
         null,
         case :measure when 'machine_hours' then runtime_amount_precise else amount_precise end,
@@ -98,8 +98,8 @@ measured_usage as (
             when 'spend' then amount_precise
             when 'machine_hours' then runtime_seconds
         end
-    from rollup_app_daily
-    where :daily_source = 'app'
+    from rollup_app_region_daily
+    where :daily_source = 'app_region'
       and org_id = :org_id
       and usage_date >= :start_date
       and usage_date < :end_date
@@ -108,7 +108,7 @@ measured_usage as (
     select
         month_date,
         app_id,
-        null,
+        region_code,
         null,
         null,
         case :measure when 'machine_hours' then runtime_amount_precise else amount_precise end,
@@ -116,8 +116,8 @@ measured_usage as (
             when 'spend' then amount_precise
             when 'machine_hours' then runtime_seconds
         end
-    from rollup_app_monthly
-    where :daily_source = 'app'
+    from rollup_app_region_monthly
+    where :daily_source = 'app_region'
       and org_id = :org_id
       and month_date >= :whole_from
       and month_date < :whole_until

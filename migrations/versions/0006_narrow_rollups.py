@@ -1,12 +1,13 @@
-"""Narrow rollups: per app, and per region, VM size and product, by day and by month.
+"""Narrow rollups: per app and region, and per region, VM size and product, by day and month.
 
 The meter rows of ``rollup_usage_daily`` carry app x region x VM size x product, a couple of
 thousand rows per day for a 10,000-machine organization. Questions about fewer dimensions read
-these narrower tables instead, four to five times fewer rows (fleetspend.rollups keeps them
+these narrower tables instead, four times fewer rows (fleetspend.rollups keeps them
 with the meter rows, in the same transaction):
 
-- ``rollup_app_daily`` and ``rollup_app_monthly``: per org, day (month) and app: spend, and
-  machine runtime seconds and their spend (by app, by team, and the team trends);
+- ``rollup_app_region_daily`` and ``rollup_app_region_monthly``: per org, day (month), app and
+  region: spend, and machine runtime seconds and their spend (by app, team, region or
+  continent, the team trends and the overview's anomaly search);
 - ``rollup_region_size_daily`` and ``rollup_region_size_monthly``: per org, day (month),
   region, VM size and product: consumed quantity and spend (by region, continent, VM size or
   product).
@@ -29,7 +30,7 @@ down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-TABLES = ("rollup_app_daily", "rollup_app_monthly", "rollup_region_size_daily",
+TABLES = ("rollup_app_region_daily", "rollup_app_region_monthly", "rollup_region_size_daily",
           "rollup_region_size_monthly")
 APP_ROLE = "fleetspend_app"
 VISIBLE = "org_id = any ((select fleetspend_auth.visible_org_ids('usage'))::bigint[])"
@@ -37,24 +38,26 @@ MONTH = "cast(date_trunc('month', usage_date) as date)"
 
 FILL = (
     """
-insert into rollup_app_daily (
-    org_id, usage_date, app_id, runtime_seconds, runtime_amount_precise, amount_precise
+insert into rollup_app_region_daily (
+    org_id, usage_date, app_id, region_code, runtime_seconds, runtime_amount_precise,
+    amount_precise
 )
-select org_id, usage_date, app_id,
+select org_id, usage_date, app_id, region_code,
        sum(consumed_quantity) filter (where product = 'machine_runtime'),
        sum(amount_precise) filter (where product = 'machine_runtime'), sum(amount_precise)
 from rollup_usage_daily
-group by 1, 2, 3
+group by 1, 2, 3, 4
 order by 1, 2
 """,
     f"""
-insert into rollup_app_monthly (
-    org_id, month_date, app_id, runtime_seconds, runtime_amount_precise, amount_precise
+insert into rollup_app_region_monthly (
+    org_id, month_date, app_id, region_code, runtime_seconds, runtime_amount_precise,
+    amount_precise
 )
-select org_id, {MONTH}, app_id, sum(runtime_seconds), sum(runtime_amount_precise),
+select org_id, {MONTH}, app_id, region_code, sum(runtime_seconds), sum(runtime_amount_precise),
        sum(amount_precise)
-from rollup_app_daily
-group by 1, 2, 3
+from rollup_app_region_daily
+group by 1, 2, 3, 4
 order by 1, 2
 """,  # noqa: S608 - a constant of this migration
     """
@@ -85,6 +88,7 @@ def _app_columns(period: str) -> list[sa.Column]:
         sa.Column("org_id", sa.BigInteger(), nullable=False),
         sa.Column(period, sa.Date(), nullable=False),
         sa.Column("app_id", sa.BigInteger(), nullable=False),
+        sa.Column("region_code", sa.Text(), nullable=False),
         sa.Column("runtime_seconds", sa.Numeric(precision=30, scale=6), nullable=True),
         sa.Column("runtime_amount_precise", sa.Numeric(precision=30, scale=18), nullable=True),
         sa.Column("amount_precise", sa.Numeric(precision=30, scale=18), nullable=False),
@@ -118,7 +122,8 @@ def _create(table: str, columns: list[sa.Column], key: list[str]) -> None:
 def upgrade() -> None:
     for period in ("usage_date", "month_date"):
         grain = "daily" if period == "usage_date" else "monthly"
-        _create(f"rollup_app_{grain}", _app_columns(period), ["org_id", period, "app_id"])
+        _create(f"rollup_app_region_{grain}", _app_columns(period),
+                ["org_id", period, "app_id", "region_code"])
         _create(f"rollup_region_size_{grain}", _region_size_columns(period),
                 ["org_id", period, "region_code", "preset_code", "product"])
     for table in TABLES:

@@ -173,14 +173,16 @@ def _explorer_rows(connection, org_id, query, source=None):
 
 
 @pytest.mark.parametrize(("measure", "dimension_1", "dimension_2", "filters", "expected"), [
-    ("spend", "app", "none", (), "app"),
-    ("machine_hours", "team", "app", (), "app"),
-    ("spend", "team", "none", (("app", ("1", "2", "3")),), "app"),
+    ("spend", "app", "none", (), "app_region"),
+    ("machine_hours", "team", "app", (), "app_region"),
+    ("spend", "app", "region", (), "app_region"),
+    ("spend", "team", "none", (("app", ("1", "2", "3")),), "app_region"),
+    ("machine_hours", "continent", "none", (("region", ("iad", "lhr")),), "app_region"),
     ("spend", "region", "preset", (), "region_size"),
     ("egress_gb", "continent", "none", (("product", ("egress_internet",)),), "region_size"),
     ("volume_gb_hours", "product", "none", (), "region_size"),
     ("egress_gb", "app", "none", (), "meter"),  # a product's quantity per app
-    ("spend", "app", "region", (), "meter"),
+    ("spend", "app", "preset", (), "meter"),
     ("spend", "team", "none", (("preset", ("shared-cpu-1x",)),), "meter"),
 ])
 @pytest.mark.parametrize("grain", readmodels.GRAINS)

@@ -129,16 +129,17 @@ ROLLUP_RESOURCE_MONTHLY = text("""
            consumed_quantity, pricing_quantity, amount_precise
     from rollup_resource_monthly
 """)
-DIRECT_APP_DAILY = text("""
-    select org_id, cast(hour_at at time zone 'UTC' as date), app_id,
+DIRECT_APP_REGION_DAILY = text("""
+    select org_id, cast(hour_at at time zone 'UTC' as date), app_id, region_code,
            sum(consumed_quantity) filter (where product = 'machine_runtime'),
            sum(amount_precise) filter (where product = 'machine_runtime'),
            sum(amount_precise)
-    from rated_usage group by 1, 2, 3
+    from rated_usage group by 1, 2, 3, 4
 """)
-ROLLUP_APP_DAILY = text("""
-    select org_id, usage_date, app_id, runtime_seconds, runtime_amount_precise, amount_precise
-    from rollup_app_daily
+ROLLUP_APP_REGION_DAILY = text("""
+    select org_id, usage_date, app_id, region_code, runtime_seconds, runtime_amount_precise,
+           amount_precise
+    from rollup_app_region_daily
 """)
 DIRECT_REGION_SIZE_DAILY = text("""
     select org_id, cast(hour_at at time zone 'UTC' as date), region_code,
@@ -152,9 +153,9 @@ ROLLUP_REGION_SIZE_DAILY = text("""
 """)
 _DAY, _MONTH = ("cast(hour_at at time zone 'UTC' as date)",
                "cast(date_trunc('month', hour_at, 'UTC') as date)")
-DIRECT_APP_MONTHLY = text(str(DIRECT_APP_DAILY).replace(_DAY, _MONTH))
-ROLLUP_APP_MONTHLY = text(str(ROLLUP_APP_DAILY).replace("usage_date", "month_date").replace(
-    "rollup_app_daily", "rollup_app_monthly"))
+DIRECT_APP_REGION_MONTHLY = text(str(DIRECT_APP_REGION_DAILY).replace(_DAY, _MONTH))
+ROLLUP_APP_REGION_MONTHLY = text(str(ROLLUP_APP_REGION_DAILY).replace(
+    "usage_date", "month_date").replace("rollup_app_region_daily", "rollup_app_region_monthly"))
 DIRECT_REGION_SIZE_MONTHLY = text(str(DIRECT_REGION_SIZE_DAILY).replace(_DAY, _MONTH))
 ROLLUP_REGION_SIZE_MONTHLY = text(str(ROLLUP_REGION_SIZE_DAILY).replace(
     "usage_date", "month_date").replace("rollup_region_size_daily", "rollup_region_size_monthly"))
@@ -177,10 +178,12 @@ def _rows(connection: Connection, query) -> set[tuple]:
 def assert_rollups_match(connection: Connection) -> None:
     assert _rows(connection, ROLLUP_METER_DAILY) == _rows(connection, DIRECT_METER_DAILY)
     assert _rows(connection, ROLLUP_ORG_DAILY) == _rows(connection, DIRECT_ORG_DAILY)
-    assert _rows(connection, ROLLUP_APP_DAILY) == _rows(connection, DIRECT_APP_DAILY)
+    assert _rows(connection, ROLLUP_APP_REGION_DAILY) == _rows(
+        connection, DIRECT_APP_REGION_DAILY)
     assert _rows(connection, ROLLUP_REGION_SIZE_DAILY) == _rows(
         connection, DIRECT_REGION_SIZE_DAILY)
-    assert _rows(connection, ROLLUP_APP_MONTHLY) == _rows(connection, DIRECT_APP_MONTHLY)
+    assert _rows(connection, ROLLUP_APP_REGION_MONTHLY) == _rows(
+        connection, DIRECT_APP_REGION_MONTHLY)
     assert _rows(connection, ROLLUP_REGION_SIZE_MONTHLY) == _rows(
         connection, DIRECT_REGION_SIZE_MONTHLY)
     assert _rows(connection, ROLLUP_METER_MONTHLY) == _rows(connection, DIRECT_METER_MONTHLY)
@@ -319,9 +322,9 @@ def test_an_hour_landing_in_two_parts_is_counted_once(engine, loaded):
 
 
 def test_a_rebuild_from_nothing_equals_the_incremental_rollups(engine, loaded):
-    tables = (ROLLUP_METER_DAILY, ROLLUP_ORG_DAILY, ROLLUP_METER_MONTHLY, ROLLUP_RESOURCE_MONTHLY,
-              ROLLUP_APP_DAILY, ROLLUP_REGION_SIZE_DAILY, ROLLUP_APP_MONTHLY,
-              ROLLUP_REGION_SIZE_MONTHLY)
+    tables = (ROLLUP_METER_DAILY, ROLLUP_ORG_DAILY, ROLLUP_METER_MONTHLY,
+              ROLLUP_RESOURCE_MONTHLY, ROLLUP_APP_REGION_DAILY, ROLLUP_REGION_SIZE_DAILY,
+              ROLLUP_APP_REGION_MONTHLY, ROLLUP_REGION_SIZE_MONTHLY)
     rollups.refresh(engine)
     with engine.begin() as connection:
         _add_hours(connection, loaded, START + timedelta(hours=HOURS), 2)  # noted, not folded

@@ -124,13 +124,16 @@ def test_the_month_a_range_ends_in_is_whole_when_no_usage_follows(start, end, la
 
 
 @pytest.mark.parametrize(("dimensions", "needs_products", "expected"), [
-    ({"app", "none"}, False, "app"),
-    ({"team", "app"}, False, "app"),
+    ({"app", "none"}, False, "app_region"),
+    ({"team", "app"}, False, "app_region"),
+    ({"app", "region"}, False, "app_region"),
+    ({"region", "none"}, False, "app_region"),
     ({"team", "none"}, True, "meter"),  # an app's egress or volume needs its products
+    ({"region", "none"}, True, "region_size"),
     ({"region", "preset"}, False, "region_size"),
     ({"continent", "product"}, True, "region_size"),
-    ({"app", "region"}, False, "meter"),
     ({"team", "preset"}, False, "meter"),
+    ({"app", "product"}, False, "meter"),
 ])
 def test_the_narrowest_daily_rollup_holding_the_dimensions(dimensions, needs_products,
                                                            expected):
