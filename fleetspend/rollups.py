@@ -200,7 +200,9 @@ fresh as (
         sum(resource_daily.consumed_quantity) as consumed_quantity,
         sum(resource_daily.pricing_quantity) as pricing_quantity,
         sum(resource_daily.amount_precise) as amount_precise,
-        count(distinct resource_daily.resource_id) as resources,
+        -- a resource has one per-resource row per day, product and preset, so within a meter
+        -- row's group each row is another resource
+        count(*) as resources,
         max(resource_daily.last_hour_at) as last_hour_at
     from rollup_resource_daily as resource_daily
     inner join batch
@@ -594,8 +596,8 @@ def refresh_in(connection: Connection, *, full: bool = False) -> RefreshResult:
     return _refresh(connection, full=full, add_hours=False)
 
 
-# A rebuild from nothing. Rows go in in (org, day) order, so the pages' range reads find their
-# rows on few pages. The per-resource daily rows come from rated usage a stretch of days at
+# A rebuild from nothing. Rows the pages read go in in (org, day) order, so a range read finds
+# them on few pages. The per-resource daily rows come from rated usage a stretch of days at
 # a time (REBUILD_CHUNK_DAYS): each stretch is aggregated by CREATE TABLE AS, which, unlike
 # INSERT ... SELECT, may use parallel workers, and whose groups fit in memory, so the aggregate
 # hashes instead of sorting and spilling tens of millions of rated rows to disk. Every other
@@ -645,7 +647,6 @@ insert into rollup_resource_daily (
     consumed_quantity, pricing_quantity, amount_precise, last_hour_at
 )
 select * from rebuilt_resource_days
-order by 1, 2
 """),
     text("drop table rebuilt_resource_days"),
 )
@@ -658,7 +659,7 @@ insert into rollup_usage_daily (
 )
 select org_id, usage_date, app_id, region_code, preset_code, product,
        sum(consumed_quantity), sum(pricing_quantity), sum(amount_precise),
-       count(distinct resource_id), max(last_hour_at)
+       count(*), max(last_hour_at)
 from rollup_resource_daily
 group by 1, 2, 3, 4, 5, 6
 order by 1, 2
@@ -670,8 +671,15 @@ insert into rollup_org_daily (
     org_id, usage_date, product, consumed_quantity, pricing_quantity, amount_precise, resources
 )
 select org_id, usage_date, product, sum(consumed_quantity), sum(pricing_quantity),
-       sum(amount_precise), count(distinct resource_id)
-from rollup_resource_daily
+       sum(amount_precise), count(*)
+from (
+    -- a resource resized during a day has a row per size: one per resource first (hashed,
+    -- where count(distinct ...) would sort two million rows)
+    select org_id, usage_date, product, resource_id, sum(consumed_quantity) as consumed_quantity,
+           sum(pricing_quantity) as pricing_quantity, sum(amount_precise) as amount_precise
+    from rollup_resource_daily
+    group by 1, 2, 3, 4
+) as per_resource
 group by 1, 2, 3
 order by 1, 2
 """),
@@ -735,10 +743,10 @@ def rebuild_in(connection: Connection,
             connection.execute(statement, {"from_at": from_at, "until_at": until_at})
         if progress is not None:
             progress(done / (len(stretches) + 1))
-    for setting in REBUILD_PLANNER:
-        connection.exec_driver_sql(f"reset {setting}")
     for statement in REBUILD_FROM_RESOURCE_DAYS:
         connection.execute(statement)
+    for setting in REBUILD_PLANNER:
+        connection.exec_driver_sql(f"reset {setting}")
     # fresh statistics: the pages' first plans over the rebuilt tables depend on them
     connection.execute(text(f"analyze {', '.join(REBUILT_TABLES)}"))
     if progress is not None:
