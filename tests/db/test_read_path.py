@@ -206,6 +206,7 @@ def test_page_reads_are_planned_for_their_parameters(_seeded_and_rolled):
     try:
         with pool.snapshot() as snapshot:
             mode = snapshot.connection.execute(text("show plan_cache_mode")).scalar_one()
+            memory = snapshot.connection.execute(text("show work_mem")).scalar_one()
     finally:
         pool.dispose()
-    assert mode == "force_custom_plan"
+    assert (mode, memory) == ("force_custom_plan", "16MB")
