@@ -36,10 +36,7 @@ def load(snapshot):
 with database_errors_stop_the_page("this invoice"):
     invoice, lines, credits = visit.read(load)
 if invoice is None:
-    st.warning(f"This organization has no invoice numbered {number!r}.",
-               icon=":material/search_off:")
-    st.page_link(ui.INVOICES_PAGE, label="All invoices", query_params=ui.access_params(visit))
-    st.stop()
+    ui.stop_without_invoice(visit, number)
 
 here = {"invoice": invoice.invoice_number}
 ui.breadcrumbs(visit, [ui.Crumb("Invoices", ui.INVOICES_PAGE)],

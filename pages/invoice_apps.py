@@ -36,9 +36,7 @@ except drill.DrillError as error:
     st.warning(f"{error}.", icon=":material/search_off:")
     st.stop()
 if invoice is None:
-    st.warning(f"This organization has no invoice numbered {number!r}.",
-               icon=":material/search_off:")
-    st.stop()
+    ui.stop_without_invoice(visit, number)
 label = total.label
 
 here = {"invoice": invoice.invoice_number, **group.url_params()}

@@ -50,9 +50,7 @@ except drill.DrillError as error:
     st.warning(f"{error}.", icon=":material/search_off:")
     st.stop()
 if invoice is None:
-    st.warning(f"This organization has no invoice numbered {number!r}.",
-               icon=":material/search_off:")
-    st.stop()
+    ui.stop_without_invoice(visit, number)
 group_label = total.label
 
 crumbs = [

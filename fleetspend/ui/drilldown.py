@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 import pandas as pd
 import streamlit as st
@@ -51,6 +52,14 @@ class Crumb:
     label: str
     page: str
     params: Mapping[str, str] = field(default_factory=dict)
+
+
+def stop_without_invoice(visit: access.Visit, number: str) -> NoReturn:
+    """Say the organization has no such invoice, link to its invoices, and end the page."""
+    st.warning(f"This organization has no invoice numbered {number!r}.",
+               icon=":material/search_off:")
+    st.page_link(INVOICES_PAGE, label="All invoices", query_params=access_params(visit))
+    st.stop()
 
 
 def breadcrumbs(visit: access.Visit, crumbs: list[Crumb], here: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
@@ -187,8 +188,9 @@ def test_a_member_is_refused_the_invoice_pages(open_page, invoiced_database_url)
         assert len(app.dataframe) == 0 and len(app.metric) == 0
 
 
-def test_unknown_invoice_says_so_and_shows_no_numbers(open_page, invoiced_database_url):
-    app = open_page(invoiced_database_url, "invoice", ADMIN, invoice="FS-209901-000001").run()
+@pytest.mark.parametrize("page", ["invoice", "invoice_apps", "invoice_machines"])
+def test_unknown_invoice_says_so_and_shows_no_numbers(open_page, invoiced_database_url, page):
+    app = open_page(invoiced_database_url, page, ADMIN, invoice="FS-209901-000001").run()
     assert not app.exception
     assert any("no invoice numbered" in warning.value for warning in app.warning)
     assert len(app.metric) == 0
