@@ -556,60 +556,48 @@ rollup_org_daily = Table(
     PrimaryKeyConstraint("org_id", "usage_date", "product"),
 )
 
-# narrower daily and monthly rollups, for questions that need fewer dimensions than the meter
-# rows carry: per org, day (month), app and region (spend and machine runtime: by app, team,
-# region or continent, and the anomaly search) ...
-rollup_app_region_daily = Table(
-    "rollup_app_region_daily", metadata,
-    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
-    Column("usage_date", Date, nullable=False),
-    Column("app_id", BigInteger, nullable=False),
-    Column("region_code", Text, nullable=False),
-    # machine runtime seconds and their spend; null when the app ran no machine that day
-    Column("runtime_seconds", ROLLUP_QUANTITY),
-    Column("runtime_amount_precise", MONEY_PRECISE),
-    Column("amount_precise", MONEY_PRECISE, nullable=False),
-    PrimaryKeyConstraint("org_id", "usage_date", "app_id", "region_code"),
-)
+# Narrow rollups, daily and monthly: the meter rows summed over the dimensions a question leaves
+# out (fleetspend.rollups keeps them; readmodels picks the narrowest one a query can read).
+# name -> (key columns, measure columns); rollup_<name>_daily and rollup_<name>_monthly.
+APP_MEASURES = ("runtime_seconds", "runtime_amount_precise", "amount_precise")
+NARROW_ROLLUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # by app, team, region or continent; the overview's anomaly search
+    "app_region": (("app_id", "region_code"), APP_MEASURES),
+    # the team comparison: each team's region and VM-size mix
+    "app_region_size": (("app_id", "region_code", "preset_code"), APP_MEASURES),
+    # by region, continent, VM size or product, any measure
+    "region_size": (("region_code", "preset_code", "product"),
+                    ("consumed_quantity", "amount_precise")),
+}
+_NARROW_COLUMNS = {
+    "app_id": lambda: Column("app_id", BigInteger, nullable=False),
+    "region_code": lambda: Column("region_code", Text, nullable=False),
+    "preset_code": lambda: Column("preset_code", Text, nullable=False),
+    "product": lambda: Column("product", Text, nullable=False),
+    # machine runtime seconds and their spend; null where no machine ran
+    "runtime_seconds": lambda: Column("runtime_seconds", ROLLUP_QUANTITY),
+    "runtime_amount_precise": lambda: Column("runtime_amount_precise", MONEY_PRECISE),
+    "consumed_quantity": lambda: Column("consumed_quantity", ROLLUP_QUANTITY, nullable=False),
+    "amount_precise": lambda: Column("amount_precise", MONEY_PRECISE, nullable=False),
+}
 
-# ... and per org, day, region, VM size and product (by region, continent, VM size or product)
-rollup_region_size_daily = Table(
-    "rollup_region_size_daily", metadata,
-    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
-    Column("usage_date", Date, nullable=False),
-    Column("region_code", Text, nullable=False),
-    Column("preset_code", Text, nullable=False),
-    Column("product", Text, nullable=False),
-    Column("consumed_quantity", ROLLUP_QUANTITY, nullable=False),
-    Column("amount_precise", MONEY_PRECISE, nullable=False),
-    PrimaryKeyConstraint("org_id", "usage_date", "region_code", "preset_code", "product"),
-)
 
-rollup_app_region_monthly = Table(
-    "rollup_app_region_monthly", metadata,
-    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
-    Column("month_date", Date, nullable=False),
-    Column("app_id", BigInteger, nullable=False),
-    Column("region_code", Text, nullable=False),
-    Column("runtime_seconds", ROLLUP_QUANTITY),
-    Column("runtime_amount_precise", MONEY_PRECISE),
-    Column("amount_precise", MONEY_PRECISE, nullable=False),
-    PrimaryKeyConstraint("org_id", "month_date", "app_id", "region_code"),
-    CheckConstraint("extract(day from month_date) = 1", name="month_start"),
-)
+def _narrow_rollup(name: str, period: str) -> Table:
+    keys, measures = NARROW_ROLLUPS[name]
+    grain = "daily" if period == "usage_date" else "monthly"
+    return Table(
+        f"rollup_{name}_{grain}", metadata,
+        Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+        Column(period, Date, nullable=False),
+        *(_NARROW_COLUMNS[column]() for column in (*keys, *measures)),
+        PrimaryKeyConstraint("org_id", period, *keys),
+        *([CheckConstraint("extract(day from month_date) = 1", name="month_start")]
+          if period == "month_date" else []),
+    )
 
-rollup_region_size_monthly = Table(
-    "rollup_region_size_monthly", metadata,
-    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
-    Column("month_date", Date, nullable=False),
-    Column("region_code", Text, nullable=False),
-    Column("preset_code", Text, nullable=False),
-    Column("product", Text, nullable=False),
-    Column("consumed_quantity", ROLLUP_QUANTITY, nullable=False),
-    Column("amount_precise", MONEY_PRECISE, nullable=False),
-    PrimaryKeyConstraint("org_id", "month_date", "region_code", "preset_code", "product"),
-    CheckConstraint("extract(day from month_date) = 1", name="month_start"),
-)
+
+NARROW_TABLES = {(name, period): _narrow_rollup(name, period)
+                 for name in NARROW_ROLLUPS for period in ("usage_date", "month_date")}
 
 rollup_usage_monthly = Table(
     "rollup_usage_monthly", metadata,

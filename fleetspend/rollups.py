@@ -7,9 +7,9 @@ an invoice's agree to the unrounded amount:
 - ``rollup_resource_daily``: per org, UTC day, machine or volume, product and preset;
 - ``rollup_usage_daily``: per org, day, app, region, preset and product (the meter);
 - ``rollup_org_daily``: per org, day and product, for time series and month to date;
-- ``rollup_app_region_daily`` (per org, day, app and region) and ``rollup_region_size_daily``
-  (per org, day, region, preset and product), and their monthly twins: the meter rows summed
-  over the dimensions a question leaves out, four times fewer rows to read;
+- the narrow rollups of ``models.NARROW_ROLLUPS``, daily and monthly (per app and region; per
+  app, region and preset; per region, preset and product): the meter rows summed over the
+  dimensions a question leaves out, two and a half to four times fewer rows to read;
 - ``rollup_resource_monthly`` and ``rollup_usage_monthly``: the same per calendar month.
 
 How changes find their way in. Statement-level triggers on the usage tables note every
@@ -40,6 +40,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, text
 
+from fleetspend import models
 from fleetspend.db import set_local
 from fleetspend.partitions import month_partitions, next_month
 
@@ -333,106 +334,74 @@ group by 1, 2, 3
 """),  # noqa: S608 - composed from this module's constants only
 )
 
-# the narrow daily tables, from the day's meter rows (rebuilt just before)
-NARROW_FROM_METERS = (
-    """
-insert into rollup_app_region_daily (
-    org_id, usage_date, app_id, region_code, runtime_seconds, runtime_amount_precise,
-    amount_precise
-)
-select usage_daily.org_id, usage_daily.usage_date, usage_daily.app_id, usage_daily.region_code,
-       sum(usage_daily.consumed_quantity) filter (where usage_daily.product = 'machine_runtime'),
-       sum(usage_daily.amount_precise) filter (where usage_daily.product = 'machine_runtime'),
-       sum(usage_daily.amount_precise)
-from rollup_usage_daily as usage_daily
-{batch_join}
-group by 1, 2, 3, 4
-order by 1, 2
-""",
-    """
-insert into rollup_region_size_daily (
-    org_id, usage_date, region_code, preset_code, product, consumed_quantity, amount_precise
-)
-select usage_daily.org_id, usage_daily.usage_date, usage_daily.region_code,
-       usage_daily.preset_code, usage_daily.product, sum(usage_daily.consumed_quantity),
-       sum(usage_daily.amount_precise)
-from rollup_usage_daily as usage_daily
-{batch_join}
-group by 1, 2, 3, 4, 5
-order by 1, 2
-""",
-)
+# The narrow rollups (models.NARROW_ROLLUPS): daily rows from the day's meter rows (rebuilt just
+# before), monthly rows recomputed whole for each (org, month) from the narrow daily rows.
+_MEASURES_FROM_METERS = {
+    "runtime_seconds": "sum(consumed_quantity) filter (where product = 'machine_runtime')",
+    "runtime_amount_precise": "sum(amount_precise) filter (where product = 'machine_runtime')",
+    "consumed_quantity": "sum(consumed_quantity)",
+    "amount_precise": "sum(amount_precise)",
+}
 _BATCH_JOIN = """inner join batch
     on batch.org_id = usage_daily.org_id
     and batch.usage_date = usage_daily.usage_date"""
-
-REPLACE_NARROW_DAYS = (
-    *(text(f"""
-with {_BATCH}
-
-delete from {table}
-using batch
-where {table}.org_id = batch.org_id
-  and {table}.usage_date = batch.usage_date
-""") for table in ("rollup_app_region_daily", "rollup_region_size_daily")),  # noqa: S608 - constants
-    *(text(f"with {_BATCH}\n" + statement.format(batch_join=_BATCH_JOIN))
-      for statement in NARROW_FROM_METERS),
-)
-
-# the narrow monthly tables, recomputed whole for each (org, month) from the narrow daily rows
 _MONTHS = """
 months as (
     select batch_month.org_id, batch_month.month_date
     from unnest(cast(:org_ids as bigint[]), cast(:month_dates as date[]))
         as batch_month (org_id, month_date)
 )"""
-NARROW_MONTHS_FROM_DAYS = (
-    """
-insert into rollup_app_region_monthly (
-    org_id, month_date, app_id, region_code, runtime_seconds, runtime_amount_precise,
-    amount_precise
-)
-select app_daily.org_id, cast(date_trunc('month', app_daily.usage_date) as date),
-       app_daily.app_id, app_daily.region_code, sum(app_daily.runtime_seconds),
-       sum(app_daily.runtime_amount_precise), sum(app_daily.amount_precise)
-from rollup_app_region_daily as app_daily
-{months_join}
-group by 1, 2, 3, 4
+_MONTHS_JOIN = """inner join months
+    on months.org_id = daily.org_id
+    and daily.usage_date >= months.month_date
+    and daily.usage_date < months.month_date + interval '1 month'"""
+
+
+def _narrow_days_sql(name: str, batch_join: str) -> str:
+    keys, measures = models.NARROW_ROLLUPS[name]
+    groups = ", ".join(str(n) for n in range(1, len(keys) + 3))
+    return f"""
+insert into rollup_{name}_daily (org_id, usage_date, {", ".join((*keys, *measures))})
+select usage_daily.org_id, usage_daily.usage_date, {", ".join(keys)},
+       {", ".join(_MEASURES_FROM_METERS[measure] for measure in measures)}
+from rollup_usage_daily as usage_daily
+{batch_join}
+group by {groups}
 order by 1, 2
-""",
-    """
-insert into rollup_region_size_monthly (
-    org_id, month_date, region_code, preset_code, product, consumed_quantity, amount_precise
-)
-select region_size_daily.org_id, cast(date_trunc('month', region_size_daily.usage_date) as date),
-       region_size_daily.region_code, region_size_daily.preset_code, region_size_daily.product,
-       sum(region_size_daily.consumed_quantity), sum(region_size_daily.amount_precise)
-from rollup_region_size_daily as region_size_daily
+"""  # noqa: S608 - composed from the models' constants only
+
+
+def _narrow_months_sql(name: str, months_join: str) -> str:
+    keys, measures = models.NARROW_ROLLUPS[name]
+    groups = ", ".join(str(n) for n in range(1, len(keys) + 3))
+    return f"""
+insert into rollup_{name}_monthly (org_id, month_date, {", ".join((*keys, *measures))})
+select daily.org_id, cast(date_trunc('month', daily.usage_date) as date), {", ".join(keys)},
+       {", ".join(f"sum({measure})" for measure in measures)}
+from rollup_{name}_daily as daily
 {months_join}
-group by 1, 2, 3, 4, 5
+group by {groups}
 order by 1, 2
-""",
+"""  # noqa: S608 - composed from the models' constants only
+
+
+REPLACE_NARROW_DAYS = tuple(
+    statement
+    for name in models.NARROW_ROLLUPS
+    for statement in (
+        text(f"with {_BATCH}\ndelete from rollup_{name}_daily as daily using batch "
+             "where daily.org_id = batch.org_id and daily.usage_date = batch.usage_date"),
+        text(f"with {_BATCH}\n" + _narrow_days_sql(name, _BATCH_JOIN)),
+    )
 )
-
-
-def _months_join(alias: str) -> str:
-    return (f"inner join months on months.org_id = {alias}.org_id "
-            f"and {alias}.usage_date >= months.month_date "
-            f"and {alias}.usage_date < months.month_date + interval '1 month'")
-
-
-REPLACE_NARROW_MONTHS = (
-    *(text(f"""
-with {_MONTHS}
-
-delete from {table}
-using months
-where {table}.org_id = months.org_id
-  and {table}.month_date = months.month_date
-""") for table in ("rollup_app_region_monthly", "rollup_region_size_monthly")),  # noqa: S608
-    *(text(f"with {_MONTHS}\n" + statement.format(months_join=_months_join(alias)))
-      for statement, alias in zip(NARROW_MONTHS_FROM_DAYS,
-                                  ("app_daily", "region_size_daily"), strict=True)),
+REPLACE_NARROW_MONTHS = tuple(
+    statement
+    for name in models.NARROW_ROLLUPS
+    for statement in (
+        text(f"with {_MONTHS}\ndelete from rollup_{name}_monthly as monthly using months "
+             "where monthly.org_id = months.org_id and monthly.month_date = months.month_date"),
+        text(f"with {_MONTHS}\n" + _narrow_months_sql(name, _MONTHS_JOIN)),
+    )
 )
 
 DROP_EMPTY_MONTHS = (
@@ -616,9 +585,8 @@ REBUILD_WORK_MEM = "256MB"
 REBUILD_PLANNER = {"enable_nestloop": "off", "enable_sort": "off", "jit": "off"}
 
 REBUILT_TABLES = ("rollup_resource_daily", "rollup_resource_monthly", "rollup_usage_daily",
-                  "rollup_usage_monthly", "rollup_org_daily", "rollup_app_region_daily",
-                  "rollup_app_region_monthly", "rollup_region_size_daily",
-                  "rollup_region_size_monthly")
+                  "rollup_usage_monthly", "rollup_org_daily",
+                  *(table.name for table in models.NARROW_TABLES.values()))
 REBUILD_EMPTY = text(f"truncate {', '.join(REBUILT_TABLES)}")
 
 REBUILD_RESOURCE_DAYS = (
@@ -664,8 +632,8 @@ from rollup_resource_daily
 group by 1, 2, 3, 4, 5, 6
 order by 1, 2
 """),
-    *(text(statement.format(batch_join="")) for statement in NARROW_FROM_METERS),
-    *(text(statement.format(months_join="")) for statement in NARROW_MONTHS_FROM_DAYS),
+    *(text(_narrow_days_sql(name, "")) for name in models.NARROW_ROLLUPS),
+    *(text(_narrow_months_sql(name, "")) for name in models.NARROW_ROLLUPS),
     text("""
 insert into rollup_org_daily (
     org_id, usage_date, product, consumed_quantity, pricing_quantity, amount_precise, resources

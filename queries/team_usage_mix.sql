@@ -5,7 +5,7 @@
 -- whole_from, whole_until and previous_whole_from, previous_whole_until: the months whose
 -- monthly rollup rows lie wholly inside each period (readmodels.whole_months), read from the
 -- monthly rollup (both equal the period's end when there are none), the other days from the
--- daily rollup.
+-- daily rollup (the narrow rollups per app, region and VM size).
 -- Returns: is_current, team_id, team_name, app_id, app_name, region_code, preset_key
 -- ('no-size' for usage without a machine size: volumes), amount_precise (NUMERIC, unrounded
 -- dollars, every product), machine_seconds (machine runtime). Team names are for admins
@@ -16,10 +16,9 @@ with daily_usage as (
         app_id,
         region_code,
         preset_code,
-        product,
-        consumed_quantity,
+        runtime_seconds,
         amount_precise
-    from rollup_usage_daily
+    from rollup_app_region_size_daily
     where org_id = :org_id
       and usage_date >= :previous_start_date
       and usage_date < :end_date
@@ -33,10 +32,9 @@ monthly_usage as (
         app_id,
         region_code,
         preset_code,
-        product,
-        consumed_quantity,
+        runtime_seconds,
         amount_precise
-    from rollup_usage_monthly
+    from rollup_app_region_size_monthly
     where org_id = :org_id
       and (
           (month_date >= :whole_from and month_date < :whole_until)
@@ -51,7 +49,7 @@ period_usage as (
         region_code,
         preset_code,
         sum(amount_precise) as amount_precise,
-        sum(consumed_quantity) filter (where product = 'machine_runtime') as machine_seconds
+        sum(runtime_seconds) as machine_seconds
     from (
         select * from daily_usage
         union all

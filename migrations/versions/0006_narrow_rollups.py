@@ -1,19 +1,20 @@
-"""Narrow rollups: per app and region, and per region, VM size and product, by day and month.
+"""Narrow rollups, by day and by month, each the meter rows summed over fewer dimensions.
 
 The meter rows of ``rollup_usage_daily`` carry app x region x VM size x product, a couple of
 thousand rows per day for a 10,000-machine organization. Questions about fewer dimensions read
-these narrower tables instead, four times fewer rows (fleetspend.rollups keeps them
-with the meter rows, in the same transaction):
+these narrower tables instead, two and a half to four times fewer rows (fleetspend.rollups
+keeps them with the meter rows, in the same transaction; fleetspend.models.NARROW_ROLLUPS
+names them):
 
-- ``rollup_app_region_daily`` and ``rollup_app_region_monthly``: per org, day (month), app and
-  region: spend, and machine runtime seconds and their spend (by app, team, region or
-  continent, the team trends and the overview's anomaly search);
-- ``rollup_region_size_daily`` and ``rollup_region_size_monthly``: per org, day (month),
-  region, VM size and product: consumed quantity and spend (by region, continent, VM size or
-  product).
+- ``rollup_app_region_daily`` / ``_monthly``: per app and region, spend and machine runtime
+  seconds with their spend (by app, team, region or continent; the overview's anomaly search);
+- ``rollup_app_region_size_daily`` / ``_monthly``: the same per app, region and VM size (the
+  team comparison's region and VM-size mix);
+- ``rollup_region_size_daily`` / ``_monthly``: per region, VM size and product, consumed
+  quantity and spend (by region, continent, VM size or product).
 
-All four are usage-level tenant tables: row-level security forced, readable by the app's role
-as the 0004 policies read ``rollup_usage_daily``. The upgrade fills them from the meter rows.
+All are usage-level tenant tables: row-level security forced, readable by the app's role as
+the 0004 policies read ``rollup_usage_daily``. The upgrade fills them from the meter rows.
 
 Revision ID: 0006
 Revises: 0005
@@ -30,113 +31,82 @@ down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-TABLES = ("rollup_app_region_daily", "rollup_app_region_monthly", "rollup_region_size_daily",
-          "rollup_region_size_monthly")
 APP_ROLE = "fleetspend_app"
 VISIBLE = "org_id = any ((select fleetspend_auth.visible_org_ids('usage'))::bigint[])"
-MONTH = "cast(date_trunc('month', usage_date) as date)"
 
-FILL = (
-    """
-insert into rollup_app_region_daily (
-    org_id, usage_date, app_id, region_code, runtime_seconds, runtime_amount_precise,
-    amount_precise
-)
-select org_id, usage_date, app_id, region_code,
-       sum(consumed_quantity) filter (where product = 'machine_runtime'),
-       sum(amount_precise) filter (where product = 'machine_runtime'), sum(amount_precise)
-from rollup_usage_daily
-group by 1, 2, 3, 4
-order by 1, 2
-""",
-    f"""
-insert into rollup_app_region_monthly (
-    org_id, month_date, app_id, region_code, runtime_seconds, runtime_amount_precise,
-    amount_precise
-)
-select org_id, {MONTH}, app_id, region_code, sum(runtime_seconds), sum(runtime_amount_precise),
-       sum(amount_precise)
-from rollup_app_region_daily
-group by 1, 2, 3, 4
-order by 1, 2
-""",  # noqa: S608 - a constant of this migration
-    """
-insert into rollup_region_size_daily (
-    org_id, usage_date, region_code, preset_code, product, consumed_quantity, amount_precise
-)
-select org_id, usage_date, region_code, preset_code, product, sum(consumed_quantity),
-       sum(amount_precise)
-from rollup_usage_daily
-group by 1, 2, 3, 4, 5
-order by 1, 2
-""",
-    f"""
-insert into rollup_region_size_monthly (
-    org_id, month_date, region_code, preset_code, product, consumed_quantity, amount_precise
-)
-select org_id, {MONTH}, region_code, preset_code, product, sum(consumed_quantity),
-       sum(amount_precise)
-from rollup_region_size_daily
-group by 1, 2, 3, 4, 5
-order by 1, 2
-""",  # noqa: S608 - a constant of this migration
-)
+APP_MEASURES = ("runtime_seconds", "runtime_amount_precise", "amount_precise")
+NARROW = {
+    "app_region": (("app_id", "region_code"), APP_MEASURES),
+    "app_region_size": (("app_id", "region_code", "preset_code"), APP_MEASURES),
+    "region_size": (("region_code", "preset_code", "product"),
+                    ("consumed_quantity", "amount_precise")),
+}
+QUANTITY = sa.Numeric(precision=30, scale=6)
+PRECISE = sa.Numeric(precision=30, scale=18)
+COLUMN_TYPES = {
+    "app_id": (sa.BigInteger(), False), "region_code": (sa.Text(), False),
+    "preset_code": (sa.Text(), False), "product": (sa.Text(), False),
+    "runtime_seconds": (QUANTITY, True), "runtime_amount_precise": (PRECISE, True),
+    "consumed_quantity": (QUANTITY, False), "amount_precise": (PRECISE, False),
+}
+FROM_METERS = {
+    "runtime_seconds": "sum(consumed_quantity) filter (where product = 'machine_runtime')",
+    "runtime_amount_precise": "sum(amount_precise) filter (where product = 'machine_runtime')",
+    "consumed_quantity": "sum(consumed_quantity)",
+    "amount_precise": "sum(amount_precise)",
+}
 
 
-def _app_columns(period: str) -> list[sa.Column]:
-    return [
-        sa.Column("org_id", sa.BigInteger(), nullable=False),
-        sa.Column(period, sa.Date(), nullable=False),
-        sa.Column("app_id", sa.BigInteger(), nullable=False),
-        sa.Column("region_code", sa.Text(), nullable=False),
-        sa.Column("runtime_seconds", sa.Numeric(precision=30, scale=6), nullable=True),
-        sa.Column("runtime_amount_precise", sa.Numeric(precision=30, scale=18), nullable=True),
-        sa.Column("amount_precise", sa.Numeric(precision=30, scale=18), nullable=False),
-    ]
+def _tables() -> list[tuple[str, str, str]]:
+    """(table, period column, narrow name) for every narrow table, daily before monthly."""
+    return [(f"rollup_{name}_{grain}", period, name) for name in NARROW
+            for grain, period in (("daily", "usage_date"), ("monthly", "month_date"))]
 
 
-def _region_size_columns(period: str) -> list[sa.Column]:
-    return [
-        sa.Column("org_id", sa.BigInteger(), nullable=False),
-        sa.Column(period, sa.Date(), nullable=False),
-        sa.Column("region_code", sa.Text(), nullable=False),
-        sa.Column("preset_code", sa.Text(), nullable=False),
-        sa.Column("product", sa.Text(), nullable=False),
-        sa.Column("consumed_quantity", sa.Numeric(precision=30, scale=6), nullable=False),
-        sa.Column("amount_precise", sa.Numeric(precision=30, scale=18), nullable=False),
-    ]
-
-
-def _create(table: str, columns: list[sa.Column], key: list[str]) -> None:
+def _create(table: str, period: str, name: str) -> None:
+    keys, measures = NARROW[name]
+    columns = [sa.Column("org_id", sa.BigInteger(), nullable=False),
+               sa.Column(period, sa.Date(), nullable=False)]
+    columns += [sa.Column(column, COLUMN_TYPES[column][0], nullable=COLUMN_TYPES[column][1])
+                for column in (*keys, *measures)]
     constraints: list[sa.Constraint] = [
         sa.ForeignKeyConstraint(["org_id"], ["organizations.org_id"],
                                 name=op.f(f"fk_{table}_org_id_organizations")),
-        sa.PrimaryKeyConstraint(*key, name=op.f(f"pk_{table}")),
+        sa.PrimaryKeyConstraint("org_id", period, *keys, name=op.f(f"pk_{table}")),
     ]
-    if "month_date" in key:
+    if period == "month_date":
         constraints.append(sa.CheckConstraint("extract(day from month_date) = 1",
                                               name=op.f(f"ck_{table}_month_start")))
     op.create_table(table, *columns, *constraints)
 
 
+def _fill(table: str, period: str, name: str) -> str:
+    keys, measures = NARROW[name]
+    groups = ", ".join(str(n) for n in range(1, len(keys) + 3))
+    if period == "usage_date":
+        source, sums = "rollup_usage_daily", [FROM_METERS[m] for m in measures]
+        day = "usage_date"
+    else:
+        source, sums = f"rollup_{name}_daily", [f"sum({m})" for m in measures]
+        day = "cast(date_trunc('month', usage_date) as date)"
+    # composed from this migration's constants only
+    return (f"insert into {table} (org_id, {period}, {', '.join((*keys, *measures))}) "  # noqa: S608
+            f"select org_id, {day}, {', '.join(keys)}, {', '.join(sums)} from {source} "
+            f"group by {groups} order by 1, 2")
+
+
 def upgrade() -> None:
-    for period in ("usage_date", "month_date"):
-        grain = "daily" if period == "usage_date" else "monthly"
-        _create(f"rollup_app_region_{grain}", _app_columns(period),
-                ["org_id", period, "app_id", "region_code"])
-        _create(f"rollup_region_size_{grain}", _region_size_columns(period),
-                ["org_id", period, "region_code", "preset_code", "product"])
-    for table in TABLES:
+    for table, period, name in _tables():
+        _create(table, period, name)
         op.execute(f"alter table {table} enable row level security")
         op.execute(f"alter table {table} force row level security")
         op.execute(f"create policy app_reads on {table} for select to {APP_ROLE} "
                    f"using ({VISIBLE})")
         op.execute(f"grant select on {table} to {APP_ROLE}")
-    for statement in FILL:
-        op.execute(statement)
+        op.execute(_fill(table, period, name))
 
 
 def downgrade() -> None:
-    for table in reversed(TABLES):
+    for table, _, _ in reversed(_tables()):
         op.execute(f"revoke all on {table} from {APP_ROLE}")
         op.drop_table(table)

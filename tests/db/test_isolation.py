@@ -48,6 +48,7 @@ TABLE_LEVELS = {
     "rollup_usage_daily": USAGE, "rollup_usage_monthly": USAGE, "rollup_pending_days": USAGE,
     "rollup_org_daily": USAGE, "rollup_app_region_daily": USAGE, "rollup_region_size_daily": USAGE,
     "rollup_app_region_monthly": USAGE, "rollup_region_size_monthly": USAGE,
+    "rollup_app_region_size_daily": USAGE, "rollup_app_region_size_monthly": USAGE,
     "invoices": BILLING, "invoice_lines": BILLING, "invoice_allocations": BILLING,
     "credit_notes": BILLING, "teams": BILLING, "memberships": BILLING,
     "support_grants": OVERSIGHT, "audit_events": OVERSIGHT,

@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, TextClause, text
 
 from fleetspend import rollups
+from fleetspend.models import NARROW_ROLLUPS
 from fleetspend.partitions import ensure_month_partitions
 
 START = datetime(2026, 10, 13, 22, tzinfo=UTC)  # two days before the price change
@@ -129,36 +130,33 @@ ROLLUP_RESOURCE_MONTHLY = text("""
            consumed_quantity, pricing_quantity, amount_precise
     from rollup_resource_monthly
 """)
-DIRECT_APP_REGION_DAILY = text("""
-    select org_id, cast(hour_at at time zone 'UTC' as date), app_id, region_code,
-           sum(consumed_quantity) filter (where product = 'machine_runtime'),
-           sum(amount_precise) filter (where product = 'machine_runtime'),
-           sum(amount_precise)
-    from rated_usage group by 1, 2, 3, 4
-""")
-ROLLUP_APP_REGION_DAILY = text("""
-    select org_id, usage_date, app_id, region_code, runtime_seconds, runtime_amount_precise,
-           amount_precise
-    from rollup_app_region_daily
-""")
-DIRECT_REGION_SIZE_DAILY = text("""
-    select org_id, cast(hour_at at time zone 'UTC' as date), region_code,
-           coalesce(preset_code, ''), product, sum(consumed_quantity), sum(amount_precise)
-    from rated_usage group by 1, 2, 3, 4, 5
-""")
-ROLLUP_REGION_SIZE_DAILY = text("""
-    select org_id, usage_date, region_code, preset_code, product, consumed_quantity,
-           amount_precise
-    from rollup_region_size_daily
-""")
-_DAY, _MONTH = ("cast(hour_at at time zone 'UTC' as date)",
-               "cast(date_trunc('month', hour_at, 'UTC') as date)")
-DIRECT_APP_REGION_MONTHLY = text(str(DIRECT_APP_REGION_DAILY).replace(_DAY, _MONTH))
-ROLLUP_APP_REGION_MONTHLY = text(str(ROLLUP_APP_REGION_DAILY).replace(
-    "usage_date", "month_date").replace("rollup_app_region_daily", "rollup_app_region_monthly"))
-DIRECT_REGION_SIZE_MONTHLY = text(str(DIRECT_REGION_SIZE_DAILY).replace(_DAY, _MONTH))
-ROLLUP_REGION_SIZE_MONTHLY = text(str(ROLLUP_REGION_SIZE_DAILY).replace(
-    "usage_date", "month_date").replace("rollup_region_size_daily", "rollup_region_size_monthly"))
+# the narrow rollups, straight from rated usage: each measure as the meter rows define it
+_RAW_MEASURES = {
+    "runtime_seconds": "sum(consumed_quantity) filter (where product = 'machine_runtime')",
+    "runtime_amount_precise": "sum(amount_precise) filter (where product = 'machine_runtime')",
+    "consumed_quantity": "sum(consumed_quantity)",
+    "amount_precise": "sum(amount_precise)",
+}
+_RAW_PERIODS = {"usage_date": "cast(hour_at at time zone 'UTC' as date)",
+                "month_date": "cast(date_trunc('month', hour_at, 'UTC') as date)"}
+
+
+def _narrow_pair(name: str, period: str) -> tuple[TextClause, TextClause]:
+    """The narrow table's rows, and the same rows aggregated from rated usage."""
+    keys, measures = NARROW_ROLLUPS[name]
+    grain = "daily" if period == "usage_date" else "monthly"
+    raw_keys = [f"coalesce({key}, '')" if key == "preset_code" else key for key in keys]
+    groups = ", ".join(str(n) for n in range(1, len(keys) + 3))
+    rollup = text(f"select org_id, {period}, {', '.join((*keys, *measures))} "
+                  f"from rollup_{name}_{grain}")
+    direct = text(f"select org_id, {_RAW_PERIODS[period]}, {', '.join(raw_keys)}, "
+                  f"{', '.join(_RAW_MEASURES[m] for m in measures)} from rated_usage "
+                  f"group by {groups}")
+    return rollup, direct
+
+
+NARROW_PAIRS = [_narrow_pair(name, period) for name in NARROW_ROLLUPS
+                for period in ("usage_date", "month_date")]
 # the raw tables, without the view: runtime seconds and egress per machine, GB-hours per volume
 DIRECT_RAW = text("""
     select 'machine_runtime', sum(runtime_seconds) from machine_usage
@@ -178,14 +176,8 @@ def _rows(connection: Connection, query) -> set[tuple]:
 def assert_rollups_match(connection: Connection) -> None:
     assert _rows(connection, ROLLUP_METER_DAILY) == _rows(connection, DIRECT_METER_DAILY)
     assert _rows(connection, ROLLUP_ORG_DAILY) == _rows(connection, DIRECT_ORG_DAILY)
-    assert _rows(connection, ROLLUP_APP_REGION_DAILY) == _rows(
-        connection, DIRECT_APP_REGION_DAILY)
-    assert _rows(connection, ROLLUP_REGION_SIZE_DAILY) == _rows(
-        connection, DIRECT_REGION_SIZE_DAILY)
-    assert _rows(connection, ROLLUP_APP_REGION_MONTHLY) == _rows(
-        connection, DIRECT_APP_REGION_MONTHLY)
-    assert _rows(connection, ROLLUP_REGION_SIZE_MONTHLY) == _rows(
-        connection, DIRECT_REGION_SIZE_MONTHLY)
+    for rollup, direct in NARROW_PAIRS:
+        assert _rows(connection, rollup) == _rows(connection, direct), rollup.text
     assert _rows(connection, ROLLUP_METER_MONTHLY) == _rows(connection, DIRECT_METER_MONTHLY)
     assert _rows(connection, ROLLUP_RESOURCE_MONTHLY) == _rows(
         connection, DIRECT_RESOURCE_MONTHLY)
@@ -323,8 +315,7 @@ def test_an_hour_landing_in_two_parts_is_counted_once(engine, loaded):
 
 def test_a_rebuild_from_nothing_equals_the_incremental_rollups(engine, loaded):
     tables = (ROLLUP_METER_DAILY, ROLLUP_ORG_DAILY, ROLLUP_METER_MONTHLY,
-              ROLLUP_RESOURCE_MONTHLY, ROLLUP_APP_REGION_DAILY, ROLLUP_REGION_SIZE_DAILY,
-              ROLLUP_APP_REGION_MONTHLY, ROLLUP_REGION_SIZE_MONTHLY)
+              ROLLUP_RESOURCE_MONTHLY, *(rollup for rollup, _ in NARROW_PAIRS))
     rollups.refresh(engine)
     with engine.begin() as connection:
         _add_hours(connection, loaded, START + timedelta(hours=HOURS), 2)  # noted, not folded
