@@ -217,8 +217,8 @@ def _cases(org_id: int, small_org_id: int, through: date) -> list[Case]:
         Case("month to date vs last month", True,
              lambda c: readmodels.spend_month_to_date(c, org_id, mtd_as_of),
              lambda c: c.execute(RAW_MONTH_TO_DATE, mtd_raw).all()),
-        Case("anomaly rows (app x region x day), 49 days", True,
-             lambda c: readmodels.read_frame(c, "app_region_daily_spend", {
+        Case("anomaly series (app x region by day), 49 days", True,
+             lambda c: readmodels.read_frame(c, "app_region_daily_series", {
                  "org_id": org_id, "start_date": through - timedelta(days=49),
                  "end_date": through}),
              lambda c: c.execute(RAW_APP_REGION_DAILY, {

@@ -250,12 +250,10 @@ def _org_days(total: pd.Series) -> list[Anomaly]:
     return found
 
 
-def _migrations(daily: pd.DataFrame, days: pd.Index, names: dict[int, str],
+def _migrations(matrix: pd.DataFrame, names: dict[int, str],
                 cities: dict[str, str]) -> list[Anomaly]:
     """Apps whose spend appears in a new region while falling by half in an old one."""
-    matrix = (daily.groupby(["usage_date", "app_id", "region_code"])["amount_cents"].sum()
-              .unstack(["app_id", "region_code"], fill_value=0)
-              .reindex(days, fill_value=0).astype(float))
+    days = matrix.index
     values = matrix.to_numpy()
     spending = values > 0
     first = spending.argmax(axis=0)
@@ -292,25 +290,42 @@ def _days(first: date, last: date) -> list[date]:
     return [first + DAY * offset for offset in range((last - first).days + 1)]
 
 
-def find_anomalies(daily: pd.DataFrame, since: date) -> list[Anomaly]:
+def daily_matrix(series: pd.DataFrame, start_date: date) -> pd.DataFrame:
+    """Cents per day (rows) and (app_id, region_code) (columns) from the app_region_daily_series
+    rows, trimmed to the days from the first to the last with any spend."""
+    offsets = [np.asarray(days, dtype=int) for days in series.day_offsets]
+    values = np.zeros((max(int(days.max()) for days in offsets) + 1, len(series)))
+    for column, (days, cents) in enumerate(zip(offsets, series.day_cents, strict=True)):
+        values[days, column] = cents
+    spent = np.flatnonzero(values.any(axis=1))
+    if not len(spent):
+        return pd.DataFrame()
+    first, last = int(spent[0]), int(spent[-1])
+    return pd.DataFrame(
+        values[first:last + 1],
+        index=pd.Index(_days(start_date + DAY * first, start_date + DAY * last)),
+        columns=pd.MultiIndex.from_arrays([series.app_id, series.region_code],
+                                          names=["app_id", "region_code"]))
+
+
+def find_anomalies(series: pd.DataFrame, start_date: date, since: date) -> list[Anomaly]:
     """Anomalies that start on or after ``since`` in spend per app, region and day.
 
-    ``daily`` has the columns of the app_region_daily_spend query (complete days only, with
-    enough days before ``since`` for the baselines). Small changes are ignored: a spike or a
-    spike must be worth more than 0.05% of the organization's median day.
+    ``series`` has the rows of the app_region_daily_series query from ``start_date``
+    (complete days only, with enough days before ``since`` for the baselines). Small changes
+    are ignored: a spike must be worth more than 0.05% of the organization's median day.
     Biggest first.
     """
-    if daily.empty:
+    matrix = daily_matrix(series, start_date) if not series.empty else pd.DataFrame()
+    if matrix.empty:
         return []
-    days = pd.Index(_days(daily.usage_date.min(), daily.usage_date.max()))
-    by_app = (daily.groupby(["usage_date", "app_id"])["amount_cents"].sum()
-              .unstack("app_id", fill_value=0).reindex(days, fill_value=0))
-    total = by_app.sum(axis=1).astype(float)
+    by_app = matrix.T.groupby(level="app_id").sum().T
+    total = by_app.sum(axis=1)
     floor_cents = max(SPIKE_FLOOR_CENTS, SPIKE_FLOOR_SHARE * float(total.median()))
-    names = daily.drop_duplicates("app_id").set_index("app_id")["app_name"].to_dict()
-    cities = daily.drop_duplicates("region_code").set_index("region_code")["city"].to_dict()
-    found = [*_spikes(by_app.astype(float), names, floor_cents), *_org_days(total),
-             *_migrations(daily, days, names, cities)]
+    names = dict(zip(series.app_id, series.app_name, strict=True))
+    cities = dict(zip(series.region_code, series.city, strict=True))
+    found = [*_spikes(by_app, names, floor_cents), *_org_days(total),
+             *_migrations(matrix, names, cities)]
     return sorted((a for a in found if a.start_date >= since),
                   key=lambda a: (-a.size_cents, a.start_date, a.subject))
 
@@ -400,8 +415,9 @@ def read_overview(connection: Connection, org_id: int, *, may_see_invoices: bool
         row = connection.execute(sql("month_invoice"), {
             "org_id": org_id, "month_date": now.month_start}).mappings().first()
         invoice = None if row is None else dict(row)
-    app_region_daily = read_frame(connection, "app_region_daily_spend", {
-        "org_id": org_id, "start_date": trend_start - 21 * DAY, "end_date": complete_until})
+    series_start = trend_start - 21 * DAY
+    app_region_series = read_frame(connection, "app_region_daily_series", {
+        "org_id": org_id, "start_date": series_start, "end_date": complete_until})
     month_total = mtd["amount_precise"]
     return Overview(
         now=now,
@@ -419,7 +435,7 @@ def read_overview(connection: Connection, org_id: int, *, may_see_invoices: bool
                        {"org_id": org_id, "month_date": now.month_start}),
         regions=read_frame(connection, "spend_by_region_located",
                        {"org_id": org_id, "month_date": now.month_start}),
-        anomalies=find_anomalies(app_region_daily, since=trend_start),
+        anomalies=find_anomalies(app_region_series, series_start, since=trend_start),
     )
 
 
