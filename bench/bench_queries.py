@@ -374,6 +374,9 @@ def bench_load(pool: db.ReadPool, scope: db.Scope, org_id: int, through: date, t
     print(f"   {len(latencies)} views in {elapsed:.1f} s ({len(latencies) / elapsed:.0f}/s): "
           f"p50 {timing.p50:.1f} ms, p95 {timing.p95:.1f} ms, errors {len(errors)}"
           f"{'' if ok else ' *'}")
+    print(f"   mean {statistics.fmean(timing.samples):.1f} ms, max {max(timing.samples):.1f} ms; "
+          f"read pool: {pool.pool_size} connections (+{pool.pool_size} on overflow) for "
+          f"{threads} threads")
     for error in errors[:5]:
         print(f"   error: {error}")
 
@@ -437,8 +440,10 @@ def main() -> None:
               f"{counts[2]:,} monthly per resource")
         replicas = [u.strip() for u in os.environ.get("REPLICA_URLS", "").split(",") if u.strip()]
         # pages read as the app's role, bound by row-level security, as an admin of the org
+        # the pages' own pool settings (READ_POOL_SIZE), as the app would run
         pool = db.ReadPool([db.as_app_role(u) for u in replicas or [url]],
-                           pool_size=max(5, options.threads // 2), statement_timeout_ms=120_000)
+                           pool_size=int(os.environ.get("READ_POOL_SIZE", db.DEFAULT_POOL_SIZE)),
+                           statement_timeout_ms=120_000)
         scope = db.Scope(user_id=admin_id)
         small_scope = db.Scope(user_id=small_admin_id)
         print(f"reads through: {', '.join(pool.servers())} as {db.APP_ROLE}, "
