@@ -14,13 +14,15 @@ Configuration comes from the environment:
 - ``READ_STATEMENT_TIMEOUT_MS``: the statement timeout of every read (default 5000);
 - ``READ_FALLBACK_TO_PRIMARY``: ``1`` lets pages read from the primary, with a visible
   notice, when no replica is reachable; otherwise that is an error;
-- ``READ_POOL_SIZE``: connections kept per replica (default 5, as many again on overflow).
+- ``READ_POOL_SIZE``: connections kept per replica (default 5, as many again on overflow);
+  page views beyond them wait their turn, in arrival order, for up to ``POOL_WAIT_S``.
 
 With neither URL set, the embedded default server (see :mod:`fleetspend.embedded`) is started
 on first use and stopped when the process exits, unless it was already running before.
 
 A page view reads through :func:`read_snapshot`: one read-only REPEATABLE READ transaction on
-one healthy replica, so every number on the page comes from the same snapshot. The caller's
+one healthy replica, so every number on the page comes from the same snapshot, each query
+planned for its own parameters. The caller's
 scope is written into the transaction with ``set_config(name, value, true)`` (reverting at
 commit or rollback) for the row-level security policies to read. Replicas are taken in turn;
 one that refuses connections is skipped and rested for a few seconds.
