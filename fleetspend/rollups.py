@@ -134,15 +134,12 @@ changed as (
 {_ADD_TO_RESOURCE_MONTHLY}
 """)  # noqa: S608 - composed from this module's constants only
 
-# The hour range and org list repeat the batch as plain predicates so that the planner prunes
-# the usage partitions and uses the (org_id, ...) indexes.
-ADD_RESOURCE_DAYS = text(f"""
-with {_BATCH},
-
-fresh as (
+# rated usage summed per org, UTC day, resource, product and preset: a per-resource daily row
+# (group by 1, 2, 3, 4, 5)
+_RATED_PER_RESOURCE_DAY = """
     select
         rated_usage.org_id,
-        batch.usage_date,
+        cast(rated_usage.hour_at at time zone 'UTC' as date) as usage_date,
         rated_usage.resource_id,
         rated_usage.product,
         coalesce(rated_usage.preset_code, '') as preset_code,
@@ -153,7 +150,15 @@ fresh as (
         sum(rated_usage.pricing_quantity) as pricing_quantity,
         sum(rated_usage.amount_precise) as amount_precise,
         max(rated_usage.hour_at) as last_hour_at
-    from rated_usage
+    from rated_usage"""
+
+# The hour range and org list repeat the batch as plain predicates so that the planner prunes
+# the usage partitions and uses the (org_id, ...) indexes.
+ADD_RESOURCE_DAYS = text(f"""
+with {_BATCH},
+
+fresh as (
+{_RATED_PER_RESOURCE_DAY}
     inner join batch
         on batch.org_id = rated_usage.org_id
         and batch.usage_date = cast(rated_usage.hour_at at time zone 'UTC' as date)
@@ -235,20 +240,7 @@ with added_hours as (
 ),
 
 fresh as (
-    select
-        rated_usage.org_id,
-        cast(rated_usage.hour_at at time zone 'UTC' as date) as usage_date,
-        rated_usage.resource_id,
-        rated_usage.product,
-        coalesce(rated_usage.preset_code, '') as preset_code,
-        min(rated_usage.resource_kind) as resource_kind,
-        min(rated_usage.app_id) as app_id,
-        min(rated_usage.region_code) as region_code,
-        sum(rated_usage.consumed_quantity) as consumed_quantity,
-        sum(rated_usage.pricing_quantity) as pricing_quantity,
-        sum(rated_usage.amount_precise) as amount_precise,
-        max(rated_usage.hour_at) as last_hour_at
-    from rated_usage
+{_RATED_PER_RESOURCE_DAY}
     inner join added_hours
         on added_hours.org_id = rated_usage.org_id
         and added_hours.hour_at = rated_usage.hour_at
@@ -590,23 +582,10 @@ REBUILT_TABLES = ("rollup_resource_daily", "rollup_resource_monthly", "rollup_us
 REBUILD_EMPTY = text(f"truncate {', '.join(REBUILT_TABLES)}")
 
 REBUILD_RESOURCE_DAYS = (
-    text("""
+    text(f"""
 create temp table rebuilt_resource_days on commit drop as
-select
-    org_id,
-    cast(hour_at at time zone 'UTC' as date) as usage_date,
-    resource_id,
-    product,
-    coalesce(preset_code, '') as preset_code,
-    min(resource_kind) as resource_kind,
-    min(app_id) as app_id,
-    min(region_code) as region_code,
-    sum(consumed_quantity) as consumed_quantity,
-    sum(pricing_quantity) as pricing_quantity,
-    sum(amount_precise) as amount_precise,
-    max(hour_at) as last_hour_at
-from rated_usage
-where hour_at >= :from_at and hour_at < :until_at
+{_RATED_PER_RESOURCE_DAY}
+where rated_usage.hour_at >= :from_at and rated_usage.hour_at < :until_at
 group by 1, 2, 3, 4, 5
 """),
     text("""
