@@ -121,19 +121,21 @@ def spend_by_period(connection: Connection, org_id: int, start_date: date, end_d
 
 def spend_by_dimensions(connection: Connection, org_id: int, start_date: date, end_date: date,
                         dimension_1: str, dimension_2: str = NO_DIMENSION,
-                        row_limit: int | None = None) -> pd.DataFrame:
+                        row_limit: int | None = None, *,
+                        latest_usage_day: date | None = None) -> pd.DataFrame:
     """Spend by one or two dimensions, biggest first; ``row_limit`` gives a top-N.
 
     Columns: dimension_1_key, dimension_1_label, dimension_2_key, dimension_2_label,
-    amount_precise, amount_cents.
+    amount_precise, amount_cents. ``latest_usage_day``: the organization's latest day with
+    usage, when the caller has read it in this snapshot (None: looked up here).
     """
     _check_dimension("dimension_1", dimension_1)
     _check_dimension("dimension_2", dimension_2, optional=True)
     if dimension_2 == dimension_1:
         raise ValueError(f"grouping by {dimension_1!r} twice; pick two different dimensions")
     _check_limit(row_limit)
-    whole_from, whole_until = whole_months(start_date, end_date,
-                                           last_usage_date(connection, org_id))
+    whole_from, whole_until = whole_months(
+        start_date, end_date, latest_usage_day or last_usage_date(connection, org_id))
     return read_frame(connection, "spend_by_dimensions", {
         "org_id": org_id, "start_date": start_date, "end_date": end_date,
         "whole_from": whole_from, "whole_until": whole_until,

@@ -384,7 +384,8 @@ def shares(amounts: Sequence[Decimal], total: Decimal) -> list[Decimal]:
 def _top(connection: Connection, org_id: int, now: AsOf, dimension: str,
          month_total: Decimal) -> list[Share]:
     frame = readmodels.spend_by_dimensions(connection, org_id, now.month_start,
-                                           now.last_day + DAY, dimension, row_limit=TOP)
+                                           now.last_day + DAY, dimension, row_limit=TOP,
+                                           latest_usage_day=now.last_day)
     percents = shares(list(frame.amount_precise), month_total)
     return [Share(key="no-size" if pd.isna(key) else str(key), label=label,
                   amount_cents=int(cents), share_percent=percent)
@@ -501,10 +502,17 @@ class ExplorerQuery:
                 "dimension_2": self.dimension_2, **keyed}
 
 
-def read_explorer_rows(connection: Connection, org_id: int, query: ExplorerQuery) -> pd.DataFrame:
-    """The explorer's rows: one per period and value (or pair of values) of the dimensions."""
-    last_day = last_usage_date(connection, org_id) if query.grain == "month" else None
-    return read_frame(connection, "usage_by_period_and_dimensions", query.params(org_id, last_day))
+def read_explorer_rows(connection: Connection, org_id: int, query: ExplorerQuery, *,
+                       latest_usage_day: date | None = None) -> pd.DataFrame:
+    """The explorer's rows: one per period and value (or pair of values) of the dimensions.
+
+    ``latest_usage_day``: the organization's latest day with usage, when the caller has
+    read it in this snapshot (None: looked up here).
+    """
+    if query.grain == "month":
+        latest_usage_day = latest_usage_day or last_usage_date(connection, org_id)
+    return read_frame(connection, "usage_by_period_and_dimensions",
+                      query.params(org_id, latest_usage_day))
 
 
 @dataclass(frozen=True)

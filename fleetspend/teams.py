@@ -109,10 +109,16 @@ def trend_query(period: Period, grain: str) -> ExplorerQuery:
                          start_date=start, end_date=period.end_date)
 
 
-def read_mix(connection: Connection, org_id: int, period: Period) -> pd.DataFrame:
-    """The rows of queries/team_usage_mix.sql (NUMERIC stays Decimal)."""
-    return read_frame(connection, "team_usage_mix",
-                      period.params(org_id, last_usage_date(connection, org_id)), MIX_COLUMNS)
+def read_mix(connection: Connection, org_id: int, period: Period, *,
+             latest_usage_day: date | None = None) -> pd.DataFrame:
+    """The rows of queries/team_usage_mix.sql (NUMERIC stays Decimal).
+
+    ``latest_usage_day``: the organization's latest day with usage, when the caller has
+    read it in this snapshot (None: looked up here).
+    """
+    latest_usage_day = latest_usage_day or last_usage_date(connection, org_id)
+    return read_frame(connection, "team_usage_mix", period.params(org_id, latest_usage_day),
+                      MIX_COLUMNS)
 
 
 def read_teams(connection: Connection, org_id: int) -> dict[int, str]:

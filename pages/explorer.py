@@ -12,7 +12,7 @@ from decimal import Decimal
 import streamlit as st
 
 from fleetspend import db, exports, freshness, spend
-from fleetspend.readmodels import DIMENSIONS, GRAINS, NO_DIMENSION
+from fleetspend.readmodels import DIMENSIONS, GRAINS, NO_DIMENSION, last_usage_date
 from fleetspend.ui import access, charts, frame, tables, url_state
 from fleetspend.ui.errors import database_errors_stop_the_page
 
@@ -41,11 +41,14 @@ def load_series(scope: db.Scope, org_id: int, query: spend.ExplorerQuery, compar
                 top: int | None) -> tuple[spend.Series, dict[str, int] | None]:
     """The view's series and, when comparing, the previous period's totals, one snapshot."""
     with db.read_snapshot(scope) as snapshot:
-        rows = spend.read_explorer_rows(snapshot.connection, org_id, query)
+        latest = last_usage_date(snapshot.connection, org_id)
+        rows = spend.read_explorer_rows(snapshot.connection, org_id, query,
+                                        latest_usage_day=latest)
         series = spend.build_series(rows, top, query.measure)
         if not compare or rows.empty:
             return series, None
-        previous = spend.read_explorer_rows(snapshot.connection, org_id, query.previous)
+        previous = spend.read_explorer_rows(snapshot.connection, org_id, query.previous,
+                                            latest_usage_day=latest)
         return series, spend.previous_totals(previous, series, query.measure)
 
 

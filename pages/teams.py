@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from fleetspend import db, freshness, invoice_drill, spend, teams
+from fleetspend.readmodels import last_usage_date
 from fleetspend.ui import access, charts, frame, url_state
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
@@ -48,9 +49,11 @@ def load_comparison(scope: db.Scope, org_id: int, period: teams.Period, grain: s
                                                     pd.DataFrame]:
     """The comparison, spend per team over both periods and the invoices, in one snapshot."""
     with db.read_snapshot(scope) as snapshot:
-        mix = teams.read_mix(snapshot.connection, org_id, period)
+        latest = last_usage_date(snapshot.connection, org_id)
+        mix = teams.read_mix(snapshot.connection, org_id, period, latest_usage_day=latest)
         trend_rows = spend.read_explorer_rows(snapshot.connection, org_id,
-                                              teams.trend_query(period, grain))
+                                              teams.trend_query(period, grain),
+                                              latest_usage_day=latest)
         invoices = invoice_drill.invoices(snapshot.connection, org_id)
     return (teams.compare(mix, names, period), spend.build_series(trend_rows, None, "spend"),
             invoices)
