@@ -7,7 +7,7 @@ import streamlit as st
 from fleetspend import db, dispute, evidence, support
 from fleetspend import invoice_drill as drill
 from fleetspend.billing.credit_notes import CreditNoteError
-from fleetspend.ui import access, charts
+from fleetspend.ui import access
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.format import dollars
@@ -138,19 +138,7 @@ else:
                f"{dispute.TIMELINE_MARGIN.days} days either side.")
     if runs.empty:
         st.caption("No runs in this window.")
-    else:
-        st.plotly_chart(charts.run_timeline(runs, *window), key="dispute_timeline")
-    left_table, right_table = st.columns(2)
-    left_table.dataframe(runs, hide_index=True, key="dispute_runs", column_config={
-        "started_at": st.column_config.DatetimeColumn("Started (UTC)"),
-        "ended_at": st.column_config.DatetimeColumn("Ended (UTC)"),
-        "preset_code": "Preset", "memory_mb": "Memory (MB)",
-        "seconds_in_period": st.column_config.NumberColumn("Seconds in window", format="%d"),
-    })
-    right_table.dataframe(events, hide_index=True, key="dispute_events", column_config={
-        "event_at": st.column_config.DatetimeColumn("When (UTC)"), "kind": "Event",
-        "preset_code": "New preset", "memory_mb": "New memory (MB)",
-    })
+    ui.timeline(runs, events, window, key="dispute", seconds_label="Seconds in window")
     st.page_link(ui.MACHINE_PAGE, label="This machine's charges and hourly usage",
                  icon=":material/memory:",
                  query_params={**ui.access_params(visit), "machine": machine_id, **here})

@@ -7,7 +7,7 @@ import plotly.express as px
 import streamlit as st
 
 from fleetspend import invoice_drill as drill
-from fleetspend.ui import access, charts
+from fleetspend.ui import access
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.format import dollars
@@ -154,18 +154,7 @@ st.subheader("Timeline")
 if runs.empty and events.empty:
     st.caption(f"No runs in {invoice.month_label}.")
 else:
-    st.plotly_chart(charts.run_timeline(runs, *invoice.period), key="machine_timeline")
-    left, right = st.columns(2)
-    left.dataframe(runs, hide_index=True, key="machine_runs_table", column_config={
-        "started_at": st.column_config.DatetimeColumn("Started (UTC)"),
-        "ended_at": st.column_config.DatetimeColumn("Ended (UTC)"),
-        "preset_code": "Preset", "memory_mb": "Memory (MB)",
-        "seconds_in_period": st.column_config.NumberColumn("Seconds this month", format="%d"),
-    })
-    right.dataframe(events, hide_index=True, key="machine_events_table", column_config={
-        "event_at": st.column_config.DatetimeColumn("When (UTC)"), "kind": "Event",
-        "preset_code": "New preset", "memory_mb": "New memory (MB)",
-    })
+    ui.timeline(runs, events, invoice.period, key="machine", seconds_label="Seconds this month")
     with st.container(horizontal=True):
         ui.csv_download("Runs as CSV", runs, file_name=f"{machine_id}-runs.csv",
                         key="machine_runs_csv")

@@ -18,7 +18,7 @@ import streamlit as st
 
 from fleetspend.invoice_drill import dollars_exact, sum_check
 from fleetspend.spend import change_percent
-from fleetspend.ui import access
+from fleetspend.ui import access, charts
 from fleetspend.ui.format import dollars
 from fleetspend.ui.tables import to_csv
 
@@ -126,3 +126,22 @@ def change_text(total_cents: int, previous_cents: int | None) -> str:
     sign = "+" if change > 0 else ""
     percent = change_percent(int(total_cents), int(previous_cents))
     return f"{sign}{dollars(change)}" + ("" if percent is None else f" ({sign}{percent}%)")
+
+
+def timeline(runs: pd.DataFrame, events: pd.DataFrame, window: tuple, *, key: str,
+             seconds_label: str) -> None:
+    """A machine's runs drawn over ``window`` (UTC), then its runs and lifecycle events as
+    tables side by side; ``seconds_label`` names each run's seconds inside the window."""
+    if not runs.empty:
+        st.plotly_chart(charts.run_timeline(runs, *window), key=f"{key}_timeline")
+    left, right = st.columns(2)
+    left.dataframe(runs, hide_index=True, key=f"{key}_runs", column_config={
+        "started_at": st.column_config.DatetimeColumn("Started (UTC)"),
+        "ended_at": st.column_config.DatetimeColumn("Ended (UTC)"),
+        "preset_code": "Preset", "memory_mb": "Memory (MB)",
+        "seconds_in_period": st.column_config.NumberColumn(seconds_label, format="%d"),
+    })
+    right.dataframe(events, hide_index=True, key=f"{key}_events", column_config={
+        "event_at": st.column_config.DatetimeColumn("When (UTC)"), "kind": "Event",
+        "preset_code": "New preset", "memory_mb": "New memory (MB)",
+    })
