@@ -40,8 +40,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, text
 
-from fleetspend import models
-from fleetspend.db import set_local
+from fleetspend import bulk, models
+from fleetspend.billing import rating
 from fleetspend.partitions import month_partitions, next_month
 
 # pg_advisory_xact_lock key serializing refreshes ("rollups" in ASCII)
@@ -558,45 +558,34 @@ def refresh_in(connection: Connection, *, full: bool = False) -> RefreshResult:
 
 
 # A rebuild from nothing. Rows the pages read go in in (org, day) order, so a range read finds
-# them on few pages. The per-resource daily rows come from rated usage a stretch of days at
-# a time (REBUILD_CHUNK_DAYS): each stretch is aggregated by CREATE TABLE AS, which, unlike
-# INSERT ... SELECT, may use parallel workers, and whose groups fit in memory, so the aggregate
-# hashes instead of sorting and spilling tens of millions of rated rows to disk. Every other
-# table is then one set-based statement over the daily per-resource rows (the same sums refresh
-# keeps by difference).
+# them on few pages. The per-resource daily rows come a stretch of days at a time
+# (REBUILD_CHUNK_DAYS) from the invoice engine's passes (billing.rating.stage_sums at day
+# grain): hourly rows are summed per machine, size, price list and day in parallel, and only
+# those sums are priced, which gives exactly the view's amounts (see rating.py) at a fraction
+# of the cost of pricing every hourly row through ``rated_usage``. Every other table is then
+# one set-based statement over the daily per-resource rows (the same sums refresh keeps by
+# difference).
 REBUILD_CHUNK_DAYS = 10
-# work_mem for one stretch: its hash aggregate of ~300,000 groups (10,000 machines x 10 days x
-# their meters) takes about 400 MB with hash_mem_multiplier 2
-REBUILD_WORK_MEM = "256MB"
-
-# The rated_usage view's joins are correlated (region -> egress group -> price list -> rates),
-# so the planner underestimates a stretch's rows a thousandfold and picks nested loops over the
-# usage index and a sorted aggregate, in one process. For the rebuild's stretches hash joins,
-# a hashed aggregate and parallel scans are right (measured: 21 s -> 8 s for ten days of the
-# large seed); JIT compiling costs more than it saves here.
-REBUILD_PLANNER = {"enable_nestloop": "off", "enable_sort": "off", "jit": "off"}
 
 REBUILT_TABLES = ("rollup_resource_daily", "rollup_resource_monthly", "rollup_usage_daily",
                   "rollup_usage_monthly", "rollup_org_daily",
                   *(table.name for table in models.NARROW_TABLES.values()))
 REBUILD_EMPTY = text(f"truncate {', '.join(REBUILT_TABLES)}")
 
-REBUILD_RESOURCE_DAYS = (
-    text(f"""
-create temp table rebuilt_resource_days on commit drop as
-{_RATED_PER_RESOURCE_DAY}
-where rated_usage.hour_at >= :from_at and rated_usage.hour_at < :until_at
-group by 1, 2, 3, 4, 5
-"""),
-    text("""
+# one stretch's priced sums as per-resource daily rows (group by 1, 2, 3, 4, 5)
+REBUILD_RESOURCE_DAYS = text(f"""
 insert into rollup_resource_daily (
     org_id, usage_date, resource_id, product, preset_code, resource_kind, app_id, region_code,
     consumed_quantity, pricing_quantity, amount_precise, last_hour_at
 )
-select * from rebuilt_resource_days
-"""),
-    text("drop table rebuilt_resource_days"),
-)
+with {rating.RESOURCE_PRODUCTS_CTES}
+select org_id, usage_date, resource_id, product, coalesce(preset_code, ''), min(resource_kind),
+       min(app_id), min(region_code), sum(consumed_quantity), sum(quantity),
+       sum(amount_precise), max(last_hour_at)
+from resource_products
+group by 1, 2, 3, 4, 5
+order by 1, 2
+""")  # noqa: S608 - composed from the rating module's constants only
 
 REBUILD_FROM_RESOURCE_DAYS = [
     text("""
@@ -679,23 +668,25 @@ def rebuild_in(connection: Connection,
     claimed, so the watermark moves past them all.
     """
     connection.execute(text("select pg_advisory_xact_lock(:key)"), {"key": REFRESH_LOCK_KEY})
-    connection.execute(text("select set_config('work_mem', :work_mem, true)"),
-                       {"work_mem": REBUILD_WORK_MEM})
     claimed = connection.execute(CLAIM_PENDING).all()
     connection.execute(REBUILD_EMPTY)
+    # the tables are rewritten whole: their keys and foreign keys are checked once,
+    # after the rows are in (fleetspend/bulk.py)
+    set_aside = bulk.set_aside(connection, foreign_keys=REBUILT_TABLES,
+                               primary_keys=REBUILT_TABLES)
     stretches = _rebuild_stretches(connection)
-    set_local(connection, REBUILD_PLANNER)
+    org_ids = connection.execute(text("select org_id from organizations")).scalars().all()
     for done, (from_at, until_at) in enumerate(stretches, start=1):
-        for statement in REBUILD_RESOURCE_DAYS:
-            connection.execute(statement, {"from_at": from_at, "until_at": until_at})
+        params = rating.stage_sums(connection, from_at, until_at, org_ids, grain="day")
+        rating.price_sums(connection, REBUILD_RESOURCE_DAYS, params)
         if progress is not None:
             progress(done / (len(stretches) + 1))
+    for table in rating.SUMS_TABLES:
+        connection.exec_driver_sql(f"drop table if exists pg_temp.{table}")
     for statement in REBUILD_FROM_RESOURCE_DAYS:
         connection.execute(statement)
-    for setting in REBUILD_PLANNER:
-        connection.exec_driver_sql(f"reset {setting}")
-    # fresh statistics: the pages' first plans over the rebuilt tables depend on them
-    connection.execute(text(f"analyze {', '.join(REBUILT_TABLES)}"))
+    # with fresh statistics: the pages' first plans over the rebuilt tables depend on them
+    bulk.add_back(connection, set_aside, analyze=REBUILT_TABLES)
     if progress is not None:
         progress(1.0)
     latest_change = max((change_id for *_, change_id in claimed), default=0)

@@ -1,6 +1,7 @@
 """Billing: rating usage with the price book, monthly invoices, allocation, credit notes.
 
-- rating.py: the month's usage, priced by the ``rated_usage`` view, into lines (rounding rule);
+- rating.py: the month's usage, priced as the ``rated_usage`` view prices it, into lines
+  (rounding rule); its passes at day grain also rebuild the rollups;
 - allocation.py: each line's cents split over its machines and volumes (largest remainder);
 - invoices.py: drafting and finalizing invoices, idempotently, one transaction per run;
 - credit_notes.py: corrections to finalized invoices, safe under concurrency;

@@ -18,7 +18,7 @@ import psycopg
 from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Connection, Engine, text
 
-from fleetspend import models, rollups
+from fleetspend import bulk, models, rollups
 from fleetspend.partitions import ensure_month_partitions
 from fleetspend.seed import copytext
 from fleetspend.seed.fleet import (
@@ -101,38 +101,11 @@ def _truncate(connection: Connection) -> None:
     connection.exec_driver_sql(f"truncate table {tables} restart identity cascade")
 
 
-# The biggest tables' foreign keys, and the hourly usage tables' primary keys, are dropped for
-# the load and added back after it, inside the same transaction. Adding a foreign key checks
-# every row in one set-based pass (a join, planned with fresh statistics) where keeping it
-# checks each copied row with its own lookup; building a primary key index from all the rows
-# (one sort per partition) beats growing it row by row. Both still check every row.
+# The big tables: for the load their foreign keys, and the hourly usage tables' primary keys
+# and rollup-note triggers, are set aside (see fleetspend/bulk.py) and added back after
+# it; the rollups are rebuilt from every loaded row in the same transaction, so nothing the
+# triggers would note is lost.
 BULK_TABLES = ("machine_events", "machine_runs", *models.PARTITIONED_TABLES)
-_BULK_CONSTRAINTS = """
-select format('alter table %I drop constraint %I', cls.relname, con.conname) as drop_sql,
-       format('alter table %I add constraint %I %s', cls.relname, con.conname,
-              pg_get_constraintdef(con.oid)) as add_sql,
-       con.contype = 'p' as is_primary_key
-from pg_constraint con
-join pg_class cls on cls.oid = con.conrelid
-where con.conparentid = 0
-  and cls.relnamespace = current_schema()::regnamespace
-  and ((con.contype = 'f' and cls.relname = any(:tables))
-       or (con.contype = 'p' and cls.relname = any(:partitioned)))
-order by con.contype = 'p' desc, cls.relname, con.conname
-"""
-# memory for building the primary key indexes after the load (this transaction only)
-INDEX_BUILD_MEMORY = "512MB"
-
-
-def _drop_bulk_constraints(connection: Connection) -> list[tuple[str, bool]]:
-    """Drop the constraints named above; returns the statements restoring them, each with
-    whether it is a primary key, primary keys first."""
-    statements = connection.execute(text(_BULK_CONSTRAINTS), {
-        "tables": list(BULK_TABLES), "partitioned": list(models.PARTITIONED_TABLES),
-    }).all()
-    for drop_sql, _, _ in reversed(statements):
-        connection.exec_driver_sql(drop_sql)
-    return [(add_sql, is_primary_key) for _, add_sql, is_primary_key in statements]
 
 
 def _analyze_the_rest(connection: Connection) -> None:
@@ -142,21 +115,6 @@ def _analyze_the_rest(connection: Connection) -> None:
     for table in models.metadata.sorted_tables:
         if table.name not in analyzed:
             connection.exec_driver_sql(f'analyze "{table.name}"')
-
-
-def _restore_bulk_constraints(connection: Connection,
-                              statements: list[tuple[str, bool]]) -> None:
-    connection.execute(text("select set_config('maintenance_work_mem', :memory, true)"),
-                       {"memory": INDEX_BUILD_MEMORY})
-    for statement, is_primary_key in statements:
-        if is_primary_key:
-            connection.exec_driver_sql(statement)
-    # statistics before the foreign keys, so each check is planned as the join it is
-    for table in ("machines", "volumes", *BULK_TABLES):
-        connection.exec_driver_sql(f'analyze "{table}"')
-    for statement, is_primary_key in statements:
-        if not is_primary_key:
-            connection.exec_driver_sql(statement)
 
 
 def _advance_identities(connection: Connection) -> None:
@@ -411,7 +369,9 @@ def generate(engine: Engine, *, scale: str, seed: int,
         _truncate(connection)
         ensure_month_partitions(connection, plan.window_start, plan.window_end)
         raw = connection.connection.driver_connection
-        restore_constraints = _drop_bulk_constraints(connection)
+        set_aside = bulk.set_aside(connection, foreign_keys=BULK_TABLES,
+                                    primary_keys=models.PARTITIONED_TABLES,
+                                    transition_triggers=models.PARTITIONED_TABLES)
         with raw.cursor() as cursor:
             loader = _Loader(cursor, plan, catalog, summary)
             report(0.07, "loading accounts, machines and events")
@@ -438,7 +398,7 @@ def generate(engine: Engine, *, scale: str, seed: int,
             loader.volume_usage(fleets)
             phase("volume usage")
         report(0.68, "building primary keys, checking foreign keys")
-        _restore_bulk_constraints(connection, restore_constraints)
+        bulk.add_back(connection, set_aside, analyze=("machines", "volumes", *BULK_TABLES))
         phase("keys")
         _advance_identities(connection)
         report(0.72, "folding the seeded days into the rollups")

@@ -83,6 +83,17 @@ def _add_hours(connection: Connection, org_id: int, start: datetime, hours: int)
     """), {"org": org_id, "volume": VOLUME, "start": start, "hours": hours})
 
 
+DIRECT_RESOURCE_DAILY = text("""
+    select org_id, cast(hour_at at time zone 'UTC' as date), resource_id, product,
+           coalesce(preset_code, ''), resource_kind, app_id, region_code, sum(consumed_quantity),
+           sum(pricing_quantity), sum(amount_precise), max(hour_at)
+    from rated_usage group by 1, 2, 3, 4, 5, 6, 7, 8
+""")
+ROLLUP_RESOURCE_DAILY = text("""
+    select org_id, usage_date, resource_id, product, preset_code, resource_kind, app_id,
+           region_code, consumed_quantity, pricing_quantity, amount_precise, last_hour_at
+    from rollup_resource_daily
+""")
 DIRECT_METER_DAILY = text("""
     select org_id, cast(hour_at at time zone 'UTC' as date) as usage_date, app_id, region_code,
            coalesce(preset_code, '') as preset_code, product,
@@ -174,6 +185,7 @@ def _rows(connection: Connection, query) -> set[tuple]:
 
 
 def assert_rollups_match(connection: Connection) -> None:
+    assert _rows(connection, ROLLUP_RESOURCE_DAILY) == _rows(connection, DIRECT_RESOURCE_DAILY)
     assert _rows(connection, ROLLUP_METER_DAILY) == _rows(connection, DIRECT_METER_DAILY)
     assert _rows(connection, ROLLUP_ORG_DAILY) == _rows(connection, DIRECT_ORG_DAILY)
     for rollup, direct in NARROW_PAIRS:
@@ -328,3 +340,27 @@ def test_a_rebuild_from_nothing_equals_the_incremental_rollups(engine, loaded):
     rollups.refresh(engine, full=True)  # the same figures, day by day and by difference
     with engine.connect() as connection:
         assert [_rows(connection, query) for query in tables] == rebuilt
+
+
+def test_a_rebuild_prices_each_hour_with_the_list_in_force_that_hour(engine, loaded):
+    """A price list starting at 05:00 on 16 October: the rebuild sums hours per day and price
+    list before pricing them, and must still give the view's figures for that day."""
+    change_at = datetime(2026, 10, 16, 5, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(text(
+            "update price_lists set effective_until = :at where price_list_id = 2"),
+            {"at": change_at})
+        connection.execute(text(
+            "insert into price_lists (price_list_id, name, effective_from) "
+            "values (3, 'mid-day list', :at)"), {"at": change_at})
+        connection.execute(text(
+            "insert into prices (price_list_id, component, egress_group, unit_price, unit) "
+            "select 3, component, egress_group, unit_price * 3, unit from prices "
+            "where price_list_id = 2"))
+        rollups.rebuild_in(connection)
+    with engine.connect() as connection:
+        assert_rollups_match(connection)
+        lists = connection.execute(text(
+            "select count(distinct price_list_id) from rated_usage "
+            "where hour_at >= '2026-10-16' and hour_at < '2026-10-17'")).scalar()
+    assert lists == 2  # the day really is priced with two lists

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from fleetspend import lifecycle
+from fleetspend.partitions import ensure_month_partitions
 from fleetspend.seed import SMALL_WINDOW_START, WINDOW_END, generate, plan_for
 from fleetspend.seed.load import LOADED_TABLES
 from tests.conftest import SEED_FOR_TESTS
@@ -282,12 +283,41 @@ def test_bad_scale_or_seed_is_rejected_before_touching_data(seeded_engine: Engin
     assert checksums(seeded_engine)["machines"] == before
 
 
-def test_seed_leaves_every_constraint_as_migrated(engine: Engine, seeded_engine: Engine) -> None:
-    # the seed drops and re-adds keys of the big tables; they must come back exactly
-    query = text("""
+def test_seed_leaves_every_constraint_and_trigger_as_migrated(
+        engine: Engine, seeded_engine: Engine) -> None:
+    # the seed drops and re-adds keys, checks and rollup triggers of the big tables; they must
+    # come back exactly
+    constraints = text("""
         select cls.relname, con.conname, con.contype, pg_get_constraintdef(con.oid)
         from pg_constraint con join pg_class cls on cls.oid = con.conrelid
         where cls.relnamespace = current_schema()::regnamespace and not cls.relispartition
         order by 1, 2""")
+    triggers = text("""
+        select cls.relname, trg.tgname, trg.tgenabled, pg_get_triggerdef(trg.oid)
+        from pg_trigger trg join pg_class cls on cls.oid = trg.tgrelid
+        where cls.relnamespace = current_schema()::regnamespace and not cls.relispartition
+          and not trg.tgisinternal
+        order by 1, 2""")
     with engine.connect() as migrated, seeded_engine.connect() as seeded:
-        assert seeded.execute(query).all() == migrated.execute(query).all()
+        assert seeded.execute(constraints).all() == migrated.execute(constraints).all()
+        assert seeded.execute(triggers).all() == migrated.execute(triggers).all()
+
+
+def test_usage_written_after_the_seed_is_noted_for_the_rollups(seeded_engine: Engine) -> None:
+    with seeded_engine.begin() as connection:
+        connection.execute(text("delete from rollup_pending_days"))
+        ensure_month_partitions(connection, datetime(2026, 12, 1, tzinfo=UTC),
+                                datetime(2027, 1, 1, tzinfo=UTC))
+        connection.execute(text(
+            "insert into machine_usage (org_id, machine_id, hour_at, preset_code, memory_mb, "
+            "runtime_seconds) select org_id, machine_id, '2026-12-01 05:00+00', preset_code, "
+            "memory_mb, 60 from machines order by org_id, machine_id limit 1"))
+        with (pytest.raises(Exception, match="ck_machine_usage_runtime_within_hour"),
+              connection.begin_nested()):
+            connection.execute(text(
+                "update machine_usage set runtime_seconds = 3601 "
+                "where hour_at = '2026-12-01 05:00+00'"))
+        noted = connection.execute(text(
+            "select usage_date, hour_at from rollup_pending_days")).all()
+    assert [(str(day), hour.isoformat()) for day, hour in noted] == [
+        ("2026-12-01", "2026-12-01T05:00:00+00:00")]
