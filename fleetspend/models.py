@@ -314,7 +314,8 @@ machine_usage = Table(
     Column("dedicated_ipv4_seconds", Integer, nullable=False, server_default=text("0")),
     PrimaryKeyConstraint("org_id", "machine_id", "hour_at", "preset_code", "memory_mb"),
     _tenant_fk(["machine_id"], "machines", ["machine_id"]),
-    CheckConstraint("hour_at = date_trunc('hour', hour_at, 'UTC')", name="whole_hour"),
+    CheckConstraint("hour_at = date_bin('1 hour', hour_at, timestamptz '2000-01-01 00:00+00')",
+                    name="whole_hour"),
     CheckConstraint("runtime_seconds between 0 and 3600", name="runtime_within_hour"),
     CheckConstraint("dedicated_ipv4_seconds between 0 and 3600", name="ipv4_within_hour"),
     CheckConstraint(
@@ -332,7 +333,8 @@ volume_usage = Table(
     Column("gb_hours", QUANTITY, nullable=False),
     PrimaryKeyConstraint("org_id", "volume_id", "hour_at"),
     _tenant_fk(["volume_id"], "volumes", ["volume_id"]),
-    CheckConstraint("hour_at = date_trunc('hour', hour_at, 'UTC')", name="whole_hour"),
+    CheckConstraint("hour_at = date_bin('1 hour', hour_at, timestamptz '2000-01-01 00:00+00')",
+                    name="whole_hour"),
     CheckConstraint("gb_hours >= 0", name="quantity_non_negative"),
     postgresql_partition_by="RANGE (hour_at)",
 )
