@@ -681,8 +681,6 @@ def rebuild_in(connection: Connection,
         rating.price_sums(connection, REBUILD_RESOURCE_DAYS, params)
         if progress is not None:
             progress(done / (len(stretches) + 1))
-    for table in rating.SUMS_TABLES:
-        connection.exec_driver_sql(f"drop table if exists pg_temp.{table}")
     for statement in REBUILD_FROM_RESOURCE_DAYS:
         connection.execute(statement)
     # with fresh statistics: the pages' first plans over the rebuilt tables depend on them

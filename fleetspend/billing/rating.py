@@ -35,7 +35,6 @@ commit, that drafting copies into the invoice tables and verification compares w
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, TextClause, text
@@ -143,13 +142,16 @@ group by 1, 2, 3, 4
 
 
 class _LastUse(dict):
-    """``{last_at[quantity]}`` in a sums template: the last hour ``quantity`` was used."""
+    """``{last_at[quantity]}`` in a sums template: at day grain the last hour ``quantity`` was
+    used, else null."""
 
-    def __init__(self, table: str) -> None:
+    def __init__(self, table: str, *, daily: bool) -> None:
         super().__init__()
-        self.table = table
+        self.table, self.daily = table, daily
 
     def __missing__(self, quantity: str) -> str:
+        if not self.daily:
+            return "null::timestamptz"
         return f"max({self.table}.hour_at) filter (where {self.table}.{quantity} > 0)"
 
 
@@ -159,9 +161,9 @@ def _at_grain(template: str, table: str) -> dict[str, str]:
     large scale); the rollup rebuild sums UTC days."""
     return {
         "month": template.format(usage_date="null::date",
-                                 last_at=defaultdict(lambda: "null::timestamptz")),
+                                 last_at=_LastUse(table, daily=False)),
         "day": template.format(usage_date=f"cast({table}.hour_at at time zone 'UTC' as date)",
-                               last_at=_LastUse(table)),
+                               last_at=_LastUse(table, daily=True)),
     }
 
 

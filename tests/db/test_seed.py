@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
 
 from fleetspend import lifecycle
 from fleetspend.partitions import ensure_month_partitions
@@ -312,7 +313,7 @@ def test_usage_written_after_the_seed_is_noted_for_the_rollups(seeded_engine: En
             "insert into machine_usage (org_id, machine_id, hour_at, preset_code, memory_mb, "
             "runtime_seconds) select org_id, machine_id, '2026-12-01 05:00+00', preset_code, "
             "memory_mb, 60 from machines order by org_id, machine_id limit 1"))
-        with (pytest.raises(Exception, match="ck_machine_usage_runtime_within_hour"),
+        with (pytest.raises(IntegrityError, match="ck_machine_usage_runtime_within_hour"),
               connection.begin_nested()):
             connection.execute(text(
                 "update machine_usage set runtime_seconds = 3601 "
