@@ -29,7 +29,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP, ExcludeConstraint
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TIMESTAMP, ExcludeConstraint
 
 metadata = MetaData(
     naming_convention={
@@ -365,7 +365,10 @@ invoices = Table(
     CheckConstraint("status in ('draft', 'finalized', 'paid', 'void')", name="status_known"),
     CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso"),
     CheckConstraint("credits_cents >= 0", name="credits_non_negative"),
-    CheckConstraint("credits_cents <= subtotal_cents", name="credits_within_subtotal"),
+    # a subtotal may be negative when adjustments for over-billed late usage outweigh the
+    # month's own usage; credits never exceed what was billed
+    CheckConstraint("credits_cents <= greatest(subtotal_cents, 0)",
+                    name="credits_within_subtotal"),
     CheckConstraint("total_cents = subtotal_cents - credits_cents", name="total_adds_up"),
     CheckConstraint(
         "status = 'draft' or (finalized_at is not null and content_hash is not null)",
@@ -393,9 +396,14 @@ invoice_lines = Table(
     Column("unit_price", MONEY_PRECISE, nullable=False),
     Column("amount_precise", MONEY_PRECISE, nullable=False),
     Column("amount_cents", BigInteger, nullable=False),
+    # set on an adjustment line: the month whose usage changed after its invoice was sealed;
+    # the line carries the difference (more or less than billed) of one of that month's lines
+    Column("adjusts_period_date", Date),
     PrimaryKeyConstraint("org_id", "invoice_id", "line_no"),
     _tenant_fk(["invoice_id"], "invoices", ["invoice_id"], ondelete="CASCADE"),
-    CheckConstraint("quantity >= 0", name="quantity_non_negative"),
+    CheckConstraint("quantity >= 0 or adjusts_period_date is not null",
+                    name="quantity_non_negative"),
+    CheckConstraint("extract(day from adjusts_period_date) = 1", name="adjusts_a_month"),
 )
 
 invoice_allocations = Table(
@@ -416,7 +424,6 @@ invoice_allocations = Table(
                ondelete="CASCADE"),
     _tenant_fk(["app_id"], "apps", ["app_id"]),
     CheckConstraint("resource_kind in ('machine', 'volume')", name="kind_known"),
-    CheckConstraint("quantity >= 0", name="quantity_non_negative"),
     Index(None, "org_id", "resource_id"),
     # an invoice's machines and volumes in resource order with their cents, read from the
     # index alone: the drill-down's machine list sums them without touching the table
@@ -628,6 +635,30 @@ rollup_pending_days = Table(
     Column("hour_at", UTC_TIMESTAMP),
     Column("noted_at", UTC_TIMESTAMP, nullable=False, server_default=func.now()),
     PrimaryKeyConstraint("org_id", "change_id"),
+)
+
+# Months whose usage changed after their invoice was sealed (noted by imports): the next draft
+# of the organization re-rates them and carries the difference as adjustment lines.
+late_usage_periods = Table(
+    "late_usage_periods", metadata,
+    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+    Column("period_start_date", Date, nullable=False),
+    Column("noted_at", UTC_TIMESTAMP, nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("org_id", "period_start_date"),
+    CheckConstraint("extract(day from period_start_date) = 1", name="period_is_month"),
+)
+
+# What `fleetspend seed` loaded, so it (and demo mode) can tell its own data from real data:
+# the organizations it created and the invoices it sealed.
+seeded_dataset = Table(
+    "seeded_dataset", metadata,
+    Column("singleton", Boolean, primary_key=True, server_default=text("true")),
+    Column("scale", Text, nullable=False),
+    Column("seed", Integer, nullable=False),
+    Column("loaded_at", UTC_TIMESTAMP, nullable=False, server_default=func.now()),
+    Column("org_ids", ARRAY(BigInteger), nullable=False),
+    Column("sealed_invoice_ids", ARRAY(BigInteger), nullable=False),
+    CheckConstraint("singleton", name="one_row"),
 )
 
 # the watermark: the last change folded in and when

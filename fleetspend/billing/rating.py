@@ -275,18 +275,22 @@ month_usage as (
            resource_products.unit_price,
            products.consumed_unit,
            products.pricing_unit,
+           products.consumed_per_pricing_unit,
            resource_products.resource_kind,
            resource_products.resource_id,
            resource_products.app_id,
-           sum(resource_products.consumed_quantity) as consumed_quantity,
-           sum(resource_products.quantity) as quantity,
-           sum(resource_products.amount_precise) as amount_precise
+           sum(resource_products.consumed_quantity) as consumed_quantity
     from resource_products
     join products on products.product = resource_products.product
-    group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13
+    group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
 )
 
+-- a resource's amount is its summed quantity times the unit price, shown to 18 decimals
 select month_usage.*,
+       round(month_usage.consumed_quantity / month_usage.consumed_per_pricing_unit, 18)
+           as quantity,
+       round(month_usage.consumed_quantity * month_usage.unit_price
+             / month_usage.consumed_per_pricing_unit, 18) as amount_precise,
        dense_rank() over (
            partition by month_usage.org_id
            order by array_position(cast(:product_order as text[]), month_usage.product),
@@ -310,16 +314,22 @@ with lines as (
            rated_resources.unit_price,
            rated_resources.consumed_unit,
            rated_resources.pricing_unit,
-           sum(rated_resources.consumed_quantity) as consumed_quantity,
-           sum(rated_resources.quantity) as quantity,
-           sum(rated_resources.amount_precise) as amount_precise
+           rated_resources.consumed_per_pricing_unit,
+           sum(rated_resources.consumed_quantity) as consumed_quantity
     from rated_resources
-    group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
+    group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
 )
 
-select lines.*,
-       -- the rounding rule: once per line, half up, to whole cents
-       round(lines.amount_precise * 100)::bigint as amount_cents,
+select lines.org_id, lines.line_no, lines.product, lines.price_list_id, lines.region_code,
+       lines.preset_code, lines.memory_mb, lines.egress_group, lines.unit_price,
+       lines.consumed_unit, lines.pricing_unit, lines.consumed_quantity,
+       round(lines.consumed_quantity / lines.consumed_per_pricing_unit, 18) as quantity,
+       round(lines.consumed_quantity * lines.unit_price / lines.consumed_per_pricing_unit, 18)
+           as amount_precise,
+       -- the rounding rule: the line's summed quantity times its unit price, rounded once,
+       -- half up, to whole cents; in integers, so an exact half cent is never a hair short
+       div(lines.consumed_quantity * lines.unit_price * 200 + lines.consumed_per_pricing_unit,
+           2 * lines.consumed_per_pricing_unit)::bigint as amount_cents,
        case
            when lines.product = 'machine_runtime'
                then format('%s %s MB in %s', lines.preset_code, lines.memory_mb,

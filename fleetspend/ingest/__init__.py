@@ -34,6 +34,7 @@ from fleetspend.ingest.writing import (
     MACHINES,
     VOLUME_USAGE,
     VOLUMES,
+    LateUsage,
     Outcome,
     write_batch,
 )
@@ -72,6 +73,8 @@ class IngestResult:
     touched_hours: dict[int, tuple[datetime, datetime]] = field(default_factory=dict)
     # the (org_id, machine_id) whose runs were rebuilt because their events changed
     rebuilt_machines: list[tuple[int, str]] = field(default_factory=list)
+    # hours changed in months whose invoice is sealed, carried by a later invoice
+    late_usage: list[LateUsage] = field(default_factory=list)
 
     def describe(self) -> str:
         if not self.outcomes:
@@ -89,6 +92,9 @@ class IngestResult:
         if self.rebuilt_machines:
             count = len(self.rebuilt_machines)
             lines.append(f"  machine runs rebuilt for {count} machine{'s' if count != 1 else ''}")
+        if self.late_usage:
+            lines.append("  usage for months already invoiced (those invoices stay as they are):")
+            lines += [f"    {late.describe()}" for late in self.late_usage]
         return "\n".join(lines)
 
 
@@ -133,4 +139,5 @@ def ingest_file(engine: Engine, path: Path) -> IngestResult:
     result.outcomes = {target.label: outcome for target, outcome in written.outcomes.items()}
     result.touched_hours = written.touched_hours
     result.rebuilt_machines = written.rebuilt_machines
+    result.late_usage = written.late_usage
     return result

@@ -3,16 +3,23 @@
 Each table's rows are copied into a staging table shaped like it (plus the file line); one
 statement classifies every staged row against what is stored (inserted: a new key; changed;
 unchanged), and one writes the inserted and changed ones with INSERT ... ON CONFLICT.
-Machines and volumes may only gain an end time (validated before); usage rows are overwritten
-(a correction); an event is inserted or left alone, and one differing from the stored event
-of the same key is a conflict. For the machines whose events or end time changed, the event
-sequences are checked and the runs rebuilt. Everything runs in the caller's transaction.
+Machines and volumes may only gain an end time (validated before); an event is inserted or
+left alone, and one differing from the stored event of the same key is a conflict. For the
+machines whose events or end time changed, the event sequences are checked and the runs
+rebuilt. Everything runs in the caller's transaction.
+
+Usage is one fact per machine-hour (volume-hour): the rows a file gives for a machine and an
+hour (one per size the machine had in it) replace every row stored for that machine and hour,
+whatever sizes those carry. A re-sent hour that differs is a correction, counted per hour, so
+a size fixed after the fact never bills the hour twice. Usage written into a month whose
+invoice is already sealed is noted in ``late_usage_periods``: the organization's next draft
+carries the difference as adjustment lines (fleetspend/billing/adjustments.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from psycopg import sql
 from sqlalchemy import Connection
@@ -34,17 +41,23 @@ class Target:
     compared: tuple[str, ...]
     # whether a row that differs from the stored one overwrites it (else it is a conflict)
     is_overwritten: bool = True
+    # for usage: the key of one fact (a machine-hour); the rows a file gives for it replace
+    # every stored row of it, and outcomes count facts, not rows
+    fact_key: tuple[str, ...] = ()
 
 
 # The allow-list of tables and columns the statements below are composed from.
 MACHINES = Target("machines", "machines", "updated", ("destroyed_at",))
 EVENTS = Target("machine_events", "machine events", "conflicting",
                 ("preset_code", "memory_mb"), is_overwritten=False)
-MACHINE_USAGE = Target("machine_usage", "machine usage", "corrected",
-                       ("runtime_seconds", "stopped_rootfs_gb_seconds", "egress_internet_gb",
-                        "egress_private_gb", "dedicated_ipv4_seconds"))
+MACHINE_USAGE = Target("machine_usage", "machine-hours", "corrected",
+                       ("preset_code", "memory_mb", "runtime_seconds",
+                        "stopped_rootfs_gb_seconds", "egress_internet_gb", "egress_private_gb",
+                        "dedicated_ipv4_seconds"),
+                       fact_key=("org_id", "machine_id", "hour_at"))
 VOLUMES = Target("volumes", "volumes", "updated", ("deleted_at",))
-VOLUME_USAGE = Target("volume_usage", "volume usage", "corrected", ("gb_hours",))
+VOLUME_USAGE = Target("volume_usage", "volume-hours", "corrected", ("gb_hours",),
+                      fact_key=("org_id", "volume_id", "hour_at"))
 
 
 @dataclass
@@ -56,6 +69,24 @@ class Outcome:
     unchanged: int = 0
 
 
+@dataclass(frozen=True)
+class LateUsage:
+    """Hours an import changed in a month whose invoice is sealed, and where they are billed."""
+
+    org_slug: str
+    period_start: date
+    invoice_number: str
+    hours: int
+    # the earliest draft after the month, which carries the difference; None until one exists
+    carried_by: str | None
+
+    def describe(self) -> str:
+        where = (f"billed as adjustments on {self.carried_by}" if self.carried_by else
+                 f"billed as adjustments on {self.org_slug}'s next invoice drafted")
+        return (f"{self.hours} hour{'s' if self.hours != 1 else ''} of {self.org_slug}'s "
+                f"{self.period_start:%Y-%m}, already invoiced on {self.invoice_number}: {where}")
+
+
 @dataclass
 class Written:
     """What writing a batch did, table by table."""
@@ -63,6 +94,57 @@ class Written:
     outcomes: dict[Target, Outcome] = field(default_factory=dict)
     touched_hours: dict[int, tuple[datetime, datetime]] = field(default_factory=dict)
     rebuilt_machines: list[tuple[int, str]] = field(default_factory=list)
+    late_usage: list[LateUsage] = field(default_factory=list)
+
+
+# The hours this import changed in sealed months, noted for the next draft to carry. Composed
+# from the usage writers' classified tables (fixed names) only.
+_CHANGED_FACTS = ("select org_id, {resource} as resource_id, hour_at from {classified} "
+                  "where status <> 'unchanged'")
+_NOTE_LATE_USAGE = """
+with touched as (
+    {changed}
+),
+
+by_month as (
+    select org_id, cast(date_trunc('month', hour_at at time zone 'UTC') as date)
+               as period_start_date,
+           count(distinct (resource_id, hour_at)) as hours
+    from touched
+    group by 1, 2
+),
+
+sealed as (
+    select by_month.*, invoices.invoice_number
+    from by_month
+    join invoices using (org_id, period_start_date)
+    where invoices.status in ('finalized', 'paid')
+),
+
+noted as (
+    insert into late_usage_periods (org_id, period_start_date)
+    select org_id, period_start_date from sealed
+    on conflict do nothing
+)
+
+select organizations.slug, sealed.period_start_date, sealed.invoice_number, sealed.hours,
+       (select drafts.invoice_number from invoices as drafts
+        where drafts.org_id = sealed.org_id and drafts.status = 'draft'
+          and drafts.period_start_date > sealed.period_start_date
+        order by drafts.period_start_date limit 1) as carried_by
+from sealed
+join organizations using (org_id)
+order by organizations.slug, sealed.period_start_date
+"""
+
+
+def _note_late_usage(raw, writers: list[_Writer]) -> list[LateUsage]:
+    changed = sql.SQL(" union all ").join(
+        sql.SQL(_CHANGED_FACTS).format(resource=sql.Identifier(writer.target.fact_key[1]),
+                                       classified=writer.classified)
+        for writer in writers)
+    rows = raw.execute(sql.SQL(_NOTE_LATE_USAGE).format(changed=changed)).fetchall()
+    return [LateUsage(*row) for row in rows]
 
 
 def _columns(columns: tuple[str, ...], prefix: str | None = None) -> sql.Composable:
@@ -97,6 +179,9 @@ class _Writer:
 
     def classify(self) -> None:
         """Mark every staged row inserted (new key), changed or unchanged against storage."""
+        if self.target.fact_key:
+            self._classify_facts()
+            return
         joined = sql.SQL(" and ").join(
             sql.SQL("stored.{0} = staged.{0}").format(sql.Identifier(column))
             for column in self.rows.key)
@@ -112,8 +197,70 @@ class _Writer:
                     staged_values=_columns(self.target.compared, "staged"),
                     staged=self.staged, table=self.table, joined=joined))
 
+    def _classify_facts(self) -> None:
+        """Mark every staged row with the status of its fact (machine-hour): inserted when
+        nothing is stored for it, unchanged when the stored rows are exactly the staged ones,
+        else changed (the stored rows are replaced)."""
+        fact = _columns(self.target.fact_key)
+        rows_of_fact = sql.SQL(
+            "array_agg(row({compared})::text order by row({compared})::text)").format(
+            compared=_columns(self.target.compared))
+        self.raw.execute(sql.SQL("""
+            create temporary table {classified} on commit drop as
+            with staged_facts as (
+                select {fact}, {rows_of_fact} as fact_rows
+                from {staged} group by {fact}
+            ),
+            stored_facts as (
+                select {fact}, {rows_of_fact} as fact_rows
+                from {table}
+                join (select distinct {fact} from {staged}) as wanted using ({fact})
+                where {table}.hour_at between (select min(hour_at) from {staged})
+                                          and (select max(hour_at) from {staged})
+                group by {fact}
+            )
+            select staged.*,
+                   case when stored_facts.fact_rows is null then 'inserted'
+                        when stored_facts.fact_rows <> staged_facts.fact_rows then 'changed'
+                        else 'unchanged' end as status
+            from {staged} as staged
+            join staged_facts using ({fact})
+            left join stored_facts using ({fact})
+        """).format(classified=self.classified, fact=fact, rows_of_fact=rows_of_fact,
+                    staged=self.staged, table=self.table))
+
+    def _replace_facts(self) -> None:
+        """Delete every stored row of the changed facts, then insert the staged rows of the
+        inserted and changed ones (the hour bounds let the planner skip other months)."""
+        fact = _columns(self.target.fact_key)
+        matched = sql.SQL(" and ").join(
+            sql.SQL("{table}.{column} = replaced.{column}").format(
+                table=self.table, column=sql.Identifier(column))
+            for column in self.target.fact_key)
+        bounds = self.raw.execute(sql.SQL(
+            "select min(hour_at), max(hour_at) from {} where status = 'changed'").format(
+            self.classified)).fetchone()
+        if bounds[0] is not None:
+            self.raw.execute(sql.SQL("""
+                delete from {table}
+                using (select distinct {fact} from {classified} where status = 'changed')
+                    as replaced
+                where {matched} and {table}.hour_at between %s and %s
+            """).format(table=self.table, fact=fact, classified=self.classified,
+                        matched=matched), bounds)
+        self.raw.execute(sql.SQL("""
+            insert into {table} ({columns})
+            select {columns} from {classified}
+            where status <> 'unchanged'
+            order by {key}
+        """).format(table=self.table, columns=_columns(self.rows.columns),
+                    classified=self.classified, key=_columns(self.rows.key)))
+
     def write(self) -> None:
         """Insert new rows and overwrite changed ones (when the target allows it)."""
+        if self.target.fact_key:
+            self._replace_facts()
+            return
         if self.target.is_overwritten:
             on_conflict = sql.SQL("do update set ({}) = row({})").format(
                 _columns(self.target.compared), _columns(self.target.compared, "excluded"))
@@ -130,8 +277,10 @@ class _Writer:
                     on_conflict=on_conflict))
 
     def outcome(self) -> Outcome:
+        counted = (sql.SQL("count(distinct ({}))").format(_columns(self.target.fact_key))
+                   if self.target.fact_key else sql.SQL("count(*)"))
         counts = dict(self.raw.execute(sql.SQL(
-            "select status, count(*) from {} group by status").format(self.classified)))
+            "select status, {} from {} group by status").format(counted, self.classified)))
         return Outcome(**counts)
 
     def changed(self, columns: tuple[str, ...]) -> list[tuple]:
@@ -194,12 +343,13 @@ def write_batch(connection: Connection, batch: Batch, problems: list[Problem]) -
             return written
         rebuild_runs(connection, written.rebuilt_machines)
 
+    usage_writers: list[_Writer] = []
     for target, rows in ((MACHINE_USAGE, batch.machine_usage), (VOLUMES, batch.volumes),
                          (VOLUME_USAGE, batch.volume_usage)):
         if not rows.rows:
             continue
         writer = _Writer(connection, target, rows)
-        is_hourly = "hour_at" in rows.columns
+        is_hourly = bool(target.fact_key)
         if is_hourly:
             all_hours = [row["hour_at"] for row in rows.rows.values()]
             ensure_month_partitions(connection, min(all_hours), max(all_hours) + ONE_HOUR)
@@ -208,9 +358,12 @@ def write_batch(connection: Connection, batch: Batch, problems: list[Problem]) -
         writer.write()
         written.outcomes[target] = writer.outcome()
         if is_hourly:
+            usage_writers.append(writer)
             for org_id, first, last in writer.touched_hours():
                 known_first, known_end = written.touched_hours.get(
                     org_id, (first, last + ONE_HOUR))
                 written.touched_hours[org_id] = (min(known_first, first),
                                                  max(known_end, last + ONE_HOUR))
+    if usage_writers:
+        written.late_usage = _note_late_usage(usage_writers[0].raw, usage_writers)
     return written

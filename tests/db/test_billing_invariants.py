@@ -1,8 +1,10 @@
 """Invariants 1-4 on hand-built usage: totals, one rounding per line, largest-remainder
 allocation, agreement with the rated_usage view, and re-rating reproducing invoices."""
 
+import math
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from sqlalchemy import text
@@ -79,7 +81,10 @@ def test_a_price_change_inside_the_month_splits_lines_priced_from_published_cons
     assert all(line.amount_cents == cents(line.amount_precise) for line in lines)
 
 
-def test_invoice_lines_are_the_rated_usage_view_summed(engine):
+def test_each_line_is_its_summed_quantity_times_its_unit_price_rounded_once(engine):
+    """The line's quantities are the rated_usage view's, summed; its precise amount is the
+    summed quantity times the unit price, with no rounding per hour, and its cents that exact
+    amount rounded once, half up (computed here with exact fractions)."""
     org_id = _mixed_fleet(engine)
     draft_month(engine, OCTOBER, "mixed")
     with engine.connect() as connection:
@@ -93,11 +98,19 @@ def test_invoice_lines_are_the_rated_usage_view_summed(engine):
             "and hour_at >= '2026-10-01' and hour_at < '2026-11-01' "
             "group by 1, 2, 3, 4, 5, 6 order by 1, 2, 3, 4, 5, 6"), {"org_id": org_id}).all()
         stored = connection.execute(text(
-            f"select {LINE_KEY}, consumed_quantity, amount_precise from invoice_lines "
+            f"select {LINE_KEY}, consumed_quantity, unit_price, amount_precise, amount_cents,"
+            " consumed_per_pricing_unit from invoice_lines join products using (product) "
             "where org_id = :org_id order by 1, 2, 3, 4, 5, 6"), {"org_id": org_id}).all()
     assert {row[0] for row in stored} == {
         "machine_runtime", "stopped_rootfs", "dedicated_ipv4", "egress_internet", "volume"}
-    assert [tuple(row) for row in stored] == [tuple(row) for row in from_view]
+    assert [tuple(row[:7]) for row in stored] == [tuple(row[:7]) for row in from_view]
+    for line, viewed in zip(stored, from_view, strict=True):
+        consumed, unit_price, precise, amount_cents, conversion = line[6:]
+        exact = Fraction(consumed) * Fraction(unit_price) / Fraction(conversion)
+        assert precise == Decimal(round(exact * 10**18)) / 10**18
+        assert amount_cents == math.floor(exact * 100 + Fraction(1, 2))
+        # the view rounds each hour to 18 decimals: a hair apart, never more
+        assert abs(viewed[7] - precise) < Decimal("1e-12")
 
 
 def test_totals_rounding_and_largest_remainder_allocation(engine):
@@ -118,7 +131,9 @@ def test_totals_rounding_and_largest_remainder_allocation(engine):
     for line in lines:
         assert line.amount_cents == cents(line.amount_precise)
         mine = [a for a in allocations if a.line_no == line.line_no]
-        assert sum(a.amount_precise for a in mine) == line.amount_precise
+        # each allocation's precise amount is shown to 18 decimals, as the line's is
+        assert abs(sum(a.amount_precise for a in mine) - line.amount_precise) <= Decimal(
+            "1e-18") * len(mine)
         assert sum(a.amount_cents for a in mine) == line.amount_cents
         for allocation in mine:
             share = line.amount_cents * allocation.amount_precise / line.amount_precise

@@ -73,6 +73,8 @@ def test_billing_invariants_hold_under_any_sequence_of_operations(engine):
         def __init__(self) -> None:
             super().__init__()
             with engine.begin() as connection:
+                # a throw-away database: the switch the seed uses to discard sealed invoices
+                connection.execute(text("set local fleetspend.discard_sealed_data = on"))
                 connection.execute(text(
                     "truncate organizations, staff_users restart identity cascade"))
             self.org_id, app_id = make_org(engine, SLUG)
@@ -159,7 +161,8 @@ def test_billing_invariants_hold_under_any_sequence_of_operations(engine):
                 # invariant 3
                 mine = [a for a in allocations if a.line_no == line.line_no]
                 assert sum(a.amount_cents for a in mine) == line.amount_cents
-                assert sum(a.amount_precise for a in mine) == line.amount_precise
+                assert abs(sum(a.amount_precise for a in mine) - line.amount_precise) <= (
+                    Decimal("1e-18") * len(mine))
                 for allocation in mine:
                     if line.amount_precise:
                         share = line.amount_cents * allocation.amount_precise / line.amount_precise

@@ -142,12 +142,13 @@ def test_first_import_reports_inserts_and_touched_hours(engine, acme):
     result = ingest_file(engine, DATA / "valid.jsonl")
     assert {label: (o.inserted, o.changed, o.unchanged)
             for label, o in result.outcomes.items()} == {
-        "machines": (2, 0, 0), "machine events": (5, 0, 0), "machine usage": (5, 0, 0),
-        "volumes": (1, 0, 0), "volume usage": (2, 0, 0)}
+        "machines": (2, 0, 0), "machine events": (5, 0, 0), "machine-hours": (4, 0, 0),
+        "volumes": (1, 0, 0), "volume-hours": (2, 0, 0)}
     assert result.touched_hours == {acme: (datetime(2026, 10, 31, 22, tzinfo=UTC),
                                            datetime(2026, 11, 1, 3, tzinfo=UTC))}
     assert len(result.rebuilt_machines) == 2
-    assert "machine usage: 5 inserted, 0 corrected, 0 unchanged" in result.describe()
+    # five usage rows, two of them one machine-hour (a resize inside it): four facts
+    assert "machine-hours: 4 inserted, 0 corrected, 0 unchanged" in result.describe()
 
 
 @pytest.mark.parametrize("path", VALID_FILES, ids=lambda path: path.suffix)
@@ -161,6 +162,7 @@ def test_importing_twice_changes_nothing(engine, acme, path):
     assert result.touched_hours == {}
     assert result.rebuilt_machines == []
     assert "0 inserted" in result.describe() and "5 unchanged" in result.describe()
+    assert "machine-hours: 0 inserted, 0 corrected, 4 unchanged" in result.describe()
 
 
 def test_a_resent_hour_with_new_values_is_a_correction(engine, acme, tmp_path):
@@ -172,8 +174,8 @@ def test_a_resent_hour_with_new_values_is_a_correction(engine, acme, tmp_path):
     corrected["runtime_seconds"] = 1799
     result = ingest_file(engine, write_records(tmp_path / "fix.jsonl", records))
 
-    usage = result.outcomes["machine usage"]
-    assert (usage.inserted, usage.changed, usage.unchanged) == (0, 1, 4)
+    usage = result.outcomes["machine-hours"]
+    assert (usage.inserted, usage.changed, usage.unchanged) == (0, 1, 3)
     assert "1 corrected" in result.describe()
     assert result.touched_hours == {acme: (datetime(2026, 11, 1, 0, tzinfo=UTC),
                                            datetime(2026, 11, 1, 1, tzinfo=UTC))}
@@ -366,7 +368,7 @@ def test_reimporting_seeded_machines_changes_nothing(seeded_engine, tmp_path):
     assert checksums(seeded_engine) == before
     assert {label: outcome.unchanged for label, outcome in result.outcomes.items()} == {
         "machines": len(machines), "machine events": len(events),
-        "machine usage": len(usage)}
+        "machine-hours": len({(row["org"], row["machine_id"], row["hour_at"]) for row in usage})}
 
 
 def test_the_documented_examples_import_and_agree(engine):
@@ -374,7 +376,7 @@ def test_the_documented_examples_import_and_agree(engine):
     make_tenant(engine, "pebble-works", "ember-queue")
     examples = Path(__file__).parent.parent.parent / "docs" / "examples"
     first = ingest_file(engine, examples / "usage-sample.csv")
-    assert first.outcomes["machine usage"].inserted == 4
+    assert first.outcomes["machine-hours"].inserted == 4
     second = ingest_file(engine, examples / "usage-sample.jsonl")
     assert all(o.inserted == 0 and o.changed == 0 for o in second.outcomes.values())
     assert "machine runs rebuilt for 1 machine\n" in first.describe() + "\n"
