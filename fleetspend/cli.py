@@ -71,15 +71,24 @@ def _terminal_progress(description: str):
               show_default=True)
 @click.option("--seed", "seed_value", type=int, default=1, show_default=True,
               help="Random seed: the same seed and scale give the same rows.")
-def seed(scale: str, seed_value: int) -> None:
-    """Replace all data with deterministic demo data at SCALE."""
-    from fleetspend.seed import generate
+@click.option("--discard-existing-data", is_flag=True,
+              help="Throw-away test databases only: replace data the seed did not create, "
+                   "finalized invoices included.")
+def seed(scale: str, seed_value: int, discard_existing_data: bool) -> None:
+    """Replace all data with deterministic demo data at SCALE.
+
+    Refuses a database holding organizations or finalized invoices it did not create."""
+    from fleetspend.seed import SeedRefusedError, generate
 
     engine = db.primary_engine()
     schema.upgrade(engine)
     report, bar = _terminal_progress(f"seeding {scale}")
-    with bar:
-        summary = generate(engine, scale=scale, seed=seed_value, progress=report)
+    try:
+        with bar:
+            summary = generate(engine, scale=scale, seed=seed_value, progress=report,
+                               discard_existing_data=discard_existing_data)
+    except SeedRefusedError as error:
+        raise click.ClickException(str(error)) from None
     click.echo(summary.describe())
 
 
@@ -205,8 +214,16 @@ def invoice_verify(month: str, org_slug: str | None) -> None:
         differences = verify_month(db.primary_engine(), _billing_month(month), org_slug)
     except BillingError as error:
         raise click.ClickException(str(error)) from None
-    for difference in differences:
-        click.echo(difference.describe())
-    click.echo(f"{len(differences)} difference(s) for {month}")
-    if differences:
+    open_ones = [difference for difference in differences if difference.is_open]
+    carried = [difference for difference in differences if not difference.is_open]
+    if carried:
+        click.echo("Carried to a later invoice as adjustments (late usage, resolved):")
+        for difference in carried:
+            click.echo(f"  {difference.describe()}")
+    if open_ones:
+        click.echo("Open (not billed anywhere yet):")
+        for difference in open_ones:
+            click.echo(f"  {difference.describe()}")
+    click.echo(f"{len(open_ones)} open difference(s), {len(carried)} carried, for {month}")
+    if open_ones:
         sys.exit(1)

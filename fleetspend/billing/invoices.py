@@ -21,7 +21,9 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, Engine, text
 
-from fleetspend.billing.rating import BillingError, month_bounds, stage_month
+from fleetspend.billing.adjustments import clear_carried, stage_with_adjustments
+from fleetspend.billing.rating import BillingError, month_bounds
+from fleetspend.usage_lock import lock_usage
 
 
 @dataclass(frozen=True)
@@ -85,14 +87,14 @@ INSERT_LINES_SQL = """
 insert into invoice_lines (
     org_id, invoice_id, line_no, product, price_list_id, region_code, preset_code, memory_mb,
     egress_group, description, consumed_quantity, consumed_unit, quantity, pricing_unit,
-    unit_price, amount_precise, amount_cents
+    unit_price, amount_precise, amount_cents, adjusts_period_date
 )
 select invoices.org_id, invoices.invoice_id, rated_lines.line_no, rated_lines.product,
        rated_lines.price_list_id, rated_lines.region_code, rated_lines.preset_code,
        rated_lines.memory_mb, rated_lines.egress_group, rated_lines.description,
        rated_lines.consumed_quantity, rated_lines.consumed_unit, rated_lines.quantity,
        rated_lines.pricing_unit, rated_lines.unit_price, rated_lines.amount_precise,
-       rated_lines.amount_cents
+       rated_lines.amount_cents, rated_lines.adjusts_period_date
 from rated_lines
 join invoices
   on invoices.org_id = rated_lines.org_id
@@ -151,7 +153,8 @@ select hashed_invoices.org_id, hashed_invoices.invoice_id,
                                  invoice_lines.preset_code, invoice_lines.memory_mb,
                                  invoice_lines.egress_group, invoice_lines.consumed_quantity,
                                  invoice_lines.quantity, invoice_lines.unit_price,
-                                 invoice_lines.amount_precise, invoice_lines.amount_cents)
+                                 invoice_lines.amount_precise, invoice_lines.amount_cents,
+                                 invoice_lines.adjusts_period_date)
                            as body
                 from invoice_lines
                 where invoice_lines.org_id = hashed_invoices.org_id
@@ -183,7 +186,7 @@ SEAL_SQL = (
     "content_hash = hashes.content_hash "
     "from hashes "
     "where invoices.org_id = hashes.org_id and invoices.invoice_id = hashes.invoice_id "
-    "returning invoices.invoice_number"
+    "returning invoices.org_id, invoices.invoice_id, invoices.invoice_number"
 )
 
 
@@ -201,11 +204,15 @@ def resolve_org_ids(connection: Connection, org_slug: str | None) -> list[int]:
 
 def draft_in(connection: Connection, period_start: date, org_ids: list[int],
              always_org_ids: list[int]) -> BillingRun:
-    """Draft the month for ``org_ids`` inside the caller's transaction.
+    """Draft the month for ``org_ids`` inside the caller's transaction, with the adjustment
+    lines its drafts carry for earlier months whose usage changed after they were sealed.
 
-    Organizations without usage get an invoice only when they are in ``always_org_ids``.
+    Imports wait until the caller's transaction ends, so the run reads one state of the
+    usage. Organizations without usage get an invoice only when they are in
+    ``always_org_ids``.
     """
-    stage_month(connection, period_start, org_ids)
+    lock_usage(connection)
+    stage_with_adjustments(connection, period_start, org_ids)
     params = {"period_start": period_start, "org_ids": org_ids}
     connection.execute(text(ENSURE_INVOICES_SQL), {**params, "always_org_ids": always_org_ids})
     invoices = connection.execute(text(LOCK_INVOICES_SQL), params).all()
@@ -253,6 +260,8 @@ def finalize_month(engine: Engine, period_start: date, org_slug: str | None = No
                            always_org_ids=org_ids if org_slug else [])
         sealed = connection.execute(text(SEAL_SQL), {
             "period_start": period_start, "org_ids": org_ids, "finalized_at": finalized_at,
-        }).scalars().all()
+        }).all()
+        clear_carried(connection, [row.org_id for row in sealed])
+        sealed = [row.invoice_number for row in sealed]
     return BillingRun(period_start=period_start, drafted=[], finalized=sorted(sealed),
                       already_sealed=drafted.already_sealed)

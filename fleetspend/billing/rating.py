@@ -338,7 +338,8 @@ select lines.org_id, lines.line_no, lines.product, lines.price_list_id, lines.re
                then format('%s from %s (%s)', products.name, lines.region_code,
                            egress_groups.name)
            else format('%s in %s', products.name, lines.region_code)
-       end || format(', %s', price_lists.name) as description
+       end || format(', %s', price_lists.name) as description,
+       null::date as adjusts_period_date
 from lines
 join products on products.product = lines.product
 join price_lists on price_lists.price_list_id = lines.price_list_id

@@ -24,6 +24,7 @@ from datetime import date
 
 from sqlalchemy import Connection, Engine, text
 
+from fleetspend.billing.adjustments import LINE_KEY
 from fleetspend.billing.invoices import CONTENT_HASH_SQL, resolve_org_ids
 from fleetspend.billing.rating import stage_month
 
@@ -40,13 +41,21 @@ class Difference:
     field: str
     stored: str | None
     expected: str | None
+    # the later invoices whose adjustment lines make up this difference exactly, if any
+    carried_by: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """Whether nothing carries this difference yet (verify fails on these only)."""
+        return self.carried_by is None
 
     def describe(self) -> str:
         where = " / ".join(
             part for part in (self.invoice_number or f"org {self.org_id} (no invoice)",
                               self.line, self.resource_id) if part
         )
-        return f"{where}: {self.field} stored {self.stored}, re-rated {self.expected}"
+        carried = f" (carried by {self.carried_by})" if self.carried_by else ""
+        return f"{where}: {self.field} stored {self.stored}, re-rated {self.expected}{carried}"
 
 
 STORED_INVOICES_SQL = """
@@ -58,51 +67,79 @@ where period_start_date = :period_start and org_id = any(:org_ids) and status <>
 """
 
 # Stored and re-rated lines are paired on the line key (product, price list, region, preset
-# and memory, egress group); coalesce makes the nullable key columns comparable with a plain,
-# hashable equality. Allocations are then paired within their line pair by resource id.
-LINE_PAIRS_SQL = """
+# and memory, egress group, as one text: adjustments.LINE_KEY), a plain hashable equality.
+# Allocations are then paired within their line pair by resource id. Adjustment lines are
+# not the month's own: they count as carrying a difference of the month they adjust.
+LINE_PAIRS_SQL = f"""
 create temp table verified_line_pairs on commit drop as
 with stored as (
-    select invoice_lines.*, verified_invoices.invoice_number
+    select invoice_lines.*, verified_invoices.invoice_number,
+           {LINE_KEY.format(t="invoice_lines")} as line_key
     from invoice_lines
     join verified_invoices using (org_id, invoice_id)
+    where invoice_lines.adjusts_period_date is null
 ),
 
 expected as (
-    select rated_lines.*, verified_invoices.invoice_id, verified_invoices.invoice_number
+    select rated_lines.*, verified_invoices.invoice_id, verified_invoices.invoice_number,
+           {LINE_KEY.format(t="rated_lines")} as line_key
     from rated_lines
     join verified_invoices using (org_id)
+),
+
+-- the month's adjustment lines on later invoices (late usage carried)
+carried as (
+    select invoice_lines.org_id, {LINE_KEY.format(t="invoice_lines")} as line_key,
+           sum(invoice_lines.consumed_quantity) as consumed_quantity,
+           sum(invoice_lines.amount_cents) as amount_cents,
+           string_agg(distinct invoices.invoice_number, ', ') as carried_by
+    from invoice_lines
+    join invoices using (org_id, invoice_id)
+    where invoice_lines.adjusts_period_date = :period_start
+      and invoice_lines.org_id = any(:org_ids)
+      and invoices.status <> 'void'
+    group by 1, 2
+),
+
+pairs as (
+    select coalesce(stored.org_id, expected.org_id) as org_id,
+           coalesce(stored.line_key, expected.line_key) as line_key,
+           coalesce(stored.invoice_id, expected.invoice_id) as invoice_id,
+           coalesce(stored.invoice_number, expected.invoice_number) as invoice_number,
+           coalesce(stored.description, expected.description) as line,
+           stored.line_no as stored_line_no,
+           expected.line_no as expected_line_no,
+           stored.consumed_quantity as stored_consumed, expected.consumed_quantity as consumed,
+           stored.quantity as stored_quantity, expected.quantity as quantity,
+           stored.unit_price as stored_unit_price, expected.unit_price as unit_price,
+           stored.amount_precise as stored_precise, expected.amount_precise as precise,
+           stored.amount_cents as stored_cents, expected.amount_cents as cents
+    from stored
+    full join expected
+      on expected.org_id = stored.org_id
+     and expected.line_key = stored.line_key
 )
 
 select row_number() over () as pair_no,
-       coalesce(stored.org_id, expected.org_id) as org_id,
-       coalesce(stored.invoice_id, expected.invoice_id) as invoice_id,
-       coalesce(stored.invoice_number, expected.invoice_number) as invoice_number,
-       coalesce(stored.description, expected.description) as line,
-       stored.line_no as stored_line_no,
-       expected.line_no as expected_line_no,
-       stored.consumed_quantity as stored_consumed, expected.consumed_quantity as consumed,
-       stored.quantity as stored_quantity, expected.quantity as quantity,
-       stored.unit_price as stored_unit_price, expected.unit_price as unit_price,
-       stored.amount_precise as stored_precise, expected.amount_precise as precise,
-       stored.amount_cents as stored_cents, expected.amount_cents as cents
-from stored
-full join expected
-  on expected.org_id = stored.org_id
- and expected.product = stored.product
- and expected.price_list_id = stored.price_list_id
- and expected.region_code = stored.region_code
- and coalesce(expected.preset_code, '') = coalesce(stored.preset_code, '')
- and coalesce(expected.memory_mb, 0) = coalesce(stored.memory_mb, 0)
- and coalesce(expected.egress_group, '') = coalesce(stored.egress_group, '')
-"""
+       pairs.*,
+       coalesce(carried.amount_cents, 0) as carried_cents,
+       -- carried: the adjustments make up the whole difference, in quantity and in cents
+       case when coalesce(pairs.stored_consumed, 0) + carried.consumed_quantity
+                 = coalesce(pairs.consumed, 0)
+             and coalesce(pairs.stored_cents, 0) + carried.amount_cents
+                 = coalesce(pairs.cents, 0)
+            then carried.carried_by end as carried_by
+from pairs
+left join carried
+  on carried.org_id = pairs.org_id and carried.line_key = pairs.line_key
+"""  # noqa: S608 - composed from module constants only
 
 # Values are compared as numbers (2592000.000000 equals 2592000) and shown as text; a
 # comparison with a missing side is null, so only the presence row reports a missing or
 # unexpected line or allocation.
 LINE_DIFFERENCES_SQL = """
 select pairs.org_id, pairs.invoice_number, pairs.line, compared.field, compared.stored,
-       compared.expected
+       compared.expected, pairs.carried_by
 from verified_line_pairs as pairs
 cross join lateral (values
     ('line', case when pairs.stored_line_no is not null then 'present' else 'missing' end,
@@ -118,7 +155,13 @@ cross join lateral (values
     ('amount_precise', pairs.stored_precise::text, pairs.precise::text,
      pairs.stored_precise <> pairs.precise),
     ('amount_cents', pairs.stored_cents::text, pairs.cents::text,
-     pairs.stored_cents <> pairs.cents)
+     pairs.stored_cents <> pairs.cents),
+    -- adjustments that do not make up the difference (too much, too little, or for nothing)
+    ('amount_cents with later adjustments',
+     (coalesce(pairs.stored_cents, 0) + pairs.carried_cents)::text,
+     coalesce(pairs.cents, 0)::text,
+     pairs.carried_by is null and pairs.carried_cents <> 0
+     and coalesce(pairs.stored_cents, 0) + pairs.carried_cents <> coalesce(pairs.cents, 0))
 ) as compared (field, stored, expected, differs)
 where compared.differs
 order by pairs.org_id, pairs.line, compared.field
@@ -142,6 +185,20 @@ expected as (
      and rated_allocations.line_no = pairs.expected_line_no
 ),
 
+carried as (
+    select invoice_lines.org_id, {line_key} as line_key, invoice_allocations.resource_id,
+           sum(invoice_allocations.consumed_quantity) as consumed_quantity,
+           sum(invoice_allocations.amount_cents) as amount_cents,
+           string_agg(distinct invoices.invoice_number, ', ') as carried_by
+    from invoice_lines
+    join invoices using (org_id, invoice_id)
+    join invoice_allocations using (org_id, invoice_id, line_no)
+    where invoice_lines.adjusts_period_date = :period_start
+      and invoice_lines.org_id = any(:org_ids)
+      and invoices.status <> 'void'
+    group by 1, 2, 3
+),
+
 paired as (
     select coalesce(stored.pair_no, expected.pair_no) as pair_no,
            coalesce(stored.resource_id, expected.resource_id) as resource_id,
@@ -157,9 +214,18 @@ paired as (
 )
 
 select pairs.org_id, pairs.invoice_number, pairs.line, paired.resource_id, compared.field,
-       compared.stored, compared.expected
+       compared.stored, compared.expected,
+       case when coalesce(paired.stored_consumed, 0) + carried.consumed_quantity
+                 = coalesce(paired.consumed, 0)
+             and coalesce(paired.stored_cents, 0) + carried.amount_cents
+                 = coalesce(paired.cents, 0)
+            then carried.carried_by end as carried_by
 from paired
 join verified_line_pairs as pairs on pairs.pair_no = paired.pair_no
+left join carried
+  on carried.org_id = pairs.org_id
+ and carried.line_key = pairs.line_key
+ and carried.resource_id = paired.resource_id
 cross join lateral (values
     ('allocation', case when paired.is_stored then 'present' else 'missing' end,
                    case when paired.is_expected then 'present' else 'not backed by usage' end,
@@ -173,7 +239,7 @@ cross join lateral (values
 ) as compared (field, stored, expected, differs)
 where compared.differs
 order by pairs.org_id, pairs.line, paired.resource_id, compared.field
-"""
+""".replace("{line_key}", LINE_KEY.format(t="invoice_lines"))
 
 INVOICE_DIFFERENCES_SQL = """
 figures as (
@@ -185,32 +251,49 @@ figures as (
             where credit_notes.org_id = verified_invoices.org_id
               and credit_notes.invoice_id = verified_invoices.invoice_id) as notes_cents,
            (select coalesce(sum(amount_cents), 0) from rated_lines
-            where rated_lines.org_id = verified_invoices.org_id) as rated_cents,
-           hashes.content_hash as recomputed_hash
+            where rated_lines.org_id = verified_invoices.org_id)
+           + (select coalesce(sum(amount_cents), 0) from invoice_lines
+              where invoice_lines.org_id = verified_invoices.org_id
+                and invoice_lines.invoice_id = verified_invoices.invoice_id
+                and invoice_lines.adjusts_period_date is not null) as rated_cents,
+           hashes.content_hash as recomputed_hash,
+           carried.amount_cents as carried_cents,
+           carried.carried_by
     from verified_invoices
     left join hashes using (org_id, invoice_id)
+    -- the month's adjustment lines on later invoices (late usage carried)
+    left join (
+        select invoice_lines.org_id, sum(invoice_lines.amount_cents) as amount_cents,
+               string_agg(distinct invoices.invoice_number, ', ') as carried_by
+        from invoice_lines
+        join invoices using (org_id, invoice_id)
+        where invoice_lines.adjusts_period_date = :period_start and invoices.status <> 'void'
+        group by 1
+    ) as carried using (org_id)
 )
 
 select figures.org_id, figures.invoice_number, compared.field, compared.stored,
-       compared.expected
+       compared.expected, compared.carried_by
 from figures
 cross join lateral (values
     ('subtotal_cents (sum of its lines)', figures.subtotal_cents::text,
-     figures.lines_cents::text),
-    ('subtotal_cents (re-rated)', figures.subtotal_cents::text, figures.rated_cents::text),
+     figures.lines_cents::text, null),
+    ('subtotal_cents (re-rated)', figures.subtotal_cents::text, figures.rated_cents::text,
+     case when figures.subtotal_cents + figures.carried_cents = figures.rated_cents
+          then figures.carried_by end),
     ('credits_cents (sum of credit notes)', figures.credits_cents::text,
-     figures.notes_cents::text),
+     figures.notes_cents::text, null),
     ('total_cents (subtotal - credits)', figures.total_cents::text,
-     (figures.subtotal_cents - figures.credits_cents)::text),
+     (figures.subtotal_cents - figures.credits_cents)::text, null),
     ('content_hash', figures.content_hash,
      case when figures.status = 'draft' then figures.content_hash
-          else figures.recomputed_hash end)
-) as compared (field, stored, expected)
+          else figures.recomputed_hash end, null)
+) as compared (field, stored, expected, carried_by)
 where compared.stored is distinct from compared.expected
 
 union all
 
-select unbilled.org_id, null, 'invoice', 'missing', 'present'
+select unbilled.org_id, null, 'invoice', 'missing', 'present', null
 from (select distinct org_id from rated_lines) as unbilled
 where not exists (
     select from invoices
@@ -252,26 +335,28 @@ def verify_in(connection: Connection, period_start: date, org_ids: list[int]) ->
         "period_start": period_start, "org_ids": org_ids,
     })
     connection.exec_driver_sql("analyze pg_temp.verified_invoices")
-    connection.execute(text(LINE_PAIRS_SQL))
+    params = {"period_start": period_start, "org_ids": org_ids}
+    connection.execute(text(LINE_PAIRS_SQL), params)
     connection.exec_driver_sql("analyze pg_temp.verified_line_pairs")
     differences = [
         Difference(org_id=row.org_id, invoice_number=row.invoice_number, level="invoice",
                    line=None, resource_id=None, field=row.field, stored=row.stored,
-                   expected=row.expected)
+                   expected=row.expected, carried_by=row.carried_by)
         for row in connection.execute(text(VERIFY_INVOICE_SQL),
                                       {"period_start": period_start})
     ]
     differences += [
         Difference(org_id=row.org_id, invoice_number=row.invoice_number, level="line",
                    line=row.line, resource_id=None, field=row.field, stored=row.stored,
-                   expected=row.expected)
+                   expected=row.expected, carried_by=row.carried_by)
         for row in connection.execute(text(LINE_DIFFERENCES_SQL))
     ]
     differences += [
         Difference(org_id=row.org_id, invoice_number=row.invoice_number,
                    level="allocation", line=row.line, resource_id=row.resource_id,
-                   field=row.field, stored=row.stored, expected=row.expected)
-        for row in connection.execute(text(ALLOCATION_DIFFERENCES_SQL))
+                   field=row.field, stored=row.stored, expected=row.expected,
+                   carried_by=row.carried_by)
+        for row in connection.execute(text(ALLOCATION_DIFFERENCES_SQL), params)
     ]
     return differences
 
@@ -301,6 +386,8 @@ billed as (
            invoice_allocations.app_id, sum(invoice_allocations.amount_cents) as billed_cents
     from invoice_allocations
     join invoice using (org_id, invoice_id)
+    join invoice_lines using (org_id, invoice_id, line_no)
+    where invoice_lines.adjusts_period_date is null
     group by 1, 2, 3
 ),
 

@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from fleetspend import rollups
@@ -38,6 +38,7 @@ from fleetspend.ingest.writing import (
     Outcome,
     write_batch,
 )
+from fleetspend.usage_lock import lock_usage
 
 __all__ = ["IngestError", "IngestResult", "ingest_file"]
 
@@ -122,8 +123,9 @@ def ingest_file(engine: Engine, path: Path) -> IngestResult:
     step = "starting"
     try:
         with engine.begin() as connection:
-            # imports run one at a time: each checks what is stored, then writes on that basis
-            connection.execute(text("select pg_advisory_xact_lock(hashtext('fleetspend ingest'))"))
+            # imports run one at a time, and never during a billing run: each checks what is
+            # stored, then writes on that basis
+            lock_usage(connection)
             step = "checking it"
             batch = check_records(connection, records, problems)
             if problems:

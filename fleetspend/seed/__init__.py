@@ -12,6 +12,10 @@ UTC, so November is a partial current month). Scales (see :mod:`.plan`):
   are alive at its peak) across all 18 regions, beside five smaller organizations; about 19
   million hourly machine usage rows in all.
 
+The seed records what it loaded in ``seeded_dataset`` and refuses to replace a database
+holding organizations or finalized invoices it did not create (``discard_existing_data`` for
+throw-away databases only); demo mode runs only on such seeded data.
+
 People to sign in as: every organization has ``admin@<slug>.example`` (admin) and
 ``dev@<slug>.example`` (member), plus a few ``first.last@<slug>.example`` users; support staff
 are ``support1@fleetspend.example``, ``support2@...`` and so on.
@@ -25,7 +29,7 @@ dedicated IPv4 addresses and resizes. Machine events are the ground truth; runs 
 usage are derived from them exactly (see :mod:`.fleet`).
 """
 
-from fleetspend.seed.load import SeedSummary, generate
+from fleetspend.seed.load import SeedRefusedError, SeedSummary, generate
 from fleetspend.seed.plan import (
     LONG_WINDOW_START,
     SCALES,
@@ -39,6 +43,7 @@ __all__ = [
     "SCALES",
     "SMALL_WINDOW_START",
     "WINDOW_END",
+    "SeedRefusedError",
     "SeedSummary",
     "generate",
     "plan_for",

@@ -32,6 +32,7 @@ from fleetspend.seed.fleet import (
     volume_usage,
 )
 from fleetspend.seed.plan import ScalePlan, plan_for
+from fleetspend.usage_lock import lock_usage
 
 Progress = Callable[[float, str], None]
 
@@ -95,10 +96,53 @@ def _read_catalog(connection: Connection) -> Catalog:
     return Catalog.build([tuple(r) for r in regions], [tuple(p) for p in presets], limits)
 
 
-def _truncate(connection: Connection) -> None:
+class SeedRefusedError(Exception):
+    """The database holds data the seed did not create; replacing it would destroy it."""
+
+
+# What the database holds that no seed run created: organizations and sealed invoices that
+# are not in the seeded_dataset record (all of them when there is none).
+FOREIGN_DATA_SQL = """
+with recorded as (
+    select coalesce((select org_ids from seeded_dataset), '{}') as org_ids,
+           coalesce((select sealed_invoice_ids from seeded_dataset), '{}') as invoice_ids
+)
+select (select count(*) from organizations
+        where not organizations.org_id = any(recorded.org_ids)) as organizations,
+       (select count(*) from invoices
+        where invoices.status <> 'draft'
+          and not invoices.invoice_id = any(recorded.invoice_ids)) as sealed_invoices
+from recorded
+"""
+
+RECORD_DATASET_SQL = """
+insert into seeded_dataset (singleton, scale, seed, org_ids, sealed_invoice_ids)
+select true, :scale, :seed,
+       coalesce((select array_agg(org_id order by org_id) from organizations), '{}'),
+       coalesce((select array_agg(invoice_id order by invoice_id) from invoices
+                 where status <> 'draft'), '{}')
+on conflict (singleton) do update
+set scale = excluded.scale, seed = excluded.seed, loaded_at = now(),
+    org_ids = excluded.org_ids, sealed_invoice_ids = excluded.sealed_invoice_ids
+"""
+
+
+def _truncate(connection: Connection, *, discard_existing_data: bool) -> None:
+    """Empty the tenant tables, refusing data the seed did not create unless told to discard
+    it (throw-away databases only). The database refuses to truncate sealed invoices, credit
+    notes and audit events unless this transaction turns its switch on (migration 0009)."""
+    organizations, sealed = connection.execute(text(FOREIGN_DATA_SQL)).one()
+    if (organizations or sealed) and not discard_existing_data:
+        raise SeedRefusedError(
+            f"this database holds {organizations} organization(s) and {sealed} finalized "
+            "invoice(s) that fleetspend seed did not create; seeding replaces every "
+            "tenant's data, so nothing was changed. Seed an empty database instead, or pass "
+            "--discard-existing-data if this one is a throw-away test database.")
+    connection.exec_driver_sql("set local fleetspend.discard_sealed_data = on")
     # identifiers come from our own table list, never from input
     tables = ", ".join(f'"{name}"' for name in SEEDED_TABLES)
     connection.exec_driver_sql(f"truncate table {tables} restart identity cascade")
+    connection.exec_driver_sql("set local fleetspend.discard_sealed_data = off")
 
 
 # The big tables: for the load their foreign keys, and the hourly usage tables' primary keys
@@ -340,11 +384,13 @@ class _Loader:
                           chunks(), binary=True)
 
 
-def generate(engine: Engine, *, scale: str, seed: int,
-             progress: Progress | None = None) -> SeedSummary:
+def generate(engine: Engine, *, scale: str, seed: int, progress: Progress | None = None,
+             discard_existing_data: bool = False) -> SeedSummary:
     """Replace every tenant's data with the deterministic seed ``seed`` at ``scale``.
 
-    One transaction: either the whole seed is there afterwards or nothing changed.
+    One transaction: either the whole seed is there afterwards or nothing changed. Data the
+    seed did not create (organizations, finalized invoices) is refused with
+    :class:`SeedRefusedError` unless ``discard_existing_data`` (throw-away databases only).
     """
     plan = plan_for(scale)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
@@ -366,7 +412,8 @@ def generate(engine: Engine, *, scale: str, seed: int,
         fleets = build_fleets(plan, catalog, seed)
         phase("generate")
         report(0.05, "emptying tenant tables")
-        _truncate(connection)
+        lock_usage(connection)
+        _truncate(connection, discard_existing_data=discard_existing_data)
         ensure_month_partitions(connection, plan.window_start, plan.window_end)
         raw = connection.connection.driver_connection
         set_aside = bulk.set_aside(connection, foreign_keys=BULK_TABLES,
@@ -407,6 +454,7 @@ def generate(engine: Engine, *, scale: str, seed: int,
             0.72 + 0.26 * fraction, "folding the seeded days into the rollups"))
         phase("rollups")
         _analyze_the_rest(connection)
+        connection.execute(text(RECORD_DATASET_SQL), {"scale": scale, "seed": seed})
         report(0.98, "committing")
     phase("commit")
     summary.seconds["total"] = time.perf_counter() - started

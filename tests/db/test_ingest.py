@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from fleetspend.ingest import IngestError, ingest_file
+from tests.db.usage_files import make_tenant
 
 DATA = Path(__file__).parent.parent / "data" / "ingest"
 VALID_FILES = [DATA / "valid.csv", DATA / "valid.jsonl"]
@@ -24,20 +25,6 @@ CSV_COLUMNS = ("record", "org", "app", "machine_id", "volume_id", "region", "pre
                "memory_mb", "rootfs_gb", "size_gb", "created_at", "destroyed_at", "deleted_at",
                "event_at", "kind", "hour_at", "runtime_seconds", "stopped_rootfs_gb_seconds",
                "egress_internet_gb", "egress_private_gb", "dedicated_ipv4_seconds", "gb_hours")
-
-
-def make_tenant(engine: Engine, slug: str = "acme", app: str = "web") -> int:
-    with engine.begin() as connection:
-        org_id = connection.execute(text(
-            "insert into organizations (slug, name) values (:slug, :slug) returning org_id"
-        ), {"slug": slug}).scalar_one()
-        team_id = connection.execute(text(
-            "insert into teams (org_id, name) values (:org_id, 'core') returning team_id"
-        ), {"org_id": org_id}).scalar_one()
-        connection.execute(text(
-            "insert into apps (org_id, team_id, name) values (:org_id, :team_id, :app)"
-        ), {"org_id": org_id, "team_id": team_id, "app": app})
-    return org_id
 
 
 def checksums(engine: Engine) -> dict[str, str]:
