@@ -5,8 +5,8 @@ a billing run never sees half an import, and sealed records cannot be truncated 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 import time
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
