@@ -11,17 +11,19 @@ the price list in force at that hour:
   root filesystems, volumes and dedicated IPv4 are priced the same in every region, and egress
   is priced by the egress group of the region the traffic leaves.
 - each hourly row's ``amount_precise = round(consumed * unit_price / consumed_per_pricing_unit,
-  18)``: exact for runtime, 18 decimals for the GB-month and IP-month products.
+  18)`` in the view, which the read path's rollups sum.
 
-A month's invoice is exactly the view summed, but is not computed by scanning it: one
-parallel pass sums the hourly meters per machine, size and price list, and the sums are priced
-with the view's rates (``runtime_rates``, ``price_book``). The amounts are equal by
-construction (see MACHINE_SUMS_SQL); tests/db/test_billing_invariants.py checks it. The
-rollup rebuild (rollups.rebuild_in) prices the same passes a day at a time.
+A month's invoice is not computed by scanning the view: one parallel pass sums the hourly
+meters per machine, size and price list, and the sums are priced with the view's rates
+(``runtime_rates``, ``price_book``). The rollup rebuild (rollups.rebuild_in) prices the same
+passes a day at a time, with the view's per-hour amounts.
 
-Rounding rule (the only one): a line's cents are its precise amount (the sum of its rows'
-``amount_precise``) rounded once, half up, to whole cents. Nothing else is rounded to cents
-except allocations, which split a line's cents by largest remainder (see allocation.py).
+Rounding rule (the only one): a line's precise amount is its summed quantity times its unit
+price, with nothing rounded before (``consumed * unit_price / consumed_per_pricing_unit``); its
+cents are that amount rounded once, half up, computed in integers so an exact half cent is
+never a hair short. Nothing else is rounded to cents except allocations, which split a line's
+cents by largest remainder (see allocation.py). tests/db/test_billing_invariants.py checks
+every line against the view's summed quantities priced with exact fractions.
 
 A line is one product x region x price list, further split by preset and memory for machine
 runtime and carrying the egress group for egress. A price change inside the month therefore
