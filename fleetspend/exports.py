@@ -67,6 +67,8 @@ def _dollars(cents: int) -> Decimal:
 def _row(org: dict, period_start: date, charge: dict, billed: Decimal, *,
          estimated: bool, invoice_number: str | None) -> dict:
     period_end = next_month(period_start)
+    # an adjustment line corrects an earlier month: charged for that month, billed in this one
+    charged_from = charge.get("adjusts_period_date") or period_start
     is_credit = charge.get("charge_category") == "Credit"
     product = charge.get("product")
     sku = charge.get("preset_code") or product
@@ -82,10 +84,10 @@ def _row(org: dict, period_start: date, charge: dict, billed: Decimal, *,
         "BillingCurrency": CURRENCY,
         "BillingPeriodStart": _instant(period_start),
         "BillingPeriodEnd": _instant(period_end),
-        "ChargePeriodStart": _instant(period_start),
-        "ChargePeriodEnd": _instant(period_end),
+        "ChargePeriodStart": _instant(charged_from),
+        "ChargePeriodEnd": _instant(next_month(charged_from)),
         "ChargeCategory": "Credit" if is_credit else "Usage",
-        "ChargeClass": None,
+        "ChargeClass": "Correction" if charge.get("adjusts_period_date") else None,
         "ChargeDescription": charge.get("description") or charge.get("product_name"),
         "ChargeFrequency": "One-Time" if is_credit else "Usage-Based",
         "PricingQuantity": charge.get("pricing_quantity"),

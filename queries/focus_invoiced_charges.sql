@@ -5,7 +5,8 @@
 -- 'Credit'), line_no, product, product_name, description, region_code, region_city,
 -- preset_code, price_list_id, resource_kind, resource_id, app_id, app_name,
 -- consumed_quantity, consumed_unit, pricing_quantity, pricing_unit, unit_price,
--- list_cost (unrounded), billed_cents (the allocation's cents; negative for credits).
+-- list_cost (unrounded), billed_cents (the allocation's cents; negative for credits),
+-- adjusts_period_date (an adjustment line's month: late usage corrected on this invoice).
 with invoiced as (
     select invoice_id, invoice_number, period_start_date
     from invoices
@@ -39,7 +40,8 @@ usage_charges as (
         invoice_lines.pricing_unit,
         invoice_lines.unit_price,
         invoice_allocations.amount_precise as list_cost,
-        invoice_allocations.amount_cents as billed_cents
+        invoice_allocations.amount_cents as billed_cents,
+        invoice_lines.adjusts_period_date
     from invoiced
     inner join invoice_lines
         on invoice_lines.org_id = :org_id
@@ -80,7 +82,8 @@ credit_charges as (
         null::text as pricing_unit,
         null::numeric as unit_price,
         -credit_notes.amount_cents / 100.0 as list_cost,
-        -credit_notes.amount_cents as billed_cents
+        -credit_notes.amount_cents as billed_cents,
+        null::date as adjusts_period_date
     from invoiced
     inner join credit_notes
         on credit_notes.org_id = :org_id

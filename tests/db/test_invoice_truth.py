@@ -19,6 +19,7 @@ from fleetspend import cli, db
 from fleetspend.billing.invoices import draft_month, finalize_month
 from fleetspend.billing.rating import stage_month
 from fleetspend.billing.verify import verify_month
+from fleetspend.exports import focus_export
 from tests.db.usage_files import event, ingest, machine, make_tenant, usage, volume, volume_hours
 
 OCTOBER, NOVEMBER = date(2026, 10, 1), date(2026, 11, 1)
@@ -305,3 +306,23 @@ def test_a_billing_run_never_seals_half_of_an_import(engine, acme, tmp_path, dat
     assert note.period_start == OCTOBER
     draft_month(engine, NOVEMBER, "acme")
     assert _billed_cents_for(engine, acme, OCTOBER) == _rerated_cents(engine, acme, OCTOBER)
+
+
+def test_the_focus_export_shows_adjustments_as_corrections_of_their_month(engine, acme,
+                                                                           tmp_path):
+    ingest(engine, tmp_path, _running_machine(24))
+    finalize_month(engine, OCTOBER, "acme", now=AFTER_OCTOBER)
+    ingest(engine, tmp_path, [usage("acme", MACHINE, OCT_1 + timedelta(hours=hour),
+                                    runtime_seconds=3600) for hour in range(24, 30)])
+    [november] = finalize_month(engine, NOVEMBER, "acme",
+                                now=datetime(2026, 12, 2, tzinfo=UTC)).finalized
+    with engine.connect() as connection:
+        frame = focus_export(connection, acme, NOVEMBER, date(2026, 11, 30))
+        subtotal = connection.execute(text(
+            "select subtotal_cents from invoices where invoice_number = :number"),
+            {"number": november}).scalar_one()
+    [correction] = frame[frame["ChargeClass"] == "Correction"].to_dict("records")
+    assert correction["ChargePeriodStart"] == "2026-10-01T00:00:00Z"
+    assert correction["BillingPeriodStart"] == "2026-11-01T00:00:00Z"
+    assert correction["InvoiceId"] == november
+    assert frame["BilledCost"].sum() * 100 == subtotal
