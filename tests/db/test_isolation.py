@@ -51,6 +51,7 @@ TABLE_LEVELS = {
     "rollup_app_region_size_daily": USAGE, "rollup_app_region_size_monthly": USAGE,
     "invoices": BILLING, "invoice_lines": BILLING, "invoice_allocations": BILLING,
     "credit_notes": BILLING, "teams": BILLING, "memberships": BILLING,
+    "late_usage_periods": BILLING,
     "support_grants": OVERSIGHT, "audit_events": OVERSIGHT,
     "users": "people", "staff_users": "people",
 }
@@ -144,6 +145,10 @@ def _fill_every_tenant_table(owner: Engine) -> tuple[int, int, int]:
         connection.execute(text(
             "insert into rollup_pending_days (org_id, usage_date) "
             "values (:a, '2026-11-01'), (:b, '2026-11-01')"), {"a": org_a, "b": org_b})
+        # late usage noted for the billed month, as an import would note it
+        connection.execute(text(
+            "insert into late_usage_periods (org_id, period_start_date) "
+            "values (:a, :month), (:b, :month)"), {"a": org_a, "b": org_b, "month": BILLED_MONTH})
         connection.execute(text("""
             insert into support_grants
                 (org_id, staff_user_id, support_ticket, reason, granted_at, expires_at)
