@@ -29,7 +29,8 @@ dedicated IPv4 addresses and resizes. Machine events are the ground truth; runs 
 usage are derived from them exactly (see :mod:`.fleet`).
 """
 
-from fleetspend.seed.load import SeedRefusedError, SeedSummary, generate
+from fleetspend.seed.dataset import SeedRefusedError
+from fleetspend.seed.load import SeedSummary, generate
 from fleetspend.seed.plan import (
     LONG_WINDOW_START,
     SCALES,

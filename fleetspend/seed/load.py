@@ -20,7 +20,8 @@ from sqlalchemy import Connection, Engine, text
 
 from fleetspend import bulk, models, rollups
 from fleetspend.partitions import ensure_month_partitions
-from fleetspend.seed import copytext
+from fleetspend.seed import copytext, dataset
+from fleetspend.seed.dataset import SeedRefusedError
 from fleetspend.seed.fleet import (
     EVENT_KIND_NAMES,
     RESIZE,
@@ -96,42 +97,11 @@ def _read_catalog(connection: Connection) -> Catalog:
     return Catalog.build([tuple(r) for r in regions], [tuple(p) for p in presets], limits)
 
 
-class SeedRefusedError(Exception):
-    """The database holds data the seed did not create; replacing it would destroy it."""
-
-
-# What the database holds that no seed run created: organizations and sealed invoices that
-# are not in the seeded_dataset record (all of them when there is none).
-FOREIGN_DATA_SQL = """
-with recorded as (
-    select coalesce((select org_ids from seeded_dataset), '{}') as org_ids,
-           coalesce((select sealed_invoice_ids from seeded_dataset), '{}') as invoice_ids
-)
-select (select count(*) from organizations
-        where not organizations.org_id = any(recorded.org_ids)) as organizations,
-       (select count(*) from invoices
-        where invoices.status <> 'draft'
-          and not invoices.invoice_id = any(recorded.invoice_ids)) as sealed_invoices
-from recorded
-"""
-
-RECORD_DATASET_SQL = """
-insert into seeded_dataset (singleton, scale, seed, org_ids, sealed_invoice_ids)
-select true, :scale, :seed,
-       coalesce((select array_agg(org_id order by org_id) from organizations), '{}'),
-       coalesce((select array_agg(invoice_id order by invoice_id) from invoices
-                 where status <> 'draft'), '{}')
-on conflict (singleton) do update
-set scale = excluded.scale, seed = excluded.seed, loaded_at = now(),
-    org_ids = excluded.org_ids, sealed_invoice_ids = excluded.sealed_invoice_ids
-"""
-
-
 def _truncate(connection: Connection, *, discard_existing_data: bool) -> None:
     """Empty the tenant tables, refusing data the seed did not create unless told to discard
     it (throw-away databases only). The database refuses to truncate sealed invoices, credit
     notes and audit events unless this transaction turns its switch on (migration 0009)."""
-    organizations, sealed = connection.execute(text(FOREIGN_DATA_SQL)).one()
+    organizations, sealed = dataset.foreign_data(connection)
     if (organizations or sealed) and not discard_existing_data:
         raise SeedRefusedError(
             f"this database holds {organizations} organization(s) and {sealed} finalized "
@@ -454,7 +424,7 @@ def generate(engine: Engine, *, scale: str, seed: int, progress: Progress | None
             0.72 + 0.26 * fraction, "folding the seeded days into the rollups"))
         phase("rollups")
         _analyze_the_rest(connection)
-        connection.execute(text(RECORD_DATASET_SQL), {"scale": scale, "seed": seed})
+        dataset.record(connection, scale=scale, seed=seed)
         report(0.98, "committing")
     phase("commit")
     summary.seconds["total"] = time.perf_counter() - started
