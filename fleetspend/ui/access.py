@@ -3,8 +3,9 @@
 Who is signed in comes from one of two places:
 
 - OpenID Connect through ``st.login``: the ``[auth]`` section of .streamlit/secrets.toml (see
-  secrets.toml.example); the email the provider vouches for is looked up among customers and
-  support engineers;
+  secrets.toml.example); the email is looked up among customers and support engineers only if
+  the provider says it verified it (``email_verified`` true; providers that never send the
+  claim need OIDC_ALLOW_MISSING_EMAIL_VERIFIED=1);
 - demo mode, only when FLEETSPEND_DEMO_MODE=1 (``fleetspend demo`` sets it): the visitor
   picks a seeded developer, org admin or support engineer, no password asked. Every page
   then carries a banner saying so.
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import NoReturn, TypeVar
@@ -34,6 +35,7 @@ from fleetspend import auth, db
 from fleetspend.ui.errors import database_errors_stop_the_page
 
 DEMO_MODE_ENV = "FLEETSPEND_DEMO_MODE"
+ALLOW_MISSING_EMAIL_VERIFIED_ENV = "OIDC_ALLOW_MISSING_EMAIL_VERIFIED"
 DEMO_PICK_KEY = "access_demo_email"
 ORG_PARAM = "org"
 GRANT_PARAM = "grant"
@@ -78,16 +80,40 @@ def oidc_configured() -> bool:
     return bool(section.get("client_id") and section.get("server_metadata_url"))
 
 
+def missing_email_verified_allowed() -> bool:
+    """Whether OIDC_ALLOW_MISSING_EMAIL_VERIFIED=1 lets a provider that never sends
+    ``email_verified`` sign people in (a ``false`` claim is refused regardless)."""
+    return os.environ.get(ALLOW_MISSING_EMAIL_VERIFIED_ENV, "").strip().lower() in ("1", "true")
+
+
+def verified_email(claims: Mapping[str, object]) -> str | None:
+    """The email in an identity provider's ``claims`` if the provider vouched for it, else None.
+
+    ``email_verified`` must be true (the boolean, or the string some providers send); a missing
+    claim counts only with :func:`missing_email_verified_allowed`.
+    """
+    email = claims.get("email")
+    if not email:
+        return None
+    verified = claims.get("email_verified")
+    if verified is None:
+        return str(email) if missing_email_verified_allowed() else None
+    return str(email) if verified is True or str(verified).lower() == "true" else None
+
+
 def signed_in_email() -> str | None:
-    """The email of whoever is signed in (demo pick or OIDC), or None."""
+    """The email of whoever is signed in (demo pick or OIDC, verified), or None."""
     if demo_mode():
         return st.session_state.get(DEMO_PICK_KEY)
     if not st.user.get("is_logged_in", False):
         return None
-    if st.user.get("email_verified") is False:
-        return None
-    email = st.user.get("email")
-    return str(email) if email else None
+    return verified_email(st.user.to_dict())
+
+
+def signed_in_unverified() -> bool:
+    """Whether someone signed in through OIDC whose email the provider did not vouch for."""
+    return (not demo_mode() and bool(st.user.get("is_logged_in", False))
+            and verified_email(st.user.to_dict()) is None)
 
 
 @dataclass(frozen=True)

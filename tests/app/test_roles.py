@@ -278,10 +278,24 @@ def test_an_oidc_user_is_looked_up_by_email(configure, billed):
     assert len(app.warning) == 0  # no demo banner
 
     stranger = AppTest.from_file(str(schema.PROJECT_ROOT / "app.py"), default_timeout=30)
-    stranger.user = {"is_logged_in": True, "email": "mallory@evil.example"}
+    stranger.user = {"is_logged_in": True, "email": "mallory@evil.example",
+                     "email_verified": True}
     stranger.run()
     assert "no fleetspend account for mallory@evil.example" in stranger.error[0].value
     assert len(stranger.dataframe) == 0
+
+
+def test_an_oidc_user_without_a_verified_email_is_not_signed_in(configure, billed):
+    configure(billed, demo=False)
+    app = AppTest.from_file(str(schema.PROJECT_ROOT / "app.py"), default_timeout=30)
+    app.user = {"is_logged_in": True, "email": ADMIN}  # no email_verified claim
+    app.secrets["auth"] = {"client_id": "fleetspend",
+                           "server_metadata_url": "https://idp.example/.well-known/x"}
+    app.run()
+    assert not app.exception
+    assert "did not confirm that your email address" in app.error[0].value
+    assert app.title[0].value == "Sign in to fleetspend"
+    assert len(app.dataframe) == 0 and len(app.metric) == 0
 
 
 def test_a_database_failure_shows_a_reference_and_no_numbers(configure, server_url):
@@ -290,7 +304,7 @@ def test_a_database_failure_shows_a_reference_and_no_numbers(configure, server_u
         broken += "?" + server_url.split("?", 1)[1]
     configure(broken, demo=False)
     app = AppTest.from_file(str(schema.PROJECT_ROOT / "app.py"), default_timeout=30)
-    app.user = {"is_logged_in": True, "email": ADMIN}
+    app.user = {"is_logged_in": True, "email": ADMIN, "email_verified": True}
     app.run()
     assert not app.exception
     assert "quote reference" in app.error[0].value

@@ -111,6 +111,23 @@ def test_demo_mode_is_on_only_when_explicitly_configured(monkeypatch, value, on)
     assert access.demo_mode() is on
 
 
+@pytest.mark.parametrize(("claims", "allow_missing", "email"), [
+    ({"email": "a@x.example", "email_verified": True}, False, "a@x.example"),
+    ({"email": "a@x.example", "email_verified": "true"}, False, "a@x.example"),
+    ({"email": "a@x.example"}, False, None),
+    ({"email": "a@x.example", "email_verified": None}, False, None),
+    ({"email": "a@x.example", "email_verified": False}, False, None),
+    ({"email": "a@x.example", "email_verified": "false"}, False, None),
+    ({"email": "a@x.example"}, True, "a@x.example"),
+    ({"email": "a@x.example", "email_verified": False}, True, None),
+    ({"email_verified": True}, True, None),
+])
+def test_sign_in_takes_only_an_email_the_provider_verified(monkeypatch, claims, allow_missing,
+                                                           email):
+    monkeypatch.setenv(access.ALLOW_MISSING_EMAIL_VERIFIED_ENV, "1" if allow_missing else "")
+    assert access.verified_email(claims) == email
+
+
 def test_no_page_or_helper_can_render_raw_html():
     sources = [schema.PROJECT_ROOT / "app.py",
                *(schema.PROJECT_ROOT / "pages").glob("*.py"),
