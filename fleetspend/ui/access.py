@@ -246,6 +246,38 @@ def require(need: str, page: str) -> Visit:
     return visit
 
 
+def revoke_form(key: str, visit: Visit, grants: Mapping[int, str]) -> None:
+    """A form that ends one of ``grants`` (grant id -> label) now, on the primary, audited in
+    the organization's log (:func:`fleetspend.auth.revoke_support_access`). The page says it
+    worked on its next run with :func:`revoked_notice`."""
+    with st.form(key):
+        chosen = st.selectbox("Support grant to revoke", list(grants),
+                              format_func=grants.__getitem__, key=f"{key}_grant")
+        submitted = st.form_submit_button("Revoke now", icon=":material/lock:")
+    if not submitted:
+        return
+    try:
+        with database_errors_stop_the_page("the revocation"):
+            auth.revoke_support_access(db.app_primary_engine(), visit.caller, chosen)
+    except (auth.SupportAccessError, auth.AccessRefusedError) as error:
+        st.error(f"Nothing revoked: {error}.", icon=":material/block:")
+        return
+    if st.session_state.get(GRANT_MEMORY_KEY) == str(chosen):
+        st.session_state[GRANT_MEMORY_KEY] = None
+    if st.query_params.get(GRANT_PARAM) == str(chosen):
+        del st.query_params[GRANT_PARAM]
+    st.session_state[f"{key}_done"] = (
+        f"Support grant {chosen} is revoked; it may show here for a few more seconds while "
+        "the replicas catch up.")
+    st.rerun()
+
+
+def revoked_notice(key: str) -> None:
+    """Say that the grant revoked by :func:`revoke_form` ``key`` in the last run is revoked."""
+    if done := st.session_state.pop(f"{key}_done", None):
+        st.success(done, icon=":material/lock:")
+
+
 def demo_people() -> list[tuple[str, str]]:
     """Seeded people a demo visitor may be: (email, label), developers, admins, engineers.
 

@@ -114,7 +114,7 @@ def _choose_grant(visit: access.Visit) -> None:
         if grant_id == NO_GRANT:
             return "No organization"
         grant = active[grant_id]
-        return (f"Org {grant.org_id}, ticket {grant.support_ticket}, "
+        return (f"{grant.org_name}, ticket {grant.support_ticket}, "
                 f"until {grant.expires_at:%H:%M} UTC")
 
     # the box shows the grant in view, whichever way it came (URL, a page that just opened

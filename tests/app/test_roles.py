@@ -205,7 +205,12 @@ def test_opening_access_from_the_console_works_under_the_new_grant(configure, bi
     assert app.query_params[access.GRANT_PARAM] == str(grant.grant_id)
     # (AppTest reruns only the page after the first run, so the frame is checked afresh)
     again = _run("app", ENGINEER, grant=str(grant.grant_id))
-    assert again.sidebar.selectbox(key="frame_grant").value == grant.grant_id
+    picker = again.sidebar.selectbox(key="frame_grant")
+    assert picker.value == grant.grant_id
+    with seeded_engine.connect() as connection:
+        name = connection.execute(text("select name from organizations where org_id = :org"),
+                                  {"org": grant.org_id}).scalar_one()
+    assert picker.options[1].startswith(f"{name}, ticket T-9")  # the name, not the id
 
 
 def test_an_unknown_org_slug_opens_nothing(configure, billed, seeded_engine):

@@ -15,7 +15,7 @@ from fleetspend.ui import access, frame
 CUSTOMER = auth.Caller("user", 7, "Dev", "dev@acme.example")
 ENGINEER = auth.Caller("staff", 3, "Support", "support1@fleetspend.example")
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
-GRANT = auth.SupportGrant(41, 1, "T-1", "dispute", NOW - timedelta(minutes=5),
+GRANT = auth.SupportGrant(41, 1, "Acme", "T-1", "dispute", NOW - timedelta(minutes=5),
                           NOW + timedelta(hours=1))
 ACME_ADMIN = auth.Membership(1, "acme", "Acme", auth.ADMIN)
 ACME_MEMBER = auth.Membership(1, "acme", "Acme", auth.MEMBER)
