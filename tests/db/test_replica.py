@@ -215,6 +215,63 @@ def test_lag_is_reported_while_replay_is_paused(pool, cluster):
         assert freshness.replica_lag(snapshot.connection)["lag_seconds"] == 0
 
 
+def _app_pool(cluster: Cluster) -> db.ReadPool:
+    """The replicas as the app's role, which sees only whether a WAL receiver runs."""
+    return db.ReadPool([db.as_app_role(url) for url in cluster.replica_urls], pool_size=1)
+
+
+def _freshness(pool: db.ReadPool) -> list[freshness.Freshness]:
+    """What a page on each replica (taken in turn) says about its data, in a scope that
+    reads no tenant's rows."""
+    seen = []
+    for _ in pool.servers():
+        with pool.snapshot(db.Scope(staff_user_id=1)) as snapshot:
+            seen.append(freshness.read_freshness(snapshot.connection, org_id=1))
+    return seen
+
+
+def _receiving(replica: EmbeddedPostgres) -> bool:
+    with psycopg.connect(replica.url(db.APP_DATABASE), autocommit=True) as connection:
+        return connection.execute("select exists (select from pg_stat_wal_receiver "
+                                  "where status = 'streaming')").fetchone()[0]
+
+
+def test_a_quiet_primary_is_no_lag_but_a_cut_off_replica_warns_how_old_its_data_is(
+        monkeypatch, pool, cluster):
+    monkeypatch.setenv(freshness.STALE_AFTER_ENV, "1")
+    with psycopg.connect(cluster.url(cluster.primary), autocommit=True) as primary:
+        primary.execute("insert into organizations (slug, name) values ('before-cut', 'B')")
+    _caught_up(cluster)
+    app_pool = _app_pool(cluster)
+    try:
+        time.sleep(1.5)  # the primary is quiet: the last replayed commit grows old, the data not
+        quiet = _freshness(app_pool)
+        assert all(f.is_receiving and f.lag_seconds == 0 and f.warning is None for f in quiet)
+        assert all(f.describe().startswith("Replica 0 s behind") for f in quiet)
+
+        cluster.primary.stop()  # every replica's link to the primary is cut
+        try:
+            _wait_for(lambda: not any(_receiving(r) for r in cluster.replicas),
+                      "the replicas' WAL receivers to stop")
+            time.sleep(1.5)
+            cut = _freshness(app_pool)
+        finally:
+            cluster.primary.start()
+        for state in cut:
+            assert state.is_replica and not state.is_receiving
+            assert state.lag_seconds is not None and state.lag_seconds >= 1.5
+            assert state.is_stale
+            assert "not receiving changes from the primary" in state.warning
+            assert state.describe().startswith("Replica not receiving from the primary")
+
+        _wait_for(lambda: all(_receiving(r) for r in cluster.replicas),
+                  "the replicas to stream from the primary again", timeout=30)
+        _caught_up(cluster)
+        assert all(f.is_receiving and f.warning is None for f in _freshness(app_pool))
+    finally:
+        app_pool.dispose()
+
+
 def test_a_statement_over_the_timeout_is_a_clear_error_and_the_next_view_works(pool):
     with pytest.raises(db.ReadTimeoutError) as error, pool.snapshot() as snapshot:
         snapshot.connection.execute(text("select pg_sleep(2)"))
