@@ -42,7 +42,7 @@ if submitted:
     except auth.SupportAccessError as error:
         st.error(f"No access opened: {error}.", icon=":material/block:")
     else:
-        st.session_state[access.GRANT_MEMORY_KEY] = str(grant.grant_id)
+        access.remember_opened(grant)
         then = console.continuation(st.query_params)
         if then is not None:
             page, params = then

@@ -16,6 +16,10 @@ refuses with a message and ``st.stop()`` when the role may not use the page, and
 support engineer, writes the audit event of this page view to the primary before any data is
 read: in the organization's audit log under a grant, in the support console's own log
 otherwise. Exactly one event per page view.
+
+A grant opened on the primary reaches the replicas a moment later; the page view right after
+opening one (and any read under it, :meth:`Visit.read`) waits up to GRANT_REPLICATION_WAIT_S
+for it rather than refuse it.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ ORG_PARAM = "org"
 GRANT_PARAM = "grant"
 ORG_MEMORY_KEY = "access_org"
 GRANT_MEMORY_KEY = "access_grant"
+OPENED_GRANT_KEY = "access_opened_grant"  # a grant this session just opened on the primary
 
 # what a page needs: the levels of migration 0004, plus pages only support engineers use
 USAGE = "usage"
@@ -177,6 +182,28 @@ def _active(grants: list[auth.SupportGrant]) -> list[auth.SupportGrant]:
     return [grant for grant in grants if grant.is_active(now)]
 
 
+def remember_opened(grant: auth.SupportGrant) -> None:
+    """Note that this session just opened ``grant`` on the primary, so the next page view
+    waits for it to reach the replica rather than refuse it (see :func:`resolve_visit`)."""
+    st.session_state[GRANT_MEMORY_KEY] = str(grant.grant_id)
+    st.session_state[OPENED_GRANT_KEY] = str(grant.grant_id)
+
+
+def _replicated(caller: auth.Caller, wanted: str,
+                grants: list[auth.SupportGrant]) -> list[auth.SupportGrant]:
+    """``caller``'s grants once grant ``wanted`` (just opened) has reached the replica read,
+    re-read for up to GRANT_REPLICATION_WAIT_S as :meth:`Visit.read` does; then as they are."""
+    deadline = time.monotonic() + GRANT_REPLICATION_WAIT_S
+    while not any(str(grant.grant_id) == wanted for grant in grants):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+        with (database_errors_stop_the_page("your support grants"),
+              db.read_snapshot(auth.scope_for(caller)) as snapshot):
+            grants = auth.grants_of(snapshot.connection, caller)
+    return grants
+
+
 def resolve_visit(email: str) -> Visit | None:
     """The visit of the person with ``email``: None when no customer or engineer has it."""
 
@@ -196,9 +223,12 @@ def resolve_visit(email: str) -> Visit | None:
     # links that do not carry it
     if visit.caller.is_staff:
         wanted = st.query_params.get(GRANT_PARAM) or st.session_state.get(GRANT_MEMORY_KEY)
-        grant = next((g for g in _active(visit.grants) if str(g.grant_id) == wanted), None)
+        grants = visit.grants
+        if wanted and wanted == st.session_state.pop(OPENED_GRANT_KEY, None):
+            grants = _replicated(visit.caller, wanted, grants)
+        grant = next((g for g in _active(grants) if str(g.grant_id) == wanted), None)
         st.session_state[GRANT_MEMORY_KEY] = str(grant.grant_id) if grant else None
-        return Visit(visit.caller, grants=visit.grants, grant=grant)
+        return Visit(visit.caller, grants=grants, grant=grant)
     wanted = st.query_params.get(ORG_PARAM) or st.session_state.get(ORG_MEMORY_KEY)
     membership = next((m for m in visit.memberships if m.slug == wanted),
                       visit.memberships[0] if visit.memberships else None)
