@@ -44,7 +44,7 @@ GRANT_NOT_ACTIVE = "FSG01"
 GRANT_REFUSED = "FSA01"
 
 MIN_GRANT = timedelta(minutes=15)
-MAX_GRANT = timedelta(hours=8)  # the policies refuse longer grants too
+MAX_GRANT = timedelta(hours=8)  # the database refuses longer grants too
 
 ACCESS_OPENED = "support.access_opened"
 ACCESS_REVOKED = "support.access_revoked"
@@ -147,7 +147,7 @@ def grants_of(connection: Connection, caller: Caller) -> list[SupportGrant]:
         return []
     rows = connection.execute(sql("support_grants_of_engineer"),
                               {"staff_user_id": caller.actor_id}).mappings().all()
-    # an engineer reads no organization outside a grant; this function names their grants' own
+    # an engineer may not read organizations; the database names those their own grants name
     names = {org_id: name for org_id, name in connection.execute(
         text("select org_id, org_name from fleetspend_auth.granted_organizations()"))}
     return [SupportGrant(**row, org_name=names[row["org_id"]]) for row in rows]
