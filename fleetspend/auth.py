@@ -7,7 +7,10 @@ says who the caller is, through :func:`scope_for`, and performs the writes suppo
 needs:
 
 - :func:`open_support_access` writes a support grant (organization, ticket, reason, expiry)
-  and its audit event to the primary in one transaction, as the app's own role;
+  to the primary, as the app's own role, through a database function that writes its audit
+  event with it (migration 0010): the app's role cannot write one without the other;
+- :func:`revoke_support_access` ends a grant early, for its engineer or an admin of its
+  organization, audited the same way;
 - :func:`record_support_view` writes an audit event for each page a support engineer views
   under a grant, before the page reads anything: if that write fails the page shows nothing;
 - :func:`record_console_view` does the same for the support console's own pages (search,
@@ -37,11 +40,14 @@ SUPPORT = "support"
 
 # SQLSTATE the policies raise for a support grant that is not active on the server asked
 GRANT_NOT_ACTIVE = "FSG01"
+# SQLSTATE of a grant the database refuses to open or revoke, with a message to show
+GRANT_REFUSED = "FSA01"
 
 MIN_GRANT = timedelta(minutes=15)
-MAX_GRANT = timedelta(hours=8)  # the policies refuse longer grants too
+MAX_GRANT = timedelta(hours=8)  # the database refuses longer grants too
 
 ACCESS_OPENED = "support.access_opened"
+ACCESS_REVOKED = "support.access_revoked"
 PAGE_VIEWED = "support.page_viewed"
 SEARCHED = "support.searched"
 CREDIT_NOTE_ISSUED = "support.credit_note_issued"
@@ -86,6 +92,7 @@ class SupportGrant:
 
     grant_id: int
     org_id: int
+    org_name: str
     support_ticket: str
     reason: str
     granted_at: datetime
@@ -139,8 +146,11 @@ def grants_of(connection: Connection, caller: Caller) -> list[SupportGrant]:
     if not caller.is_staff:
         return []
     rows = connection.execute(sql("support_grants_of_engineer"),
-                              {"staff_user_id": caller.actor_id})
-    return [SupportGrant(**row) for row in rows.mappings()]
+                              {"staff_user_id": caller.actor_id}).mappings().all()
+    # an engineer may not read organizations; the database names those their own grants name
+    names = {org_id: name for org_id, name in connection.execute(
+        text("select org_id, org_name from fleetspend_auth.granted_organizations()"))}
+    return [SupportGrant(**row, org_name=names[row["org_id"]]) for row in rows]
 
 
 def _set_scope(connection: Connection, scope: db.Scope) -> None:
@@ -159,9 +169,17 @@ def record_org_event(connection: Connection, caller: Caller, org_id: int, action
     )
 
 
+def _refusal(error: DBAPIError, sqlstate: str) -> str | None:
+    """The message of a database refusal with ``sqlstate`` (a person can act on it), else None."""
+    if getattr(error.orig, "sqlstate", None) != sqlstate:
+        return None
+    return error.orig.diag.message_primary
+
+
 def open_support_access(engine: Engine, caller: Caller, *, org_slug: str, ticket: str,
                         reason: str, duration: timedelta) -> SupportGrant:
-    """Write a grant for ``org_slug`` and its audit event to the primary, in one transaction.
+    """Open a grant for ``org_slug`` on the primary; the database writes its audit event with
+    it (``fleetspend_auth.open_support_grant``, migration 0010), both or neither.
 
     ``engine`` is the primary as the app's role (:func:`fleetspend.db.app_primary_engine`).
     Raises :class:`SupportAccessError` for a missing ticket or reason, a duration outside
@@ -177,27 +195,47 @@ def open_support_access(engine: Engine, caller: Caller, *, org_slug: str, ticket
         raise SupportAccessError("say why you need to look at this organization")
     if not MIN_GRANT <= duration <= MAX_GRANT:
         raise SupportAccessError("support access lasts between 15 minutes and 8 hours")
-    with engine.begin() as connection:
-        _set_scope(connection, scope_for(caller))
-        org_id = connection.execute(text("select fleetspend_auth.org_id_for_support(:slug)"),
-                                    {"slug": org_slug}).scalar()
-        if org_id is None:
-            raise SupportAccessError(f"there is no organization with the slug {org_slug!r}")
-        row = connection.execute(
-            text("insert into support_grants "
-                 "(org_id, staff_user_id, support_ticket, reason, expires_at) "
-                 "values (:org_id, :staff_user_id, :ticket, :reason, "
-                 "        now() + make_interval(secs => :seconds)) "
-                 "returning grant_id, org_id, support_ticket, reason, granted_at, expires_at"),
-            {"org_id": org_id, "staff_user_id": caller.actor_id, "ticket": ticket,
-             "reason": reason, "seconds": duration.total_seconds()},
-        ).mappings().one()
-        grant = SupportGrant(**row)
-        _set_scope(connection, scope_for(caller, grant=grant))
-        record_org_event(connection, caller, org_id, ACCESS_OPENED,
-                {"grant_id": grant.grant_id, "support_ticket": ticket, "reason": reason,
-                 "expires_at": grant.expires_at.isoformat()})
-    return grant
+    try:
+        with engine.begin() as connection:
+            _set_scope(connection, scope_for(caller))
+            org_id = connection.execute(text("select fleetspend_auth.org_id_for_support(:slug)"),
+                                        {"slug": org_slug}).scalar()
+            if org_id is None:
+                raise SupportAccessError(f"there is no organization with the slug {org_slug!r}")
+            row = connection.execute(
+                text("select * from fleetspend_auth.open_support_grant("
+                     ":org_id, :ticket, :reason, make_interval(secs => :seconds))"),
+                {"org_id": org_id, "ticket": ticket, "reason": reason,
+                 "seconds": duration.total_seconds()},
+            ).mappings().one()
+    except DBAPIError as error:
+        refusal = _refusal(error, GRANT_REFUSED)
+        if refusal is None:
+            raise
+        raise SupportAccessError(refusal) from None
+    return SupportGrant(**row)
+
+
+def revoke_support_access(engine: Engine, caller: Caller, grant_id: int) -> None:
+    """End an active support grant now, on the primary, with its audit event in the revoker's
+    name (``fleetspend_auth.revoke_support_grant``, migration 0010).
+
+    The grant's own engineer or an admin of its organization may; anyone else gets
+    :class:`AccessRefusedError`, and a grant that has already ended
+    :class:`SupportAccessError`. Nothing is written then.
+    """
+    try:
+        with engine.begin() as connection:
+            _set_scope(connection, scope_for(caller))
+            connection.execute(text("select fleetspend_auth.revoke_support_grant(:grant_id)"),
+                               {"grant_id": grant_id})
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) == "42501":
+            raise AccessRefusedError(error.orig.diag.message_primary) from None
+        refusal = _refusal(error, GRANT_REFUSED)
+        if refusal is None:
+            raise
+        raise SupportAccessError(refusal) from None
 
 
 def record_support_view(engine: Engine, caller: Caller, grant: SupportGrant, page: str) -> None:

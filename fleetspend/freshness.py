@@ -1,10 +1,18 @@
-"""How fresh a page's numbers are: replica lag and "usage complete through <time UTC>".
+"""How fresh a page's numbers are: their age against the primary and "usage complete through".
 
 Both are read inside the page's own snapshot, so they describe exactly the data on screen.
+
+A replica's data is current when its WAL receiver streams from the primary and it has
+replayed everything received (a quiet primary sends nothing, and that is no lag). Otherwise
+its data is as old as the last transaction it replayed, measured against this server's clock
+(kept in step with the primary's by NTP): replay held up, or cut off from the primary, which
+a replica does not notice in its WAL positions. Past ``REPLICA_STALE_AFTER_S`` seconds
+(default 60) the page warns.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,20 +20,51 @@ from sqlalchemy import Connection
 
 from queries import sql
 
+STALE_AFTER_ENV = "REPLICA_STALE_AFTER_S"
+DEFAULT_STALE_AFTER_S = 60.0
+
+
+def stale_after_s() -> float:
+    """The age in seconds past which a page warns that its data may be out of date."""
+    raw = os.environ.get(STALE_AFTER_ENV, "").strip()
+    if not raw:
+        return DEFAULT_STALE_AFTER_S
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise ValueError(f"{STALE_AFTER_ENV} must be a number of seconds, got {raw!r}") from None
+    if seconds <= 0:
+        raise ValueError(f"{STALE_AFTER_ENV} must be a positive number of seconds, got {raw!r}")
+    return seconds
+
 
 @dataclass(frozen=True)
 class Freshness:
     """Where a page's data stands against the primary and the usage feed."""
 
     is_replica: bool
-    lag_seconds: float | None  # None: behind, by an unknown time (nothing replayed yet)
+    is_receiving: bool  # a WAL receiver streams from the primary (always true on the primary)
+    lag_seconds: float | None  # how long ago the data was certainly current; None: unknown
     lag_bytes: int
     last_replayed_at: datetime | None
     usage_complete_through_at: datetime | None
+    stale_after_s: float = DEFAULT_STALE_AFTER_S
 
     @property
     def is_lagging(self) -> bool:
         return self.lag_bytes > 0 or self.lag_seconds != 0
+
+    @property
+    def is_stale(self) -> bool:
+        """Whether the data may be older than the threshold (or of an unknown age)."""
+        if not self.is_lagging:
+            return False
+        return self.lag_seconds is None or self.lag_seconds > self.stale_after_s
+
+    def _age(self) -> str:
+        if self.lag_seconds is None:
+            return "an unknown time (nothing replayed since the replica started)"
+        return f"{self.lag_seconds:.0f} s"
 
     def describe(self) -> str:
         """One line for the page footer, e.g. 'Replica 0 s behind; usage complete through ...'."""
@@ -33,13 +72,28 @@ class Freshness:
                    if self.usage_complete_through_at else "no usage yet")
         if not self.is_replica:
             return f"Read from the primary; {through}"
+        if not self.is_receiving:
+            return (f"Replica not receiving from the primary; its data is {self._age()} old; "
+                    f"{through}")
         if self.lag_seconds is None:
             return f"Replica behind the primary by {self.lag_bytes:,} bytes of WAL; {through}"
         return f"Replica {self.lag_seconds:.0f} s behind the primary; {through}"
 
+    @property
+    def warning(self) -> str | None:
+        """What the page must say when its data may be out of date, else None."""
+        if not self.is_stale:
+            return None
+        replayed = ("" if self.last_replayed_at is None else
+                    f" (last change replayed at {self.last_replayed_at:%Y-%m-%d %H:%M:%S} UTC)")
+        why = ("the replica serving this page is not receiving changes from the primary"
+               if not self.is_receiving else "the replica serving this page is behind")
+        return (f"These figures may be out of date: {why}, and its data is {self._age()} "
+                f"old{replayed}.")
+
 
 def replica_lag(connection: Connection) -> dict:
-    """is_replica, lag_seconds, lag_bytes and last_replayed_at of the server behind it."""
+    """is_replica, is_receiving, lag_seconds, lag_bytes and last_replayed_at of the server."""
     return dict(connection.execute(sql("replica_lag")).mappings().one())
 
 
@@ -49,12 +103,14 @@ def usage_complete_through(connection: Connection, org_id: int) -> datetime | No
 
 
 def read_freshness(connection: Connection, org_id: int) -> Freshness:
-    """The replica lag of the server behind ``connection`` and ``org_id``'s usage high mark."""
+    """How fresh the server behind ``connection`` is and ``org_id``'s usage high mark."""
     lag = replica_lag(connection)
     return Freshness(
         is_replica=lag["is_replica"],
+        is_receiving=lag["is_receiving"],
         lag_seconds=None if lag["lag_seconds"] is None else float(lag["lag_seconds"]),
         lag_bytes=int(lag["lag_bytes"]),
         last_replayed_at=lag["last_replayed_at"],
         usage_complete_through_at=usage_complete_through(connection, org_id),
+        stale_after_s=stale_after_s(),
     )

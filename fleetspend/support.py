@@ -8,7 +8,8 @@ under the support engineer's scope, and is audited in the same transaction:
   returns directory facts only: what matched and which organization it belongs to. Seeing
   anything inside that organization still takes a support grant (ticket and reason first).
 - :func:`issue_credit` writes a credit note against a finalized or paid invoice of the
-  grant's organization with :mod:`fleetspend.billing.credit_notes`, and its audit event.
+  grant's organization, and its audit event, through one database function (migration
+  0010) that follows the rules of :mod:`fleetspend.billing.credit_notes`.
 - :func:`activity` reads every support engineer's audited actions, with filters.
 
 Nothing here imports Streamlit.
@@ -23,9 +24,13 @@ from decimal import Decimal, InvalidOperation
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
 
 from fleetspend import auth, db
-from fleetspend.billing.credit_notes import CreditNote, issue_credit_note_in
+from fleetspend.billing.credit_notes import CreditNote, CreditNoteError
+
+# SQLSTATE of a credit note the database refuses, with a message to show
+CREDIT_REFUSED = "FSC01"
 
 KINDS = {"organization": "Organization", "invoice": "Invoice", "app": "App",
          "machine": "Machine"}
@@ -37,6 +42,7 @@ ACTIONS = {
     auth.PAGE_VIEWED: "Viewed a page",
     auth.SEARCHED: "Searched",
     auth.ACCESS_OPENED: "Opened support access",
+    auth.ACCESS_REVOKED: "Revoked support access",
     auth.CREDIT_NOTE_ISSUED: "Issued a credit note",
     auth.EVIDENCE_EXPORTED: "Exported evidence",
 }
@@ -116,27 +122,40 @@ def parse_cents(amount: str) -> int:
 def issue_credit(engine: Engine, caller: auth.Caller, grant: auth.SupportGrant, *,
                  invoice_number: str, amount_cents: int, reason: str,
                  support_ticket: str) -> CreditNote:
-    """Credit an invoice of the grant's organization and audit it, in one transaction on the
-    primary (``engine`` as the app's role).
+    """Credit an invoice of the grant's organization on the primary (``engine`` as the app's
+    role), through ``fleetspend_auth.issue_support_credit`` (migration 0010), which writes the
+    note and its audit event together: the app's role cannot insert a credit note itself.
 
     Raises :class:`fleetspend.billing.credit_notes.CreditNoteError` for an amount over what is
-    left to credit, an invoice that is not finalized or paid, or a missing reason or ticket;
-    then nothing is written. Concurrent credits on one invoice queue on its row lock, and the
-    database refuses over-crediting whatever happens here.
+    left to credit, an invoice that is not finalized or paid (or not the grant's
+    organization's), or a missing reason or ticket; then nothing is written. Concurrent credits
+    on one invoice queue on its row lock, and the database refuses over-crediting whatever
+    happens here.
     """
     if not caller.is_staff:
         raise auth.AccessRefusedError("credit notes are issued by support engineers")
-    with engine.begin() as connection:
-        db.set_local(connection, auth.scope_for(caller, grant=grant).settings())
-        note = issue_credit_note_in(connection, invoice_number=invoice_number,
-                                    amount_cents=amount_cents, reason=reason,
-                                    support_ticket=support_ticket, issued_by=caller.actor_id)
-        auth.record_org_event(connection, caller, grant.org_id, auth.CREDIT_NOTE_ISSUED, {
-            "grant_id": grant.grant_id, "invoice_number": invoice_number,
-            "credit_note_number": note.credit_note_number, "amount_cents": amount_cents,
-            "reason": reason.strip(), "support_ticket": support_ticket.strip(),
-        })
-    return note
+    if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents <= 0:
+        raise CreditNoteError(f"amount_cents must be a positive whole number of cents, "
+                              f"got {amount_cents!r}")
+    try:
+        with engine.begin() as connection:
+            db.set_local(connection, auth.scope_for(caller, grant=grant).settings())
+            row = connection.execute(
+                text("select * from fleetspend_auth.issue_support_credit("
+                     ":invoice_number, :amount_cents, :reason, :support_ticket)"),
+                {"invoice_number": invoice_number, "amount_cents": amount_cents,
+                 "reason": reason, "support_ticket": support_ticket},
+            ).one()
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) != CREDIT_REFUSED:
+            raise
+        raise CreditNoteError(error.orig.diag.message_primary) from None
+    return CreditNote(
+        credit_note_number=row.credit_note_number, invoice_number=invoice_number,
+        amount_cents=amount_cents, issued_at=row.issued_at,
+        invoice_credits_cents=row.invoice_credits_cents,
+        invoice_total_cents=row.invoice_total_cents,
+    )
 
 
 @dataclass(frozen=True)

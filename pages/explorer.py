@@ -26,14 +26,14 @@ ALL_SERIES = 0  # top=0: the "other" bucket expanded
 
 @st.cache_data(ttl=60, max_entries=64, show_spinner=False)
 def load_context(scope: db.Scope, org_id: int) -> tuple[dict[str, dict[str, str]], date | None,
-                                                        str, str | None]:
-    """The values of each dimension, "now" and the freshness line, in one snapshot."""
+                                                        freshness.Freshness, str | None]:
+    """The values of each dimension, "now" and their freshness, in one snapshot."""
     with db.read_snapshot(scope) as snapshot:
         values = spend.read_dimension_values(snapshot.connection, org_id)
         fresh = freshness.read_freshness(snapshot.connection, org_id)
         through = fresh.usage_complete_through_at
         last_day = None if through is None else spend.as_of(through).last_day
-        return values, last_day, fresh.describe(), snapshot.notice
+        return values, last_day, fresh, snapshot.notice
 
 
 @st.cache_data(ttl=60, max_entries=256, show_spinner=False)
@@ -158,8 +158,8 @@ visit = access.require(access.USAGE, "explorer")
 st.title("Usage explorer")
 
 with st.spinner("Loading"), database_errors_stop_the_page("the explorer"):
-    values, last_day, freshness_line, notice = load_context(visit.scope(), visit.org_id)
-frame.usage_notice_or_stop(last_day, freshness_line, notice)
+    values, last_day, fresh, notice = load_context(visit.scope(), visit.org_id)
+frame.usage_notice_or_stop(last_day, fresh, notice)
 
 state, notices = read_state(values, last_day)
 url_state.write(state)
@@ -181,7 +181,7 @@ label, unit = spend.MEASURES[state["measure"]]
 if series.table.empty:
     st.info("Nothing to show for this selection: no usage of this kind in these dates and "
             "filters.", icon=":material/filter_alt_off:")
-    st.caption(freshness_line)
+    st.caption(fresh.describe())
     st.stop()
 
 table = tables.explorer_table(series, unit, previous)
@@ -230,4 +230,4 @@ if visit.may(access.BILLING):
                                mime="text/csv", key=KEY + "focus_csv")
             st.caption(f"{len(focus):,} rows, BilledCost "
                        f"{sum(focus.BilledCost, Decimal(0)):,.2f} USD.")
-st.caption(freshness_line)
+st.caption(fresh.describe())

@@ -24,14 +24,14 @@ TOP_TITLES = {"app": "Top apps", "region": "Top regions", "preset": "Top VM size
 
 
 @st.cache_data(ttl=60, max_entries=64, show_spinner=False)
-def load(scope: db.Scope, org_id: int, may_see_invoices: bool) -> tuple[spend.Overview, str,
-                                                                        str | None]:
-    """The overview's figures, the freshness line and any read-path notice, one snapshot."""
+def load(scope: db.Scope, org_id: int, may_see_invoices: bool) -> tuple[
+        spend.Overview, freshness.Freshness, str | None]:
+    """The overview's figures, their freshness and any read-path notice, one snapshot."""
     with db.read_snapshot(scope) as snapshot:
         overview = spend.read_overview(snapshot.connection, org_id,
                                        may_see_invoices=may_see_invoices)
-        line = freshness.read_freshness(snapshot.connection, org_id).describe()
-        return overview, line, snapshot.notice
+        fresh = freshness.read_freshness(snapshot.connection, org_id)
+        return overview, fresh, snapshot.notice
 
 
 def drill(params: dict[str, str]) -> None:
@@ -60,9 +60,9 @@ visit = access.require(access.USAGE, "overview")
 st.title("Spend overview")
 
 with st.spinner("Loading this month's spend"), database_errors_stop_the_page("the overview"):
-    overview, freshness_line, notice = load(visit.scope(), visit.org_id, visit.may(access.BILLING))
+    overview, fresh, notice = load(visit.scope(), visit.org_id, visit.may(access.BILLING))
 
-frame.usage_notice_or_stop(overview.now, freshness_line, notice)
+frame.usage_notice_or_stop(overview.now, fresh, notice)
 now = overview.now
 
 drill_on_selection(now)
@@ -137,4 +137,4 @@ with right:
     st.plotly_chart(charts.region_map(overview.regions), key=MAP_CHART_KEY, on_select="rerun",
                     selection_mode="points")
 
-st.caption(freshness_line)
+st.caption(fresh.describe())

@@ -30,6 +30,10 @@ if access.demo_mode():
         st.session_state[access.DEMO_PICK_KEY] = email
         st.rerun()
 elif access.oidc_configured():
+    if access.signed_in_unverified():
+        st.error("Your identity provider did not confirm that your email address is yours, so "
+                 "fleetspend cannot tell who you are. Verify it with the provider and sign in "
+                 "again.", icon=":material/mark_email_unread:")
     st.write("Sign in with your organization's identity provider.")
     if st.button("Sign in", type="primary", icon=":material/login:", key=OIDC_KEY):
         st.login()

@@ -17,6 +17,7 @@ SLUG_KEY = "support_org_slug"
 TICKET_KEY = "support_ticket"
 REASON_KEY = "support_reason"
 MINUTES_KEY = "support_minutes"
+REVOKE_FORM_KEY = "support_revoke"
 DURATIONS_MINUTES = [15, 30, 60, 120, 240, 480]
 
 visit = access.require(access.SUPPORT_CONSOLE, "support_access")
@@ -41,7 +42,7 @@ if submitted:
     except auth.SupportAccessError as error:
         st.error(f"No access opened: {error}.", icon=":material/block:")
     else:
-        st.session_state[access.GRANT_MEMORY_KEY] = str(grant.grant_id)
+        access.remember_opened(grant)
         then = console.continuation(st.query_params)
         if then is not None:
             page, params = then
@@ -50,6 +51,7 @@ if submitted:
         st.query_params[access.GRANT_PARAM] = str(grant.grant_id)
         st.rerun()
 
+access.revoked_notice(REVOKE_FORM_KEY)
 with database_errors_stop_the_page("your support grants"):
     grants = visit.read(lambda snapshot: auth.grants_of(snapshot.connection, visit.caller))
 
@@ -61,7 +63,7 @@ now = datetime.now(UTC)
 st.dataframe(
     pd.DataFrame({
         "grant": [grant.grant_id for grant in grants],
-        "org_id": [grant.org_id for grant in grants],
+        "organization": [grant.org_name for grant in grants],
         "ticket": [grant.support_ticket for grant in grants],
         "reason": [grant.reason for grant in grants],
         "opened": [grant.granted_at for grant in grants],
@@ -71,8 +73,13 @@ st.dataframe(
     hide_index=True,
     column_config={
         "grant": st.column_config.NumberColumn("Grant", format="%d"),
-        "org_id": st.column_config.NumberColumn("Organization id", format="%d"),
+        "organization": "Organization",
         "opened": st.column_config.DatetimeColumn("Opened (UTC)", format="YYYY-MM-DD HH:mm"),
         "expires": st.column_config.DatetimeColumn("Expires (UTC)", format="YYYY-MM-DD HH:mm"),
     },
 )
+active = {grant.grant_id: grant for grant in grants if grant.is_active(now)}
+if active:
+    access.revoke_form(REVOKE_FORM_KEY, visit, {
+        grant_id: f"{grant.org_name}, ticket {grant.support_ticket}"
+        for grant_id, grant in active.items()})

@@ -1,4 +1,7 @@
-"""Support access log: who from support opened the organization's data, when and why."""
+"""Support access log: who from support opened the organization's data, when and why; an
+admin can end a support grant that is still active."""
+
+from datetime import UTC, datetime
 
 import pandas as pd
 import streamlit as st
@@ -7,6 +10,7 @@ from fleetspend.ui import access
 from fleetspend.ui.errors import database_errors_stop_the_page
 from queries import sql
 
+REVOKE_FORM_KEY = "access_log_revoke"
 COLUMNS = ["grant_id", "engineer_name", "engineer_email", "support_ticket", "reason",
            "granted_at", "expires_at", "revoked_at", "pages_viewed", "last_viewed_at"]
 
@@ -16,6 +20,7 @@ st.caption("Every time a support engineer opens your organization's data they mu
            "ticket and a reason; their access expires on its own, and each page they view "
            "is recorded.")
 
+access.revoked_notice(REVOKE_FORM_KEY)
 with database_errors_stop_the_page("the support access log"):
     log = visit.read(lambda snapshot: pd.DataFrame(
         snapshot.connection.execute(sql("support_access_log"),
@@ -43,3 +48,11 @@ st.dataframe(
                                                           format="YYYY-MM-DD HH:mm"),
     },
 )
+
+now = datetime.now(UTC)
+active = log[log["revoked_at"].isna() & (log["expires_at"] > now)]
+if not active.empty:
+    st.subheader("Active support access")
+    access.revoke_form(REVOKE_FORM_KEY, visit, {
+        int(row.grant_id): f"{row.engineer_name}, ticket {row.support_ticket}"
+        for row in active.itertuples()})

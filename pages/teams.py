@@ -32,15 +32,15 @@ MONEY_COLUMNS = ("Spend (USD)", "Previous period (USD)", "Change (USD)")
 
 
 @st.cache_data(ttl=60, max_entries=64, show_spinner=False)
-def load_context(scope: db.Scope, org_id: int) -> tuple[dict[int, str], date | None, str,
-                                                        str | None]:
-    """The organization's teams, the last day with usage and the freshness line."""
+def load_context(scope: db.Scope, org_id: int) -> tuple[
+        dict[int, str], date | None, freshness.Freshness, str | None]:
+    """The organization's teams, the last day with usage and their freshness."""
     with db.read_snapshot(scope) as snapshot:
         names = teams.read_teams(snapshot.connection, org_id)
         fresh = freshness.read_freshness(snapshot.connection, org_id)
         through = fresh.usage_complete_through_at
         last_day = None if through is None else spend.as_of(through).last_day
-        return names, last_day, fresh.describe(), snapshot.notice
+        return names, last_day, fresh, snapshot.notice
 
 
 @st.cache_data(ttl=60, max_entries=128, show_spinner=False)
@@ -153,8 +153,8 @@ visit = access.require(access.BILLING, "teams")
 st.title("Team comparison")
 
 with st.spinner("Loading"), database_errors_stop_the_page("the team comparison"):
-    names, last_day, freshness_line, notice = load_context(visit.scope(), visit.org_id)
-frame.usage_notice_or_stop(last_day, freshness_line, notice)
+    names, last_day, fresh, notice = load_context(visit.scope(), visit.org_id)
+frame.usage_notice_or_stop(last_day, fresh, notice)
 if not names:
     st.info("This organization has no teams yet.", icon=":material/group_off:")
     st.stop()
@@ -180,7 +180,7 @@ with st.spinner("Comparing teams"), database_errors_stop_the_page("the team comp
 if comparison.is_empty:
     st.info(f"No spend from {period.previous_start_date} to {period.last_day}: nothing to "
             "compare. Pick other dates.", icon=":material/filter_alt_off:")
-    st.caption(freshness_line)
+    st.caption(fresh.describe())
     st.stop()
 
 change = spend.change_percent(comparison.total_cents, comparison.previous_total_cents)
@@ -257,4 +257,4 @@ if state["team"] != NO_TEAM:
     with links[1]:
         invoice_links(visit, invoices, period, team_name)
     st.button("Back to all teams", key=f"{KEY}clear", on_click=show_all_teams, args=(state,))
-st.caption(freshness_line)
+st.caption(fresh.describe())

@@ -69,8 +69,8 @@ def issue_credit_note_in(connection: Connection, *, invoice_number: str, amount_
                          reason: str, support_ticket: str, issued_by: int) -> CreditNote:
     """:func:`issue_credit_note` inside the caller's transaction (which it leaves open).
 
-    The support console uses this as the app's role, with the engineer's grant as scope, to
-    write the note and its audit event in one transaction.
+    The owner's connection only: the app's role credits through the database function
+    ``fleetspend_auth.issue_support_credit`` (migration 0010), which applies the same rules.
     """
     if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents <= 0:
         raise CreditNoteError(f"amount_cents must be a positive whole number of cents, "

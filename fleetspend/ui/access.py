@@ -3,8 +3,9 @@
 Who is signed in comes from one of two places:
 
 - OpenID Connect through ``st.login``: the ``[auth]`` section of .streamlit/secrets.toml (see
-  secrets.toml.example); the email the provider vouches for is looked up among customers and
-  support engineers;
+  secrets.toml.example); the email is looked up among customers and support engineers only if
+  the provider says it verified it (``email_verified`` true; providers that never send the
+  claim need OIDC_ALLOW_MISSING_EMAIL_VERIFIED=1);
 - demo mode, only when FLEETSPEND_DEMO_MODE=1 (``fleetspend demo`` sets it): the visitor
   picks a seeded developer, org admin or support engineer, no password asked. Every page
   then carries a banner saying so.
@@ -15,13 +16,17 @@ refuses with a message and ``st.stop()`` when the role may not use the page, and
 support engineer, writes the audit event of this page view to the primary before any data is
 read: in the organization's audit log under a grant, in the support console's own log
 otherwise. Exactly one event per page view.
+
+A grant opened on the primary reaches the replicas a moment later; the page view right after
+opening one (and any read under it, :meth:`Visit.read`) waits up to GRANT_REPLICATION_WAIT_S
+for it rather than refuse it.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import NoReturn, TypeVar
@@ -34,11 +39,13 @@ from fleetspend import auth, db
 from fleetspend.ui.errors import database_errors_stop_the_page
 
 DEMO_MODE_ENV = "FLEETSPEND_DEMO_MODE"
+ALLOW_MISSING_EMAIL_VERIFIED_ENV = "OIDC_ALLOW_MISSING_EMAIL_VERIFIED"
 DEMO_PICK_KEY = "access_demo_email"
 ORG_PARAM = "org"
 GRANT_PARAM = "grant"
 ORG_MEMORY_KEY = "access_org"
 GRANT_MEMORY_KEY = "access_grant"
+OPENED_GRANT_KEY = "access_opened_grant"  # a grant this session just opened on the primary
 
 # what a page needs: the levels of migration 0004, plus pages only support engineers use
 USAGE = "usage"
@@ -78,16 +85,40 @@ def oidc_configured() -> bool:
     return bool(section.get("client_id") and section.get("server_metadata_url"))
 
 
+def missing_email_verified_allowed() -> bool:
+    """Whether OIDC_ALLOW_MISSING_EMAIL_VERIFIED=1 lets a provider that never sends
+    ``email_verified`` sign people in (a ``false`` claim is refused regardless)."""
+    return os.environ.get(ALLOW_MISSING_EMAIL_VERIFIED_ENV, "").strip().lower() in ("1", "true")
+
+
+def verified_email(claims: Mapping[str, object]) -> str | None:
+    """The email in an identity provider's ``claims`` if the provider vouched for it, else None.
+
+    ``email_verified`` must be true (the boolean, or the string some providers send); a missing
+    claim counts only with :func:`missing_email_verified_allowed`.
+    """
+    email = claims.get("email")
+    if not email:
+        return None
+    verified = claims.get("email_verified")
+    if verified is None:
+        return str(email) if missing_email_verified_allowed() else None
+    return str(email) if verified is True or str(verified).lower() == "true" else None
+
+
 def signed_in_email() -> str | None:
-    """The email of whoever is signed in (demo pick or OIDC), or None."""
+    """The email of whoever is signed in (demo pick or OIDC, verified), or None."""
     if demo_mode():
         return st.session_state.get(DEMO_PICK_KEY)
     if not st.user.get("is_logged_in", False):
         return None
-    if st.user.get("email_verified") is False:
-        return None
-    email = st.user.get("email")
-    return str(email) if email else None
+    return verified_email(st.user.to_dict())
+
+
+def signed_in_unverified() -> bool:
+    """Whether someone signed in through OIDC whose email the provider did not vouch for."""
+    return (not demo_mode() and bool(st.user.get("is_logged_in", False))
+            and verified_email(st.user.to_dict()) is None)
 
 
 @dataclass(frozen=True)
@@ -151,6 +182,28 @@ def _active(grants: list[auth.SupportGrant]) -> list[auth.SupportGrant]:
     return [grant for grant in grants if grant.is_active(now)]
 
 
+def remember_opened(grant: auth.SupportGrant) -> None:
+    """Note that this session just opened ``grant`` on the primary, so the next page view
+    waits for it to reach the replica rather than refuse it (see :func:`resolve_visit`)."""
+    st.session_state[GRANT_MEMORY_KEY] = str(grant.grant_id)
+    st.session_state[OPENED_GRANT_KEY] = str(grant.grant_id)
+
+
+def _replicated(caller: auth.Caller, wanted: str,
+                grants: list[auth.SupportGrant]) -> list[auth.SupportGrant]:
+    """``caller``'s grants once grant ``wanted`` (just opened) has reached the replica read,
+    re-read for up to GRANT_REPLICATION_WAIT_S as :meth:`Visit.read` does; then as they are."""
+    deadline = time.monotonic() + GRANT_REPLICATION_WAIT_S
+    while not any(str(grant.grant_id) == wanted for grant in grants):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+        with (database_errors_stop_the_page("your support grants"),
+              db.read_snapshot(auth.scope_for(caller)) as snapshot):
+            grants = auth.grants_of(snapshot.connection, caller)
+    return grants
+
+
 def resolve_visit(email: str) -> Visit | None:
     """The visit of the person with ``email``: None when no customer or engineer has it."""
 
@@ -170,9 +223,12 @@ def resolve_visit(email: str) -> Visit | None:
     # links that do not carry it
     if visit.caller.is_staff:
         wanted = st.query_params.get(GRANT_PARAM) or st.session_state.get(GRANT_MEMORY_KEY)
-        grant = next((g for g in _active(visit.grants) if str(g.grant_id) == wanted), None)
+        grants = visit.grants
+        if wanted and wanted == st.session_state.pop(OPENED_GRANT_KEY, None):
+            grants = _replicated(visit.caller, wanted, grants)
+        grant = next((g for g in _active(grants) if str(g.grant_id) == wanted), None)
         st.session_state[GRANT_MEMORY_KEY] = str(grant.grant_id) if grant else None
-        return Visit(visit.caller, grants=visit.grants, grant=grant)
+        return Visit(visit.caller, grants=grants, grant=grant)
     wanted = st.query_params.get(ORG_PARAM) or st.session_state.get(ORG_MEMORY_KEY)
     membership = next((m for m in visit.memberships if m.slug == wanted),
                       visit.memberships[0] if visit.memberships else None)
@@ -218,6 +274,38 @@ def require(need: str, page: str) -> Visit:
             refuse("This view could not be recorded in the audit log, so no data is shown. "
                    "Try again in a moment.")
     return visit
+
+
+def revoke_form(key: str, visit: Visit, grants: Mapping[int, str]) -> None:
+    """A form that ends one of ``grants`` (grant id -> label) now, on the primary, audited in
+    the organization's log (:func:`fleetspend.auth.revoke_support_access`). The page says it
+    worked on its next run with :func:`revoked_notice`."""
+    with st.form(key):
+        chosen = st.selectbox("Support grant to revoke", list(grants),
+                              format_func=grants.__getitem__, key=f"{key}_grant")
+        submitted = st.form_submit_button("Revoke now", icon=":material/lock:")
+    if not submitted:
+        return
+    try:
+        with database_errors_stop_the_page("the revocation"):
+            auth.revoke_support_access(db.app_primary_engine(), visit.caller, chosen)
+    except (auth.SupportAccessError, auth.AccessRefusedError) as error:
+        st.error(f"Nothing revoked: {error}.", icon=":material/block:")
+        return
+    if st.session_state.get(GRANT_MEMORY_KEY) == str(chosen):
+        st.session_state[GRANT_MEMORY_KEY] = None
+    if st.query_params.get(GRANT_PARAM) == str(chosen):
+        del st.query_params[GRANT_PARAM]
+    st.session_state[f"{key}_done"] = (
+        f"Support grant {chosen} is revoked; it may show here for a few more seconds while "
+        "the replicas catch up.")
+    st.rerun()
+
+
+def revoked_notice(key: str) -> None:
+    """Say that the grant revoked by :func:`revoke_form` ``key`` in the last run is revoked."""
+    if done := st.session_state.pop(f"{key}_done", None):
+        st.success(done, icon=":material/lock:")
 
 
 def demo_people() -> list[tuple[str, str]]:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
+from fleetspend import freshness
 from fleetspend.ui import access
 
 SIGN_OUT_KEY = "frame_sign_out"
@@ -114,7 +115,7 @@ def _choose_grant(visit: access.Visit) -> None:
         if grant_id == NO_GRANT:
             return "No organization"
         grant = active[grant_id]
-        return (f"Org {grant.org_id}, ticket {grant.support_ticket}, "
+        return (f"{grant.org_name}, ticket {grant.support_ticket}, "
                 f"until {grant.expires_at:%H:%M} UTC")
 
     # the box shows the grant in view, whichever way it came (URL, a page that just opened
@@ -155,12 +156,16 @@ def unknown_person(email: str) -> None:
 
 
 
-def usage_notice_or_stop(last_usage: object, freshness_line: str, notice: str | None) -> None:
-    """Show the read path's notice (e.g. read from the primary); with no usage, stop the page
-    with an empty state and the freshness line."""
+def usage_notice_or_stop(last_usage: object, fresh: freshness.Freshness,
+                         notice: str | None) -> None:
+    """Show the read path's notice (e.g. read from the primary) and a warning when the data
+    may be out of date; with no usage, stop the page with an empty state and the freshness
+    line."""
     if notice:
         st.info(notice, icon=":material/info:")
+    if fresh.warning:
+        st.warning(fresh.warning, icon=":material/history:")
     if last_usage is None:
         st.info("No usage has been recorded for this organization yet.", icon=":material/inbox:")
-        st.caption(freshness_line)
+        st.caption(fresh.describe())
         st.stop()

@@ -7,11 +7,12 @@ anything fails here.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
+from fleetspend import freshness
 from fleetspend.ui.format import dollars
 from tests.app.conftest import MEMBER, acme_org_id, raw_cents
 
@@ -81,3 +82,18 @@ def test_database_failure_shows_a_reference_and_no_figures(open_page, spend_url,
     assert not failing.exception
     assert "reference" in failing.error[0].value
     assert len(failing.metric) == 0
+
+
+def test_a_replica_cut_off_from_the_primary_puts_a_warning_on_the_page(open_page, spend_url,
+                                                                       monkeypatch):
+    # the state a cut-off replica reports (tests/db/test_replica.py produces it for real)
+    monkeypatch.setattr(freshness, "replica_lag", lambda connection: {
+        "is_replica": True, "is_receiving": False, "lag_seconds": 7200.0, "lag_bytes": 0,
+        "last_replayed_at": datetime(2026, 12, 5, 7, 0, tzinfo=UTC)})
+    app = open_page(spend_url, "overview").run()
+    assert not app.exception, app.exception
+    assert any(warning.value.startswith("These figures may be out of date: the replica serving "
+                                        "this page is not receiving changes from the primary")
+               for warning in app.warning)
+    assert app.caption[-1].value.startswith("Replica not receiving from the primary; its data "
+                                            "is 7200 s old")

@@ -205,7 +205,12 @@ def test_opening_access_from_the_console_works_under_the_new_grant(configure, bi
     assert app.query_params[access.GRANT_PARAM] == str(grant.grant_id)
     # (AppTest reruns only the page after the first run, so the frame is checked afresh)
     again = _run("app", ENGINEER, grant=str(grant.grant_id))
-    assert again.sidebar.selectbox(key="frame_grant").value == grant.grant_id
+    picker = again.sidebar.selectbox(key="frame_grant")
+    assert picker.value == grant.grant_id
+    with seeded_engine.connect() as connection:
+        name = connection.execute(text("select name from organizations where org_id = :org"),
+                                  {"org": grant.org_id}).scalar_one()
+    assert picker.options[1].startswith(f"{name}, ticket T-9")  # the name, not the id
 
 
 def test_an_unknown_org_slug_opens_nothing(configure, billed, seeded_engine):
@@ -278,10 +283,24 @@ def test_an_oidc_user_is_looked_up_by_email(configure, billed):
     assert len(app.warning) == 0  # no demo banner
 
     stranger = AppTest.from_file(str(schema.PROJECT_ROOT / "app.py"), default_timeout=30)
-    stranger.user = {"is_logged_in": True, "email": "mallory@evil.example"}
+    stranger.user = {"is_logged_in": True, "email": "mallory@evil.example",
+                     "email_verified": True}
     stranger.run()
     assert "no fleetspend account for mallory@evil.example" in stranger.error[0].value
     assert len(stranger.dataframe) == 0
+
+
+def test_an_oidc_user_without_a_verified_email_is_not_signed_in(configure, billed):
+    configure(billed, demo=False)
+    app = AppTest.from_file(str(schema.PROJECT_ROOT / "app.py"), default_timeout=30)
+    app.user = {"is_logged_in": True, "email": ADMIN}  # no email_verified claim
+    app.secrets["auth"] = {"client_id": "fleetspend",
+                           "server_metadata_url": "https://idp.example/.well-known/x"}
+    app.run()
+    assert not app.exception
+    assert "did not confirm that your email address" in app.error[0].value
+    assert app.title[0].value == "Sign in to fleetspend"
+    assert len(app.dataframe) == 0 and len(app.metric) == 0
 
 
 def test_a_database_failure_shows_a_reference_and_no_numbers(configure, server_url):
@@ -290,7 +309,7 @@ def test_a_database_failure_shows_a_reference_and_no_numbers(configure, server_u
         broken += "?" + server_url.split("?", 1)[1]
     configure(broken, demo=False)
     app = AppTest.from_file(str(schema.PROJECT_ROOT / "app.py"), default_timeout=30)
-    app.user = {"is_logged_in": True, "email": ADMIN}
+    app.user = {"is_logged_in": True, "email": ADMIN, "email_verified": True}
     app.run()
     assert not app.exception
     assert "quote reference" in app.error[0].value

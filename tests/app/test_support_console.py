@@ -202,3 +202,41 @@ def test_the_audit_trail_lists_support_work_with_filters(open_page, invoiced_dat
     empty = open_page(invoiced_database_url, "support_audit", email=ENGINEER,
                       ticket="T-nothing").run()
     assert "No support activity matches" in empty.info[0].value
+
+
+def _revoked(owner: Engine, grant: auth.SupportGrant) -> list[tuple[str, int]]:
+    with owner.connect() as connection:
+        return [tuple(row) for row in connection.execute(text(
+            "select support_grants.revoked_at is not null, audit_events.actor_kind "
+            "from support_grants left join audit_events "
+            "on audit_events.action = :action "
+            "and (audit_events.detail ->> 'grant_id')::bigint = support_grants.grant_id "
+            "where support_grants.grant_id = :g"),
+            {"action": auth.ACCESS_REVOKED, "g": grant.grant_id})]
+
+
+def test_an_engineer_sees_grants_by_organization_name_and_revokes_one(open_page,
+                                                                      invoiced_database_url,
+                                                                      owner):
+    grant = _grant(invoiced_database_url)
+    app = open_page(invoiced_database_url, "support", email=ENGINEER,
+                    grant=str(grant.grant_id)).run()
+    assert not app.exception
+    table = app.dataframe[0].value
+    assert list(table["organization"]) == [grant.org_name] and "org_id" not in table.columns
+
+    app.button(key="FormSubmitter:support_revoke-Revoke now").click().run()
+    assert not app.exception
+    assert _revoked(owner, grant) == [(True, "staff")]
+    assert any("is revoked" in success.value for success in app.success)
+    assert access.GRANT_PARAM not in app.query_params
+
+
+def test_an_org_admin_revokes_an_active_grant_on_the_access_log(open_page,
+                                                                invoiced_database_url, owner):
+    grant = _grant(invoiced_database_url)
+    app = open_page(invoiced_database_url, "support_access_log", email=ADMIN).run()
+    assert not app.exception
+    app.button(key="FormSubmitter:access_log_revoke-Revoke now").click().run()
+    assert not app.exception
+    assert _revoked(owner, grant) == [(True, "user")]

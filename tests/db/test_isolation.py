@@ -554,3 +554,25 @@ def test_the_app_role_cannot_rewrite_history_or_forge_access(world, statement):
         with pytest.raises(psycopg.Error) as error:
             connection.execute(statement)
     assert error.value.sqlstate == "42501"  # insufficient privilege or a policy violation
+
+
+@pytest.mark.parametrize("statement", [
+    # a credit note or a grant the app's role writes itself would have no audit event: only
+    # the functions of migration 0010 write them, each with its event
+    "insert into credit_notes (org_id, invoice_id, credit_note_number, amount_cents, reason, "
+    "support_ticket, issued_by) select org_id, invoice_id, 'CN-raw', 1, 'r', 'T-100', "
+    "%(staff)s from invoices where org_id = %(org)s and status = 'finalized' limit 1",
+    "insert into support_grants (org_id, staff_user_id, support_ticket, reason, expires_at) "
+    "values (%(org)s, %(staff)s, 'T-100', 'r', now() + interval '1 hour')",
+    "update invoices set credits_cents = credits_cents + 1, total_cents = total_cents - 1 "
+    "where org_id = %(org)s",
+    "update support_grants set revoked_at = now() where org_id = %(org)s",
+])
+def test_the_app_role_cannot_write_credits_or_grants_without_their_audit_event(world, statement):
+    caller = world.callers["support with grant for A"]
+    with psycopg.connect(world.app_url(world.primary)) as connection:
+        for name, value in caller.scope.settings().items():
+            connection.execute("select set_config(%s, %s, true)", (name, value))
+        with pytest.raises(psycopg.Error) as error:
+            connection.execute(statement, {"staff": caller.staff_user_id, "org": world.org_a})
+    assert error.value.sqlstate == "42501"

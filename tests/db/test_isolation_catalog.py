@@ -74,7 +74,7 @@ def test_the_app_role_owns_nothing_and_cannot_bypass_anything(engine):
     assert owned == []
 
 
-def test_the_app_role_writes_only_grants_audit_events_and_credit_notes(engine):
+def test_the_app_role_inserts_only_audit_events_and_never_updates(engine):
     rows = _rows(engine, """
         select relname, privilege
         from pg_class
@@ -84,11 +84,9 @@ def test_the_app_role_writes_only_grants_audit_events_and_credit_notes(engine):
           and has_table_privilege('fleetspend_app', pg_class.oid, privilege)
         order by 1, 2
     """)
+    # support grants and credit notes only through the functions that audit them (0010)
     assert [tuple(row) for row in rows] == [("audit_events", "INSERT"),
-                                            ("credit_notes", "INSERT"),
-                                            ("staff_audit_events", "INSERT"),
-                                            ("support_grants", "INSERT")]
-    # and, for the credit note trigger (migration 0005), exactly the columns it moves
+                                            ("staff_audit_events", "INSERT")]
     columns = _rows(engine, """
         select attrelid::regclass::text, attname from pg_attribute
         where attrelid in (select oid from pg_class
@@ -97,8 +95,7 @@ def test_the_app_role_writes_only_grants_audit_events_and_credit_notes(engine):
           and has_column_privilege('fleetspend_app', attrelid, attnum, 'UPDATE')
         order by 1, 2
     """)
-    assert [tuple(row) for row in columns] == [("invoices", "credits_cents"),
-                                               ("invoices", "total_cents")]
+    assert columns == []
 
 
 def test_views_read_with_the_callers_rights(engine):
@@ -118,7 +115,8 @@ def test_scope_functions_run_as_a_role_that_cannot_log_in_or_bypass(engine):
     """)
     assert {row.proname for row in rows if row.prosecdef} == {
         "visible_org_ids", "identify", "org_id_for_support", "support_search",
-        "support_activity"}
+        "support_activity", "open_support_grant", "issue_support_credit",
+        "revoke_support_grant", "granted_organizations"}
     assert {row.owner for row in rows} == {"fleetspend_scope"}
     assert all("search_path=pg_catalog, pg_temp" in row.config for row in rows)
     scope_role = _rows(engine, "select rolcanlogin, rolsuper, rolbypassrls from pg_roles "

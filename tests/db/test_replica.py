@@ -8,6 +8,7 @@ this session controls.
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,9 +16,11 @@ from dataclasses import dataclass
 import psycopg
 import pytest
 from sqlalchemy import text
+from streamlit.testing.v1 import AppTest
 
 from fleetspend import db, embedded, freshness, schema
 from fleetspend.embedded import EmbeddedPostgres
+from fleetspend.ui import access, console
 from tests.conftest import engine_for
 
 pytestmark = pytest.mark.replica
@@ -215,6 +218,63 @@ def test_lag_is_reported_while_replay_is_paused(pool, cluster):
         assert freshness.replica_lag(snapshot.connection)["lag_seconds"] == 0
 
 
+def _app_pool(cluster: Cluster) -> db.ReadPool:
+    """The replicas as the app's role, which sees only whether a WAL receiver runs."""
+    return db.ReadPool([db.as_app_role(url) for url in cluster.replica_urls], pool_size=1)
+
+
+def _freshness(pool: db.ReadPool) -> list[freshness.Freshness]:
+    """What a page on each replica (taken in turn) says about its data, in a scope that
+    reads no tenant's rows."""
+    seen = []
+    for _ in pool.servers():
+        with pool.snapshot(db.Scope(staff_user_id=1)) as snapshot:
+            seen.append(freshness.read_freshness(snapshot.connection, org_id=1))
+    return seen
+
+
+def _receiving(replica: EmbeddedPostgres) -> bool:
+    with psycopg.connect(replica.url(db.APP_DATABASE), autocommit=True) as connection:
+        return connection.execute("select exists (select from pg_stat_wal_receiver "
+                                  "where status = 'streaming')").fetchone()[0]
+
+
+def test_a_quiet_primary_is_no_lag_but_a_cut_off_replica_warns_how_old_its_data_is(
+        monkeypatch, pool, cluster):
+    monkeypatch.setenv(freshness.STALE_AFTER_ENV, "1")
+    with psycopg.connect(cluster.url(cluster.primary), autocommit=True) as primary:
+        primary.execute("insert into organizations (slug, name) values ('before-cut', 'B')")
+    _caught_up(cluster)
+    app_pool = _app_pool(cluster)
+    try:
+        time.sleep(1.5)  # the primary is quiet: the last replayed commit grows old, the data not
+        quiet = _freshness(app_pool)
+        assert all(f.is_receiving and f.lag_seconds == 0 and f.warning is None for f in quiet)
+        assert all(f.describe().startswith("Replica 0 s behind") for f in quiet)
+
+        cluster.primary.stop()  # every replica's link to the primary is cut
+        try:
+            _wait_for(lambda: not any(_receiving(r) for r in cluster.replicas),
+                      "the replicas' WAL receivers to stop")
+            time.sleep(1.5)
+            cut = _freshness(app_pool)
+        finally:
+            cluster.primary.start()
+        for state in cut:
+            assert state.is_replica and not state.is_receiving
+            assert state.lag_seconds is not None and state.lag_seconds >= 1.5
+            assert state.is_stale
+            assert "not receiving changes from the primary" in state.warning
+            assert state.describe().startswith("Replica not receiving from the primary")
+
+        _wait_for(lambda: all(_receiving(r) for r in cluster.replicas),
+                  "the replicas to stream from the primary again", timeout=30)
+        _caught_up(cluster)
+        assert all(f.is_receiving and f.warning is None for f in _freshness(app_pool))
+    finally:
+        app_pool.dispose()
+
+
 def test_a_statement_over_the_timeout_is_a_clear_error_and_the_next_view_works(pool):
     with pytest.raises(db.ReadTimeoutError) as error, pool.snapshot() as snapshot:
         snapshot.connection.execute(text("select pg_sleep(2)"))
@@ -265,3 +325,64 @@ def test_the_environment_configures_the_process_pool(monkeypatch, cluster):
         pool.dispose()
     finally:
         db.read_pool.cache_clear()
+
+
+def test_a_grant_opened_while_replay_lags_opens_its_page_once_replayed(monkeypatch, cluster):
+    """The Support access page opens a grant on the primary and continues to the match; the
+    replica has not replayed the grant yet, so that next page view waits for it."""
+    engineer = "support9@fleetspend.example"
+    with psycopg.connect(cluster.url(cluster.primary), autocommit=True) as primary:
+        primary.execute("insert into staff_users (email, name) values (%s, 'Support 9') "
+                        "on conflict do nothing", (engineer,))
+    for replica in cluster.replicas:
+        replica.start()
+    _caught_up(cluster)
+    monkeypatch.setenv("DATABASE_URL", cluster.url(cluster.primary))
+    monkeypatch.setenv("REPLICA_URLS", ",".join(cluster.replica_urls))
+    for name in ("APP_DATABASE_URL", "APP_REPLICA_URLS", access.DEMO_MODE_ENV):
+        monkeypatch.setenv(name, "")
+    engines = (db.primary_engine, db.app_primary_engine, db.read_engine, db.read_pool)
+    for cached in engines:
+        cached.cache_clear()
+    app = AppTest.from_file(str(schema.PROJECT_ROOT / "app.py"), default_timeout=60)
+    app.user = {"is_logged_in": True, "email": engineer, "email_verified": True}
+    app.switch_page("pages/support.py")
+    app.query_params[console.OPEN_PARAM] = "acme"
+    app.query_params[console.THEN_PARAM] = "organization"
+    app.run()
+    assert not app.exception
+    app.text_input(key="support_ticket").input("T-77")
+    app.text_area(key="support_reason").input("replica lag")
+
+    replicas = [psycopg.connect(cluster.url(r), autocommit=True) for r in cluster.replicas]
+    grants_on_replicas_at_resume: list[int] = []
+
+    def resume() -> None:
+        with psycopg.connect(cluster.url(cluster.replicas[0]), autocommit=True) as replica:
+            grants_on_replicas_at_resume.append(replica.execute(
+                "select count(*) from support_grants").fetchone()[0])
+        for connection in replicas:
+            connection.execute("select pg_wal_replay_resume()")
+
+    for connection in replicas:
+        connection.execute("select pg_wal_replay_pause()")
+    # AppTest runs the page switched to within the same run: the click opens the grant on the
+    # primary and the organization's page is drawn under it while replay is still paused
+    resuming = threading.Timer(3.0, resume)
+    try:
+        resuming.start()
+        app.button[0].click().run()
+    finally:
+        resuming.cancel()
+        resuming.join()
+        for connection in replicas:
+            connection.execute("select pg_wal_replay_resume()")
+            connection.close()
+        for cached in engines:
+            cached.cache_clear()
+    assert not app.exception
+    assert [error.value for error in app.error] == []
+    assert app.title[0].value == "Organizations"
+    assert grants_on_replicas_at_resume == [0]  # the page was drawn after a real wait
+    with psycopg.connect(cluster.url(cluster.primary), autocommit=True) as primary:
+        assert primary.execute("select count(*) from support_grants").fetchone()[0] == 1

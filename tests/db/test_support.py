@@ -274,15 +274,71 @@ def test_only_an_engineer_under_a_grant_for_the_org_may_write_credits(console, w
     assert grant.org_id == invoice.org_id
 
 
-def test_an_engineer_under_a_grant_cannot_rewrite_credits_directly(console):
+@pytest.mark.parametrize("statement", [
+    "insert into credit_notes (org_id, invoice_id, credit_note_number, amount_cents, reason, "
+    "support_ticket, issued_by) select org_id, invoice_id, 'CN-unaudited', 1, 'r', 'T-42', "
+    ":issued_by from invoices where invoice_number = :n",
+    "update invoices set credits_cents = 0, total_cents = subtotal_cents "
+    "where invoice_number = :n",
+])
+def test_an_engineer_under_a_grant_cannot_credit_without_the_audit_event(console, statement):
     grant = console.grant("acme")
+    engineer = console.caller(ENGINEER)
+    invoice = _invoice(console, CREDITED_INVOICE)
     with console.app.connect() as connection:
+        db.set_local(connection, auth.scope_for(engineer, grant=grant).settings())
+        with pytest.raises(DBAPIError) as error:
+            connection.execute(text(statement),
+                               {"n": CREDITED_INVOICE, "issued_by": engineer.actor_id})
+    assert error.value.orig.sqlstate == "42501"  # no privilege: only the function writes them
+    assert _invoice(console, CREDITED_INVOICE) == invoice
+    assert console.one("select count(*) from credit_notes") == 1
+
+
+# --- grants: opened and revoked with their audit events -------------------------------------
+
+
+def test_a_grant_names_its_organization_and_is_opened_with_its_audit_event(console):
+    grant = console.grant("acme")
+    assert grant.org_name == console.one("select name from organizations where slug = 'acme'")
+    with console.app.connect() as connection:
+        db.set_local(connection, _staff_scope(console).settings())
+        listed = auth.grants_of(connection, console.caller(ENGINEER))
+    assert listed == [grant]
+    assert console.one("select count(*) from audit_events where action = :a "
+                       "and (detail ->> 'grant_id')::bigint = :g",
+                       a=auth.ACCESS_OPENED, g=grant.grant_id) == 1
+
+
+@pytest.mark.parametrize("revoker", [ENGINEER, "admin@acme.example"])
+def test_the_engineer_or_an_org_admin_revokes_a_grant_with_an_audit_event(console, revoker):
+    grant = console.grant("acme")
+    caller = console.caller(revoker)
+    auth.revoke_support_access(console.app, caller, grant.grant_id)
+    assert console.one("select revoked_at is not null from support_grants where grant_id = :g",
+                       g=grant.grant_id)
+    assert console.one("select count(*) from audit_events where action = :a and actor_id = :actor "
+                       "and actor_kind = :kind and (detail ->> 'grant_id')::bigint = :g",
+                       a=auth.ACCESS_REVOKED, actor=caller.actor_id,
+                       kind="staff" if caller.is_staff else "user", g=grant.grant_id) == 1
+    with console.app.connect() as connection:  # the grant opens nothing any more
         db.set_local(connection, auth.scope_for(console.caller(ENGINEER), grant=grant).settings())
         with pytest.raises(DBAPIError) as error:
-            connection.execute(text("update invoices set credits_cents = 0, "
-                                    "total_cents = subtotal_cents where invoice_number = :n"),
-                               {"n": CREDITED_INVOICE})
-    assert "do not match its credit notes" in str(error.value)
+            connection.execute(text("select count(*) from invoices"))
+    assert auth.is_grant_not_active(error.value)
+    with pytest.raises(auth.SupportAccessError, match="already ended"):
+        auth.revoke_support_access(console.app, caller, grant.grant_id)
+
+
+@pytest.mark.parametrize("revoker", [OTHER_ENGINEER, "dev@acme.example", "admin@globex.example"])
+def test_nobody_else_revokes_a_grant(console, revoker):
+    grant = console.grant("acme")
+    with pytest.raises(auth.AccessRefusedError, match="not yours to revoke"):
+        auth.revoke_support_access(console.app, console.caller(revoker), grant.grant_id)
+    assert console.one("select revoked_at is null from support_grants where grant_id = :g",
+                       g=grant.grant_id)
+    assert console.one("select count(*) from audit_events where action = :a",
+                       a=auth.ACCESS_REVOKED) == 0
 
 
 # --- the audit trail -------------------------------------------------------------------------

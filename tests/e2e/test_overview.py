@@ -14,7 +14,12 @@ from playwright.sync_api import expect
 
 from tests.app.conftest import spend_template, spend_url  # noqa: F401 - fixtures
 from tests.e2e.conftest import screenshot
-from tests.e2e.test_sign_in import SUBJECT, oidc_provider, start_signed_app  # noqa: F401
+from tests.e2e.test_sign_in import (  # noqa: F401
+    SUBJECT,
+    oidc_provider,
+    start_oidc_provider,
+    start_signed_app,
+)
 
 pytestmark = pytest.mark.e2e
 

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.e2e
 
 ADMIN = "admin@acme.example"
 SUBJECT = "acme-admin-subject"
+ADMIN_CLAIMS = {"sub": SUBJECT, "email": ADMIN, "name": "Acme Corporation Admin"}
 HOSTILE = "<img src=x onerror=alert(1)>"
 LOAD_TIMEOUT_MS = 90_000  # generous: the first script run imports a lot on a busy 2-core box
 
@@ -47,32 +48,41 @@ def _wait_for_provider(url: str, process: subprocess.Popen, timeout: float = 30)
 
 
 @pytest.fixture
-def oidc_provider(tmp_path: Path) -> Iterator[str]:
-    """oidc-provider-mock on 127.0.0.1 with the seeded acme admin as its one user."""
-    port = _free_port()
-    claims = {"sub": SUBJECT, "email": ADMIN, "email_verified": True,
-              "name": "Acme Corporation Admin"}
-    log = (tmp_path / "oidc-provider.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port),
-         "--user-claims", json.dumps(claims)],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
+def start_oidc_provider(tmp_path: Path) -> Iterator[Callable[[dict], str]]:
+    """Start oidc-provider-mock on 127.0.0.1 with one user holding ``claims``; returns its URL."""
+    processes: list[subprocess.Popen] = []
+
+    def start(claims: dict) -> str:
+        port = _free_port()
+        log = (tmp_path / f"oidc-provider-{port}.log").open("w")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port",
+             str(port), "--user-claims", json.dumps(claims)],
+            stdout=log, stderr=subprocess.STDOUT,
+        )
+        processes.append(process)
+        url = f"http://127.0.0.1:{port}"
         _wait_for_provider(url, process)
-        yield url
-    finally:
+        return url
+
+    yield start
+    for process in processes:
         process.terminate()
         process.wait(timeout=20)
 
 
 @pytest.fixture
-def start_signed_app(tmp_path: Path) -> Iterator[Callable[[str, str], str]]:
+def oidc_provider(start_oidc_provider) -> str:
+    """The provider with the seeded acme admin as its one user, email verified."""
+    return start_oidc_provider({**ADMIN_CLAIMS, "email_verified": True})
+
+
+@pytest.fixture
+def start_signed_app(tmp_path: Path) -> Iterator[Callable[..., str]]:
     """Start the app with an [auth] section for the provider; returns the app's URL."""
     processes: list[subprocess.Popen] = []
 
-    def start(database_url: str, provider_url: str) -> str:
+    def start(database_url: str, provider_url: str, **settings: str) -> str:
         port = _free_port()
         secrets = tmp_path / "secrets.toml"
         secrets.write_text(
@@ -85,7 +95,7 @@ def start_signed_app(tmp_path: Path) -> Iterator[Callable[[str, str], str]]:
             encoding="utf-8",
         )
         env = {**os.environ, "DATABASE_URL": database_url, "REPLICA_URLS": "",
-               "FLEETSPEND_DEMO_MODE": ""}
+               "FLEETSPEND_DEMO_MODE": "", **settings}
         log = (tmp_path / f"streamlit-{port}.log").open("w")
         process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(schema.PROJECT_ROOT / "app.py"),
@@ -125,6 +135,32 @@ def test_signing_in_through_openid_connect_lands_on_the_overview(
     expect(page.get_by_text("Demo mode")).to_have_count(0)
     expect(page.get_by_test_id("stException")).to_have_count(0)
     screenshot(page, "signed-in-overview")
+
+
+@pytest.mark.parametrize("claims", [ADMIN_CLAIMS, {**ADMIN_CLAIMS, "email_verified": False}],
+                         ids=["email_verified missing", "email_verified false"])
+def test_an_email_the_provider_did_not_verify_signs_nobody_in(
+        start_signed_app, start_oidc_provider, page, seeded_database_url, claims):
+    provider = start_oidc_provider(claims)
+    page.goto(start_signed_app(seeded_database_url, provider))
+    page.get_by_role("button", name="Sign in").click(timeout=LOAD_TIMEOUT_MS)
+    page.get_by_role("button", name=SUBJECT).click(timeout=LOAD_TIMEOUT_MS)
+
+    expect(page.get_by_text("did not confirm that your email address is yours")).to_be_visible(
+        timeout=LOAD_TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="Organizations")).to_have_count(0)
+    expect(page.get_by_text(ADMIN)).to_have_count(0)
+
+
+def test_a_provider_that_never_sends_email_verified_signs_in_when_configured_to(
+        start_signed_app, start_oidc_provider, page, seeded_database_url):
+    provider = start_oidc_provider(ADMIN_CLAIMS)
+    page.goto(start_signed_app(seeded_database_url, provider,
+                               OIDC_ALLOW_MISSING_EMAIL_VERIFIED="1"))
+    page.get_by_role("button", name="Sign in").click(timeout=LOAD_TIMEOUT_MS)
+    page.get_by_role("button", name=SUBJECT).click(timeout=LOAD_TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="Organizations")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    expect(page.get_by_test_id("stSidebar")).to_contain_text(ADMIN)
 
 
 def test_customer_controlled_names_render_as_text(start_app, page, seeded_database_url,

@@ -15,7 +15,7 @@ from fleetspend.ui import access, frame
 CUSTOMER = auth.Caller("user", 7, "Dev", "dev@acme.example")
 ENGINEER = auth.Caller("staff", 3, "Support", "support1@fleetspend.example")
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
-GRANT = auth.SupportGrant(41, 1, "T-1", "dispute", NOW - timedelta(minutes=5),
+GRANT = auth.SupportGrant(41, 1, "Acme", "T-1", "dispute", NOW - timedelta(minutes=5),
                           NOW + timedelta(hours=1))
 ACME_ADMIN = auth.Membership(1, "acme", "Acme", auth.ADMIN)
 ACME_MEMBER = auth.Membership(1, "acme", "Acme", auth.MEMBER)
@@ -109,6 +109,23 @@ def test_demo_mode_is_on_only_when_explicitly_configured(monkeypatch, value, on)
     else:
         monkeypatch.setenv(access.DEMO_MODE_ENV, value)
     assert access.demo_mode() is on
+
+
+@pytest.mark.parametrize(("claims", "allow_missing", "email"), [
+    ({"email": "a@x.example", "email_verified": True}, False, "a@x.example"),
+    ({"email": "a@x.example", "email_verified": "true"}, False, "a@x.example"),
+    ({"email": "a@x.example"}, False, None),
+    ({"email": "a@x.example", "email_verified": None}, False, None),
+    ({"email": "a@x.example", "email_verified": False}, False, None),
+    ({"email": "a@x.example", "email_verified": "false"}, False, None),
+    ({"email": "a@x.example"}, True, "a@x.example"),
+    ({"email": "a@x.example", "email_verified": False}, True, None),
+    ({"email_verified": True}, True, None),
+])
+def test_sign_in_takes_only_an_email_the_provider_verified(monkeypatch, claims, allow_missing,
+                                                           email):
+    monkeypatch.setenv(access.ALLOW_MISSING_EMAIL_VERIFIED_ENV, "1" if allow_missing else "")
+    assert access.verified_email(claims) == email
 
 
 def test_no_page_or_helper_can_render_raw_html():
