@@ -29,7 +29,7 @@ tables without a schema, and a function's pinned search path holds while they ru
 now pin ``pg_catalog, public, pg_temp`` themselves.
 
 Revision ID: 0010
-Revises: 0008 (the integrator re-chains it after 0009)
+Revises: 0009
 Create Date: 2026-12-05 09:00:00
 """
 
@@ -38,7 +38,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
