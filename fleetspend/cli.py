@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -93,13 +95,37 @@ def seed(scale: str, seed_value: int, discard_existing_data: bool) -> None:
 
 
 @main.command()
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def ingest(path: Path) -> None:
-    """Import lifecycle events and metered usage from a CSV or JSON Lines file."""
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--watch", is_flag=True,
+              help="PATH is a folder: keep watching it, importing files as they arrive.")
+@click.option("--interval", type=click.FloatRange(min=0.1), default=1.0, show_default=True,
+              help="Seconds between looks at the watched folder.")
+def ingest(path: Path, watch: bool, interval: float) -> None:
+    """Import lifecycle events and metered usage from a CSV or JSON Lines file, or a folder.
+
+    A folder's .csv and .jsonl files are imported in name order, each once by content, and
+    moved to done/ or failed/ (with NAME.errors.txt); see docs/feed.md. Exits non-zero when
+    a file failed or was left in the folder.
+    """
+    from fleetspend import feed
     from fleetspend.ingest import IngestError, ingest_file
 
+    engine = db.primary_engine()
+    if path.is_dir():
+        if watch:
+            stop = threading.Event()
+            for signal_number in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signal_number, lambda *_: stop.set())
+            feed.watch(engine, path, interval, click.echo, stop)
+            return
+        outcomes = feed.feed_folder(engine, path, click.echo)
+        if any(outcome.outcome in ("failed", "retry") for outcome in outcomes):
+            sys.exit(1)
+        return
+    if watch:
+        raise click.UsageError("--watch needs a folder to watch")
     try:
-        result = ingest_file(db.primary_engine(), path)
+        result = ingest_file(engine, path)
     except IngestError as error:
         click.echo(str(error), err=True)
         sys.exit(1)

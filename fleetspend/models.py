@@ -670,6 +670,17 @@ rollup_state = Table(
     CheckConstraint("singleton", name="one_row"),
 )
 
+# The files the usage feed imported, by the SHA-256 of their bytes, written in the import's own
+# transaction: a file whose content is here is never imported again, under any name. Not a
+# tenant table (a file may hold many organizations); the app's role is granted nothing on it.
+ingested_files = Table(
+    "ingested_files", metadata,
+    Column("sha256", Text, primary_key=True),
+    Column("file_name", Text, nullable=False),
+    Column("imported_at", UTC_TIMESTAMP, nullable=False, server_default=func.now()),
+    CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256_hex"),
+)
+
 TENANT_TABLES = tuple(
     table.name for table in metadata.sorted_tables if "org_id" in table.columns
 )

@@ -43,6 +43,7 @@ from sqlalchemy import Connection, Engine, text
 from fleetspend import bulk, models
 from fleetspend.billing import rating
 from fleetspend.partitions import month_partitions, next_month
+from fleetspend.usage_lock import holds_usage_lock
 
 # pg_advisory_xact_lock key serializing refreshes ("rollups" in ASCII)
 REFRESH_LOCK_KEY = 0x726F6C6C757073
@@ -549,12 +550,16 @@ def _refresh(connection: Connection, *, full: bool, add_hours: bool) -> RefreshR
 def refresh_in(connection: Connection, *, full: bool = False) -> RefreshResult:
     """Fold every noted usage change into the rollups, inside the caller's transaction.
 
-    Every noted day is recomputed whole: the caller's snapshot may move between statements,
-    so adding hours on could count rows twice. With ``full``, every day with usage (or with
-    rollups) is recomputed, which repairs rollups whatever happened to them.
+    In general every noted day is recomputed whole: the caller's snapshot may move between
+    statements, so adding hours on could count rows twice. A caller holding the usage lock (an
+    import) has usage to itself until it commits, so hours that only gained rows are added on,
+    as :func:`refresh` does; recomputing the day instead costs as much as every hour the day
+    already holds (for 10,000 machines, measured: 1 s for the day's first hour, 9.6 s for its
+    tenth). With ``full``, every day with usage (or with rollups) is recomputed, which
+    repairs rollups whatever happened to them.
     """
     connection.execute(text("select pg_advisory_xact_lock(:key)"), {"key": REFRESH_LOCK_KEY})
-    return _refresh(connection, full=full, add_hours=False)
+    return _refresh(connection, full=full, add_hours=holds_usage_lock(connection))
 
 
 # A rebuild from nothing. Rows the pages read go in in (org, day) order, so a range read finds

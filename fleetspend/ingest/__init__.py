@@ -17,12 +17,13 @@ advisory lock held for the transaction), so the checks always see what is stored
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from fleetspend import rollups
@@ -112,8 +113,16 @@ def _database_problem(error: DBAPIError | psycopg.Error, step: str) -> Problem:
     return Problem(f"the database rejected the file while {step}: {message}")
 
 
-def ingest_file(engine: Engine, path: Path) -> IngestResult:
-    """Import ``path`` (.csv or .jsonl) in one transaction, or raise IngestError."""
+def ingest_file(engine: Engine, path: Path, *,
+                within: Callable[[Connection], None] | None = None) -> IngestResult:
+    """Import ``path`` (.csv or .jsonl) in one transaction, or raise IngestError.
+
+    ``within``, if given, is called with the import's connection as the transaction's last
+    step, after the rows and the rollups are written: what it writes commits or rolls back
+    with the file (the feed records the file's content hash there, see fleetspend.feed).
+    An exception it raises rolls the import back and propagates (a database error as
+    IngestError).
+    """
     path = Path(path)
     problems: list[Problem] = []
     if not path.is_file():
@@ -136,6 +145,9 @@ def ingest_file(engine: Engine, path: Path) -> IngestResult:
                 raise IngestError(path.name, problems)
             step = "folding it into the rollups"
             rollups.refresh_in(connection)
+            if within is not None:
+                step = "recording it"
+                within(connection)
     except (DBAPIError, psycopg.Error) as error:
         raise IngestError(path.name, [*problems, _database_problem(error, step)]) from error
     result.outcomes = {target.label: outcome for target, outcome in written.outcomes.items()}

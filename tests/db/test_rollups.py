@@ -15,6 +15,7 @@ from sqlalchemy import Connection, TextClause, text
 from fleetspend import rollups
 from fleetspend.models import NARROW_ROLLUPS
 from fleetspend.partitions import ensure_month_partitions
+from fleetspend.usage_lock import lock_usage
 
 START = datetime(2026, 10, 13, 22, tzinfo=UTC)  # two days before the price change
 HOURS = 60  # through 2026-10-16 10:00
@@ -287,6 +288,16 @@ def test_changes_inside_a_callers_transaction_fold_in_with_it(engine, loaded):
             "select folded_change_id, refreshed_at from rollup_state")).one()
     assert state.folded_change_id == result.folded_change_id > 0
     assert state.refreshed_at is not None
+
+
+def test_a_transaction_holding_the_usage_lock_adds_its_new_hour_on_and_matches(engine, loaded):
+    rollups.refresh(engine)
+    with engine.begin() as connection:  # as an import does: the lock, the rows, the refresh
+        lock_usage(connection)
+        _add_hours(connection, loaded, START + timedelta(hours=HOURS), 1)
+        result = rollups.refresh_in(connection)
+        assert (result.days, result.hours) == (0, 1)  # not its whole day again
+        assert_rollups_match(connection)
 
 
 def test_an_import_folds_its_usage_in_the_same_transaction(engine):
