@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -90,3 +91,9 @@ def raw_cents(engine: Engine, org_id: int, start: date, end: date) -> int:
             "where org_id = :org and hour_at >= cast(:start as date)::timestamp at time zone "
             "'UTC' and hour_at < cast(:end as date)::timestamp at time zone 'UTC'"),
             {"org": org_id, "start": start, "end": end}).scalar_one()
+
+
+def as_read(markdown: str) -> str:
+    """Markdown source as the person reads it: backslash escapes undone (names and values
+    reach the page escaped, see fleetspend.ui.untrusted)."""
+    return re.sub(r"\\(.)", r"\1", markdown)
