@@ -1,4 +1,5 @@
-"""CSV files as the app writes them: UTF-8, no index, and no cell a spreadsheet would run.
+"""CSV files as the app writes them: UTF-8, no index, rows ended by CRLF as RFC 4180 has it
+(so a cell holding a carriage return is quoted), and no cell a spreadsheet would run.
 
 Spreadsheets read a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
 as a formula (CSV injection), and names in our tables are the customer's to choose. As OWASP
@@ -27,4 +28,4 @@ def to_csv(frame: pd.DataFrame) -> bytes:
     for position, dtype in enumerate(frame.dtypes):
         if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
             safe.isetitem(position, frame.iloc[:, position].map(neutralise))
-    return safe.to_csv(index=False).encode("utf-8")
+    return safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
