@@ -56,7 +56,7 @@ def _clear() -> None:
         cached.cache_clear()
 
 
-def run_as(monkeypatch: pytest.MonkeyPatch, url: str, page: str, email: str = ADMIN,
+def run_as(monkeypatch: pytest.MonkeyPatch, url: str, page: str, /, email: str = ADMIN,
            **query: str) -> AppTest:
     """A page of the app against a database, signed in (demo mode) as ``email``, not yet run."""
     monkeypatch.setenv("DATABASE_URL", url)
@@ -84,8 +84,8 @@ def forget_caches() -> None:
 def open_page(monkeypatch) -> Iterator[Callable[..., AppTest]]:
     """Run a page of the app against a database, signed in (demo mode) as someone."""
 
-    def open_page(url: str, page: str, email: str = ADMIN, **query: str) -> AppTest:
-        return run_as(monkeypatch, url, page, email, **query)
+    def open_page(url: str, page: str, /, email: str = ADMIN, **query: str) -> AppTest:
+        return run_as(monkeypatch, url, page, email=email, **query)
 
     yield open_page
     forget_caches()

@@ -94,7 +94,7 @@ def walk(server_url: str, spend_template: str) -> Walk:
             _record_downloads(monkeypatch, walk, current)
             for page, email, query in every_page(engine, grant.grant_id):
                 current[0] = page
-                app = run_as(monkeypatch, url, page, email, **query).run()
+                app = run_as(monkeypatch, url, page, email=email, **query).run()
                 if page == "explorer":  # the FOCUS export is made on request
                     app = app.button(key="explorer_focus").click().run()
                 walk.exceptions += [(page, error) for error in app.exception]
