@@ -14,17 +14,12 @@ from decimal import Decimal, InvalidOperation
 
 import pytest
 import streamlit
-from sqlalchemy import text
 
 from fleetspend.csvfile import FORMULA_STARTS
+from tests import hostile
 from tests.app.conftest import every_page, forget_caches, open_grant, run_as
 from tests.conftest import create_database, drop_database, engine_for
 
-ORG_NAME = "[x](https://evil.example) <b>bold</b>"
-TEAM_NAMES = ['**bold** $x$', '<a href="https://evil.example">x</a>',
-              '=HYPERLINK("https://evil.example")', "@SUM(1) <br>"]
-APP_NAMES = ["[x](https://evil.example)", "<b>bold</b>", "+cmd", "-cmd <br>", "$x$",
-             "**bold**", "\tTAB", '<a href="https://evil.example">x</a>']
 # what would act if a name reached the page raw
 MARKDOWN_RAW = ["](https://evil.example)", "<b>", "<a href", "**bold**", "<br>", "$x$"]
 CHART_RAW = ["<b>", "<a href", "<a ", "<br>"]
@@ -40,18 +35,6 @@ class Walk:
     charts: list[tuple[str, str]] = field(default_factory=list)
     files: list[tuple[str, str, bytes]] = field(default_factory=list)
     exceptions: list[tuple[str, object]] = field(default_factory=list)
-
-
-def _rename(engine) -> None:
-    with engine.begin() as connection:
-        connection.execute(text("update organizations set name = :name where slug = 'acme'"),
-                           {"name": ORG_NAME})
-        connection.execute(text(
-            "update teams set name = (cast(:names as text[]))[1 + team_id % :count] "
-            "|| ' ' || team_id"), {"names": TEAM_NAMES, "count": len(TEAM_NAMES)})
-        connection.execute(text(
-            "update apps set name = (cast(:names as text[]))[1 + app_id % :count] "
-            "|| ' ' || app_id"), {"names": APP_NAMES, "count": len(APP_NAMES)})
 
 
 def _record_downloads(monkeypatch, walk: Walk, page: list[str]) -> None:
@@ -88,7 +71,7 @@ def walk(server_url: str, spend_template: str) -> Walk:
     engine = engine_for(url)
     walk, current = Walk(), [""]
     try:
-        _rename(engine)
+        hostile.rename(engine)
         grant = open_grant(url)
         with pytest.MonkeyPatch.context() as monkeypatch:
             _record_downloads(monkeypatch, walk, current)
