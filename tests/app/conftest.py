@@ -56,9 +56,12 @@ def _clear() -> None:
         cached.cache_clear()
 
 
-def run_as(monkeypatch: pytest.MonkeyPatch, url: str, page: str, /, email: str = ADMIN,
+def run_as(monkeypatch: pytest.MonkeyPatch, url: str, page: str | None, /, email: str = ADMIN,
            **query: str) -> AppTest:
-    """A page of the app against a database, signed in (demo mode) as ``email``, not yet run."""
+    """A page of the app against a database, signed in (demo mode) as ``email``, not yet run.
+
+    AppTest runs a page picked this way on its own, without app.py's frame; with no page,
+    app.py runs, frame and all, and opens the role's landing page."""
     monkeypatch.setenv("DATABASE_URL", url)
     for name in ("REPLICA_URLS", "APP_DATABASE_URL", "APP_REPLICA_URLS"):
         monkeypatch.setenv(name, "")
@@ -66,7 +69,8 @@ def run_as(monkeypatch: pytest.MonkeyPatch, url: str, page: str, /, email: str =
     _clear()
     # through app.py, so the navigation exists that drilling down switches pages in
     app = AppTest.from_file(str(schema.PROJECT_ROOT / "app.py"), default_timeout=60)
-    app.switch_page(f"pages/{page}.py")
+    if page is not None:
+        app.switch_page(f"pages/{page}.py")
     app.session_state[access.DEMO_PICK_KEY] = email
     for name, value in query.items():
         app.query_params[name] = value

@@ -2,18 +2,15 @@
 said once, above whichever page opens, for every role.
 
 AppTest runs a page picked with switch_page on its own, without app.py, so these runs open
-app.py on each role's landing page; tests/e2e/test_read_fallback.py walks the menu in a
+each role's landing page through app.py; tests/e2e/test_read_fallback.py walks the menu in a
 browser."""
 
 from __future__ import annotations
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from fleetspend import schema
 from fleetspend.db import PRIMARY_FALLBACK_NOTICE
-from fleetspend.ui import access
-from tests.app.conftest import ADMIN, ENGINEER, MEMBER, forget_caches
+from tests.app.conftest import ADMIN, ENGINEER, MEMBER, forget_caches, run_as
 
 UNREACHABLE_REPLICA = "postgresql://fleetspend_app@127.0.0.1:1/fleetspend"
 
@@ -21,15 +18,9 @@ UNREACHABLE_REPLICA = "postgresql://fleetspend_app@127.0.0.1:1/fleetspend"
 @pytest.mark.parametrize("email", [ADMIN, MEMBER, ENGINEER])
 def test_the_landing_page_says_once_that_it_reads_from_the_primary(monkeypatch, spend_url,
                                                                      email):
-    monkeypatch.setenv("DATABASE_URL", spend_url)
-    monkeypatch.setenv("REPLICA_URLS", "")
-    monkeypatch.setenv("APP_DATABASE_URL", "")
+    app = run_as(monkeypatch, spend_url, None, email=email)
     monkeypatch.setenv("APP_REPLICA_URLS", UNREACHABLE_REPLICA)
     monkeypatch.setenv("READ_FALLBACK_TO_PRIMARY", "1")
-    monkeypatch.setenv(access.DEMO_MODE_ENV, "1")
-    forget_caches()
-    app = AppTest.from_file(str(schema.PROJECT_ROOT / "app.py"), default_timeout=60)
-    app.session_state[access.DEMO_PICK_KEY] = email
     app.run()
     forget_caches()
     assert not app.exception, app.exception

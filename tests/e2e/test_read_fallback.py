@@ -8,10 +8,10 @@ from playwright.sync_api import expect
 
 from fleetspend.db import PRIMARY_FALLBACK_NOTICE
 from tests.app.conftest import spend_template, spend_url  # noqa: F401 - fixtures
+from tests.app.test_frame import UNREACHABLE_REPLICA
 
 pytestmark = pytest.mark.e2e
 
-UNREACHABLE_REPLICA = "postgresql://fleetspend_app@127.0.0.1:1/fleetspend"
 MENU = ["Spend overview", "Usage explorer", "Teams and members", "Team comparison", "Invoices",
         "Support access log"]
 
