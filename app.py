@@ -12,4 +12,5 @@ if email and visit is None:
     frame.unknown_person(email)
 if visit is not None:
     frame.sidebar(visit)
+    frame.read_notice(visit)
 frame.navigation(visit).run()

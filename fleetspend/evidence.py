@@ -30,6 +30,7 @@ from sqlalchemy import Engine
 
 from fleetspend import auth
 from fleetspend import invoice_drill as drill
+from fleetspend.csvfile import to_csv
 from fleetspend.dispute import primary_transaction, rerate_in
 from queries import sql
 
@@ -78,10 +79,6 @@ def checks(invoice: drill.Invoice, lines: pd.DataFrame, allocations: pd.DataFram
         Check("sum of rerating_lines.rerated_cents vs invoice subtotal",
               total(rerated_lines, "rerated_cents"), invoice.subtotal_cents),
     ]
-
-
-def _csv(frame: pd.DataFrame) -> bytes:
-    return frame.to_csv(index=False).encode("utf-8")
 
 
 def _readme(invoice: drill.Invoice, caller: auth.Caller, grant: auth.SupportGrant,
@@ -142,13 +139,13 @@ def build(engine: Engine, caller: auth.Caller, grant: auth.SupportGrant,
         "total_cents": invoice.total_cents, "finalized_at": invoice.finalized_at,
     }])
     files = {
-        "invoice.csv": _csv(header),
-        "lines.csv": _csv(lines),
-        "allocations.csv": _csv(allocations),
-        "credit_notes.csv": _csv(credits),
-        "rerating_lines.csv": _csv(rerating.lines),
-        "rerating_resources.csv": _csv(rerating.resources),
-        "differences.csv": _csv(rerating.differences),
+        "invoice.csv": to_csv(header),
+        "lines.csv": to_csv(lines),
+        "allocations.csv": to_csv(allocations),
+        "credit_notes.csv": to_csv(credits),
+        "rerating_lines.csv": to_csv(rerating.lines),
+        "rerating_resources.csv": to_csv(rerating.resources),
+        "differences.csv": to_csv(rerating.differences),
         "README.txt": _readme(invoice, caller, grant, made_at, results).encode("utf-8"),
     }
     buffer = io.BytesIO()

@@ -28,6 +28,7 @@ from decimal import Decimal
 import pandas as pd
 from sqlalchemy import Connection
 
+from fleetspend import urlvalues
 from fleetspend.billing.rating import month_bounds
 from fleetspend.readmodels import read_frame
 from queries import sql
@@ -79,18 +80,39 @@ def parse_group(by: str | None, key: str | None) -> Group:
         raise DrillError(f"unknown grouping {by!r}; choose one of {', '.join(GROUP_BYS)}")
     if not key:
         raise DrillError(f"a group by {GROUP_BYS[by].lower()} needs a key")
-    if by == "line" and not key.isdigit():
+    if by == "line" and urlvalues.whole_number(key, 1, urlvalues.INT_MAX) is None:
         raise DrillError(f"a line is named by its number, got {key!r}")
-    return Group(by, key)
+    return Group(by, parse_text("key", key))
 
 
 def parse_page(value: str | None) -> int:
     """A 1-based page number from a URL (default 1)."""
     if not value:
         return 1
-    if not value.isdigit() or int(value) < 1:
+    page = urlvalues.whole_number(value, 1, urlvalues.INT_MAX // PAGE_SIZE)
+    if page is None:
         raise DrillError(f"page must be a whole number from 1, got {value!r}")
-    return int(value)
+    return page
+
+
+def parse_id(name: str, value: str | None) -> int | None:
+    """A database id (an app's, say) from a URL; None when absent."""
+    if not value:
+        return None
+    parsed = urlvalues.whole_number(value, 1)
+    if parsed is None:
+        raise DrillError(f"{name} must be a whole number id, got {value!r}")
+    return parsed
+
+
+def parse_text(name: str, value: str | None) -> str:
+    """A name from a URL (an invoice number, a machine id): '' when absent."""
+    if not value:
+        return ""
+    if urlvalues.plain_text(value) is None:
+        raise DrillError(f"{name} must be at most {urlvalues.MAX_TEXT_LENGTH} characters of "
+                         "text")
+    return value
 
 
 def search_patterns(search: str) -> tuple[str | None, str | None]:
@@ -98,8 +120,8 @@ def search_patterns(search: str) -> tuple[str | None, str | None]:
     search = search.strip()
     if not search:
         return None, None
-    if len(search) > MAX_SEARCH_LENGTH:
-        raise DrillError(f"search at most {MAX_SEARCH_LENGTH} characters")
+    if urlvalues.plain_text(search, MAX_SEARCH_LENGTH) is None:
+        raise DrillError(f"search at most {MAX_SEARCH_LENGTH} characters of text")
     escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"{escaped.lower()}%", f"%{escaped}%"
 

@@ -11,6 +11,7 @@ from fleetspend.ui import access
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.format import dollars
+from fleetspend.ui.untrusted import md_format
 
 CREDIT_FORM_KEY = "dispute_credit"
 AMOUNT_KEY = "dispute_credit_amount"
@@ -22,7 +23,10 @@ RERATE_TTL_S = 300
 
 visit = access.require(access.SUPPORT_CASE, "dispute")
 assert visit.grant is not None and visit.org_id is not None
-number = st.query_params.get("invoice", "")
+try:
+    number = drill.parse_text("invoice", st.query_params.get("invoice"))
+except drill.DrillError as error:
+    ui.stop_with_bad_link("an invoice", error)
 
 
 def load(snapshot):
@@ -41,9 +45,10 @@ here = {"invoice": invoice.invoice_number}
 ui.breadcrumbs(visit, [ui.Crumb("Invoices", ui.INVOICES_PAGE),
                        ui.Crumb(invoice.invoice_number, ui.INVOICE_PAGE, here)],
                "Dispute workbench")
-st.title(f"Dispute: invoice {invoice.invoice_number}")
-st.caption(f"{invoice.org_name} · {invoice.month_label} · {invoice.status} · support grant "
-           f"{visit.grant.grant_id}, ticket {visit.grant.support_ticket}")
+st.title(md_format("Dispute: invoice {number}", number=invoice.invoice_number))
+st.caption(md_format("{org} · {month} · {status} · support grant {grant}, ticket {ticket}",
+                     org=invoice.org_name, month=invoice.month_label, status=invoice.status,
+                     grant=visit.grant.grant_id, ticket=visit.grant.support_ticket))
 
 issued = st.session_state.pop(ISSUED_KEY, None)
 if issued:
@@ -74,12 +79,14 @@ else:
                            invoice.invoice_number)
 if rerating is not None:
     if rerating.is_reproduced:
-        st.success(f"Re-rated at {rerating.rerated_at:%Y-%m-%d %H:%M} UTC: every line and every "
-                   "machine's share is reproduced exactly from the raw usage.",
+        st.success(md_format("Re-rated at {at:%Y-%m-%d %H:%M} UTC: every line and every "
+                             "machine's share is reproduced exactly from the raw usage.",
+                             at=rerating.rerated_at),
                    icon=":material/check_circle:")
     else:
-        st.error(f"Re-rated at {rerating.rerated_at:%Y-%m-%d %H:%M} UTC: "
-                 f"{len(rerating.differences)} figures differ from the invoice.",
+        st.error(md_format("Re-rated at {at:%Y-%m-%d %H:%M} UTC: {count} figures differ from "
+                           "the invoice.", at=rerating.rerated_at,
+                           count=len(rerating.differences)),
                  icon=":material/error:")
         st.dataframe(rerating.differences, hide_index=True, key="dispute_differences",
                      column_config={"level": "Level", "line": "Line",
@@ -134,8 +141,9 @@ else:
         runs, events = visit.read(lambda snapshot: (
             drill.machine_runs(snapshot.connection, visit.org_id, machine_id, window),
             drill.machine_events(snapshot.connection, visit.org_id, machine_id, window)))
-    st.caption(f"From {window[0]:%Y-%m-%d} to {window[1]:%Y-%m-%d} UTC: the invoice's month and "
-               f"{dispute.TIMELINE_MARGIN.days} days either side.")
+    st.caption(md_format("From {start:%Y-%m-%d} to {end:%Y-%m-%d} UTC: the invoice's month and "
+                         "{days} days either side.", start=window[0], end=window[1],
+                         days=dispute.TIMELINE_MARGIN.days))
     if runs.empty:
         st.caption("No runs in this window.")
     ui.timeline(runs, events, window, key="dispute", seconds_label="Seconds in window")
@@ -145,7 +153,8 @@ else:
 
 st.subheader("Credit note")
 if invoice.status not in ("finalized", "paid"):
-    st.info(f"Only finalized or paid invoices take credit notes; this one is {invoice.status}.",
+    st.info(md_format("Only finalized or paid invoices take credit notes; this one is {status}.",
+                      status=invoice.status),
             icon=":material/info:")
 elif creditable <= 0:
     st.info("This invoice is fully credited.", icon=":material/info:")
@@ -165,11 +174,13 @@ else:
                     invoice_number=invoice.invoice_number, amount_cents=support.parse_cents(amount),
                     reason=reason, support_ticket=ticket)
         except (support.SupportError, CreditNoteError) as error:
-            st.error(f"No credit note issued: {error}.", icon=":material/block:")
+            st.error(md_format("No credit note issued: {error}.", error=error),
+                     icon=":material/block:")
         else:
-            st.session_state[ISSUED_KEY] = (
-                f"Credit note {note.credit_note_number} for {dollars(note.amount_cents)} issued. "
-                f"The invoice's total is now {dollars(note.invoice_total_cents)}.")
+            st.session_state[ISSUED_KEY] = md_format(
+                "Credit note {number} for {amount} issued. The invoice's total is now {total}.",
+                number=note.credit_note_number, amount=dollars(note.amount_cents),
+                total=dollars(note.invoice_total_cents))
             st.rerun()
 
 st.subheader("Evidence")

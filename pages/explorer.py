@@ -11,10 +11,11 @@ from decimal import Decimal
 
 import streamlit as st
 
-from fleetspend import db, exports, freshness, spend
+from fleetspend import csvfile, db, exports, freshness, spend
 from fleetspend.readmodels import DIMENSIONS, GRAINS, NO_DIMENSION, last_usage_date
 from fleetspend.ui import access, charts, frame, tables, url_state
 from fleetspend.ui.errors import database_errors_stop_the_page
+from fleetspend.ui.untrusted import md_format
 
 KEY = "explorer_"
 CHART_KEY = f"{KEY}chart"
@@ -26,14 +27,14 @@ ALL_SERIES = 0  # top=0: the "other" bucket expanded
 
 @st.cache_data(ttl=60, max_entries=64, show_spinner=False)
 def load_context(scope: db.Scope, org_id: int) -> tuple[dict[str, dict[str, str]], date | None,
-                                                        freshness.Freshness, str | None]:
+                                                        freshness.Freshness]:
     """The values of each dimension, "now" and their freshness, in one snapshot."""
     with db.read_snapshot(scope) as snapshot:
         values = spend.read_dimension_values(snapshot.connection, org_id)
         fresh = freshness.read_freshness(snapshot.connection, org_id)
         through = fresh.usage_complete_through_at
         last_day = None if through is None else spend.as_of(through).last_day
-        return values, last_day, fresh, snapshot.notice
+        return values, last_day, fresh
 
 
 @st.cache_data(ttl=60, max_entries=256, show_spinner=False)
@@ -158,13 +159,12 @@ visit = access.require(access.USAGE, "explorer")
 st.title("Usage explorer")
 
 with st.spinner("Loading"), database_errors_stop_the_page("the explorer"):
-    values, last_day, fresh, notice = load_context(visit.scope(), visit.org_id)
-frame.usage_notice_or_stop(last_day, fresh, notice)
+    values, last_day, fresh = load_context(visit.scope(), visit.org_id)
+frame.stop_without_usage(last_day, fresh)
 
 state, notices = read_state(values, last_day)
 url_state.write(state)
-if notices:
-    st.warning("\n\n".join(notices), icon=":material/link_off:")
+url_state.show_notices(notices)
 
 picked = charts.selected_keys(st.session_state.get(CHART_KEY))
 if picked:
@@ -187,17 +187,19 @@ if series.table.empty:
 table = tables.explorer_table(series, unit, previous)
 
 metric_columns = st.columns(3)
-metric_columns[0].metric(f"{label}, {state['from']} to {state['to']}",
+metric_columns[0].metric(md_format("{label}, {start} to {end}", label=label,
+                                   start=state["from"], end=state["to"]),
                          tables.show_hundredths(series.total_hundredths, unit))
 if previous is not None:
     before = sum(previous.values())
     change = spend.change_percent(series.total_hundredths, before)
     metric_columns[1].metric(
-        f"Previous {(query.end_date - query.start_date).days} days",
+        md_format("Previous {days} days", days=(query.end_date - query.start_date).days),
         tables.show_hundredths(before, unit),
         delta=None if change is None else f"{change}%", delta_color="off")
 if series.hidden and metric_columns[2].button(
-        f"Show all {len(series.table) - 1 + series.hidden} series", key=KEY + "expand"):
+        md_format("Show all {count} series", count=len(series.table) - 1 + series.hidden),
+        key=KEY + "expand"):
     go({**state, "top": ALL_SERIES})
 can_fold = state["top"] == ALL_SERIES and len(series.table) > DEFAULT_TOP + 1
 if can_fold and metric_columns[2].button("Fold small series into other", key=KEY + "fold"):
@@ -212,7 +214,7 @@ st.caption("Click a series to filter to it and look one level down; click \"Othe
            "not yet invoiced it is an estimate.")
 
 st.dataframe(table, hide_index=True)
-st.download_button("Download this table (CSV)", tables.to_csv(table),
+st.download_button("Download this table (CSV)", csvfile.to_csv(table),
                    file_name=f"fleetspend-{state['measure']}-{state['from']}-{state['to']}.csv",
                    mime="text/csv", key=KEY + "csv")
 if visit.may(access.BILLING):
@@ -225,9 +227,9 @@ if visit.may(access.BILLING):
                     "the FOCUS export"):
                 focus = visit.read(lambda snapshot: exports.focus_export(
                     snapshot.connection, visit.org_id, state["from"], state["to"]))
-            st.download_button("Download FOCUS CSV", tables.to_csv(focus),
+            st.download_button("Download FOCUS CSV", csvfile.to_csv(focus),
                                file_name=f"focus-{state['from']}-{state['to']}.csv",
                                mime="text/csv", key=KEY + "focus_csv")
-            st.caption(f"{len(focus):,} rows, BilledCost "
-                       f"{sum(focus.BilledCost, Decimal(0)):,.2f} USD.")
+            st.caption(md_format("{rows:,} rows, BilledCost {cost:,.2f} USD.", rows=len(focus),
+                                 cost=sum(focus.BilledCost, Decimal(0))))
 st.caption(fresh.describe())

@@ -6,22 +6,21 @@ import streamlit as st
 
 from fleetspend import invoice_document
 from fleetspend import invoice_drill as drill
-from fleetspend.ui import access
+from fleetspend.ui import access, url_state
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.format import dollars
+from fleetspend.ui.untrusted import md_format
 
 GROUPS_KEY = "invoice_groups_table"
 LINES_KEY = "invoice_lines_table"
 GROUPINGS = [by for by in drill.GROUP_BYS if by not in ("invoice", "line")]
 
 visit = access.require(access.BILLING, "invoice")
-number = st.query_params.get("invoice", "")
-by = st.query_params.get("by", "product")
-if by not in GROUPINGS:
-    st.warning(f"Lines can be grouped by {', '.join(GROUPINGS)}, not {by!r}; showing them "
-               "by product.", icon=":material/warning:")
-    by = "product"
+reader = url_state.ParamReader(st.query_params.to_dict())
+number = reader.text("invoice")
+by = reader.choice("by", GROUPINGS, "product")
+url_state.show_notices(reader.notices)
 
 
 def load(snapshot):
@@ -41,10 +40,11 @@ if invoice is None:
 here = {"invoice": invoice.invoice_number}
 ui.breadcrumbs(visit, [ui.Crumb("Invoices", ui.INVOICES_PAGE)],
                f"{invoice.invoice_number} ({invoice.month_label})")
-st.title(f"Invoice {invoice.invoice_number}")
-st.caption(f"{invoice.org_name} · {invoice.month_label} · {invoice.status}"
-           + (f" · finalized {invoice.finalized_at:%Y-%m-%d %H:%M} UTC"
-              if invoice.finalized_at else ""))
+st.title(md_format("Invoice {number}", number=invoice.invoice_number))
+st.caption(md_format("{org} · {month} · {status}{finalized}", org=invoice.org_name,
+                     month=invoice.month_label, status=invoice.status,
+                     finalized=f" · finalized {invoice.finalized_at:%Y-%m-%d %H:%M} UTC"
+                     if invoice.finalized_at else ""))
 if invoice.is_estimated:
     st.warning("Upcoming invoice: a draft for a month not yet invoiced. Every figure is "
                "estimated and changes as usage arrives.", icon=":material/pending:")

@@ -8,16 +8,16 @@ from fleetspend.ui import access
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.format import dollars
+from fleetspend.ui.untrusted import md, md_format
 
 TABLE_KEY = "invoice_apps_table"
 
 visit = access.require(access.BILLING, "invoice apps")
-number = st.query_params.get("invoice", "")
 try:
+    number = drill.parse_text("invoice", st.query_params.get("invoice"))
     group = drill.parse_group(st.query_params.get("by"), st.query_params.get("key"))
 except drill.DrillError as error:
-    st.warning(f"This link does not name a group of lines: {error}.", icon=":material/link_off:")
-    st.stop()
+    ui.stop_with_bad_link("a group of lines", error)
 
 
 def load(snapshot):
@@ -33,8 +33,7 @@ try:
     with database_errors_stop_the_page("the apps of this invoice"):
         invoice, total, apps = visit.read(load)
 except drill.DrillError as error:
-    st.warning(f"{error}.", icon=":material/search_off:")
-    st.stop()
+    ui.stop_with_missing(error)
 if invoice is None:
     ui.stop_without_invoice(visit, number)
 label = total.label
@@ -44,9 +43,10 @@ ui.breadcrumbs(visit, [
     ui.Crumb("Invoices", ui.INVOICES_PAGE),
     ui.Crumb(invoice.invoice_number, ui.INVOICE_PAGE, {"invoice": invoice.invoice_number}),
 ], label)
-st.title(label)
-st.caption(f"Invoice {invoice.invoice_number} · {invoice.month_label}"
-           + (" · estimated (upcoming invoice)" if invoice.is_estimated else ""))
+st.title(md(label))
+st.caption(md_format("Invoice {number} · {month}{estimated}", number=invoice.invoice_number,
+                     month=invoice.month_label,
+                     estimated=" · estimated (upcoming invoice)" if invoice.is_estimated else ""))
 
 lines_metric, amount_metric, apps_metric = st.columns(3)
 lines_metric.metric("Lines", f"{total.lines:,}")

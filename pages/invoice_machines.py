@@ -9,25 +9,24 @@ from fleetspend.ui import access
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.format import dollars
+from fleetspend.ui.untrusted import md, md_format
 
 TABLE_KEY = "invoice_machines_table"
 
 visit = access.require(access.BILLING, "invoice machines")
 params = st.query_params
-number = params.get("invoice", "")
 search = params.get("q", "")
 sort = params.get("sort", "amount")
 try:
+    number = drill.parse_text("invoice", params.get("invoice"))
     group = drill.parse_group(params.get("by"), params.get("key"))
     page = drill.parse_page(params.get("page"))
-    app_id = int(params["app"]) if params.get("app", "").isdigit() else None
+    app_id = drill.parse_id("app", params.get("app"))
     if sort not in drill.SORTS:
         raise drill.DrillError(f"unknown order {sort!r}")
     drill.search_patterns(search)
 except drill.DrillError as error:
-    st.warning(f"This link does not name a list of machines: {error}.",
-               icon=":material/link_off:")
-    st.stop()
+    ui.stop_with_bad_link("a list of machines", error)
 
 
 def load(snapshot):
@@ -47,8 +46,7 @@ try:
     with database_errors_stop_the_page("the machines of this invoice"):
         invoice, total, app, resources = visit.read(load)
 except drill.DrillError as error:
-    st.warning(f"{error}.", icon=":material/search_off:")
-    st.stop()
+    ui.stop_with_missing(error)
 if invoice is None:
     ui.stop_without_invoice(visit, number)
 group_label = total.label
@@ -72,9 +70,10 @@ else:
     parent_cents = total.amount_cents
     parent = "amount of the lines" if group.by != "invoice" else "invoice's subtotal"
 ui.breadcrumbs(visit, crumbs, parent_label if app_id is not None else "Machines")
-st.title(parent_label if app_id is not None else f"Machines: {group_label}")
-st.caption(f"Invoice {invoice.invoice_number} · {invoice.month_label} · {group_label}"
-           + (" · estimated (upcoming invoice)" if invoice.is_estimated else ""))
+st.title(md(parent_label if app_id is not None else f"Machines: {group_label}"))
+st.caption(md_format("Invoice {number} · {month} · {group}{estimated}",
+                     number=invoice.invoice_number, month=invoice.month_label, group=group_label,
+                     estimated=" · estimated (upcoming invoice)" if invoice.is_estimated else ""))
 
 here = {"invoice": invoice.invoice_number, **group.url_params(),
         **({"app": str(app_id)} if app_id is not None else {})}
@@ -97,7 +96,7 @@ picked_sort = order_box.selectbox("Order", list(drill.SORTS), index=list(drill.S
                                   format_func=drill.SORTS.__getitem__)
 if picked_sort != sort:
     go(sort=picked_sort, page="1")
-amount_metric.metric(parent_label if app_id is not None else "Amount", dollars(parent_cents))
+amount_metric.metric(md(parent_label) if app_id is not None else "Amount", dollars(parent_cents))
 
 rows = ui.with_dollars(resources.rows, amount="amount_cents").assign(
     size=[f"{preset} {memory} MB" if kind == "machine" else f"{size} GB volume"
@@ -114,12 +113,14 @@ picked = ui.picked_row(
                    "size": "Size now", "lines": "Lines", "amount": ui.money_column("Amount")},
 )
 first = (resources.page - 1) * drill.PAGE_SIZE
-st.caption(f"{resources.match_count:,} matching · showing {first + 1 if len(rows) else 0:,}"
-           f"–{first + len(rows):,} · this page {dollars(int(rows['amount_cents'].sum()))}")
+st.caption(md_format("{count:,} matching · showing {first:,}–{last:,} · this page {cents}",
+                     count=resources.match_count, first=first + 1 if len(rows) else 0,
+                     last=first + len(rows), cents=dollars(int(rows["amount_cents"].sum()))))
 if search:
-    st.info(f"{resources.match_count:,} of them match {search!r}, together "
-            f"{dollars(resources.match_cents)} of {dollars(parent_cents)}; clear the search to "
-            "check the whole.", icon=":material/filter_alt:")
+    st.info(md_format("{count:,} of them match {search!r}, together {cents} of {parent}; clear "
+                      "the search to check the whole.", count=resources.match_count,
+                      search=search, cents=dollars(resources.match_cents),
+                      parent=dollars(parent_cents)), icon=":material/filter_alt:")
 else:
     ui.show_check(f"all {resources.match_count:,} machines and volumes",
                   [resources.match_cents], parent, parent_cents)
@@ -149,8 +150,8 @@ ui.csv_download("Download all as CSV", every_match,
                 file_name=f"{invoice.invoice_number}-machines.csv", key="invoice_machines_csv")
 if picked is not None:
     if picked["resource_kind"] != "machine":
-        st.info(f"{picked['resource_id']} is a volume: its charges are the amounts above.",
-                icon=":material/storage:")
+        st.info(md_format("{volume} is a volume: its charges are the amounts above.",
+                          volume=picked["resource_id"]), icon=":material/storage:")
     else:
         st.switch_page(ui.MACHINE_PAGE, query_params={
             **ui.access_params(visit), **here, "machine": picked["resource_id"]})

@@ -11,19 +11,19 @@ from fleetspend.ui import access
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.format import dollars
+from fleetspend.ui.untrusted import md, md_format
 
 CHARGES_KEY = "machine_charges_table"
 
 visit = access.require(access.BILLING, "machine")
 params = st.query_params
-machine_id = params.get("machine", "")
-number = params.get("invoice", "")
-app_id = int(params["app"]) if params.get("app", "").isdigit() else None
 try:
+    machine_id = drill.parse_text("machine", params.get("machine"))
+    number = drill.parse_text("invoice", params.get("invoice"))
+    app_id = drill.parse_id("app", params.get("app"))
     group = drill.parse_group(params.get("by"), params.get("key"))
 except drill.DrillError as error:
-    st.warning(f"This link does not name a group of lines: {error}.", icon=":material/link_off:")
-    st.stop()
+    ui.stop_with_bad_link("a machine", error)
 
 
 def load(snapshot):
@@ -53,10 +53,10 @@ try:
     with database_errors_stop_the_page("this machine"):
         loaded = visit.read(load)
 except drill.DrillError as error:
-    st.warning(f"{error}.", icon=":material/search_off:")
-    st.stop()
+    ui.stop_with_missing(error)
 if loaded is None:
-    st.warning(f"This organization has no machine {machine_id!r}.", icon=":material/search_off:")
+    st.warning(md_format("This organization has no machine {machine!r}.", machine=machine_id),
+               icon=":material/search_off:")
     st.stop()
 identity, charged_on, invoice, total, charges, listed, runs, events, usage = loaded
 
@@ -73,27 +73,26 @@ if invoice is not None:
     else:
         crumbs.append(ui.Crumb("Machines", ui.MACHINES_PAGE, context))
 ui.breadcrumbs(visit, crumbs, f"Machine {machine_id}")
-st.title(f"Machine {machine_id}")
+st.title(md_format("Machine {machine}", machine=machine_id))
 
 st.subheader("Identity")
 where, size, lifetime = st.columns(3)
-where.markdown(f"**App** {ui.literal(identity['app_name'])}  \n"
-               f"**Team** {ui.literal(identity['team_name'])}  \n"
-               f"**Region** {identity['region_code']} ({identity['city']}, "
-               f"{identity['country']}), markup {identity['price_markup'].normalize():f}")
-size.markdown(f"**Preset** {identity['preset_code']} ({identity['cpus']} {identity['cpu_kind']} "
-              f"vCPU)  \n**Memory** {identity['memory_mb']:,} MB  \n"
-              f"**Root filesystem** {identity['rootfs_gb']} GB")
+where.markdown(md_format("**App** {app_name}  \n**Team** {team_name}  \n**Region** "
+                         "{region_code} ({city}, {country}), markup {markup:f}",
+                         markup=identity["price_markup"].normalize(), **identity))
+size.markdown(md_format("**Preset** {preset_code} ({cpus} {cpu_kind} vCPU)  \n**Memory** "
+                        "{memory_mb:,} MB  \n**Root filesystem** {rootfs_gb} GB", **identity))
 destroyed = identity["destroyed_at"]
-lifetime.markdown(f"**Created** {identity['created_at']:%Y-%m-%d %H:%M:%S} UTC  \n"
-                  f"**Destroyed** "
-                  + (f"{destroyed:%Y-%m-%d %H:%M:%S} UTC" if destroyed else "not destroyed"))
+lifetime.markdown(md_format("**Created** {created_at:%Y-%m-%d %H:%M:%S} UTC  \n**Destroyed** "
+                            "{destroyed}", destroyed=f"{destroyed:%Y-%m-%d %H:%M:%S} UTC"
+                            if destroyed else "not destroyed", **identity))
 
 if invoice is None:
     st.info("This machine is on no invoice yet.", icon=":material/receipt_long:")
     st.stop()
 
-st.subheader(f"Charges on invoice {invoice.invoice_number} ({invoice.month_label})")
+st.subheader(md_format("Charges on invoice {number} ({month})", number=invoice.invoice_number,
+                       month=invoice.month_label))
 if invoice.is_estimated:
     st.warning("Upcoming invoice: these charges are estimated.", icon=":material/pending:")
 other_invoices = charged_on.loc[charged_on["invoice_number"] != invoice.invoice_number]
@@ -101,7 +100,7 @@ if len(other_invoices):
     with st.container(horizontal=True):
         st.markdown("Also charged on:")
         for other in other_invoices.itertuples():
-            st.page_link(ui.MACHINE_PAGE, label=ui.literal(
+            st.page_link(ui.MACHINE_PAGE, label=md(
                              f"{other.invoice_number} ({dollars(other.amount_cents)})"),
                          query_params={**ui.access_params(visit), "machine": machine_id,
                                        "invoice": other.invoice_number})
@@ -129,7 +128,8 @@ st.dataframe(
 )
 with st.expander("How each charge was computed", expanded=True):
     for charge, steps in zip(charges.itertuples(), arithmetic, strict=True):
-        st.markdown(f"**Line {charge.line_no}** · {dollars(charge.amount_cents)}")
+        st.markdown(md_format("**Line {line}** · {amount}", line=charge.line_no,
+                              amount=dollars(charge.amount_cents)))
         st.text(f"{charge.description}\n"
                 f"unit price: {steps.rate}\n"
                 f"amount:     {steps.amount}\n"
@@ -152,7 +152,7 @@ ui.csv_download("Charges as CSV", shown.drop(columns=["amount_precise", "line_am
 
 st.subheader("Timeline")
 if runs.empty and events.empty:
-    st.caption(f"No runs in {invoice.month_label}.")
+    st.caption(md_format("No runs in {month}.", month=invoice.month_label))
 else:
     ui.timeline(runs, events, invoice.period, key="machine", seconds_label="Seconds this month")
     with st.container(horizontal=True):
@@ -163,7 +163,7 @@ else:
 
 st.subheader("Hourly usage")
 if usage.empty:
-    st.caption(f"No metered usage in {invoice.month_label}.")
+    st.caption(md_format("No metered usage in {month}.", month=invoice.month_label))
 else:
     chart = usage.assign(runtime_minutes=usage["runtime_seconds"] / 60)
     figure = px.bar(chart, x="hour_at", y="runtime_minutes", color="preset_code", height=260,

@@ -15,6 +15,7 @@ from fleetspend.readmodels import DIMENSIONS
 from fleetspend.ui import access, charts, frame, url_state
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.format import dollars
+from fleetspend.ui.untrusted import md, md_format
 
 EXPLORER = "pages/explorer.py"
 TOP_CHART_KEY = "overview_top_{dimension}"
@@ -25,13 +26,12 @@ TOP_TITLES = {"app": "Top apps", "region": "Top regions", "preset": "Top VM size
 
 @st.cache_data(ttl=60, max_entries=64, show_spinner=False)
 def load(scope: db.Scope, org_id: int, may_see_invoices: bool) -> tuple[
-        spend.Overview, freshness.Freshness, str | None]:
-    """The overview's figures, their freshness and any read-path notice, one snapshot."""
+        spend.Overview, freshness.Freshness]:
+    """The overview's figures and their freshness, in one snapshot."""
     with db.read_snapshot(scope) as snapshot:
         overview = spend.read_overview(snapshot.connection, org_id,
                                        may_see_invoices=may_see_invoices)
-        fresh = freshness.read_freshness(snapshot.connection, org_id)
-        return overview, fresh, snapshot.notice
+        return overview, freshness.read_freshness(snapshot.connection, org_id)
 
 
 def drill(params: dict[str, str]) -> None:
@@ -60,15 +60,16 @@ visit = access.require(access.USAGE, "overview")
 st.title("Spend overview")
 
 with st.spinner("Loading this month's spend"), database_errors_stop_the_page("the overview"):
-    overview, fresh, notice = load(visit.scope(), visit.org_id, visit.may(access.BILLING))
+    overview, fresh = load(visit.scope(), visit.org_id, visit.may(access.BILLING))
 
-frame.usage_notice_or_stop(overview.now, fresh, notice)
+frame.stop_without_usage(overview.now, fresh)
 now = overview.now
 
 drill_on_selection(now)
-st.caption(
-    f"As of {now.through_at:%Y-%m-%d %H:%M} UTC: usage is complete through then, so that is "
-    f"\"now\" on this page (not the clock). Month: {now.month_start:%B %Y}.")
+st.caption(md_format(
+    "As of {through:%Y-%m-%d %H:%M} UTC: usage is complete through then, so that is \"now\" "
+    "on this page (not the clock). Month: {month:%B %Y}.", through=now.through_at,
+    month=now.month_start))
 
 status = "invoiced" if overview.is_invoiced else "estimated"
 change = spend.change_percent(overview.month_cents, overview.previous_cents)
@@ -89,7 +90,8 @@ else:
         help=f"Spend so far plus the last 7 days' daily rate over the "
              f"{now.remaining_days:.1f} days left; the range uses the slowest and fastest "
              f"week of the last {forecast.basis_days} days.")
-    columns[1].caption(f"Range {dollars(forecast.low_cents)} to {dollars(forecast.high_cents)}")
+    columns[1].caption(md_format("Range {low} to {high}", low=dollars(forecast.low_cents),
+                                 high=dollars(forecast.high_cents)))
 columns[2].metric("Same point last month", dollars(overview.previous_cents))
 if not overview.may_see_invoices:
     columns[3].metric("Upcoming invoice", "admins only")
@@ -97,7 +99,8 @@ elif overview.invoice is None:
     columns[3].metric("Upcoming invoice", "not drafted yet")
 else:
     invoice = overview.invoice
-    columns[3].metric(f"Invoice {invoice['invoice_number']} ({invoice['status']})",
+    columns[3].metric(md_format("Invoice {number} ({status})",
+                                number=invoice["invoice_number"], status=invoice["status"]),
                       dollars(invoice["total_cents"]))
 
 st.subheader("Anomalies")
@@ -105,14 +108,15 @@ if not overview.anomalies:
     st.success("Nothing far off its recent pattern in the last 60 days.",
                icon=":material/check_circle:")
 for anomaly in overview.anomalies[:6]:
-    st.warning(anomaly.explanation, icon=":material/warning:")
+    st.warning(md(anomaly.explanation), icon=":material/warning:")
 
-st.subheader(f"Where {now.month_start:%B}'s money goes")
+st.subheader(md_format("Where {month:%B}'s money goes", month=now.month_start))
 columns = st.columns(3)
 for column, dimension in zip(columns, ("app", "region", "preset"), strict=True):
     top = overview.top[dimension]
     if not top:
-        column.info(f"No spend by {DIMENSIONS[dimension].lower()} this month.")
+        column.info(md_format("No spend by {what} this month.",
+                              what=DIMENSIONS[dimension].lower()))
         continue
     column.plotly_chart(
         charts.bar_share([s.key for s in top], [s.label for s in top],

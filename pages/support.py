@@ -9,8 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from fleetspend import auth, db
-from fleetspend.ui import access, console
+from fleetspend.ui import access, console, url_state
 from fleetspend.ui.errors import database_errors_stop_the_page
+from fleetspend.ui.untrusted import md_format
 
 FORM_KEY = "support_open"
 SLUG_KEY = "support_org_slug"
@@ -25,9 +26,12 @@ st.title("Support access")
 st.caption("You see an organization only while a support grant you opened is active. "
            "Opening one is recorded in the organization's audit log, which its admins read.")
 
+reader = url_state.ParamReader(st.query_params.to_dict())
+opened = reader.text(console.OPEN_PARAM)
+url_state.show_notices(reader.notices)
+
 with st.form(FORM_KEY):
-    slug = st.text_input("Organization slug", key=SLUG_KEY,
-                         value=st.query_params.get(console.OPEN_PARAM, ""))
+    slug = st.text_input("Organization slug", key=SLUG_KEY, value=opened)
     ticket = st.text_input("Support ticket", key=TICKET_KEY)
     reason = st.text_area("Why you need to look", key=REASON_KEY)
     minutes = st.selectbox("For", DURATIONS_MINUTES, index=2, key=MINUTES_KEY,
@@ -40,7 +44,7 @@ if submitted:
                                          ticket=ticket, reason=reason,
                                          duration=timedelta(minutes=minutes))
     except auth.SupportAccessError as error:
-        st.error(f"No access opened: {error}.", icon=":material/block:")
+        st.error(md_format("No access opened: {error}.", error=error), icon=":material/block:")
     else:
         access.remember_opened(grant)
         then = console.continuation(st.query_params)

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from fleetspend import db, support
-from fleetspend.ui import access, console
-from fleetspend.ui.drilldown import literal
+from fleetspend.ui import access, console, url_state
 from fleetspend.ui.errors import database_errors_stop_the_page
+from fleetspend.ui.untrusted import md, md_format
 
 FORM_KEY = "support_search_form"
 QUERY_KEY = "support_search_query"
@@ -21,7 +21,9 @@ st.caption("Find an organization by slug or name, an invoice by number, an app b
            "what matched and where it belongs; opening its organization takes a support "
            "grant, with a ticket and a reason. Every search is recorded.")
 
-term = st.query_params.get(QUERY_PARAM, "")
+reader = url_state.ParamReader(st.query_params.to_dict())
+term = reader.text(QUERY_PARAM, support.MAX_SEARCH_LENGTH)
+url_state.show_notices(reader.notices)
 with st.form(FORM_KEY):
     typed = st.text_input("Slug, name, invoice number or machine id", value=term, key=QUERY_KEY,
                           placeholder="acme · FS-202610-000001 · checkout · 3d8f0a")
@@ -37,10 +39,11 @@ try:
     with database_errors_stop_the_page("the search"):
         hits = support.search(db.app_primary_engine(), visit.caller, term)
 except support.SupportError as error:
-    st.warning(f"{str(error).capitalize()}.", icon=":material/warning:")
+    st.warning(md(f"{str(error).capitalize()}."), icon=":material/warning:")
     st.stop()
 if not hits:
-    st.info(f"Nothing in any organization matches {term!r}.", icon=":material/search_off:")
+    st.info(md_format("Nothing in any organization matches {term!r}.", term=term),
+            icon=":material/search_off:")
     st.stop()
 
 now = datetime.now(UTC)
@@ -49,16 +52,16 @@ for kind, label in support.KINDS.items():
     matches = [hit for hit in hits if hit.kind == kind]
     if not matches:
         continue
-    st.subheader(f"{label}s ({len(matches)})")
+    st.subheader(md_format("{label}s ({count})", label=label, count=len(matches)))
     if len(matches) == support.RESULTS_PER_KIND:
-        st.caption(f"The first {support.RESULTS_PER_KIND}, exact matches first: type more "
-                   "to narrow them down.")
+        st.caption(md_format("The first {count}, exact matches first: type more to narrow "
+                             "them down.", count=support.RESULTS_PER_KIND))
     for hit in matches:
         page, params = console.target(kind, hit.identifier)
         described = " · ".join(part for part in (
-            f"{label} **{literal(hit.identifier)}**",
-            literal(hit.label) if hit.label else "",
-            f"in {literal(hit.org_name)} ({literal(hit.org_slug)})",
+            md_format("{label} **{identifier}**", label=label, identifier=hit.identifier),
+            md(hit.label) if hit.label else "",
+            md_format("in {name} ({slug})", name=hit.org_name, slug=hit.org_slug),
             "exact match" if hit.is_exact else "prefix match",
         ) if part)
         with st.container(horizontal=True, vertical_alignment="center"):

@@ -19,6 +19,7 @@ from fleetspend.ui import access, charts, frame, url_state
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.format import dollars
+from fleetspend.ui.untrusted import md, md_format
 
 KEY = "teams_"
 TABLE_KEY = f"{KEY}table_{{period}}"
@@ -33,14 +34,14 @@ MONEY_COLUMNS = ("Spend (USD)", "Previous period (USD)", "Change (USD)")
 
 @st.cache_data(ttl=60, max_entries=64, show_spinner=False)
 def load_context(scope: db.Scope, org_id: int) -> tuple[
-        dict[int, str], date | None, freshness.Freshness, str | None]:
+        dict[int, str], date | None, freshness.Freshness]:
     """The organization's teams, the last day with usage and their freshness."""
     with db.read_snapshot(scope) as snapshot:
         names = teams.read_teams(snapshot.connection, org_id)
         fresh = freshness.read_freshness(snapshot.connection, org_id)
         through = fresh.usage_complete_through_at
         last_day = None if through is None else spend.as_of(through).last_day
-        return names, last_day, fresh, snapshot.notice
+        return names, last_day, fresh
 
 
 @st.cache_data(ttl=60, max_entries=128, show_spinner=False)
@@ -125,7 +126,7 @@ def column_config() -> dict:
 
 
 def show_movers(title: str, movers: list[teams.Mover]) -> None:
-    st.markdown(f"**{title}**")
+    st.markdown(md_format("**{title}**", title=title))
     if not movers:
         st.caption("No change in spend against the previous period.")
     for mover in movers:
@@ -133,7 +134,7 @@ def show_movers(title: str, movers: list[teams.Mover]) -> None:
         sign = "+" if mover.change_cents > 0 else "-"
         percent = "" if change is None else f" ({change:+}%)"
         amount = dollars(abs(mover.change_cents))
-        st.markdown(ui.literal(f"{mover.name}: {sign}{amount}{percent}, {mover.reason}"))
+        st.markdown(md(f"{mover.name}: {sign}{amount}{percent}, {mover.reason}"))
 
 
 def invoice_links(visit: access.Visit, invoices: pd.DataFrame, period: teams.Period,
@@ -144,8 +145,10 @@ def invoice_links(visit: access.Visit, invoices: pd.DataFrame, period: teams.Per
     if shown.empty:
         st.caption("No invoice covers these dates yet.")
     for row in shown.itertuples():
-        st.page_link(ui.APPS_PAGE, label=f"{team_name}'s apps on invoice {row.invoice_number} "
-                     f"({row.period_start_date:%B %Y})", icon=":material/receipt_long:",
+        st.page_link(ui.APPS_PAGE, label=md_format(
+                         "{team}'s apps on invoice {number} ({month:%B %Y})", team=team_name,
+                         number=row.invoice_number, month=row.period_start_date),
+                     icon=":material/receipt_long:",
                      query_params={**ui.access_params(visit), "invoice": row.invoice_number})
 
 
@@ -153,16 +156,15 @@ visit = access.require(access.BILLING, "teams")
 st.title("Team comparison")
 
 with st.spinner("Loading"), database_errors_stop_the_page("the team comparison"):
-    names, last_day, fresh, notice = load_context(visit.scope(), visit.org_id)
-frame.usage_notice_or_stop(last_day, fresh, notice)
+    names, last_day, fresh = load_context(visit.scope(), visit.org_id)
+frame.stop_without_usage(last_day, fresh)
 if not names:
     st.info("This organization has no teams yet.", icon=":material/group_off:")
     st.stop()
 
 state, notices = read_state(names, last_day)
 write(state)
-if notices:
-    st.warning("\n\n".join(notices), icon=":material/link_off:")
+url_state.show_notices(notices)
 
 clicked = charts.selected_keys(st.session_state.get(TREND_KEY))
 if clicked:
@@ -178,19 +180,22 @@ with st.spinner("Comparing teams"), database_errors_stop_the_page("the team comp
                                                   state["grain"], names)
 
 if comparison.is_empty:
-    st.info(f"No spend from {period.previous_start_date} to {period.last_day}: nothing to "
-            "compare. Pick other dates.", icon=":material/filter_alt_off:")
+    st.info(md_format("No spend from {start} to {end}: nothing to compare. Pick other dates.",
+                      start=period.previous_start_date, end=period.last_day),
+            icon=":material/filter_alt_off:")
     st.caption(fresh.describe())
     st.stop()
 
 change = spend.change_percent(comparison.total_cents, comparison.previous_total_cents)
 hours = sum(comparison.teams.machine_hours)
 metrics = st.columns(4)
-metrics[0].metric(f"Organization, {period.start_date} to {period.last_day}",
+metrics[0].metric(md_format("Organization, {start} to {end}", start=period.start_date,
+                            end=period.last_day),
                   dollars(comparison.total_cents),
                   delta=None if change is None else f"{change}% vs previous {period.days} days",
                   delta_color="inverse")
-metrics[1].metric(f"Previous {period.days} days", dollars(comparison.previous_total_cents),
+metrics[1].metric(md_format("Previous {days} days", days=period.days),
+                  dollars(comparison.previous_total_cents),
                   help=f"{period.previous_start_date} to {period.start_date - timedelta(days=1)}")
 metrics[2].metric("Machine-hours", f"{hours:,.0f}")
 per_hour = teams.cost_per_machine_hour(comparison.total_cents, hours)
@@ -218,9 +223,10 @@ labels = dict(zip(trend.table.series_key, trend.table.series_label, strict=True)
 st.plotly_chart(charts.stacked(trend.cells, order, labels, "USD", state["grain"]),
                 key=TREND_KEY, on_select="rerun", selection_mode="points")
 trend_range = teams.trend_query(period, state["grain"])
-st.caption(f"From {trend_range.start_date} to {period.last_day}: "
-           f"{'six months' if state['grain'] == 'month' else 'the previous period and this one'}"
-           ". Click a team to see its apps.")
+st.caption(md_format("From {start} to {end}: {span}. Click a team to see its apps.",
+                     start=trend_range.start_date, end=period.last_day,
+                     span="six months" if state["grain"] == "month"
+                     else "the previous period and this one"))
 
 st.subheader("Top movers")
 left, right = st.columns(2)
@@ -232,25 +238,25 @@ with right:
 if state["team"] != NO_TEAM:
     team_id = int(state["team"])
     team_name = names[team_id]
-    st.subheader(f"Apps of {team_name}")
+    st.subheader(md_format("Apps of {team}", team=team_name))
     team = comparison.teams[comparison.teams.key == team_id].iloc[0]
     apps = teams.export_table(teams.team_apps(comparison, team_id), what="App",
                               total_cents=int(team.amount_cents),
                               previous_total_cents=int(team.previous_cents))
     if len(apps) == 1:
-        st.info(f"{team_name} spent nothing in these dates or the ones before.",
-                icon=":material/inbox:")
+        st.info(md_format("{team} spent nothing in these dates or the ones before.",
+                          team=team_name), icon=":material/inbox:")
     else:
         st.dataframe(apps, hide_index=True, key=APPS_TABLE_KEY.format(
             team=team_id, period=f"{state['from']}_{state['to']}"),
             column_order=[c for c in apps.columns if c != "App id"],
             column_config=column_config())
-        ui.csv_download(f"Download {team_name}'s apps (CSV)", apps,
+        ui.csv_download(md_format("Download {team}'s apps (CSV)", team=team_name), apps,
                         file_name=f"fleetspend-team-{team_id}-{state['from']}-{state['to']}.csv",
                         key=f"{KEY}apps_csv")
     links = st.columns(2)
     with links[0]:
-        st.page_link(EXPLORER, label=f"{team_name} in the usage explorer",
+        st.page_link(EXPLORER, label=md_format("{team} in the usage explorer", team=team_name),
                      icon=":material/query_stats:", query_params={
                          **ui.access_params(visit), "from": state["from"].isoformat(),
                          "to": state["to"].isoformat(), "team": str(team_id), "by": "app"})

@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import NoReturn, TypeVar
 
@@ -130,6 +130,7 @@ class Visit:
     grants: list[auth.SupportGrant] = field(default_factory=list)
     membership: auth.Membership | None = None  # the customer's organization in view
     grant: auth.SupportGrant | None = None  # the support engineer's active grant in view
+    read_notice: str | None = None  # where the reads come from, when worth saying
 
     @property
     def role(self) -> str:
@@ -213,7 +214,7 @@ def resolve_visit(email: str) -> Visit | None:
             return None
         db.set_local(snapshot.connection, auth.scope_for(caller).settings())
         return Visit(caller, auth.memberships(snapshot.connection, caller),
-                     auth.grants_of(snapshot.connection, caller))
+                     auth.grants_of(snapshot.connection, caller), read_notice=snapshot.notice)
 
     with database_errors_stop_the_page("your account"), db.read_snapshot() as snapshot:
         visit = load(snapshot)
@@ -228,12 +229,12 @@ def resolve_visit(email: str) -> Visit | None:
             grants = _replicated(visit.caller, wanted, grants)
         grant = next((g for g in _active(grants) if str(g.grant_id) == wanted), None)
         st.session_state[GRANT_MEMORY_KEY] = str(grant.grant_id) if grant else None
-        return Visit(visit.caller, grants=grants, grant=grant)
+        return replace(visit, memberships=[], grants=grants, grant=grant)
     wanted = st.query_params.get(ORG_PARAM) or st.session_state.get(ORG_MEMORY_KEY)
     membership = next((m for m in visit.memberships if m.slug == wanted),
                       visit.memberships[0] if visit.memberships else None)
     st.session_state[ORG_MEMORY_KEY] = membership.slug if membership else None
-    return Visit(visit.caller, memberships=visit.memberships, membership=membership)
+    return replace(visit, grants=[], membership=membership)
 
 
 def current_visit() -> Visit | None:

@@ -4,7 +4,8 @@ Money arrives as integer cents (or hundredths of a unit) and is divided by 100 o
 drawing; the hover text shows the exact formatted amount. Each point's ``customdata`` is the
 key of what it stands for (an app id, a region code, a day), so a selection maps to an
 entity, never by matching x or y values. Maps use plain geographic projections: no map tiles
-are fetched.
+are fetched. Every name drawn goes through :func:`fleetspend.ui.untrusted.plot`, so a
+customer's name never acts as Plotly's HTML.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from fleetspend.ui.format import dollars
+from fleetspend.ui.untrusted import plot
 
 SELECT_LAYOUT = {"clickmode": "event+select", "dragmode": False}
 
@@ -40,7 +42,7 @@ def bar_share(keys: Sequence[str], labels: Sequence[str], cents: Sequence[int],
               percents: Sequence[object], title: str) -> go.Figure:
     """Horizontal bars of the top values, biggest on top, each labelled with its share."""
     figure = go.Figure(go.Bar(
-        y=list(labels), x=[c / 100 for c in cents], orientation="h",
+        y=[plot(label) for label in labels], x=[c / 100 for c in cents], orientation="h",
         customdata=[[key] for key in keys],
         text=[f"{dollars(c)} · {p}%" for c, p in zip(cents, percents, strict=True)],
         hovertemplate="%{y}: %{text}<extra></extra>",
@@ -83,7 +85,7 @@ def treemap(frame: pd.DataFrame) -> go.Figure:
     ids = list(nodes)
     values = [nodes[node][2] for node in ids]
     figure = go.Figure(go.Treemap(
-        ids=ids, labels=[nodes[node][0] for node in ids],
+        ids=ids, labels=[plot(nodes[node][0]) for node in ids],
         parents=[nodes[node][1] for node in ids], values=[v / 100 for v in values],
         branchvalues="total", text=[dollars(v) for v in values],
         hovertemplate="%{label}: %{text}<extra></extra>", textinfo="label+text",
@@ -99,7 +101,7 @@ def region_map(frame: pd.DataFrame) -> go.Figure:
     figure = go.Figure(go.Scattergeo(
         lat=[float(v) for v in frame.latitude], lon=[float(v) for v in frame.longitude],
         customdata=[[code] for code in frame.region_code],
-        text=[f"{city} ({code}), {continent}: {dollars(c)}" for city, code, continent, c in
+        text=[plot(f"{city} ({code}), {continent}: {dollars(c)}") for city, code, continent, c in
               zip(frame.city, frame.region_code, frame.continent, cents, strict=True)],
         hovertemplate="%{text}<extra></extra>", mode="markers",
         marker={"size": [8 + 42 * (c / biggest) ** 0.5 for c in cents], "color": "#1f77b4",
@@ -122,7 +124,7 @@ def stacked(cells: pd.DataFrame, order: Sequence[str], labels: Mapping[str, str]
                  for h in rows.hundredths]
         figure.add_trace(go.Bar(
             x=list(rows.period_start_date), y=[h / 100 for h in rows.hundredths],
-            name=labels[key], customdata=[[key] for _ in range(len(rows))], text=shown,
+            name=plot(labels[key]), customdata=[[key] for _ in range(len(rows))], text=shown,
             textposition="none", hovertemplate="%{fullData.name}, %{x}: %{text}<extra></extra>",
         ))
     figure.update_layout(barmode="stack", height=420, legend={"orientation": "h", "y": -0.15},
@@ -138,7 +140,7 @@ def run_timeline(runs: pd.DataFrame, start: datetime, end: datetime) -> go.Figur
     timeline = runs.assign(
         start=runs["started_at"].clip(lower=start),
         end=runs["ended_at"].fillna(end).clip(upper=end),
-        size=runs["preset_code"] + " " + runs["memory_mb"].astype(str) + " MB",
+        size=(runs["preset_code"] + " " + runs["memory_mb"].astype(str) + " MB").map(plot),
     )
     figure = px.timeline(timeline, x_start="start", x_end="end", y="size", color="size",
                          labels={"size": "Size"}, height=220)

@@ -8,7 +8,6 @@ plus the organization (or support grant) in view, so a copied link reproduces th
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import NoReturn
@@ -16,25 +15,18 @@ from typing import NoReturn
 import pandas as pd
 import streamlit as st
 
+from fleetspend.csvfile import to_csv
 from fleetspend.invoice_drill import dollars_exact, sum_check
 from fleetspend.spend import change_percent
 from fleetspend.ui import access, charts
 from fleetspend.ui.format import dollars
-from fleetspend.ui.tables import to_csv
+from fleetspend.ui.untrusted import md, md_format
 
 INVOICES_PAGE = "pages/invoices.py"
 INVOICE_PAGE = "pages/invoice.py"
 APPS_PAGE = "pages/invoice_apps.py"
 MACHINES_PAGE = "pages/invoice_machines.py"
 MACHINE_PAGE = "pages/machine.py"
-
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def literal(value: object) -> str:
-    """Text from the database, safe inside Markdown: every special character escaped."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(value))
 
 
 def access_params(visit: access.Visit) -> dict[str, str]:
@@ -56,9 +48,22 @@ class Crumb:
 
 def stop_without_invoice(visit: access.Visit, number: str) -> NoReturn:
     """Say the organization has no such invoice, link to its invoices, and end the page."""
-    st.warning(f"This organization has no invoice numbered {number!r}.",
-               icon=":material/search_off:")
+    st.warning(md_format("This organization has no invoice numbered {number!r}.",
+                         number=number), icon=":material/search_off:")
     st.page_link(INVOICES_PAGE, label="All invoices", query_params=access_params(visit))
+    st.stop()
+
+
+def stop_with_bad_link(what: str, error: Exception) -> NoReturn:
+    """Say the link does not name ``what`` (a group of lines, a list of machines) and why."""
+    st.warning(md_format("This link does not name {what}: {error}.", what=what, error=error),
+               icon=":material/link_off:")
+    st.stop()
+
+
+def stop_with_missing(error: Exception) -> NoReturn:
+    """Say what the link names is not there (no such line group, say), and end the page."""
+    st.warning(md_format("{error}.", error=error), icon=":material/search_off:")
     st.stop()
 
 
@@ -67,10 +72,10 @@ def breadcrumbs(visit: access.Visit, crumbs: list[Crumb], here: str) -> None:
     with st.container(horizontal=True, gap="small", vertical_alignment="center",
                       key="drill_breadcrumbs"):
         for crumb in crumbs:
-            st.page_link(crumb.page, label=literal(crumb.label),
+            st.page_link(crumb.page, label=md(crumb.label),
                          query_params={**access_params(visit), **crumb.params})
             st.markdown("›")
-        st.markdown(f"**{literal(here)}**")
+        st.markdown(md_format("**{here}**", here=here))
 
 
 def show_check(children: str, children_cents: list[int] | pd.Series, parent: str,
@@ -78,12 +83,16 @@ def show_check(children: str, children_cents: list[int] | pd.Series, parent: str
     """The visible proof that a level adds up: children's cents against the parent's."""
     total, ok = sum_check(children_cents, parent_cents)
     if ok:
-        st.success(f"Check: {children} add up to {dollars(total)}, exactly the {parent} "
-                   f"({dollars(parent_cents)}).", icon=":material/check_circle:")
+        st.success(md_format("Check: {children} add up to {total}, exactly the {parent} "
+                             "({parent_total}).", children=children, total=dollars(total),
+                             parent=parent, parent_total=dollars(parent_cents)),
+                   icon=":material/check_circle:")
     else:
-        st.error(f"Check failed: {children} add up to {dollars(total)}, but the {parent} is "
-                 f"{dollars(parent_cents)} ({dollars(total - int(parent_cents))} apart). "
-                 "Please report this invoice to support.", icon=":material/error:")
+        st.error(md_format("Check failed: {children} add up to {total}, but the {parent} is "
+                           "{parent_total} ({apart} apart). Please report this invoice to "
+                           "support.", children=children, total=dollars(total), parent=parent,
+                           parent_total=dollars(parent_cents),
+                           apart=dollars(total - int(parent_cents))), icon=":material/error:")
     return ok
 
 

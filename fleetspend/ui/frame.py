@@ -13,6 +13,7 @@ from streamlit.navigation.page import StreamlitPage
 
 from fleetspend import freshness
 from fleetspend.ui import access
+from fleetspend.ui.untrusted import md_format
 
 SIGN_OUT_KEY = "frame_sign_out"
 ORG_PICK_KEY = "frame_org"
@@ -148,21 +149,23 @@ def sidebar(visit: access.Visit) -> None:
 
 def unknown_person(email: str) -> None:
     """Someone signed in whom fleetspend does not know: say so, offer to sign out."""
-    st.error(f"There is no fleetspend account for {email}. Ask your organization's admin "
-             "to invite you.", icon=":material/person_off:")
+    st.error(md_format("There is no fleetspend account for {email}. Ask your organization's "
+                       "admin to invite you.", email=email), icon=":material/person_off:")
     if st.button("Sign out", key=SIGN_OUT_KEY):
         _sign_out()
     st.stop()
 
 
+def read_notice(visit: access.Visit) -> None:
+    """Where this view's data comes from, when that is worth saying (read from the primary
+    because no replica is reachable): above every page, whichever page it is."""
+    if visit.read_notice:
+        st.info(visit.read_notice, icon=":material/info:")
 
-def usage_notice_or_stop(last_usage: object, fresh: freshness.Freshness,
-                         notice: str | None) -> None:
-    """Show the read path's notice (e.g. read from the primary) and a warning when the data
-    may be out of date; with no usage, stop the page with an empty state and the freshness
-    line."""
-    if notice:
-        st.info(notice, icon=":material/info:")
+
+def stop_without_usage(last_usage: object, fresh: freshness.Freshness) -> None:
+    """Warn when the data may be out of date (a replica cut off from the primary); with no
+    usage yet, stop the page with an empty state and the freshness line."""
     if fresh.warning:
         st.warning(fresh.warning, icon=":material/history:")
     if last_usage is None:

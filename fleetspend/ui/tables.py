@@ -58,8 +58,3 @@ def _change(now: int, was: int) -> Decimal | None:
     if was == 0:
         return None
     return (Decimal(int(now) - int(was)) * 100 / int(was)).quantize(Decimal("0.1"))
-
-
-def to_csv(frame: pd.DataFrame) -> bytes:
-    """A table as UTF-8 CSV; Decimals keep every digit they have."""
-    return frame.to_csv(index=False).encode("utf-8")

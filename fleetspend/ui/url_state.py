@@ -15,20 +15,29 @@ from datetime import date
 
 import streamlit as st
 
+from fleetspend import urlvalues
+from fleetspend.ui.untrusted import md_format
+
 # parameters owned by the frame around every page (fleetspend.ui.access); pages keep them
 FRAME_PARAMS = ("org", "grant")
 LIST_SEPARATOR = ","
 
 
 class ParamReader:
-    """Validated values from a page's query parameters, with notices for rejected ones."""
+    """Validated values from a page's query parameters, with notices for rejected ones.
+
+    Notices quote what the link said through :func:`untrusted.md`, so a value never acts as
+    Markdown where the page shows them.
+    """
 
     def __init__(self, params: Mapping[str, str]) -> None:
         self.params = dict(params)
         self.notices: list[str] = []
 
     def _reject(self, name: str, raw: str, why: str, fallback: object) -> None:
-        self.notices.append(f"Ignored {name}={raw!r} in the link ({why}); showing {fallback}.")
+        self.notices.append(md_format("Ignored {name}={raw!r} in the link ({why}); showing "
+                                      "{fallback}.", name=name, raw=raw, why=why,
+                                      fallback=fallback))
 
     def choice(self, name: str, allowed: Collection[str], default: str) -> str:
         """One of ``allowed``."""
@@ -43,13 +52,10 @@ class ParamReader:
         raw = self.params.get(name)
         if raw is None:
             return default
-        try:
-            value = date.fromisoformat(raw)
-        except ValueError:
-            self._reject(name, raw, "not a date like 2026-11-01", default)
-            return default
-        if not earliest <= value <= latest:
-            self._reject(name, raw, f"outside {earliest} to {latest}", default)
+        value = urlvalues.day(raw, earliest, latest)
+        if value is None:
+            self._reject(name, raw, f"expected a date like 2026-11-01 from {earliest} to "
+                         f"{latest}", default)
             return default
         return value
 
@@ -61,21 +67,35 @@ class ParamReader:
         values = [value for value in raw.split(LIST_SEPARATOR) if value]
         unknown = [value for value in values if value not in allowed]
         if unknown:
-            self.notices.append(
-                f"Ignored {name} value(s) {', '.join(map(repr, unknown))} in the link "
-                "(not in this organization).")
+            self.notices.append(md_format(
+                "Ignored {name} value(s) {unknown} in the link (not in this organization).",
+                name=name, unknown=", ".join(map(repr, unknown))))
         return tuple(sorted({value for value in values if value in allowed}))
 
     def integer(self, name: str, default: int, lowest: int, highest: int) -> int:
-        """A whole number between ``lowest`` and ``highest``."""
+        """A whole number (ASCII digits) between ``lowest`` and ``highest``."""
         raw = self.params.get(name)
         if raw is None:
             return default
-        if not raw.isdigit() or not lowest <= int(raw) <= highest:
+        value = urlvalues.whole_number(raw, lowest, highest)
+        if value is None:
             self._reject(name, raw, f"expected a whole number from {lowest} to {highest}",
                          default)
             return default
-        return int(raw)
+        return value
+
+    def text(self, name: str, max_length: int = urlvalues.MAX_TEXT_LENGTH) -> str:
+        """Free text (a search, a slug, a ticket) of at most ``max_length`` characters; ''
+        when absent."""
+        raw = self.params.get(name)
+        if raw is None:
+            return ""
+        value = urlvalues.plain_text(raw, max_length)
+        if value is None:
+            self._reject(name, raw, f"expected at most {max_length} characters of text",
+                         "nothing")
+            return ""
+        return value
 
     def flag(self, name: str, default: bool) -> bool:
         """'1' or '0'."""
@@ -117,7 +137,8 @@ def write(state: Mapping[str, object]) -> None:
         st.query_params.from_dict(wanted)
 
 
-def show_notices(reader: ParamReader) -> None:
-    """Tell the person which parts of the link were ignored, if any."""
-    if reader.notices:
-        st.warning("\n\n".join(reader.notices), icon=":material/link_off:")
+def show_notices(notices: list[str]) -> None:
+    """Tell the person which parts of the link were ignored, if any (notices are Markdown
+    whose values went through :mod:`fleetspend.ui.untrusted`)."""
+    if notices:
+        st.warning("\n\n".join(notices), icon=":material/link_off:")

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import Engine, text
 from streamlit.testing.v1 import AppTest
 
-from fleetspend import db, rollups, schema
+from fleetspend import auth, db, rollups, schema
 from fleetspend.billing import invoices
 from fleetspend.ui import access
 from tests.conftest import create_database, drop_database, engine_for
 
 ADMIN = "admin@acme.example"
 MEMBER = "dev@acme.example"
+ENGINEER = "support1@fleetspend.example"
+OCTOBER_INVOICE = "FS-202610-000001"  # acme's October invoice in the small seed
 
 
 @pytest.fixture(scope="session")
@@ -53,28 +56,43 @@ def _clear() -> None:
         cached.cache_clear()
 
 
+def run_as(monkeypatch: pytest.MonkeyPatch, url: str, page: str | None, /, email: str = ADMIN,
+           **query: str) -> AppTest:
+    """A page of the app against a database, signed in (demo mode) as ``email``, not yet run.
+
+    AppTest runs a page picked this way on its own, without app.py's frame; with no page,
+    app.py runs, frame and all, and opens the role's landing page."""
+    monkeypatch.setenv("DATABASE_URL", url)
+    for name in ("REPLICA_URLS", "APP_DATABASE_URL", "APP_REPLICA_URLS"):
+        monkeypatch.setenv(name, "")
+    monkeypatch.setenv(access.DEMO_MODE_ENV, "1")
+    _clear()
+    # through app.py, so the navigation exists that drilling down switches pages in
+    app = AppTest.from_file(str(schema.PROJECT_ROOT / "app.py"), default_timeout=60)
+    if page is not None:
+        app.switch_page(f"pages/{page}.py")
+    app.session_state[access.DEMO_PICK_KEY] = email
+    for name, value in query.items():
+        app.query_params[name] = value
+    return app
+
+
+def forget_caches() -> None:
+    """Drop the engines and the cached page reads, so the next run starts afresh."""
+    _clear()
+    from streamlit.runtime.caching import cache_data_api
+    cache_data_api.CacheDataAPI.clear(None)  # type: ignore[arg-type]
+
+
 @pytest.fixture
 def open_page(monkeypatch) -> Iterator[Callable[..., AppTest]]:
     """Run a page of the app against a database, signed in (demo mode) as someone."""
 
-    def open_page(url: str, page: str, email: str = ADMIN, **query: str) -> AppTest:
-        monkeypatch.setenv("DATABASE_URL", url)
-        for name in ("REPLICA_URLS", "APP_DATABASE_URL", "APP_REPLICA_URLS"):
-            monkeypatch.setenv(name, "")
-        monkeypatch.setenv(access.DEMO_MODE_ENV, "1")
-        _clear()
-        # through app.py, so the navigation exists that drilling down switches pages in
-        app = AppTest.from_file(str(schema.PROJECT_ROOT / "app.py"), default_timeout=60)
-        app.switch_page(f"pages/{page}.py")
-        app.session_state[access.DEMO_PICK_KEY] = email
-        for name, value in query.items():
-            app.query_params[name] = value
-        return app
+    def open_page(url: str, page: str, /, email: str = ADMIN, **query: str) -> AppTest:
+        return run_as(monkeypatch, url, page, email=email, **query)
 
     yield open_page
-    _clear()
-    from streamlit.runtime.caching import cache_data_api
-    cache_data_api.CacheDataAPI.clear(None)  # type: ignore[arg-type]
+    forget_caches()
 
 
 def acme_org_id(engine: Engine) -> int:
@@ -90,3 +108,57 @@ def raw_cents(engine: Engine, org_id: int, start: date, end: date) -> int:
             "where org_id = :org and hour_at >= cast(:start as date)::timestamp at time zone "
             "'UTC' and hour_at < cast(:end as date)::timestamp at time zone 'UTC'"),
             {"org": org_id, "start": start, "end": end}).scalar_one()
+
+
+def as_read(markdown: str) -> str:
+    """Markdown source as the person reads it: backslash escapes undone (names and values
+    reach the page escaped, see fleetspend.ui.untrusted)."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def open_grant(url: str, slug: str = "acme") -> auth.SupportGrant:
+    """An hour's support grant of the engineer on organization ``slug``."""
+    app = engine_for(db.as_app_role(url))
+    try:
+        with app.connect() as connection:
+            caller = auth.identify(connection, ENGINEER)
+        assert caller is not None
+        return auth.open_support_access(app, caller, org_slug=slug, ticket="T-88",
+                                        reason="customer disputes October",
+                                        duration=timedelta(hours=1))
+    finally:
+        app.dispose()
+
+
+def every_page(engine: Engine, grant_id: int) -> list[tuple[str, str, dict[str, str]]]:
+    """Every page of the app, as who may open it, with the parameters that make it show what
+    it shows (acme's October invoice, its biggest machine, that machine's app and team):
+    (page, email, query)."""
+    with engine.connect() as connection:
+        machine, app_id, team_id = connection.execute(text(
+            "select allocations.resource_id, machines.app_id, apps.team_id "
+            "from invoice_allocations as allocations "
+            "join invoices using (org_id, invoice_id) "
+            "join machines on machines.org_id = allocations.org_id "
+            "and machines.machine_id = allocations.resource_id "
+            "join apps on apps.org_id = machines.org_id and apps.app_id = machines.app_id "
+            "where invoice_number = :number and allocations.resource_kind = 'machine' "
+            "order by allocations.amount_cents desc limit 1"),
+            {"number": OCTOBER_INVOICE}).one()
+    invoice = {"invoice": OCTOBER_INVOICE}
+    october = {"from": "2026-10-01", "to": "2026-10-31"}
+    grant = {"grant": str(grant_id)}
+    return [
+        ("organizations", ADMIN, {}), ("overview", ADMIN, {}), ("members", ADMIN, {}),
+        ("explorer", ADMIN, {**october, "by": "app"}),
+        ("explorer", ADMIN, {**october, "by": "team", "by2": "app"}),
+        ("teams", ADMIN, october), ("teams", ADMIN, {**october, "team": str(team_id)}),
+        ("invoices", ADMIN, {}), ("invoice", ADMIN, invoice),
+        ("invoice_apps", ADMIN, {**invoice, "by": "product", "key": "machine_runtime"}),
+        ("invoice_machines", ADMIN, {**invoice, "app": str(app_id)}),
+        ("machine", ADMIN, {**invoice, "machine": machine, "app": str(app_id)}),
+        ("support_access_log", ADMIN, {}),
+        ("support", ENGINEER, {}), ("support_search", ENGINEER, {"q": "acme"}),
+        ("support_audit", ENGINEER, {}), ("dispute", ENGINEER, {**invoice, **grant}),
+        ("invoices", ENGINEER, grant),
+    ]

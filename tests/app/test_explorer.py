@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from fleetspend.spend import OTHER_KEY
 from fleetspend.ui.format import dollars
-from tests.app.conftest import acme_org_id, raw_cents
+from tests.app.conftest import acme_org_id, as_read, raw_cents
 
 OCTOBER = {"from": "2026-10-01", "to": "2026-10-31"}
 
@@ -19,8 +19,9 @@ def _params(app) -> dict[str, str]:
 
 
 def _notices(app) -> list[str]:
-    """The page's notices about its link (the demo-mode banner is a warning too)."""
-    return [w.value for w in app.warning if w.icon == ":material/link_off:"]
+    """The page's notices about its link as read (Markdown escapes undone; the demo-mode
+    banner is a warning too)."""
+    return [as_read(w.value) for w in app.warning if w.icon == ":material/link_off:"]
 
 
 def _table(app):

@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 from fleetspend import auth, db, schema
 from fleetspend.billing.invoices import finalize_month
 from fleetspend.ui import access
+from tests.app.conftest import as_read
 
 MEMBER = "dev@acme.example"
 ADMIN = "admin@acme.example"
@@ -286,7 +287,7 @@ def test_an_oidc_user_is_looked_up_by_email(configure, billed):
     stranger.user = {"is_logged_in": True, "email": "mallory@evil.example",
                      "email_verified": True}
     stranger.run()
-    assert "no fleetspend account for mallory@evil.example" in stranger.error[0].value
+    assert "no fleetspend account for mallory@evil.example" in as_read(stranger.error[0].value)
     assert len(stranger.dataframe) == 0
 
 

@@ -4,18 +4,16 @@ re-rates and credits, and the audit trail lists it all."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import Engine, text
 
-from fleetspend import auth, db
+from fleetspend import auth
 from fleetspend.ui import access
-from tests.app.conftest import ADMIN
+from tests.app.conftest import ADMIN, ENGINEER, open_grant
 from tests.conftest import CREDITED_INVOICE, engine_for
 
-ENGINEER = "support1@fleetspend.example"
 # every page a support engineer may open, with the query parameters it needs
 CONSOLE_PAGES = {"support": {}, "support_search": {}, "support_audit": {}}
 GRANT_PAGES = {
@@ -33,19 +31,6 @@ def owner(invoiced_database_url: str):
     engine = engine_for(invoiced_database_url)
     yield engine
     engine.dispose()
-
-
-def _grant(url: str, slug: str = "acme") -> auth.SupportGrant:
-    app = engine_for(db.as_app_role(url))
-    try:
-        with app.connect() as connection:
-            caller = auth.identify(connection, ENGINEER)
-        assert caller is not None
-        return auth.open_support_access(app, caller, org_slug=slug, ticket="T-88",
-                                        reason="customer disputes October",
-                                        duration=timedelta(hours=1))
-    finally:
-        app.dispose()
 
 
 def _events(owner: Engine) -> list[tuple[str, str | None]]:
@@ -74,7 +59,7 @@ def _machine(owner: Engine) -> str:
 @pytest.mark.parametrize("page", [*CONSOLE_PAGES, *GRANT_PAGES])
 def test_every_support_page_view_writes_exactly_one_audit_event(open_page, invoiced_database_url,
                                                                  owner, page):
-    grant = _grant(invoiced_database_url)
+    grant = open_grant(invoiced_database_url)
     query = {**CONSOLE_PAGES.get(page, {}), **GRANT_PAGES.get(page, {})}
     if page == "machine":
         query["machine"] = _machine(owner)
@@ -147,7 +132,7 @@ def _invoice(owner: Engine):
 
 def test_the_workbench_re_rates_and_issues_a_credit_note(open_page, invoiced_database_url,
                                                          owner):
-    grant = _grant(invoiced_database_url)
+    grant = open_grant(invoiced_database_url)
     before = _invoice(owner)
     app = open_page(invoiced_database_url, "dispute", email=ENGINEER,
                     grant=str(grant.grant_id), invoice=CREDITED_INVOICE).run()
@@ -189,8 +174,8 @@ def test_the_workbench_re_rates_and_issues_a_credit_note(open_page, invoiced_dat
 
 def test_the_audit_trail_lists_support_work_with_filters(open_page, invoiced_database_url,
                                                          owner):
-    _grant(invoiced_database_url)
-    _grant(invoiced_database_url, "globex")
+    open_grant(invoiced_database_url)
+    open_grant(invoiced_database_url, "globex")
     app = open_page(invoiced_database_url, "support_audit", email=ENGINEER).run()
     assert not app.exception
     table = app.dataframe[0].value
@@ -218,7 +203,7 @@ def _revoked(owner: Engine, grant: auth.SupportGrant) -> list[tuple[str, int]]:
 def test_an_engineer_sees_grants_by_organization_name_and_revokes_one(open_page,
                                                                       invoiced_database_url,
                                                                       owner):
-    grant = _grant(invoiced_database_url)
+    grant = open_grant(invoiced_database_url)
     app = open_page(invoiced_database_url, "support", email=ENGINEER,
                     grant=str(grant.grant_id)).run()
     assert not app.exception
@@ -234,7 +219,7 @@ def test_an_engineer_sees_grants_by_organization_name_and_revokes_one(open_page,
 
 def test_an_org_admin_revokes_an_active_grant_on_the_access_log(open_page,
                                                                 invoiced_database_url, owner):
-    grant = _grant(invoiced_database_url)
+    grant = open_grant(invoiced_database_url)
     app = open_page(invoiced_database_url, "support_access_log", email=ADMIN).run()
     assert not app.exception
     app.button(key="FormSubmitter:access_log_revoke-Revoke now").click().run()

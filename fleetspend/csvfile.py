@@ -1,0 +1,31 @@
+"""CSV files as the app writes them: UTF-8, no index, rows ended by CRLF as RFC 4180 has it
+(so a cell holding a carriage return is quoted), and no cell a spreadsheet would run.
+
+Spreadsheets read a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+as a formula (CSV injection), and names in our tables are the customer's to choose. As OWASP
+recommends, such a text cell is written with a single quote in front, which spreadsheets
+show as text. Only text cells change: numbers (a negative Decimal amount too), dates and
+empty cells are written as they are.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """A text cell that would start a formula, quoted; anything else unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def to_csv(frame: pd.DataFrame) -> bytes:
+    """``frame`` as UTF-8 CSV with its text cells neutralised; Decimals keep every digit."""
+    safe = frame.copy()
+    for position, dtype in enumerate(frame.dtypes):
+        if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+            safe.isetitem(position, frame.iloc[:, position].map(neutralise))
+    return safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8")

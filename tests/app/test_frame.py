@@ -1,0 +1,28 @@
+"""The frame around every page: reading from the primary because no replica is reachable is
+said once, above whichever page opens, for every role.
+
+AppTest runs a page picked with switch_page on its own, without app.py, so these runs open
+each role's landing page through app.py; tests/e2e/test_read_fallback.py walks the menu in a
+browser."""
+
+from __future__ import annotations
+
+import pytest
+
+from fleetspend.db import PRIMARY_FALLBACK_NOTICE
+from tests.app.conftest import ADMIN, ENGINEER, MEMBER, forget_caches, run_as
+
+UNREACHABLE_REPLICA = "postgresql://fleetspend_app@127.0.0.1:1/fleetspend"
+
+
+@pytest.mark.parametrize("email", [ADMIN, MEMBER, ENGINEER])
+def test_the_landing_page_says_once_that_it_reads_from_the_primary(monkeypatch, spend_url,
+                                                                     email):
+    app = run_as(monkeypatch, spend_url, None, email=email)
+    monkeypatch.setenv("APP_REPLICA_URLS", UNREACHABLE_REPLICA)
+    monkeypatch.setenv("READ_FALLBACK_TO_PRIMARY", "1")
+    app.run()
+    forget_caches()
+    assert not app.exception, app.exception
+    assert len(app.title) == 1  # the page ran
+    assert [info.value for info in app.info].count(PRIMARY_FALLBACK_NOTICE) == 1
