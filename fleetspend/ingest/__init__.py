@@ -105,8 +105,10 @@ def _database_problem(error: DBAPIError | psycopg.Error, step: str) -> Problem:
     return Problem(f"the database rejected the file while {step}: {message}")
 
 
-def ingest_file(engine: Engine, path: Path) -> IngestResult:
-    """Import ``path`` (.csv or .jsonl) in one transaction, or raise IngestError."""
+def ingest_file(engine: Engine, path: Path, now: datetime | None = None) -> IngestResult:
+    """Import ``path`` (.csv or .jsonl) in one transaction, or raise IngestError.
+
+    ``now`` (default: the clock) is the instant whose hour is the last that usage may have."""
     path = Path(path)
     problems: list[Problem] = []
     if not path.is_file():
@@ -123,7 +125,7 @@ def ingest_file(engine: Engine, path: Path) -> IngestResult:
             if problems:
                 raise IngestError(path.name, problems)
             step = "writing it"
-            written = write_batch(connection, batch, problems)
+            written = write_batch(connection, batch, problems, now)
             if problems:
                 raise IngestError(path.name, problems)
             step = "folding it into the rollups"

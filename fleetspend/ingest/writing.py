@@ -12,11 +12,12 @@ sequences are checked and the runs rebuilt. Everything runs in the caller's tran
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from psycopg import sql
 from sqlalchemy import Connection
 
+from fleetspend.ingest import plausibility
 from fleetspend.ingest.checks import Batch, Rows
 from fleetspend.ingest.records import ONE_HOUR, Problem
 from fleetspend.lifecycle import rebuild_runs, sequence_problems
@@ -79,7 +80,8 @@ class _Writer:
         self.target = target
         self.rows = rows
         self.table = sql.Identifier(target.table)
-        self.staged = sql.Identifier(f"staged_{target.table}")
+        self.staged_name = f"staged_{target.table}"
+        self.staged = sql.Identifier(self.staged_name)
         self.classified = sql.Identifier(f"classified_{target.table}")
 
     def stage(self) -> None:
@@ -146,10 +148,17 @@ class _Writer:
             " where status <> 'unchanged' group by org_id").format(self.classified)).fetchall()
 
 
-def write_batch(connection: Connection, batch: Batch, problems: list[Problem]) -> Written:
+# the checks of staged usage against the lifecycle stored (see plausibility.py)
+_PLAUSIBILITY = {MACHINE_USAGE: plausibility.machine_usage_problems,
+                 VOLUME_USAGE: plausibility.volume_usage_problems}
+
+
+def write_batch(connection: Connection, batch: Batch, problems: list[Problem],
+                now: datetime | None = None) -> Written:
     """Write ``batch``; problems only the database can see go into ``problems``, and the
-    caller must then roll back."""
+    caller must then roll back. ``now`` (default: the clock) bounds the usage hours."""
     written = Written()
+    now = now or datetime.now(UTC)
     affected: set[tuple[int, str]] = set()
 
     if batch.machines.rows:
@@ -204,6 +213,10 @@ def write_batch(connection: Connection, batch: Batch, problems: list[Problem]) -
             all_hours = [row["hour_at"] for row in rows.rows.values()]
             ensure_month_partitions(connection, min(all_hours), max(all_hours) + ONE_HOUR)
         writer.stage()
+        if target in _PLAUSIBILITY:
+            problems += _PLAUSIBILITY[target](connection, writer.staged_name, now)
+            if problems:
+                return written
         writer.classify()
         writer.write()
         written.outcomes[target] = writer.outcome()
