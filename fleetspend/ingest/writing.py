@@ -209,14 +209,14 @@ def write_batch(connection: Connection, batch: Batch, problems: list[Problem],
             continue
         writer = _Writer(connection, target, rows)
         is_hourly = "hour_at" in rows.columns
-        if is_hourly:
-            all_hours = [row["hour_at"] for row in rows.rows.values()]
-            ensure_month_partitions(connection, min(all_hours), max(all_hours) + ONE_HOUR)
         writer.stage()
-        if target in _PLAUSIBILITY:
+        if target in _PLAUSIBILITY:  # before partitions are made for hours that may be wrong
             problems += _PLAUSIBILITY[target](connection, writer.staged_name, now)
             if problems:
                 return written
+        if is_hourly:
+            all_hours = [row["hour_at"] for row in rows.rows.values()]
+            ensure_month_partitions(connection, min(all_hours), max(all_hours) + ONE_HOUR)
         writer.classify()
         writer.write()
         written.outcomes[target] = writer.outcome()
