@@ -148,17 +148,16 @@ class _Writer:
             " where status <> 'unchanged' group by org_id").format(self.classified)).fetchall()
 
 
-# the checks of staged usage against the lifecycle stored (see plausibility.py)
-_PLAUSIBILITY = {MACHINE_USAGE: plausibility.machine_usage_problems,
-                 VOLUME_USAGE: plausibility.volume_usage_problems}
-
-
 def write_batch(connection: Connection, batch: Batch, problems: list[Problem],
                 now: datetime | None = None) -> Written:
     """Write ``batch``; problems only the database can see go into ``problems``, and the
     caller must then roll back. ``now`` (default: the clock) bounds the usage hours."""
     written = Written()
     now = now or datetime.now(UTC)
+    # staged usage checked against the stored lifecycle (looked up here, not at import time,
+    # so bench/bench_ingest.py can time imports without them)
+    implausible = {MACHINE_USAGE: plausibility.machine_usage_problems,
+                   VOLUME_USAGE: plausibility.volume_usage_problems}
     affected: set[tuple[int, str]] = set()
 
     if batch.machines.rows:
@@ -210,8 +209,8 @@ def write_batch(connection: Connection, batch: Batch, problems: list[Problem],
         writer = _Writer(connection, target, rows)
         is_hourly = "hour_at" in rows.columns
         writer.stage()
-        if target in _PLAUSIBILITY:  # before partitions are made for hours that may be wrong
-            problems += _PLAUSIBILITY[target](connection, writer.staged_name, now)
+        if target in implausible:  # before partitions are made for hours that may be wrong
+            problems += implausible[target](connection, writer.staged_name, now)
             if problems:
                 return written
         if is_hourly:
