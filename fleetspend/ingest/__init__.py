@@ -7,7 +7,8 @@ The file (CSV or JSON Lines, see docs/import-format.md) is imported in one trans
    (:mod:`.checks`);
 3. if nothing was wrong, rows are COPYed into staging tables and upserted set-based, machine
    runs are rebuilt for machines whose events changed, and event sequences are checked
-   (:mod:`.writing`).
+   (:mod:`.writing`); staged usage is checked against the lifecycle before it is written
+   (:mod:`.plausibility`).
 
 Any problem at any step, including a constraint the database enforces, rejects the whole file:
 :class:`IngestError` lists every problem with its file, line and field, and nothing is

@@ -6,7 +6,8 @@ unchanged), and one writes the inserted and changed ones with INSERT ... ON CONF
 Machines and volumes may only gain an end time (validated before); usage rows are overwritten
 (a correction); an event is inserted or left alone, and one differing from the stored event
 of the same key is a conflict. For the machines whose events or end time changed, the event
-sequences are checked and the runs rebuilt. Everything runs in the caller's transaction.
+sequences are checked and the runs rebuilt; then staged usage is checked against the
+lifecycle (plausibility.py) before it is written. Everything runs in the caller's transaction.
 """
 
 from __future__ import annotations
