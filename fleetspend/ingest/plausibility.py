@@ -309,7 +309,7 @@ def _machine_row_problems(row: dict[str, Any]) -> list[Problem]:
             f"rootfs_gb {row['rootfs_gb']}) in the hour {hour} across line{plural} {lines}: "
             f"{_seconds(total)} seconds, "
             f"{_seconds(total - existed)} more than the {_seconds(existed)} seconds it existed "
-            f"in that hour", line,
+            f"in that hour ({_TOLERANCE_SECONDS} more are tolerated)", line,
             "stopped_rootfs_gb_seconds" if row["hour_stopped_seconds"] else "runtime_seconds"))
     return problems
 
