@@ -20,8 +20,9 @@ stored), so each check is about the file's rows alone, against the stored lifecy
 
 Platforms meter run edges a few seconds apart from the event times, so runs (and the sizes of
 stopped hours) are widened by :data:`EDGE_TOLERANCE` at each edge, and a machine-hour may
-exceed its existing seconds by :data:`EDGE_TOLERANCE` once. Each check is one set-based
-statement over the staged table; only the rows in violation come back, to become problems.
+exceed its existing seconds by :data:`EDGE_TOLERANCE` once. The checks are set-based: for
+machines, one statement gathers each machine's facts and anchor run, a second checks every
+staged row; for volumes, one statement. Only the rows in violation come back, as problems.
 """
 
 from __future__ import annotations
