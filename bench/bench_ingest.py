@@ -1,6 +1,7 @@
 """Benchmark: `fleetspend ingest` of a generated file, and its write step against row inserts.
 
     uv run python bench/bench_ingest.py [--machines 200] [--days 30] [--repeats 3]
+    uv run python bench/bench_ingest.py --seeded fs_large [--org northwind] [--repeats 5]
 
 Uses BENCH_DATABASE_URL (a server's maintenance database URL) if set, else a throw-away
 embedded PostgreSQL. Generates a JSON Lines file: --machines machines of one organization,
@@ -16,6 +17,20 @@ every hour. Prints, all measured in this run:
 3. the baseline for the write: the same checked rows written row by row, INSERT ... ON
    CONFLICT with psycopg ``executemany`` (pipelined) for machines, events and usage, plus the
    same run rebuild; median of --repeats, rolled back; and the ratio of the medians.
+
+With --seeded DATABASE (a database on that server seeded at the large scale, left as it is:
+every import is rolled back), instead: files of hourly usage for --org's 10,000 machines on
+the day after the seed's window, true to their stored lifecycle (a machine running at the
+window's end runs every hour at its run's size; a stopped one accrues stopped root
+filesystem at its size; machines declared in the file and started at midnight make up the
+10,000 where fewer are left). Prints, as medians and p95 of --repeats:
+
+4. the import rate of the day (24 hours), the whole import as ``ingest_file`` does it
+   (read, check, write, rollups) but rolled back instead of committed, with the usage checked
+   against the lifecycle (``fleetspend.ingest.plausibility``) beside the same import with
+   those checks replaced by ones that find nothing, alternating, and the checks' cost;
+5. one hour of the 10,000 machines imported the same way, checks and rollups included, with
+   its steps.
 """
 
 from __future__ import annotations
@@ -39,14 +54,16 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from fleetspend import db, embedded, lifecycle, schema
-from fleetspend.ingest import ingest_file
+from fleetspend import db, embedded, lifecycle, rollups, schema
+from fleetspend.ingest import ingest_file, plausibility
 from fleetspend.ingest.checks import Batch, Rows, check_records
 from fleetspend.ingest.records import Problem, read_records
 from fleetspend.ingest.writing import write_batch
 from fleetspend.partitions import ensure_month_partitions
+from fleetspend.seed.plan import WINDOW_END
 
 START = datetime(2026, 9, 1, tzinfo=UTC)
+ORG_MACHINES = 10_000
 
 
 def _database(server_url: str, name: str, drop: bool = False) -> str:
@@ -127,15 +144,175 @@ def _timed(engine, step: Callable[[Connection], object], repeats: int) -> list[f
     return seconds
 
 
+# the org's machines alive at the end of the window: their size then, whether they run
+_ORG_MACHINES = """
+select machines.machine_id, machines.rootfs_gb, running.started_at is not null as is_running,
+       coalesce(running.preset_code, last_resize.preset_code, machines.preset_code)
+           as preset_code,
+       coalesce(running.memory_mb, last_resize.memory_mb, machines.memory_mb) as memory_mb
+from machines
+join organizations using (org_id)
+left join machine_runs as running
+  on running.org_id = machines.org_id and running.machine_id = machines.machine_id
+ and running.ended_at is null
+left join lateral (
+    select preset_code, memory_mb from machine_events
+    where machine_events.org_id = machines.org_id
+      and machine_events.machine_id = machines.machine_id and kind = 'resize'
+    order by event_at desc limit 1
+) as last_resize on true
+where organizations.slug = :slug and machines.destroyed_at is null
+order by machines.machine_id
+"""
+
+
+def _write_org_file(path: Path, engine, slug: str, hours: int) -> int:
+    """Usage of the org's machines (topped up to 10,000) for ``hours`` hours from the end of
+    the seed's window, true to their lifecycle; returns the number of usage rows."""
+    with engine.connect() as connection:
+        machines = [dict(row) for row in connection.execute(text(_ORG_MACHINES),
+                                                            {"slug": slug}).mappings()]
+        app = connection.execute(text(
+            "select apps.name from apps join organizations using (org_id)"
+            " where slug = :slug order by app_id limit 1"), {"slug": slug}).scalar_one()
+    rows = 0
+    with path.open("w") as stream:
+        for number in range(ORG_MACHINES - len(machines)):
+            machine_id = f"ffff{number:010x}"
+            common = {"org": slug, "machine_id": machine_id}
+            stream.write(json.dumps({
+                "record": "machine", **common, "app": app, "region": "iad",
+                "preset": "shared-cpu-1x", "memory_mb": 256, "rootfs_gb": 1,
+                "created_at": WINDOW_END.isoformat()}) + "\n")
+            stream.write(json.dumps({"record": "machine_event", **common,
+                                     "event_at": WINDOW_END.isoformat(), "kind": "start"}) + "\n")
+            machines.append({"machine_id": machine_id, "rootfs_gb": 1, "is_running": True,
+                             "preset_code": "shared-cpu-1x", "memory_mb": 256})
+        for hour in range(hours):
+            hour_at = (WINDOW_END + timedelta(hours=hour)).isoformat()
+            for machine in machines:
+                runtime = 3600 if machine["is_running"] else 0
+                stream.write(json.dumps({
+                    "record": "machine_usage", "org": slug, "machine_id": machine["machine_id"],
+                    "hour_at": hour_at, "preset": machine["preset_code"],
+                    "memory_mb": machine["memory_mb"], "runtime_seconds": runtime,
+                    "stopped_rootfs_gb_seconds": str(machine["rootfs_gb"] * (3600 - runtime)),
+                    "egress_internet_gb": "0.012345" if runtime else "0",
+                    "egress_private_gb": "0", "dedicated_ipv4_seconds": 0}) + "\n")
+                rows += 1
+    return rows
+
+
+def _no_problems(*_arguments) -> list[Problem]:
+    return []
+
+
+def _import_rolled_back(engine, path: Path, is_checked: bool) -> dict[str, float]:
+    """The steps of ``ingest_file`` on ``path``, timed, in a transaction rolled back; with
+    ``is_checked`` False the usage plausibility checks find nothing (the baseline)."""
+    checks = (plausibility.machine_usage_problems, plausibility.volume_usage_problems)
+    steps: dict[str, float] = {}
+    checking = [0.0]
+
+    def timed(check: Callable[..., list[Problem]]) -> Callable[..., list[Problem]]:
+        def run(*arguments) -> list[Problem]:
+            started = time.perf_counter()
+            found = check(*arguments)
+            checking[0] += time.perf_counter() - started
+            return found
+        return run
+
+    if is_checked:
+        plausibility.machine_usage_problems, plausibility.volume_usage_problems = map(timed,
+                                                                                     checks)
+    else:
+        plausibility.machine_usage_problems = plausibility.volume_usage_problems = _no_problems
+    try:
+        with engine.connect() as connection:
+            started = time.perf_counter()
+            problems: list[Problem] = []
+            records = read_records(path, problems)
+            steps["read and parse"] = time.perf_counter() - started
+            connection.execute(text(
+                "select pg_advisory_xact_lock(hashtext('fleetspend ingest'))"))
+            batch = check_records(connection, records, problems)
+            steps["check records"] = time.perf_counter() - started - sum(steps.values())
+            write_batch(connection, batch, problems)
+            steps["write (usage checks included)"] = (time.perf_counter() - started
+                                                      - sum(steps.values()))
+            rollups.refresh_in(connection)
+            steps["rollups"] = time.perf_counter() - started - sum(steps.values())
+            assert not problems, problems[:3]
+            connection.rollback()
+    finally:
+        plausibility.machine_usage_problems, plausibility.volume_usage_problems = checks
+    steps["total"] = sum(steps.values())
+    steps["  of which the usage checks"] = checking[0]
+    return steps
+
+
+def _p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20, method="inclusive")[18]
+
+
+def _seeded_bench(server_url: str, database: str, slug: str, repeats: int) -> None:
+    engine = db.make_engine(make_url(server_url).set(database=database).render_as_string(
+        hide_password=False), poolclass=NullPool)
+    folder = Path(tempfile.mkdtemp(prefix="fleetspend-bench-"))
+    try:
+        day, hour = folder / "day.jsonl", folder / "hour.jsonl"
+        day_rows = _write_org_file(day, engine, slug, 24)
+        hour_rows = _write_org_file(hour, engine, slug, 1)
+        print(f"load average before: {Path('/proc/loadavg').read_text().strip()}")
+        print(f"{slug}, {ORG_MACHINES:,} machines from {WINDOW_END:%Y-%m-%d}: a day is "
+              f"{day_rows:,} usage rows, an hour {hour_rows:,}; every import rolled back")
+        _import_rolled_back(engine, hour, True)  # warm the caches once
+        checked: list[float] = []
+        baseline: list[float] = []
+        for _ in range(repeats):
+            baseline.append(_import_rolled_back(engine, day, False)["total"])
+            checked.append(_import_rolled_back(engine, day, True)["total"])
+
+        def show(label: str, seconds: list[float], rows: int) -> None:
+            median = statistics.median(seconds)
+            print(f"  {label:<38}{median:7.2f} s median, {_p95(seconds):6.2f} s p95  "
+                  f"{rows / median:9,.0f} rows/s  "
+                  f"({', '.join(f'{value:.2f}' for value in seconds)})")
+
+        print(f"a day of hourly usage (median and p95 of {repeats}):")
+        show("without the usage checks (baseline)", baseline, day_rows)
+        show("with the usage checks", checked, day_rows)
+        cost = statistics.median(checked) / statistics.median(baseline) - 1
+        print(f"  the usage checks cost {cost:.0%} of the import (target: under 30%)")
+
+        hours = [_import_rolled_back(engine, hour, True) for _ in range(repeats)]
+        print(f"one hour of {hour_rows:,} machines, checks and rollups included "
+              f"(median and p95 of {repeats}; target: under 2 s):")
+        for step in hours[0]:
+            show(step, [steps[step] for steps in hours], hour_rows)
+        print(f"load average after: {Path('/proc/loadavg').read_text().strip()}")
+    finally:
+        engine.dispose()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--machines", type=int, default=200)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seeded", metavar="DATABASE",
+                        help="a database seeded at the large scale: time its org's day instead")
+    parser.add_argument("--org", default="northwind")
     arguments = parser.parse_args()
 
     server = None
     server_url = os.environ.get("BENCH_DATABASE_URL")
+    if arguments.seeded:
+        if not server_url:
+            parser.error("--seeded needs BENCH_DATABASE_URL")
+        _seeded_bench(server_url, arguments.seeded, arguments.org, arguments.repeats)
+        return
     if not server_url:
         server = embedded.temporary_server()
         server.start()

@@ -7,7 +7,8 @@ The file (CSV or JSON Lines, see docs/import-format.md) is imported in one trans
    (:mod:`.checks`);
 3. if nothing was wrong, rows are COPYed into staging tables and upserted set-based, machine
    runs are rebuilt for machines whose events changed, and event sequences are checked
-   (:mod:`.writing`).
+   (:mod:`.writing`); staged usage is checked against the lifecycle before it is written
+   (:mod:`.plausibility`).
 
 Any problem at any step, including a constraint the database enforces, rejects the whole file:
 :class:`IngestError` lists every problem with its file, line and field, and nothing is
@@ -113,10 +114,11 @@ def _database_problem(error: DBAPIError | psycopg.Error, step: str) -> Problem:
     return Problem(f"the database rejected the file while {step}: {message}")
 
 
-def ingest_file(engine: Engine, path: Path, *,
+def ingest_file(engine: Engine, path: Path, now: datetime | None = None, *,
                 within: Callable[[Connection], None] | None = None) -> IngestResult:
     """Import ``path`` (.csv or .jsonl) in one transaction, or raise IngestError.
 
+    ``now`` (default: the clock) is the instant whose hour is the last that usage may have.
     ``within``, if given, is called with the import's connection as the transaction's last
     step, after the rows and the rollups are written: what it writes commits or rolls back
     with the file (the feed records the file's content hash there, see fleetspend.feed).
@@ -140,7 +142,7 @@ def ingest_file(engine: Engine, path: Path, *,
             if problems:
                 raise IngestError(path.name, problems)
             step = "writing it"
-            written = write_batch(connection, batch, problems)
+            written = write_batch(connection, batch, problems, now)
             if problems:
                 raise IngestError(path.name, problems)
             step = "folding it into the rollups"

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from fleetspend.ingest.records import ONE_HOUR, SECONDS_PER_HOUR, Problem, Record
+from fleetspend.ingest.records import ONE_HOUR, Problem, Record
 
 MachineKey = tuple[int, str]
 
@@ -337,7 +337,6 @@ class _Checker:
                                       f"{row['kind']} event of machine {row['machine_id']}")
 
     def check_machine_usage(self, usage: list[tuple[Record, dict[str, Any]]]) -> None:
-        runtime: dict[tuple, int] = defaultdict(int)
         for record, row in usage:
             machine = self.require_machine(record, (row["org_id"], row["machine_id"]))
             if machine is None or not self.require_in_lifetime(
@@ -345,17 +344,8 @@ class _Checker:
                     machine["created_at"], machine["destroyed_at"],
                     f"machine {row['machine_id']}"):
                 continue
-            rows = self.batch.machine_usage
-            is_new = rows.key_of(row) not in rows.rows
-            rows.add(row, record.line, self.problems,
-                     f"hour and size of machine {row['machine_id']}")
-            hour = (row["org_id"], row["machine_id"], row["hour_at"])
-            runtime[hour] += row["runtime_seconds"] if is_new else 0
-            if is_new and runtime[hour] > SECONDS_PER_HOUR:
-                self.problem(record, "runtime_seconds",
-                             f"machine {row['machine_id']} runs {runtime[hour]} seconds in "
-                             f"the hour {row['hour_at'].isoformat()} across its rows, more "
-                             f"than the {SECONDS_PER_HOUR} seconds in an hour")
+            self.batch.machine_usage.add(row, record.line, self.problems,
+                                         f"hour and size of machine {row['machine_id']}")
 
     def check_volume_usage(self, usage: list[tuple[Record, dict[str, Any]]]) -> None:
         for record, row in usage:
@@ -366,11 +356,6 @@ class _Checker:
             if not self.require_in_lifetime(
                     record, "hour_at", row["hour_at"], row["hour_at"] + ONE_HOUR,
                     volume["created_at"], volume["deleted_at"], f"volume {key[1]}", "deleted"):
-                continue
-            if row["gb_hours"] > volume["size_gb"]:
-                self.problem(record, "gb_hours",
-                             f"{row['gb_hours']} GB-hours is more than a {volume['size_gb']} GB "
-                             "volume accrues in an hour")
                 continue
             self.batch.volume_usage.add(row, record.line, self.problems,
                                         f"hour of volume {key[1]}")

@@ -66,7 +66,7 @@ class Record:
 # --- field parsers: raw value (str from CSV; str, int, Decimal, bool... from JSON) -> value ---
 
 def _shown(raw: Any) -> str:
-    return json.dumps(raw) if isinstance(raw, str) else str(raw)
+    return json.dumps(raw, ensure_ascii=False) if isinstance(raw, str) else str(raw)
 
 
 def _text(raw: Any) -> str:
@@ -92,13 +92,40 @@ def _matching(pattern: str, description: str) -> Callable[[Any], str]:
     return parse
 
 
+@dataclass(frozen=True)
+class JsonExponent:
+    """A JSON number written with an exponent (``1e3``), kept as its text to be rejected."""
+
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _refuse_unplain(raw: Any, kind: str) -> None:
+    """Numbers are plain ASCII digits: say so when ``raw`` has an exponent or other digits."""
+    if isinstance(raw, JsonExponent) or (isinstance(raw, str) and _EXPONENT.fullmatch(raw)):
+        raise FieldError(f"{_shown(raw)} is written with an exponent; write {kind} in plain "
+                         "digits")
+    if isinstance(raw, str) and any(char.isnumeric() and not char.isascii() for char in raw):
+        raise FieldError(f"{_shown(raw)} has digits other than 0-9; write {kind} in ASCII "
+                         "digits")
+
+
+# ASCII only: a bare \d would also match Arabic-Indic, fullwidth and other Unicode digits
+_INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*", re.ASCII)
+_DECIMAL = re.compile(r"\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)\s*", re.ASCII)
+_EXPONENT = re.compile(r"\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]+\s*", re.ASCII)
+
+
 def _integer(raw: Any) -> int:
     if isinstance(raw, bool):
         raise FieldError(f"{_shown(raw)} is not a whole number")
     if isinstance(raw, int):
         return raw
-    if isinstance(raw, str) and re.fullmatch(r"\s*[+-]?\d+\s*", raw):
+    if isinstance(raw, str) and _INTEGER.fullmatch(raw):
         return int(raw)
+    _refuse_unplain(raw, "whole numbers")
     raise FieldError(f"{_shown(raw)} is not a whole number")
 
 
@@ -123,16 +150,16 @@ def _memory(raw: Any) -> int:
     return value
 
 
-_DECIMAL = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
-
-
 def _quantity(raw: Any) -> Decimal:
-    # JSON numbers arrive as int or Decimal (never float: the reader parses them as Decimal)
+    # JSON numbers arrive as int, Decimal or JsonExponent (never float: see _JSON)
+    if isinstance(raw, JsonExponent):
+        _refuse_unplain(raw, "decimal numbers")
     if isinstance(raw, str) and _DECIMAL.fullmatch(raw):
         value = Decimal(raw.strip())
     elif isinstance(raw, int | Decimal) and not isinstance(raw, bool):
         value = Decimal(raw)
     else:
+        _refuse_unplain(raw, "decimal numbers")
         raise FieldError(f"{_shown(raw)} is not a decimal number")
     if value < 0:
         raise FieldError(f"{_shown(raw)} is negative")
@@ -178,7 +205,8 @@ def _cached(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
     remembered = lru_cache(maxsize=65536, typed=True)(parse)
 
     def parse_value(raw: Any) -> Any:
-        return remembered(raw) if isinstance(raw, str | int | Decimal) else parse(raw)
+        return (remembered(raw) if isinstance(raw, str | int | Decimal | JsonExponent)
+                else parse(raw))
 
     return parse_value
 
@@ -318,11 +346,9 @@ def _check_record(record: Record, problems: list[Problem]) -> bool:
 def _csv_rows(path: Path, problems: list[Problem]) -> Iterator[tuple[int, dict[str, Any]]]:
     with path.open(encoding="utf-8-sig", newline="") as stream:
         reader = csv.reader(stream)
-        try:
-            header = next(reader)
-        except StopIteration:
-            problems.append(Problem("is empty: a CSV file starts with a header line"))
-            return
+        header = next(reader, None)
+        if header is None:
+            return  # an empty file holds no records, like a header alone or empty JSON Lines
         header = [name.strip() for name in header]
         header_ok = True
         for name in header:
@@ -354,8 +380,13 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number")
 
 
-# JSON numbers with a fraction or exponent become Decimal, exactly as written; NaN is refused
-_JSON = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
+def _json_fraction(text: str) -> Decimal | JsonExponent:
+    return JsonExponent(text) if "e" in text or "E" in text else Decimal(text)
+
+
+# JSON numbers with a fraction become Decimal, exactly as written; one with an exponent is
+# kept as its text for the field parser to reject; NaN is refused
+_JSON = json.JSONDecoder(parse_float=_json_fraction, parse_constant=_reject_constant)
 
 
 def _jsonl_rows(path: Path, problems: list[Problem]) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -6,7 +6,8 @@ unchanged), and one writes the inserted and changed ones with INSERT ... ON CONF
 Machines and volumes may only gain an end time (validated before); an event is inserted or
 left alone, and one differing from the stored event of the same key is a conflict. For the
 machines whose events or end time changed, the event sequences are checked and the runs
-rebuilt. Everything runs in the caller's transaction.
+rebuilt; then staged usage is checked against the lifecycle (plausibility.py) before it is
+written. Everything runs in the caller's transaction.
 
 Usage is one fact per machine-hour (volume-hour): the rows a file gives for a machine and an
 hour (one per size the machine had in it) replace every row stored for that machine and hour,
@@ -19,11 +20,12 @@ carries the difference as adjustment lines (fleetspend/billing/adjustments.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from psycopg import sql
 from sqlalchemy import Connection
 
+from fleetspend.ingest import plausibility
 from fleetspend.ingest.checks import Batch, Rows
 from fleetspend.ingest.records import ONE_HOUR, Problem
 from fleetspend.lifecycle import rebuild_runs, sequence_problems
@@ -161,7 +163,8 @@ class _Writer:
         self.target = target
         self.rows = rows
         self.table = sql.Identifier(target.table)
-        self.staged = sql.Identifier(f"staged_{target.table}")
+        self.staged_name = f"staged_{target.table}"
+        self.staged = sql.Identifier(self.staged_name)
         self.classified = sql.Identifier(f"classified_{target.table}")
 
     def stage(self) -> None:
@@ -295,10 +298,16 @@ class _Writer:
             " where status <> 'unchanged' group by org_id").format(self.classified)).fetchall()
 
 
-def write_batch(connection: Connection, batch: Batch, problems: list[Problem]) -> Written:
+def write_batch(connection: Connection, batch: Batch, problems: list[Problem],
+                now: datetime | None = None) -> Written:
     """Write ``batch``; problems only the database can see go into ``problems``, and the
-    caller must then roll back."""
+    caller must then roll back. ``now`` (default: the clock) bounds the usage hours."""
     written = Written()
+    now = now or datetime.now(UTC)
+    # staged usage checked against the stored lifecycle (looked up here, not at import time,
+    # so bench/bench_ingest.py can time imports without them)
+    implausible = {MACHINE_USAGE: plausibility.machine_usage_problems,
+                   VOLUME_USAGE: plausibility.volume_usage_problems}
     affected: set[tuple[int, str]] = set()
 
     if batch.machines.rows:
@@ -350,10 +359,14 @@ def write_batch(connection: Connection, batch: Batch, problems: list[Problem]) -
             continue
         writer = _Writer(connection, target, rows)
         is_hourly = bool(target.fact_key)
+        writer.stage()
+        if target in implausible:  # before partitions are made for hours that may be wrong
+            problems += implausible[target](connection, writer.staged_name, now)
+            if problems:
+                return written
         if is_hourly:
             all_hours = [row["hour_at"] for row in rows.rows.values()]
             ensure_month_partitions(connection, min(all_hours), max(all_hours) + ONE_HOUR)
-        writer.stage()
         writer.classify()
         writer.write()
         written.outcomes[target] = writer.outcome()

@@ -306,6 +306,22 @@ def test_cli_exits_non_zero_with_the_problems(database_url, engine, acme, tmp_pa
     assert "machine events: 5 inserted, 0 unchanged" in accepted.stdout
 
 
+@pytest.mark.parametrize("name, content", [
+    ("empty.csv", ""), ("header-only.csv", ",".join(CSV_COLUMNS) + "\n"), ("empty.jsonl", ""),
+], ids=["empty CSV", "header-only CSV", "empty JSON Lines"])
+def test_files_without_records_import_nothing_and_succeed_alike(database_url, engine,
+                                                                 tmp_path, name, content):
+    path = tmp_path / name
+    path.write_text(content)
+    before = checksums(engine)
+    environment = {**os.environ, "DATABASE_URL": database_url, "REPLICA_URLS": ""}
+    completed = subprocess.run([sys.executable, "-m", "fleetspend", "ingest", str(path)],
+                               env=environment, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == f"{name}: no records, nothing to import\n"
+    assert checksums(engine) == before
+
+
 def test_reimporting_seeded_machines_changes_nothing(seeded_engine, tmp_path):
     """The seed's machines, events and usage, exported in the import format, are accepted
     as they are and change nothing: the format and its rules fit realistic data."""

@@ -2,9 +2,10 @@
 
 Hypothesis builds a bad row (wrong type, negative or over-long quantity, more than an hour
 of seconds, a time without a UTC offset, an unknown name, a bad size, a missing field, an
-event out of sequence, a repeated key with different values ...), puts it anywhere in the
-valid sample file, as CSV or JSON Lines, and the import must fail naming that line and field
-while every table (and the set of partitions) stays exactly as it was.
+event out of sequence, a repeated key with different values, usage its machine's lifecycle
+contradicts ...), puts it anywhere in the valid sample file, as CSV or JSON Lines, and the
+import must fail naming that line and field while every table (and the set of partitions)
+stays exactly as it was.
 """
 
 from __future__ import annotations
@@ -172,11 +173,32 @@ conflicting_machine = st.sampled_from(
     [("rootfs_gb", 2), ("region", "ams"), ("created_at", "2026-10-31T22:11:00Z")]
 ).map(lambda args: (first("machine", **{args[0]: args[1]}), args[0], 0))
 
+# usage the lifecycle contradicts: machine 0a1b2c3d4e5f60 is stopped from 00:30 on, sized
+# shared-cpu-2x with 1024 MB from 23:40; the volume has 10 GB
+impossible_usage = st.one_of(
+    st.integers(1, 3600).map(lambda seconds: (first(
+        "machine_usage", hour_at="2026-11-01T01:00:00Z", preset="shared-cpu-2x",
+        memory_mb=1024, runtime_seconds=seconds), "runtime_seconds", None)),
+    st.integers(1, 3600).map(lambda seconds: (first(
+        "machine_usage", preset="shared-cpu-2x", memory_mb=1024, runtime_seconds=seconds,
+        stopped_rootfs_gb_seconds="0"), "preset", None)),
+    st.integers(3601, 10**17).map(lambda gb_seconds: (first(
+        "machine_usage", hour_at="2026-11-01T01:00:00Z", preset="shared-cpu-2x",
+        memory_mb=1024, runtime_seconds=0, stopped_rootfs_gb_seconds=str(gb_seconds)),
+        "stopped_rootfs_gb_seconds", None)),
+    st.integers(0, 10**6).map(lambda hours: (first(
+        "machine_usage", hour_at=(datetime(2100, 1, 1, tzinfo=UTC)
+                                  + timedelta(hours=hours)).isoformat()), "hour_at", None)),
+    st.decimals(min_value=Decimal("10.000001"), max_value=Decimal(10**6), places=6).map(
+        lambda gb_hours: (first("volume_usage", hour_at="2026-11-01T00:00:00Z",
+                                gb_hours=str(gb_hours)), "gb_hours", None)),
+)
+
 bad_rows = st.one_of(
     too_many_seconds, negative_quantity, too_precise, wrong_integer, wrong_decimal, naive_time,
     not_an_hour, unknown_org, unknown_app, unknown_machine, unknown_region, unknown_preset,
     bad_memory, missing_field, foreign_field, start_while_running, before_creation,
-    resize_without_size, conflicting_usage, conflicting_machine,
+    resize_without_size, conflicting_usage, conflicting_machine, impossible_usage,
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -58,7 +59,7 @@ def test_hours_must_start_an_hour_in_utc():
 @pytest.mark.parametrize("raw, expected", [
     ("0.1", Decimal("0.1")), ("12.000001", Decimal("12.000001")), (Decimal("0.3"),
                                                                     Decimal("0.3")),
-    (7, Decimal(7)), ("1e-6", Decimal("0.000001")), ("-0", Decimal(0)), (" 2.50 ", Decimal("2.5")),
+    (7, Decimal(7)), ("-0", Decimal(0)), (" 2.50 ", Decimal("2.5")),
 ])
 def test_quantities_are_exact_decimals(raw, expected):
     parsed = PARSERS["egress_internet_gb"](raw)
@@ -71,7 +72,7 @@ def test_quantities_are_exact_decimals(raw, expected):
     ("NaN", "not a decimal number"), ("Infinity", "not a decimal number"),
     ("1_000", "not a decimal number"), ("1,5", "not a decimal number"),
     (True, "not a decimal number"), (0.1, "not a decimal number"),
-    ("1e18", "too large"),
+    ("1000000000000000000", "too large"),
 ])
 def test_bad_quantities_are_rejected(raw, message):
     with pytest.raises(FieldError, match=message):
@@ -101,6 +102,41 @@ def test_any_six_place_quantity_reads_back_exactly(value):
 def test_field_rules(field, raw, message):
     with pytest.raises(FieldError, match=message):
         PARSERS[field](raw)
+
+
+@pytest.mark.parametrize("field", ["runtime_seconds", "memory_mb", "gb_hours",
+                                   "stopped_rootfs_gb_seconds"])
+@pytest.mark.parametrize("raw", ["1e3", "1E-2", " 2.5e+1 ", "1e18"])
+def test_numbers_with_an_exponent_are_rejected(field, raw):
+    with pytest.raises(FieldError, match=r"is written with an exponent; write .* in plain digits"):
+        PARSERS[field](raw)
+
+
+@pytest.mark.parametrize("field", ["runtime_seconds", "memory_mb", "gb_hours", "size_gb"])
+@pytest.mark.parametrize("raw", ["\u0663", "\uff13", "2\u00b2", "\u0661.5", "1\u0968"])
+def test_numbers_with_digits_other_than_ascii_are_rejected(field, raw):
+    with pytest.raises(FieldError, match=f"{raw}.* has digits other than 0-9; write .* in "
+                                         "ASCII digits"):
+        PARSERS[field](raw)
+
+
+@pytest.mark.parametrize("number, field", [("1e3", "gb_hours"), ("2E-1", "gb_hours"),
+                                           ("5e2", "runtime_seconds"), ("1.0e3", "memory_mb")])
+def test_jsonl_numbers_with_an_exponent_are_rejected_in_their_field(tmp_path, number, field):
+    usage = {"record": "machine_usage", "org": "acme", "machine_id": "0a1b2c3d4e5f60",
+             "hour_at": "2026-11-02T08:00:00Z", "preset": "shared-cpu-1x", "memory_mb": 256,
+             "runtime_seconds": 0, "stopped_rootfs_gb_seconds": 0, "egress_internet_gb": 0,
+             "egress_private_gb": 0, "dedicated_ipv4_seconds": 0}
+    volume = {"record": "volume_usage", "org": "acme", "volume_id": "vol_0123456789abcdef",
+              "hour_at": "2026-11-02T08:00:00Z", "gb_hours": 1}
+    record = volume if field == "gb_hours" else usage
+    text = json.dumps({**record, field: "NUMBER"}).replace('"NUMBER"', number)
+    path = tmp_path / "usage.jsonl"
+    path.write_text(text + "\n")
+    _, problems = read(path)
+    assert problems == [(1, field, f"{number} is written with an exponent; write "
+                                   f"{'decimal' if field == 'gb_hours' else 'whole'} numbers "
+                                   "in plain digits")]
 
 
 def test_csv_line_numbers_count_physical_lines(tmp_path):
