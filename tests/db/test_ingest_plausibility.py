@@ -233,7 +233,7 @@ def test_a_stopped_hour_may_carry_any_size_the_machine_had_in_it(import_records)
         usage("2026-11-02T11:00:00Z", 0, "1200", "shared-cpu-2x", 512),
         usage("2026-11-02T11:00:00Z", 0, "2400", "shared-cpu-4x", 1024),
         usage("2026-11-02T12:00:00Z", 0, "3600", "shared-cpu-4x", 1024)])
-    assert result.outcomes["machine usage"].inserted == 5
+    assert result.outcomes["machine-hours"].inserted == 4  # five rows, 11:00 split in two
 
 
 def test_the_hour_in_progress_is_accepted(engine, import_records):
@@ -253,4 +253,4 @@ def test_a_machine_running_across_hours_and_a_resize_is_accepted(import_records)
         usage("2026-11-02T09:00:00Z", 1800),
         usage("2026-11-02T09:00:00Z", 1800, preset="shared-cpu-2x", memory_mb=512),
         usage("2026-11-02T10:00:00Z", 3600, preset="shared-cpu-2x", memory_mb=512)])
-    assert result.outcomes["machine usage"].inserted == 5
+    assert result.outcomes["machine-hours"].inserted == 4  # five rows, 09:00 split in two
