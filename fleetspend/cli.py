@@ -56,11 +56,13 @@ def _terminal_progress(description: str):
     """A progress callback drawing a tqdm bar; returns (callback, bar)."""
     from tqdm import tqdm
 
-    bar = tqdm(total=100, desc=description, unit="%", bar_format="{l_bar}{bar}| {postfix}")
+    # the step in progress is the bar's description, shown after it (a postfix would start
+    # with tqdm's ", ")
+    bar = tqdm(total=100, bar_format=description + " {percentage:3.0f}%|{bar:30}| {desc}")
 
     def report(fraction: float, message: str) -> None:
         bar.n = round(100 * fraction)
-        bar.set_postfix_str(message)
+        bar.set_description_str(message, refresh=False)
         bar.refresh()
 
     return report, bar

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, text
 from fleetspend import bulk, models, rollups
 from fleetspend.partitions import ensure_month_partitions
 from fleetspend.seed import copytext
+from fleetspend.seed.billing import bill_history
 from fleetspend.seed.fleet import (
     EVENT_KIND_NAMES,
     RESIZE,
@@ -55,6 +56,11 @@ ADVANCE_IDENTITIES = (
     "select setval(pg_get_serial_sequence('apps', 'app_id'), "
     "coalesce(max(app_id), 0) + 1, false) from apps",
 )
+
+# The scales whose months the seed also invoices (the tests' small scale stays uninvoiced), and
+# the share of the progress bar the load takes then.
+BILLED_SCALES = ("demo", "large")
+LOAD_SHARE_WHEN_BILLED = 0.7
 
 USAGE_COLUMNS = ("org_id", "machine_id", "hour_at", "preset_code", "memory_mb",
                  "runtime_seconds", "stopped_rootfs_gb_seconds", "egress_internet_gb",
@@ -340,16 +346,24 @@ class _Loader:
                           chunks(), binary=True)
 
 
-def generate(engine: Engine, *, scale: str, seed: int,
-             progress: Progress | None = None) -> SeedSummary:
+def generate(engine: Engine, *, scale: str, seed: int, progress: Progress | None = None,
+             bill: bool = True) -> SeedSummary:
     """Replace every tenant's data with the deterministic seed ``seed`` at ``scale``.
 
-    One transaction: either the whole seed is there afterwards or nothing changed.
+    One transaction: either the whole seed is there afterwards or nothing changed. Then, for
+    the demo and large scales unless ``bill`` is false, :func:`.billing.bill_history`
+    invoices the seeded months in transactions of its own.
     """
     plan = plan_for(scale)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    report = progress or (lambda fraction, message: None)
+    bills = bill and scale in BILLED_SCALES
+    overall = progress or (lambda fraction, message: None)
+    loaded_share = LOAD_SHARE_WHEN_BILLED if bills else 1.0
+
+    def report(fraction: float, message: str) -> None:
+        overall(loaded_share * fraction, message)
+
     summary = SeedSummary(scale=scale, seed=seed)
     started = time.perf_counter()
     phase_started = started
@@ -409,6 +423,10 @@ def generate(engine: Engine, *, scale: str, seed: int,
         _analyze_the_rest(connection)
         report(0.98, "committing")
     phase("commit")
-    summary.seconds["total"] = time.perf_counter() - started
     report(1.0, f"{summary.total_rows:,} rows loaded")
+    if bills:
+        bill_history(engine, plan, lambda fraction, message: overall(
+            loaded_share + (1 - loaded_share) * fraction, message))
+        phase("invoices")
+    summary.seconds["total"] = time.perf_counter() - started
     return summary
