@@ -22,7 +22,6 @@ NO_GRANT = 0
 SIGN_IN = ("pages/sign_in.py", "Sign in", ":material/login:")
 SPEND = ("pages/overview.py", "Spend overview", ":material/monitoring:")
 EXPLORER = ("pages/explorer.py", "Usage explorer", ":material/query_stats:")
-OVERVIEW = ("pages/organizations.py", "Overview", ":material/corporate_fare:")
 MEMBERS = ("pages/members.py", "Teams and members", ":material/group:")
 INVOICES = ("pages/invoices.py", "Invoices", ":material/receipt_long:")
 TEAMS = ("pages/teams.py", "Team comparison", ":material/leaderboard:")
@@ -48,10 +47,10 @@ def menu_sections(visit: access.Visit | None) -> dict[str, list[tuple[str, str, 
     if visit.caller.is_staff:
         sections = {"Support": [SUPPORT, SUPPORT_SEARCH, SUPPORT_AUDIT]}
         if visit.grant is not None:
-            sections["Organization under support access"] = [OVERVIEW, SPEND, EXPLORER,
-                                                             INVOICES, MEMBERS]
+            sections["Organization under support access"] = [SPEND, EXPLORER, INVOICES,
+                                                             MEMBERS]
         return sections
-    sections = {"Spend": [OVERVIEW, SPEND, EXPLORER]}
+    sections = {"Spend": [SPEND, EXPLORER]}
     if visit.may(access.OVERSIGHT):
         sections["Administration"] = [MEMBERS, TEAMS, INVOICES, SUPPORT_LOG]
     return sections
@@ -66,7 +65,7 @@ def hidden_pages(visit: access.Visit | None) -> list[tuple[str, str, str]]:
     shown = {page for pages in menu_sections(visit).values() for page in pages}
     hidden = list(INVOICE_LEVELS) if INVOICES in shown or visit.caller.is_staff else []
     if visit.caller.is_staff:
-        hidden += [page for page in (OVERVIEW, DISPUTE) if page not in shown]
+        hidden += [page for page in (SPEND, DISPUTE) if page not in shown]
     return hidden
 
 

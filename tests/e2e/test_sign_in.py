@@ -118,10 +118,11 @@ def test_signing_in_through_openid_connect_lands_on_the_overview(
     assert page.url.startswith(oidc_provider)
     page.get_by_role("button", name=SUBJECT).click()
 
-    expect(page.get_by_role("heading", name="Organizations")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="Spend overview")).to_be_visible(
+        timeout=LOAD_TIMEOUT_MS)
     expect(page.get_by_test_id("stSidebar")).to_contain_text(ADMIN)
-    metric = page.get_by_test_id("stMetric").filter(has_text="Organizations")
-    expect(metric).to_contain_text("1", timeout=LOAD_TIMEOUT_MS)
+    metric = page.get_by_test_id("stMetric").filter(has_text="Month to date")
+    expect(metric).to_be_visible(timeout=LOAD_TIMEOUT_MS)
     expect(page.get_by_text("Demo mode")).to_have_count(0)
     expect(page.get_by_test_id("stException")).to_have_count(0)
     screenshot(page, "signed-in-overview")
@@ -147,7 +148,8 @@ def test_customer_controlled_names_render_as_text(start_app, page, seeded_databa
     page.get_by_test_id("stSelectbox").filter(has_text="Person").click()
     page.get_by_role("option", name="Org admin of acme").click()
     page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("heading", name="Organizations")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="Spend overview")).to_be_visible(
+        timeout=LOAD_TIMEOUT_MS)
     # the sidebar shows the person's and the organization's names as typed, characters and all
     expect(page.get_by_test_id("stSidebar").get_by_test_id("stText")).to_contain_text(HOSTILE)
     expect(page.get_by_role("combobox", name="Organization")).to_have_value(
