@@ -163,6 +163,7 @@ frame.usage_notice_or_stop(last_day, freshness_line, notice)
 
 state, notices = read_state(values, last_day)
 url_state.write(state)
+url_state.copy_link()
 if notices:
     st.warning("\n\n".join(notices), icon=":material/link_off:")
 

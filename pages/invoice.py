@@ -6,7 +6,7 @@ import streamlit as st
 
 from fleetspend import invoice_document
 from fleetspend import invoice_drill as drill
-from fleetspend.ui import access
+from fleetspend.ui import access, url_state
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.format import dollars
@@ -42,6 +42,7 @@ here = {"invoice": invoice.invoice_number}
 ui.breadcrumbs(visit, [ui.Crumb("Invoices", ui.INVOICES_PAGE)],
                f"{invoice.invoice_number} ({invoice.month_label})")
 st.title(f"Invoice {invoice.invoice_number}")
+url_state.copy_link()
 st.caption(f"{invoice.org_name} · {invoice.month_label} · {invoice.status}"
            + (f" · finalized {invoice.finalized_at:%Y-%m-%d %H:%M} UTC"
               if invoice.finalized_at else ""))

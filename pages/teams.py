@@ -161,6 +161,7 @@ if not names:
 
 state, notices = read_state(names, last_day)
 write(state)
+url_state.copy_link()
 if notices:
     st.warning("\n\n".join(notices), icon=":material/link_off:")
 

@@ -6,8 +6,9 @@ Who is signed in comes from one of two places:
   secrets.toml.example); the email the provider vouches for is looked up among customers and
   support engineers;
 - demo mode, only when FLEETSPEND_DEMO_MODE=1 (``fleetspend demo`` sets it): the visitor
-  picks a seeded developer, org admin or support engineer, no password asked. Every page
-  then carries a banner saying so.
+  picks a seeded developer, org admin or support engineer, no password asked, and the
+  browser keeps the pick in a cookie across reloads (:mod:`fleetspend.ui.remember`). Every
+  page then carries a banner saying so.
 
 :func:`require` is each page's first call: it works out the :class:`Visit` (the caller, the
 organization or support grant in view, the role there) afresh, labels the page in demo mode,
@@ -31,6 +32,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from fleetspend import auth, db
+from fleetspend.ui import remember
 from fleetspend.ui.errors import database_errors_stop_the_page
 
 DEMO_MODE_ENV = "FLEETSPEND_DEMO_MODE"
@@ -53,6 +55,20 @@ UNDER_GRANT = (USAGE, BILLING, SUPPORT_CASE)
 GRANT_REPLICATION_WAIT_S = 5.0
 
 T = TypeVar("T")
+
+
+def run_through_navigation() -> None:
+    """Make sure the page runs inside app.py's frame and navigation.
+
+    Until some session of a fresh server has run st.navigation, Streamlit still treats our
+    pages/ folder as the old auto-discovered pages and runs a page file straight from its URL
+    (a deep link as the first visit): then switch that off and run again, through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def demo_banner() -> None:
@@ -81,7 +97,7 @@ def oidc_configured() -> bool:
 def signed_in_email() -> str | None:
     """The email of whoever is signed in (demo pick or OIDC), or None."""
     if demo_mode():
-        return st.session_state.get(DEMO_PICK_KEY)
+        return st.session_state.get(DEMO_PICK_KEY) or remember.demo_person()
     if not st.user.get("is_logged_in", False):
         return None
     if st.user.get("email_verified") is False:
@@ -198,6 +214,7 @@ def require(need: str, page: str) -> Visit:
     Support engineers viewing an organization are audited here, on the primary, before the
     page reads anything; if that write fails the page stops with an error.
     """
+    run_through_navigation()
     demo_banner()
     visit = current_visit()
     if visit is None:
