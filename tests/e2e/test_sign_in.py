@@ -128,6 +128,29 @@ def test_signing_in_through_openid_connect_lands_on_the_overview(
     screenshot(page, "signed-in-overview")
 
 
+def test_a_link_opened_signed_out_lands_on_its_view_after_openid_sign_in(
+        start_signed_app, oidc_provider, page, seeded_database_url):
+    app = start_signed_app(seeded_database_url, oidc_provider)
+    link = f"{app}/explorer?by=region&grain=week&from=2026-10-01&to=2026-10-31"
+    page.goto(link)
+    expect(page.get_by_role("heading", name="Sign in to fleetspend")).to_be_visible(
+        timeout=LOAD_TIMEOUT_MS)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Authorize Client")).to_be_visible(
+        timeout=LOAD_TIMEOUT_MS)
+    page.get_by_role("button", name=SUBJECT).click()
+
+    # Streamlit brings every sign-in back to the home page; the app goes on to the link
+    expect(page.get_by_role("heading", name="Usage explorer")).to_be_visible(
+        timeout=LOAD_TIMEOUT_MS)
+    expect(page.get_by_role("combobox", name="Group by")).to_have_value("Region")
+    assert page.url.startswith(f"{app}/explorer?") and "by=region" in page.url, page.url
+    page.reload()  # Streamlit's own cookie keeps an OpenID sign-in
+    expect(page.get_by_role("combobox", name="Group by")).to_have_value(
+        "Region", timeout=LOAD_TIMEOUT_MS)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
 def test_customer_controlled_names_render_as_text(start_app, page, seeded_database_url,
                                                   seeded_engine: Engine):
     with seeded_engine.begin() as connection:
