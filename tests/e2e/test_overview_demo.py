@@ -1,5 +1,6 @@
 """In a real browser at the demo scale: the spend pages of the biggest organization render
-without errors, and their screenshots are saved for people to look at.
+without errors (their screenshots are saved for people to look at) and its invoices are
+there out of the box.
 
 The demo data (six organizations, the biggest with 1,200 machines over 90 days, August to
 October finalized and November drafted by the seed) is built once per session.
@@ -22,7 +23,9 @@ def test_spend_pages_at_the_demo_scale(start_app, page, demo_database_url):
     page.get_by_role("button", name="Continue").click()
     navigation = page.get_by_test_id("stSidebarNav")
 
-    navigation.get_by_role("link", name="Spend overview").click()
+    # customers land on the spend overview
+    expect(page.get_by_role("heading", name="Spend overview", level=1)).to_be_visible(
+        timeout=60_000)
     expect(page.get_by_text("As of 2026-11-26 00:00 UTC")).to_be_visible(timeout=60_000)
     expect(page.locator(".st-key-overview_map")).to_be_visible(timeout=30_000)
     # the demo data's runaway app and region migration are flagged
@@ -37,3 +40,10 @@ def test_spend_pages_at_the_demo_scale(start_app, page, demo_database_url):
     expect(page.get_by_test_id("stDataFrame")).to_be_visible(timeout=60_000)
     expect(page.get_by_test_id("stException")).to_have_count(0)
     screenshot(page, "demo-usage-explorer")
+
+    # the seed billed its history: the upcoming invoice and every past month, out of the box
+    navigation.get_by_role("link", name="Invoices").click()
+    expect(page.get_by_role("heading", name="Invoices", level=1)).to_be_visible(timeout=60_000)
+    for number in ("FS-202611-000001", "FS-202610-000001", "FS-202608-000001"):
+        expect(page.get_by_test_id("stDataFrame").first).to_contain_text(number)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
