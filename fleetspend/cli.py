@@ -74,7 +74,7 @@ def _terminal_progress(description: str):
 @click.option("--seed", "seed_value", type=int, default=1, show_default=True,
               help="Random seed: the same seed and scale give the same rows.")
 def seed(scale: str, seed_value: int) -> None:
-    """Replace all data with deterministic demo data at SCALE."""
+    """Replace all data with deterministic demo data at SCALE (demo and large: invoiced)."""
     from fleetspend.seed import generate
 
     engine = db.primary_engine()
