@@ -41,7 +41,8 @@ SUPPORT_AUDIT = ("pages/support_audit.py", "Support audit trail", ":material/his
 DISPUTE = ("pages/dispute.py", "Dispute workbench", ":material/gavel:")
 
 
-# every page a link may open, for the stand-ins a visitor not signed in gets
+# every page a link may open: hidden when the visit's menu lacks it, and, for a visitor
+# not signed in, a sign-in stand-in at its URL
 PRODUCT_PAGES = (SPEND, EXPLORER, MEMBERS, INVOICES, TEAMS, *INVOICE_LEVELS, SUPPORT_LOG,
                  SUPPORT, SUPPORT_SEARCH, SUPPORT_AUDIT, DISPUTE)
 
