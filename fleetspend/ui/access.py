@@ -41,6 +41,7 @@ ORG_PARAM = "org"
 GRANT_PARAM = "grant"
 ORG_MEMORY_KEY = "access_org"
 GRANT_MEMORY_KEY = "access_grant"
+NAVIGATED_KEY = "access_navigated"  # this session has run app.py's st.navigation
 
 # what a page needs: the levels of migration 0004, plus pages only support engineers use
 USAGE = "usage"
@@ -58,15 +59,17 @@ T = TypeVar("T")
 
 
 def run_through_navigation() -> None:
-    """Make sure the page runs inside app.py's frame and navigation.
+    """Make sure a session's first page runs inside app.py's frame and navigation.
 
     Until some session of a fresh server has run st.navigation, Streamlit still treats our
     pages/ folder as the old auto-discovered pages and runs a page file straight from its URL
-    (a deep link as the first visit): then switch that off and run again, through app.py.
+    (a deep link as a fresh server's first visit): then switch that off and run again,
+    through app.py. Only a session that has not been through app.py yet is rerun, so no
+    widget's event is ever lost to it.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
+    if PagesManager.uses_pages_directory and not st.session_state.get(NAVIGATED_KEY):
         PagesManager.uses_pages_directory = False
         st.rerun()
 

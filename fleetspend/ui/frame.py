@@ -91,6 +91,7 @@ def navigation(visit: access.Visit | None) -> StreamlitPage:
         sections[first] += [_sign_in_in_place_of(*page) for page in PRODUCT_PAGES]
     sections[first] += [st.Page(path, title=title, icon=icon, visibility="hidden")
                         for path, title, icon in hidden_pages(visit)]
+    st.session_state[access.NAVIGATED_KEY] = True
     return st.navigation(sections)
 
 
