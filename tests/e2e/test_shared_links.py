@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from fleetspend.ui import remember
 from tests.e2e.conftest import screenshot
 
 pytestmark = pytest.mark.e2e
@@ -44,6 +45,7 @@ def test_a_developer_opens_a_shared_explorer_link_signed_out_and_lands_on_that_v
 
     shows_the_shared_view()
     screenshot(page, "shared-explorer-link")
+    page.wait_for_function(f"document.cookie.includes('{remember.DEMO_COOKIE}=')")
 
     page.reload()  # a new Streamlit session: the browser's cookie keeps the demo pick
     shows_the_shared_view()
@@ -52,6 +54,8 @@ def test_a_developer_opens_a_shared_explorer_link_signed_out_and_lands_on_that_v
     page.get_by_test_id("stSidebar").get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in to fleetspend")).to_be_visible(
         timeout=LOAD_TIMEOUT_MS)
-    page.reload()  # signing out made the browser forget the pick
+    # signing out has the browser forget the pick
+    page.wait_for_function(f"!document.cookie.includes('{remember.DEMO_COOKIE}=')")
+    page.reload()
     expect(page.get_by_role("heading", name="Sign in to fleetspend")).to_be_visible(
         timeout=LOAD_TIMEOUT_MS)
