@@ -35,7 +35,7 @@ import shutil
 import statistics
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pandas as pd
 from sqlalchemy import Engine, text
@@ -58,24 +58,15 @@ ALL_ALLOCATIONS = text("""
 
 
 def _prepare(url: str) -> None:
-    """Migrate, seed at the large scale and invoice every month of the seed."""
-    from fleetspend.billing.invoices import draft_month, finalize_month
-    from fleetspend.seed import WINDOW_END, generate
+    """Migrate and seed at the large scale; the seed invoices every month of its window."""
+    from fleetspend.seed import generate
 
     engine = db.make_engine(url, poolclass=NullPool)
     started = time.perf_counter()
     schema.upgrade(engine)
     generate(engine, scale="large", seed=1)
-    print(f"seeded the large scale in {time.perf_counter() - started:.0f} s", flush=True)
-    with engine.connect() as connection:
-        first_hour = connection.execute(text("select min(hour_at) from machine_usage")).scalar()
-    month = date(first_hour.year, first_hour.month, 1)
-    last = date(WINDOW_END.year, WINDOW_END.month, 1)
-    while month < last:
-        finalize_month(engine, month, now=WINDOW_END)
-        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-    draft_month(engine, last)
-    print(f"invoiced in {time.perf_counter() - started:.0f} s in all", flush=True)
+    print(f"seeded and invoiced the large scale in {time.perf_counter() - started:.0f} s",
+          flush=True)
     engine.dispose()
 
 

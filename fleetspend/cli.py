@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -58,11 +57,13 @@ def _terminal_progress(description: str):
     """A progress callback drawing a tqdm bar; returns (callback, bar)."""
     from tqdm import tqdm
 
-    bar = tqdm(total=100, desc=description, unit="%", bar_format="{l_bar}{bar}| {postfix}")
+    # the step in progress is the bar's description, shown after it (a postfix would start
+    # with tqdm's ", ")
+    bar = tqdm(total=100, bar_format=description + " {percentage:3.0f}%|{bar:30}| {desc}")
 
     def report(fraction: float, message: str) -> None:
         bar.n = round(100 * fraction)
-        bar.set_postfix_str(message)
+        bar.set_description_str(message, refresh=False)
         bar.refresh()
 
     return report, bar
@@ -77,7 +78,7 @@ def _terminal_progress(description: str):
               help="Throw-away test databases only: replace data the seed did not create, "
                    "finalized invoices included.")
 def seed(scale: str, seed_value: int, discard_existing_data: bool) -> None:
-    """Replace all data with deterministic demo data at SCALE.
+    """Replace all data with deterministic demo data at SCALE (demo and large: invoiced).
 
     Refuses a database holding organizations or finalized invoices it did not create."""
     from fleetspend.seed import SeedRefusedError, generate
@@ -147,15 +148,56 @@ def _has_data() -> bool:
         return bool(connection.execute(text("select exists (select from organizations)")).scalar())
 
 
+# the signals that stop `fleetspend demo`: Ctrl+C, a service manager's or container runtime's
+# stop, and a closed terminal
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+STREAMLIT_STOP_TIMEOUT_S = 20
+
+
+def _stop_on_signals() -> None:
+    """Turn every stop signal into KeyboardInterrupt, so that the command unwinds: the seed's
+    transaction rolls back, Streamlit is stopped and the embedded server with it (atexit)."""
+    for stop_signal in STOP_SIGNALS:
+        signal.signal(stop_signal, signal.default_int_handler)
+
+
+def _serve(command: list[str], env: dict[str, str]) -> int:
+    """Run Streamlit until it exits (its exit code) or a stop signal arrives (0), then stop
+    it and wait for it.
+
+    Streamlit runs in a session of its own, so a signal reaches it only through this command
+    (never twice); its process ends before the embedded server it reads from is stopped.
+    """
+    process = subprocess.Popen(command, env=env, start_new_session=True)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        click.echo("stopping fleetspend")
+        return 0
+    finally:
+        for stop_signal in STOP_SIGNALS:  # a second Ctrl+C must not cut the shutdown short
+            signal.signal(stop_signal, signal.SIG_IGN)
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=STREAMLIT_STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
 @main.command()
-@click.option("--port", default=8501, show_default=True)
+@click.option("--port", default=8501, show_default=True,
+              help="The port to serve the app on (STREAMLIT_SERVER_PORT does not apply).")
 @click.option("--headless/--browser", default=True, show_default=True,
               help="Whether Streamlit should leave opening a browser to you.")
 def demo(port: int, headless: bool) -> None:
     """Migrate, load the demo data if the database is empty, and run the app.
 
-    On the embedded database the app runs in demo mode (pick a seeded person to be).
+    On the embedded database the app runs in demo mode (pick a seeded person to be). SIGINT
+    (Ctrl+C), SIGTERM and SIGHUP stop the app and the embedded server this command started.
     """
+    _stop_on_signals()
     engine = db.primary_engine()
     schema.upgrade(engine)
     if not _has_data():
@@ -169,11 +211,15 @@ def demo(port: int, headless: bool) -> None:
     # configured DATABASE_URL demo mode stays as FLEETSPEND_DEMO_MODE says
     demo_mode = {} if os.environ.get("DATABASE_URL") else {"FLEETSPEND_DEMO_MODE": "1"}
     env = {**os.environ, "DATABASE_URL": db.primary_url(), **demo_mode}
-    click.echo(f"fleetspend is starting on http://localhost:{port}")
+    click.echo(f"fleetspend is starting on http://localhost:{port} (Ctrl+C stops it)")
+    # Streamlit's own welcome lists network URLs and, headless, looks up this machine's
+    # external IP on the internet (offline: "Did not auto detect external IP"); ours suffices
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
-               "--server.headless", str(headless).lower()]
-    with contextlib.suppress(KeyboardInterrupt):
-        subprocess.run(command, env=env, check=False)
+               "--server.headless", str(headless).lower(),
+               "--logger.hideWelcomeMessage", "true"]
+    code = _serve(command, env)
+    if code:
+        sys.exit(code)
 
 
 @main.group(name="invoice")

@@ -34,7 +34,8 @@ from queries import sql
 TIMELINE_MARGIN = timedelta(days=3)
 RERATE_TIMEOUT_MS = 120_000
 
-DIFFERENCE_COLUMNS = ["level", "line", "resource_id", "field", "stored", "expected"]
+DIFFERENCE_COLUMNS = ["level", "line", "resource_id", "field", "stored", "expected",
+                      "carried_by"]
 LINE_COLUMNS = ["line_no", "description", "billed_quantity", "rerated_quantity",
                 "billed_cents", "rerated_cents", "difference_cents"]
 RESOURCE_COLUMNS = ["resource_kind", "resource_id", "app_name", "billed_cents",
@@ -57,6 +58,15 @@ class Rerating:
     def is_reproduced(self) -> bool:
         """Whether re-rating reproduces the invoice exactly, field for field."""
         return self.differences.empty
+
+    @property
+    def carried_by(self) -> list[str]:
+        """The later invoices carrying every difference as adjustment lines (late usage), or
+        nothing when any difference is open."""
+        carried = self.differences["carried_by"]
+        if carried.empty or carried.isna().any():
+            return []
+        return sorted({number for numbers in carried for number in numbers.split(", ")})
 
 
 @contextlib.contextmanager

@@ -88,10 +88,17 @@ if rerating is not None:
                            "the invoice.", at=rerating.rerated_at,
                            count=len(rerating.differences)),
                  icon=":material/error:")
+        if rerating.carried_by:
+            st.info(md_format("Every difference is usage corrected after this invoice was "
+                              "sealed, already carried as adjustment lines by {invoices}: a "
+                              "credit note for it would refund it twice.",
+                              invoices=", ".join(rerating.carried_by)),
+                    icon=":material/redo:")
         st.dataframe(rerating.differences, hide_index=True, key="dispute_differences",
                      column_config={"level": "Level", "line": "Line",
                                     "resource_id": "Machine or volume", "field": "Field",
-                                    "stored": "Billed", "expected": "Re-rated"})
+                                    "stored": "Billed", "expected": "Re-rated",
+                                    "carried_by": "Carried by"})
     money = {"billed": "billed_cents", "rerated": "rerated_cents",
              "difference": "difference_cents"}
     money_columns = {"billed": ui.money_column("Billed"),

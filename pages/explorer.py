@@ -164,6 +164,7 @@ frame.stop_without_usage(last_day, fresh)
 
 state, notices = read_state(values, last_day)
 url_state.write(state)
+url_state.copy_link()
 url_state.show_notices(notices)
 
 picked = charts.selected_keys(st.session_state.get(CHART_KEY))

@@ -41,6 +41,7 @@ here = {"invoice": invoice.invoice_number}
 ui.breadcrumbs(visit, [ui.Crumb("Invoices", ui.INVOICES_PAGE)],
                f"{invoice.invoice_number} ({invoice.month_label})")
 st.title(md_format("Invoice {number}", number=invoice.invoice_number))
+url_state.copy_link()
 st.caption(md_format("{org} · {month} · {status}{finalized}", org=invoice.org_name,
                      month=invoice.month_label, status=invoice.status,
                      finalized=f" · finalized {invoice.finalized_at:%Y-%m-%d %H:%M} UTC"

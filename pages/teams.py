@@ -164,6 +164,7 @@ if not names:
 
 state, notices = read_state(names, last_day)
 write(state)
+url_state.copy_link()
 url_state.show_notices(notices)
 
 clicked = charts.selected_keys(st.session_state.get(TREND_KEY))

@@ -1,14 +1,13 @@
 -- Every value each explorer dimension can take in one organization, for filters and labels.
 -- Params: org_id. Returns: dimension (app, team, region, continent, preset, product), key,
 -- label; by dimension, then label. Regions, sizes and products are those the org's usage
--- has ever had ('no-size' is usage without a machine size); team names are for admins only
--- (others see 'Team <id>').
+-- has ever had ('no-size' is usage without a machine size).
 with org_apps as (
     select
         apps.app_id,
         apps.name,
         apps.team_id,
-        coalesce(teams.name, 'Team ' || apps.team_id) as team_name
+        teams.name as team_name
     from apps
     left join teams on teams.org_id = apps.org_id and teams.team_id = apps.team_id
     where apps.org_id = :org_id

@@ -8,8 +8,7 @@
 -- row_limit: keep the top rows only (null keeps all).
 -- Returns: dimension_1_key, dimension_1_label, dimension_2_key, dimension_2_label,
 -- amount_precise, amount_cents.
--- A null preset key is usage without a machine size (volumes). Team names are for admins
--- only: others see 'Team <id>'.
+-- A null preset key is usage without a machine size (volumes).
 -- the days outside whole months, and the whole months, from the rollups daily_source names;
 -- the columns a narrow table lacks are null
 with daily_usage as (
@@ -85,7 +84,7 @@ named_usage as (
         meter_usage.*,
         apps.name as app_name,
         apps.team_id,
-        coalesce(teams.name, 'Team ' || apps.team_id) as team_name,
+        teams.name as team_name,
         regions.city as region_city,
         regions.continent,
         products.name as product_name

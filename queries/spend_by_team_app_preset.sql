@@ -2,8 +2,7 @@
 -- Params: org_id; month_date (the month's first day; a month in progress gives its spend
 -- so far). Returns: team_id, team_name, app_id, app_name, preset_key ('no-size' for usage
 -- without a machine size), amount_precise, amount_cents (rounded once, half up);
--- biggest first. Team names are for admins only
--- (others see 'Team <id>').
+-- biggest first.
 with app_spend as (
     select
         app_id,
@@ -18,7 +17,7 @@ with app_spend as (
 final as (
     select
         apps.team_id,
-        coalesce(teams.name, 'Team ' || apps.team_id) as team_name,
+        teams.name as team_name,
         apps.app_id,
         apps.name as app_name,
         app_spend.preset_key,

@@ -8,8 +8,7 @@
 -- daily rollup (the narrow rollups per app, region and VM size).
 -- Returns: is_current, team_id, team_name, app_id, app_name, region_code, preset_key
 -- ('no-size' for usage without a machine size: volumes), amount_precise (NUMERIC, unrounded
--- dollars, every product), machine_seconds (machine runtime). Team names are for admins
--- only: others see 'Team <id>'.
+-- dollars, every product), machine_seconds (machine runtime).
 with daily_usage as (
     select
         usage_date >= :start_date as is_current,
@@ -62,7 +61,7 @@ final as (
     select
         period_usage.is_current,
         apps.team_id,
-        coalesce(teams.name, 'Team ' || apps.team_id) as team_name,
+        teams.name as team_name,
         apps.app_id,
         apps.name as app_name,
         period_usage.region_code,

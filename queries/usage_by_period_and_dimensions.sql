@@ -12,8 +12,7 @@
 -- Returns: period_start_date, dimension_1_key, dimension_1_label, dimension_2_key,
 -- dimension_2_label, quantity (the measure: machine-hours, GB or GB-hours; for 'spend' the
 -- unrounded dollars), amount_precise (the spend of the same rows, NUMERIC).
--- The preset key of usage without a machine size (volumes) is 'no-size'. Team names are
--- for admins only: others see 'Team <id>'.
+-- The preset key of usage without a machine size (volumes) is 'no-size'.
 -- rows carrying every dimension: the meter rows (or, for daily_source 'region_size', the
 -- narrow rows without apps) of the days outside whole months and of the whole months
 with meter_usage as (
@@ -129,7 +128,7 @@ named_usage as (
         cast(apps.app_id as text) as app_key,
         apps.name as app_name,
         cast(apps.team_id as text) as team_key,
-        coalesce(teams.name, 'Team ' || apps.team_id) as team_name,
+        teams.name as team_name,
         regions.city as region_city,
         regions.continent,
         coalesce(nullif(measured_usage.preset_code, ''), 'no-size') as preset_key,

@@ -4,7 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
+# uv from PATH, else from .uv/, a virtual environment of its own made as the README's first
+# command makes it (no system-wide or --user install, which PEP 668 refuses on Debian)
+UV=uv
+if ! command -v uv >/dev/null 2>&1; then
+    [ -x .uv/bin/uv ] || { python3 -m venv .uv && .uv/bin/pip install --quiet uv; }
+    UV=.uv/bin/uv
+fi
 
 if ! command -v chromium >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ]; then
@@ -14,4 +20,4 @@ if ! command -v chromium >/dev/null 2>&1; then
     fi
 fi
 
-exec uv run --extra test pytest "$@"
+exec "$UV" run --extra test pytest "$@"

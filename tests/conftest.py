@@ -185,3 +185,24 @@ def invoiced_engine(invoiced_database_url: str) -> Iterator[Engine]:
     engine = engine_for(invoiced_database_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_template(server_url: str, migrated_template: str) -> Iterator[str]:
+    """The name of a template database holding ``fleetspend seed --scale demo``'s data: the
+    demo scale with seed 1, its history billed by the seed itself (fleetspend.seed.billing)."""
+    from fleetspend.seed import generate
+
+    name = f"fleetspend_demo_{uuid.uuid4().hex[:8]}"
+    url = create_database(server_url, name, template=migrated_template)
+    engine = engine_for(url)
+    generate(engine, scale="demo", seed=1)
+    engine.dispose()
+    yield name
+    drop_database(server_url, name)
+
+
+@pytest.fixture
+def demo_database_url(server_url: str, demo_template: str) -> Iterator[str]:
+    """A URL to a fresh database holding the demo data (see demo_template)."""
+    yield from _clone(server_url, demo_template)

@@ -27,6 +27,8 @@ and churn over time, a runaway app (a machine-count spike for a few days), a reg
 internet egress shaped by region and local time, private egress for multi-region apps, a few
 dedicated IPv4 addresses and resizes. Machine events are the ground truth; runs and hourly
 usage are derived from them exactly (see :mod:`.fleet`).
+
+The demo and large scales are also invoiced by the billing engine (see :mod:`.billing`).
 """
 
 from fleetspend.seed.dataset import SeedRefusedError

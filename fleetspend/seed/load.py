@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, text
 from fleetspend import bulk, models, rollups
 from fleetspend.partitions import ensure_month_partitions
 from fleetspend.seed import copytext, dataset
+from fleetspend.seed.billing import bill_history
 from fleetspend.seed.dataset import SeedRefusedError
 from fleetspend.seed.fleet import (
     EVENT_KIND_NAMES,
@@ -57,6 +58,11 @@ ADVANCE_IDENTITIES = (
     "select setval(pg_get_serial_sequence('apps', 'app_id'), "
     "coalesce(max(app_id), 0) + 1, false) from apps",
 )
+
+# The scales whose months the seed also invoices (the tests' small scale stays uninvoiced), and
+# the share of the progress bar the load takes then.
+BILLED_SCALES = ("demo", "large")
+LOAD_SHARE_WHEN_BILLED = 0.7
 
 USAGE_COLUMNS = ("org_id", "machine_id", "hour_at", "preset_code", "memory_mb",
                  "runtime_seconds", "stopped_rootfs_gb_seconds", "egress_internet_gb",
@@ -355,17 +361,25 @@ class _Loader:
 
 
 def generate(engine: Engine, *, scale: str, seed: int, progress: Progress | None = None,
-             discard_existing_data: bool = False) -> SeedSummary:
+             bill: bool = True, discard_existing_data: bool = False) -> SeedSummary:
     """Replace every tenant's data with the deterministic seed ``seed`` at ``scale``.
 
-    One transaction: either the whole seed is there afterwards or nothing changed. Data the
-    seed did not create (organizations, finalized invoices) is refused with
-    :class:`SeedRefusedError` unless ``discard_existing_data`` (throw-away databases only).
+    One transaction: either the whole seed is there afterwards or nothing changed. Then, for
+    the demo and large scales unless ``bill`` is false, :func:`.billing.bill_history`
+    invoices the seeded months in transactions of its own. Data the seed did not create
+    (organizations, finalized invoices) is refused with :class:`SeedRefusedError` unless
+    ``discard_existing_data`` (throw-away databases only).
     """
     plan = plan_for(scale)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    report = progress or (lambda fraction, message: None)
+    bills = bill and scale in BILLED_SCALES
+    overall = progress or (lambda fraction, message: None)
+    loaded_share = LOAD_SHARE_WHEN_BILLED if bills else 1.0
+
+    def report(fraction: float, message: str) -> None:
+        overall(loaded_share * fraction, message)
+
     summary = SeedSummary(scale=scale, seed=seed)
     started = time.perf_counter()
     phase_started = started
@@ -427,6 +441,13 @@ def generate(engine: Engine, *, scale: str, seed: int, progress: Progress | None
         dataset.record(connection, scale=scale, seed=seed)
         report(0.98, "committing")
     phase("commit")
-    summary.seconds["total"] = time.perf_counter() - started
     report(1.0, f"{summary.total_rows:,} rows loaded")
+    if bills:
+        bill_history(engine, plan, lambda fraction, message: overall(
+            loaded_share + (1 - loaded_share) * fraction, message))
+        # the invoices it sealed are the seed's own too
+        with engine.begin() as connection:
+            dataset.record(connection, scale=scale, seed=seed)
+        phase("invoices")
+    summary.seconds["total"] = time.perf_counter() - started
     return summary

@@ -7,8 +7,9 @@ Who is signed in comes from one of two places:
   the provider says it verified it (``email_verified`` true; providers that never send the
   claim need OIDC_ALLOW_MISSING_EMAIL_VERIFIED=1);
 - demo mode, only when FLEETSPEND_DEMO_MODE=1 (``fleetspend demo`` sets it): the visitor
-  picks a seeded developer, org admin or support engineer, no password asked. Every page
-  then carries a banner saying so.
+  picks a seeded developer, org admin or support engineer, no password asked, and the
+  browser keeps the pick in a cookie across reloads (:mod:`fleetspend.ui.remember`). Every
+  page then carries a banner saying so.
 
 :func:`require` is each page's first call: it works out the :class:`Visit` (the caller, the
 organization or support grant in view, the role there) afresh, labels the page in demo mode,
@@ -36,6 +37,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from fleetspend import auth, db
+from fleetspend.ui import remember
 from fleetspend.ui.errors import database_errors_stop_the_page
 
 DEMO_MODE_ENV = "FLEETSPEND_DEMO_MODE"
@@ -46,6 +48,7 @@ GRANT_PARAM = "grant"
 ORG_MEMORY_KEY = "access_org"
 GRANT_MEMORY_KEY = "access_grant"
 OPENED_GRANT_KEY = "access_opened_grant"  # a grant this session just opened on the primary
+NAVIGATED_KEY = "access_navigated"  # this session has run app.py's st.navigation
 
 # what a page needs: the levels of migration 0004, plus pages only support engineers use
 USAGE = "usage"
@@ -60,6 +63,22 @@ UNDER_GRANT = (USAGE, BILLING, SUPPORT_CASE)
 GRANT_REPLICATION_WAIT_S = 5.0
 
 T = TypeVar("T")
+
+
+def run_through_navigation() -> None:
+    """Make sure a session's first page runs inside app.py's frame and navigation.
+
+    Until some session of a fresh server has run st.navigation, Streamlit still treats our
+    pages/ folder as the old auto-discovered pages and runs a page file straight from its URL
+    (a deep link as a fresh server's first visit): then switch that off and run again,
+    through app.py. Only a session that has not been through app.py yet is rerun, so no
+    widget's event is ever lost to it.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory and not st.session_state.get(NAVIGATED_KEY):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def demo_banner() -> None:
@@ -109,7 +128,7 @@ def verified_email(claims: Mapping[str, object]) -> str | None:
 def signed_in_email() -> str | None:
     """The email of whoever is signed in (demo pick or OIDC, verified), or None."""
     if demo_mode():
-        return st.session_state.get(DEMO_PICK_KEY)
+        return st.session_state.get(DEMO_PICK_KEY) or remember.demo_person()
     if not st.user.get("is_logged_in", False):
         return None
     return verified_email(st.user.to_dict())
@@ -255,6 +274,7 @@ def require(need: str, page: str) -> Visit:
     Support engineers viewing an organization are audited here, on the primary, before the
     page reads anything; if that write fails the page stops with an error.
     """
+    run_through_navigation()
     demo_banner()
     visit = current_visit()
     if visit is None:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from fleetspend.ui import drilldown
 
 SUPPORT_PAGE = "pages/support.py"
-OVERVIEW_PAGE = "pages/organizations.py"
+OVERVIEW_PAGE = "pages/overview.py"
 # URL parameters of the Support access page: the organization to open, then what to show
 OPEN_PARAM = "open"
 THEN_PARAM = "then"

@@ -7,12 +7,13 @@ Hiding a page from the menu is not denying it: every page still calls
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from fleetspend import freshness
-from fleetspend.ui import access
+from fleetspend.ui import access, remember, sign_in
 from fleetspend.ui.untrusted import md_format
 
 SIGN_OUT_KEY = "frame_sign_out"
@@ -24,7 +25,6 @@ NO_GRANT = 0
 SIGN_IN = ("pages/sign_in.py", "Sign in", ":material/login:")
 SPEND = ("pages/overview.py", "Spend overview", ":material/monitoring:")
 EXPLORER = ("pages/explorer.py", "Usage explorer", ":material/query_stats:")
-OVERVIEW = ("pages/organizations.py", "Overview", ":material/corporate_fare:")
 MEMBERS = ("pages/members.py", "Teams and members", ":material/group:")
 INVOICES = ("pages/invoices.py", "Invoices", ":material/receipt_long:")
 TEAMS = ("pages/teams.py", "Team comparison", ":material/leaderboard:")
@@ -43,6 +43,12 @@ SUPPORT_AUDIT = ("pages/support_audit.py", "Support audit trail", ":material/his
 DISPUTE = ("pages/dispute.py", "Dispute workbench", ":material/gavel:")
 
 
+# every page a link may open: hidden when the visit's menu lacks it, and, for a visitor
+# not signed in, a sign-in stand-in at its URL
+PRODUCT_PAGES = (SPEND, EXPLORER, MEMBERS, INVOICES, TEAMS, *INVOICE_LEVELS, SUPPORT_LOG,
+                 SUPPORT, SUPPORT_SEARCH, SUPPORT_AUDIT, DISPUTE)
+
+
 def menu_sections(visit: access.Visit | None) -> dict[str, list[tuple[str, str, str]]]:
     """The pages this visit's role may use, in labelled sections; the first is the default."""
     if visit is None:
@@ -50,26 +56,30 @@ def menu_sections(visit: access.Visit | None) -> dict[str, list[tuple[str, str, 
     if visit.caller.is_staff:
         sections = {"Support": [SUPPORT, SUPPORT_SEARCH, SUPPORT_AUDIT]}
         if visit.grant is not None:
-            sections["Organization under support access"] = [OVERVIEW, SPEND, EXPLORER,
-                                                             INVOICES, MEMBERS]
+            sections["Organization under support access"] = [SPEND, EXPLORER, INVOICES,
+                                                             MEMBERS]
         return sections
-    sections = {"Spend": [OVERVIEW, SPEND, EXPLORER]}
+    sections = {"Spend": [SPEND, EXPLORER]}
     if visit.may(access.OVERSIGHT):
         sections["Administration"] = [MEMBERS, TEAMS, INVOICES, SUPPORT_LOG]
     return sections
 
 
 def hidden_pages(visit: access.Visit | None) -> list[tuple[str, str, str]]:
-    """Pages reached by links only: the invoice drill-down's levels below Invoices and, for
-    support engineers, what a search match or the invoice page opens (each page still
-    refuses an engineer without a grant)."""
+    """Pages reached by links only: every page not in the visit's menu, so that a link to it
+    opens it (the drill-down's levels, what a search match opens) or has it say why not
+    (each page checks access itself), rather than "Page not found"."""
     if visit is None:
         return []
     shown = {page for pages in menu_sections(visit).values() for page in pages}
-    hidden = list(INVOICE_LEVELS) if INVOICES in shown or visit.caller.is_staff else []
-    if visit.caller.is_staff:
-        hidden += [page for page in (OVERVIEW, DISPUTE) if page not in shown]
-    return hidden
+    return [page for page in PRODUCT_PAGES if page not in shown]
+
+
+def _sign_in_in_place_of(path: str, title: str, icon: str) -> StreamlitPage:
+    """For a visitor not signed in: the sign-in form at a page's own URL (path and query
+    parameters stay), which becomes the page itself once they have signed in."""
+    return st.Page(sign_in.form, title=title, icon=icon, url_path=Path(path).stem,
+                   visibility="hidden")
 
 
 def navigation(visit: access.Visit | None) -> StreamlitPage:
@@ -79,14 +89,18 @@ def navigation(visit: access.Visit | None) -> StreamlitPage:
         for section, pages in menu_sections(visit).items()
     }
     first = next(iter(sections))
+    if visit is None:
+        sections[first] += [_sign_in_in_place_of(*page) for page in PRODUCT_PAGES]
     sections[first] += [st.Page(path, title=title, icon=icon, visibility="hidden")
                         for path, title, icon in hidden_pages(visit)]
+    st.session_state[access.NAVIGATED_KEY] = True
     return st.navigation(sections)
 
 
 def _sign_out() -> None:
     if access.demo_mode():
         st.session_state.pop(access.DEMO_PICK_KEY, None)
+        remember.signed_out()
         st.query_params.clear()
         st.rerun()
     st.logout()
@@ -139,6 +153,10 @@ def sidebar(visit: access.Visit) -> None:
     """Who is signed in, their organization (or support grant) in view, and signing out."""
     role = "Support engineer" if visit.caller.is_staff else visit.role.capitalize()
     st.sidebar.text(f"{visit.caller.name}\n{visit.caller.email}\n{role}")
+    if access.demo_mode():
+        remember.keep_demo_person(visit.caller.email)
+    elif access.oidc_configured():
+        remember.go_to_return_path()
     if visit.caller.is_staff:
         _choose_grant(visit)
     else:

@@ -6,12 +6,14 @@ default and remembered as a notice the page shows, so a mangled link still opens
 view and says what it ignored. :func:`write` puts the whole state back (defaults included,
 so a copied link means the same view even after the defaults move on with the data) and
 keeps the parameters that belong to the frame (organization, support grant).
+:func:`copy_link` offers that link, whole, to copy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from datetime import date
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -142,3 +144,14 @@ def show_notices(notices: list[str]) -> None:
     whose values went through :mod:`fleetspend.ui.untrusted`)."""
     if notices:
         st.warning("\n\n".join(notices), icon=":material/link_off:")
+
+
+def copy_link() -> None:
+    """"Link to this view" in the sidebar: this page's URL with its whole state, in a box whose
+    button copies it. Call it once the page has written its state to the URL."""
+    query = urlencode(st.query_params.to_dict())
+    url = (st.context.url or "") + (f"?{query}" if query else "")
+    with st.sidebar.popover("Link to this view", icon=":material/link:"):
+        st.code(url, language=None, wrap_lines=True)
+        st.caption("Copy it with the button at its right. It opens this view for anyone who "
+                   "may see this organization, once they have signed in.")

@@ -23,7 +23,7 @@ from tests.app.conftest import as_read
 MEMBER = "dev@acme.example"
 ADMIN = "admin@acme.example"
 ENGINEER = "support1@fleetspend.example"
-PAGES = ("organizations", "members", "invoices", "support_access_log", "support")
+PAGES = ("overview", "members", "invoices", "support_access_log", "support")
 ROLE_REFUSED = "Your role does not give you access to this page."
 GRANT_NEEDED = "Support engineers see an organization only under an active support grant"
 
@@ -76,6 +76,11 @@ def _column(app: AppTest, index: int, column: str) -> list:
     return list(app.dataframe[index].value[column])
 
 
+def _organizations(app: AppTest) -> list[str]:
+    """The organizations the frame's picker offers, as "name (role)"."""
+    return list(app.sidebar.selectbox(key="frame_org").options)
+
+
 def _open_grant(engine: Engine, slug: str = "acme") -> auth.SupportGrant:
     with engine.connect() as connection:
         staff = connection.execute(text(
@@ -95,12 +100,8 @@ def test_a_member_sees_only_their_organization_and_no_admin_pages(configure, bil
     configure(billed)
     app = _run("app", MEMBER)
     assert not app.exception
-    assert _column(app, 0, "slug") == ["acme"]
-    with seeded_engine.connect() as connection:
-        machines = connection.execute(text(
-            "select count(*) from machines join organizations using (org_id) "
-            "where slug = 'acme'")).scalar()
-    assert _column(app, 0, "machines") == [machines]
+    assert app.title[0].value == "Spend overview"
+    assert _organizations(app) == ["Acme Corporation (member)"]
     assert app.sidebar.text[0].value.startswith("Acme")
     for page in ("members", "invoices", "support_access_log", "support"):
         refused = _run(page, MEMBER)
@@ -146,7 +147,7 @@ def test_an_admin_sees_teams_members_invoices_and_the_support_log(configure, bil
 def test_another_orgs_admin_sees_none_of_acme(configure, billed):
     configure(billed)
     app = _run("app", "admin@globex.example", org="acme")  # a link naming someone else's org
-    assert _column(app, 0, "slug") == ["globex"]
+    assert _organizations(app) == ["Globex (admin)"]
     invoices = _run("invoices", "admin@globex.example", org="acme")
     assert all(not number.startswith("ACME") for number in _column(invoices, 0,
                                                                     "invoice_number"))
@@ -160,7 +161,7 @@ def test_an_engineer_without_a_grant_sees_no_organization(configure, billed):
     console = _run("app", ENGINEER)
     assert not console.exception
     assert console.title[0].value == "Support access"
-    for page in ("organizations", "members", "invoices"):
+    for page in ("overview", "members", "invoices"):
         refused = _run(page, ENGINEER)
         assert refused.error[0].value.startswith(GRANT_NEEDED), page
         assert len(refused.dataframe) == 0
@@ -171,9 +172,10 @@ def test_an_engineer_under_a_grant_sees_that_org_and_every_view_is_audited(confi
                                                                            seeded_engine):
     configure(billed)
     grant = _open_grant(seeded_engine)
-    overview = _run("organizations", ENGINEER, grant=str(grant.grant_id))
-    assert not overview.exception
-    assert _column(overview, 0, "slug") == ["acme"]
+    overview = _run("overview", ENGINEER, grant=str(grant.grant_id))
+    assert not overview.exception and len(overview.error) == 0
+    assert overview.title[0].value == "Spend overview"
+    assert len(overview.metric) > 0
     invoices = _run("invoices", ENGINEER, grant=str(grant.grant_id))
     assert _column(invoices, 0, "invoice_number") != []
     assert _run("support_access_log", ENGINEER, grant=str(grant.grant_id)).error[0].value == (
@@ -233,7 +235,7 @@ def test_when_the_audit_write_fails_no_data_is_shown(configure, billed, seeded_e
         make_url(billed).set(database="no_such_database").render_as_string(False))
     configure(billed, APP_DATABASE_URL=broken_primary,
               APP_REPLICA_URLS=db.as_app_role(billed))
-    page = _run("organizations", ENGINEER, grant=str(grant.grant_id))
+    page = _run("overview", ENGINEER, grant=str(grant.grant_id))
     assert not page.exception
     assert "could not be recorded in the audit log" in page.error[0].value
     assert len(page.dataframe) == 0 and len(page.metric) == 0
@@ -264,7 +266,7 @@ def test_picking_a_person_in_demo_mode_signs_in_with_a_banner_on_every_page(conf
     for page in ("app", *PAGES[:-1]):
         shown = _run(page, ADMIN)
         assert shown.warning[0].value.startswith("Demo mode"), page
-    assert _run("app", ADMIN).title[0].value == "Organizations"
+    assert _run("app", ADMIN).title[0].value == "Spend overview"
 
 
 def test_without_demo_mode_or_oidc_sign_in_says_how_to_configure_it(configure, billed):
@@ -280,8 +282,8 @@ def test_an_oidc_user_is_looked_up_by_email(configure, billed):
     app.user = {"is_logged_in": True, "email": ADMIN, "email_verified": True}
     app.run()
     assert not app.exception
-    assert _column(app, 0, "slug") == ["acme"]
-    assert len(app.warning) == 0  # no demo banner
+    assert _organizations(app) == ["Acme Corporation (admin)"]
+    assert not any(warning.value.startswith("Demo mode") for warning in app.warning)
 
     stranger = AppTest.from_file(str(schema.PROJECT_ROOT / "app.py"), default_timeout=30)
     stranger.user = {"is_logged_in": True, "email": "mallory@evil.example",

@@ -17,7 +17,7 @@ from tests.conftest import CREDITED_INVOICE, engine_for
 # every page a support engineer may open, with the query parameters it needs
 CONSOLE_PAGES = {"support": {}, "support_search": {}, "support_audit": {}}
 GRANT_PAGES = {
-    "organizations": {}, "overview": {}, "explorer": {}, "members": {}, "invoices": {},
+    "overview": {}, "explorer": {}, "members": {}, "invoices": {},
     "invoice": {"invoice": CREDITED_INVOICE},
     "invoice_apps": {"invoice": CREDITED_INVOICE, "by": "product", "key": "machine_runtime"},
     "invoice_machines": {"invoice": CREDITED_INVOICE},

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
 from fleetspend import auth, db
+from queries import sql
 from tests.conftest import engine_for
 
 
@@ -58,3 +59,19 @@ def test_a_customer_reads_no_other_customers_email(app_connection):
     staff = app_connection.execute(text("select count(*) from staff_users")).scalar()
     assert emails == ["dev@acme.example"]
     assert staff == 0
+
+
+
+def test_a_developer_reads_their_organization_s_team_names(app_connection):
+    developer = auth.identify(app_connection, "dev@acme.example")
+    db.set_local(app_connection, auth.scope_for(developer).settings())
+    (membership,) = auth.memberships(app_connection, developer)
+    names = app_connection.execute(text(
+        "select organizations.slug, teams.name from teams join organizations using (org_id)"
+    )).all()
+    labels = app_connection.execute(sql("org_dimension_values"),
+                                    {"org_id": membership.org_id}).all()
+    assert names and {slug for slug, _ in names} == {"acme"}
+    team_labels = {label for dimension, _, label in labels if dimension == "team"}
+    assert team_labels and team_labels <= {name for _, name in names}
+    assert not any(name.startswith("Team ") for _, name in names)

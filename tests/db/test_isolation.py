@@ -50,7 +50,7 @@ TABLE_LEVELS = {
     "rollup_app_region_monthly": USAGE, "rollup_region_size_monthly": USAGE,
     "rollup_app_region_size_daily": USAGE, "rollup_app_region_size_monthly": USAGE,
     "invoices": BILLING, "invoice_lines": BILLING, "invoice_allocations": BILLING,
-    "credit_notes": BILLING, "teams": BILLING, "memberships": BILLING,
+    "credit_notes": BILLING, "teams": USAGE, "memberships": BILLING,
     "late_usage_periods": BILLING,
     "support_grants": OVERSIGHT, "audit_events": OVERSIGHT,
     "users": "people", "staff_users": "people",

@@ -128,10 +128,11 @@ def test_signing_in_through_openid_connect_lands_on_the_overview(
     assert page.url.startswith(oidc_provider)
     page.get_by_role("button", name=SUBJECT).click()
 
-    expect(page.get_by_role("heading", name="Organizations")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="Spend overview")).to_be_visible(
+        timeout=LOAD_TIMEOUT_MS)
     expect(page.get_by_test_id("stSidebar")).to_contain_text(ADMIN)
-    metric = page.get_by_test_id("stMetric").filter(has_text="Organizations")
-    expect(metric).to_contain_text("1", timeout=LOAD_TIMEOUT_MS)
+    metric = page.get_by_test_id("stMetric").filter(has_text="Month to date")
+    expect(metric).to_be_visible(timeout=LOAD_TIMEOUT_MS)
     expect(page.get_by_text("Demo mode")).to_have_count(0)
     expect(page.get_by_test_id("stException")).to_have_count(0)
     screenshot(page, "signed-in-overview")
@@ -148,7 +149,7 @@ def test_an_email_the_provider_did_not_verify_signs_nobody_in(
 
     expect(page.get_by_text("did not confirm that your email address is yours")).to_be_visible(
         timeout=LOAD_TIMEOUT_MS)
-    expect(page.get_by_role("heading", name="Organizations")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Spend overview")).to_have_count(0)
     expect(page.get_by_text(ADMIN)).to_have_count(0)
 
 
@@ -159,8 +160,32 @@ def test_a_provider_that_never_sends_email_verified_signs_in_when_configured_to(
                                OIDC_ALLOW_MISSING_EMAIL_VERIFIED="1"))
     page.get_by_role("button", name="Sign in").click(timeout=LOAD_TIMEOUT_MS)
     page.get_by_role("button", name=SUBJECT).click(timeout=LOAD_TIMEOUT_MS)
-    expect(page.get_by_role("heading", name="Organizations")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="Spend overview")).to_be_visible(
+        timeout=LOAD_TIMEOUT_MS)
     expect(page.get_by_test_id("stSidebar")).to_contain_text(ADMIN)
+
+
+def test_a_link_opened_signed_out_lands_on_its_view_after_openid_sign_in(
+        start_signed_app, oidc_provider, page, seeded_database_url):
+    app = start_signed_app(seeded_database_url, oidc_provider)
+    link = f"{app}/explorer?by=region&grain=week&from=2026-10-01&to=2026-10-31"
+    page.goto(link)
+    expect(page.get_by_role("heading", name="Sign in to fleetspend")).to_be_visible(
+        timeout=LOAD_TIMEOUT_MS)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Authorize Client")).to_be_visible(
+        timeout=LOAD_TIMEOUT_MS)
+    page.get_by_role("button", name=SUBJECT).click()
+
+    # Streamlit brings every sign-in back to the home page; the app goes on to the link
+    expect(page.get_by_role("heading", name="Usage explorer")).to_be_visible(
+        timeout=LOAD_TIMEOUT_MS)
+    expect(page.get_by_role("combobox", name="Group by")).to_have_value("Region")
+    assert page.url.startswith(f"{app}/explorer?") and "by=region" in page.url, page.url
+    page.reload()  # Streamlit's own cookie keeps an OpenID sign-in
+    expect(page.get_by_role("combobox", name="Group by")).to_have_value(
+        "Region", timeout=LOAD_TIMEOUT_MS)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
 
 
 def test_customer_controlled_names_render_as_text(start_app, page, seeded_database_url,
@@ -183,7 +208,8 @@ def test_customer_controlled_names_render_as_text(start_app, page, seeded_databa
     page.get_by_test_id("stSelectbox").filter(has_text="Person").click()
     page.get_by_role("option", name="Org admin of acme").click()
     page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("heading", name="Organizations")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
+    expect(page.get_by_role("heading", name="Spend overview")).to_be_visible(
+        timeout=LOAD_TIMEOUT_MS)
     # the sidebar shows the person's and the organization's names as typed, characters and all
     expect(page.get_by_test_id("stSidebar").get_by_test_id("stText")).to_contain_text(HOSTILE)
     expect(page.get_by_role("combobox", name="Organization")).to_have_value(
