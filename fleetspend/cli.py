@@ -189,9 +189,11 @@ def _serve(command: list[str], env: dict[str, str]) -> int:
 @main.command()
 @click.option("--port", default=8501, show_default=True,
               help="The port to serve the app on (STREAMLIT_SERVER_PORT does not apply).")
+@click.option("--address", default="127.0.0.1", show_default=True,
+              help="The address to listen on; 0.0.0.0 serves every network this machine is on.")
 @click.option("--headless/--browser", default=True, show_default=True,
               help="Whether Streamlit should leave opening a browser to you.")
-def demo(port: int, headless: bool) -> None:
+def demo(port: int, address: str, headless: bool) -> None:
     """Migrate, load the demo data if the database is empty, and run the app.
 
     On the embedded database the app runs in demo mode (pick a seeded person to be). SIGINT
@@ -200,6 +202,19 @@ def demo(port: int, headless: bool) -> None:
     _stop_on_signals()
     engine = db.primary_engine()
     schema.upgrade(engine)
+    # the embedded demo lets visitors pick a seeded person instead of signing in; against a
+    # configured DATABASE_URL demo mode stays as FLEETSPEND_DEMO_MODE says
+    demo_mode = {} if os.environ.get("DATABASE_URL") else {"FLEETSPEND_DEMO_MODE": "1"}
+    if {**os.environ, **demo_mode}.get("FLEETSPEND_DEMO_MODE", "").strip().lower() in (
+            "1", "true"):
+        from fleetspend.seed import dataset
+
+        with engine.connect() as connection:
+            if dataset.holds_real_data(connection):
+                raise click.ClickException(
+                    "demo mode is on, but this database holds organizations or invoices that "
+                    "fleetspend seed did not create; demo mode refuses to run on real data. "
+                    "Unset FLEETSPEND_DEMO_MODE and sign in through OpenID Connect.")
     if not _has_data():
         from fleetspend.seed import generate
 
@@ -207,15 +222,12 @@ def demo(port: int, headless: bool) -> None:
         with bar:
             generate(engine, scale="demo", seed=1, progress=report)
     app = schema.PROJECT_ROOT / "app.py"
-    # the embedded demo lets visitors pick a seeded person instead of signing in; against a
-    # configured DATABASE_URL demo mode stays as FLEETSPEND_DEMO_MODE says
-    demo_mode = {} if os.environ.get("DATABASE_URL") else {"FLEETSPEND_DEMO_MODE": "1"}
     env = {**os.environ, "DATABASE_URL": db.primary_url(), **demo_mode}
-    click.echo(f"fleetspend is starting on http://localhost:{port} (Ctrl+C stops it)")
+    click.echo(f"fleetspend is starting on http://{address}:{port} (Ctrl+C stops it)")
     # Streamlit's own welcome lists network URLs and, headless, looks up this machine's
     # external IP on the internet (offline: "Did not auto detect external IP"); ours suffices
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
-               "--server.headless", str(headless).lower(),
+               "--server.address", address, "--server.headless", str(headless).lower(),
                "--logger.hideWelcomeMessage", "true"]
     code = _serve(command, env)
     if code:

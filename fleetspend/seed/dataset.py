@@ -1,9 +1,9 @@
 """What `fleetspend seed` loaded, so it never replaces data it did not create.
 
 The seed records the organizations it created and the invoices it sealed in
-``seeded_dataset``. A database holding any other organization or sealed invoice is real data:
-the seed refuses to replace it (unless told it is a throw-away database), and demo mode, which
-lets anyone pick a person to be, refuses to run on it.
+``seeded_dataset``. The seed refuses to replace a database holding any other organization or
+sealed invoice (unless told it is a throw-away database); demo mode, which lets anyone pick a
+person to be, refuses to run on a database holding any other organization.
 """
 
 from __future__ import annotations
@@ -52,7 +52,9 @@ def record(connection: Connection, *, scale: str, seed: int) -> None:
     connection.execute(text(RECORD_SQL), {"scale": scale, "seed": seed})
 
 
-def is_seeded(connection: Connection) -> bool:
-    """Whether the database holds seeded data and nothing else (demo mode runs only here)."""
-    recorded = connection.execute(text("select exists (select from seeded_dataset)")).scalar()
-    return bool(recorded) and foreign_data(connection) == (0, 0)
+def holds_real_data(connection: Connection) -> bool:
+    """Whether the database holds an organization the seed did not create: real customers,
+    whom demo mode (anyone picks a person to be) must never show. An empty database, or the
+    seed's organizations with invoices billed since, is demo data."""
+    organizations, _ = foreign_data(connection)
+    return organizations > 0

@@ -37,6 +37,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from fleetspend import auth, db
+from fleetspend.seed import dataset
 from fleetspend.ui import remember
 from fleetspend.ui.errors import database_errors_stop_the_page
 
@@ -81,9 +82,27 @@ def run_through_navigation() -> None:
         st.rerun()
 
 
+DEMO_REFUSED = (
+    "Demo mode is on (FLEETSPEND_DEMO_MODE=1), but this database holds organizations or "
+    "invoices that fleetspend seed did not create, so demo mode refuses to run on it: anyone "
+    "could pick a person and read their data. Turn demo mode off and sign in through OpenID "
+    "Connect, or point fleetspend at a database holding the demo data.")
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _demo_data_only() -> bool:
+    """Whether the primary holds nothing but the seed's data (or nothing at all)."""
+    with db.primary_engine().connect() as connection:
+        return not dataset.holds_real_data(connection)
+
+
 def demo_banner() -> None:
-    """Say plainly, on every page, that nobody proved who they are (demo mode only)."""
+    """Say plainly, on every page, that nobody proved who they are (demo mode only); on a
+    database holding real data, refuse demo mode altogether."""
     if demo_mode():
+        if not _demo_data_only():
+            st.error(DEMO_REFUSED, icon=":material/block:")
+            st.stop()
         st.warning(
             "Demo mode: you picked who to be, without signing in. Demo mode is for the "
             "embedded demo only (FLEETSPEND_DEMO_MODE=1); never turn it on with real data.",
@@ -128,6 +147,8 @@ def verified_email(claims: Mapping[str, object]) -> str | None:
 def signed_in_email() -> str | None:
     """The email of whoever is signed in (demo pick or OIDC, verified), or None."""
     if demo_mode():
+        if not _demo_data_only():
+            return None  # demo mode refuses real data: nobody is signed in (see demo_banner)
         return st.session_state.get(DEMO_PICK_KEY) or remember.demo_person()
     if not st.user.get("is_logged_in", False):
         return None
@@ -336,6 +357,8 @@ def demo_people() -> list[tuple[str, str]]:
     """
     if not demo_mode():
         raise auth.AccessRefusedError("picking a person is for demo mode only")
+    if not _demo_data_only():
+        raise auth.AccessRefusedError(DEMO_REFUSED)
     statement = text("""
         select users.email,
                case memberships.role when 'admin' then 'Org admin' else 'Developer' end
