@@ -149,7 +149,7 @@ def every_page(engine: Engine, grant_id: int) -> list[tuple[str, str, dict[str, 
     october = {"from": "2026-10-01", "to": "2026-10-31"}
     grant = {"grant": str(grant_id)}
     return [
-        ("organizations", ADMIN, {}), ("overview", ADMIN, {}), ("members", ADMIN, {}),
+        ("overview", ADMIN, {}), ("members", ADMIN, {}),
         ("explorer", ADMIN, {**october, "by": "app"}),
         ("explorer", ADMIN, {**october, "by": "team", "by2": "app"}),
         ("teams", ADMIN, october), ("teams", ADMIN, {**october, "team": str(team_id)}),
