@@ -61,6 +61,7 @@ from fleetspend.ingest.records import Problem, read_records
 from fleetspend.ingest.writing import write_batch
 from fleetspend.partitions import ensure_month_partitions
 from fleetspend.seed.plan import WINDOW_END
+from fleetspend.usage_lock import lock_usage
 
 START = datetime(2026, 9, 1, tzinfo=UTC)
 ORG_MACHINES = 10_000
@@ -233,8 +234,7 @@ def _import_rolled_back(engine, path: Path, is_checked: bool) -> dict[str, float
             problems: list[Problem] = []
             records = read_records(path, problems)
             steps["read and parse"] = time.perf_counter() - started
-            connection.execute(text(
-                "select pg_advisory_xact_lock(hashtext('fleetspend ingest'))"))
+            lock_usage(connection)  # as ingest_file does: the rollups then add hours on
             batch = check_records(connection, records, problems)
             steps["check records"] = time.perf_counter() - started - sum(steps.values())
             write_batch(connection, batch, problems)
