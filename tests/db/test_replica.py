@@ -382,7 +382,7 @@ def test_a_grant_opened_while_replay_lags_opens_its_page_once_replayed(monkeypat
             cached.cache_clear()
     assert not app.exception
     assert [error.value for error in app.error] == []
-    assert app.title[0].value == "Organizations"
+    assert app.title[0].value == "Spend overview"
     assert grants_on_replicas_at_resume == [0]  # the page was drawn after a real wait
     with psycopg.connect(cluster.url(cluster.primary), autocommit=True) as primary:
         assert primary.execute("select count(*) from support_grants").fetchone()[0] == 1
