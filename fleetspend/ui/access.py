@@ -40,6 +40,7 @@ from fleetspend import auth, db
 from fleetspend.seed import dataset
 from fleetspend.ui import remember
 from fleetspend.ui.errors import database_errors_stop_the_page
+from fleetspend.ui.untrusted import md_format
 
 DEMO_MODE_ENV = "FLEETSPEND_DEMO_MODE"
 ALLOW_MISSING_EMAIL_VERIFIED_ENV = "OIDC_ALLOW_MISSING_EMAIL_VERIFIED"
@@ -332,7 +333,7 @@ def revoke_form(key: str, visit: Visit, grants: Mapping[int, str]) -> None:
         with database_errors_stop_the_page("the revocation"):
             auth.revoke_support_access(db.app_primary_engine(), visit.caller, chosen)
     except (auth.SupportAccessError, auth.AccessRefusedError) as error:
-        st.error(f"Nothing revoked: {error}.", icon=":material/block:")
+        st.error(md_format("Nothing revoked: {error}.", error=error), icon=":material/block:")
         return
     if st.session_state.get(GRANT_MEMORY_KEY) == str(chosen):
         st.session_state[GRANT_MEMORY_KEY] = None

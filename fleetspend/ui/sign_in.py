@@ -10,6 +10,7 @@ from fleetspend.seed.billing import OPEN_DISPUTE
 from fleetspend.ui import access, remember
 from fleetspend.ui.demo_data import offer_demo_data
 from fleetspend.ui.errors import database_errors_stop_the_page
+from fleetspend.ui.untrusted import md_format
 
 PERSON_KEY = "sign_in_person"
 CONTINUE_KEY = "sign_in_continue"
@@ -53,8 +54,9 @@ def _demo_form() -> None:
              "its invoices, teams and members, a support engineer only what a support grant "
              "opens.")
     if any(label.endswith(f" of {OPEN_DISPUTE.org_slug}") for label in people.values()):
-        st.caption(f"Support has an open case: {OPEN_DISPUTE.org_slug} disputes its "
-                   f"{OPEN_DISPUTE.month:%B %Y} invoice (ticket {OPEN_DISPUTE.ticket}).")
+        st.caption(md_format("Support has an open case: {org} disputes its {month:%B %Y} "
+                             "invoice (ticket {ticket}).", org=OPEN_DISPUTE.org_slug,
+                             month=OPEN_DISPUTE.month, ticket=OPEN_DISPUTE.ticket))
     email = st.selectbox("Person", list(people), format_func=people.__getitem__, index=None,
                          placeholder="Choose a developer, org admin or support engineer",
                          key=PERSON_KEY)
