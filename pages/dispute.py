@@ -84,16 +84,16 @@ if rerating is not None:
                              at=rerating.rerated_at),
                    icon=":material/check_circle:")
     else:
-        st.error(md_format("Re-rated at {at:%Y-%m-%d %H:%M} UTC: {count} figures differ from "
+        differ = md_format("Re-rated at {at:%Y-%m-%d %H:%M} UTC: {count} figures differ from "
                            "the invoice.", at=rerating.rerated_at,
-                           count=len(rerating.differences)),
-                 icon=":material/error:")
+                           count=len(rerating.differences))
         if rerating.carried_by:
-            st.info(md_format("Every difference is usage corrected after this invoice was "
-                              "sealed, already carried as adjustment lines by {invoices}: a "
-                              "credit note for it would refund it twice.",
-                              invoices=", ".join(rerating.carried_by)),
-                    icon=":material/redo:")
+            st.info(differ + md_format(
+                " Every difference is usage corrected after this invoice was sealed, already "
+                "carried as adjustment lines by {invoices}: a credit note for it would refund "
+                "it twice.", invoices=", ".join(rerating.carried_by)), icon=":material/redo:")
+        else:
+            st.error(differ, icon=":material/error:")
         st.dataframe(rerating.differences, hide_index=True, key="dispute_differences",
                      column_config={"level": "Level", "line": "Line",
                                     "resource_id": "Machine or volume", "field": "Field",
