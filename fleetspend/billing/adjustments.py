@@ -67,7 +67,15 @@ where invoices.status in ('finalized', 'paid')
        or invoice_lines.adjusts_period_date = :adjusted)
 """  # noqa: S608 - composed from this module's constants only
 
-# Per line key: re-rated minus billed (either side may be missing), kept when anything
+# re-rated minus billed, for a line or a resource (either side may be missing)
+DIFFERENCE = """coalesce(rerated.consumed_quantity, 0) - coalesce(billed.consumed_quantity, 0)
+           as consumed_quantity,
+       coalesce(rerated.quantity, 0) - coalesce(billed.quantity, 0) as quantity,
+       coalesce(rerated.amount_precise, 0) - coalesce(billed.amount_precise, 0)
+           as amount_precise,
+       coalesce(rerated.amount_cents, 0) - coalesce(billed.amount_cents, 0) as amount_cents"""
+
+# Per line key: the DIFFERENCE of the re-rated and the billed line, kept when anything
 # differs; resources likewise, within their line key.
 DIFFERENCES_SQL = f"""
 insert into adjustment_lines
@@ -105,18 +113,11 @@ select coalesce(rerated.org_id, billed.org_id) as org_id,
        format('Adjustment to %s (%s): %s', to_char(cast(:adjusted as date), 'FMMonth YYYY'),
               own_invoice.invoice_number,
               coalesce(rerated.description, billed.description)) as description,
-       coalesce(rerated.consumed_quantity, 0) - coalesce(billed.consumed_quantity, 0)
-           as consumed_quantity,
-       coalesce(rerated.quantity, 0) - coalesce(billed.quantity, 0) as quantity,
-       coalesce(rerated.amount_precise, 0) - coalesce(billed.amount_precise, 0)
-           as amount_precise,
-       coalesce(rerated.amount_cents, 0) - coalesce(billed.amount_cents, 0) as amount_cents
+       {DIFFERENCE}
 from rerated
 full join billed
   on billed.org_id = rerated.org_id and billed.line_key = rerated.line_key
 join own_invoice on own_invoice.org_id = coalesce(rerated.org_id, billed.org_id)
-where coalesce(rerated.org_id, billed.org_id) in (select org_id from carried_periods
-                                                 where period_start_date = :adjusted)
 """  # noqa: S608 - composed from this module's constants only
 
 RESOURCE_DIFFERENCES_SQL = f"""
@@ -149,19 +150,12 @@ select coalesce(rerated.org_id, billed.org_id) as org_id,
        coalesce(rerated.resource_kind, billed.resource_kind) as resource_kind,
        coalesce(rerated.resource_id, billed.resource_id) as resource_id,
        coalesce(rerated.app_id, billed.app_id) as app_id,
-       coalesce(rerated.consumed_quantity, 0) - coalesce(billed.consumed_quantity, 0)
-           as consumed_quantity,
-       coalesce(rerated.quantity, 0) - coalesce(billed.quantity, 0) as quantity,
-       coalesce(rerated.amount_precise, 0) - coalesce(billed.amount_precise, 0)
-           as amount_precise,
-       coalesce(rerated.amount_cents, 0) - coalesce(billed.amount_cents, 0) as amount_cents
+       {DIFFERENCE}
 from rerated
 full join billed
   on billed.org_id = rerated.org_id
  and billed.line_key = rerated.line_key
  and billed.resource_id = rerated.resource_id
-where coalesce(rerated.org_id, billed.org_id) in (select org_id from carried_periods
-                                                 where period_start_date = :adjusted)
 """  # noqa: S608 - composed from this module's constants only
 
 # The adjustments that change anything, numbered after the month's own lines, appended to the

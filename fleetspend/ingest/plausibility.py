@@ -229,8 +229,9 @@ def _current_hour(now: datetime) -> datetime:
 
 def _rows(connection: Connection, query: str, staged_table: str,
           parameters: dict[str, Any], anchors: str | None = None) -> list[dict[str, Any]]:
-    """The rows of ``query`` on the staged table, after creating ``anchors`` (a statement
-    making a temporary table from it) if given; both tables analyzed first."""
+    """The rows of ``query`` on the staged table (analyzed when it was staged), after
+    creating and analyzing ``anchors`` (a statement making a temporary table from it) if
+    given."""
     names = {"staged": sql.Identifier(staged_table),
              "anchors": sql.Identifier(f"{staged_table}_anchors"),
              "hour": sql.Literal(SECONDS_PER_HOUR),
@@ -242,9 +243,8 @@ def _rows(connection: Connection, query: str, staged_table: str,
         # rolls the transaction back, and the setting with it)
         jit = cursor.execute("select current_setting('jit')").fetchone()[0]
         cursor.execute("select set_config('jit', 'off', true)")
-        # temporary tables have no statistics until analyzed (see _MACHINE_ANCHORS)
-        cursor.execute(sql.SQL("analyze {staged}").format(**names))
         if anchors is not None:
+            # temporary tables have no statistics until analyzed (see _MACHINE_ANCHORS)
             cursor.execute(sql.SQL("drop table if exists {anchors}").format(**names))
             cursor.execute(sql.SQL(anchors).format(**names), parameters)
             cursor.execute(sql.SQL("analyze {anchors}").format(**names))

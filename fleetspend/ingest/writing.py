@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+import psycopg
 from psycopg import sql
 from sqlalchemy import Connection
 
@@ -140,7 +141,7 @@ order by organizations.slug, sealed.period_start_date
 """
 
 
-def _note_late_usage(raw, writers: list[_Writer]) -> list[LateUsage]:
+def _note_late_usage(raw: psycopg.Connection, writers: list[_Writer]) -> list[LateUsage]:
     changed = sql.SQL(" union all ").join(
         sql.SQL(_CHANGED_FACTS).format(resource=sql.Identifier(writer.target.fact_key[1]),
                                        classified=writer.classified)
@@ -179,6 +180,10 @@ class _Writer:
             for key, row in self.rows.rows.items():
                 copy.write_row((self.rows.lines[key],
                                 *(row[column] for column in self.rows.columns)))
+        if self.target.fact_key:
+            # temporary tables have no statistics until analyzed; the usage checks
+            # (plausibility.py) and the classification plan on them
+            self.raw.execute(sql.SQL("analyze {}").format(self.staged))
 
     def classify(self) -> None:
         """Mark every staged row inserted (new key), changed or unchanged against storage."""
@@ -214,7 +219,6 @@ class _Writer:
         matched = sql.SQL(" and ").join(
             sql.SQL("stored.{0} = staged_facts.{0}").format(sql.Identifier(column))
             for column in self.target.fact_key)
-        self.raw.execute(sql.SQL("analyze {}").format(self.staged))
         bounds = self.raw.execute(sql.SQL("select min(hour_at), max(hour_at) from {}").format(
             self.staged)).fetchone()
         self.raw.execute(sql.SQL("""
