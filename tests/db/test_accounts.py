@@ -8,12 +8,14 @@ week of usage and its later accounts file (a removal, an app moved, a team renam
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import Engine, text
 
+from fleetspend import spend, teams
 from fleetspend.ingest import IngestError, ingest_file
 from tests.db.usage_files import machine, usage
 
@@ -182,3 +184,49 @@ def test_usage_from_the_hour_an_organization_closed_on_is_refused(engine, tmp_pa
     assert 'is after organization "lumen-labs" was closed at 2026-11-03' in str(raised.value)
     # 4 machines x the 120 hours from the closing on
     assert len(problems) == 4 * 120
+
+
+# --- an app's move between teams: today's team for all time -----------------------------------
+
+WEEK_PERIOD = teams.Period(date(2026, 11, 1), date(2026, 11, 8))
+
+
+def team_views(engine: Engine) -> tuple[dict[str, int], dict[str, int], pd.DataFrame]:
+    """The week's spend by team as the team comparison computes it and as the explorer's
+    table (and its CSV) groups it, in cents, and the comparison's export table."""
+    with engine.connect() as connection:
+        org_id = connection.execute(text(
+            "select org_id from organizations where slug = 'lumen-labs'")).scalar_one()
+        comparison = teams.compare(teams.read_mix(connection, org_id, WEEK_PERIOD),
+                                   teams.read_teams(connection, org_id), WEEK_PERIOD)
+        explorer = spend.read_explorer_rows(connection, org_id, spend.ExplorerQuery(
+            "spend", "team", "app", "day", WEEK_PERIOD.start_date, WEEK_PERIOD.end_date))
+    compared = dict(zip(comparison.teams.name, comparison.teams.amount_cents, strict=True))
+    explored = {str(label): spend.to_cents(amount) for label, amount in
+                explorer.groupby("dimension_1_label").amount_precise.sum().items()}
+    exported = teams.export_table(comparison.teams, what="Team")
+    return compared, explored, exported
+
+
+def test_an_app_moved_to_another_team_takes_its_whole_history_with_it(engine):
+    ingest_file(engine, FIRST)
+    ingest_file(engine, WEEK)
+    before, explored_before, _ = team_views(engine)
+    with engine.connect() as connection:
+        jobs_cents = spend.to_cents(connection.execute(text(
+            "select sum(amount_precise) from rollup_usage_daily join apps using (org_id, app_id)"
+            " where apps.name = 'jobs'")).scalar_one())
+    assert jobs_cents > 0 and set(before) == {"Platform", "Growth"}
+
+    ingest_file(engine, LATER)  # jobs moves to Growth; Platform is renamed Core Platform
+    after, explored_after, exported = team_views(engine)
+    assert set(after) == {"Core Platform", "Growth"}
+    assert sum(after.values()) == sum(before.values())
+    # the week before the move counts under the app's team of today, in every view
+    assert abs(after["Growth"] - (before["Growth"] + jobs_cents)) <= 1
+    assert abs(after["Core Platform"] - (before["Platform"] - jobs_cents)) <= 1
+    assert explored_before.keys() == before.keys()
+    assert explored_after.keys() == after.keys()
+    for team, cents in after.items():
+        assert abs(explored_after[team] - cents) <= 1
+    assert set(exported.Team) == {"Core Platform", "Growth"}
