@@ -27,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import Connection, text
 
@@ -162,6 +162,10 @@ def _shown(value: Any) -> str:
     return "nothing" if value is None else f'"{value}"'
 
 
+class _Refused(Exception):
+    """A record has a problem (already noted): it is neither written nor counted."""
+
+
 class _Checker:
     """Checks the account records kind by kind; collects the writes and the changes."""
 
@@ -170,178 +174,162 @@ class _Checker:
         self.problems = problems
         self.writes: list[tuple[str, dict[str, Any]]] = []
         self.result = AccountsResult()
+        # what records with a bad field declare: a reference to it is not a second problem
         self.unreadable: set[str | None] = set()
 
-    def problem(self, line: int, name: str, message: str) -> None:
+    def refuse(self, line: int, name: str, message: str) -> NoReturn:
         self.problems.append(Problem(message, line, name))
+        raise _Refused
+
+    def changed(self, changes: list[str]) -> str:
+        """'update' with the changes noted, or 'unchanged' when there are none."""
+        self.result.changes += changes
+        return "update" if changes else "unchanged"
 
     def check(self, records: list[Record]) -> None:
-        by_kind: dict[str, Rows] = {}
-        for kind, (_, key) in KINDS.items():
-            by_kind[kind] = Rows(RECORD_KINDS[kind].fields, key)
+        by_kind = {kind: Rows(RECORD_KINDS[kind].fields, key)
+                   for kind, (_, key) in KINDS.items()}
         for record in records:
             if not record.is_valid:
-                # a reference to what a bad record declares is not a second problem
-                self.unreadable |= {record.values.get(name) for name in ("org", "email")
-                                    if record.kind in ("organization", "user")}
-            else:
-                rows = by_kind[record.kind]
-                rows.add(dict(record.values), record.line, self.problems,
-                         f"{record.kind} {' '.join(str(record.values[k]) for k in rows.key)}")
+                if record.kind in ("organization", "user"):
+                    self.unreadable |= {record.values.get("org"), record.values.get("email")}
+                continue
+            rows = by_kind[record.kind]
+            rows.add(dict(record.values), record.line, self.problems,
+                     f"{record.kind} {' '.join(str(record.values[k]) for k in rows.key)}")
         for kind, (label, _) in KINDS.items():
-            outcome = self.result.outcomes.setdefault(label, Outcome())
+            outcome = Outcome()
             rows = by_kind[kind]
-            check_one: Callable[[int, dict[str, Any]], str | None] = getattr(self, kind)
+            check_one: Callable[[int, dict[str, Any]], str] = getattr(self, kind)
             for key in sorted(rows.rows, key=rows.lines.__getitem__):
-                status = check_one(rows.lines[key], rows.rows[key])
+                try:
+                    status = check_one(rows.lines[key], rows.rows[key])
+                except _Refused:
+                    continue
+                if status == "unchanged":
+                    outcome.unchanged += 1
+                    continue
                 if status == "insert":
                     outcome.inserted += 1
-                elif status == "update":
+                else:
                     outcome.changed += 1
-                elif status == "unchanged":
-                    outcome.unchanged += 1
-                if status in ("insert", "update"):
-                    self.writes.append((f"{kind}_{status}", rows.rows[key]))
-        self.result.outcomes = {label: outcome for label, outcome
-                                in self.result.outcomes.items()
-                                if outcome.inserted + outcome.changed + outcome.unchanged}
+                self.writes.append((f"{kind}_{status}", rows.rows[key]))
+            if outcome.inserted + outcome.changed + outcome.unchanged:
+                self.result.outcomes[label] = outcome
 
     # --- references ---
 
-    def known_org(self, line: int, row: dict[str, Any]) -> bool:
-        if row["org"] in self.stored.orgs:
-            return True
-        if row["org"] not in self.unreadable:
-            self.problem(line, "org", f'no organization has the slug "{row["org"]}" '
-                                      "(declare it with an organization record)")
-        return False
+    def require_org(self, line: int, row: dict[str, Any]) -> None:
+        if row["org"] not in self.stored.orgs:
+            self.refuse_reference(line, "org", row["org"], f'no organization has the slug '
+                                  f'"{row["org"]}" (declare it with an organization record)')
 
-    def known_user(self, line: int, row: dict[str, Any]) -> bool:
-        if row["email"] in self.stored.users:
-            return True
-        if row["email"] not in self.unreadable:
-            self.problem(line, "email", f'no user has the email "{row["email"]}" '
-                                        "(declare it with a user record)")
-        return False
+    def require_user(self, line: int, row: dict[str, Any]) -> None:
+        if row["email"] not in self.stored.users:
+            self.refuse_reference(line, "email", row["email"], f'no user has the email '
+                                  f'"{row["email"]}" (declare it with a user record)')
+
+    def refuse_reference(self, line: int, name: str, value: str, message: str) -> NoReturn:
+        if value in self.unreadable:
+            raise _Refused
+        self.refuse(line, name, message)
 
     def ended(self, line: int, name: str, stored: datetime | None, given: datetime | None,
               what: str) -> datetime | None:
         """The end time to keep: a given one, else the stored one (an end is never undone by
-        leaving it out); None with a problem when the two differ."""
+        leaving it out); refused when the two differ."""
         if stored is not None and given is not None and stored != given:
-            self.problem(line, name, f"{what} at {_at(stored)}, not at {_at(given)}")
+            self.refuse(line, name, f"{what} at {_at(stored)}, not at {_at(given)}")
         return given or stored
 
     def renamed(self, line: int, row: dict[str, Any], names: set[str] | dict[str, str],
-                noun: str) -> str | None:
-        """Insert, rename or leave a team or app: 'insert', 'update', 'unchanged', or None with
-        a problem. ``names`` (the organization's team or app names) is updated."""
+                noun: str) -> str:
+        """Insert, rename or leave a team or app: 'insert', 'update' or 'unchanged'."""
         new, old, slug = row[noun], row["renamed_from"], row["org"]
         if old is None:
             return "unchanged" if new in names else "insert"
         if old in names and new in names:
-            self.problem(line, "renamed_from", f'organization "{slug}" has {noun}s named both '
-                                               f'"{old}" and "{new}"')
-            return None
+            self.refuse(line, "renamed_from", f'organization "{slug}" has {noun}s named both '
+                                              f'"{old}" and "{new}"')
         if new in names:
             return "unchanged"  # renamed already
         if old not in names:
-            self.problem(line, "renamed_from",
-                         f'organization "{slug}" has no {noun} named "{old}" to rename')
-            return None
+            self.refuse(line, "renamed_from",
+                        f'organization "{slug}" has no {noun} named "{old}" to rename')
         self.result.changes.append(f'{noun} "{old}" of {slug} renamed "{new}"')
         return "update"
 
-    # --- kind by kind: each returns 'insert', 'update', 'unchanged' or None (a problem) ---
+    # --- kind by kind: each returns 'insert', 'update' or 'unchanged', or refuses ---
 
-    def organization(self, line: int, row: dict[str, Any]) -> str | None:
+    def organization(self, line: int, row: dict[str, Any]) -> str:
         slug, stored = row["org"], self.stored.orgs.get(row["org"])
         if stored is None:
             self.stored.orgs[slug] = dict(row)
             return "insert"
         if stored["created_at"] != row["created_at"]:
-            self.problem(line, "created_at", f'organization "{slug}" is stored as created at '
-                                             f"{_at(stored['created_at'])}, not "
-                                             f"{_at(row['created_at'])}")
-            return None
-        before = len(self.problems)
+            self.refuse(line, "created_at", f'organization "{slug}" is stored as created at '
+                                            f"{_at(stored['created_at'])}, not "
+                                            f"{_at(row['created_at'])}")
         row["closed_at"] = self.ended(line, "closed_at", stored["closed_at"], row["closed_at"],
                                       f'organization "{slug}" was closed')
-        if len(self.problems) > before:
-            return None
         changes = []
         if row["name"] != stored["name"]:
             changes.append(f"organization {slug} renamed {_shown(row['name'])}")
         if row["closed_at"] != stored["closed_at"]:
             changes.append(f"organization {slug} closed at {_at(row['closed_at'])}: its people "
                            "lose access then")
-        self.result.changes += changes
-        return "update" if changes else "unchanged"
+        return self.changed(changes)
 
-    def user(self, line: int, row: dict[str, Any]) -> str | None:
+    def user(self, line: int, row: dict[str, Any]) -> str:
         email = row["email"]
         if email in self.stored.engineers:
-            self.problem(line, "email", f'"{email}" is a support engineer\'s email; one email '
-                                        "signs in as one person")
-            return None
+            self.refuse(line, "email", f'"{email}" is a support engineer\'s email; one email '
+                                       "signs in as one person")
         stored = self.stored.users.get(email)
         self.stored.users[email] = row["name"]
         if stored is None:
             return "insert"
-        if stored == row["name"]:
-            return "unchanged"
-        self.result.changes.append(f"user {email} renamed {_shown(row['name'])}")
-        return "update"
+        return self.changed([f"user {email} renamed {_shown(row['name'])}"]
+                            if stored != row["name"] else [])
 
-    def support_engineer(self, line: int, row: dict[str, Any]) -> str | None:
+    def support_engineer(self, line: int, row: dict[str, Any]) -> str:
         email = row["email"]
         if email in self.stored.users:
-            self.problem(line, "email", f'"{email}" is a customer\'s email; one email signs in '
-                                        "as one person")
-            return None
+            self.refuse(line, "email", f'"{email}" is a customer\'s email; one email signs in '
+                                       "as one person")
         stored = self.stored.engineers.get(email)
         self.stored.engineers[email] = dict(row)
         if stored is None:
             return "insert"
-        before = len(self.problems)
         row["removed_at"] = self.ended(line, "removed_at", stored["removed_at"],
                                        row["removed_at"], f"support engineer {email} left")
-        if len(self.problems) > before:
-            return None
         changes = []
         if row["name"] != stored["name"]:
             changes.append(f"support engineer {email} renamed {_shown(row['name'])}")
         if row["removed_at"] != stored["removed_at"]:
             changes.append(f"support engineer {email} removed at {_at(row['removed_at'])}")
-        self.result.changes += changes
-        return "update" if changes else "unchanged"
+        return self.changed(changes)
 
-    def team(self, line: int, row: dict[str, Any]) -> str | None:
-        if not self.known_org(line, row):
-            return None
+    def team(self, line: int, row: dict[str, Any]) -> str:
+        self.require_org(line, row)
         names = self.stored.teams[row["org"]]
         status = self.renamed(line, row, names, "team")
-        if status is not None:
-            names.discard(row["renamed_from"])
-            names.add(row["team"])
-            apps = self.stored.apps[row["org"]]
-            for app, team in apps.items():
-                if team == row["renamed_from"]:
-                    apps[app] = row["team"]
+        names.discard(row["renamed_from"])
+        names.add(row["team"])
+        apps = self.stored.apps[row["org"]]
+        for app, team in apps.items():
+            if team == row["renamed_from"]:
+                apps[app] = row["team"]
         return status
 
-    def app(self, line: int, row: dict[str, Any]) -> str | None:
-        if not self.known_org(line, row):
-            return None
+    def app(self, line: int, row: dict[str, Any]) -> str:
+        self.require_org(line, row)
         slug = row["org"]
         if row["team"] not in self.stored.teams[slug]:
-            self.problem(line, "team", f'organization "{slug}" has no team named '
-                                       f'"{row["team"]}" (declare it with a team record)')
-            return None
+            self.refuse(line, "team", f'organization "{slug}" has no team named '
+                                      f'"{row["team"]}" (declare it with a team record)')
         apps = self.stored.apps[slug]
         status = self.renamed(line, row, apps, "app")
-        if status is None:
-            return None
         current = row["renamed_from"] if row["renamed_from"] in apps else row["app"]
         row["current_name"] = current  # the name the write finds the app by
         team_before = apps.pop(current, None)
@@ -353,9 +341,11 @@ class _Checker:
             return "update"
         return status
 
-    def membership(self, line: int, row: dict[str, Any]) -> str | None:
-        if not (self.known_org(line, row) & self.known_user(line, row)):
-            return None
+    def membership(self, line: int, row: dict[str, Any]) -> str:
+        try:
+            self.require_org(line, row)
+        finally:  # an unknown user is a problem of its own
+            self.require_user(line, row)
         key = (row["org"], row["email"])
         who = f"{row['email']} in {row['org']}"
         stored = self.stored.memberships.get(key)
@@ -363,11 +353,8 @@ class _Checker:
             self.stored.memberships[key] = dict(row)
             return "insert"
         if row["joined_at"] == stored["joined_at"]:
-            before = len(self.problems)
             row["removed_at"] = self.ended(line, "removed_at", stored["removed_at"],
                                            row["removed_at"], f"{who} was removed")
-            if len(self.problems) > before:
-                return None
             changes = []
             if row["role"] != stored["role"]:
                 changes.append(f"{who} is now {row['role']}")
@@ -378,13 +365,11 @@ class _Checker:
         elif row["removed_at"] is not None and row["removed_at"] <= stored["joined_at"]:
             return "unchanged"  # an earlier membership, ended before the one stored began
         else:
-            self.problem(line, "joined_at",
-                         f"{who} is stored as a membership begun at {_at(stored['joined_at'])}; "
-                         "a membership begins again only at or after it was removed")
-            return None
+            self.refuse(line, "joined_at",
+                        f"{who} is stored as a membership begun at {_at(stored['joined_at'])}; "
+                        "a membership begins again only at or after it was removed")
         self.stored.memberships[key] = dict(row)
-        self.result.changes += changes
-        return "update" if changes else "unchanged"
+        return self.changed(changes)
 
 
 def import_accounts(connection: Connection, records: list[Record],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from fleetspend import auth, db
@@ -104,39 +104,37 @@ def test_a_membership_counts_from_joining_to_removal_in_an_organization_not_clos
     assert [m.slug for m in auth.memberships(app_connection, caller)] == visible
 
 
-def test_an_engineer_who_left_is_nobody_and_their_grant_stops_working(seeded_database_url,
-                                                                      seeded_engine):
+@pytest.fixture
+def granted(seeded_database_url: str) -> Iterator[tuple[Engine, auth.Caller, auth.SupportGrant]]:
+    """The primary as the app's role, the engineer, and their grant on acme."""
     app = engine_for(db.as_app_role(seeded_database_url))
-    try:
-        with app.connect() as connection:
-            engineer = auth.identify(connection, "support1@fleetspend.example")
-        grant = auth.open_support_access(app, engineer, org_slug="acme", ticket="T-1",
-                                         reason="dispute", duration=auth.MIN_GRANT)
-        with seeded_engine.begin() as owner:
-            owner.execute(text("update staff_users set removed_at = now() "
-                               "where email = 'support1@fleetspend.example'"))
-        with app.connect() as connection:
-            assert auth.identify(connection, "support1@fleetspend.example") is None
-            db.set_local(connection, auth.scope_for(engineer, grant=grant).settings())
-            with pytest.raises(DBAPIError) as refused:
-                connection.execute(text("select count(*) from organizations")).scalar()
-            assert auth.is_grant_not_active(refused.value)
-    finally:
-        app.dispose()
+    with app.connect() as connection:
+        engineer = auth.identify(connection, "support1@fleetspend.example")
+    grant = auth.open_support_access(app, engineer, org_slug="acme", ticket="T-1",
+                                     reason="dispute", duration=auth.MIN_GRANT)
+    yield app, engineer, grant
+    app.dispose()
 
 
-def test_a_removed_admin_revokes_no_support_grant(seeded_database_url, seeded_engine):
-    app = engine_for(db.as_app_role(seeded_database_url))
-    try:
-        with app.connect() as connection:
-            engineer = auth.identify(connection, "support1@fleetspend.example")
-            admin = auth.identify(connection, "admin@acme.example")
-        grant = auth.open_support_access(app, engineer, org_slug="acme", ticket="T-2",
-                                         reason="dispute", duration=auth.MIN_GRANT)
-        with seeded_engine.begin() as owner:
-            owner.execute(text("update memberships set removed_at = now() where user_id = "
-                               "(select user_id from users where email = 'admin@acme.example')"))
-        with pytest.raises(auth.AccessRefusedError):
-            auth.revoke_support_access(app, admin, grant.grant_id)
-    finally:
-        app.dispose()
+def test_an_engineer_who_left_is_nobody_and_their_grant_stops_working(granted, seeded_engine):
+    app, engineer, grant = granted
+    with seeded_engine.begin() as owner:
+        owner.execute(text("update staff_users set removed_at = now() "
+                           "where email = 'support1@fleetspend.example'"))
+    with app.connect() as connection:
+        assert auth.identify(connection, "support1@fleetspend.example") is None
+        db.set_local(connection, auth.scope_for(engineer, grant=grant).settings())
+        with pytest.raises(DBAPIError) as refused:
+            connection.execute(text("select count(*) from organizations")).scalar()
+        assert auth.is_grant_not_active(refused.value)
+
+
+def test_a_removed_admin_revokes_no_support_grant(granted, seeded_engine):
+    app, _, grant = granted
+    with app.connect() as connection:
+        admin = auth.identify(connection, "admin@acme.example")
+    with seeded_engine.begin() as owner:
+        owner.execute(text("update memberships set removed_at = now() where user_id = "
+                           "(select user_id from users where email = 'admin@acme.example')"))
+    with pytest.raises(auth.AccessRefusedError):
+        auth.revoke_support_access(app, admin, grant.grant_id)
