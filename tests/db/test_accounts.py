@@ -170,6 +170,27 @@ def test_accounts_and_their_usage_may_come_in_one_file(engine, tmp_path):
     described = ingest_file(engine, one_file).describe()
     assert "organizations: 1 inserted" in described
     assert "machine-hours: 1 inserted" in described
+    again = ingest_file(engine, one_file).describe()
+    assert "organizations: 0 inserted, 0 updated, 1 unchanged" in again
+    assert "machine-hours: 0 inserted, 0 corrected, 1 unchanged" in again
+
+
+def test_a_file_whose_usage_is_wrong_writes_none_of_its_accounts_either(engine, tmp_path):
+    hour = datetime(2026, 11, 2, 0, tzinfo=UTC)
+    wrong = write(tmp_path, "wrong.jsonl", [
+        {"record": "organization", "org": "kite", "name": "Kite",
+         "created_at": "2026-11-01T00:00:00Z"},
+        {"record": "team", "org": "kite", "team": "Web"},
+        {"record": "app", "org": "kite", "app": "site", "team": "Web"},
+        machine("kite", "site", "00000000000001", hour),
+        usage("kite", "00000000000001", hour, runtime_seconds=3600),  # never started
+    ])
+    before = accounts(engine)
+    with pytest.raises(IngestError) as raised:
+        ingest_file(engine, wrong)
+    assert [(problem.line, problem.field) for problem in raised.value.problems] == [
+        (5, "runtime_seconds")]
+    assert accounts(engine) == before
 
 
 def test_usage_from_the_hour_an_organization_closed_on_is_refused(engine, tmp_path):
