@@ -102,7 +102,8 @@ def seed(scale: str, seed_value: int, discard_existing_data: bool) -> None:
 @click.option("--interval", type=click.FloatRange(min=0.1), default=1.0, show_default=True,
               help="Seconds between looks at the watched folder.")
 def ingest(path: Path, watch: bool, interval: float) -> None:
-    """Import lifecycle events and metered usage from a CSV or JSON Lines file, or a folder.
+    """Import accounts, lifecycle events and metered usage from a CSV or JSON Lines file, or a
+    folder (docs/import-format.md).
 
     A folder's .csv and .jsonl files are imported in name order, each once by content, and
     moved to done/ or failed/ (with NAME.errors.txt); see docs/feed.md. Exits non-zero when

@@ -1,4 +1,5 @@
-"""The usage feed: import the files dropped in a folder, each exactly once by its content.
+"""The feed: import the files dropped in a folder (usage, accounts or both), each exactly once
+by its content.
 
 ``fleetspend ingest FOLDER [--watch]`` takes the folder's ``.csv`` and ``.jsonl`` files in name
 order. For each file:

@@ -166,7 +166,9 @@ organizations = Table(
     Column("slug", Text, nullable=False, unique=True),
     Column("name", Text, nullable=False),
     _created_at(),
+    Column("closed_at", UTC_TIMESTAMP),  # customers lose access from then (migration 0015)
     CheckConstraint("slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'", name="slug_format"),
+    CheckConstraint("closed_at is null or closed_at >= created_at", name="closed_after_created"),
 )
 
 users = Table(
@@ -183,6 +185,7 @@ staff_users = Table(
     Column("email", Text, nullable=False, unique=True),
     Column("name", Text, nullable=False),
     _created_at(),
+    Column("removed_at", UTC_TIMESTAMP),  # an engineer who left is nobody from then
 )
 
 memberships = Table(
@@ -190,9 +193,12 @@ memberships = Table(
     Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
     Column("user_id", BigInteger, ForeignKey("users.user_id"), nullable=False),
     Column("role", Text, nullable=False),
-    _created_at(),
+    _created_at(),  # when the membership began (the import's joined_at)
+    Column("removed_at", UTC_TIMESTAMP),  # when it ended; the row stays as history
     PrimaryKeyConstraint("org_id", "user_id"),
     CheckConstraint("role in ('admin', 'member')", name="role_known"),
+    CheckConstraint("removed_at is null or removed_at >= created_at",
+                    name="removed_after_joined"),
     Index(None, "user_id"),
 )
 

@@ -1,11 +1,14 @@
-"""`fleetspend ingest FILE`: import machines, lifecycle events and metered usage.
+"""`fleetspend ingest FILE`: import accounts, machines, lifecycle events and metered usage.
 
 The file (CSV or JSON Lines, see docs/import-format.md) is imported in one transaction:
 
 1. every line is parsed and its fields checked on their own (:mod:`.records`);
-2. names are resolved and records checked against the database and each other
+2. account records (organizations, teams, apps, users, memberships, support engineers) are
+   checked against what is stored and each other, and written if nothing at all was wrong
+   (:mod:`.accounts`), so the usage records after them can name what they declared;
+3. names are resolved and records checked against the database and each other
    (:mod:`.checks`);
-3. if nothing was wrong, rows are COPYed into staging tables and upserted set-based, machine
+4. if nothing was wrong, rows are COPYed into staging tables and upserted set-based, machine
    runs are rebuilt for machines whose events changed, and event sequences are checked
    (:mod:`.writing`); staged usage is checked against the lifecycle before it is written
    (:mod:`.plausibility`).
@@ -28,8 +31,9 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from fleetspend import rollups
+from fleetspend.ingest.accounts import AccountsResult, import_accounts
 from fleetspend.ingest.checks import check_records
-from fleetspend.ingest.records import Problem, read_records
+from fleetspend.ingest.records import ACCOUNT_KINDS, Problem, read_records
 from fleetspend.ingest.writing import (
     EVENTS,
     MACHINE_USAGE,
@@ -71,6 +75,7 @@ class IngestResult:
     """What an import did: counts per record type, and what later work must refresh."""
 
     file_name: str
+    accounts: AccountsResult = field(default_factory=AccountsResult)
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     # org_id -> [first hour, end hour) of the usage rows inserted or corrected, for rollups
     touched_hours: dict[int, tuple[datetime, datetime]] = field(default_factory=dict)
@@ -80,9 +85,9 @@ class IngestResult:
     late_usage: list[LateUsage] = field(default_factory=list)
 
     def describe(self) -> str:
-        if not self.outcomes:
+        if not self.outcomes and not self.accounts.outcomes:
             return f"{self.file_name}: no records, nothing to import"
-        lines = [f"imported {self.file_name}:"]
+        lines = [f"imported {self.file_name}:", *self.accounts.describe_lines()]
         for target in _TARGETS:
             outcome = self.outcomes.get(target.label)
             if outcome is None:
@@ -130,6 +135,8 @@ def ingest_file(engine: Engine, path: Path, now: datetime | None = None, *,
     if not path.is_file():
         raise IngestError(path.name, [Problem(f"is not a file ({path})")])
     records = read_records(path, problems)
+    account_records = [record for record in records if record.kind in ACCOUNT_KINDS]
+    usage_records = [record for record in records if record.kind not in ACCOUNT_KINDS]
     result = IngestResult(path.name)
     step = "starting"
     try:
@@ -137,8 +144,13 @@ def ingest_file(engine: Engine, path: Path, now: datetime | None = None, *,
             # imports run one at a time, and never during a billing run: each checks what is
             # stored, then writes on that basis
             lock_usage(connection)
+            step = "checking its accounts"
+            result.accounts = import_accounts(connection, account_records, problems)
+            if problems and account_records:
+                # usage is checked against the accounts once those are right
+                raise IngestError(path.name, problems)
             step = "checking it"
-            batch = check_records(connection, records, problems)
+            batch = check_records(connection, usage_records, problems)
             if problems:
                 raise IngestError(path.name, problems)
             step = "writing it"

@@ -97,6 +97,7 @@ class Catalog:
     """What the database already knows that the file's records refer to."""
 
     org_ids: dict[str, int]
+    closed_at: dict[int, datetime]  # the closed organizations: no usage from then on
     app_ids: dict[tuple[int, str], int]
     app_names: dict[tuple[int, int], str]
     regions: set[str]
@@ -112,9 +113,10 @@ def _pairs(keys: set[tuple[int, str]]) -> dict[str, list]:
 def load_catalog(connection: Connection, records: list[Record]) -> Catalog:
     """Look up everything the records name, in a handful of set-based queries."""
     slugs = sorted({record.values["org"] for record in records if record.values["org"]})
-    org_ids = dict(connection.execute(text(
-        "select slug, org_id from organizations where slug = any(:slugs)"
-    ), {"slugs": slugs}).all())
+    org_rows = connection.execute(text(
+        "select slug, org_id, closed_at from organizations where slug = any(:slugs)"
+    ), {"slugs": slugs}).all()
+    org_ids = {slug: org_id for slug, org_id, _ in org_rows}
     # every app of the organizations named: names to resolve, and names to show for the apps
     # of stored machines
     app_rows = connection.execute(text(
@@ -151,6 +153,7 @@ def load_catalog(connection: Connection, records: list[Record]) -> Catalog:
     }
     return Catalog(
         org_ids=org_ids,
+        closed_at={org_id: closed for _, org_id, closed in org_rows if closed is not None},
         app_ids={(org_id, name): app_id for org_id, name, app_id in app_rows},
         app_names={(org_id, app_id): name for org_id, name, app_id in app_rows},
         regions=regions,
@@ -262,6 +265,16 @@ class _Checker:
                          "(declare it with a volume record)")
         return volume
 
+    def require_open(self, record: Record, org_id: int, hour_at: datetime) -> bool:
+        """Whether an hour of usage begins before its organization was closed (if it was)."""
+        closed = self.catalog.closed_at.get(org_id)
+        if closed is not None and hour_at >= closed:
+            self.problem(record, "hour_at", f'{_shown(record.values["hour_at"])} is after '
+                                            f'organization "{self.org_slugs[org_id]}" was '
+                                            f"closed at {closed.isoformat()}")
+            return False
+        return True
+
     def require_in_lifetime(self, record: Record, name: str, start: datetime, end: datetime,
                             born: datetime, gone: datetime | None, noun: str,
                             gone_word: str = "destroyed") -> bool:
@@ -339,7 +352,9 @@ class _Checker:
     def check_machine_usage(self, usage: list[tuple[Record, dict[str, Any]]]) -> None:
         for record, row in usage:
             machine = self.require_machine(record, (row["org_id"], row["machine_id"]))
-            if machine is None or not self.require_in_lifetime(
+            if machine is None or not self.require_open(record, row["org_id"], row["hour_at"]):
+                continue
+            if not self.require_in_lifetime(
                     record, "hour_at", row["hour_at"], row["hour_at"] + ONE_HOUR,
                     machine["created_at"], machine["destroyed_at"],
                     f"machine {row['machine_id']}"):
@@ -351,7 +366,7 @@ class _Checker:
         for record, row in usage:
             key = (row["org_id"], row["volume_id"])
             volume = self.require_volume(record, key)
-            if volume is None:
+            if volume is None or not self.require_open(record, row["org_id"], row["hour_at"]):
                 continue
             if not self.require_in_lifetime(
                     record, "hour_at", row["hour_at"], row["hour_at"] + ONE_HOUR,

@@ -27,6 +27,10 @@ SMALLINT_MAX = 32767
 INTEGER_MAX = 2147483647
 MEMORY_STEP_MB = 256
 EVENT_KINDS = ("start", "stop", "resize", "destroy")
+ROLES = ("admin", "member")
+# the organizations table's check constraint, said before the database says it
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,62}", re.ASCII)
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 ONE_HOUR = timedelta(hours=1)
 
 
@@ -198,6 +202,21 @@ def _event_kind(raw: Any) -> str:
     return value
 
 
+def _role(raw: Any) -> str:
+    value = _text(raw)
+    if value not in ROLES:
+        raise FieldError(f"{_shown(value)} is not one of {', '.join(ROLES)}")
+    return value
+
+
+def _email(raw: Any) -> str:
+    """An email address, in lower case: sign-in compares emails without case."""
+    value = _text(raw)
+    if not EMAIL.fullmatch(value):
+        raise FieldError(f"{_shown(value)} is not an email address")
+    return value.lower()
+
+
 def _cached(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """The parser, remembering recent results: files repeat the same names, hours and
     amounts on many lines. Values that cannot be hashed (JSON lists, objects) go straight
@@ -235,6 +254,14 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "egress_internet_gb": _quantity,
     "egress_private_gb": _quantity,
     "gb_hours": _quantity,
+    "name": _text,
+    "team": _text,
+    "renamed_from": _text,
+    "email": _email,
+    "role": _role,
+    "closed_at": _timestamp,
+    "joined_at": _timestamp,
+    "removed_at": _timestamp,
 }
 PARSERS = {name: _cached(parse) for name, parse in PARSERS.items()}
 
@@ -270,8 +297,17 @@ RECORD_KINDS = {
         RecordKind("volume", ("org", "app", "volume_id", "region", "size_gb", "created_at"),
                    ("machine_id", "deleted_at")),
         RecordKind("volume_usage", ("org", "volume_id", "hour_at", "gb_hours")),
+        # accounts (fleetspend/ingest/accounts.py)
+        RecordKind("organization", ("org", "name", "created_at"), ("closed_at",)),
+        RecordKind("team", ("org", "team"), ("renamed_from",)),
+        RecordKind("app", ("org", "app", "team"), ("renamed_from",)),
+        RecordKind("user", ("email", "name")),
+        RecordKind("membership", ("org", "email", "role", "joined_at"), ("removed_at",)),
+        RecordKind("support_engineer", ("email", "name"), ("removed_at",)),
     )
 }
+ACCOUNT_KINDS = frozenset(("organization", "team", "app", "user", "membership",
+                           "support_engineer"))
 ALL_FIELDS = {"record", *PARSERS}
 
 
@@ -332,10 +368,19 @@ def _check_record(record: Record, problems: list[Problem]) -> bool:
             elif not is_resize and values[name] is not None:
                 problems.append(Problem(f"only resize events name a size, not {values['kind']}",
                                         record.line, name))
-    ends = {"machine": ("created_at", "destroyed_at"), "volume": ("created_at", "deleted_at")}
+    if record.kind == "organization" and values["org"] and not SLUG.fullmatch(values["org"]):
+        problems.append(Problem(
+            f"{_shown(values['org'])} is not a slug (2 to 63 of a-z, 0-9 and -, not starting "
+            "with -)", record.line, "org"))
+    if (record.kind in ("team", "app") and values["renamed_from"] is not None
+            and values["renamed_from"] == values[record.kind]):
+        problems.append(Problem(f"is the same as {record.kind}: a rename names the old name "
+                                "here", record.line, "renamed_from"))
+    ends = {"machine": ("created_at", "destroyed_at"), "volume": ("created_at", "deleted_at"),
+            "organization": ("created_at", "closed_at"), "membership": ("joined_at", "removed_at")}
     if record.kind in ends:
         start, end = ends[record.kind]
-        if values[end] is not None and values[end] < values[start]:
+        if values[end] is not None and values[start] is not None and values[end] < values[start]:
             problems.append(Problem(f"{values[end].isoformat()} is before {start} "
                                     f"{values[start].isoformat()}", record.line, end))
     return len(problems) == before

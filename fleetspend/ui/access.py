@@ -12,7 +12,9 @@ Who is signed in comes from one of two places:
   page then carries a banner saying so.
 
 :func:`require` is each page's first call: it works out the :class:`Visit` (the caller, the
-organization or support grant in view, the role there) afresh, labels the page in demo mode,
+organization or support grant in view, the role there) afresh, from the database, so a
+membership removed, an organization closed or a person added by an accounts import
+(docs/import-format.md) counts from the next page view on, labels the page in demo mode,
 refuses with a message and ``st.stop()`` when the role may not use the page, and, for a
 support engineer, writes the audit event of this page view to the primary before any data is
 read: in the organization's audit log under a grant, in the support console's own log
@@ -302,6 +304,10 @@ def require(need: str, page: str) -> Visit:
     if visit is None:
         refuse("Sign in to see this page.")
     if not visit.may(need):
+        if not visit.caller.is_staff and not visit.memberships:
+            refuse("You are not a member of any organization: your membership ended, your "
+                   "organization was closed, or nobody has added you yet. An admin of your "
+                   "organization can add you.")
         if visit.caller.is_staff and need in UNDER_GRANT:
             refuse("Support engineers see an organization only under an active support "
                    "grant: open one on the Support access page.")

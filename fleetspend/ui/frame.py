@@ -108,7 +108,7 @@ def _sign_out() -> None:
 
 def _choose_organization(visit: access.Visit) -> None:
     if not visit.memberships:
-        st.sidebar.info("You are not a member of any organization yet.")
+        st.sidebar.info("You are not a member of any organization.")
         return
     assert visit.membership is not None
     labels = {m.slug: f"{m.name} ({m.role})" for m in visit.memberships}

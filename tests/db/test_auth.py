@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from fleetspend import auth, db
@@ -75,3 +75,66 @@ def test_a_developer_reads_their_organization_s_team_names(app_connection):
     team_labels = {label for dimension, _, label in labels if dimension == "team"}
     assert team_labels and team_labels <= {name for _, name in names}
     assert not any(name.startswith("Team ") for _, name in names)
+
+
+# --- access follows the accounts (migration 0015): judged at now(), each transaction ---------
+
+def _visible(connection: Connection, email: str) -> list[str]:
+    caller = auth.identify(connection, email)
+    db.set_local(connection, auth.scope_for(caller).settings())
+    return connection.execute(text("select slug from organizations order by slug")).scalars().all()
+
+
+@pytest.mark.parametrize(("change", "visible"), [
+    ("update memberships set removed_at = now() - interval '1 minute'", []),
+    ("update memberships set removed_at = now() + interval '1 day'", ["acme"]),
+    ("update memberships set created_at = now() + interval '1 day'", []),
+    ("update organizations set closed_at = now() - interval '1 minute' where slug = 'acme'", []),
+    ("update organizations set closed_at = now() + interval '1 day' where slug = 'acme'",
+     ["acme"]),
+], ids=["removed", "removal ahead", "joining ahead", "closed", "closing ahead"])
+def test_a_membership_counts_from_joining_to_removal_in_an_organization_not_closed(
+        seeded_engine, app_connection, change, visible):
+    with seeded_engine.begin() as owner:
+        owner.execute(text(change + (" where user_id = (select user_id from users where "
+                                     "email = 'dev@acme.example')" if "memberships" in change
+                                     else "")))
+    assert _visible(app_connection, "dev@acme.example") == visible
+    caller = auth.identify(app_connection, "dev@acme.example")
+    assert [m.slug for m in auth.memberships(app_connection, caller)] == visible
+
+
+@pytest.fixture
+def granted(seeded_database_url: str) -> Iterator[tuple[Engine, auth.Caller, auth.SupportGrant]]:
+    """The primary as the app's role, the engineer, and their grant on acme."""
+    app = engine_for(db.as_app_role(seeded_database_url))
+    with app.connect() as connection:
+        engineer = auth.identify(connection, "support1@fleetspend.example")
+    grant = auth.open_support_access(app, engineer, org_slug="acme", ticket="T-1",
+                                     reason="dispute", duration=auth.MIN_GRANT)
+    yield app, engineer, grant
+    app.dispose()
+
+
+def test_an_engineer_who_left_is_nobody_and_their_grant_stops_working(granted, seeded_engine):
+    app, engineer, grant = granted
+    with seeded_engine.begin() as owner:
+        owner.execute(text("update staff_users set removed_at = now() "
+                           "where email = 'support1@fleetspend.example'"))
+    with app.connect() as connection:
+        assert auth.identify(connection, "support1@fleetspend.example") is None
+        db.set_local(connection, auth.scope_for(engineer, grant=grant).settings())
+        with pytest.raises(DBAPIError) as refused:
+            connection.execute(text("select count(*) from organizations")).scalar()
+        assert auth.is_grant_not_active(refused.value)
+
+
+def test_a_removed_admin_revokes_no_support_grant(granted, seeded_engine):
+    app, _, grant = granted
+    with app.connect() as connection:
+        admin = auth.identify(connection, "admin@acme.example")
+    with seeded_engine.begin() as owner:
+        owner.execute(text("update memberships set removed_at = now() where user_id = "
+                           "(select user_id from users where email = 'admin@acme.example')"))
+    with pytest.raises(auth.AccessRefusedError):
+        auth.revoke_support_access(app, admin, grant.grant_id)

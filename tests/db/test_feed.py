@@ -230,7 +230,7 @@ def test_a_bad_file_between_two_good_ones_goes_to_failed_with_its_report_and_the
     assert usage_rows(engine) == 4  # hours 0 and 2, nothing of hour 1
 
 
-def test_a_failed_file_dropped_back_is_imported_once_what_it_lacked_exists(engine, acme, inbox):
+def test_a_failed_file_dropped_back_is_imported_once_its_accounts_file_came(engine, acme, inbox):
     # the usage of an organization that does not exist yet fails; its bytes are not recorded
     machines = machine_ids(1)
     deliver(inbox, "0001-beta.jsonl", declared(machines, org="beta")
@@ -238,12 +238,19 @@ def test_a_failed_file_dropped_back_is_imported_once_what_it_lacked_exists(engin
     log: list[str] = []
     assert [outcome.outcome for outcome in feed.feed_folder(engine, inbox, log.append)] == [
         "failed"]
-    make_tenant(engine, "beta")
+    # what it lacked comes through the feed too, as an accounts file sorting before it
+    deliver(inbox, "0000-beta-accounts.jsonl", [
+        {"record": "organization", "org": "beta", "name": "Beta",
+         "created_at": "2026-10-01T00:00:00Z"},
+        {"record": "team", "org": "beta", "team": "core"},
+        {"record": "app", "org": "beta", "app": "web", "team": "core"}])
 
     (inbox / "failed" / "0001-beta.jsonl").rename(inbox / "0001-beta.jsonl")
     outcomes = feed.feed_folder(engine, inbox, log.append)
 
-    assert [outcome.outcome for outcome in outcomes] == ["imported"]
+    assert [(outcome.file_name, outcome.outcome) for outcome in outcomes] == [
+        ("0000-beta-accounts.jsonl", "imported"), ("0001-beta.jsonl", "imported")]
+    assert "organizations: 1 inserted" in outcomes[0].detail
     assert usage_rows(engine) == 1
 
 

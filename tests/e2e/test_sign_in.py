@@ -48,16 +48,18 @@ def _wait_for_provider(url: str, process: subprocess.Popen, timeout: float = 30)
 
 
 @pytest.fixture
-def start_oidc_provider(tmp_path: Path) -> Iterator[Callable[[dict], str]]:
-    """Start oidc-provider-mock on 127.0.0.1 with one user holding ``claims``; returns its URL."""
+def start_oidc_provider(tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """Start oidc-provider-mock on 127.0.0.1 with a user for each of ``claims`` (a button
+    per subject on its form); returns its URL."""
     processes: list[subprocess.Popen] = []
 
-    def start(claims: dict) -> str:
+    def start(*claims: dict) -> str:
         port = _free_port()
         log = (tmp_path / f"oidc-provider-{port}.log").open("w")
+        users = [option for each in claims for option in ("--user-claims", json.dumps(each))]
         process = subprocess.Popen(
             [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port",
-             str(port), "--user-claims", json.dumps(claims)],
+             str(port), *users],
             stdout=log, stderr=subprocess.STDOUT,
         )
         processes.append(process)

@@ -256,3 +256,29 @@ def test_files_that_are_not_utf8_are_rejected(tmp_path):
     path.write_bytes(USAGE_HEADER.encode() + "machine_usage,café".encode("latin-1"))
     _, problems = read(path)
     assert "is not UTF-8 text" in problems[0][2]
+
+
+def test_emails_are_read_in_lower_case_and_must_look_like_one():
+    assert PARSERS["email"](" Ada@Lumen.Example ") == "ada@lumen.example"
+    for raw in ("ada", "ada@", "@lumen.example", "ada@lumen", "a b@lumen.example"):
+        with pytest.raises(FieldError, match="is not an email address"):
+            PARSERS["email"](raw)
+
+
+def test_account_records_check_their_own_fields(tmp_path):
+    path = tmp_path / "accounts.jsonl"
+    path.write_text("".join(json.dumps(record) + "\n" for record in [
+        {"record": "organization", "org": "-lumen", "name": "Lumen",
+         "created_at": "2026-10-15T09:00:00Z", "closed_at": "2026-10-01T00:00:00Z"},
+        {"record": "team", "org": "lumen", "team": "Ops", "renamed_from": "Ops"},
+        {"record": "membership", "org": "lumen", "email": "ada@lumen.example",
+         "role": "owner", "joined_at": "2026-10-15T09:00:00Z"},
+        {"record": "user", "email": "ada@lumen.example", "name": "Ada", "team": "Ops"},
+        {"record": "support_engineer", "email": "sam@platform.example"},
+    ]))
+    _, problems = read(path)
+    assert [(line, field) for line, field, _ in problems] == [
+        (1, "org"), (1, "closed_at"), (2, "renamed_from"), (3, "role"), (4, "team"),
+        (5, "name")]
+    assert "is not a slug" in problems[0][2]
+    assert "is before created_at" in problems[1][2]
