@@ -104,13 +104,15 @@ rows = ui.with_dollars(resources.rows, amount="amount_cents").assign(
               resources.rows["resource_kind"], resources.rows["preset_code"],
               resources.rows["memory_mb"], resources.rows["size_gb"], strict=True)],
 )
+columns = {"position": "#", "resource_id": "Machine or volume", "amount": "Amount (USD)",
+           "resource_kind": "Kind", "app_name": "App", "region_code": "Region",
+           "size": "Size now", "lines": "Lines"}
 picked = ui.picked_row(
-    rows, key=TABLE_KEY,
-    column_order=["position", "resource_id", "resource_kind", "app_name", "region_code", "size",
-                  "lines", "amount"],
-    column_config={"position": "#", "resource_id": "Machine or volume",
-                   "resource_kind": "Kind", "app_name": "App", "region_code": "Region",
-                   "size": "Size now", "lines": "Lines", "amount": ui.money_column("Amount")},
+    rows, key=TABLE_KEY, column_order=list(columns),
+    column_config={**columns, "amount": ui.money_column("Amount (USD)")},
+    open_label="Open a machine of this page",
+    row_labels=[f"{resource} ({kind}, {app})" for resource, kind, app in zip(
+        rows["resource_id"], rows["resource_kind"], rows["app_name"], strict=True)],
 )
 first = (resources.page - 1) * drill.PAGE_SIZE
 st.caption(md_format("{count:,} matching · showing {first:,}–{last:,} · this page {cents}",

@@ -172,7 +172,7 @@ else:
     figure.update_layout(margin={"t": 10, "b": 10})
     st.plotly_chart(figure, key="machine_usage_chart")
     st.dataframe(usage, hide_index=True, key="machine_usage_table", height=240, column_config={
-        "hour_at": st.column_config.DatetimeColumn("Hour (UTC)"), "preset_code": "Preset",
+        "hour_at": ui.utc_column("Hour (UTC)"), "preset_code": "Preset",
         "memory_mb": "Memory (MB)", "runtime_seconds": "Runtime (s)",
         "stopped_rootfs_gb_seconds": "Stopped rootfs (GB-s)",
         "egress_internet_gb": "Internet egress (GB)", "egress_private_gb": "Private egress (GB)",
