@@ -23,6 +23,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from fleetspend.comparison import plural
 from fleetspend.partitions import next_month
 from fleetspend.spend import OTHER_KEY, Anomaly
 from fleetspend.ui.format import dollars
@@ -198,6 +199,22 @@ def period_label(start: date, grain: str, first_day: date | None = None,
     if last_day is not None and start <= last_day < end:
         part.append(f"to {last_day:%b %d}")
     return f"{label} ({' '.join(part)})" if part else label
+
+
+def trend_span(cells: pd.DataFrame, grain: str, asked_from: date, shown_from: date,
+               last_day: date) -> str:
+    """What a trend chart covers, honestly: how many bars of which periods, which of them are
+    partial, and whether the data starts later than the dates asked for."""
+    periods = sorted(set(cells.period_start_date))
+    if not periods:
+        return "No spend in these dates"
+    first, last = (period_label(start, grain, shown_from, last_day)
+                   for start in (periods[0], periods[-1]))
+    span = (f"{plural(len(periods), grain)}: {first} to {last}" if len(periods) > 1
+            else f"1 {grain}: {first}")
+    if shown_from > asked_from:
+        span += f"; usage starts on {shown_from:%b %d, %Y}"
+    return span
 
 
 def stacked(cells: pd.DataFrame, order: Sequence[str], labels: Mapping[str, str], unit: str,

@@ -182,10 +182,13 @@ def read_notice(visit: access.Visit) -> None:
 
 
 def stop_without_usage(last_usage: object, fresh: freshness.Freshness) -> None:
-    """Warn when the data may be out of date (a replica cut off from the primary); with no
-    usage yet, stop the page with an empty state and the freshness line."""
+    """Warn when the data may be out of date (a replica cut off from the primary, usage that
+    stops well before the clock); with no usage yet, stop the page with an empty state and
+    the freshness line."""
     if fresh.warning:
         st.warning(fresh.warning, icon=":material/history:")
+    if fresh.usage_warning:
+        st.warning(fresh.usage_warning, icon=":material/schedule:")
     if last_usage is None:
         st.info("No usage has been recorded for this organization yet.", icon=":material/inbox:")
         st.caption(fresh.describe())

@@ -49,6 +49,16 @@ def column_config(table: pd.DataFrame) -> dict:
     return config
 
 
+def like_for_like(table: pd.DataFrame, compared: PeriodComparison) -> pd.DataFrame:
+    """A side-by-side table (Spend and Previous period in USD) whose "Change (%)" compares as
+    ``compared`` says: per day with data when either period starts before the usage."""
+    if compared.is_like_for_like:
+        return table
+    return table.assign(**{"Change (%)": [
+        compared.change_percent(int(now * 100), int(was * 100)) for now, was in
+        zip(table["Spend (USD)"], table["Previous period (USD)"], strict=True)]})
+
+
 def explorer_table(series: Series, unit: str,
                    previous: dict[str, int] | None,
                    compared: PeriodComparison | None = None) -> pd.DataFrame:
