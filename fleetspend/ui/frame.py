@@ -12,7 +12,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from fleetspend import freshness
+from fleetspend import auth, freshness
 from fleetspend.ui import access, remember, sign_in
 from fleetspend.ui.untrusted import md_format
 
@@ -121,6 +121,12 @@ def _choose_organization(visit: access.Visit) -> None:
         st.rerun()
 
 
+def grant_text(grant: auth.SupportGrant) -> str:
+    """A support grant in full: organization, ticket and when it ends (UTC)."""
+    return (f"{grant.org_name}, ticket {grant.support_ticket}, until "
+            f"{grant.expires_at:%Y-%m-%d %H:%M} UTC")
+
+
 def _choose_grant(visit: access.Visit) -> None:
     now = datetime.now(UTC)
     active = {g.grant_id: g for g in visit.grants if g.is_active(now)}
@@ -129,15 +135,16 @@ def _choose_grant(visit: access.Visit) -> None:
     def label(grant_id: int) -> str:
         if grant_id == NO_GRANT:
             return "No organization"
-        grant = active[grant_id]
-        return (f"{grant.org_name}, ticket {grant.support_ticket}, "
-                f"until {grant.expires_at:%H:%M} UTC")
+        return f"{active[grant_id].org_name} ({active[grant_id].support_ticket})"
 
     # the box shows the grant in view, whichever way it came (URL, a page that just opened
-    # one); a pick moves the URL before the next run works out the visit
+    # one, the newest active one after signing in again); a pick moves the URL before the
+    # next run works out the visit
     st.session_state[GRANT_PICK_KEY] = visit.grant.grant_id if visit.grant else NO_GRANT
     st.sidebar.selectbox("Working under support grant", options, format_func=label,
                          key=GRANT_PICK_KEY, on_change=_grant_picked)
+    if visit.grant is not None:
+        st.sidebar.caption(md_format("{grant}", grant=grant_text(visit.grant)))
 
 
 def _grant_picked() -> None:
