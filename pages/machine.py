@@ -7,7 +7,7 @@ import plotly.express as px
 import streamlit as st
 
 from fleetspend import invoice_drill as drill
-from fleetspend.ui import access
+from fleetspend.ui import access, charts
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.format import dollars
@@ -116,7 +116,7 @@ shown = ui.with_dollars(charges, amount="amount_cents", line_amount="line_amount
 )
 st.dataframe(
     shown, hide_index=True, key=CHARGES_KEY,
-    column_order=["line_no", "description", "quantity_text", "amount", "line_amount"]
+    column_order=["line_no", "amount", "description", "quantity_text", "line_amount"]
     + (["in_group"] if group.by != "invoice" else [])
     + ["rate", "amount_arithmetic", "allocation"],
     column_config={
@@ -170,7 +170,7 @@ else:
                     labels={"hour_at": "Hour (UTC)", "runtime_minutes": "Minutes running",
                             "preset_code": "Preset"})
     figure.update_layout(margin={"t": 10, "b": 10})
-    st.plotly_chart(figure, key="machine_usage_chart")
+    charts.draw(figure, key="machine_usage_chart")
     st.dataframe(usage, hide_index=True, key="machine_usage_table", height=240, column_config={
         "hour_at": ui.utc_column("Hour (UTC)"), "preset_code": "Preset",
         "memory_mb": "Memory (MB)", "runtime_seconds": "Runtime (s)",
