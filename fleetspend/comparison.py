@@ -18,18 +18,13 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Connection
 
+from fleetspend.units import plural
 from queries import sql
 
 
 def first_usage_date(connection: Connection, org_id: int) -> date | None:
     """The organization's earliest UTC day with usage in the rollups, or None."""
     return connection.execute(sql("org_first_usage_date"), {"org_id": org_id}).scalar_one()
-
-
-def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    """``count`` with its noun, singular for one: "1 app", "3 apps", "1,200 machines"."""
-    noun = singular if count == 1 else (plural_form or f"{singular}s")
-    return f"{count:,} {noun}"
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ IP-month, storage by the GB-month, transfer by the GB) and their exact NUMERIC q
 unit price. For people, runtime reads in hours (quantity / 3600, price x 3600: the same
 amount); amounts of one or more show two decimals, smaller ones three significant digits, and
 unit prices show up to six decimals (never fewer than two), so nothing rounds to a
-misleading zero.
+misleading zero. Counts take the singular for one (:func:`plural`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,12 @@ from decimal import Decimal
 # pricing unit -> (the unit people read, how many pricing units make one of it)
 READABLE_UNITS: dict[str, tuple[str, int]] = {"second": ("hours", 3600)}
 PRICE_DECIMALS = 6
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """``count`` with its noun, singular for one: "1 app", "3 apps", "1,200 machines"."""
+    noun = singular if count == 1 else (plural_form or f"{singular}s")
+    return f"{count:,} {noun}"
 
 
 def readable_unit(unit: str) -> str:

@@ -11,6 +11,7 @@ from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.format import dollars
 from fleetspend.ui.untrusted import md_format
+from fleetspend.units import plural
 
 GROUPS_KEY = "invoice_groups_table"
 LINES_KEY = "invoice_lines_table"
@@ -60,7 +61,7 @@ if visit.may(access.SUPPORT_CASE):
     st.page_link("pages/dispute.py", label="Dispute workbench: re-rate, credit, export evidence",
                  icon=":material/gavel:", query_params={**ui.access_params(visit), **here})
 
-ui.show_check(f"its {len(lines)} lines", lines["amount_cents"], "subtotal",
+ui.show_check(f"its {plural(len(lines), 'line')}", lines["amount_cents"], "subtotal",
               invoice.subtotal_cents)
 ui.show_check("the subtotal less credits",
               [invoice.subtotal_cents, -invoice.credits_cents], "total", invoice.total_cents)
@@ -79,7 +80,7 @@ picked_group = ui.picked_row(
     open_label=md_format("Open the apps of a {what}", what=drill.GROUP_BYS[by].lower()),
     row_labels=list(groups["group"]),
 )
-ui.show_check(f"the {len(groups)} groups", groups["amount_cents"], "subtotal",
+ui.show_check(f"the {plural(len(groups), 'group')}", groups["amount_cents"], "subtotal",
               invoice.subtotal_cents)
 st.caption("Pick a group to see the apps behind it.")
 st.page_link(ui.MACHINES_PAGE, label="Every machine and volume on this invoice",
@@ -116,7 +117,7 @@ if not credits.empty:
                                 "issued_at": ui.utc_column("Issued (UTC)"),
                                 "amount": ui.money_column("Amount"), "reason": "Reason",
                                 "support_ticket": "Ticket"})
-    ui.show_check(f"its {len(credits)} credit notes", credits["amount_cents"], "credits",
+    ui.show_check(f"its {plural(len(credits), 'credit note')}", credits["amount_cents"], "credits",
                   invoice.credits_cents)
 
 downloads = st.container(horizontal=True)

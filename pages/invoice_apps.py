@@ -9,6 +9,7 @@ from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.format import dollars
 from fleetspend.ui.untrusted import md, md_format
+from fleetspend.units import plural
 
 TABLE_KEY = "invoice_apps_table"
 
@@ -63,7 +64,7 @@ picked = ui.picked_row(
     row_labels=[f"{app} ({team})" for app, team
                 in zip(apps["app_name"], apps["team_name"], strict=True)],
 )
-ui.show_check(f"the {len(apps)} apps' allocations", apps["amount_cents"],
+ui.show_check(f"the allocations of {plural(len(apps), 'app')}", apps["amount_cents"],
               f"amount of the {total.lines} lines", total.amount_cents)
 st.caption("Pick an app to see its machines and volumes.")
 st.page_link(ui.MACHINES_PAGE, label="Every machine and volume in this group",

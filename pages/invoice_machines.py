@@ -10,6 +10,7 @@ from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.format import dollars
 from fleetspend.ui.untrusted import md, md_format
+from fleetspend.units import plural
 
 TABLE_KEY = "invoice_machines_table"
 
@@ -124,8 +125,8 @@ if search:
                       search=search, cents=dollars(resources.match_cents),
                       parent=dollars(parent_cents)), icon=":material/filter_alt:")
 else:
-    ui.show_check(f"all {resources.match_count:,} machines and volumes",
-                  [resources.match_cents], parent, parent_cents)
+    everything = plural(resources.match_count, "machine or volume", "machines and volumes")
+    ui.show_check(f"the {everything}", [resources.match_cents], parent, parent_cents)
 
 previous_page, page_box, next_page = st.columns([1, 2, 1], vertical_alignment="bottom")
 if previous_page.button("Previous page", disabled=resources.page <= 1,

@@ -12,6 +12,7 @@ from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.format import dollars
 from fleetspend.ui.untrusted import md, md_format
+from fleetspend.units import plural
 
 CHARGES_KEY = "machine_charges_table"
 
@@ -138,7 +139,7 @@ if not all(steps.rate_matches and steps.amount_matches for steps in arithmetic):
     st.error("A unit price or amount above does not match the price book; please report this "
              "invoice to support.", icon=":material/error:")
 total_row = charged_on.loc[charged_on["invoice_number"] == invoice.invoice_number]
-ui.show_check(f"its {len(charges)} charges", charges["amount_cents"],
+ui.show_check(f"its {plural(len(charges), 'charge')}", charges["amount_cents"],
               f"machine's amount on invoice {invoice.invoice_number}",
               int(total_row["amount_cents"].iloc[0]) if len(total_row) else 0)
 listed_row = listed.rows.loc[listed.rows["resource_id"] == machine_id]

@@ -23,11 +23,11 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from fleetspend.comparison import plural
 from fleetspend.partitions import next_month
 from fleetspend.spend import OTHER_KEY, Anomaly
 from fleetspend.ui.format import dollars
 from fleetspend.ui.untrusted import plot
+from fleetspend.units import plural
 
 SELECT_LAYOUT = {"clickmode": "event+select", "dragmode": False}
 # where the browser fetches map outlines: the app's own static files (static/topojson),

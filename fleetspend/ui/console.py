@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from fleetspend.comparison import plural
 from fleetspend.ui import drilldown
 from fleetspend.ui.format import dollars
+from fleetspend.units import plural
 
 SUPPORT_PAGE = "pages/support.py"
 OVERVIEW_PAGE = "pages/overview.py"

@@ -27,3 +27,10 @@ def test_quantities_read_in_hours_with_two_decimals_or_three_significant_digits(
 ])
 def test_unit_prices_read_per_hour_with_at_most_six_decimals(price, unit, expected):
     assert units.unit_price_text(price, unit) == expected
+
+
+def test_counts_take_the_singular_for_one():
+    assert units.plural(1, "app") == "1 app"
+    assert units.plural(3, "app") == "3 apps"
+    assert units.plural(1200, "machine or volume", "machines and volumes") == (
+        "1,200 machines and volumes")
