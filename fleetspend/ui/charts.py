@@ -55,6 +55,13 @@ def draw(figure: go.Figure, *, key: str, clickable: bool = False) -> object:
     return st.plotly_chart(figure, key=key, config=PLOT_CONFIG)
 
 
+def keyboard_pick(label: str, labels: Mapping[str, str], *, key: str) -> str | None:
+    """The keyboard's way to what a click on a chart opens: a select box of the chart's
+    points (key -> label); type to filter, Enter to open. The key chosen, or None."""
+    return st.selectbox(label, list(labels), index=None, format_func=labels.__getitem__,
+                        key=key, placeholder="Type to search")
+
+
 def series_colours(keys: Sequence[str]) -> dict[str, str]:
     """A colour per series key, in order; "Other" grey; past 48 series colours repeat."""
     colours, index = {}, 0
