@@ -13,7 +13,7 @@ Importable without Streamlit; money stays integer cents (or hundredths of a unit
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Connection
@@ -37,13 +37,11 @@ class PeriodComparison:
 
     @property
     def days(self) -> int:
+        """The length of each period in days."""
         return (self.end_date - self.start_date).days
 
-    @property
-    def previous_start_date(self) -> date:
-        return self.start_date - timedelta(days=self.days)
-
     def _covered(self, start: date, end: date) -> int:
+        """Days of [start, end) on or after the first day with usage."""
         if self.first_usage_date is None:
             return 0
         return max(0, (end - max(start, self.first_usage_date)).days)
@@ -56,7 +54,8 @@ class PeriodComparison:
     @property
     def previous_covered_days(self) -> int:
         """Days of the previous period on or after the first day with usage."""
-        return self._covered(self.previous_start_date, self.start_date)
+        return self._covered(self.start_date - (self.end_date - self.start_date),
+                             self.start_date)
 
     @property
     def is_like_for_like(self) -> bool:
