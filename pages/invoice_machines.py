@@ -99,12 +99,18 @@ if picked_sort != sort:
     go(sort=picked_sort, page="1")
 amount_metric.metric(md(parent_label) if app_id is not None else "Amount", dollars(parent_cents))
 
-rows = ui.with_dollars(resources.rows, amount="amount_cents").assign(
-    size=[f"{preset} {memory} MB" if kind == "machine" else f"{size} GB volume"
-          for kind, preset, memory, size in zip(
-              resources.rows["resource_kind"], resources.rows["preset_code"],
-              resources.rows["memory_mb"], resources.rows["size_gb"], strict=True)],
-)
+
+
+def shown(frame):
+    """Rows as the table shows them: dollars, and each resource's size in words."""
+    return ui.with_dollars(frame, amount="amount_cents").assign(
+        size=[f"{preset} {memory} MB" if kind == "machine" else f"{size} GB volume"
+              for kind, preset, memory, size in zip(
+                  frame["resource_kind"], frame["preset_code"], frame["memory_mb"],
+                  frame["size_gb"], strict=True)])
+
+
+rows = shown(resources.rows)
 columns = {"position": "#", "resource_id": "Machine or volume", "amount": "Amount (USD)",
            "resource_kind": "Kind", "app_name": "App", "region_code": "Region",
            "size": "Size now", "lines": "Lines"}
@@ -146,7 +152,7 @@ def every_match():
     everything = visit.read(lambda snapshot: drill.group_resources(
         snapshot.connection, visit.org_id, invoice.invoice_id, group, app_id=app_id,
         search=search, sort=sort, page_size=None))
-    return ui.with_dollars(everything.rows, amount="amount_cents")
+    return ui.as_shown(shown(everything.rows), columns)
 
 
 ui.csv_download("Download all as CSV", every_match,

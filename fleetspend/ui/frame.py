@@ -6,7 +6,6 @@ Hiding a page from the menu is not denying it: every page still calls
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -96,31 +95,8 @@ def navigation(visit: access.Visit | None) -> StreamlitPage:
                         for path, title, icon in hidden_pages(visit)]
     st.session_state[access.NAVIGATED_KEY] = True
     page = st.navigation(sections)
-    _close_sidebar_after_navigation(page.url_path)
+    remember.close_sidebar_after_navigation(page.url_path)
     return page
-
-
-# below this width (Streamlit's "md" breakpoint) the sidebar covers the page
-NARROW_PX = 768
-
-
-def _close_sidebar_after_navigation(url_path: str) -> None:
-    """On a narrow screen, close the sidebar once another page opens (Streamlit does so
-    only for a phone's user agent, so a narrow desktop window kept it over the page). The
-    script names the page, so it runs again only when the page changes; reruns of one page
-    leave a sidebar the person opened alone."""
-    page = json.dumps(url_path or "home")
-    st.html(
-        "<script>"
-        f"if (sessionStorage.getItem('fleetspend_page') !== {page}) {{"
-        f"  sessionStorage.setItem('fleetspend_page', {page});"
-        f"  const open = window.parent.document.querySelector("
-        "    '[data-testid=\"stSidebar\"][data-collapsed=\"false\"]');"
-        f"  const close = window.parent.document.querySelector("
-        "    '[data-testid=\"stSidebarCollapseButton\"] button');"
-        f"  if (open && close && window.parent.innerWidth <= {NARROW_PX}) close.click();"
-        "}"
-        "</script>", unsafe_allow_javascript=True)
 
 
 def _sign_out() -> None:

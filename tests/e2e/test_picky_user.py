@@ -110,6 +110,10 @@ def picture(page: Page, name: str) -> None:
     made tall for it)."""
     width = page.viewport_size["width"]
     page.set_viewport_size({"width": width, "height": PICTURE_HEIGHT_PX})
+    # the page has finished its run: nothing running, no placeholder left
+    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state",
+                                                           "notRunning")
+    expect(page.get_by_test_id("stSkeleton")).to_have_count(0)
     page.wait_for_timeout(1_500)  # charts redraw at the new size
     screenshot(page, name)
     page.set_viewport_size({"width": width, "height": 900})
