@@ -8,13 +8,18 @@ its data is as old as the last transaction it replayed, measured against this se
 (kept in step with the primary's by NTP): replay held up, or cut off from the primary, which
 a replica does not notice in its WAL positions. Past ``REPLICA_STALE_AFTER_S`` seconds
 (default 60) the page warns.
+
+Usage itself can be late too: a feed that stopped leaves "usage complete through" behind
+the clock. Past ``USAGE_STALE_AFTER_H`` hours (default 36: the hourly feed, a day's slack)
+the page warns that recent usage is missing. Footers speak a customer's words: live data or
+a copy some seconds behind, never "primary" or "replica".
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection
 
@@ -22,20 +27,31 @@ from queries import sql
 
 STALE_AFTER_ENV = "REPLICA_STALE_AFTER_S"
 DEFAULT_STALE_AFTER_S = 60.0
+USAGE_STALE_AFTER_ENV = "USAGE_STALE_AFTER_H"
+DEFAULT_USAGE_STALE_AFTER_H = 36.0
+
+
+def _positive(name: str, default: float, what: str) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of {what}, got {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive number of {what}, got {raw!r}")
+    return value
 
 
 def stale_after_s() -> float:
     """The age in seconds past which a page warns that its data may be out of date."""
-    raw = os.environ.get(STALE_AFTER_ENV, "").strip()
-    if not raw:
-        return DEFAULT_STALE_AFTER_S
-    try:
-        seconds = float(raw)
-    except ValueError:
-        raise ValueError(f"{STALE_AFTER_ENV} must be a number of seconds, got {raw!r}") from None
-    if seconds <= 0:
-        raise ValueError(f"{STALE_AFTER_ENV} must be a positive number of seconds, got {raw!r}")
-    return seconds
+    return _positive(STALE_AFTER_ENV, DEFAULT_STALE_AFTER_S, "seconds")
+
+
+def usage_stale_after_h() -> float:
+    """The hours "usage complete through" may trail the clock before a page warns."""
+    return _positive(USAGE_STALE_AFTER_ENV, DEFAULT_USAGE_STALE_AFTER_H, "hours")
 
 
 @dataclass(frozen=True)
@@ -49,6 +65,8 @@ class Freshness:
     last_replayed_at: datetime | None
     usage_complete_through_at: datetime | None
     stale_after_s: float = DEFAULT_STALE_AFTER_S
+    checked_at: datetime | None = None  # the clock when read, for the usage's own age
+    usage_stale_after_h: float = DEFAULT_USAGE_STALE_AFTER_H
 
     @property
     def is_lagging(self) -> bool:
@@ -71,13 +89,29 @@ class Freshness:
         through = (f"usage complete through {self.usage_complete_through_at:%Y-%m-%d %H:%M} UTC"
                    if self.usage_complete_through_at else "no usage yet")
         if not self.is_replica:
-            return f"Read from the primary; {through}"
+            return f"Live data; {through}"
         if not self.is_receiving:
-            return (f"Replica not receiving from the primary; its data is {self._age()} old; "
+            return (f"Copy of the data not receiving updates; it is {self._age()} old; "
                     f"{through}")
         if self.lag_seconds is None:
-            return f"Replica behind the primary by {self.lag_bytes:,} bytes of WAL; {through}"
-        return f"Replica {self.lag_seconds:.0f} s behind the primary; {through}"
+            return f"Copy of the data catching up ({self.lag_bytes:,} bytes behind); {through}"
+        return f"Data {self.lag_seconds:.0f} s behind live; {through}"
+
+    @property
+    def usage_warning(self) -> str | None:
+        """What the page must say when usage stops well before the clock, else None."""
+        through, now = self.usage_complete_through_at, self.checked_at
+        if through is None or now is None:
+            return None
+        behind = now - through
+        if behind.total_seconds() <= self.usage_stale_after_h * 3600:
+            return None
+        days = behind.days
+        age = (f"{days} days" if days > 1 else
+               f"{behind.total_seconds() / 3600:.0f} hours")
+        return (f"Usage is complete only through {through:%Y-%m-%d %H:%M} UTC, {age} ago: "
+                "usage since then has not arrived yet, so recent spend is missing from "
+                "these figures.")
 
     @property
     def warning(self) -> str | None:
@@ -113,4 +147,6 @@ def read_freshness(connection: Connection, org_id: int) -> Freshness:
         last_replayed_at=lag["last_replayed_at"],
         usage_complete_through_at=usage_complete_through(connection, org_id),
         stale_after_s=stale_after_s(),
+        checked_at=datetime.now(UTC),
+        usage_stale_after_h=usage_stale_after_h(),
     )

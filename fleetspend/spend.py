@@ -182,6 +182,9 @@ class Anomaly:
     explanation: str
     region_code: str | None = None
     size_cents: int = 0  # how much spend is off the pattern, for ordering
+    # the anomalous spend per day, what a chart marks: the app's spend on a spike's days, the
+    # excess over the usual on an organization's high days, the new region's on a move
+    day_cents: tuple[tuple[date, int], ...] = ()
 
 
 def _money(cents: float) -> str:
@@ -219,6 +222,7 @@ def _spikes(by_app: pd.DataFrame, names: dict[int, str], floor_cents: float) -> 
             found.append(Anomaly(
                 kind="spike", subject=names[app_id], app_id=int(app_id), start_date=first,
                 end_date=last, size_cents=int(excess.loc[first:last, app_id].sum()),
+                day_cents=tuple((day, round(cents)) for day, cents in days.items()),
                 explanation=(
                     f"{names[app_id]} spent {_money(days.sum())} from {first:%b %d} to "
                     f"{last:%b %d}, peaking at {_money(days.max())} on "
@@ -242,6 +246,8 @@ def _org_days(total: pd.Series) -> list[Anomaly]:
             found.append(Anomaly(
                 kind="org_day", subject="All apps", app_id=None, start_date=first,
                 end_date=last, size_cents=int(abs((days - usual).sum())),
+                day_cents=tuple((day, round(cents)) for day, cents in
+                                (days - usual).clip(lower=0).items() if cents > 0),
                 explanation=(
                     f"The organization spent {_money(days.sum())} from {first:%b %d} to "
                     f"{last:%b %d}, far {word} the {_money(usual.sum())} of the same weekdays "
@@ -277,6 +283,7 @@ def _migrations(matrix: pd.DataFrame, names: dict[int, str],
                 kind="migration", subject=names[app_id], app_id=int(app_id),
                 region_code=new_region, start_date=moved_on, end_date=moved_on,
                 size_cents=int(gained * 7),
+                day_cents=((moved_on, round(values[day, column])),),
                 explanation=(
                     f"{names[app_id]} moved from {cities[old_region]} ({old_region}) to "
                     f"{cities[new_region]} ({new_region}) on {moved_on:%b %d}: its spend in "

@@ -251,8 +251,10 @@ def _machines_by(frame: pd.DataFrame, column: str, days: int) -> dict[str, Decim
     return {key: Decimal(value) / SECONDS_PER_DAY / days for key, value in per.items()}
 
 
-def _count(value: Decimal) -> str:
-    return f"{value.quantize(Decimal(1), ROUND_HALF_UP):+,}"
+def _count(value: Decimal, noun: str) -> str:
+    """A signed whole count with its noun, singular for one: "+1 machine", "-3 machines"."""
+    whole = value.quantize(Decimal(1), ROUND_HALF_UP)
+    return f"{whole:+,} {noun if abs(whole) == 1 else noun + 's'}"
 
 
 def _balanced(gained: Decimal, lost: Decimal) -> bool:
@@ -285,19 +287,19 @@ def explain(current: pd.DataFrame, previous: pd.DataFrame, days: int) -> str:
     if regions:
         to_region, gained, from_region, lost = _biggest_change(regions)
         if _balanced(gained, lost) and abs(net) < min(gained, lost):
-            return f"moved from {from_region} to {to_region} ({_count(gained)} machines)"
+            return f"moved from {from_region} to {to_region} ({_count(gained, 'machine')})"
     if sizes:
         to_size, gained, from_size, lost = _biggest_change(sizes)
         if _balanced(gained, lost) and abs(net) < min(gained, lost):
-            return f"resized from {from_size} to {to_size} ({_count(gained)} machines)"
+            return f"resized from {from_size} to {to_size} ({_count(gained, 'machine')})"
     if regions:
         region = max(regions, key=lambda k: (abs(regions[k]), k))
         if abs(regions[region]) >= MIN_MACHINES:
-            return f"{_count(regions[region])} machines in {region}"
+            return f"{_count(regions[region], 'machine')} in {region}"
     hours = (sum(current.machine_seconds, Decimal(0))
              - sum(previous.machine_seconds, Decimal(0))) / SECONDS_PER_HOUR
     if abs(hours) >= days:  # at least one machine-hour a day more or less
-        return (f"{_count(hours)} machine-hours at about the same machine count "
+        return (f"{_count(hours, 'machine-hour')} at about the same machine count "
                 f"({'running longer' if hours > 0 else 'running less'})")
     spent = {key: Decimal(value) for key, value in
              current.groupby("region_code")["amount_precise"].sum().items()}

@@ -126,8 +126,8 @@ st.dataframe(ui.with_dollars(price_lists, amount="amount_cents"), hide_index=Tru
                            "amount"],
              column_config={
                  "name": "Price list",
-                 "effective_from": st.column_config.DatetimeColumn("In force from (UTC)"),
-                 "effective_until": st.column_config.DatetimeColumn("Until (UTC)"),
+                 "effective_from": ui.utc_column("In force from (UTC)"),
+                 "effective_until": ui.utc_column("Until (UTC)"),
                  "lines_priced": st.column_config.NumberColumn("Lines it priced", format="%d"),
                  "amount": ui.money_column("Amount it priced"),
              })

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import streamlit as st
 
-from fleetspend import csvfile, db, exports, freshness, spend
+from fleetspend import comparison, csvfile, db, exports, freshness, spend
 from fleetspend.readmodels import DIMENSIONS, GRAINS, NO_DIMENSION, last_usage_date
 from fleetspend.ui import access, charts, frame, tables, url_state
 from fleetspend.ui.errors import database_errors_stop_the_page
@@ -27,14 +27,14 @@ ALL_SERIES = 0  # top=0: the "other" bucket expanded
 
 @st.cache_data(ttl=60, max_entries=64, show_spinner=False)
 def load_context(scope: db.Scope, org_id: int) -> tuple[dict[str, dict[str, str]], date | None,
-                                                        freshness.Freshness]:
-    """The values of each dimension, "now" and their freshness, in one snapshot."""
+                                                        freshness.Freshness, date | None]:
+    """The values of each dimension, "now", their freshness and the first day with usage."""
     with db.read_snapshot(scope) as snapshot:
         values = spend.read_dimension_values(snapshot.connection, org_id)
         fresh = freshness.read_freshness(snapshot.connection, org_id)
         through = fresh.usage_complete_through_at
         last_day = None if through is None else spend.as_of(through).last_day
-        return values, last_day, fresh
+        return values, last_day, fresh, comparison.first_usage_date(snapshot.connection, org_id)
 
 
 @st.cache_data(ttl=60, max_entries=256, show_spinner=False)
@@ -159,7 +159,7 @@ visit = access.require(access.USAGE, "explorer")
 st.title("Usage explorer")
 
 with st.spinner("Loading"), database_errors_stop_the_page("the explorer"):
-    values, last_day, fresh = load_context(visit.scope(), visit.org_id)
+    values, last_day, fresh, first_day = load_context(visit.scope(), visit.org_id)
 frame.stop_without_usage(last_day, fresh)
 
 state, notices = read_state(values, last_day)
@@ -185,7 +185,8 @@ if series.table.empty:
     st.caption(fresh.describe())
     st.stop()
 
-table = tables.explorer_table(series, unit, previous)
+compared = comparison.PeriodComparison(query.start_date, query.end_date, first_day)
+table = tables.explorer_table(series, unit, previous, compared)
 
 metric_columns = st.columns(3)
 metric_columns[0].metric(md_format("{label}, {start} to {end}", label=label,
@@ -193,11 +194,11 @@ metric_columns[0].metric(md_format("{label}, {start} to {end}", label=label,
                          tables.show_hundredths(series.total_hundredths, unit))
 if previous is not None:
     before = sum(previous.values())
-    change = spend.change_percent(series.total_hundredths, before)
-    metric_columns[1].metric(
-        md_format("Previous {days} days", days=(query.end_date - query.start_date).days),
-        tables.show_hundredths(before, unit),
-        delta=None if change is None else f"{change}%", delta_color="off")
+    metric_columns[1].metric(compared.label, tables.show_hundredths(before, unit),
+                             delta=compared.delta_text(series.total_hundredths, before),
+                             delta_color="off", help=compared.note)
+    if compared.note:
+        st.caption(compared.note)
 if series.hidden and metric_columns[2].button(
         md_format("Show all {count} series", count=len(series.table) - 1 + series.hidden),
         key=KEY + "expand"):
@@ -208,13 +209,13 @@ if can_fold and metric_columns[2].button("Fold small series into other", key=KEY
 
 order = list(series.table.series_key)
 labels = dict(zip(series.table.series_key, series.table.series_label, strict=True))
-st.plotly_chart(charts.stacked(series.cells, order, labels, unit, state["grain"]),
-                key=CHART_KEY, on_select="rerun", selection_mode="points")
+charts.draw(charts.stacked(series.cells, order, labels, unit, state["grain"],
+                           (state["from"], state["to"])), key=CHART_KEY, clickable=True)
 st.caption("Click a series to filter to it and look one level down; click \"Other\" to "
            "expand it. Spend reads the same rollups invoices are rated from; for a month "
            "not yet invoiced it is an estimate.")
 
-st.dataframe(table, hide_index=True)
+st.dataframe(table, hide_index=True, column_config=tables.column_config(table))
 st.download_button("Download this table (CSV)", csvfile.to_csv(table),
                    file_name=f"fleetspend-{state['measure']}-{state['from']}-{state['to']}.csv",
                    mime="text/csv", key=KEY + "csv")

@@ -4,13 +4,14 @@ lines and the invoice as a PDF."""
 
 import streamlit as st
 
-from fleetspend import invoice_document
+from fleetspend import invoice_document, units
 from fleetspend import invoice_drill as drill
 from fleetspend.ui import access, url_state
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.format import dollars
 from fleetspend.ui.untrusted import md_format
+from fleetspend.units import plural
 
 GROUPS_KEY = "invoice_groups_table"
 LINES_KEY = "invoice_lines_table"
@@ -42,10 +43,8 @@ ui.breadcrumbs(visit, [ui.Crumb("Invoices", ui.INVOICES_PAGE)],
                f"{invoice.invoice_number} ({invoice.month_label})")
 st.title(md_format("Invoice {number}", number=invoice.invoice_number))
 url_state.copy_link()
-st.caption(md_format("{org} · {month} · {status}{finalized}", org=invoice.org_name,
-                     month=invoice.month_label, status=invoice.status,
-                     finalized=f" · finalized {invoice.finalized_at:%Y-%m-%d %H:%M} UTC"
-                     if invoice.finalized_at else ""))
+st.caption(md_format("{org} · {month} · {status}", org=invoice.org_name,
+                     month=invoice.month_label, status=invoice_document.status_text(invoice)))
 if invoice.is_estimated:
     st.warning("Upcoming invoice: a draft for a month not yet invoiced. Every figure is "
                "estimated and changes as usage arrives.", icon=":material/pending:")
@@ -62,7 +61,7 @@ if visit.may(access.SUPPORT_CASE):
     st.page_link("pages/dispute.py", label="Dispute workbench: re-rate, credit, export evidence",
                  icon=":material/gavel:", query_params={**ui.access_params(visit), **here})
 
-ui.show_check(f"its {len(lines)} lines", lines["amount_cents"], "subtotal",
+ui.show_check(f"its {plural(len(lines), 'line')}", lines["amount_cents"], "subtotal",
               invoice.subtotal_cents)
 ui.show_check("the subtotal less credits",
               [invoice.subtotal_cents, -invoice.credits_cents], "total", invoice.total_cents)
@@ -75,11 +74,13 @@ if chosen and chosen != by:
     st.rerun()
 groups = ui.with_dollars(drill.line_groups(lines, by), amount="amount_cents")
 picked_group = ui.picked_row(
-    groups, key=GROUPS_KEY, column_order=["group", "lines", "amount"],
+    groups, key=GROUPS_KEY, column_order=["group", "amount", "lines"],
     column_config={"group": drill.GROUP_BYS[by], "lines": "Lines",
                    "amount": ui.money_column("Amount")},
+    open_label=md_format("Open the apps of a {what}", what=drill.GROUP_BYS[by].lower()),
+    row_labels=list(groups["group"]),
 )
-ui.show_check(f"the {len(groups)} groups", groups["amount_cents"], "subtotal",
+ui.show_check(f"the {plural(len(groups), 'group')}", groups["amount_cents"], "subtotal",
               invoice.subtotal_cents)
 st.caption("Pick a group to see the apps behind it.")
 st.page_link(ui.MACHINES_PAGE, label="Every machine and volume on this invoice",
@@ -88,21 +89,21 @@ st.page_link(ui.MACHINES_PAGE, label="Every machine and volume on this invoice",
 st.subheader("Lines")
 shown_lines = ui.with_dollars(lines, amount="amount_cents").assign(
     vm_size=lines["preset_code"].fillna(""),
-    quantity_text=[f"{quantity.normalize():,f} {unit}" for quantity, unit
+    quantity_text=[units.quantity_text(q, unit) for q, unit
                    in zip(lines["quantity"], lines["pricing_unit"], strict=True)],
-    unit_price_text=[f"${price.normalize():f} / {unit}" for price, unit
+    unit_price_text=[units.unit_price_text(price, unit) for price, unit
                      in zip(lines["unit_price"], lines["pricing_unit"], strict=True)],
 )
+line_columns = {"line_no": "Line", "description": "Description", "amount": "Amount (USD)",
+                "quantity_text": "Quantity", "unit_price_text": "Unit price",
+                "product_name": "Product", "region_code": "Region", "vm_size": "VM size",
+                "memory_mb": "Memory (MB)"}
 picked_line = ui.picked_row(
-    shown_lines, key=LINES_KEY,
-    column_order=["line_no", "product_name", "region_code", "vm_size", "memory_mb",
-                  "description", "quantity_text", "unit_price_text", "amount"],
-    column_config={
-        "line_no": "Line", "product_name": "Product", "region_code": "Region",
-        "vm_size": "VM size", "memory_mb": "Memory (MB)", "description": "Description",
-        "quantity_text": "Quantity", "unit_price_text": "Unit price",
-        "amount": ui.money_column("Amount"),
-    },
+    shown_lines, key=LINES_KEY, column_order=list(line_columns),
+    column_config={**line_columns, "amount": ui.money_column("Amount (USD)")},
+    open_label="Open the apps of a line",
+    row_labels=[f"Line {no}: {text}" for no, text
+                in zip(lines["line_no"], lines["description"], strict=True)],
 )
 st.caption("Pick a line to see the apps behind it.")
 
@@ -113,15 +114,15 @@ if not credits.empty:
                  column_order=["credit_note_number", "issued_at", "amount", "reason",
                                "support_ticket"],
                  column_config={"credit_note_number": "Credit note",
-                                "issued_at": st.column_config.DatetimeColumn("Issued (UTC)"),
+                                "issued_at": ui.utc_column("Issued (UTC)"),
                                 "amount": ui.money_column("Amount"), "reason": "Reason",
                                 "support_ticket": "Ticket"})
-    ui.show_check(f"its {len(credits)} credit notes", credits["amount_cents"], "credits",
+    ui.show_check(f"its {plural(len(credits), 'credit note')}", credits["amount_cents"], "credits",
                   invoice.credits_cents)
 
 downloads = st.container(horizontal=True)
 with downloads:
-    ui.csv_download("Lines as CSV", shown_lines.drop(columns=["amount_precise"]),
+    ui.csv_download("Lines as CSV", ui.as_shown(shown_lines, line_columns),
                     file_name=f"{invoice.invoice_number}-lines.csv", key="invoice_lines_csv")
     st.download_button(
         "Invoice as PDF",

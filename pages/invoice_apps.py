@@ -9,6 +9,7 @@ from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.format import dollars
 from fleetspend.ui.untrusted import md, md_format
+from fleetspend.units import plural
 
 TABLE_KEY = "invoice_apps_table"
 
@@ -54,18 +55,21 @@ amount_metric.metric("Amount", dollars(total.amount_cents))
 apps_metric.metric("Apps", f"{len(apps):,}")
 
 shown = ui.with_dollars(apps, amount="amount_cents")
+columns = {"app_name": "App", "amount": "Amount (USD)", "team_name": "Team",
+           "machines": "Machines", "volumes": "Volumes"}
 picked = ui.picked_row(
-    shown, key=TABLE_KEY,
-    column_order=["app_name", "team_name", "machines", "volumes", "amount"],
-    column_config={"app_name": "App", "team_name": "Team", "machines": "Machines",
-                   "volumes": "Volumes", "amount": ui.money_column("Amount")},
+    shown, key=TABLE_KEY, column_order=list(columns),
+    column_config={**columns, "amount": ui.money_column("Amount (USD)")},
+    open_label="Open the machines of an app",
+    row_labels=[f"{app} ({team})" for app, team
+                in zip(apps["app_name"], apps["team_name"], strict=True)],
 )
-ui.show_check(f"the {len(apps)} apps' allocations", apps["amount_cents"],
+ui.show_check(f"the allocations of {plural(len(apps), 'app')}", apps["amount_cents"],
               f"amount of the {total.lines} lines", total.amount_cents)
 st.caption("Pick an app to see its machines and volumes.")
 st.page_link(ui.MACHINES_PAGE, label="Every machine and volume in this group",
              icon=":material/dns:", query_params={**ui.access_params(visit), **here})
-ui.csv_download("Download CSV", shown,
+ui.csv_download("Download CSV", ui.as_shown(shown, columns),
                 file_name=f"{invoice.invoice_number}-apps.csv", key="invoice_apps_csv")
 if picked is not None:
     st.switch_page(ui.MACHINES_PAGE, query_params={

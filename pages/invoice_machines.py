@@ -10,6 +10,7 @@ from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.format import dollars
 from fleetspend.ui.untrusted import md, md_format
+from fleetspend.units import plural
 
 TABLE_KEY = "invoice_machines_table"
 
@@ -98,19 +99,27 @@ if picked_sort != sort:
     go(sort=picked_sort, page="1")
 amount_metric.metric(md(parent_label) if app_id is not None else "Amount", dollars(parent_cents))
 
-rows = ui.with_dollars(resources.rows, amount="amount_cents").assign(
-    size=[f"{preset} {memory} MB" if kind == "machine" else f"{size} GB volume"
-          for kind, preset, memory, size in zip(
-              resources.rows["resource_kind"], resources.rows["preset_code"],
-              resources.rows["memory_mb"], resources.rows["size_gb"], strict=True)],
-)
+
+
+def shown(frame):
+    """Rows as the table shows them: dollars, and each resource's size in words."""
+    return ui.with_dollars(frame, amount="amount_cents").assign(
+        size=[f"{preset} {memory} MB" if kind == "machine" else f"{size} GB volume"
+              for kind, preset, memory, size in zip(
+                  frame["resource_kind"], frame["preset_code"], frame["memory_mb"],
+                  frame["size_gb"], strict=True)])
+
+
+rows = shown(resources.rows)
+columns = {"position": "#", "resource_id": "Machine or volume", "amount": "Amount (USD)",
+           "resource_kind": "Kind", "app_name": "App", "region_code": "Region",
+           "size": "Size now", "lines": "Lines"}
 picked = ui.picked_row(
-    rows, key=TABLE_KEY,
-    column_order=["position", "resource_id", "resource_kind", "app_name", "region_code", "size",
-                  "lines", "amount"],
-    column_config={"position": "#", "resource_id": "Machine or volume",
-                   "resource_kind": "Kind", "app_name": "App", "region_code": "Region",
-                   "size": "Size now", "lines": "Lines", "amount": ui.money_column("Amount")},
+    rows, key=TABLE_KEY, column_order=list(columns),
+    column_config={**columns, "amount": ui.money_column("Amount (USD)")},
+    open_label="Open a machine of this page",
+    row_labels=[f"{resource} ({kind}, {app})" for resource, kind, app in zip(
+        rows["resource_id"], rows["resource_kind"], rows["app_name"], strict=True)],
 )
 first = (resources.page - 1) * drill.PAGE_SIZE
 st.caption(md_format("{count:,} matching · showing {first:,}–{last:,} · this page {cents}",
@@ -122,8 +131,8 @@ if search:
                       search=search, cents=dollars(resources.match_cents),
                       parent=dollars(parent_cents)), icon=":material/filter_alt:")
 else:
-    ui.show_check(f"all {resources.match_count:,} machines and volumes",
-                  [resources.match_cents], parent, parent_cents)
+    everything = plural(resources.match_count, "machine or volume", "machines and volumes")
+    ui.show_check(f"the {everything}", [resources.match_cents], parent, parent_cents)
 
 previous_page, page_box, next_page = st.columns([1, 2, 1], vertical_alignment="bottom")
 if previous_page.button("Previous page", disabled=resources.page <= 1,
@@ -143,7 +152,7 @@ def every_match():
     everything = visit.read(lambda snapshot: drill.group_resources(
         snapshot.connection, visit.org_id, invoice.invoice_id, group, app_id=app_id,
         search=search, sort=sort, page_size=None))
-    return ui.with_dollars(everything.rows, amount="amount_cents")
+    return ui.as_shown(shown(everything.rows), columns)
 
 
 ui.csv_download("Download all as CSV", every_match,

@@ -45,21 +45,19 @@ shown = ui.with_dollars(invoices, total="total_cents", credits="credits_cents",
 if invoices["is_estimated"].any():
     st.caption("The upcoming invoice is a draft for a month not yet invoiced: its figures are "
                "estimated and change as usage arrives.")
+columns = {"period": "Period", "invoice_number": "Invoice", "total": "Total (USD)",
+           "state": "Status", "subtotal": "Subtotal (USD)", "credits": "Credits (USD)",
+           "change": "Change vs previous invoice"}
 picked = ui.picked_row(
-    shown, key=TABLE_KEY,
-    column_order=["period", "invoice_number", "state", "subtotal", "credits", "total", "change"],
-    column_config={
-        "period": "Period",
-        "invoice_number": "Invoice",
-        "state": "Status",
-        "subtotal": ui.money_column("Subtotal"),
-        "credits": ui.money_column("Credits"),
-        "total": ui.money_column("Total"),
-        "change": "Change vs previous invoice",
-    },
+    shown, key=TABLE_KEY, column_order=list(columns),
+    column_config={name: ui.money_column(label) if label.endswith("(USD)") else label
+                   for name, label in columns.items()},
+    open_label="Open an invoice",
+    row_labels=[f"{number} ({period}, {state})" for number, period, state
+                in zip(shown["invoice_number"], shown["period"], shown["state"], strict=True)],
 )
 st.caption("Pick an invoice to see its lines.")
-ui.csv_download("Download CSV", shown.drop(columns=["invoice_id"]), file_name="invoices.csv",
+ui.csv_download("Download CSV", ui.as_shown(shown, columns), file_name="invoices.csv",
                 key="invoices_csv")
 if picked is not None:
     st.switch_page(ui.INVOICE_PAGE, query_params={**ui.access_params(visit),

@@ -7,11 +7,12 @@ import plotly.express as px
 import streamlit as st
 
 from fleetspend import invoice_drill as drill
-from fleetspend.ui import access
+from fleetspend.ui import access, charts
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.format import dollars
 from fleetspend.ui.untrusted import md, md_format
+from fleetspend.units import plural
 
 CHARGES_KEY = "machine_charges_table"
 
@@ -116,7 +117,7 @@ shown = ui.with_dollars(charges, amount="amount_cents", line_amount="line_amount
 )
 st.dataframe(
     shown, hide_index=True, key=CHARGES_KEY,
-    column_order=["line_no", "description", "quantity_text", "amount", "line_amount"]
+    column_order=["line_no", "amount", "description", "quantity_text", "line_amount"]
     + (["in_group"] if group.by != "invoice" else [])
     + ["rate", "amount_arithmetic", "allocation"],
     column_config={
@@ -138,7 +139,7 @@ if not all(steps.rate_matches and steps.amount_matches for steps in arithmetic):
     st.error("A unit price or amount above does not match the price book; please report this "
              "invoice to support.", icon=":material/error:")
 total_row = charged_on.loc[charged_on["invoice_number"] == invoice.invoice_number]
-ui.show_check(f"its {len(charges)} charges", charges["amount_cents"],
+ui.show_check(f"its {plural(len(charges), 'charge')}", charges["amount_cents"],
               f"machine's amount on invoice {invoice.invoice_number}",
               int(total_row["amount_cents"].iloc[0]) if len(total_row) else 0)
 listed_row = listed.rows.loc[listed.rows["resource_id"] == machine_id]
@@ -170,9 +171,9 @@ else:
                     labels={"hour_at": "Hour (UTC)", "runtime_minutes": "Minutes running",
                             "preset_code": "Preset"})
     figure.update_layout(margin={"t": 10, "b": 10})
-    st.plotly_chart(figure, key="machine_usage_chart")
+    charts.draw(figure, key="machine_usage_chart")
     st.dataframe(usage, hide_index=True, key="machine_usage_table", height=240, column_config={
-        "hour_at": st.column_config.DatetimeColumn("Hour (UTC)"), "preset_code": "Preset",
+        "hour_at": ui.utc_column("Hour (UTC)"), "preset_code": "Preset",
         "memory_mb": "Memory (MB)", "runtime_seconds": "Runtime (s)",
         "stopped_rootfs_gb_seconds": "Stopped rootfs (GB-s)",
         "egress_internet_gb": "Internet egress (GB)", "egress_private_gb": "Private egress (GB)",

@@ -7,7 +7,6 @@ opens the explorer filtered to it.
 
 from datetime import timedelta
 
-import pandas as pd
 import streamlit as st
 
 from fleetspend import db, freshness, spend
@@ -39,18 +38,22 @@ def drill(params: dict[str, str]) -> None:
     st.switch_page(EXPLORER, query_params={**url_state.frame_params(), **params})
 
 
+def drill_into_month(now: spend.AsOf, dimension: str, key: str) -> None:
+    """Open the explorer on this month, filtered to one value and a level down."""
+    drill({"from": now.month_start.isoformat(), "to": now.last_day.isoformat(),
+           "grain": "day", dimension: key, "by": spend.DRILL_CHILD[dimension]})
+
+
 def drill_on_selection(now: spend.AsOf) -> None:
     """A click on a chart of the previous run opens the explorer filtered to what was hit."""
-    month = {"from": now.month_start.isoformat(), "to": now.last_day.isoformat(),
-             "grain": "day"}
     for dimension in ("app", "region", "preset"):
         keys = charts.selected_keys(st.session_state.get(TOP_CHART_KEY.format(
             dimension=dimension)))
         if keys:
-            drill({**month, dimension: keys[0], "by": spend.DRILL_CHILD[dimension]})
+            drill_into_month(now, dimension, keys[0])
     keys = charts.selected_keys(st.session_state.get(MAP_CHART_KEY))
     if keys:
-        drill({**month, "region": keys[0], "by": "app"})
+        drill_into_month(now, "region", keys[0])
     keys = charts.selected_keys(st.session_state.get(DAILY_CHART_KEY))
     if keys:
         drill({"from": keys[0], "to": keys[0], "grain": "day", "by": "app"})
@@ -118,27 +121,28 @@ for column, dimension in zip(columns, ("app", "region", "preset"), strict=True):
         column.info(md_format("No spend by {what} this month.",
                               what=DIMENSIONS[dimension].lower()))
         continue
-    column.plotly_chart(
-        charts.bar_share([s.key for s in top], [s.label for s in top],
-                         [s.amount_cents for s in top], [s.share_percent for s in top],
-                         TOP_TITLES[dimension]),
-        key=TOP_CHART_KEY.format(dimension=dimension), on_select="rerun",
-        selection_mode="points")
+    with column:
+        charts.draw(charts.bar_share([s.key for s in top], [s.label for s in top],
+                                     [s.amount_cents for s in top],
+                                     [s.share_percent for s in top], TOP_TITLES[dimension]),
+                    key=TOP_CHART_KEY.format(dimension=dimension), clickable=True)
+        picked = charts.keyboard_pick("Open in the explorer", {s.key: s.label for s in top},
+                                      key=f"overview_open_{dimension}")
+    if picked is not None:
+        drill_into_month(now, dimension, picked)
 
 st.subheader("Daily spend, last 60 days")
-flagged = {day for anomaly in overview.anomalies
-           for day in pd.date_range(anomaly.start_date, anomaly.end_date).date}
-st.plotly_chart(charts.daily_bars(list(overview.daily.period_start_date),
-                                  [int(c) for c in overview.daily.amount_cents], flagged),
-                key=DAILY_CHART_KEY, on_select="rerun", selection_mode="points")
+charts.draw(charts.daily_bars(list(overview.daily.period_start_date),
+                              [int(c) for c in overview.daily.amount_cents],
+                              charts.anomaly_marks(overview.anomalies)),
+            key=DAILY_CHART_KEY, clickable=True)
 
 left, right = st.columns(2)
 with left:
     st.subheader("By team, app and VM size")
-    st.plotly_chart(charts.treemap(overview.treemap), key="overview_treemap")
+    charts.draw(charts.treemap(overview.treemap), key="overview_treemap")
 with right:
     st.subheader("By region")
-    st.plotly_chart(charts.region_map(overview.regions), key=MAP_CHART_KEY, on_select="rerun",
-                    selection_mode="points")
+    charts.draw(charts.region_map(overview.regions), key=MAP_CHART_KEY, clickable=True)
 
 st.caption(fresh.describe())

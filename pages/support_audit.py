@@ -2,13 +2,12 @@
 access, credit notes, evidence exports), newest first, filtered by UTC dates, engineer,
 organization, action and ticket. The filters live in the URL."""
 
-import json
 from datetime import UTC, date, datetime, time, timedelta
 
 import streamlit as st
 
 from fleetspend import support
-from fleetspend.ui import access, url_state
+from fleetspend.ui import access, console, url_state
 from fleetspend.ui.drilldown import csv_download
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.untrusted import md_format
@@ -81,8 +80,8 @@ if len(events) == support.ACTIVITY_LIMIT:
                          limit=support.ACTIVITY_LIMIT))
 shown = events.assign(
     action=events["action"].map(lambda name: support.ACTIONS.get(name, name)),
-    detail=events["detail"].map(lambda detail: json.dumps(detail, sort_keys=True)),
-)
+    detail=events["detail"].map(console.describe_detail),
+).fillna("")
 st.dataframe(shown, hide_index=True, key="support_audit_table", column_config={
     "occurred_at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
     "engineer_name": "Engineer", "engineer_email": "Email", "action": "Action",

@@ -14,8 +14,9 @@ import pandas as pd
 import streamlit as st
 
 from fleetspend import db, freshness, invoice_drill, spend, teams
+from fleetspend.comparison import PeriodComparison, first_usage_date
 from fleetspend.readmodels import last_usage_date
-from fleetspend.ui import access, charts, frame, url_state
+from fleetspend.ui import access, charts, frame, tables, url_state
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.format import dollars
@@ -29,19 +30,19 @@ DATES_KEY = f"{KEY}dates"
 GRAIN_KEY = f"{KEY}grain"
 EXPLORER = "pages/explorer.py"
 NO_TEAM = ""
-MONEY_COLUMNS = ("Spend (USD)", "Previous period (USD)", "Change (USD)")
 
 
 @st.cache_data(ttl=60, max_entries=64, show_spinner=False)
 def load_context(scope: db.Scope, org_id: int) -> tuple[
-        dict[int, str], date | None, freshness.Freshness]:
-    """The organization's teams, the last day with usage and their freshness."""
+        dict[int, str], date | None, freshness.Freshness, date | None]:
+    """The organization's teams, the last day with usage, their freshness, the first day."""
     with db.read_snapshot(scope) as snapshot:
         names = teams.read_teams(snapshot.connection, org_id)
         fresh = freshness.read_freshness(snapshot.connection, org_id)
         through = fresh.usage_complete_through_at
         last_day = None if through is None else spend.as_of(through).last_day
-        return names, last_day, fresh
+        return (names, last_day, fresh,
+                first_usage_date(snapshot.connection, org_id))
 
 
 @st.cache_data(ttl=60, max_entries=128, show_spinner=False)
@@ -121,8 +122,11 @@ def controls(state: dict, last_day: date) -> None:
     columns[1].selectbox("Trend per", teams.TREND_GRAINS, key=GRAIN_KEY, on_change=grain_changed)
 
 
-def column_config() -> dict:
-    return {name: ui.money_column(name) for name in MONEY_COLUMNS}
+def column_config(table: pd.DataFrame) -> dict:
+    return {**tables.column_config(table),
+            "Cost per machine-hour (USD)": st.column_config.NumberColumn(format="$%.4f"),
+            "Machine-hours": st.column_config.NumberColumn(format="%,.1f"),
+            "Average machines": st.column_config.NumberColumn(format="%,.1f")}
 
 
 def show_movers(title: str, movers: list[teams.Mover]) -> None:
@@ -156,7 +160,7 @@ visit = access.require(access.BILLING, "teams")
 st.title("Team comparison")
 
 with st.spinner("Loading"), database_errors_stop_the_page("the team comparison"):
-    names, last_day, fresh = load_context(visit.scope(), visit.org_id)
+    names, last_day, fresh, first_day = load_context(visit.scope(), visit.org_id)
 frame.stop_without_usage(last_day, fresh)
 if not names:
     st.info("This organization has no teams yet.", icon=":material/group_off:")
@@ -187,17 +191,18 @@ if comparison.is_empty:
     st.caption(fresh.describe())
     st.stop()
 
-change = spend.change_percent(comparison.total_cents, comparison.previous_total_cents)
+compared = PeriodComparison(period.start_date, period.end_date, first_day)
+delta = compared.delta_text(comparison.total_cents, comparison.previous_total_cents)
 hours = sum(comparison.teams.machine_hours)
 metrics = st.columns(4)
 metrics[0].metric(md_format("Organization, {start} to {end}", start=period.start_date,
                             end=period.last_day),
-                  dollars(comparison.total_cents),
-                  delta=None if change is None else f"{change}% vs previous {period.days} days",
-                  delta_color="inverse")
-metrics[1].metric(md_format("Previous {days} days", days=period.days),
-                  dollars(comparison.previous_total_cents),
+                  dollars(comparison.total_cents), delta_color="inverse",
+                  delta=None if delta is None else f"{delta} vs {compared.label.lower()}")
+metrics[1].metric(compared.label, dollars(comparison.previous_total_cents),
                   help=f"{period.previous_start_date} to {period.start_date - timedelta(days=1)}")
+if compared.note:
+    st.caption(compared.note)
 metrics[2].metric("Machine-hours", f"{hours:,.0f}")
 per_hour = teams.cost_per_machine_hour(comparison.total_cents, hours)
 metrics[3].metric("Cost per machine-hour", "no machines" if per_hour is None
@@ -207,12 +212,14 @@ metrics[3].metric("Cost per machine-hour", "no machines" if per_hour is None
 st.subheader("Teams side by side")
 table = teams.export_table(comparison.teams, what="Team", total_cents=comparison.total_cents,
                            previous_total_cents=comparison.previous_total_cents)
+table = tables.like_for_like(table, compared)
 picked = ui.picked_row(table, key=table_key(state),
                        column_order=[c for c in table.columns if c != "Team id"],
-                       column_config=column_config())
+                       column_config=column_config(table), open_label="Show a team's apps",
+                       row_labels=list(table["Team"]))
 st.caption("Pick a team to see its apps. Spend is estimated for months not yet invoiced; "
            "average machines are machine-hours over the hours of the period.")
-ui.csv_download("Download the comparison (CSV)", table,
+ui.csv_download("Download the comparison (CSV)", table.drop(columns=["Team id"]),
                 file_name=f"fleetspend-teams-{state['from']}-{state['to']}.csv",
                 key=f"{KEY}csv")
 if picked is not None and picked["Team id"] and picked["Team id"] != state["team"]:
@@ -221,13 +228,13 @@ if picked is not None and picked["Team id"] and picked["Team id"] != state["team
 st.subheader("Spend per team over time")
 order = list(trend.table.series_key)
 labels = dict(zip(trend.table.series_key, trend.table.series_label, strict=True))
-st.plotly_chart(charts.stacked(trend.cells, order, labels, "USD", state["grain"]),
-                key=TREND_KEY, on_select="rerun", selection_mode="points")
 trend_range = teams.trend_query(period, state["grain"])
-st.caption(md_format("From {start} to {end}: {span}. Click a team to see its apps.",
-                     start=trend_range.start_date, end=period.last_day,
-                     span="six months" if state["grain"] == "month"
-                     else "the previous period and this one"))
+shown_from = max(trend_range.start_date, first_day or trend_range.start_date)
+charts.draw(charts.stacked(trend.cells, order, labels, "USD", state["grain"],
+                           (shown_from, period.last_day)), key=TREND_KEY, clickable=True)
+st.caption(md_format("{span}. Click a team to see its apps.",
+                     span=charts.trend_span(trend.cells, state["grain"], trend_range.start_date,
+                                            shown_from, period.last_day)))
 
 st.subheader("Top movers")
 left, right = st.columns(2)
@@ -241,9 +248,9 @@ if state["team"] != NO_TEAM:
     team_name = names[team_id]
     st.subheader(md_format("Apps of {team}", team=team_name))
     team = comparison.teams[comparison.teams.key == team_id].iloc[0]
-    apps = teams.export_table(teams.team_apps(comparison, team_id), what="App",
-                              total_cents=int(team.amount_cents),
-                              previous_total_cents=int(team.previous_cents))
+    apps = tables.like_for_like(teams.export_table(
+        teams.team_apps(comparison, team_id), what="App", total_cents=int(team.amount_cents),
+        previous_total_cents=int(team.previous_cents)), compared)
     if len(apps) == 1:
         st.info(md_format("{team} spent nothing in these dates or the ones before.",
                           team=team_name), icon=":material/inbox:")
@@ -251,8 +258,9 @@ if state["team"] != NO_TEAM:
         st.dataframe(apps, hide_index=True, key=APPS_TABLE_KEY.format(
             team=team_id, period=f"{state['from']}_{state['to']}"),
             column_order=[c for c in apps.columns if c != "App id"],
-            column_config=column_config())
-        ui.csv_download(md_format("Download {team}'s apps (CSV)", team=team_name), apps,
+            column_config=column_config(apps))
+        ui.csv_download(md_format("Download {team}'s apps (CSV)", team=team_name),
+                        apps.drop(columns=["App id"]),
                         file_name=f"fleetspend-team-{team_id}-{state['from']}-{state['to']}.csv",
                         key=f"{KEY}apps_csv")
     links = st.columns(2)

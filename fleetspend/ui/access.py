@@ -268,6 +268,9 @@ def resolve_visit(email: str) -> Visit | None:
     if visit.caller.is_staff:
         wanted = st.query_params.get(GRANT_PARAM) or st.session_state.get(GRANT_MEMORY_KEY)
         grants = visit.grants
+        if wanted is None and GRANT_MEMORY_KEY not in st.session_state:
+            # signed in again (a new session): back to the newest grant still active
+            wanted = next((str(g.grant_id) for g in _active(grants)), None)
         if wanted and wanted == st.session_state.pop(OPENED_GRANT_KEY, None):
             grants = _replicated(visit.caller, wanted, grants)
         grant = next((g for g in _active(grants) if str(g.grant_id) == wanted), None)

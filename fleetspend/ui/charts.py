@@ -4,23 +4,74 @@ Money arrives as integer cents (or hundredths of a unit) and is divided by 100 o
 drawing; the hover text shows the exact formatted amount. Each point's ``customdata`` is the
 key of what it stands for (an app id, a region code, a day), so a selection maps to an
 entity, never by matching x or y values. Maps use plain geographic projections: no map tiles
-are fetched. Every name drawn goes through :func:`fleetspend.ui.untrusted.plot`, so a
-customer's name never acts as Plotly's HTML.
+are fetched, and the world outline comes from the app itself (``static/topojson``, served by
+Streamlit's static file serving), never from a CDN at view time. Every name drawn goes through
+:func:`fleetspend.ui.untrusted.plot`, so a customer's name never acts as Plotly's HTML.
+
+Series get colours from one qualitative palette long enough that no two series of a chart
+share one (grey is kept for "Other", red for anomalies); legends sit above the plot, clear of
+the axis titles; :func:`draw` shows every figure without Plotly's toolbar.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
+import streamlit as st
 
+from fleetspend.partitions import next_month
+from fleetspend.spend import OTHER_KEY, Anomaly
 from fleetspend.ui.format import dollars
 from fleetspend.ui.untrusted import plot
+from fleetspend.units import plural
 
 SELECT_LAYOUT = {"clickmode": "event+select", "dragmode": False}
+# where the browser fetches map outlines: the app's own static files (static/topojson),
+# relative to the page so that a server path prefix is kept
+TOPOJSON_URL = "app/static/topojson/"
+# no toolbar (it covers charts on phones); maps read their outline from the app
+PLOT_CONFIG = {"displayModeBar": False, "topojsonURL": TOPOJSON_URL}
+# 48 distinct colours (Plotly's Dark24 then Light24) without red and grey
+SERIES_COLOURS = [colour for colour in (*px.colors.qualitative.Dark24,
+                                        *px.colors.qualitative.Light24)
+                  if colour not in ("#FB0D0D", "#FD3216", "#222A2A", "#B2828D")]
+OTHER_COLOUR = "#9e9e9e"
+SPEND_COLOUR = "#1f77b4"
+ANOMALY_COLOUR = "#d62728"
+LEGEND_ABOVE = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0}
+MONTH_LABEL = "%b %Y"
+
+
+def draw(figure: go.Figure, *, key: str, clickable: bool = False) -> object:
+    """Show ``figure`` with the app's Plotly config; ``clickable``: a click reruns the page
+    with the point selected (read it with :func:`selected_keys`)."""
+    if clickable:
+        return st.plotly_chart(figure, key=key, config=PLOT_CONFIG, on_select="rerun",
+                               selection_mode="points")
+    return st.plotly_chart(figure, key=key, config=PLOT_CONFIG)
+
+
+def keyboard_pick(label: str, labels: Mapping[str, str], *, key: str) -> str | None:
+    """The keyboard's way to what a click on a chart opens: a select box of the chart's
+    points (key -> label); type to filter, Enter to open. The key chosen, or None."""
+    return st.selectbox(label, list(labels), index=None, format_func=labels.__getitem__,
+                        key=key, placeholder="Type to search")
+
+
+def series_colours(keys: Sequence[str]) -> dict[str, str]:
+    """A colour per series key, in order; "Other" grey; past 48 series colours repeat."""
+    colours, index = {}, 0
+    for key in keys:
+        if key == OTHER_KEY:
+            colours[key] = OTHER_COLOUR
+            continue
+        colours[key] = SERIES_COLOURS[index % len(SERIES_COLOURS)]
+        index += 1
+    return colours
 
 
 def selected_keys(event: Mapping | None) -> list[str]:
@@ -53,18 +104,44 @@ def bar_share(keys: Sequence[str], labels: Sequence[str], cents: Sequence[int],
     return figure
 
 
-def daily_bars(days: Sequence, cents: Sequence[int], flagged: set) -> go.Figure:
-    """Spend per day; days with an anomaly are drawn in a warning colour."""
-    colors = ["#d62728" if day in flagged else "#1f77b4" for day in days]
-    figure = go.Figure(go.Bar(
-        x=list(days), y=[c / 100 for c in cents], marker_color=colors,
-        customdata=[[day.isoformat()] for day in days],
+def daily_bars(days: Sequence, cents: Sequence[int],
+               marks: Mapping[object, tuple[int, str]]) -> go.Figure:
+    """Spend per day; on days with an anomaly, the anomalous part of the day (``marks``: day
+    -> (cents, what it is)) is stacked in red on the rest, with a legend saying so."""
+    marked = [min(int(marks[day][0]), int(c)) if day in marks else 0
+              for day, c in zip(days, cents, strict=True)]
+    customdata = [[day.isoformat()] for day in days]
+    figure = go.Figure()
+    figure.add_trace(go.Bar(
+        x=list(days), y=[(c - m) / 100 for c, m in zip(cents, marked, strict=True)],
+        marker_color=SPEND_COLOUR, name="Spend", customdata=customdata,
         text=[dollars(c) for c in cents], textposition="none",
         hovertemplate="%{x|%a %b %d}: %{text}<extra></extra>",
     ))
-    figure.update_layout(height=300, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+    if any(marked):
+        figure.add_trace(go.Bar(
+            x=list(days), y=[m / 100 for m in marked], marker_color=ANOMALY_COLOUR,
+            name="Anomaly (see the list above)", customdata=customdata,
+            text=[plot(f"{marks[day][1]}: {dollars(m)} of {dollars(c)}") if m else ""
+                  for day, c, m in zip(days, cents, marked, strict=True)],
+            textposition="none", hovertemplate="%{x|%a %b %d}, %{text}<extra></extra>",
+        ))
+    figure.update_layout(height=320, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                         barmode="stack", showlegend=True,
+                         legend={**LEGEND_ABOVE, "traceorder": "normal"},
                          yaxis={"tickprefix": "$"}, **SELECT_LAYOUT)
     return figure
+
+
+def anomaly_marks(anomalies: Sequence[Anomaly]) -> dict[date, tuple[int, str]]:
+    """What the daily chart marks red: per day, the anomalous cents and whose they are."""
+    marks: dict[date, tuple[int, str]] = {}
+    for anomaly in anomalies:
+        for day, cents in anomaly.day_cents:
+            was_cents, was_label = marks.get(day, (0, ""))
+            label = anomaly.subject if not was_label else f"{was_label}, {anomaly.subject}"
+            marks[day] = (was_cents + cents, label)
+    return marks
 
 
 def treemap(frame: pd.DataFrame) -> go.Figure:
@@ -90,7 +167,8 @@ def treemap(frame: pd.DataFrame) -> go.Figure:
         branchvalues="total", text=[dollars(v) for v in values],
         hovertemplate="%{label}: %{text}<extra></extra>", textinfo="label+text",
     ))
-    figure.update_layout(height=420, margin={"l": 0, "r": 0, "t": 10, "b": 0})
+    figure.update_layout(height=420, margin={"l": 0, "r": 0, "t": 10, "b": 0},
+                         treemapcolorway=SERIES_COLOURS)
     return figure
 
 
@@ -104,7 +182,7 @@ def region_map(frame: pd.DataFrame) -> go.Figure:
         text=[plot(f"{city} ({code}), {continent}: {dollars(c)}") for city, code, continent, c in
               zip(frame.city, frame.region_code, frame.continent, cents, strict=True)],
         hovertemplate="%{text}<extra></extra>", mode="markers",
-        marker={"size": [8 + 42 * (c / biggest) ** 0.5 for c in cents], "color": "#1f77b4",
+        marker={"size": [8 + 42 * (c / biggest) ** 0.5 for c in cents], "color": SPEND_COLOUR,
                 "opacity": 0.7, "line": {"width": 1, "color": "white"}},
     ))
     figure.update_geos(projection_type="natural earth", showcountries=True,
@@ -113,24 +191,68 @@ def region_map(frame: pd.DataFrame) -> go.Figure:
     return figure
 
 
+def period_label(start: date, grain: str, first_day: date | None = None,
+                 last_day: date | None = None) -> str:
+    """A bar's period as people say it ("Aug 2026", "week of Aug 03"), saying when the dates
+    shown (``first_day`` to ``last_day``) cover only part of it: "Aug 2026 (from Aug 28)"."""
+    if grain == "day":
+        return f"{start:%a %b %d}"
+    label = f"{start:{MONTH_LABEL}}" if grain == "month" else f"week of {start:%b %d}"
+    end = (next_month(start) if grain == "month" else start + timedelta(days=7)) - timedelta(
+        days=1)
+    part = []
+    if first_day is not None and start < first_day <= end:
+        part.append(f"from {first_day:%b %d}")
+    if last_day is not None and start <= last_day < end:
+        part.append(f"to {last_day:%b %d}")
+    return f"{label} ({' '.join(part)})" if part else label
+
+
+def trend_span(cells: pd.DataFrame, grain: str, asked_from: date, shown_from: date,
+               last_day: date) -> str:
+    """What a trend chart covers, honestly: how many bars of which periods, which of them are
+    partial, and whether the data starts later than the dates asked for."""
+    periods = sorted(set(cells.period_start_date))
+    if not periods:
+        return "No spend in these dates"
+    first, last = (period_label(start, grain, shown_from, last_day)
+                   for start in (periods[0], periods[-1]))
+    span = (f"{plural(len(periods), grain)}: {first} to {last}" if len(periods) > 1
+            else f"1 {grain}: {first}")
+    if shown_from > asked_from:
+        span += f"; usage starts on {shown_from:%b %d, %Y}"
+    return span
+
+
 def stacked(cells: pd.DataFrame, order: Sequence[str], labels: Mapping[str, str], unit: str,
-            grain: str) -> go.Figure:
-    """One stacked bar series per key in ``order`` (cells: period, series key, hundredths)."""
+            grain: str, dates: tuple[date, date] | None = None) -> go.Figure:
+    """One stacked bar series per key in ``order`` (cells: period, series key, hundredths),
+    each in its own colour; months and weeks are labelled as such (partial ones say which
+    part of ``dates``, the first and last day shown), days on a date axis."""
     figure = go.Figure()
     prefix = "$" if unit == "USD" else ""
+    colours = series_colours(order)
+    bounds = dates or (None, None)
     for key in order:
         rows = cells[cells.series_key == key]
         shown = [dollars(h) if unit == "USD" else f"{h / 100:,.2f} {unit}"
                  for h in rows.hundredths]
+        x = (list(rows.period_start_date) if grain == "day" else
+             [period_label(start, grain, *bounds) for start in rows.period_start_date])
         figure.add_trace(go.Bar(
-            x=list(rows.period_start_date), y=[h / 100 for h in rows.hundredths],
+            x=x, y=[h / 100 for h in rows.hundredths], marker_color=colours[key],
             name=plot(labels[key]), customdata=[[key] for _ in range(len(rows))], text=shown,
             textposition="none", hovertemplate="%{fullData.name}, %{x}: %{text}<extra></extra>",
         ))
-    figure.update_layout(barmode="stack", height=420, legend={"orientation": "h", "y": -0.15},
+    periods = sorted(set(cells.period_start_date))
+    xaxis: dict = {"title": {"text": "Day (UTC)" if grain == "day" else None}}
+    if grain != "day":
+        xaxis.update(type="category", categoryorder="array",
+                     categoryarray=[period_label(start, grain, *bounds) for start in periods])
+    figure.update_layout(barmode="stack", height=440,
+                         legend={**LEGEND_ABOVE, "traceorder": "normal"},
                          margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                         yaxis={"tickprefix": prefix}, xaxis={"title": f"{grain} starting"},
-                         **SELECT_LAYOUT)
+                         yaxis={"tickprefix": prefix}, xaxis=xaxis, **SELECT_LAYOUT)
     return figure
 
 

@@ -104,19 +104,36 @@ def with_dollars(frame: pd.DataFrame, **columns: str) -> pd.DataFrame:
     })
 
 
+def as_shown(frame: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataFrame:
+    """The columns a table shows, under the headers it shows them with: what its CSV holds."""
+    return frame[list(columns)].rename(columns=dict(columns))
+
+
+def utc_column(label: str, *, seconds: bool = False) -> st.column_config.DatetimeColumn:
+    """A UTC time column: the header says UTC, so the cells carry no offset."""
+    return st.column_config.DatetimeColumn(
+        label, format="YYYY-MM-DD HH:mm:ss" if seconds else "YYYY-MM-DD HH:mm")
+
+
 def money_column(label: str) -> st.column_config.NumberColumn:
     """A dollars column (the values are exact Decimals; the format only draws them)."""
     return st.column_config.NumberColumn(label, format="dollar")
 
 
 def picked_row(frame: pd.DataFrame, *, key: str, column_order: list[str],
-               column_config: dict) -> pd.Series | None:
-    """A table whose rows can be picked; the picked row, or None."""
+               column_config: dict, open_label: str, row_labels: list[str]) -> pd.Series | None:
+    """A table whose rows open the next level, by a click on a row or from the keyboard: a
+    select box under it (``open_label``) offers the same rows by ``row_labels`` (type to
+    filter, Enter to open). The row picked either way, or None."""
     event = st.dataframe(frame, key=key, hide_index=True, on_select="rerun",
                          selection_mode="single-row", column_order=column_order,
                          column_config=column_config)
     rows = event.selection.rows if event is not None else []
-    return frame.iloc[rows[0]] if rows else None
+    if rows:
+        return frame.iloc[rows[0]]
+    chosen = st.selectbox(open_label, range(len(frame)), index=None, key=f"{key}_open",
+                          format_func=row_labels.__getitem__, placeholder="Type to search")
+    return None if chosen is None else frame.iloc[chosen]
 
 
 def csv_download(label: str, data: pd.DataFrame | Callable[[], pd.DataFrame], *,
@@ -145,12 +162,12 @@ def timeline(runs: pd.DataFrame, events: pd.DataFrame, window: tuple, *, key: st
         st.plotly_chart(charts.run_timeline(runs, *window), key=f"{key}_timeline")
     left, right = st.columns(2)
     left.dataframe(runs, hide_index=True, key=f"{key}_runs", column_config={
-        "started_at": st.column_config.DatetimeColumn("Started (UTC)"),
-        "ended_at": st.column_config.DatetimeColumn("Ended (UTC)"),
+        "started_at": utc_column("Started (UTC)", seconds=True),
+        "ended_at": utc_column("Ended (UTC)", seconds=True),
         "preset_code": "Preset", "memory_mb": "Memory (MB)",
         "seconds_in_period": st.column_config.NumberColumn(seconds_label, format="%d"),
     })
     right.dataframe(events, hide_index=True, key=f"{key}_events", column_config={
-        "event_at": st.column_config.DatetimeColumn("When (UTC)"), "kind": "Event",
+        "event_at": utc_column("When (UTC)", seconds=True), "kind": "Event",
         "preset_code": "New preset", "memory_mb": "New memory (MB)",
     })

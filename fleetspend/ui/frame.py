@@ -12,7 +12,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from fleetspend import freshness
+from fleetspend import auth, freshness
 from fleetspend.ui import access, remember, sign_in
 from fleetspend.ui.untrusted import md_format
 
@@ -94,7 +94,9 @@ def navigation(visit: access.Visit | None) -> StreamlitPage:
     sections[first] += [st.Page(path, title=title, icon=icon, visibility="hidden")
                         for path, title, icon in hidden_pages(visit)]
     st.session_state[access.NAVIGATED_KEY] = True
-    return st.navigation(sections)
+    page = st.navigation(sections)
+    remember.close_sidebar_after_navigation(page.url_path)
+    return page
 
 
 def _sign_out() -> None:
@@ -121,6 +123,12 @@ def _choose_organization(visit: access.Visit) -> None:
         st.rerun()
 
 
+def grant_text(grant: auth.SupportGrant) -> str:
+    """A support grant in full: organization, ticket and when it ends (UTC)."""
+    return (f"{grant.org_name}, ticket {grant.support_ticket}, until "
+            f"{grant.expires_at:%Y-%m-%d %H:%M} UTC")
+
+
 def _choose_grant(visit: access.Visit) -> None:
     now = datetime.now(UTC)
     active = {g.grant_id: g for g in visit.grants if g.is_active(now)}
@@ -129,15 +137,16 @@ def _choose_grant(visit: access.Visit) -> None:
     def label(grant_id: int) -> str:
         if grant_id == NO_GRANT:
             return "No organization"
-        grant = active[grant_id]
-        return (f"{grant.org_name}, ticket {grant.support_ticket}, "
-                f"until {grant.expires_at:%H:%M} UTC")
+        return f"{active[grant_id].org_name} ({active[grant_id].support_ticket})"
 
     # the box shows the grant in view, whichever way it came (URL, a page that just opened
-    # one); a pick moves the URL before the next run works out the visit
+    # one, the newest active one after signing in again); a pick moves the URL before the
+    # next run works out the visit
     st.session_state[GRANT_PICK_KEY] = visit.grant.grant_id if visit.grant else NO_GRANT
     st.sidebar.selectbox("Working under support grant", options, format_func=label,
                          key=GRANT_PICK_KEY, on_change=_grant_picked)
+    if visit.grant is not None:
+        st.sidebar.caption(md_format("{grant}", grant=grant_text(visit.grant)))
 
 
 def _grant_picked() -> None:
@@ -182,10 +191,13 @@ def read_notice(visit: access.Visit) -> None:
 
 
 def stop_without_usage(last_usage: object, fresh: freshness.Freshness) -> None:
-    """Warn when the data may be out of date (a replica cut off from the primary); with no
-    usage yet, stop the page with an empty state and the freshness line."""
+    """Warn when the data may be out of date (a replica cut off from the primary, usage that
+    stops well before the clock); with no usage yet, stop the page with an empty state and
+    the freshness line."""
     if fresh.warning:
         st.warning(fresh.warning, icon=":material/history:")
+    if fresh.usage_warning:
+        st.warning(fresh.usage_warning, icon=":material/schedule:")
     if last_usage is None:
         st.info("No usage has been recorded for this organization yet.", icon=":material/inbox:")
         st.caption(fresh.describe())

@@ -12,12 +12,17 @@ scripts, drawn with ``st.html(..., unsafe_allow_javascript=True)``, do the remem
   while the provider signs them in; back on the home page, signed in, the app goes there.
   Only a same-origin path is ever followed.
 
+A third remembers the page last shown in the tab, to close the sidebar on a narrow screen
+once another page opens (Streamlit does so only for a phone's user agent, so a narrow desktop
+window kept it over the page).
+
 Nothing customer-controlled reaches these scripts: the email is percent-encoded before it
-is written into one.
+is written into one, and the page is the app's own path, JSON-quoted.
 """
 
 from __future__ import annotations
 
+import json
 from urllib.parse import quote, unquote
 
 import streamlit as st
@@ -25,6 +30,9 @@ import streamlit as st
 DEMO_COOKIE = "fleetspend_demo_person"
 DEMO_COOKIE_MAX_AGE_S = 7 * 24 * 3600
 RETURN_KEY = "fleetspend_return_to"
+PAGE_KEY = "fleetspend_page"
+# below this width (Streamlit's "md" breakpoint) the sidebar covers the page
+NARROW_PX = 768
 # session flags: what this session has already told the browser
 REMEMBERED_KEY = "remember_demo_written"
 SIGNED_OUT_KEY = "remember_signed_out"
@@ -87,3 +95,17 @@ def go_to_return_path() -> None:
             "if (to && to.startsWith('/') && !to.startsWith('//') "
             "&& to !== location.pathname + location.search) location.replace(to);",
             sidebar=True)
+
+
+def close_sidebar_after_navigation(url_path: str) -> None:
+    """On a narrow screen, close the sidebar once another page opens. The script names the
+    page (``url_path``, one of the app's own), so it runs again only when the page changes;
+    reruns of one page leave a sidebar the person opened alone."""
+    page = json.dumps(url_path or "home")
+    _script(f"if (sessionStorage.getItem('{PAGE_KEY}') !== {page}) {{ "
+            f"sessionStorage.setItem('{PAGE_KEY}', {page}); "
+            "const open = document.querySelector("
+            "'[data-testid=\"stSidebar\"][data-collapsed=\"false\"]'); "
+            "const close = document.querySelector("
+            "'[data-testid=\"stSidebarCollapseButton\"] button'); "
+            f"if (open && close && window.innerWidth <= {NARROW_PX}) close.click(); }}")

@@ -44,7 +44,7 @@ def test_overview_figures_equal_the_database(open_page, spend_url, spend_engine)
     # the seed's runaway app and region migration are flagged with what changed
     warnings = " ".join(w.value for w in app.warning)
     assert "moved from" in warnings and "peaking at" in warnings
-    assert "Replica" in app.caption[-1].value or "primary" in app.caption[-1].value
+    assert app.caption[-1].value.startswith(("Data ", "Live data;", "Copy of the data"))
 
 
 def test_a_member_sees_spend_but_not_the_invoice(open_page, spend_url):
@@ -95,5 +95,5 @@ def test_a_replica_cut_off_from_the_primary_puts_a_warning_on_the_page(open_page
     assert any(warning.value.startswith("These figures may be out of date: the replica serving "
                                         "this page is not receiving changes from the primary")
                for warning in app.warning)
-    assert app.caption[-1].value.startswith("Replica not receiving from the primary; its data "
-                                            "is 7200 s old")
+    assert app.caption[-1].value.startswith("Copy of the data not receiving updates; it is "
+                                            "7200 s old")

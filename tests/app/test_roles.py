@@ -213,7 +213,19 @@ def test_opening_access_from_the_console_works_under_the_new_grant(configure, bi
     with seeded_engine.connect() as connection:
         name = connection.execute(text("select name from organizations where org_id = :org"),
                                   {"org": grant.org_id}).scalar_one()
-    assert picker.options[1].startswith(f"{name}, ticket T-9")  # the name, not the id
+    assert picker.options[1] == f"{name} (T-9)"  # the name, not the id
+    # the grant in full beneath: organization, ticket and the whole end time (UTC)
+    expires = f"{grant_row(seeded_engine).expires_at:%Y-%m-%d %H:%M} UTC"
+    assert any(as_read(caption.value) == f"{name}, ticket T-9, until {expires}"
+               for caption in again.sidebar.caption)
+    # signed in again (a new session, a URL without the grant): the active grant is picked
+    fresh = _run("app", ENGINEER)
+    assert fresh.sidebar.selectbox(key="frame_grant").value == grant.grant_id
+
+
+def grant_row(engine):
+    with engine.connect() as connection:
+        return connection.execute(text("select expires_at from support_grants")).one()
 
 
 def test_an_unknown_org_slug_opens_nothing(configure, billed, seeded_engine):

@@ -179,7 +179,12 @@ def test_the_audit_trail_lists_support_work_with_filters(open_page, invoiced_dat
     app = open_page(invoiced_database_url, "support_audit", email=ENGINEER).run()
     assert not app.exception
     table = app.dataframe[0].value
-    assert set(table["org_slug"].dropna()) == {"acme", "globex"}
+    assert set(table["org_slug"]) == {"acme", "globex", ""}  # console events: blank, not None
+    # the detail in words: page names as the menu calls them, no raw JSON
+    details = set(table["detail"])
+    assert "Support audit trail" in details
+    assert not any(detail.startswith("{") for detail in details)
+    assert any(detail.startswith("reason ") and " · ticket T-" in detail for detail in details)
     assert "Opened support access" in set(table["action"])
     narrowed = open_page(invoiced_database_url, "support_audit", email=ENGINEER,
                          in_org="globex", action=auth.ACCESS_OPENED).run()

@@ -250,7 +250,7 @@ def test_a_quiet_primary_is_no_lag_but_a_cut_off_replica_warns_how_old_its_data_
         time.sleep(1.5)  # the primary is quiet: the last replayed commit grows old, the data not
         quiet = _freshness(app_pool)
         assert all(f.is_receiving and f.lag_seconds == 0 and f.warning is None for f in quiet)
-        assert all(f.describe().startswith("Replica 0 s behind") for f in quiet)
+        assert all(f.describe().startswith("Data 0 s behind live") for f in quiet)
 
         cluster.primary.stop()  # every replica's link to the primary is cut
         try:
@@ -265,7 +265,7 @@ def test_a_quiet_primary_is_no_lag_but_a_cut_off_replica_warns_how_old_its_data_
             assert state.lag_seconds is not None and state.lag_seconds >= 1.5
             assert state.is_stale
             assert "not receiving changes from the primary" in state.warning
-            assert state.describe().startswith("Replica not receiving from the primary")
+            assert state.describe().startswith("Copy of the data not receiving updates")
 
         _wait_for(lambda: all(_receiving(r) for r in cluster.replicas),
                   "the replicas to stream from the primary again", timeout=30)

@@ -147,8 +147,9 @@ def test_no_page_or_helper_can_render_raw_html():
 def test_the_browser_memory_scripts_interpolate_only_the_percent_encoded_email():
     interpolated = re.findall(r"\{([^{}]*)\}", BROWSER_SCRIPTS.read_text())
     names = {name.split("(")[0].split(":")[0].split("!")[0] for name in interpolated}
-    assert names <= {"DEMO_COOKIE", "DEMO_COOKIE_MAX_AGE_S", "RETURN_KEY", "body",
-                     "quote", ""}
+    # besides the email: the app's own constants, and its own page path JSON-quoted
+    assert names <= {"DEMO_COOKIE", "DEMO_COOKIE_MAX_AGE_S", "RETURN_KEY", "PAGE_KEY",
+                     "NARROW_PX", "page", "body", "quote", ""}
     assert "'" not in quote("o'brien\"<script>@x.example", safe="@.")
 
 

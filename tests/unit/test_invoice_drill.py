@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import re
-import zlib
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pandas as pd
 import pytest
+from pypdf import PdfReader
 
 from fleetspend import invoice_document
 from fleetspend import invoice_drill as drill
@@ -141,24 +142,32 @@ def test_arithmetic_of_a_product_priced_per_month_converts_units():
     assert steps.amount_matches and "no regional markup" in steps.rate
 
 
-def _pdf_text(document: bytes) -> str:
-    streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", document, re.S)
-    return b"".join(zlib.decompress(stream) for stream in streams
-                    if stream[:1] == b"x").decode("latin-1")
+def pdf_pages(document: bytes) -> list[str]:
+    """The text of each page of a PDF, as a reader extracts it."""
+    return [page.extract_text() for page in PdfReader(io.BytesIO(document)).pages]
 
 
-def test_the_pdf_holds_every_line_credits_and_the_total():
+def test_the_pdf_has_the_invoice_and_its_totals_on_page_one_and_every_line_after():
     invoice = drill.Invoice(
         invoice_id=4, invoice_number="FS-202610-000001", period_start_date=date(2026, 10, 1),
         status="finalized", currency="USD", subtotal_cents=1302, credits_cents=200,
-        total_cents=1102, finalized_at=datetime(2026, 11, 1, tzinfo=UTC), is_estimated=False,
-        org_name="Acme Corporation \u2603", org_slug="acme", previous_total_cents=None)
+        total_cents=1102, finalized_at=datetime(2026, 11, 1, 0, 5, tzinfo=UTC),
+        is_estimated=False, org_name="Ωmega Логистика Zürich ☃", org_slug="omega",
+        previous_total_cents=None)
     credits = pd.DataFrame([("CN-1", datetime(2026, 11, 2, tzinfo=UTC), 200, "refund", "T-1")],
                            columns=drill.CREDIT_NOTE_COLUMNS)
     document = invoice_document.invoice_pdf(invoice, lines_frame(), credits)
     assert document.startswith(b"%PDF-")
-    text = _pdf_text(document)
-    for expected in ("Invoice FS-202610-000001", "Acme Corporation ?", "shared-cpu-1x in lhr",
-                     "$8.87", "Subtotal: $13.02", "Credits: -$2.00", "Total: $11.02",
-                     "October 2026"):
-        assert expected in text
+    first, *rest = pdf_pages(document)
+    for expected in ("INVOICE", "FS-202610-000001", "Bill to", "Ωmega Логистика Zürich ☃",
+                     "Invoice date 2026-11-01", "Due date 2026-12-01", "October 2026",
+                     "finalized on 2026-11-01", "Subtotal $13.02",
+                     "Credit note CN-1 (2026-11-02): refund -$2.00", "Total due $11.02"):
+        assert expected in first, expected
+    assert "Status: finalized, finalized" not in first
+    detail = "\n".join(rest)
+    # grouped by product and region, the sizes beneath, runtime in hours at a sane precision
+    for expected in ("Machines · iad $3.05", "Machines · lhr $8.87", "Volumes · lhr $1.10",
+                     "2 shared-cpu-1x 2.00 hours $0.004435 / hour $8.87",
+                     "3 Volumes 7.33 GB-month $0.15 / GB-month $1.10"):
+        assert expected in detail, expected
