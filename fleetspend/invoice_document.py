@@ -9,7 +9,7 @@ and sensible precision (:mod:`fleetspend.units`).
 The document is built from the same rows the invoice page shows, so it can never say
 something else. Text from the database is drawn as text, never interpreted as markup. Names
 can be in any script DejaVu Sans covers (Latin, Greek, Cyrillic, Hebrew, Arabic, ...): the
-font is embedded from matplotlib's copy of DejaVu (a dependency for this reason alone).
+font is embedded from the copy of DejaVu Sans in ``fleetspend/fonts/`` (free licence beside it).
 
 The issuer and the payment terms come from ``FLEETSPEND_INVOICE_ISSUER`` (lines separated
 by ``;``) and ``FLEETSPEND_PAYMENT_TERMS_DAYS`` (default 30). The invoice date is the day
@@ -18,7 +18,6 @@ the invoice was finalized; a draft has none, and says so.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from datetime import date, timedelta
 from pathlib import Path
@@ -40,12 +39,7 @@ HEADING = FontFace(emphasis="BOLD", fill_color=(235, 235, 235))
 GROUP = FontFace(emphasis="BOLD")
 
 
-def _font_folder() -> Path:
-    """matplotlib's bundled DejaVu fonts, found without importing matplotlib."""
-    spec = importlib.util.find_spec("matplotlib")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("matplotlib (for its DejaVu fonts) is required to draw invoices")
-    return Path(next(iter(spec.submodule_search_locations))) / "mpl-data" / "fonts" / "ttf"
+FONT_FOLDER = Path(__file__).resolve().parent / "fonts"
 
 
 def issuer_lines() -> list[str]:
@@ -99,9 +93,8 @@ class _Document(FPDF):
     def __init__(self, invoice: Invoice) -> None:
         super().__init__(orientation="portrait", format="A4")
         self.invoice = invoice
-        folder = _font_folder()
-        self.add_font(FONT, "", str(folder / "DejaVuSans.ttf"))
-        self.add_font(FONT, "B", str(folder / "DejaVuSans-Bold.ttf"))
+        self.add_font(FONT, "", str(FONT_FOLDER / "DejaVuSans.ttf"))
+        self.add_font(FONT, "B", str(FONT_FOLDER / "DejaVuSans-Bold.ttf"))
         self.set_auto_page_break(auto=True, margin=18)
 
     def footer(self) -> None:
