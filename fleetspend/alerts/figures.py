@@ -21,7 +21,7 @@ from decimal import Decimal
 from sqlalchemy import Connection
 
 from fleetspend import spend
-from fleetspend.alerts.budgets import BudgetScope
+from fleetspend.alerts.budgets import Budget, BudgetScope, read_budgets
 from queries import sql
 
 DAY = timedelta(days=1)
@@ -87,3 +87,27 @@ def month_spend_for_scope(connection: Connection, org_id: int, scope: BudgetScop
     forecast = spend.forecast_month(spent, history, now.remaining_days)
     return ScopeMonth(now.month_start, now.last_day, spend.to_cents(spent), forecast, False,
                       month_days)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One budget's month so far against its amount for the month."""
+
+    budget: Budget
+    month: ScopeMonth
+    budget_cents: int
+
+    @property
+    def spent_percent(self) -> Decimal:
+        return Decimal(self.month.spent_cents * 100) / self.budget_cents
+
+
+def budget_progress(connection: Connection, org_id: int) -> tuple[spend.AsOf | None,
+                                                                   list[Progress]]:
+    """Every budget in force with its month so far (none before the first usage)."""
+    now = usage_now(connection, org_id)
+    if now is None:
+        return None, []
+    return now, [Progress(budget, month, budget.amount_for(month.month_start))
+                 for budget in read_budgets(connection, org_id)
+                 for month in [month_spend_for_scope(connection, org_id, budget.scope, now)]]
