@@ -1,6 +1,6 @@
 """One alert: what fired and why, the view that shows it, and the apps and machines of its
-scope over its period, dearest first; acknowledge it, or mute its kind for its budget.
-Opening it marks it read for the signed-in person."""
+scope over its period, dearest first; acknowledge it (which also marks it read for the
+signed-in person), or mute its kind for its budget."""
 
 import streamlit as st
 
@@ -50,9 +50,6 @@ if alert is None:
     st.warning("This organization has no such alert.", icon=":material/search_off:")
     st.page_link("pages/alerts.py", label="All alerts", query_params=ui.access_params(visit))
     st.stop()
-if user_id is not None and not alert["is_read"]:
-    write(lambda: inbox.mark_read(db.app_primary_engine(), visit.caller, visit.org_id,
-                                  [alert_id]))
 
 st.title(md(alert["title"]))
 st.markdown(md(alert["explanation"]))

@@ -23,6 +23,7 @@ from fleetspend.ui.format import dollars
 from fleetspend.ui.untrusted import md_format, plot
 
 FORM_KEY = "budgets_form"
+ROUND_KEY = f"{FORM_KEY}_round"  # counts saves, so that each save starts fresh forms
 NEW = 0
 SCOPE_LABELS = {budgets.ORGANIZATION: "The whole organization", budgets.TEAM: "A team",
                 budgets.APP: "An app"}
@@ -107,7 +108,7 @@ def budget_form(visit: access.Visit, existing: list[budgets.Budget],
                           next(b.name for b in existing if b.budget_id == budget_id))
     current = next((b for b in existing if b.budget_id == chosen), None)
     kinds = list(SCOPE_LABELS)
-    key = f"{FORM_KEY}_{chosen}"  # each budget's form keeps its own fields
+    key = f"{FORM_KEY}_{st.session_state.get(ROUND_KEY, 0)}_{chosen}"  # see write_then_rerun
     with st.form(key):
         name = st.text_input("Name", value=current.name if current else "", key=f"{key}_name")
         kind = st.radio("Covers", kinds, format_func=SCOPE_LABELS.__getitem__, horizontal=True,
@@ -163,6 +164,9 @@ def write_then_rerun(action: Callable[[], None], done: str,
         st.error("Nothing saved: the database could not be reached. Try again in a moment.",
                  icon=":material/error:")
         return
+    # the forms start afresh from what is saved: widgets under new keys (a browser keeps what
+    # was typed into a widget whose key stays)
+    st.session_state[ROUND_KEY] = st.session_state.get(ROUND_KEY, 0) + 1
     st.session_state[f"{FORM_KEY}_done"] = done
     forget()
     st.rerun()

@@ -18,7 +18,7 @@ from tests.app.conftest import (
     run_as,
 )
 
-FORM = f"{budget_views.FORM_KEY}_{budget_views.NEW}"
+FORM = f"{budget_views.FORM_KEY}_0_{budget_views.NEW}"  # the first round's new budget
 
 
 def _create_team_budget(app, team_id: str, amount: str) -> None:
