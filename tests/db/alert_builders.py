@@ -59,10 +59,9 @@ def machine_id(app: str, number: int = 0) -> str:
     return hashlib.sha256(app.encode()).hexdigest()[:10] + f"{number:04x}"
 
 
-def import_days(engine: Engine, folder: Path, tenant: Tenant, days: list[date],
-                machines: dict[str, int]) -> None:
-    """Each app in ``machines`` runs that many performance-1x machines all day on ``days``
-    (declared, started and metered through one import file per call)."""
+def day_records(tenant: Tenant, days: list[date], machines: dict[str, int]) -> list[dict]:
+    """Each app in ``machines`` runs that many performance-1x machines all day on ``days``:
+    the machines declared and started, and their hours metered."""
     records = []
     for app, count in machines.items():
         for number in range(count):
@@ -77,7 +76,13 @@ def import_days(engine: Engine, folder: Path, tenant: Tenant, days: list[date],
                                               runtime_seconds=3600, preset=PRESET,
                                               memory_mb=MEMORY_MB)
                             for hour in range(24)]
-    usage_files.ingest(engine, folder, records)
+    return records
+
+
+def import_days(engine: Engine, folder: Path, tenant: Tenant, days: list[date],
+                machines: dict[str, int]) -> None:
+    """:func:`day_records` imported through one import file."""
+    usage_files.ingest(engine, folder, day_records(tenant, days, machines))
 
 
 def days_of(first: date, count: int) -> list[date]:
