@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from fleetspend.alerts import evaluate
+from fleetspend import auth, db
+from fleetspend.alerts import budgets, evaluate
 from fleetspend.ui import budget_views
 from tests.app.conftest import (
+    ADMIN,
     ENGINEER,
     MEMBER,
     acme_org_id,
@@ -17,6 +19,7 @@ from tests.app.conftest import (
     open_grant,
     run_as,
 )
+from tests.conftest import engine_for
 
 FORM = f"{budget_views.FORM_KEY}_0_{budget_views.NEW}"  # the first round's new budget
 
@@ -124,3 +127,26 @@ def test_delivery_settings_save_and_never_show_a_secret(open_page, spend_url, sp
              *(s.value for s in app.success), *(d.value.to_string() for d in app.dataframe)]
     assert "a-very-secret-signing-key" not in " ".join(shown)
     assert "chat" in app.dataframe[0].value.name.tolist()
+
+
+def test_budget_names_are_shown_literally(open_page, spend_url, spend_engine):
+    name = "[x](https://evil.example) **bold**"
+    app_engine = engine_for(db.as_app_role(spend_url))
+    try:
+        with app_engine.connect() as connection:
+            admin = auth.identify(connection, ADMIN)
+        budgets.save_budget(app_engine, admin, acme_org_id(spend_engine), budgets.BudgetDraft(
+            name, budgets.BudgetScope(budgets.ORGANIZATION), 1, forecast_thresholds=()))
+    finally:
+        app_engine.dispose()
+    evaluate.evaluate_all(spend_engine)
+    with spend_engine.connect() as connection:
+        alert_id = connection.execute(text("select alert_id from alerts where kind = 'actual'")
+                                      ).scalar_one()
+    escaped = r"\[x\]\(https\://evil\.example\) \*\*bold\*\*"
+    page = open_page(spend_url, "budgets").run()
+    assert not page.exception, page.exception
+    assert escaped in page.markdown[0].value
+    alert = open_page(spend_url, "alert", alert=str(alert_id)).run()
+    assert not alert.exception, alert.exception
+    assert escaped in alert.title[0].value
