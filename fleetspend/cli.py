@@ -153,10 +153,13 @@ def alerts_group() -> None:
               help="Evaluate only; leave the new alerts' emails and webhooks queued.")
 def alerts_run(no_deliver: bool) -> None:
     """Evaluate every organization's budgets and anomalies (each alert fires once, so any
-    number of runs is safe), then send the emails and webhooks that are due."""
+    number of runs is safe), then send the emails and webhooks that are due. Exits 1 when an
+    organization could not be evaluated (the others are)."""
     from fleetspend.alerts.run import run_alerts
 
-    run_alerts(db.primary_engine(), click.echo, deliver=not no_deliver)
+    evaluation = run_alerts(db.primary_engine(), click.echo, deliver=not no_deliver)
+    if evaluation.failed:
+        sys.exit(1)
 
 
 @main.command()

@@ -33,6 +33,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from fleetspend import spend
 from fleetspend.alerts import figures
@@ -232,20 +233,31 @@ class Evaluation:
     organizations: int
     alert_ids: tuple[int, ...]
     seconds: float
+    failed: tuple[tuple[int, str], ...] = ()  # (org_id, error) of organizations not evaluated
 
     def describe(self) -> str:
-        return (f"evaluated {self.organizations} organizations in {self.seconds:.2f} s: "
+        line = (f"evaluated {self.organizations} organizations in {self.seconds:.2f} s: "
                 f"{len(self.alert_ids)} new alerts")
+        for org_id, error in self.failed:
+            line += f"\norganization {org_id} was not evaluated: {error}"
+        return line
 
 
 def evaluate_all(engine: Engine) -> Evaluation:
-    """Evaluate every organization, each in its own transaction on the primary."""
+    """Evaluate every organization, each in its own transaction on the primary; one that
+    fails is rolled back and named, and the others are evaluated all the same."""
     started = time.perf_counter()
     with engine.connect() as connection:
         org_ids = connection.execute(text("select org_id from organizations order by org_id")
                                      ).scalars().all()
     alert_ids: list[int] = []
+    failed: list[tuple[int, str]] = []
     for org_id in org_ids:
-        with engine.begin() as connection:
-            alert_ids += evaluate_organization(connection, org_id)
-    return Evaluation(len(org_ids), tuple(alert_ids), time.perf_counter() - started)
+        try:
+            with engine.begin() as connection:
+                alert_ids += evaluate_organization(connection, org_id)
+        except SQLAlchemyError as error:
+            failed.append((org_id, type(error).__name__ + ": " + str(
+                getattr(error, "orig", error)).splitlines()[0]))
+    return Evaluation(len(org_ids), tuple(alert_ids), time.perf_counter() - started,
+                      tuple(failed))

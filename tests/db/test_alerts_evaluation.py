@@ -201,3 +201,26 @@ def test_the_crossing_rule(spent, forecast, fired, expected):
                                spend.Forecast(forecast, forecast, forecast, 7), False)
     found = evaluate.crossings(100, month, (50, 80, 100), (100,), fired)
     assert [(c.kind, c.threshold_percent) for c in found] == expected
+
+
+def test_an_organization_that_fails_leaves_the_others_evaluated(engine, app_engine, tmp_path):
+    tenants = [make_tenant(engine, slug) for slug in ("acme", "globex")]
+    for tenant in tenants:
+        import_days(engine, tmp_path, tenant, days_of(NOVEMBER, 3), {"web": 1})
+        budgets.save_budget(app_engine, tenant.admin, tenant.org_id, BudgetDraft(
+            "All", BudgetScope(budgets.ORGANIZATION), 1, forecast_thresholds=()))
+    broken = tenants[0].org_id
+    with engine.begin() as connection:  # acme's alerts cannot be written
+        connection.execute(text(f"""
+            create function refuse_acme() returns trigger language plpgsql as $$
+            begin
+                if new.org_id = {broken} then raise exception 'disk full'; end if;
+                return new;
+            end $$;
+            create trigger refuse_acme before insert on alerts
+            for each row execute function refuse_acme();"""))
+    evaluation = evaluate.evaluate_all(engine)
+    assert [org_id for org_id, _error in evaluation.failed] == [broken]
+    assert "disk full" in evaluation.describe()
+    assert _alerts(engine, broken) == []
+    assert len(_alerts(engine, tenants[1].org_id)) == 1
