@@ -20,7 +20,7 @@ from fleetspend import auth, db
 from fleetspend.alerts import budgets, figures, inbox
 from fleetspend.ui import access
 from fleetspend.ui.format import dollars
-from fleetspend.ui.untrusted import md_format, plot
+from fleetspend.ui.untrusted import md_format
 
 FORM_KEY = "budgets_form"
 ROUND_KEY = f"{FORM_KEY}_round"  # counts saves, so that each save starts fresh forms
@@ -56,7 +56,7 @@ def month_chart(progress: figures.Progress) -> go.Figure:
     figure.update_layout(height=220, margin={"l": 10, "r": 10, "t": 10, "b": 10},
                          yaxis={"tickprefix": "$", "rangemode": "tozero"},
                          xaxis={"range": [month.month_start, month_end]},
-                         legend={"orientation": "h"}, title=plot(""))
+                         legend={"orientation": "h"})
     return figure
 
 
