@@ -101,7 +101,10 @@ def seed(scale: str, seed_value: int, discard_existing_data: bool) -> None:
               help="PATH is a folder: keep watching it, importing files as they arrive.")
 @click.option("--interval", type=click.FloatRange(min=0.1), default=1.0, show_default=True,
               help="Seconds between looks at the watched folder.")
-def ingest(path: Path, watch: bool, interval: float) -> None:
+@click.option("--alerts", "run_alerts", is_flag=True,
+              help="PATH is a folder: after each file imported, run `fleetspend alerts run` "
+                   "in the background (docs/alerts.md).")
+def ingest(path: Path, watch: bool, interval: float, run_alerts: bool) -> None:
     """Import accounts, lifecycle events and metered usage from a CSV or JSON Lines file, or a
     folder (docs/import-format.md).
 
@@ -114,24 +117,50 @@ def ingest(path: Path, watch: bool, interval: float) -> None:
 
     engine = db.primary_engine()
     if path.is_dir():
+        after_import = None
+        if run_alerts:
+            from fleetspend.alerts.run import AfterImports
+
+            after_import = AfterImports(engine, click.echo)
         if watch:
             stop = threading.Event()
             for signal_number in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signal_number, lambda *_: stop.set())
-            feed.watch(engine, path, interval, click.echo, stop)
+            feed.watch(engine, path, interval, click.echo, stop, after_import)
             return
-        outcomes = feed.feed_folder(engine, path, click.echo)
+        outcomes = feed.feed_folder(engine, path, click.echo, after_import=after_import)
+        if after_import is not None:
+            after_import.wait_idle()
         if any(outcome.outcome in ("failed", "retry") for outcome in outcomes):
             sys.exit(1)
         return
-    if watch:
-        raise click.UsageError("--watch needs a folder to watch")
+    if watch or run_alerts:
+        raise click.UsageError("--watch and --alerts need a folder")
     try:
         result = ingest_file(engine, path)
     except IngestError as error:
         click.echo(str(error), err=True)
         sys.exit(1)
     click.echo(result.describe())
+
+
+@main.group(name="alerts")
+def alerts_group() -> None:
+    """Budgets' alerts and anomalies: evaluation and delivery (docs/alerts.md)."""
+
+
+@alerts_group.command(name="run")
+@click.option("--no-deliver", is_flag=True,
+              help="Evaluate only; leave the new alerts' emails and webhooks queued.")
+def alerts_run(no_deliver: bool) -> None:
+    """Evaluate every organization's budgets and anomalies (each alert fires once, so any
+    number of runs is safe), then send the emails and webhooks that are due. Exits 1 when an
+    organization could not be evaluated (the others are)."""
+    from fleetspend.alerts.run import run_alerts
+
+    evaluation = run_alerts(db.primary_engine(), click.echo, deliver=not no_deliver)
+    if evaluation.failed:
+        sys.exit(1)
 
 
 @main.command()

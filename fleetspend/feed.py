@@ -196,8 +196,10 @@ def prepare(inbox: Path) -> None:
 
 
 def feed_folder(engine: Engine, inbox: Path, log: Log,
-                stop: threading.Event | None = None) -> list[FileOutcome]:
-    """Import the files waiting in ``inbox``, in name order, logging a line each.
+                stop: threading.Event | None = None,
+                after_import: Callable[[], None] | None = None) -> list[FileOutcome]:
+    """Import the files waiting in ``inbox``, in name order, logging a line each, and call
+    ``after_import`` after each file imported (``--alerts``: an alerts run follows).
 
     The pass ends early at a file another watcher holds (the files after it wait their turn,
     so name order holds across watchers), at a file left for the database's sake, and
@@ -213,19 +215,21 @@ def feed_folder(engine: Engine, inbox: Path, log: Log,
             break
         log(outcome.log_line())
         outcomes.append(outcome)
+        if after_import is not None and outcome.outcome == "imported":
+            after_import()
         if outcome.outcome == "retry":
             break
     return outcomes
 
 
 def watch(engine: Engine, inbox: Path, interval: float, log: Log,
-          stop: threading.Event) -> None:
+          stop: threading.Event, after_import: Callable[[], None] | None = None) -> None:
     """Feed ``inbox`` every ``interval`` seconds until ``stop`` is set. An unreachable
     database is logged and waited out; the files wait in the folder."""
     log(f"{utc_stamp()} watching {inbox} every {interval:g} s (times are UTC)")
     while not stop.is_set():
         try:
-            feed_folder(engine, inbox, log, stop)
+            feed_folder(engine, inbox, log, stop, after_import)
         except OperationalError as error:
             log(f"{utc_stamp()} the database is unavailable "
                 f"({_one_line(str(error.orig))}); trying again in {interval:g} s")

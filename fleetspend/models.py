@@ -687,6 +687,186 @@ ingested_files = Table(
     CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256_hex"),
 )
 
+# --- budgets, alerts and their delivery (migration 0016; see fleetspend/alerts) -----------
+
+budgets = Table(
+    "budgets", metadata,
+    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+    Column("budget_id", BigInteger, Identity(), nullable=False),
+    Column("name", Text, nullable=False),
+    # what the budget covers: the whole organization, one team or one app
+    Column("scope_kind", Text, nullable=False),
+    Column("team_id", BigInteger),
+    Column("app_id", BigInteger),
+    Column("amount_cents", BigInteger, nullable=False),  # each month's, unless overridden
+    Column("actual_thresholds", ARRAY(SmallInteger), nullable=False,
+           server_default=text("'{50,80,100}'")),
+    Column("forecast_thresholds", ARRAY(SmallInteger), nullable=False,
+           server_default=text("'{100}'")),
+    Column("is_archived", Boolean, nullable=False, server_default=text("false")),
+    _created_at(),
+    Column("updated_at", UTC_TIMESTAMP, nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("org_id", "budget_id"),
+    _tenant_fk(["team_id"], "teams", ["team_id"]),
+    _tenant_fk(["app_id"], "apps", ["app_id"]),
+    CheckConstraint(
+        "(scope_kind = 'organization' and team_id is null and app_id is null) "
+        "or (scope_kind = 'team' and team_id is not null and app_id is null) "
+        "or (scope_kind = 'app' and app_id is not null and team_id is null)",
+        name="scope_names_one_subject"),
+    CheckConstraint("amount_cents > 0", name="amount_positive"),
+    CheckConstraint("length(trim(name)) > 0", name="name_given"),
+    CheckConstraint("0 < all(actual_thresholds) and 1000 >= all(actual_thresholds) "
+                    "and 0 < all(forecast_thresholds) and 1000 >= all(forecast_thresholds)",
+                    name="thresholds_are_percents"),
+)
+
+# a month whose amount differs from the budget's usual one
+budget_month_amounts = Table(
+    "budget_month_amounts", metadata,
+    Column("org_id", BigInteger, nullable=False),
+    Column("budget_id", BigInteger, nullable=False),
+    Column("month_date", Date, nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    PrimaryKeyConstraint("org_id", "budget_id", "month_date"),
+    _tenant_fk(["budget_id"], "budgets", ["budget_id"], ondelete="CASCADE"),
+    CheckConstraint("amount_cents > 0", name="amount_positive"),
+    CheckConstraint("extract(day from month_date) = 1", name="month_date_is_month"),
+)
+
+# what evaluation found: a budget threshold crossed (actual or forecast) once per budget,
+# month and threshold; an anomaly of the organization once per anomaly key
+alerts = Table(
+    "alerts", metadata,
+    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+    Column("alert_id", BigInteger, Identity(), nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("budget_id", BigInteger),
+    Column("period_start_date", Date, nullable=False),
+    Column("threshold_percent", SmallInteger),
+    Column("anomaly_key", Text),
+    Column("fired_at", UTC_TIMESTAMP, nullable=False, server_default=func.now()),
+    Column("spent_cents", BigInteger),
+    Column("budget_cents", BigInteger),
+    Column("forecast_cents", BigInteger),
+    Column("forecast_low_cents", BigInteger),
+    Column("forecast_high_cents", BigInteger),
+    Column("is_invoiced", Boolean, nullable=False, server_default=text("false")),
+    Column("title", Text, nullable=False),
+    Column("explanation", Text, nullable=False),
+    # the view that shows the cause: a page path and its URL parameters
+    Column("link_page", Text, nullable=False),
+    Column("link_params", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    PrimaryKeyConstraint("org_id", "alert_id"),
+    _tenant_fk(["budget_id"], "budgets", ["budget_id"]),
+    CheckConstraint("kind in ('actual', 'forecast', 'anomaly')", name="kind_known"),
+    CheckConstraint(
+        "(kind = 'anomaly') = (budget_id is null and threshold_percent is null "
+        "and anomaly_key is not null)", name="budget_or_anomaly"),
+    CheckConstraint("extract(day from period_start_date) = 1", name="period_is_month"),
+    Index("uq_alerts_budget_period_threshold", "org_id", "budget_id", "period_start_date",
+          "kind", "threshold_percent", unique=True,
+          postgresql_where=text("budget_id is not null")),
+    Index("uq_alerts_anomaly", "org_id", "anomaly_key", unique=True,
+          postgresql_where=text("anomaly_key is not null")),
+    Index(None, "org_id", "fired_at"),
+)
+
+# one person's inbox state of one alert (no row: unread)
+alert_receipts = Table(
+    "alert_receipts", metadata,
+    Column("org_id", BigInteger, nullable=False),
+    Column("alert_id", BigInteger, nullable=False),
+    Column("user_id", BigInteger, ForeignKey("users.user_id"), nullable=False),
+    Column("read_at", UTC_TIMESTAMP, nullable=False, server_default=func.now()),
+    Column("acknowledged_at", UTC_TIMESTAMP),
+    PrimaryKeyConstraint("org_id", "alert_id", "user_id"),
+    _tenant_fk(["alert_id"], "alerts", ["alert_id"], ondelete="CASCADE"),
+)
+
+# one person silencing one kind of alert: of one budget, or (budget null) anomalies
+alert_mutes = Table(
+    "alert_mutes", metadata,
+    Column("org_id", BigInteger, nullable=False),
+    Column("mute_id", BigInteger, Identity(), nullable=False),
+    Column("user_id", BigInteger, ForeignKey("users.user_id"), nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("budget_id", BigInteger),
+    _created_at(),
+    PrimaryKeyConstraint("org_id", "mute_id"),
+    _tenant_fk(["budget_id"], "budgets", ["budget_id"], ondelete="CASCADE"),
+    UniqueConstraint("org_id", "user_id", "kind", "budget_id",
+                     postgresql_nulls_not_distinct=True),
+    CheckConstraint("kind in ('actual', 'forecast', 'anomaly')", name="kind_known"),
+    CheckConstraint("(kind = 'anomaly') = (budget_id is null)", name="budget_or_anomaly"),
+)
+
+alert_email_recipients = Table(
+    "alert_email_recipients", metadata,
+    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+    Column("email", Text, nullable=False),
+    _created_at(),
+    PrimaryKeyConstraint("org_id", "email"),
+    CheckConstraint("email ~ '^[^@\\s<>,;]+@[^@\\s<>,;]+$'", name="email_format"),
+)
+
+# the secret signs each body (HMAC-SHA256); the app's role may write it but never read it
+alert_webhooks = Table(
+    "alert_webhooks", metadata,
+    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+    Column("webhook_id", BigInteger, Identity(), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("secret", Text, nullable=False),
+    Column("is_enabled", Boolean, nullable=False, server_default=text("true")),
+    _created_at(),
+    PrimaryKeyConstraint("org_id", "webhook_id"),
+    CheckConstraint("url ~ '^https?://[^\\s]+$'", name="url_is_http"),
+    CheckConstraint("length(secret) >= 16", name="secret_long_enough"),
+)
+
+# one alert to one channel: the email to the recipients of the moment, or one webhook
+alert_deliveries = Table(
+    "alert_deliveries", metadata,
+    Column("org_id", BigInteger, nullable=False),
+    Column("delivery_id", BigInteger, Identity(), nullable=False),
+    Column("alert_id", BigInteger, nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("recipients", ARRAY(Text)),
+    Column("webhook_id", BigInteger),
+    Column("status", Text, nullable=False, server_default=text("'pending'")),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", UTC_TIMESTAMP, nullable=False, server_default=func.now()),
+    Column("sent_at", UTC_TIMESTAMP),
+    PrimaryKeyConstraint("org_id", "delivery_id"),
+    _tenant_fk(["alert_id"], "alerts", ["alert_id"], ondelete="CASCADE"),
+    _tenant_fk(["webhook_id"], "alert_webhooks", ["webhook_id"]),
+    UniqueConstraint("org_id", "alert_id", "channel", "webhook_id",
+                     postgresql_nulls_not_distinct=True),
+    CheckConstraint("channel in ('email', 'webhook')", name="channel_known"),
+    CheckConstraint("(channel = 'webhook') = (webhook_id is not null)", name="webhook_named"),
+    CheckConstraint("(channel = 'email') = (recipients is not null)", name="recipients_named"),
+    CheckConstraint("status in ('pending', 'sent', 'failed')", name="status_known"),
+    Index("ix_alert_deliveries_due", "next_attempt_at", postgresql_where=text(
+        "status = 'pending'")),
+)
+
+# every attempt of a delivery, for the admins' delivery log
+delivery_attempts = Table(
+    "delivery_attempts", metadata,
+    Column("org_id", BigInteger, nullable=False),
+    Column("attempt_id", BigInteger, Identity(), nullable=False),
+    Column("delivery_id", BigInteger, nullable=False),
+    Column("attempted_at", UTC_TIMESTAMP, nullable=False, server_default=func.now()),
+    Column("is_success", Boolean, nullable=False),
+    Column("status_code", Integer),
+    Column("error", Text),
+    Column("duration_ms", Integer, nullable=False),
+    PrimaryKeyConstraint("org_id", "attempt_id"),
+    _tenant_fk(["delivery_id"], "alert_deliveries", ["delivery_id"], ondelete="CASCADE"),
+    Index(None, "org_id", "delivery_id"),
+)
+
 TENANT_TABLES = tuple(
     table.name for table in metadata.sorted_tables if "org_id" in table.columns
 )

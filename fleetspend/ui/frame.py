@@ -13,7 +13,7 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from fleetspend import auth, freshness
-from fleetspend.ui import access, remember, sign_in
+from fleetspend.ui import access, budget_views, remember, sign_in
 from fleetspend.ui.untrusted import md_format
 
 SIGN_OUT_KEY = "frame_sign_out"
@@ -41,12 +41,18 @@ SUPPORT_SEARCH = ("pages/support_search.py", "Search", ":material/search:")
 SUPPORT_AUDIT = ("pages/support_audit.py", "Support audit trail", ":material/history:")
 # support's workbench for one disputed invoice: reached from the invoice page
 DISPUTE = ("pages/dispute.py", "Dispute workbench", ":material/gavel:")
+# budgets and alerts (fleetspend.alerts); one alert is reached from the inbox and by links
+BUDGETS = ("pages/budgets.py", "Budgets", ":material/savings:")
+ALERTS = ("pages/alerts.py", "Alerts", ":material/notifications:")
+ALERT = ("pages/alert.py", "Alert", ":material/notification_important:")
+ALERT_SETTINGS = ("pages/alert_settings.py", "Alert delivery", ":material/outgoing_mail:")
 
 
 # every page a link may open: hidden when the visit's menu lacks it, and, for a visitor
 # not signed in, a sign-in stand-in at its URL
 PRODUCT_PAGES = (SPEND, EXPLORER, MEMBERS, INVOICES, TEAMS, *INVOICE_LEVELS, SUPPORT_LOG,
-                 SUPPORT, SUPPORT_SEARCH, SUPPORT_AUDIT, DISPUTE)
+                 SUPPORT, SUPPORT_SEARCH, SUPPORT_AUDIT, DISPUTE, BUDGETS, ALERTS, ALERT,
+                 ALERT_SETTINGS)
 
 
 def menu_sections(visit: access.Visit | None) -> dict[str, list[tuple[str, str, str]]]:
@@ -57,11 +63,11 @@ def menu_sections(visit: access.Visit | None) -> dict[str, list[tuple[str, str, 
         sections = {"Support": [SUPPORT, SUPPORT_SEARCH, SUPPORT_AUDIT]}
         if visit.grant is not None:
             sections["Organization under support access"] = [SPEND, EXPLORER, INVOICES,
-                                                             MEMBERS]
+                                                             MEMBERS, BUDGETS]
         return sections
-    sections = {"Spend": [SPEND, EXPLORER]}
+    sections = {"Spend": [SPEND, EXPLORER, BUDGETS, ALERTS]}
     if visit.may(access.OVERSIGHT):
-        sections["Administration"] = [MEMBERS, TEAMS, INVOICES, SUPPORT_LOG]
+        sections["Administration"] = [MEMBERS, TEAMS, INVOICES, SUPPORT_LOG, ALERT_SETTINGS]
     return sections
 
 
@@ -170,6 +176,7 @@ def sidebar(visit: access.Visit) -> None:
         _choose_grant(visit)
     else:
         _choose_organization(visit)
+        budget_views.unread_badge(visit)
     if st.sidebar.button("Sign out", icon=":material/logout:", key=SIGN_OUT_KEY):
         _sign_out()
 

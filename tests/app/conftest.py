@@ -161,4 +161,6 @@ def every_page(engine: Engine, grant_id: int) -> list[tuple[str, str, dict[str, 
         ("support", ENGINEER, {}), ("support_search", ENGINEER, {"q": "acme"}),
         ("support_audit", ENGINEER, {}), ("dispute", ENGINEER, {**invoice, **grant}),
         ("invoices", ENGINEER, grant),
+        ("budgets", ADMIN, {}), ("alerts", ADMIN, {}), ("alert", ADMIN, {"alert": "1"}),
+        ("alert_settings", ADMIN, {}), ("budgets", ENGINEER, grant),
     ]

@@ -36,6 +36,8 @@ PARAMETERS = {
     "support": ["open", "then", "invoice", "machine"],
     "support_search": ["q"],
     "support_audit": ["from", "to", "engineer", "in_org", "action", "ticket"],
+    "alerts": ["show", "kind", "budget", "muted"],
+    "alert": ["alert"],
 }
 FRAME_PARAMETERS = ["org", "grant"]
 NASTY = ["²", "٣", "１２", "-1", "0", "99999999999999999999", "9223372036854775808",

@@ -54,7 +54,14 @@ TABLE_LEVELS = {
     "late_usage_periods": BILLING,
     "support_grants": OVERSIGHT, "audit_events": OVERSIGHT,
     "users": "people", "staff_users": "people",
+    # budgets and alerts (migration 0016); receipts and mutes: each person's own
+    "budgets": USAGE, "budget_month_amounts": USAGE, "alerts": USAGE,
+    "alert_receipts": "own", "alert_mutes": "own",
+    "alert_email_recipients": OVERSIGHT, "alert_webhooks": OVERSIGHT,
+    "alert_deliveries": OVERSIGHT, "delivery_attempts": OVERSIGHT,
 }
+# what the app's role may select of a table when not every column (a webhook's secret never)
+READABLE_COLUMNS = {"alert_webhooks": "org_id, webhook_id, name, url, is_enabled, created_at"}
 BILLED_MONTH = date(2026, 10, 1)
 
 # plausible values for every parameter a query in queries/ takes
@@ -164,10 +171,54 @@ def _fill_every_tenant_table(owner: Engine) -> tuple[int, int, int]:
                    jsonb_build_object('grant_id', grant_id)
             from support_grants
         """))
+    _fill_budget_tables(owner, org_a, org_b)
     for invoice_number in invoices:
         issue_credit_note(owner, invoice_number=invoice_number, amount_cents=150,
                           reason="goodwill", support_ticket="T-100", issued_by=staff)
     return org_a, org_b, staff
+
+
+def _fill_budget_tables(owner: Engine, org_a: int, org_b: int) -> None:
+    """A budget, its month, an alert, a receipt, a mute and delivery rows in A and in B, for
+    the admin and the member of each (receipts and mutes are each person's own)."""
+    with owner.begin() as connection:
+        for org in (org_a, org_b):
+            people = connection.execute(text(
+                "select user_id from memberships where org_id = :org order by user_id"),
+                {"org": org}).scalars().all()
+            budget = _one(connection, "insert into budgets (org_id, name, scope_kind, "
+                          "amount_cents) values (:org, 'All', 'organization', 100000) "
+                          "returning budget_id", org=org)
+            connection.execute(text(
+                "insert into budget_month_amounts (org_id, budget_id, month_date, amount_cents)"
+                " values (:org, :budget, '2026-11-01', 90000)"), {"org": org, "budget": budget})
+            alert = _one(connection, "insert into alerts (org_id, kind, budget_id, "
+                         "period_start_date, threshold_percent, title, explanation, link_page) "
+                         "values (:org, 'actual', :budget, '2026-11-01', 80, 'Budget at 80%', "
+                         "'spent', 'pages/budgets.py') returning alert_id",
+                         org=org, budget=budget)
+            for person in people:
+                connection.execute(text(
+                    "insert into alert_receipts (org_id, alert_id, user_id) "
+                    "values (:org, :alert, :person)"), {"org": org, "alert": alert,
+                                                        "person": person})
+                connection.execute(text(
+                    "insert into alert_mutes (org_id, user_id, kind, budget_id) "
+                    "values (:org, :person, 'forecast', :budget)"),
+                    {"org": org, "person": person, "budget": budget})
+            connection.execute(text(
+                "insert into alert_email_recipients (org_id, email) "
+                "values (:org, 'alerts@example.com')"), {"org": org})
+            webhook = _one(connection, "insert into alert_webhooks (org_id, name, url, secret) "
+                           "values (:org, 'chat', 'http://127.0.0.1:9/hook', "
+                           "'0123456789abcdef') returning webhook_id", org=org)
+            delivery = _one(connection, "insert into alert_deliveries (org_id, alert_id, "
+                            "channel, webhook_id) values (:org, :alert, 'webhook', :webhook) "
+                            "returning delivery_id", org=org, alert=alert, webhook=webhook)
+            connection.execute(text(
+                "insert into delivery_attempts (org_id, delivery_id, is_success, error, "
+                "duration_ms) values (:org, :delivery, false, 'connection refused', 3)"),
+                {"org": org, "delivery": delivery})
 
 
 def _callers(owner: Engine, org_a: int, staff: int) -> dict[str, Caller]:
@@ -240,6 +291,8 @@ def _hide_what_the_caller_may_not_see(connection: Connection, caller: Caller) ->
         "support_grants": "org_id = any(:oversight) or staff_user_id = :staff_user_id",
         # after memberships and grants: people visible through what is left of those
         "users": "user_id = :user_id or user_id in (select user_id from memberships)",
+        "alert_receipts": "user_id = :user_id and org_id = any(:usage)",
+        "alert_mutes": "user_id = :user_id and org_id = any(:usage)",
         "staff_users": "staff_user_id = :staff_user_id "
                        "or staff_user_id in (select staff_user_id from support_grants)",
     }
@@ -259,7 +312,9 @@ def _statements(world: World) -> dict[str, tuple[str, dict[str, object]]]:
     """Every protected table as ``select *``, and every query in queries/ with parameters."""
     with world.owner.connect() as connection:
         tables = [name for name in _protected_relations(connection) if name in TABLE_LEVELS]
-    statements = {f"table {table}": (f"select * from {table}", {}) for table in tables}
+    statements = {
+        f"table {table}": (f"select {READABLE_COLUMNS.get(table, '*')} from {table}", {})
+        for table in tables}
     member = world.callers["member of A"]
     staff = world.callers["support without grant"]
     with world.owner.connect() as connection:

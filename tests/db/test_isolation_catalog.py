@@ -74,7 +74,7 @@ def test_the_app_role_owns_nothing_and_cannot_bypass_anything(engine):
     assert owned == []
 
 
-def test_the_app_role_inserts_only_audit_events_and_never_updates(engine):
+def test_the_app_role_inserts_only_audit_events_and_its_own_inbox_state(engine):
     rows = _rows(engine, """
         select relname, privilege
         from pg_class
@@ -84,8 +84,11 @@ def test_the_app_role_inserts_only_audit_events_and_never_updates(engine):
           and has_table_privilege('fleetspend_app', pg_class.oid, privilege)
         order by 1, 2
     """)
-    # support grants and credit notes only through the functions that audit them (0010)
-    assert [tuple(row) for row in rows] == [("audit_events", "INSERT"),
+    # support grants and credit notes only through the functions that audit them (0010),
+    # budgets and alert delivery settings likewise (0016); a person's inbox state directly
+    assert [tuple(row) for row in rows] == [("alert_mutes", "DELETE"), ("alert_mutes", "INSERT"),
+                                            ("alert_receipts", "INSERT"),
+                                            ("audit_events", "INSERT"),
                                             ("staff_audit_events", "INSERT")]
     columns = _rows(engine, """
         select attrelid::regclass::text, attname from pg_attribute
@@ -95,7 +98,16 @@ def test_the_app_role_inserts_only_audit_events_and_never_updates(engine):
           and has_column_privilege('fleetspend_app', attrelid, attnum, 'UPDATE')
         order by 1, 2
     """)
-    assert columns == []
+    assert [tuple(row) for row in columns] == [("alert_receipts", "acknowledged_at"),
+                                               ("alert_receipts", "read_at")]
+
+
+def test_the_app_role_cannot_read_webhook_secrets(engine):
+    rows = _rows(engine, """
+        select has_column_privilege('fleetspend_app', 'alert_webhooks', 'secret', 'SELECT'),
+               has_column_privilege('fleetspend_app', 'alert_webhooks', 'url', 'SELECT')
+    """)
+    assert [tuple(row) for row in rows] == [(False, True)]
 
 
 def test_views_read_with_the_callers_rights(engine):
@@ -116,7 +128,9 @@ def test_scope_functions_run_as_a_role_that_cannot_log_in_or_bypass(engine):
     assert {row.proname for row in rows if row.prosecdef} == {
         "visible_org_ids", "identify", "org_id_for_support", "support_search",
         "support_activity", "open_support_grant", "issue_support_credit",
-        "revoke_support_grant", "granted_organizations"}
+        "revoke_support_grant", "granted_organizations", "require_admin", "save_budget",
+        "archive_budget", "set_alert_recipients", "add_alert_webhook",
+        "set_alert_webhook_enabled"}
     assert {row.owner for row in rows} == {"fleetspend_scope"}
     assert all("search_path=pg_catalog, pg_temp" in row.config for row in rows)
     scope_role = _rows(engine, "select rolcanlogin, rolsuper, rolbypassrls from pg_roles "

@@ -68,14 +68,16 @@ def test_what_each_role_may_use(who, allowed):
 
 
 @pytest.mark.parametrize(("who", "pages", "hidden"), [
-    ("member", {"overview", "explorer"},
-     {"members", "invoices", "support_access_log", "support"}),
-    ("admin", {"overview", "explorer", "members", "teams", "invoices", "support_access_log"},
+    ("member", {"overview", "explorer", "budgets", "alerts"},
+     {"members", "invoices", "support_access_log", "support", "alert_settings"}),
+    ("admin", {"overview", "explorer", "members", "teams", "invoices", "support_access_log",
+               "budgets", "alerts", "alert_settings"},
      {"support"}),
     ("engineer", {"support", "support_search", "support_audit"},
      {"overview", "members", "invoices", "support_access_log"}),
     ("engineer under grant", {"support", "support_search", "support_audit", "overview",
-                              "members", "invoices"}, {"support_access_log"}),
+                              "members", "invoices", "budgets"},
+     {"support_access_log", "alerts", "alert_settings"}),
 ])
 def test_the_menu_shows_what_the_role_may_use(who, pages, hidden):
     listed = {re.sub(r"^pages/|\.py$", "", path)

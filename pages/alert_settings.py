@@ -1,0 +1,82 @@
+"""Alert delivery for the organization's admins: who gets alerts by email, which webhooks
+receive them (signed with a secret the app never shows again), and the delivery log: every
+attempt, when, to where, and what came back. Every change is audited by the database."""
+
+import pandas as pd
+import streamlit as st
+
+from fleetspend import db
+from fleetspend.alerts import settings
+from fleetspend.ui import access
+from fleetspend.ui import budget_views as views
+from fleetspend.ui.errors import database_errors_stop_the_page
+
+KEY = "alert_settings_"
+
+
+@st.cache_data(ttl=30, max_entries=64, show_spinner=False)
+def load(scope: db.Scope, org_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The organization's recipients and webhooks, and its delivery log."""
+    with db.read_snapshot(scope) as snapshot:
+        return (settings.read_settings(snapshot.connection, org_id),
+                settings.read_delivery_log(snapshot.connection, org_id))
+
+
+def save(action, done: str) -> None:
+    views.write_then_rerun(action, done, load.clear)
+
+
+visit = access.require(access.OVERSIGHT, "alert_settings")
+st.title("Alert delivery")
+views.show_done()
+with database_errors_stop_the_page("the alert delivery settings"):
+    channels, log = load(visit.scope(), visit.org_id)
+emails = channels[channels.channel == "email"]
+webhooks = channels[channels.channel == "webhook"]
+engine = db.app_primary_engine
+
+st.subheader("Email")
+st.caption("Each alert goes out once, as one email to these addresses, through the SMTP "
+           "server the operators configured (docs/alerts.md).")
+with st.form(f"{KEY}emails"):
+    typed = st.text_area("Recipients (one a line, or separated by commas)",
+                         value="\n".join(emails.target))
+    if st.form_submit_button("Save recipients", icon=":material/save:"):
+        save(lambda: settings.set_recipients(engine(), visit.caller, visit.org_id,
+                                             settings.parse_recipients(typed)),
+             "The recipients are saved.")
+
+st.subheader("Webhooks")
+st.caption("A JSON POST that a Slack incoming webhook accepts, signed with HMAC-SHA256 of "
+           "\"timestamp.body\" in X-Fleetspend-Signature (docs/alerts.md); failures are "
+           "retried with backoff.")
+if not webhooks.empty:
+    st.dataframe(webhooks.assign(webhook_id=webhooks.webhook_id.astype(int)), hide_index=True,
+                 column_order=["name", "target", "is_enabled"],
+                 column_config={"name": "Name", "target": "URL", "is_enabled": "On"})
+    labels = dict(zip(webhooks.webhook_id.astype(int), webhooks.name, strict=True))
+    chosen = st.selectbox("Webhook", list(labels), format_func=labels.__getitem__,
+                          key=f"{KEY}webhook")
+    enabled = bool(webhooks[webhooks.webhook_id == chosen].is_enabled.iloc[0])
+    if st.button("Turn off" if enabled else "Turn on", key=f"{KEY}toggle"):
+        save(lambda: settings.set_webhook_enabled(engine(), visit.caller, visit.org_id, chosen,
+                                                  not enabled), "The webhook is changed.")
+with st.form(f"{KEY}add", clear_on_submit=True):
+    name = st.text_input("Name")
+    url = st.text_input("URL (https://...)")
+    secret = st.text_input("Signing secret (at least 16 characters; shown only now)",
+                           type="password")
+    if st.form_submit_button("Add webhook", icon=":material/add_link:"):
+        save(lambda: settings.add_webhook(engine(), visit.caller, visit.org_id, name, url,
+                                          secret), "The webhook is added.")
+
+st.subheader("Delivery log")
+if log.empty:
+    st.info("Nothing sent yet.", icon=":material/outbox:")
+else:
+    st.dataframe(log.drop(columns="attempt_id"), hide_index=True, column_config={
+        "attempted_at": st.column_config.DatetimeColumn("Attempted (UTC)",
+                                                        format="YYYY-MM-DD HH:mm:ss"),
+        "alert_title": "Alert", "channel": "Channel", "target": "To", "is_success": "Sent",
+        "status_code": "Answer", "error": "Error", "duration_ms": "ms",
+        "delivery_status": "Delivery"})

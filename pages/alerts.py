@@ -1,0 +1,106 @@
+"""Alerts: the signed-in person's inbox in the organization in view. Budget thresholds
+crossed, forecasts to exceed and anomalies, newest first, filtered by state, kind and budget
+(all in the URL); picking one opens it with the apps and machines behind it."""
+
+import pandas as pd
+import streamlit as st
+
+from fleetspend import db
+from fleetspend.alerts import inbox
+from fleetspend.alerts.evaluate import KINDS
+from fleetspend.ui import access, url_state
+from fleetspend.ui import budget_views as views
+from fleetspend.ui import drilldown as ui
+from fleetspend.ui.errors import database_errors_stop_the_page
+
+KEY = "alerts_"
+ALERT_PAGE = "pages/alert.py"
+STATES = {"unread": "Unread", "open": "Not acknowledged", "all": "All"}
+KIND_LABELS = {"actual": "Actual spend", "forecast": "Forecast", "anomaly": "Anomaly"}
+ALL = "all"
+
+
+@st.cache_data(ttl=30, max_entries=128, show_spinner=False)
+def load(scope: db.Scope, org_id: int, user_id: int) -> pd.DataFrame:
+    """The person's latest alerts with their state."""
+    with db.read_snapshot(scope) as snapshot:
+        return inbox.read_inbox(snapshot.connection, org_id, user_id)
+
+
+def shown(alerts: pd.DataFrame, state: str, kind: str, budget: str, muted: bool) -> pd.DataFrame:
+    """The alerts the filters keep."""
+    keep = pd.Series(True, index=alerts.index)
+    if state == "unread":
+        keep &= ~alerts.is_read
+    elif state == "open":
+        keep &= ~alerts.is_acknowledged
+    if kind != ALL:
+        keep &= alerts.kind == kind
+    if budget != ALL:
+        keep &= alerts.budget_id == int(budget)
+    if not muted:
+        keep &= ~alerts.is_muted
+    return alerts[keep]
+
+
+def filter_changed(name: str) -> None:
+    st.query_params[name] = url_state.encode(st.session_state[KEY + name])
+
+
+visit = access.require(access.USAGE, "alerts")
+if visit.caller.is_staff:
+    access.refuse("Alerts are each customer's own inbox; the organization's budgets are on "
+                  "the Budgets page.")
+st.title("Alerts")
+
+with database_errors_stop_the_page("your alerts"):
+    alerts = load(visit.scope(), visit.org_id, visit.caller.actor_id)
+budgets = dict(zip(alerts.budget_id.dropna().astype(int).astype(str), alerts.budget_name.dropna(),
+                   strict=True))
+reader = url_state.ParamReader(st.query_params.to_dict())
+state = reader.choice("show", STATES, "unread")
+kind = reader.choice("kind", [ALL, *KINDS], ALL)
+budget = reader.choice("budget", [ALL, *budgets], ALL)
+muted = reader.flag("muted", False)
+url_state.show_notices(reader.notices)
+
+columns = st.columns([2, 2, 2, 1])
+for column, name, value, options, labels in (
+        (columns[0], "show", state, list(STATES), STATES),
+        (columns[1], "kind", kind, [ALL, *KINDS], {ALL: "Every kind", **KIND_LABELS}),
+        (columns[2], "budget", budget, [ALL, *budgets], {ALL: "Every budget", **budgets})):
+    st.session_state[KEY + name] = value
+    column.selectbox(name.title(), options, format_func=labels.__getitem__, key=KEY + name,
+                     on_change=filter_changed, args=(name,))
+st.session_state[KEY + "muted"] = muted
+columns[3].toggle("Show muted", key=KEY + "muted", on_change=filter_changed, args=("muted",))
+
+picked_alerts = shown(alerts, state, kind, budget, muted)
+if picked_alerts.empty:
+    st.info("No alerts here. Alerts fire when a budget's spend or forecast crosses one of "
+            "its thresholds, and when spend is far off its recent pattern.",
+            icon=":material/notifications_none:")
+    st.stop()
+table = picked_alerts.assign(
+    fired=picked_alerts.fired_at.map(lambda at: f"{at:%Y-%m-%d %H:%M} UTC"),
+    what=picked_alerts.kind.map(KIND_LABELS),
+    status=["acknowledged" if ack else "read" if read else "unread"
+            for read, ack in zip(picked_alerts.is_read, picked_alerts.is_acknowledged,
+                                 strict=True)])
+picked = ui.picked_row(table, key=f"{KEY}table", column_order=[
+    "fired", "title", "what", "budget_name", "status"], column_config={
+    "fired": "Fired", "title": "Alert", "what": "Kind", "budget_name": "Budget",
+    "status": "State"}, open_label="Open an alert",
+    row_labels=[f"{title} ({fired})" for title, fired in zip(table.title, table.fired,
+                                                           strict=True)])
+st.caption("Pick an alert to see why it fired: the apps and machines behind it.")
+unread = picked_alerts[~picked_alerts.is_read]
+if len(unread) and st.button(f"Mark {len(unread)} as read", key=f"{KEY}read_all"):
+    inbox.mark_read(db.app_primary_engine(), visit.caller, visit.org_id,
+                    [int(alert_id) for alert_id in unread.alert_id])
+    load.clear()
+    views.forget_unread()
+    st.rerun()
+if picked is not None:
+    st.switch_page(ALERT_PAGE, query_params={**ui.access_params(visit),
+                                             "alert": str(picked["alert_id"])})

@@ -1,0 +1,48 @@
+"""Budgets of the organization in view: each one's month so far against its amount, the
+forecast range and thresholds, and a chart of the month against the budget line; admins
+create, change and archive them (each change audited by the database)."""
+
+import streamlit as st
+
+from fleetspend import db, spend
+from fleetspend.alerts import figures
+from fleetspend.ui import access
+from fleetspend.ui import budget_views as views
+from fleetspend.ui.errors import database_errors_stop_the_page
+from fleetspend.ui.untrusted import md_format
+
+
+@st.cache_data(ttl=60, max_entries=64, show_spinner=False)
+def load(scope: db.Scope, org_id: int) -> tuple[spend.AsOf | None, list[figures.Progress],
+                                                 dict[str, dict[str, str]]]:
+    """Every budget's progress and the organization's teams and apps, in one snapshot."""
+    with db.read_snapshot(scope) as snapshot:
+        now, progress = figures.budget_progress(snapshot.connection, org_id)
+        return now, progress, spend.read_dimension_values(snapshot.connection, org_id)
+
+
+visit = access.require(access.USAGE, "budgets")
+st.title("Budgets")
+views.show_done()
+
+with st.spinner("Loading the budgets"), database_errors_stop_the_page("the budgets"):
+    now, progress, values = load(visit.scope(), visit.org_id)
+
+if now is not None:
+    st.caption(md_format(
+        "As of {through:%Y-%m-%d %H:%M} UTC, where usage is complete through. A month's "
+        "figures are estimated until its invoice is finalized, then they are the invoice's.",
+        through=now.through_at))
+if not progress:
+    st.info("No budgets yet. An admin of the organization can create one below: for the "
+            "whole organization, a team or an app.", icon=":material/savings:")
+for budget_progress in progress:
+    views.show_progress(budget_progress)
+
+if visit.may(access.OVERSIGHT) and not visit.caller.is_staff:
+    st.subheader("Create or change a budget")
+    if not values["team"] or not values["app"]:
+        st.info("Budgets for a team or an app need the organization's teams and apps, which "
+                "arrive with its first usage.", icon=":material/info:")
+    views.budget_form(visit, [p.budget for p in progress], values["team"], values["app"],
+                      load.clear)
