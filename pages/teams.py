@@ -138,8 +138,8 @@ def show_movers(title: str, movers: list[teams.Mover]) -> None:
 
 
 def invoice_links(visit: access.Visit, invoices: pd.DataFrame, period: teams.Period,
-                  team_name: str) -> None:
-    """Links to the invoices of the months the period touches (their apps list the team)."""
+                  team_id: int, team_name: str) -> None:
+    """Links to the invoices of the months the period touches, narrowed to the team's apps."""
     months = {period.start_date.replace(day=1), period.last_day.replace(day=1)}
     shown = invoices[invoices.period_start_date.isin(months)] if not invoices.empty else invoices
     if shown.empty:
@@ -149,7 +149,8 @@ def invoice_links(visit: access.Visit, invoices: pd.DataFrame, period: teams.Per
                          "{team}'s apps on invoice {number} ({month:%B %Y})", team=team_name,
                          number=row.invoice_number, month=row.period_start_date),
                      icon=":material/receipt_long:",
-                     query_params={**ui.access_params(visit), "invoice": row.invoice_number})
+                     query_params={**ui.access_params(visit), "invoice": row.invoice_number,
+                                   "team": str(team_id)})
 
 
 visit = access.require(access.BILLING, "teams")
@@ -262,6 +263,6 @@ if state["team"] != NO_TEAM:
                          **ui.access_params(visit), "from": state["from"].isoformat(),
                          "to": state["to"].isoformat(), "team": str(team_id), "by": "app"})
     with links[1]:
-        invoice_links(visit, invoices, period, team_name)
+        invoice_links(visit, invoices, period, team_id, team_name)
     st.button("Back to all teams", key=f"{KEY}clear", on_click=show_all_teams, args=(state,))
 st.caption(fresh.describe())
