@@ -211,8 +211,9 @@ table = teams.export_table(comparison.teams, what="Team", total_cents=comparison
 picked = ui.picked_row(table, key=table_key(state),
                        column_order=[c for c in table.columns if c != "Team id"],
                        column_config=column_config())
-st.caption("Pick a team to see its apps. Spend is estimated for months not yet invoiced; "
-           "average machines are machine-hours over the hours of the period.")
+st.caption("Pick a team to see its apps. Spend is the invoice's cents for invoiced months "
+           "(a team's are its apps' share), estimated for months not yet invoiced; average "
+           "machines are machine-hours over the hours of the period.")
 ui.csv_download("Download the comparison (CSV)", table,
                 file_name=f"fleetspend-teams-{state['from']}-{state['to']}.csv",
                 key=f"{KEY}csv")
