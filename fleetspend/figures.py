@@ -295,6 +295,9 @@ def apply(connection: Connection, month: date, org_ids: list[int]) -> None:
         return
     params = {"month_date": month, "next_month_date": next_month(month),
               "org_ids": sorted(set(org_ids))}
+    # a month of the biggest organization is a million per-resource rows: sort them in memory
+    # (the demo's 90,000: 2.1 s with the default 4 MB, spilling to disk; 1.6 s in memory)
+    connection.execute(text("select set_config('work_mem', '256MB', true)"))
     connection.execute(text(SPREAD_CENTS_SQL), params)
     for statement in WRITE_METER_ROWS:
         connection.execute(statement, params)

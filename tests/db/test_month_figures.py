@@ -3,7 +3,8 @@ its invoice's subtotal to the cent, at every grouping and every grain (fleetspen
 
 The months are the demo's finalized August to October and November's upcoming invoice (a
 draft: the month to date must be the same number). One test reads every page for each of
-them, so the demo database is cloned once.
+them, so the demo database is cloned once. Then, on the small seed: usage taken back after a
+month was sealed leaves its figures alone, and the next draft carries the difference.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Connection, Engine, text
 
-from fleetspend import exports, figures, readmodels, spend, teams
+from fleetspend import exports, figures, readmodels, rollups, spend, teams
+from fleetspend.billing import invoices
 from fleetspend.partitions import next_month
 from tests.conftest import clone, engine_for
 
@@ -105,3 +107,53 @@ def test_the_month_to_date_is_the_upcoming_invoice(demo_engine) -> None:
             treemap = int(overview.treemap.amount_cents.sum())
             regions = int(overview.regions.amount_cents.sum())
             assert (treemap, regions) == (invoice.subtotal_cents, invoice.subtotal_cents)
+
+
+def _assert_pages_add_up(connection: Connection, org_id: int, month: date) -> int:
+    subtotal = connection.execute(text(
+        "select subtotal_cents from invoices where org_id = :org and period_start_date = :month"),
+        {"org": org_id, "month": month}).scalar_one()
+    figures_shown = _page_figures(connection, org_id, month)
+    assert {page: cents - subtotal for page, cents in figures_shown.items()
+            if cents != subtotal} == {}
+    return subtotal
+
+
+def test_a_sealed_month_keeps_its_figures_when_usage_goes_and_the_next_draft_carries_it(
+        invoiced_engine) -> None:
+    october, november = date(2026, 10, 1), date(2026, 11, 1)
+    with invoiced_engine.begin() as connection:
+        org_id, machine_id = connection.execute(text(
+            "select org_id, machine_id from machine_usage join organizations using (org_id) "
+            "where slug = 'acme' and hour_at >= '2026-10-01T00:00Z' "
+            "and hour_at < '2026-11-01T00:00Z' "
+            "group by 1, 2 order by sum(runtime_seconds) desc, 2 limit 1")).one()
+        # every October hour of the machine withdrawn after October was sealed, as an
+        # import of corrections would leave it (and note the month for the next draft)
+        connection.execute(text(
+            "delete from machine_usage where org_id = :org and machine_id = :machine "
+            "and hour_at >= '2026-10-01T00:00Z' and hour_at < '2026-11-01T00:00Z'"),
+            {"org": org_id, "machine": machine_id})
+        connection.execute(text(
+            "insert into late_usage_periods (org_id, period_start_date) values (:org, :month)"),
+            {"org": org_id, "month": october})
+    rollups.refresh(invoiced_engine)
+    with invoiced_engine.connect() as connection:
+        _assert_pages_add_up(connection, org_id, october)
+        # the machine's October cents have no usage left: a row of their own, nothing consumed
+        assert connection.execute(text(
+            "select count(*) from rollup_usage_daily where org_id = :org and resources = 0 "
+            "and usage_date >= :month and usage_date < :until"),
+            {"org": org_id, "month": october, "until": november}).scalar_one() > 0
+
+    invoices.draft_month(invoiced_engine, november)
+    with invoiced_engine.connect() as connection:
+        adjusted = connection.execute(text(
+            "select sum(invoice_lines.amount_cents) from invoice_lines "
+            "join invoices using (org_id, invoice_id) where invoices.org_id = :org "
+            "and invoices.period_start_date = :month and adjusts_period_date = :october"),
+            {"org": org_id, "month": november, "october": october}).scalar_one()
+        assert adjusted < 0
+        subtotal = _assert_pages_add_up(connection, org_id, november)
+        overview = spend.read_overview(connection, org_id, may_see_invoices=True)
+        assert overview.month_cents == subtotal
