@@ -164,6 +164,10 @@ _IN_MONTH = """
 org_id in (select org_id from figure_orgs)
 and usage_date >= :month_date and usage_date < :next_month_date"""
 
+_SAME_METER_ROW = """daily.org_id = cells.org_id and daily.usage_date = cells.usage_date
+    and daily.app_id = cells.app_id and daily.region_code = cells.region_code
+    and daily.preset_code = cells.preset_code and daily.product = cells.product"""
+
 WRITE_METER_ROWS = [
     text("""
 create temp table figure_orgs on commit drop as
@@ -177,18 +181,13 @@ group by 1
     # the rows of earlier figures with nothing consumed go; every other row takes its cents
     text(f"delete from rollup_usage_daily where resources = 0 and {_IN_MONTH}"),  # noqa: S608
     text(f"update rollup_usage_daily set amount_precise = 0 where {_IN_MONTH}"),  # noqa: S608
-    text("""
+    text(f"""
 update rollup_usage_daily as daily
 set amount_precise = cells.cents / 100.0
 from figure_cells as cells
-where daily.org_id = cells.org_id
-  and daily.usage_date = cells.usage_date
-  and daily.app_id = cells.app_id
-  and daily.region_code = cells.region_code
-  and daily.preset_code = cells.preset_code
-  and daily.product = cells.product
-"""),
-    text("""
+where {_SAME_METER_ROW}
+"""),  # noqa: S608
+    text(f"""
 insert into rollup_usage_daily (
     org_id, usage_date, app_id, region_code, preset_code, product,
     consumed_quantity, pricing_quantity, amount_precise, resources, last_hour_at
@@ -197,16 +196,8 @@ select cells.org_id, cells.usage_date, cells.app_id, cells.region_code, cells.pr
        cells.product, 0, 0, cells.cents / 100.0, 0,
        cast(cells.usage_date as timestamp) at time zone 'UTC'
 from figure_cells as cells
-where not exists (
-    select from rollup_usage_daily as daily
-    where daily.org_id = cells.org_id
-      and daily.usage_date = cells.usage_date
-      and daily.app_id = cells.app_id
-      and daily.region_code = cells.region_code
-      and daily.preset_code = cells.preset_code
-      and daily.product = cells.product
-)
-"""),
+where not exists (select from rollup_usage_daily as daily where {_SAME_METER_ROW})
+"""),  # noqa: S608
     # the org rows: sums of the meter rows, with the machines counted as before
     text(f"delete from rollup_org_daily where resources = 0 and {_IN_MONTH}"),  # noqa: S608
     text(f"""

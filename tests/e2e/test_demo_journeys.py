@@ -1,13 +1,10 @@
-"""The three journeys of the demo, in a real browser, on `fleetspend seed --scale demo` data and
-no other command:
-
-- an org admin goes invoice -> team -> app -> machine and sees the same cents on the team
-  comparison as on the invoice;
-- a support engineer finds the open dispute a credit note settles and settles it, once, however
-  often the confirmation is clicked.
+"""The admin's journey of the demo, in a real browser, on `fleetspend seed --scale demo` data
+and no other command: invoice -> team -> app -> machine, with the same cents on the team
+comparison as on the invoice.
 
 The developer's journey (a shared explorer link opened signed out) is
-tests/e2e/test_shared_links.py, on the same data.
+tests/e2e/test_shared_links.py, the support engineer's (the open dispute a credit note
+settles) tests/e2e/test_demo_dispute.py, on the same data.
 """
 
 from __future__ import annotations
@@ -21,14 +18,12 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
-from fleetspend.seed.billing import OPEN_OVERCHARGE
 from fleetspend.ui.format import dollars
 from tests.conftest import engine_for
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_invoice_drilldown import pick_row
 
 pytestmark = pytest.mark.e2e
-LOAD_TIMEOUT_MS = 120_000  # the demo's second organization: re-rating a month takes a while
 ADMIN = "Org admin of acme-robotics"
 
 
@@ -107,56 +102,3 @@ def test_an_admin_goes_from_the_invoice_to_a_team_an_app_and_a_machine_in_the_sa
            ).to_be_visible()
     expect(page.get_by_test_id("stException")).to_have_count(0)
     expect(page.get_by_text("Check failed")).to_have_count(0)
-
-
-def test_support_finds_the_open_overcharge_and_settles_it_with_one_credit_note(
-        start_app, page, demo_database_url):
-    owner = engine_for(demo_database_url)
-    with owner.connect() as connection:
-        number, total_before = connection.execute(text(
-            "select invoice_number, total_cents from invoices join organizations using (org_id) "
-            "where slug = :slug and period_start_date = :month"),
-            {"slug": OPEN_OVERCHARGE.org_slug, "month": OPEN_OVERCHARGE.month}).one()
-
-    page.goto(start_app(demo_database_url, FLEETSPEND_DEMO_MODE="1"))
-    expect(page.get_by_text(f"ticket {OPEN_OVERCHARGE.ticket}")).to_be_visible(
-        timeout=LOAD_TIMEOUT_MS)
-    sign_in_as(page, "Support engineer (Support Agent 1)")
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Search").click()
-    search = page.get_by_label("Slug, name, invoice number or machine id")
-    search.fill(number)
-    search.press("Enter")
-    expect(page.get_by_text("exact match")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
-    page.get_by_role("link", name=re.compile("Open with a support grant")).click()
-    page.get_by_label("Support ticket").fill(OPEN_OVERCHARGE.ticket)
-    page.get_by_label("Why you need to look").fill(OPEN_OVERCHARGE.reason)
-    page.get_by_role("button", name="Open support access").click()
-    expect(page.get_by_role("heading", name=f"Invoice {number}", level=1)).to_be_visible(
-        timeout=LOAD_TIMEOUT_MS)
-    page.get_by_role("link", name=re.compile("Dispute workbench")).click()
-    # the meter was right: nothing for a later invoice to carry, a credit note is the answer
-    expect(page.get_by_text("reproduced exactly")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
-
-    page.get_by_role("textbox", name="Amount (USD)").fill(
-        f"{OPEN_OVERCHARGE.credit_cents / 100:.2f}")
-    page.get_by_role("textbox", name=re.compile("^Reason")).fill(OPEN_OVERCHARGE.reason)
-    page.get_by_role("button", name="Review credit note").click()
-    expect(page.get_by_text(re.compile("A credit note cannot be undone"))).to_be_visible()
-    screenshot(page, "demo-credit-note-confirmation")
-    page.get_by_role("button", name="Issue credit note").dblclick()  # a double submit
-
-    total_after = total_before - OPEN_OVERCHARGE.credit_cents
-    expect(page.get_by_text(f"The invoice's total is now {dollars(total_after)}.")
-           ).to_be_visible(timeout=LOAD_TIMEOUT_MS)
-    expect(metric(page, re.compile("^Total"))).to_contain_text(dollars(total_after))
-    expect(page.get_by_test_id("stException")).to_have_count(0)
-    with owner.connect() as connection:
-        notes = connection.execute(text(
-            "select amount_cents from credit_notes where support_ticket = :ticket"),
-            {"ticket": OPEN_OVERCHARGE.ticket}).scalars().all()
-        stored = connection.execute(text(
-            "select total_cents from invoices where invoice_number = :n"), {"n": number}
-        ).scalar_one()
-    owner.dispose()
-    assert notes == [OPEN_OVERCHARGE.credit_cents]
-    assert stored == total_after
