@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from fleetspend import freshness, readmodels
+from fleetspend import freshness, readmodels, rollups
 from fleetspend.ui.format import dollars
 from tests.app.conftest import MEMBER, acme_org_id, as_read, raw_cents
 
@@ -101,3 +101,19 @@ def test_a_replica_cut_off_from_the_primary_puts_a_warning_on_the_page(open_page
                for warning in app.warning)
     assert app.caption[-1].value.startswith("Replica not receiving from the primary; its data "
                                             "is 7200 s old")
+
+
+def test_usage_newer_than_the_upcoming_invoice_makes_the_month_to_date_an_estimate_of_its_own(
+        open_page, spend_url, spend_engine):
+    org_id = acme_org_id(spend_engine)
+    with spend_engine.begin() as connection:
+        connection.execute(text(
+            "update machine_usage set runtime_seconds = runtime_seconds / 2 "
+            "where org_id = :org and hour_at = '2026-11-20T10:00Z'"), {"org": org_id})
+    rollups.refresh(spend_engine)
+    app = open_page(spend_url, "overview").run()
+    assert not app.exception, app.exception
+    month = _metric(app, "Month to date (estimated)")
+    assert month.value == dollars(raw_cents(spend_engine, org_id, date(2026, 11, 1),
+                                            date(2026, 11, 26)))
+    assert any("Drafted before the latest usage" in caption.value for caption in app.caption)
