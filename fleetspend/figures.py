@@ -6,16 +6,17 @@ day) and rounded per group misses those cents by a few. So for a month with an i
 rollups every page reads (``rollup_usage_*``, ``rollup_org_daily`` and the narrow rollups)
 hold the invoice's cents instead of rated amounts, in ``amount_precise`` (as exact dollars):
 
-1. each machine's or volume's cents per product on the invoice (its allocations, on the
-   month's own lines and on the adjustment lines the invoice carries for earlier months) are
-   spread over its per-resource daily rollup rows of the month (days, and sizes on a resize)
-   in proportion to their rated amounts, by largest remainder, so they add up to its
+1. the invoice's cents per app, region, product and (for machine runtime, whose lines are
+   per VM size) VM size, from its allocations on the month's own lines and on the adjustment
+   lines it carries for earlier months, are spread over that cell's days (and, for products
+   priced without a size, the sizes its machines had) in proportion to their rated amounts
+   (the per-resource rollup rows summed), by largest remainder, so they add up to the cell's
    allocations exactly; a negative total (an adjustment bigger than the month's own use)
-   spreads the same way, negative. Cents of a resource with no usage left in the month (a late
-   correction, an adjustment for a machine gone since) go on the organization's first day of
-   usage in the month, on a row of their own (``resources`` 0, nothing consumed);
-2. those cents, summed per day, app, region, VM size and product, are the meter rows' amounts,
-   and every other rollup of the month is summed from the meter rows again.
+   spreads the same way, negative. Cents of a cell with no usage left in the month (a late
+   correction, an adjustment for an app or region gone since) go on the organization's first
+   day of usage in the month, on a row of their own (``resources`` 0, nothing consumed);
+2. those cents are the meter rows' amounts, and every other rollup of the month is summed
+   from the meter rows again.
 
 Every grouping and every day of the month then adds up to the invoice's subtotal exactly, and
 the read queries stay as they are: they sum ``amount_precise`` and round, which is exact on
@@ -42,7 +43,7 @@ from sqlalchemy import Connection, text
 from fleetspend import rollups
 from fleetspend.partitions import next_month
 
-# each resource's cents spread over its rollup rows of the month; see the module docstring
+# each cell's cents spread over its days of the month; see the module docstring
 SPREAD_CENTS_SQL = """
 create temp table figure_cells on commit drop as
 with applied as (
@@ -53,15 +54,15 @@ with applied as (
       and invoices.status <> 'void'
 ),
 
--- each machine's or volume's cents per product on the invoice, adjustment lines included
+-- the invoice's cents per app, region, product and, for machine runtime, VM size (lines of
+-- other products have none: null matches every size), adjustment lines included
 billed as (
     select
         allocations.org_id,
-        allocations.resource_id,
+        allocations.app_id,
+        lines.region_code,
         lines.product,
-        min(allocations.app_id) as app_id,
-        min(lines.region_code) as region_code,
-        coalesce(min(lines.preset_code), '') as preset_code,
+        case when lines.product = 'machine_runtime' then lines.preset_code end as preset_code,
         sum(allocations.amount_cents) as cents
     from applied
     inner join invoice_lines as lines
@@ -70,39 +71,48 @@ billed as (
         on allocations.org_id = lines.org_id
         and allocations.invoice_id = lines.invoice_id
         and allocations.line_no = lines.line_no
-    group by 1, 2, 3
+    group by 1, 2, 3, 4, 5
 ),
 
+-- the month's rated amounts per day and meter row (the per-resource rows keep them)
 used as (
     select
-        daily.org_id, daily.usage_date, daily.resource_id, daily.product, daily.preset_code,
-        daily.app_id, daily.region_code, daily.amount_precise
+        daily.org_id, daily.usage_date, daily.app_id, daily.region_code, daily.preset_code,
+        daily.product, sum(daily.amount_precise) as amount_precise
     from rollup_resource_daily as daily
     inner join applied on applied.org_id = daily.org_id
     where daily.usage_date >= :month_date
       and daily.usage_date < :next_month_date
+    group by 1, 2, 3, 4, 5, 6
 ),
 
--- a row's proportional share of its resource's cents (their absolute value; a resource
--- whose rows rated nothing has them all on its first row)
+matched as (
+    select used.*, billed.preset_code as billed_preset_code, billed.cents
+    from used
+    inner join billed
+        on billed.org_id = used.org_id
+        and billed.app_id = used.app_id
+        and billed.region_code = used.region_code
+        and billed.product = used.product
+        and (billed.preset_code is null or billed.preset_code = used.preset_code)
+),
+
+-- a row's proportional share of its cell's cents (their absolute value; a cell whose rows
+-- rated nothing has them all on its first row)
 shares as (
     select
-        used.*,
-        coalesce(billed.cents, 0) as cents,
+        matched.*,
         case
-            when sum(used.amount_precise) over resource = 0
-                then case when row_number() over (resource order by used.usage_date,
-                                                  used.preset_code) = 1
-                          then abs(coalesce(billed.cents, 0)) else 0 end
-            else abs(coalesce(billed.cents, 0)) * used.amount_precise
-                 / sum(used.amount_precise) over resource
+            when sum(matched.amount_precise) over cell = 0
+                then case when row_number() over (cell order by matched.usage_date,
+                                                  matched.preset_code) = 1
+                          then abs(matched.cents) else 0 end
+            else abs(matched.cents) * matched.amount_precise
+                 / sum(matched.amount_precise) over cell
         end as share
-    from used
-    left join billed
-        on billed.org_id = used.org_id
-        and billed.resource_id = used.resource_id
-        and billed.product = used.product
-    window resource as (partition by used.org_id, used.resource_id, used.product)
+    from matched
+    window cell as (partition by matched.org_id, matched.app_id, matched.region_code,
+                    matched.product, matched.billed_preset_code)
 ),
 
 floored as (
@@ -114,11 +124,12 @@ floored as (
 ranked as (
     select
         floored.*,
-        abs(floored.cents) - sum(floored.floor_cents) over resource as leftover_cents,
-        row_number() over (resource order by floored.share - floored.floor_cents desc,
+        abs(floored.cents) - sum(floored.floor_cents) over cell as leftover_cents,
+        row_number() over (cell order by floored.share - floored.floor_cents desc,
                            floored.usage_date, floored.preset_code) as remainder_rank
     from floored
-    window resource as (partition by floored.org_id, floored.resource_id, floored.product)
+    window cell as (partition by floored.org_id, floored.app_id, floored.region_code,
+                    floored.product, floored.billed_preset_code)
 ),
 
 spread as (
@@ -135,19 +146,22 @@ first_days as (
     group by 1
 ),
 
--- billed resources with no usage left in the month
+-- cells billed with no usage left in the month
 unplaced as (
     select
         billed.org_id,
         coalesce(first_days.usage_date, cast(:month_date as date)) as usage_date,
-        billed.app_id, billed.region_code, billed.preset_code, billed.product, billed.cents
+        billed.app_id, billed.region_code, coalesce(billed.preset_code, '') as preset_code,
+        billed.product, billed.cents
     from billed
     left join first_days on first_days.org_id = billed.org_id
     where not exists (
-        select from used
-        where used.org_id = billed.org_id
-          and used.resource_id = billed.resource_id
-          and used.product = billed.product
+        select from matched
+        where matched.org_id = billed.org_id
+          and matched.app_id = billed.app_id
+          and matched.region_code = billed.region_code
+          and matched.product = billed.product
+          and matched.billed_preset_code is not distinct from billed.preset_code
     )
 )
 
@@ -286,8 +300,8 @@ def apply(connection: Connection, month: date, org_ids: list[int]) -> None:
         return
     params = {"month_date": month, "next_month_date": next_month(month),
               "org_ids": sorted(set(org_ids))}
-    # a month of the biggest organization is a million per-resource rows: sort them in memory
-    # (the demo's 90,000: 2.1 s with the default 4 MB, spilling to disk; 1.6 s in memory)
+    # a month of the biggest organization is a million per-resource rows: hash and sort them
+    # in memory
     connection.execute(text("select set_config('work_mem', '256MB', true)"))
     connection.execute(text(SPREAD_CENTS_SQL), params)
     for statement in WRITE_METER_ROWS:

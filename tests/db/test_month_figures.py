@@ -123,24 +123,28 @@ def test_a_sealed_month_keeps_its_figures_when_usage_goes_and_the_next_draft_car
         invoiced_engine) -> None:
     october, november = date(2026, 10, 1), date(2026, 11, 1)
     with invoiced_engine.begin() as connection:
-        org_id, machine_id = connection.execute(text(
-            "select org_id, machine_id from machine_usage join organizations using (org_id) "
+        org_id, app_id = connection.execute(text(
+            "select org_id, machines.app_id from machine_usage "
+            "join machines using (org_id, machine_id) join organizations using (org_id) "
             "where slug = 'acme' and hour_at >= '2026-10-01T00:00Z' "
             "and hour_at < '2026-11-01T00:00Z' "
             "group by 1, 2 order by sum(runtime_seconds) desc, 2 limit 1")).one()
-        # every October hour of the machine withdrawn after October was sealed, as an
+        # every October hour of the app's machines withdrawn after October was sealed, as an
         # import of corrections would leave it (and note the month for the next draft)
         connection.execute(text(
-            "delete from machine_usage where org_id = :org and machine_id = :machine "
+            "delete from machine_usage using machines "
+            "where machines.org_id = machine_usage.org_id "
+            "and machines.machine_id = machine_usage.machine_id "
+            "and machine_usage.org_id = :org and machines.app_id = :app "
             "and hour_at >= '2026-10-01T00:00Z' and hour_at < '2026-11-01T00:00Z'"),
-            {"org": org_id, "machine": machine_id})
+            {"org": org_id, "app": app_id})
         connection.execute(text(
             "insert into late_usage_periods (org_id, period_start_date) values (:org, :month)"),
             {"org": org_id, "month": october})
     rollups.refresh(invoiced_engine)
     with invoiced_engine.connect() as connection:
         _assert_pages_add_up(connection, org_id, october)
-        # the machine's October cents have no usage left: a row of their own, nothing consumed
+        # the app's October machine cents have no usage left: rows of their own, nothing used
         assert connection.execute(text(
             "select count(*) from rollup_usage_daily where org_id = :org and resources = 0 "
             "and usage_date >= :month and usage_date < :until"),
