@@ -193,14 +193,22 @@ where period_start_date = :month_date
 group by 1
 """),
     # the rows of earlier figures with nothing consumed go; every other row takes its cents
+    # (none: zero), in one pass
     text(f"delete from rollup_usage_daily where resources = 0 and {_IN_MONTH}"),  # noqa: S608
-    text(f"update rollup_usage_daily set amount_precise = 0 where {_IN_MONTH}"),  # noqa: S608
-    text(f"""
+    text("""
 update rollup_usage_daily as daily
-set amount_precise = cells.cents / 100.0
-from figure_cells as cells
-where {_SAME_METER_ROW}
-"""),  # noqa: S608
+set amount_precise = coalesce(cells.cents, 0) / 100.0
+from rollup_usage_daily as month_row
+left join figure_cells as cells
+    on month_row.org_id = cells.org_id and month_row.usage_date = cells.usage_date
+    and month_row.app_id = cells.app_id and month_row.region_code = cells.region_code
+    and month_row.preset_code = cells.preset_code and month_row.product = cells.product
+where month_row.org_id in (select org_id from figure_orgs)
+  and month_row.usage_date >= :month_date and month_row.usage_date < :next_month_date
+  and daily.org_id = month_row.org_id and daily.usage_date = month_row.usage_date
+  and daily.app_id = month_row.app_id and daily.region_code = month_row.region_code
+  and daily.preset_code = month_row.preset_code and daily.product = month_row.product
+"""),
     text(f"""
 insert into rollup_usage_daily (
     org_id, usage_date, app_id, region_code, preset_code, product,
