@@ -8,9 +8,13 @@ month, UTC):
   ``Usage`` row per invoice line and resource (its allocation, whose cents add up to the
   line), and one ``Credit`` row per credit note with a negative cost, so the month's
   BilledCost adds up to the invoice total exactly;
-- any other month (in progress, or drafted only) is estimated from the per-resource daily
-  rollup; its rounded total is split over the rows by largest remainder, and every row is
-  marked ``x_IsEstimated`` (FOCUS allows custom columns prefixed ``x_``).
+- a month whose current draft the pages show (the upcoming invoice, see fleetspend/figures.py)
+  is exported from that draft the same way, so its BilledCost is the upcoming invoice's
+  subtotal, and every row is marked ``x_IsEstimated`` (FOCUS allows custom columns prefixed
+  ``x_``);
+- any other month (a draft behind newer usage, or none) is estimated from the per-resource
+  daily rollup; its rounded total is split over the rows by largest remainder, every row
+  marked ``x_IsEstimated``.
 
 Money stays Decimal (dollars with cents) throughout; nothing passes through float.
 """
@@ -130,7 +134,7 @@ def focus_export(connection: Connection, org_id: int, first_day: date,
     invoiced = connection.execute(sql("focus_invoiced_charges"), {
         "org_id": org_id, "start_month": start_month, "end_month": end_month}).mappings().all()
     rows = [_row(org, charge["period_start_date"], dict(charge),
-                 _dollars(charge["billed_cents"]), estimated=False,
+                 _dollars(charge["billed_cents"]), estimated=charge["status"] == "draft",
                  invoice_number=charge["invoice_number"]) for charge in invoiced]
     invoiced_months = {charge["period_start_date"] for charge in invoiced}
     month = start_month

@@ -85,6 +85,16 @@ def parse_group(by: str | None, key: str | None) -> Group:
     return Group(by, parse_text("key", key))
 
 
+def parse_team(value: str | None) -> int | None:
+    """The team a URL narrows an invoice's apps to (None: every team)."""
+    if not value:
+        return None
+    team_id = urlvalues.whole_number(value, 1)
+    if team_id is None:
+        raise DrillError(f"a team is named by its number, got {value!r}")
+    return team_id
+
+
 def parse_page(value: str | None) -> int:
     """A 1-based page number from a URL (default 1)."""
     if not value:
@@ -291,7 +301,8 @@ def group_total(connection: Connection, org_id: int, invoice_id: int,
     return GroupTotal(group, **row)
 
 
-APP_COLUMNS = ["app_id", "app_name", "team_name", "machines", "volumes", "amount_cents"]
+APP_COLUMNS = ["app_id", "app_name", "team_id", "team_name", "machines", "volumes",
+               "amount_cents"]
 
 
 def group_apps(connection: Connection, org_id: int, invoice_id: int,

@@ -452,6 +452,10 @@ credit_notes = Table(
     _tenant_fk(["invoice_id"], "invoices", ["invoice_id"]),
     CheckConstraint("amount_cents > 0", name="amount_positive"),
     CheckConstraint("length(trim(reason)) > 0", name="reason_given"),
+    # the credit-note request a support engineer submitted (one per confirmation): a second
+    # submit of the same request finds its note instead of crediting again (migration 0014)
+    Column("request_key", Text),
+    UniqueConstraint("org_id", "request_key"),
     Index(None, "org_id", "invoice_id"),
 )
 
@@ -641,6 +645,20 @@ rollup_pending_days = Table(
     Column("hour_at", UTC_TIMESTAMP),
     Column("noted_at", UTC_TIMESTAMP, nullable=False, server_default=func.now()),
     PrimaryKeyConstraint("org_id", "change_id"),
+)
+
+# (org, month)s whose meter, org and narrow rollups carry an invoice's cents instead of rated
+# amounts (fleetspend.figures): the month's finalized or paid invoice, or its draft while no
+# usage of the month has changed since it was drafted.
+month_figures = Table(
+    "month_figures", metadata,
+    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+    Column("month_date", Date, nullable=False),
+    Column("invoice_id", BigInteger, nullable=False),
+    Column("applied_at", UTC_TIMESTAMP, nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("org_id", "month_date"),
+    _tenant_fk(["invoice_id"], "invoices", ["invoice_id"]),
+    CheckConstraint("extract(day from month_date) = 1", name="month_start"),
 )
 
 # Months whose usage changed after their invoice was sealed (noted by imports): the next draft

@@ -420,6 +420,12 @@ union
 select org_id, usage_date from rollup_resource_daily
 """)
 
+# every (org, month) with an invoice or with an invoice's figures, for a rebuild to re-apply
+INVOICED_MONTHS = text(
+    "select org_id, period_start_date from invoices where status <> 'void' "
+    "union select org_id, month_date from month_figures"
+)
+
 # the last change claimed (ids restart when the seed empties the tables, hence no greatest())
 ADVANCE_WATERMARK = text(
     "update rollup_state set refreshed_at = now(), folded_change_id = "
@@ -451,18 +457,27 @@ def _midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def _refold_meters(connection: Connection, pairs: list[tuple[int, date]]) -> None:
-    """Rebuild the meter and org rows of (org, day) pairs from the per-resource rows."""
+def refold_meters(connection: Connection, pairs: list[tuple[int, date]]) -> None:
+    """Rebuild the meter, org and narrow rows of (org, day) pairs from the per-resource rows."""
     org_ids = [org_id for org_id, _ in pairs]
     usage_dates = [usage_date for _, usage_date in pairs]
     batch = {"org_ids": org_ids, "usage_dates": usage_dates}
     connection.execute(REMOVE_USAGE_DAYS, {**batch, "sign": -1})
     connection.execute(ADD_USAGE_DAYS, {**batch, "sign": 1})
-    for statement in (*REPLACE_ORG_DAYS, *REPLACE_NARROW_DAYS):
+    for statement in REPLACE_ORG_DAYS:
         connection.execute(statement, batch)
     months = sorted({usage_date.replace(day=1) for usage_date in usage_dates})
     for statement in DROP_EMPTY_MONTHS:
         connection.execute(statement, {"org_ids": sorted(set(org_ids)), "month_dates": months})
+    refold_narrow(connection, pairs)
+
+
+def refold_narrow(connection: Connection, pairs: list[tuple[int, date]]) -> None:
+    """Rebuild the narrow rows of (org, day) pairs, and of their months, from the meter rows."""
+    batch = {"org_ids": [org_id for org_id, _ in pairs],
+             "usage_dates": [usage_date for _, usage_date in pairs]}
+    for statement in REPLACE_NARROW_DAYS:
+        connection.execute(statement, batch)
     org_months = sorted({(org_id, usage_date.replace(day=1)) for org_id, usage_date in pairs})
     for statement in REPLACE_NARROW_MONTHS:
         connection.execute(statement, {"org_ids": [org_id for org_id, _ in org_months],
@@ -479,7 +494,7 @@ def _recompute_days(connection: Connection, pairs: list[tuple[int, date]]) -> No
         "from_at": _midnight(min(usage_dates)),
         "until_at": _midnight(max(usage_dates) + timedelta(days=1)),
     })
-    _refold_meters(connection, pairs)
+    refold_meters(connection, pairs)
 
 
 def _add_hours(connection: Connection, hours: list[tuple[int, datetime]]) -> None:
@@ -488,7 +503,7 @@ def _add_hours(connection: Connection, hours: list[tuple[int, datetime]]) -> Non
         "org_ids": [org_id for org_id, _ in hours], "hour_ats": [at for _, at in hours],
         "from_at": min(at for _, at in hours), "until_at": max(at for _, at in hours),
     })
-    _refold_meters(connection, sorted({(org_id, _utc_date(at)) for org_id, at in hours}))
+    refold_meters(connection, sorted({(org_id, _utc_date(at)) for org_id, at in hours}))
 
 
 def _utc_date(moment: datetime) -> date:
@@ -534,6 +549,13 @@ def _refresh(connection: Connection, *, full: bool, add_hours: bool) -> RefreshR
         _recompute_days(connection, pairs)
     for hours in _in_rounds(list(added_hours), lambda pair: _utc_date(pair[1])):
         _add_hours(connection, hours)
+    # an invoiced month's rollups carry its invoice's cents (fleetspend.figures; it reads
+    # these rollups, hence imported here)
+    from fleetspend import figures
+
+    figures.after_refresh(connection, {
+        *((org_id, day.replace(day=1)) for org_id, day in whole_days),
+        *((org_id, _utc_date(at).replace(day=1)) for org_id, at in added_hours)}, full=full)
     latest_change = max((change_id for *_, change_id in claimed), default=0)
     watermark = connection.execute(ADVANCE_WATERMARK, {"change_id": latest_change}).scalar_one()
     days = sorted({day for _, day, _, _ in claimed})
@@ -690,6 +712,9 @@ def rebuild_in(connection: Connection,
         connection.execute(statement)
     # with fresh statistics: the pages' first plans over the rebuilt tables depend on them
     bulk.add_back(connection, set_aside, analyze=REBUILT_TABLES)
+    from fleetspend import figures  # see _refresh
+
+    figures.after_refresh(connection, set(connection.execute(INVOICED_MONTHS).all()), full=True)
     if progress is not None:
         progress(1.0)
     latest_change = max((change_id for *_, change_id in claimed), default=0)

@@ -18,6 +18,7 @@ Nothing here imports Streamlit.
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -121,10 +122,15 @@ def parse_cents(amount: str) -> int:
 
 def issue_credit(engine: Engine, caller: auth.Caller, grant: auth.SupportGrant, *,
                  invoice_number: str, amount_cents: int, reason: str,
-                 support_ticket: str) -> CreditNote:
+                 support_ticket: str, request_key: str | None = None) -> CreditNote:
     """Credit an invoice of the grant's organization on the primary (``engine`` as the app's
-    role), through ``fleetspend_auth.issue_support_credit`` (migration 0010), which writes the
-    note and its audit event together: the app's role cannot insert a credit note itself.
+    role), through ``fleetspend_auth.issue_support_credit`` (migrations 0010 and 0014), which
+    writes the note and its audit event together: the app's role cannot insert a credit note
+    itself.
+
+    ``request_key`` names the request the engineer confirmed (None: a new one). The database
+    issues one note per key: submitting the same request again, even while the first is still
+    being written, returns that note with ``is_new`` false and credits nothing more.
 
     Raises :class:`fleetspend.billing.credit_notes.CreditNoteError` for an amount over what is
     left to credit, an invoice that is not finalized or paid (or not the grant's
@@ -142,9 +148,10 @@ def issue_credit(engine: Engine, caller: auth.Caller, grant: auth.SupportGrant, 
             db.set_local(connection, auth.scope_for(caller, grant=grant).settings())
             row = connection.execute(
                 text("select * from fleetspend_auth.issue_support_credit("
-                     ":invoice_number, :amount_cents, :reason, :support_ticket)"),
+                     ":invoice_number, :amount_cents, :reason, :support_ticket, :request_key)"),
                 {"invoice_number": invoice_number, "amount_cents": amount_cents,
-                 "reason": reason, "support_ticket": support_ticket},
+                 "reason": reason, "support_ticket": support_ticket,
+                 "request_key": request_key or new_request_key()},
             ).one()
     except DBAPIError as error:
         if getattr(error.orig, "sqlstate", None) != CREDIT_REFUSED:
@@ -155,7 +162,13 @@ def issue_credit(engine: Engine, caller: auth.Caller, grant: auth.SupportGrant, 
         amount_cents=amount_cents, issued_at=row.issued_at,
         invoice_credits_cents=row.invoice_credits_cents,
         invoice_total_cents=row.invoice_total_cents,
+        is_new=row.is_new,
     )
+
+
+def new_request_key() -> str:
+    """A fresh key for one credit note request (what a confirmation submits)."""
+    return str(uuid.uuid4())
 
 
 @dataclass(frozen=True)

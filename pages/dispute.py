@@ -1,23 +1,18 @@
 """Dispute workbench (support, under a grant): one invoice as billed against its raw usage
 re-rated, per line and per machine; the price book versions that applied; the machines'
-timelines around the period; a credit note form; and the evidence bundle to download."""
+timelines around the period; a credit note, confirmed before it is issued; and the evidence
+bundle to download."""
 
 import streamlit as st
 
-from fleetspend import db, dispute, evidence, support
+from fleetspend import db, dispute, evidence
 from fleetspend import invoice_drill as drill
-from fleetspend.billing.credit_notes import CreditNoteError
-from fleetspend.ui import access
+from fleetspend.ui import access, credit_note
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.format import dollars
 from fleetspend.ui.untrusted import md_format
 
-CREDIT_FORM_KEY = "dispute_credit"
-AMOUNT_KEY = "dispute_credit_amount"
-REASON_KEY = "dispute_credit_reason"
-TICKET_KEY = "dispute_credit_ticket"
-ISSUED_KEY = "dispute_credit_issued"
 MACHINE_KEY = "dispute_machine"
 RERATE_TTL_S = 300
 
@@ -50,9 +45,7 @@ st.caption(md_format("{org} · {month} · {status} · support grant {grant}, tic
                      org=invoice.org_name, month=invoice.month_label, status=invoice.status,
                      grant=visit.grant.grant_id, ticket=visit.grant.support_ticket))
 
-issued = st.session_state.pop(ISSUED_KEY, None)
-if issued:
-    st.success(issued, icon=":material/check_circle:")
+credit_note.show_issued()
 creditable = invoice.subtotal_cents - invoice.credits_cents
 subtotal, credited, total, left = st.columns(4)
 subtotal.metric("Subtotal", dollars(invoice.subtotal_cents))
@@ -166,29 +159,7 @@ if invoice.status not in ("finalized", "paid"):
 elif creditable <= 0:
     st.info("This invoice is fully credited.", icon=":material/info:")
 else:
-    with st.form(CREDIT_FORM_KEY, clear_on_submit=True):
-        amount = st.text_input("Amount (USD)", key=AMOUNT_KEY,
-                               help=f"At most {dollars(creditable)}, what is left to credit.")
-        reason = st.text_area("Reason (the customer sees it on the invoice)", key=REASON_KEY)
-        ticket = st.text_input("Support ticket", value=visit.grant.support_ticket,
-                               key=TICKET_KEY)
-        submitted = st.form_submit_button("Issue credit note", type="primary")
-    if submitted:
-        try:
-            with database_errors_stop_the_page("the credit note"):
-                note = support.issue_credit(
-                    db.app_primary_engine(), visit.caller, visit.grant,
-                    invoice_number=invoice.invoice_number, amount_cents=support.parse_cents(amount),
-                    reason=reason, support_ticket=ticket)
-        except (support.SupportError, CreditNoteError) as error:
-            st.error(md_format("No credit note issued: {error}.", error=error),
-                     icon=":material/block:")
-        else:
-            st.session_state[ISSUED_KEY] = md_format(
-                "Credit note {number} for {amount} issued. The invoice's total is now {total}.",
-                number=note.credit_note_number, amount=dollars(note.amount_cents),
-                total=dollars(note.invoice_total_cents))
-            st.rerun()
+    credit_note.credit_note_section(visit, invoice, creditable)
 
 st.subheader("Evidence")
 st.caption("One zip of CSV files: the invoice, its lines, every line's share per machine, its "

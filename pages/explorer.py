@@ -212,8 +212,8 @@ labels = dict(zip(series.table.series_key, series.table.series_label, strict=Tru
 charts.draw(charts.stacked(series.cells, order, labels, unit, state["grain"],
                            (state["from"], state["to"])), key=CHART_KEY, clickable=True)
 st.caption("Click a series to filter to it and look one level down; click \"Other\" to "
-           "expand it. Spend reads the same rollups invoices are rated from; for a month "
-           "not yet invoiced it is an estimate.")
+           "expand it. A month with an invoice shows that invoice's cents, at any grouping "
+           "and day; a month not yet invoiced is an estimate.")
 
 st.dataframe(table, hide_index=True, column_config=tables.column_config(table))
 st.download_button("Download this table (CSV)", csvfile.to_csv(table),
@@ -222,8 +222,9 @@ st.download_button("Download this table (CSV)", csvfile.to_csv(table),
 if visit.may(access.BILLING):
     with st.expander("FOCUS 1.2 cost and usage export"):
         st.caption("Every charge of the months these dates touch, by resource; invoiced months "
-                   "from the invoices (BilledCost adds up to them), the month in progress "
-                   "estimated from usage and marked x_IsEstimated.")
+                   "from the invoices (BilledCost adds up to them), the month in progress from "
+                   "its upcoming invoice (from usage once newer usage has landed), marked "
+                   "x_IsEstimated.")
         if st.button("Prepare the FOCUS export", key=KEY + "focus"):
             with st.spinner("Building the export"), database_errors_stop_the_page(
                     "the FOCUS export"):

@@ -1,5 +1,7 @@
 """The apps behind one group of an invoice's lines (a product, region, VM size or line), with
-the check that their allocations add up to the group's lines; each app opens its machines."""
+the check that their allocations add up to the group's lines; each app opens its machines.
+A ``team`` in the URL (the team comparison's link) narrows them to that team's apps, its share
+of the group, with the filter shown and a link to every team's."""
 
 import streamlit as st
 
@@ -17,6 +19,7 @@ visit = access.require(access.BILLING, "invoice apps")
 try:
     number = drill.parse_text("invoice", st.query_params.get("invoice"))
     group = drill.parse_group(st.query_params.get("by"), st.query_params.get("key"))
+    team_id = drill.parse_team(st.query_params.get("team"))
 except drill.DrillError as error:
     ui.stop_with_bad_link("a group of lines", error)
 
@@ -49,9 +52,19 @@ st.caption(md_format("Invoice {number} · {month}{estimated}", number=invoice.in
                      month=invoice.month_label,
                      estimated=" · estimated (upcoming invoice)" if invoice.is_estimated else ""))
 
+if team_id is not None:
+    apps = apps[apps.team_id == team_id].reset_index(drop=True)
+    team = apps.team_name.iloc[0] if len(apps) else f"team {team_id}"
+    with st.container(horizontal=True, vertical_alignment="center", key="invoice_apps_team"):
+        st.markdown(md_format("Filtered to **{team}**'s apps: {share} of {amount}.", team=team,
+                              share=dollars(int(apps.amount_cents.sum())),
+                              amount=dollars(total.amount_cents)))
+        st.page_link(ui.APPS_PAGE, label="Show every team's apps", icon=":material/close:",
+                     query_params={**ui.access_params(visit), **here})
 lines_metric, amount_metric, apps_metric = st.columns(3)
 lines_metric.metric("Lines", f"{total.lines:,}")
-amount_metric.metric("Amount", dollars(total.amount_cents))
+amount_metric.metric("Amount", dollars(total.amount_cents if team_id is None
+                                       else int(apps.amount_cents.sum())))
 apps_metric.metric("Apps", f"{len(apps):,}")
 
 shown = ui.with_dollars(apps, amount="amount_cents")
@@ -64,8 +77,9 @@ picked = ui.picked_row(
     row_labels=[f"{app} ({team})" for app, team
                 in zip(apps["app_name"], apps["team_name"], strict=True)],
 )
-ui.show_check(f"the allocations of {plural(len(apps), 'app')}", apps["amount_cents"],
-              f"amount of the {total.lines} lines", total.amount_cents)
+if team_id is None:
+    ui.show_check(f"the allocations of {plural(len(apps), 'app')}", apps["amount_cents"],
+                  f"amount of the {total.lines} lines", total.amount_cents)
 st.caption("Pick an app to see its machines and volumes.")
 st.page_link(ui.MACHINES_PAGE, label="Every machine and volume in this group",
              icon=":material/dns:", query_params={**ui.access_params(visit), **here})

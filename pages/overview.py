@@ -105,6 +105,9 @@ else:
     columns[3].metric(md_format("Invoice {number} ({status})",
                                 number=invoice["invoice_number"], status=invoice["status"]),
                       dollars(invoice["total_cents"]))
+    if invoice["status"] == "draft" and invoice["subtotal_cents"] != overview.month_cents:
+        columns[3].caption("Drafted before the latest usage: the month to date counts usage "
+                           "since, the next draft will too.")
 
 st.subheader("Anomalies")
 if not overview.anomalies:

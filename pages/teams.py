@@ -142,8 +142,8 @@ def show_movers(title: str, movers: list[teams.Mover]) -> None:
 
 
 def invoice_links(visit: access.Visit, invoices: pd.DataFrame, period: teams.Period,
-                  team_name: str) -> None:
-    """Links to the invoices of the months the period touches (their apps list the team)."""
+                  team_id: int, team_name: str) -> None:
+    """Links to the invoices of the months the period touches, narrowed to the team's apps."""
     months = {period.start_date.replace(day=1), period.last_day.replace(day=1)}
     shown = invoices[invoices.period_start_date.isin(months)] if not invoices.empty else invoices
     if shown.empty:
@@ -153,7 +153,8 @@ def invoice_links(visit: access.Visit, invoices: pd.DataFrame, period: teams.Per
                          "{team}'s apps on invoice {number} ({month:%B %Y})", team=team_name,
                          number=row.invoice_number, month=row.period_start_date),
                      icon=":material/receipt_long:",
-                     query_params={**ui.access_params(visit), "invoice": row.invoice_number})
+                     query_params={**ui.access_params(visit), "invoice": row.invoice_number,
+                                   "team": str(team_id)})
 
 
 visit = access.require(access.BILLING, "teams")
@@ -217,8 +218,9 @@ picked = ui.picked_row(table, key=table_key(state),
                        column_order=[c for c in table.columns if c != "Team id"],
                        column_config=column_config(table), open_label="Show a team's apps",
                        row_labels=list(table["Team"]))
-st.caption("Pick a team to see its apps. Spend is estimated for months not yet invoiced; "
-           "average machines are machine-hours over the hours of the period.")
+st.caption("Pick a team to see its apps. Spend is the invoice's cents for invoiced months "
+           "(a team's are its apps' share), estimated for months not yet invoiced; average "
+           "machines are machine-hours over the hours of the period.")
 ui.csv_download("Download the comparison (CSV)", table.drop(columns=["Team id"]),
                 file_name=f"fleetspend-teams-{state['from']}-{state['to']}.csv",
                 key=f"{KEY}csv")
@@ -270,6 +272,6 @@ if state["team"] != NO_TEAM:
                          **ui.access_params(visit), "from": state["from"].isoformat(),
                          "to": state["to"].isoformat(), "team": str(team_id), "by": "app"})
     with links[1]:
-        invoice_links(visit, invoices, period, team_name)
+        invoice_links(visit, invoices, period, team_id, team_name)
     st.button("Back to all teams", key=f"{KEY}clear", on_click=show_all_teams, args=(state,))
 st.caption(fresh.describe())

@@ -1,25 +1,34 @@
 -- The FOCUS charges of one organization's finalized (or paid) invoices for months starting in
--- [start_month, end_month): one row per invoice line and resource (its allocation), and one
--- per credit note. Params: org_id; start_month, end_month (first days of months).
--- Returns: invoice_id, invoice_number, period_start_date, charge_category ('Usage' or
+-- [start_month, end_month), and of the drafts whose cents the pages show (month_figures: the
+-- upcoming invoice while it is current): one row per invoice line and resource (its
+-- allocation), and one per credit note. Params: org_id; start_month, end_month (first days
+-- of months).
+-- Returns: invoice_id, invoice_number, status, period_start_date, charge_category ('Usage' or
 -- 'Credit'), line_no, product, product_name, description, region_code, region_city,
 -- preset_code, price_list_id, resource_kind, resource_id, app_id, app_name,
 -- consumed_quantity, consumed_unit, pricing_quantity, pricing_unit, unit_price,
 -- list_cost (unrounded), billed_cents (the allocation's cents; negative for credits),
 -- adjusts_period_date (an adjustment line's month: late usage corrected on this invoice).
 with invoiced as (
-    select invoice_id, invoice_number, period_start_date
+    select invoice_id, invoice_number, status, period_start_date
     from invoices
     where org_id = :org_id
       and period_start_date >= :start_month
       and period_start_date < :end_month
-      and status in ('finalized', 'paid')
+      and (
+          status in ('finalized', 'paid')
+          or invoice_id in (
+              select month_figures.invoice_id from month_figures
+              where month_figures.org_id = :org_id
+          )
+      )
 ),
 
 usage_charges as (
     select
         invoiced.invoice_id,
         invoiced.invoice_number,
+        invoiced.status,
         invoiced.period_start_date,
         'Usage' as charge_category,
         invoice_lines.line_no,
@@ -61,6 +70,7 @@ credit_charges as (
     select
         invoiced.invoice_id,
         invoiced.invoice_number,
+        invoiced.status,
         invoiced.period_start_date,
         'Credit' as charge_category,
         null::integer as line_no,

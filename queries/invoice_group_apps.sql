@@ -1,7 +1,7 @@
 -- The apps behind one group of an invoice's lines, dearest first: what each app's machines
 -- and volumes were allocated on those lines.
 -- Params: org_id, invoice_id, group_by, group_key (as in invoice_group_total).
--- Returns: app_id, app_name, team_name, machines, volumes, amount_cents.
+-- Returns: app_id, app_name, team_id, team_name, machines, volumes, amount_cents.
 with group_lines as (
     select line_no
     from invoice_lines
@@ -46,6 +46,7 @@ final as (
     select
         app_amounts.app_id,
         apps.name as app_name,
+        apps.team_id,
         teams.name as team_name,
         app_amounts.machines,
         app_amounts.volumes,

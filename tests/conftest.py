@@ -96,7 +96,7 @@ def seeded_template(server_url: str, migrated_template: str) -> Iterator[str]:
     drop_database(server_url, name)
 
 
-def _clone(server_url: str, template: str) -> Iterator[str]:
+def clone(server_url: str, template: str) -> Iterator[str]:
     name = f"fleetspend_test_{uuid.uuid4().hex[:12]}"
     url = create_database(server_url, name, template=template)
     try:
@@ -108,13 +108,13 @@ def _clone(server_url: str, template: str) -> Iterator[str]:
 @pytest.fixture
 def empty_database_url(server_url: str) -> Iterator[str]:
     """A URL to a fresh database with no tables at all."""
-    yield from _clone(server_url, "template0")
+    yield from clone(server_url, "template0")
 
 
 @pytest.fixture
 def database_url(server_url: str, migrated_template: str) -> Iterator[str]:
     """A URL to a fresh database migrated to head, with reference data and no tenants."""
-    yield from _clone(server_url, migrated_template)
+    yield from clone(server_url, migrated_template)
 
 
 @pytest.fixture
@@ -128,7 +128,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def seeded_database_url(server_url: str, seeded_template: str) -> Iterator[str]:
     """A URL to a fresh database holding the small seed."""
-    yield from _clone(server_url, seeded_template)
+    yield from clone(server_url, seeded_template)
 
 
 @pytest.fixture
@@ -176,7 +176,7 @@ def invoiced_template(server_url: str, seeded_template: str) -> Iterator[str]:
 @pytest.fixture
 def invoiced_database_url(server_url: str, invoiced_template: str) -> Iterator[str]:
     """A URL to a fresh database holding the small seed, invoiced (see invoiced_template)."""
-    yield from _clone(server_url, invoiced_template)
+    yield from clone(server_url, invoiced_template)
 
 
 @pytest.fixture
@@ -205,4 +205,4 @@ def demo_template(server_url: str, migrated_template: str) -> Iterator[str]:
 @pytest.fixture
 def demo_database_url(server_url: str, demo_template: str) -> Iterator[str]:
     """A URL to a fresh database holding the demo data (see demo_template)."""
-    yield from _clone(server_url, demo_template)
+    yield from clone(server_url, demo_template)

@@ -74,13 +74,15 @@ from ranked
 
 
 def largest_remainder(total_cents: int, weights: Sequence[Decimal]) -> list[int]:
-    """Split ``total_cents`` in proportion to ``weights`` (non-negative Decimals) exactly.
+    """Split ``total_cents`` in proportion to ``weights`` (Decimals) exactly.
 
     Ties in the fractional parts go to the earlier weight, as the SQL version breaks them by
-    resource id when the weights are given in resource id order.
+    resource id when the weights are given in resource id order. Billing's weights are never
+    negative; a page's can be (a month whose invoice carries a downward adjustment, see
+    fleetspend/figures.py), and the rule holds for them too: the shares add up to the total,
+    each within a cent of its proportional one, and weights in whole cents that add up to the
+    total come back as they are.
     """
-    if any(weight < 0 for weight in weights):
-        raise ValueError("allocation weights must be non-negative")
     weight_total = sum(weights, Decimal(0))
     if weight_total == 0:
         return [0] * len(weights)

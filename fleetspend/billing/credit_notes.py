@@ -54,6 +54,8 @@ class CreditNote:
     issued_at: datetime
     invoice_credits_cents: int
     invoice_total_cents: int
+    # False when the request had been issued already (a double submit): nothing more credited
+    is_new: bool = True
 
 
 def issue_credit_note(engine: Engine, *, invoice_number: str, amount_cents: int, reason: str,

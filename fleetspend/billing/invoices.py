@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, Engine, text
 
+from fleetspend import figures
 from fleetspend.billing.adjustments import clear_carried, stage_with_adjustments
 from fleetspend.billing.rating import BillingError, month_bounds
 from fleetspend.usage_lock import lock_usage
@@ -223,6 +224,9 @@ def draft_in(connection: Connection, period_start: date, org_ids: list[int],
     connection.execute(text(UPDATE_DRAFT_TOTALS_SQL), params)
     # fresh statistics, so the drill-down's first reads of these rows plan well
     connection.execute(text("analyze invoice_lines, invoice_allocations"))
+    # the pages show the drafts' cents for the month (fleetspend/figures.py)
+    figures.apply(connection, period_start,
+                  [row.org_id for row in invoices if row.status == "draft"])
     return BillingRun(
         period_start=period_start,
         drafted=[row.invoice_number for row in invoices if row.status == "draft"],

@@ -5,12 +5,15 @@ As of the window's end (:data:`~fleetspend.seed.plan.WINDOW_END`, a date inside 
 - every month of the window that has ended is finalized (August to October);
 - the month the window ends in is drafted: the upcoming invoice;
 - two disputes settled with credit notes (:data:`SETTLED`);
-- one dispute left open (:data:`OPEN_DISPUTE`): after October was finalized, the meter re-sent
-  two days of one machine's hours with no runtime (it had been billed while stuck in a
-  failed start). The correction goes through the importer like any late usage, so the
-  finalized invoice now bills more than its usage re-rates to; the upcoming invoice, drafted
-  after it, carries the difference as a negative adjustment line, and the dispute workbench
-  shows that machine's difference and where it is carried.
+- two disputes left open (:data:`OPEN_CASES`). :data:`OPEN_DISPUTE`: after October was
+  finalized, the meter re-sent two days of one machine's hours with no runtime (it had been
+  billed while stuck in a failed start). The correction goes through the importer like any
+  late usage, so the finalized invoice now bills more than its usage re-rates to; the
+  upcoming invoice, drafted after it, carries the difference as a negative adjustment line,
+  and the dispute workbench shows that machine's difference and where it is carried (a
+  credit note would refund it twice). :data:`OPEN_OVERCHARGE`: an SLA credit the ticket
+  names for a platform maintenance; the invoice re-rates exactly, nothing carries it, and a
+  credit note is the resolution.
 
 Each step is its own transaction after the seed's load; rerunning it changes nothing sealed.
 """
@@ -55,6 +58,15 @@ OPEN_DISPUTE = Dispute(
     "acme-robotics", date(2026, 10, 1), "T-2001",
     "The customer says one machine was billed for two days at the end of October while it "
     "was stuck in a failed start")
+# The second open case, one a credit note settles: lumen-studio's machines in gru were
+# unreachable during the platform's maintenance while they ran and were metered, so the
+# invoice re-rates exactly (nothing for a later invoice to carry) and the SLA owes the credit
+# the ticket names.
+OPEN_OVERCHARGE = Dispute(
+    "lumen-studio", date(2026, 10, 1), "T-2002",
+    "SLA credit: platform maintenance in São Paulo (gru) on October 21 left the machines "
+    "unreachable for eight hours while they ran and were billed", 1_500)
+OPEN_CASES = (OPEN_DISPUTE, OPEN_OVERCHARGE)
 # the two days the meter re-sent for the open dispute's machine
 CORRECTED_FROM = datetime.fromisoformat("2026-10-30T00:00:00+00:00")
 CORRECTED_UNTIL = CORRECTED_FROM + timedelta(days=2)

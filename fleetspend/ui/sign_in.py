@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from fleetspend.seed.billing import OPEN_DISPUTE
+from fleetspend.seed.billing import OPEN_CASES
 from fleetspend.ui import access, remember
 from fleetspend.ui.demo_data import offer_demo_data
 from fleetspend.ui.errors import database_errors_stop_the_page
@@ -53,10 +53,11 @@ def _demo_form() -> None:
     st.write("Pick who to be: a developer sees their organization's spend, an org admin also "
              "its invoices, teams and members, a support engineer only what a support grant "
              "opens.")
-    if any(label.endswith(f" of {OPEN_DISPUTE.org_slug}") for label in people.values()):
-        st.caption(md_format("Support has an open case: {org} disputes its {month:%B %Y} "
-                             "invoice (ticket {ticket}).", org=OPEN_DISPUTE.org_slug,
-                             month=OPEN_DISPUTE.month, ticket=OPEN_DISPUTE.ticket))
+    for case in OPEN_CASES:
+        if any(label.endswith(f" of {case.org_slug}") for label in people.values()):
+            st.caption(md_format("Support has an open case: {org} disputes its {month:%B %Y} "
+                                 "invoice (ticket {ticket}).", org=case.org_slug,
+                                 month=case.month, ticket=case.ticket))
     email = st.selectbox("Person", list(people), format_func=people.__getitem__, index=None,
                          placeholder="Choose a developer, org admin or support engineer",
                          key=PERSON_KEY)

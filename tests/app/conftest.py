@@ -101,6 +101,35 @@ def acme_org_id(engine: Engine) -> int:
                                   ).scalar_one()
 
 
+# the invoices whose cents the pages show for whole months of [start, end)
+_SHOWN_INVOICES = """
+select invoices.invoice_id, invoices.period_start_date
+from invoices
+join month_figures using (org_id, invoice_id)
+where invoices.org_id = :org
+  and invoices.period_start_date >= cast(:start as date)
+  and invoices.period_start_date + interval '1 month' <= cast(:end as date)
+"""
+
+
+def shown_cents(engine: Engine, org_id: int, start: date, end: date) -> int:
+    """What the pages show for [start, end), computed apart from them (fleetspend/figures.py):
+    each month the range covers whole whose invoice the pages carry at that invoice's
+    subtotal (its lines' cents), the other days' rated usage rounded once."""
+    with engine.connect() as connection:
+        return connection.execute(text(f"""
+            with shown as ({_SHOWN_INVOICES})
+            select coalesce((select sum(subtotal_cents) from invoices
+                             where invoice_id in (select invoice_id from shown)), 0)
+                 + coalesce((select round(sum(amount_precise) * 100) from rated_usage
+                             where org_id = :org
+                               and hour_at >= cast(:start as date)::timestamp at time zone 'UTC'
+                               and hour_at < cast(:end as date)::timestamp at time zone 'UTC'
+                               and cast(date_trunc('month', hour_at at time zone 'UTC') as date)
+                                   not in (select period_start_date from shown)), 0)
+            """), {"org": org_id, "start": start, "end": end}).scalar_one()
+
+
 def raw_cents(engine: Engine, org_id: int, start: date, end: date) -> int:
     with engine.connect() as connection:
         return connection.execute(text(

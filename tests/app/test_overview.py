@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from fleetspend import freshness
+from fleetspend import freshness, readmodels, rollups
 from fleetspend.ui.format import dollars
 from tests.app.conftest import MEMBER, acme_org_id, as_read, raw_cents
 
@@ -27,18 +27,22 @@ def test_overview_figures_equal_the_database(open_page, spend_url, spend_engine)
     assert not app.exception, app.exception
     # usage of the small seed is complete through 2026-11-26 00:00: November is in progress
     assert "As of 2026-11-26 00:00 UTC" in as_read(app.caption[0].value)
-    month = _metric(app, "Month to date (estimated)")
-    assert month.value == dollars(raw_cents(spend_engine, org_id, date(2026, 11, 1),
-                                             date(2026, 11, 26)))
-    same_point = _metric(app, "Same point last month")
-    assert same_point.value == dollars(raw_cents(spend_engine, org_id, date(2026, 10, 1),
-                                                  date(2026, 10, 26)))
     with spend_engine.connect() as connection:
         draft = connection.execute(text(
             "select invoice_number, total_cents from invoices where org_id = :org and "
             "period_start_date = '2026-11-01'"), {"org": org_id}).one()
+        october_days = readmodels.spend_by_period(connection, org_id, date(2026, 10, 1),
+                                                  date(2026, 10, 26))
+    # the month to date and the upcoming invoice (drafted after the last usage) are one number
+    month = _metric(app, "Month to date (estimated)")
     invoice = _metric(app, f"Invoice {draft.invoice_number} (draft)")
-    assert invoice.value == dollars(draft.total_cents)
+    assert month.value == invoice.value == dollars(draft.total_cents)
+    # October is invoiced: its days carry the invoice's cents, a few from the rated usage
+    same_point = _metric(app, "Same point last month")
+    october_cents = int(october_days.amount_cents.sum())
+    assert same_point.value == dollars(october_cents)
+    assert abs(october_cents - raw_cents(spend_engine, org_id, date(2026, 10, 1),
+                                         date(2026, 10, 26))) < 100
     forecast = _metric(app, "Forecast to month end")
     assert forecast.value.startswith("$")
     # the seed's runaway app and region migration are flagged with what changed
@@ -97,3 +101,19 @@ def test_a_replica_cut_off_from_the_primary_puts_a_warning_on_the_page(open_page
                for warning in app.warning)
     assert app.caption[-1].value.startswith("Copy of the data not receiving updates; it is "
                                             "7200 s old")
+
+
+def test_usage_newer_than_the_upcoming_invoice_makes_the_month_to_date_an_estimate_of_its_own(
+        open_page, spend_url, spend_engine):
+    org_id = acme_org_id(spend_engine)
+    with spend_engine.begin() as connection:
+        connection.execute(text(
+            "update machine_usage set runtime_seconds = runtime_seconds / 2 "
+            "where org_id = :org and hour_at = '2026-11-20T10:00Z'"), {"org": org_id})
+    rollups.refresh(spend_engine)
+    app = open_page(spend_url, "overview").run()
+    assert not app.exception, app.exception
+    month = _metric(app, "Month to date (estimated)")
+    assert month.value == dollars(raw_cents(spend_engine, org_id, date(2026, 11, 1),
+                                            date(2026, 11, 26)))
+    assert any("Drafted before the latest usage" in caption.value for caption in app.caption)

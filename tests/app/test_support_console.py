@@ -148,20 +148,35 @@ def test_the_workbench_re_rates_and_issues_a_credit_note(open_page, invoiced_dat
 
     app.text_input(key="dispute_credit_amount").input("12.345")
     app.text_area(key="dispute_credit_reason").input("duplicate machine")
-    app.button(key="FormSubmitter:dispute_credit-Issue credit note").click().run()
+    app.button(key="FormSubmitter:dispute_credit-Review credit note").click().run()
     assert "No credit note issued" in app.error[0].value
     assert _invoice(owner) == before
 
     app.text_input(key="dispute_credit_amount").input("25.00")
     app.text_area(key="dispute_credit_reason").input("duplicate machine")
-    app.button(key="FormSubmitter:dispute_credit-Issue credit note").click().run()
+    app.button(key="FormSubmitter:dispute_credit-Review credit note").click().run()
+    # nothing is credited before the engineer confirms what the form prepared
+    assert any("duplicate machine" in warning.value and "cannot be undone" in warning.value
+               for warning in app.warning)
+    assert _invoice(owner) == before
+    request = app.session_state["dispute_credit_pending"]
+    app.button(key="dispute_credit_confirm").click().run()
     assert not app.exception
     after = _invoice(owner)
     assert (after.credits_cents, after.total_cents) == (before.credits_cents + 2500,
                                                         before.total_cents - 2500)
     new_total = next(metric.value for metric in app.metric if metric.label == "Total")
     assert new_total == f"${after.total_cents / 100:,.2f}"
-    assert any("is now" in success.value for success in app.success)
+    assert any("issued. The invoice's total is now" in success.value
+               for success in app.success)
+
+    # the same confirmation submitted again (a double click replayed) credits nothing more
+    app.session_state["dispute_credit_pending"] = request
+    app.run()
+    app.button(key="dispute_credit_confirm").click().run()
+    assert any("was already issued for this request" in success.value
+               for success in app.success)
+    assert _invoice(owner) == after
 
     invoices = open_page(invoiced_database_url, "invoices", email=ADMIN).run()
     credited = next(metric.value for metric in invoices.metric if metric.label == "Credited")

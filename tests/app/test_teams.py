@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from urllib.parse import parse_qsl
 
 from sqlalchemy import text
 
 from fleetspend.ui.format import dollars
-from tests.app.conftest import MEMBER, acme_org_id, raw_cents
+from tests.app.conftest import MEMBER, acme_org_id, as_read, shown_cents
 
 OCTOBER = {"from": "2026-10-01", "to": "2026-10-31"}
 ROLE_REFUSED = "Your role does not give you access to this page."
@@ -19,16 +20,16 @@ def _notices(app) -> list[str]:
     return [w.value for w in app.warning if w.icon == ":material/link_off:"]
 
 
-def _team_cents_in_database(engine, org_id: int, start: date, end: date) -> dict[str, int]:
-    """Each team's spend from raw rated usage, rounded once per team."""
+def _team_cents_on_the_invoice(engine, org_id: int, month: date) -> dict[str, int]:
+    """Each team's cents on the month's invoice: its apps' allocations."""
     with engine.connect() as connection:
         rows = connection.execute(text(
-            "select cast(apps.team_id as text), round(sum(rated_usage.amount_precise) * 100) "
-            "from rated_usage join apps on apps.org_id = rated_usage.org_id "
-            "and apps.app_id = rated_usage.app_id where rated_usage.org_id = :org "
-            "and hour_at >= cast(:start as date)::timestamp at time zone 'UTC' "
-            "and hour_at < cast(:end as date)::timestamp at time zone 'UTC' group by 1"),
-            {"org": org_id, "start": start, "end": end}).all()
+            "select cast(apps.team_id as text), sum(invoice_allocations.amount_cents) "
+            "from invoice_allocations join invoices using (org_id, invoice_id) "
+            "join apps on apps.org_id = invoice_allocations.org_id "
+            "and apps.app_id = invoice_allocations.app_id "
+            "where invoices.org_id = :org and invoices.period_start_date = :month "
+            "group by 1"), {"org": org_id, "month": month}).all()
     return {team: int(cents) for team, cents in rows}
 
 
@@ -37,8 +38,8 @@ def test_teams_add_up_to_the_organization_and_equal_the_database(open_page, spen
     app = open_page(spend_url, "teams", **OCTOBER).run()
     assert not app.exception, app.exception
     org_id = acme_org_id(spend_engine)
-    expected = raw_cents(spend_engine, org_id, date(2026, 10, 1), date(2026, 11, 1))
-    previous = raw_cents(spend_engine, org_id, date(2026, 8, 31), date(2026, 10, 1))
+    expected = shown_cents(spend_engine, org_id, date(2026, 10, 1), date(2026, 11, 1))
+    previous = shown_cents(spend_engine, org_id, date(2026, 8, 31), date(2026, 10, 1))
     assert app.metric[0].value == dollars(expected)
     assert app.metric[1].value == dollars(previous)
 
@@ -50,12 +51,10 @@ def test_teams_add_up_to_the_organization_and_equal_the_database(open_page, spen
     assert sum(teams["Spend (USD)"]) == total["Spend (USD)"]
     assert sum(teams["Previous period (USD)"]) == Decimal(previous) / 100
     assert sum(teams["Share (%)"]) == Decimal("100.00")
-    # each team within a cent of its own sum in the database (the split is largest remainder)
-    by_team = _team_cents_in_database(spend_engine, org_id, date(2026, 10, 1),
-                                      date(2026, 11, 1))
+    # October is invoiced: each team shows exactly its apps' cents on the invoice
+    by_team = _team_cents_on_the_invoice(spend_engine, org_id, date(2026, 10, 1))
     for row in teams.itertuples():
-        cents = int(row[3] * 100)
-        assert abs(cents - by_team.get(row[2], 0)) <= 1, row
+        assert int(row[3] * 100) == by_team.get(row[2], 0), row
     with spend_engine.connect() as connection:
         seconds = connection.execute(text(
             "select sum(runtime_seconds) from machine_usage where org_id = :org "
@@ -128,3 +127,30 @@ def test_a_click_on_a_team_in_the_trend_opens_its_apps_and_back_closes_them(open
     assert not app.exception, app.exception
     assert "team" not in app.query_params
     assert not any(s.value.startswith("Apps of ") for s in app.subheader)
+
+
+def test_a_team_s_invoice_link_opens_the_invoice_narrowed_to_its_apps_and_its_share(
+        open_page, invoiced_database_url):
+    app = open_page(invoiced_database_url, "teams", **OCTOBER).run()
+    first = app.dataframe[0].value.iloc[0]
+    app = open_page(invoiced_database_url, "teams", team=first["Team id"], **OCTOBER).run()
+    assert not app.exception, app.exception
+    (link,) = [link.proto for link in app.get("page_link")
+               if "apps on invoice" in as_read(link.proto.label)]
+    assert "invoice_apps" in link.page
+    query = dict(parse_qsl(link.query_string))
+    assert query["team"] == str(first["Team id"])
+
+    apps = open_page(invoiced_database_url, "invoice_apps", **query).run()
+    assert not apps.exception, apps.exception
+    shown = next(frame.value for frame in apps.dataframe if frame.key == "invoice_apps_table")
+    assert set(shown.team_name) == {first["Team"]}
+    amount = next(metric.value for metric in apps.metric if metric.label == "Amount")
+    # the team's share of the invoice, the same cents as on the team comparison
+    assert amount == f"${first['Spend (USD)']:,.2f}"
+    assert sum(shown.amount) == first["Spend (USD)"]
+    assert any("Filtered to" in as_read(text.value) for text in apps.markdown)
+    (every,) = [link.proto for link in apps.get("page_link")
+                if as_read(link.proto.label) == "Show every team's apps"]
+    assert "team" not in dict(parse_qsl(every.query_string))
+    assert dict(parse_qsl(every.query_string))["invoice"] == query["invoice"]

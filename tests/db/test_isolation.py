@@ -51,7 +51,7 @@ TABLE_LEVELS = {
     "rollup_app_region_size_daily": USAGE, "rollup_app_region_size_monthly": USAGE,
     "invoices": BILLING, "invoice_lines": BILLING, "invoice_allocations": BILLING,
     "credit_notes": BILLING, "teams": USAGE, "memberships": BILLING,
-    "late_usage_periods": BILLING,
+    "late_usage_periods": BILLING, "month_figures": BILLING,
     "support_grants": OVERSIGHT, "audit_events": OVERSIGHT,
     "users": "people", "staff_users": "people",
     # budgets and alerts (migration 0016); receipts and mutes: each person's own

@@ -141,19 +141,19 @@ def test_month_to_date_against_the_same_days_last_month(connection, org_id):
     assert row.amount_cents == round(row.amount_precise * 100)
 
 
-def test_rollups_agree_with_the_drafted_invoice(_seeded_and_rolled, org_id):
+def test_the_pages_show_the_drafted_invoice_to_the_cent(_seeded_and_rolled, org_id):
     invoices.draft_month(_seeded_and_rolled, date(2026, 10, 1), "acme")
     with _seeded_and_rolled.connect() as connection:
-        lines = connection.execute(text(
-            "select sum(invoice_lines.amount_precise) from invoice_lines "
-            "join invoices using (org_id, invoice_id) "
-            "where invoices.org_id = :org_id and period_start_date = '2026-10-01'"),
+        subtotal = connection.execute(text(
+            "select subtotal_cents from invoices "
+            "where org_id = :org_id and period_start_date = '2026-10-01'"),
             {"org_id": org_id}).scalar_one()
         page = readmodels.spend_by_dimensions(connection, org_id, date(2026, 10, 1),
                                               date(2026, 11, 1), "product")
-    # the rollups round each hour's amount to 18 decimals, the invoice prices summed
-    # quantities once (docs/billing.md): a hair apart, never by a cent's worth
-    assert abs(page.amount_precise.sum() - lines) < Decimal("1e-12")
+    # the month's rollups carry the draft's cents (fleetspend/figures.py), not rated amounts
+    # a hair apart from them and rounded per product
+    assert page.amount_precise.sum() == Decimal(subtotal) / 100
+    assert page.amount_cents.sum() == subtotal
 
 
 def test_freshness_reads_the_rollup_high_mark(connection, org_id):

@@ -243,6 +243,44 @@ def test_concurrent_credit_notes_never_over_credit_and_add_up_exactly(console):
                        a=auth.CREDIT_NOTE_ISSUED) == 2
 
 
+def test_a_credit_note_request_submitted_twice_credits_once(console):
+    grant = console.grant("acme")
+    engineer = console.caller(ENGINEER)
+    invoice = _invoice(console, CREDITED_INVOICE)
+    key = support.new_request_key()
+    pooled = db.make_engine(db.as_app_role(console.app.url.render_as_string(False)),
+                            pool_size=2, max_overflow=0)
+    barrier = threading.Barrier(2)
+    notes = []
+
+    def submit() -> None:
+        barrier.wait()
+        notes.append(support.issue_credit(pooled, engineer, grant,
+                                          invoice_number=CREDITED_INVOICE, amount_cents=700,
+                                          reason="stuck machine", support_ticket="T-42",
+                                          request_key=key))
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    pooled.dispose()
+    # and once more after both: a reload that submits the request again
+    notes.append(support.issue_credit(console.app, engineer, grant,
+                                      invoice_number=CREDITED_INVOICE, amount_cents=700,
+                                      reason="stuck machine", support_ticket="T-42",
+                                      request_key=key))
+    assert sorted(note.is_new for note in notes) == [False, False, True]
+    assert len({note.credit_note_number for note in notes}) == 1
+    after = _invoice(console, CREDITED_INVOICE)
+    assert after.credits_cents == invoice.credits_cents + 700
+    assert after.total_cents == invoice.total_cents - 700
+    assert console.one("select count(*) from credit_notes where request_key = :k", k=key) == 1
+    assert console.one("select count(*) from audit_events where action = :a",
+                       a=auth.CREDIT_NOTE_ISSUED) == 1
+
+
 @pytest.mark.parametrize("who", ["admin of acme", "engineer without grant", "other engineer"])
 def test_only_an_engineer_under_a_grant_for_the_org_may_write_credits(console, who):
     grant = console.grant("acme")

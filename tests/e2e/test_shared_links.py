@@ -1,6 +1,7 @@
 """In a real browser: a shared link survives signing in and reloading.
 
-A developer opens a colleague's explorer link without being signed in: the sign-in form shows
+On `fleetspend seed --scale demo` data and nothing else (the developer's journey of the demo),
+a developer opens a colleague's explorer link without being signed in: the sign-in form shows
 at that very URL, and once they have picked who to be (demo mode) the explorer shows the
 link's view. A reload keeps them signed in, on the same view.
 """
@@ -20,8 +21,8 @@ SHARED_VIEW = "explorer?measure=spend&by=region&grain=week&from=2026-10-01&to=20
 
 
 def test_a_developer_opens_a_shared_explorer_link_signed_out_and_lands_on_that_view(
-        start_app, page, seeded_database_url):
-    base = start_app(seeded_database_url, FLEETSPEND_DEMO_MODE="1")
+        start_app, page, demo_database_url):
+    base = start_app(demo_database_url, FLEETSPEND_DEMO_MODE="1")
     page.goto(f"{base}/{SHARED_VIEW}")
     expect(page.get_by_role("heading", name="Sign in to fleetspend")).to_be_visible(
         timeout=LOAD_TIMEOUT_MS)
@@ -29,13 +30,13 @@ def test_a_developer_opens_a_shared_explorer_link_signed_out_and_lands_on_that_v
     assert page.url == f"{base}/{SHARED_VIEW}"
 
     page.get_by_test_id("stSelectbox").filter(has_text="Person").click()
-    page.get_by_role("option", name="Developer of acme").click()
+    page.get_by_role("option", name="Developer of acme-robotics").click()
     page.get_by_role("button", name="Continue").click()
 
     def shows_the_shared_view() -> None:
         expect(page.get_by_role("heading", name="Usage explorer")).to_be_visible(
             timeout=LOAD_TIMEOUT_MS)
-        expect(page.get_by_test_id("stSidebar")).to_contain_text("dev@acme.example")
+        expect(page.get_by_test_id("stSidebar")).to_contain_text("dev@acme-robotics.example")
         expect(page.get_by_role("combobox", name="Group by")).to_have_value("Region")
         expect(page.get_by_role("combobox", name="Per")).to_have_value("week")
         expect(page.get_by_test_id("stMetric").filter(has_text="2026-10-01 to 2026-10-31")

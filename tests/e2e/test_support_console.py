@@ -66,6 +66,8 @@ def test_support_engineer_credits_an_invoice_found_from_a_machine_id(start_app, 
     expect(total).to_contain_text(dollars(total_before))
     page.get_by_role("textbox", name="Amount (USD)").fill(f"{CREDIT_CENTS / 100:.2f}")
     page.get_by_role("textbox", name=re.compile("^Reason")).fill("Machine billed while stopped")
+    page.get_by_role("button", name="Review credit note").click()
+    expect(page.get_by_text(re.compile(r"A credit note cannot be undone"))).to_be_visible()
     page.get_by_role("button", name="Issue credit note").click()
 
     new_total = dollars(total_before - CREDIT_CENTS)

@@ -34,9 +34,11 @@ def test_leftover_cents_go_to_the_largest_remainders_then_the_first():
     assert largest_remainder(5, [Decimal("1"), Decimal("2.4"), Decimal("0.6")]) == [1, 3, 1]
 
 
-def test_negative_weights_are_refused():
-    with pytest.raises(ValueError, match="non-negative"):
-        largest_remainder(5, [Decimal(1), Decimal(-1)])
+def test_negative_weights_split_exactly_and_whole_cents_come_back_as_they_are():
+    assert largest_remainder(375, [Decimal("5.00"), Decimal("-1.25")]) == [500, -125]
+    assert largest_remainder(-300, [Decimal(-2), Decimal(-1)]) == [-200, -100]
+    shares = largest_remainder(10, [Decimal(7), Decimal(-2), Decimal(1)])
+    assert sum(shares) == 10 and shares == [12, -3, 1]
 
 
 def test_months_parse_and_bound_in_utc():

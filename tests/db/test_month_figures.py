@@ -1,0 +1,163 @@
+"""One figure per month: on the demo data, every page's figures of an invoiced month add up to
+its invoice's subtotal to the cent, at every grouping and every grain (fleetspend/figures.py).
+
+The months are the demo's finalized August to October and November's upcoming invoice (a
+draft: the month to date must be the same number). One test reads every page for each of
+them, so the demo database is cloned once. Then, on the small seed: usage taken back after a
+month was sealed leaves its figures alone, and the next draft carries the difference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Connection, Engine, text
+
+from fleetspend import exports, figures, readmodels, rollups, spend, teams
+from fleetspend.billing import invoices
+from fleetspend.partitions import next_month
+from tests.conftest import clone, engine_for
+
+
+@pytest.fixture(scope="module")
+def demo_engine(server_url: str, demo_template: str) -> Iterator[Engine]:
+    for url in clone(server_url, demo_template):
+        engine = engine_for(url)
+        yield engine
+        engine.dispose()
+
+
+def _invoices(connection: Connection) -> list:
+    return connection.execute(text(
+        "select org_id, period_start_date, status, subtotal_cents, invoice_number "
+        "from invoices order by org_id, period_start_date")).all()
+
+
+def _explorer_cents(connection: Connection, org_id: int, month: date, grain: str,
+                    dimension: str) -> tuple[int, int, int]:
+    """The explorer's total, the sum of its table rows, and the sum of its chart cells."""
+    query = spend.ExplorerQuery("spend", dimension, "none", grain, month, next_month(month))
+    series = spend.build_series(spend.read_explorer_rows(connection, org_id, query), None,
+                                "spend")
+    return (series.total_hundredths, int(series.table.hundredths.sum()),
+            int(series.cells.hundredths.sum()))
+
+
+def _page_figures(connection: Connection, org_id: int, month: date) -> dict[str, int]:
+    """Each page's figure of the month for one organization, in cents."""
+    end = next_month(month)
+    found: dict[str, int] = {}
+    for grain in ("day", "week", "month"):
+        rows = readmodels.spend_by_period(connection, org_id, month, end, grain)
+        found[f"overview daily series by {grain}"] = int(rows.amount_cents.sum())
+    for dimension in readmodels.DIMENSIONS:
+        rows = readmodels.spend_by_dimensions(connection, org_id, month, end, dimension)
+        found[f"top {dimension}"] = int(rows.amount_cents.sum())
+        for grain in ("day", "month"):
+            total, table, cells = _explorer_cents(connection, org_id, month, grain, dimension)
+            found[f"explorer by {dimension} per {grain}"] = total
+            found[f"explorer table by {dimension} per {grain}"] = table
+            found[f"explorer chart by {dimension} per {grain}"] = cells
+    period = teams.Period(month, end)
+    comparison = teams.compare(teams.read_mix(connection, org_id, period),
+                               teams.read_teams(connection, org_id), period)
+    found["team comparison total"] = comparison.total_cents
+    found["team comparison teams"] = int(comparison.teams.amount_cents.sum())
+    for team_id in comparison.teams.key:
+        found.setdefault("team comparison apps", 0)
+        found["team comparison apps"] += int(teams.team_apps(comparison, team_id)
+                                             .amount_cents.sum())
+    focus = exports.focus_export(connection, org_id, month, end - timedelta(days=1))
+    usage = focus[focus.ChargeCategory == "Usage"]
+    found["FOCUS BilledCost"] = int(sum(usage.BilledCost, Decimal(0)) * 100)
+    found["month figure"] = figures.month_figure(connection, org_id, month).amount_cents
+    return found
+
+
+def test_every_page_adds_up_to_each_invoice_of_the_demo_to_the_cent(demo_engine) -> None:
+    differences = []
+    with demo_engine.connect() as connection:
+        invoices = _invoices(connection)
+        assert {row.status for row in invoices} == {"finalized", "draft"}
+        for invoice in invoices:
+            for page, cents in _page_figures(connection, invoice.org_id,
+                                             invoice.period_start_date).items():
+                if cents != invoice.subtotal_cents:
+                    differences.append((invoice.invoice_number, page,
+                                        cents - invoice.subtotal_cents))
+    assert differences == []
+
+
+def test_the_month_to_date_is_the_upcoming_invoice(demo_engine) -> None:
+    with demo_engine.connect() as connection:
+        for invoice in _invoices(connection):
+            if invoice.status != "draft":
+                continue
+            overview = spend.read_overview(connection, invoice.org_id, may_see_invoices=True)
+            assert overview.now.month_start == invoice.period_start_date
+            assert overview.month_cents == invoice.subtotal_cents
+            assert overview.invoice["subtotal_cents"] == invoice.subtotal_cents
+            assert not overview.is_invoiced  # a draft: the page marks the figure estimated
+            figure = figures.month_figure(connection, invoice.org_id,
+                                          invoice.period_start_date)
+            assert figure.is_estimate and figure.invoice_number == invoice.invoice_number
+            treemap = int(overview.treemap.amount_cents.sum())
+            regions = int(overview.regions.amount_cents.sum())
+            assert (treemap, regions) == (invoice.subtotal_cents, invoice.subtotal_cents)
+
+
+def _assert_pages_add_up(connection: Connection, org_id: int, month: date) -> int:
+    subtotal = connection.execute(text(
+        "select subtotal_cents from invoices where org_id = :org and period_start_date = :month"),
+        {"org": org_id, "month": month}).scalar_one()
+    figures_shown = _page_figures(connection, org_id, month)
+    assert {page: cents - subtotal for page, cents in figures_shown.items()
+            if cents != subtotal} == {}
+    return subtotal
+
+
+def test_a_sealed_month_keeps_its_figures_when_usage_goes_and_the_next_draft_carries_it(
+        invoiced_engine) -> None:
+    october, november = date(2026, 10, 1), date(2026, 11, 1)
+    with invoiced_engine.begin() as connection:
+        org_id, app_id = connection.execute(text(
+            "select org_id, machines.app_id from machine_usage "
+            "join machines using (org_id, machine_id) join organizations using (org_id) "
+            "where slug = 'acme' and hour_at >= '2026-10-01T00:00Z' "
+            "and hour_at < '2026-11-01T00:00Z' "
+            "group by 1, 2 order by sum(runtime_seconds) desc, 2 limit 1")).one()
+        # every October hour of the app's machines withdrawn after October was sealed, as an
+        # import of corrections would leave it (and note the month for the next draft)
+        connection.execute(text(
+            "delete from machine_usage using machines "
+            "where machines.org_id = machine_usage.org_id "
+            "and machines.machine_id = machine_usage.machine_id "
+            "and machine_usage.org_id = :org and machines.app_id = :app "
+            "and hour_at >= '2026-10-01T00:00Z' and hour_at < '2026-11-01T00:00Z'"),
+            {"org": org_id, "app": app_id})
+        connection.execute(text(
+            "insert into late_usage_periods (org_id, period_start_date) values (:org, :month)"),
+            {"org": org_id, "month": october})
+    rollups.refresh(invoiced_engine)
+    with invoiced_engine.connect() as connection:
+        _assert_pages_add_up(connection, org_id, october)
+        # the app's October machine cents have no usage left: rows of their own, nothing used
+        assert connection.execute(text(
+            "select count(*) from rollup_usage_daily where org_id = :org and resources = 0 "
+            "and usage_date >= :month and usage_date < :until"),
+            {"org": org_id, "month": october, "until": november}).scalar_one() > 0
+
+    invoices.draft_month(invoiced_engine, november)
+    with invoiced_engine.connect() as connection:
+        adjusted = connection.execute(text(
+            "select sum(invoice_lines.amount_cents) from invoice_lines "
+            "join invoices using (org_id, invoice_id) where invoices.org_id = :org "
+            "and invoices.period_start_date = :month and adjusts_period_date = :october"),
+            {"org": org_id, "month": november, "october": october}).scalar_one()
+        assert adjusted < 0
+        subtotal = _assert_pages_add_up(connection, org_id, november)
+        overview = spend.read_overview(connection, org_id, may_see_invoices=True)
+        assert overview.month_cents == subtotal
