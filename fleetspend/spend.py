@@ -290,6 +290,24 @@ def _days(first: date, last: date) -> list[date]:
     return [first + DAY * offset for offset in range((last - first).days + 1)]
 
 
+def series_in_range(months: pd.DataFrame, start_date: date, end_date: date) -> pd.DataFrame:
+    """The rows of the app_region_daily_series query (a row per app, region and month) as one
+    row per app and region with its days in [start_date, end_date): app_id, app_name,
+    region_code, city, day_offsets (days since start_date), day_cents."""
+    rows: dict[tuple[int, str], list] = {}
+    for app_id, app_name, region_code, city, month_date, days, cents in zip(
+            months.app_id, months.app_name, months.region_code, months.city,
+            months.month_date, months.days, months.day_cents, strict=True):
+        offsets = np.asarray(days, dtype=int) + ((month_date - start_date).days - 1)
+        keep = (offsets >= 0) & (offsets < (end_date - start_date).days)
+        row = rows.setdefault((app_id, region_code), [app_id, app_name, region_code, city, [], []])
+        row[4].extend(offsets[keep].tolist())
+        row[5].extend(np.asarray(cents, dtype=np.int64)[keep].tolist())
+    return pd.DataFrame([row for row in rows.values() if row[4]],
+                        columns=["app_id", "app_name", "region_code", "city", "day_offsets",
+                                 "day_cents"])
+
+
 def daily_matrix(series: pd.DataFrame, start_date: date) -> pd.DataFrame:
     """Cents per day (rows) and (app_id, region_code) (columns) from the app_region_daily_series
     rows, trimmed to the days from the first to the last with any spend."""
@@ -311,8 +329,8 @@ def daily_matrix(series: pd.DataFrame, start_date: date) -> pd.DataFrame:
 def find_anomalies(series: pd.DataFrame, start_date: date, since: date) -> list[Anomaly]:
     """Anomalies that start on or after ``since`` in spend per app, region and day.
 
-    ``series`` has the rows of the app_region_daily_series query from ``start_date``
-    (complete days only, with enough days before ``since`` for the baselines). Small changes
+    ``series`` has the rows of :func:`series_in_range` from ``start_date`` (complete days
+    only, with enough days before ``since`` for the baselines). Small changes
     are ignored: a spike must be worth more than 0.05% of the organization's median day.
     Biggest first.
     """
@@ -417,8 +435,9 @@ def read_overview(connection: Connection, org_id: int, *, may_see_invoices: bool
             "org_id": org_id, "month_date": now.month_start}).mappings().first()
         invoice = None if row is None else dict(row)
     series_start = trend_start - 21 * DAY
-    app_region_series = read_frame(connection, "app_region_daily_series", {
-        "org_id": org_id, "start_date": series_start, "end_date": complete_until})
+    app_region_series = series_in_range(read_frame(connection, "app_region_daily_series", {
+        "org_id": org_id, "start_date": series_start, "end_date": complete_until}),
+        series_start, complete_until)
     month_total = mtd["amount_precise"]
     return Overview(
         now=now,
