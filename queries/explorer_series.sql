@@ -131,18 +131,18 @@ measured_usage as (
       and month_date < :whole_until
 ),
 
--- the rows kept by the filters, each with its series' key: its value's key (an id as text), or
--- both values' keys joined by '|' when there is a second dimension ('None' for a missing one)
-keyed_usage as (
+-- one cell per period and value (or pair of values), each value keyed by its key as text
+-- (an id as text): one hashed pass over the rows; machine runtime is summed in seconds and
+-- turned into hours once per cell
+cells as (
     select
         measured_usage.period_start_date,
         keys.key_1,
         keys.key_2,
-        case
-            when :dimension_2 = 'none' then coalesce(keys.key_1, 'None')
-            else coalesce(keys.key_1, 'None') || '|' || coalesce(keys.key_2, 'None')
-        end as series_key,
-        measured_usage.quantity
+        case :measure
+            when 'machine_hours' then sum(measured_usage.quantity) / 3600
+            else sum(measured_usage.quantity)
+        end as quantity
     from measured_usage
     left join apps on apps.org_id = :org_id and apps.app_id = measured_usage.app_id
     left join regions on regions.region_code = measured_usage.region_code
@@ -179,29 +179,31 @@ keyed_usage as (
               = any(cast(:preset_codes as text[])))
       and (cast(:products as text[]) is null
            or measured_usage.product = any(cast(:products as text[])))
+    group by 1, 2, 3
 ),
 
--- every series over the range, biggest first (ties by key, in byte order); machine runtime
--- is summed in seconds and turned into hours once per sum
+-- a series' key is its value's key, or both values' keys joined by '|' when there is a second
+-- dimension ('None' for a missing one)
+keyed_cells as (
+    select
+        cells.*,
+        case
+            when :dimension_2 = 'none' then coalesce(cells.key_1, 'None')
+            else coalesce(cells.key_1, 'None') || '|' || coalesce(cells.key_2, 'None')
+        end as series_key
+    from cells
+),
+
+-- every series over the range, biggest first (ties by key, in byte order)
 ranked_series as (
     select
         series_key,
         min(key_1) as key_1,
         min(key_2) as key_2,
-        case :measure
-            when 'machine_hours' then sum(quantity) / 3600
-            else sum(quantity)
-        end as quantity,
-        row_number() over (
-            order by
-                case :measure
-                    when 'machine_hours' then sum(quantity) / 3600
-                    else sum(quantity)
-                end desc,
-                series_key collate "C"
-        ) as series_rank,
+        sum(quantity) as quantity,
+        row_number() over (order by sum(quantity) desc, series_key collate "C") as series_rank,
         count(*) over () as series_count
-    from keyed_usage
+    from keyed_cells
     group by series_key
 ),
 
@@ -222,24 +224,21 @@ kept as (
     from folded_series
 ),
 
--- the rows summed per period under their series or "other": the chart's cells. Within a
+-- the cells summed per period under their series or "other": the chart's cells. Within a
 -- period a cell comes at its series' key ("other" at its first series' key), in byte order:
 -- the order the page splits the rounded total in
 folded_cells as (
     select
-        keyed_usage.period_start_date,
+        keyed_cells.period_start_date,
         case
-            when (select keeps_all from kept) then keyed_usage.series_key
-            when keyed_usage.series_key = any(cast((select series_keys from kept) as text[]))
-                then keyed_usage.series_key
+            when (select keeps_all from kept) then keyed_cells.series_key
+            when keyed_cells.series_key = any(cast((select series_keys from kept) as text[]))
+                then keyed_cells.series_key
             else '__other__'
         end as series_key,
-        min(keyed_usage.series_key collate "C") as first_key,
-        case :measure
-            when 'machine_hours' then sum(keyed_usage.quantity) / 3600
-            else sum(keyed_usage.quantity)
-        end as quantity
-    from keyed_usage
+        min(keyed_cells.series_key collate "C") as first_key,
+        sum(keyed_cells.quantity) as quantity
+    from keyed_cells
     group by 1, 2
 ),
 
