@@ -12,13 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from functools import cache
-from pathlib import Path
 
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
-import streamlit as st
 
 from fleetspend.ui.format import dollars
 from fleetspend.ui.untrusted import plot
@@ -150,27 +147,3 @@ def run_timeline(runs: pd.DataFrame, start: datetime, end: datetime) -> go.Figur
     figure.update_layout(showlegend=False, margin={"t": 10, "b": 10}, xaxis_range=[start, end])
     return figure
 
-
-# Streamlit loads Plotly (one 4.7 MB script) only when a page's first chart arrives, after the
-# page's data: in a fresh browser session that script, not the data, is most of the wait for
-# the first chart. Importing it from the first run of a session, while the page's reads run,
-# overlaps the two; the browser then has the module when the chart comes (same URL, one module).
-PRELOADED_KEY = "charts_plotly_preloaded"
-
-
-@cache
-def _plotly_script() -> str | None:
-    """The file name of Streamlit's Plotly chunk (named by its build hash), if there is one."""
-    scripts = Path(st.__file__).parent / "static" / "static" / "js"
-    found = sorted(path.name for path in scripts.glob("PlotlyChart.*.js"))
-    return found[0] if found else None
-
-
-def preload_plotly() -> None:
-    """Start loading Plotly in the browser, once per session (in the sidebar: no space)."""
-    script = _plotly_script()
-    if script is None or st.session_state.get(PRELOADED_KEY):
-        return
-    st.session_state[PRELOADED_KEY] = True
-    st.sidebar.html(f"<script>import(new URL('static/js/{script}', document.baseURI));</script>",
-                    unsafe_allow_javascript=True)

@@ -13,7 +13,7 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from fleetspend import freshness
-from fleetspend.ui import access, charts, remember, sign_in
+from fleetspend.ui import access, remember, sign_in
 from fleetspend.ui.untrusted import md_format
 
 SIGN_OUT_KEY = "frame_sign_out"
@@ -153,7 +153,6 @@ def sidebar(visit: access.Visit) -> None:
     """Who is signed in, their organization (or support grant) in view, and signing out."""
     role = "Support engineer" if visit.caller.is_staff else visit.role.capitalize()
     st.sidebar.text(f"{visit.caller.name}\n{visit.caller.email}\n{role}")
-    charts.preload_plotly()
     if access.demo_mode():
         remember.keep_demo_person(visit.caller.email)
     elif access.oidc_configured():
