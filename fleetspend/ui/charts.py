@@ -146,4 +146,3 @@ def run_timeline(runs: pd.DataFrame, start: datetime, end: datetime) -> go.Figur
                          labels={"size": "Size"}, height=220)
     figure.update_layout(showlegend=False, margin={"t": 10, "b": 10}, xaxis_range=[start, end])
     return figure
-
