@@ -291,18 +291,20 @@ def _days(first: date, last: date) -> list[date]:
 
 
 def series_in_range(months: pd.DataFrame, start_date: date, end_date: date) -> pd.DataFrame:
-    """The rows of the app_region_daily_series query (a row per app, region and month) as one
-    row per app and region with its days in [start_date, end_date): app_id, app_name,
-    region_code, city, day_offsets (days since start_date), day_cents."""
+    """The rows of the app_region_daily_series query (a row per app, region and month, days
+    and cents as comma-separated text) as one row per app and region with its days in
+    [start_date, end_date): app_id, app_name, region_code, city, day_offsets (days since
+    start_date), day_cents."""
     rows: dict[tuple[int, str], list] = {}
     for app_id, app_name, region_code, city, month_date, days, cents in zip(
             months.app_id, months.app_name, months.region_code, months.city,
             months.month_date, months.days, months.day_cents, strict=True):
-        offsets = np.asarray(days, dtype=int) + ((month_date - start_date).days - 1)
+        offsets = np.fromstring(days, dtype=np.int64, sep=",") + (
+            (month_date - start_date).days - 1)
         keep = (offsets >= 0) & (offsets < (end_date - start_date).days)
         row = rows.setdefault((app_id, region_code), [app_id, app_name, region_code, city, [], []])
         row[4].extend(offsets[keep].tolist())
-        row[5].extend(np.asarray(cents, dtype=np.int64)[keep].tolist())
+        row[5].extend(np.fromstring(cents, dtype=np.int64, sep=",")[keep].tolist())
     return pd.DataFrame([row for row in rows.values() if row[4]],
                         columns=["app_id", "app_name", "region_code", "city", "day_offsets",
                                  "day_cents"])
