@@ -25,7 +25,9 @@ one healthy replica, so every number on the page comes from the same snapshot, e
 planned for its own parameters. The caller's
 scope is written into the transaction with ``set_config(name, value, true)`` (reverting at
 commit or rollback) for the row-level security policies to read. Replicas are taken in turn;
-one that refuses connections is skipped and rested for a few seconds.
+one that refuses connections is skipped and rested for a few seconds. Inside
+:func:`recording`, every snapshot a read pool opens is recorded with the statements it runs
+(the benchmarks replay what the pages actually execute).
 """
 
 from __future__ import annotations
