@@ -52,15 +52,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import text
 from sqlalchemy.pool import NullPool
-from streamlit.testing.v1 import AppTest
 
-from fleetspend import db, freshness, rollups, schema
+from bench.bench_pages import ORG, _clear_caches, _configure, _open
+from fleetspend import db, freshness, rollups
 from fleetspend.billing import rating
-from fleetspend.ui import access
 from queries import catalog
-
-ORG = "northwind"
-ADMIN = f"admin@{ORG}.example"
 
 
 def _load() -> str:
@@ -107,28 +103,6 @@ def _views(url: str) -> list[tuple[str, str, dict[str, str]]]:
         ("machine", "machine", {**invoice, "machine": machine or ""}),
         ("members", "members", {}),
     ]
-
-
-def _configure(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    for name in ("REPLICA_URLS", "APP_DATABASE_URL", "APP_REPLICA_URLS"):
-        os.environ[name] = ""
-    os.environ[access.DEMO_MODE_ENV] = "1"
-
-
-def _open(page: str, params: dict[str, str]) -> AppTest:
-    app = AppTest.from_file(str(schema.PROJECT_ROOT / "app.py"), default_timeout=300)
-    app.switch_page(f"pages/{page}.py")
-    app.session_state[access.DEMO_PICK_KEY] = ADMIN
-    for name, value in params.items():
-        app.query_params[name] = value
-    return app
-
-
-def _clear_caches() -> None:
-    from streamlit.runtime.caching import cache_data_api
-
-    cache_data_api.CacheDataAPI.clear(None)  # type: ignore[arg-type]
 
 
 _NAMES = {body.lstrip().splitlines()[0]: name for name, body in catalog().items()}
