@@ -284,14 +284,22 @@ def recording() -> Iterator[list[RecordedSnapshot]]:
             _recordings.remove(snapshots)
 
 
-def _start_recording(connection: Connection, scope: ScopeLike | None) -> None:
+def _start_recording(connection: Connection, scope: ScopeLike | None) -> bool:
+    """Record this snapshot's statements if anyone is recording; whether it is recorded."""
     with _recordings_lock:
         if not _recordings:
-            return
+            return False
         recorded = RecordedSnapshot(scope)
         for snapshots in _recordings:
             snapshots.append(recorded)
     connection.info[_RECORDING_KEY] = recorded.statements
+    return True
+
+
+def _stop_recording(connection: Connection) -> None:
+    # a connection broken mid-view is discarded with its info: nothing to stop then
+    with contextlib.suppress(SQLAlchemyError):
+        connection.info.pop(_RECORDING_KEY, None)
 
 
 def _record_statement(connection, _cursor, statement, parameters, _context,
@@ -425,13 +433,14 @@ class ReadPool:
         self._gate.acquire(POOL_WAIT_S)
         try:
             connection, server, is_fallback = self._connect(scope)
-            _start_recording(connection, scope)
+            recorded = _start_recording(connection, scope)
             try:
                 yield ReadSnapshot(connection, server.name, is_fallback)
             except DBAPIError as error:
                 raise self._translate(error, server) from error
             finally:
-                connection.info.pop(_RECORDING_KEY, None)
+                if recorded:
+                    _stop_recording(connection)
                 with contextlib.suppress(SQLAlchemyError):
                     connection.rollback()
                 connection.close()

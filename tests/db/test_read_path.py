@@ -300,3 +300,22 @@ def test_the_previous_period_folds_into_the_series_shown(connection, org_id):
     exact = pd.DataFrame({"key": folded, "value": cells.quantity}).groupby("key")["value"].sum()
     assert previous == dict(zip(exact.index, largest_remainder(
         spend.to_cents(sum(exact, Decimal(0))), list(exact)), strict=True))
+
+
+def test_a_recording_holds_each_snapshot_and_its_statements(_seeded_and_rolled):
+    """What a page view runs can be recorded (the benchmarks replay it): each snapshot with
+    its scope and its statements in order, and nothing outside the recording."""
+    pool = db.ReadPool([_seeded_and_rolled.url.render_as_string(hide_password=False)])
+    scope = db.Scope(org_ids=(1,))
+    try:
+        with db.recording() as snapshots, pool.snapshot(scope) as snapshot:
+            snapshot.connection.execute(text("select 1 as first"))
+            snapshot.connection.execute(text("select :n as second"), {"n": 2})
+        with pool.snapshot(scope) as snapshot:
+            snapshot.connection.execute(text("select 3"))
+    finally:
+        pool.dispose()
+    assert [recorded.scope for recorded in snapshots] == [scope]
+    assert [(statement, dict(parameters or {})) for statement, parameters
+            in snapshots[0].statements] == [("select 1 as first", {}),
+                                             ("select %(n)s as second", {"n": 2})]
