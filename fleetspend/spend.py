@@ -542,11 +542,23 @@ def read_cells(connection: Connection, org_id: int, query: ExplorerQuery, top: i
     ``latest_usage_day``: the organization's latest day with usage, when the caller has
     read it in this snapshot (None: looked up here).
     """
-    if query.grain == "month":
+    if query.grain == "month" or _is_top_apps(query, top):
         latest_usage_day = latest_usage_day or last_usage_date(connection, org_id)
-    return read_frame(connection, "explorer_series",
-                      {**query.params(org_id, latest_usage_day), "top": top,
-                       "with_cells": with_cells})
+    params = {**query.params(org_id, latest_usage_day), "top": top, "with_cells": with_cells}
+    if with_cells and _is_top_apps(query, top):
+        whole_from, whole_until = whole_months(query.start_date, query.end_date,
+                                               latest_usage_day)
+        return read_frame(connection, "explorer_top_apps",
+                          {**params, "whole_from": whole_from, "whole_until": whole_until})
+    return read_frame(connection, "explorer_series", params)
+
+
+def _is_top_apps(query: ExplorerQuery, top: int | None) -> bool:
+    """Whether queries/explorer_top_apps.sql answers ``query``: spend by app alone, per day or
+    week, with no filter, some series folded (the explorer's default view)."""
+    return (query.measure == "spend" and query.dimension_1 == "app"
+            and query.dimension_2 == NO_DIMENSION and not query.filters
+            and query.grain != "month" and top is not None)
 
 
 def _hundredths(values: Sequence[Decimal]) -> tuple[int, list[int]]:

@@ -225,8 +225,8 @@ kept as (
 ),
 
 -- the cells summed per period under their series or "other": the chart's cells. Within a
--- period a cell comes at its series' key ("other" at its first series' key), in byte order:
--- the order the page splits the rounded total in
+-- period the cells come by series key, in byte order, "other" last: the order the page splits
+-- the rounded total in
 folded_cells as (
     select
         keyed_cells.period_start_date,
@@ -236,7 +236,6 @@ folded_cells as (
                 then keyed_cells.series_key
             else '__other__'
         end as series_key,
-        min(keyed_cells.series_key collate "C") as first_key,
         sum(keyed_cells.quantity) as quantity
     from keyed_cells
     group by 1, 2
@@ -305,8 +304,7 @@ final as (
         labels.series_label,
         labels.series_rank,
         (select hidden from kept) as hidden,
-        labels.quantity,
-        labels.series_key as first_key
+        labels.quantity
     from labels
     union all
     select
@@ -316,12 +314,12 @@ final as (
         null,
         null,
         null,
-        folded_cells.quantity,
-        folded_cells.first_key
+        folded_cells.quantity
     from folded_cells
     where :with_cells
 )
 
 select kind, period_start_date, series_key, series_label, series_rank, hidden, quantity
 from final
-order by kind desc, series_rank, period_start_date, first_key collate "C"
+order by kind desc, series_rank, period_start_date, series_key = '__other__',
+    series_key collate "C"

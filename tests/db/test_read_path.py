@@ -242,6 +242,9 @@ def _reference_fold(every: pd.DataFrame, top: int | None) -> spend.Series:
         frame.loc[is_other, "series_label"] = f"Other ({hidden})"
     cells = (frame.groupby(["period_start_date", "series_key", "series_label"], sort=False)
              ["value"].sum().reset_index())
+    # within a period "other" comes last
+    cells = cells.assign(is_other=cells.series_key == OTHER_KEY).sort_values(
+        ["period_start_date", "is_other"], kind="stable").drop(columns="is_other")
     total = spend.to_cents(sum(cells["value"], Decimal(0)))
     cells = cells.assign(hundredths=largest_remainder(total, list(cells["value"]))).drop(
         columns="value")
@@ -259,7 +262,9 @@ def _reference_fold(every: pd.DataFrame, top: int | None) -> spend.Series:
 
 
 QUERIES = [
+    # the explorer's default (queries/explorer_top_apps.sql when folding), and by week
     ("spend", "app", "none", "day", date(2026, 10, 27), date(2026, 11, 26), ()),
+    ("spend", "app", "none", "week", date(2026, 9, 20), date(2026, 11, 20), ()),
     ("spend", "team", "region", "week", date(2026, 9, 20), date(2026, 11, 26), ()),
     ("spend", "continent", "none", "month", date(2026, 9, 20), date(2026, 11, 26), ()),
     ("machine_hours", "preset", "none", "day", date(2026, 10, 27), date(2026, 11, 26), ()),
