@@ -131,8 +131,9 @@ def _baseline(url: str, page: str, params: dict[str, str]) -> Callable[[], objec
 
     def read_explorer() -> object:
         with db.read_snapshot(scope) as snapshot:
-            spend.read_explorer_rows(snapshot.connection, org_id, query)
-            return spend.read_explorer_rows(snapshot.connection, org_id, query.previous)
+            spend.read_cells(snapshot.connection, org_id, query, 8)
+            return spend.read_cells(snapshot.connection, org_id, query.previous, None,
+                                    with_cells=False)
     return read_explorer
 
 

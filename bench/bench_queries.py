@@ -225,8 +225,8 @@ def _cases(org_id: int, small_org_id: int, through: date) -> list[Case]:
                  "org_id": org_id, "start_date": through - timedelta(days=49),
                  "end_date": through}).all()),
         Case("explorer: team per day, last 30 days", True,
-             lambda c: spend.read_explorer_rows(c, org_id, spend.ExplorerQuery(
-                 "spend", "team", "none", "day", *last_30)),
+             lambda c: spend.read_cells(c, org_id, spend.ExplorerQuery(
+                 "spend", "team", "none", "day", *last_30), None),
              lambda c: c.execute(RAW_TEAM_BY_DAY, {
                  "org_id": org_id, "start_date": last_30[0], "end_date": last_30[1]}).all()),
         Case("usage complete through", True,

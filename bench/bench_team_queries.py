@@ -64,7 +64,7 @@ def page_queries(org_id: int, period: teams.Period) -> dict[str, Callable[[Conne
     """The page's reads by name, each a function of the snapshot's connection."""
     def trend(grain: str) -> Callable[[Connection], object]:
         query = teams.trend_query(period, grain)
-        return lambda c: spend.read_explorer_rows(c, org_id, query)
+        return lambda c: spend.read_cells(c, org_id, query, None)
 
     return {
         "team mix, both periods": lambda c: teams.read_mix(c, org_id, period),

@@ -25,7 +25,9 @@ one healthy replica, so every number on the page comes from the same snapshot, e
 planned for its own parameters. The caller's
 scope is written into the transaction with ``set_config(name, value, true)`` (reverting at
 commit or rollback) for the row-level security policies to read. Replicas are taken in turn;
-one that refuses connections is skipped and rested for a few seconds.
+one that refuses connections is skipped and rested for a few seconds. Inside
+:func:`recording`, every snapshot a read pool opens is recorded with the statements it runs
+(the benchmarks replay what the pages actually execute).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from functools import cache
 from typing import Protocol
 
 import psycopg
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -251,6 +253,62 @@ class _Server:
         return describe_url(self.url)
 
 
+# --- recording what page views execute (benchmarks) ----------------------------------------
+
+
+@dataclass
+class RecordedSnapshot:
+    """One snapshot of a recorded page view: its scope and every statement run in it, as
+    sent to the driver (SQL text and parameters), in order."""
+
+    scope: ScopeLike | None
+    statements: list[tuple[str, object]] = field(default_factory=list)
+
+
+_RECORDING_KEY = "fleetspend.recording"
+_recordings: list[list[RecordedSnapshot]] = []
+_recordings_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[list[RecordedSnapshot]]:
+    """Record every snapshot the read pools open while inside, with its statements (the
+    benchmarks replay and time what the pages actually run)."""
+    snapshots: list[RecordedSnapshot] = []
+    with _recordings_lock:
+        _recordings.append(snapshots)
+    try:
+        yield snapshots
+    finally:
+        with _recordings_lock:
+            _recordings.remove(snapshots)
+
+
+def _start_recording(connection: Connection, scope: ScopeLike | None) -> bool:
+    """Record this snapshot's statements if anyone is recording; whether it is recorded."""
+    with _recordings_lock:
+        if not _recordings:
+            return False
+        recorded = RecordedSnapshot(scope)
+        for snapshots in _recordings:
+            snapshots.append(recorded)
+    connection.info[_RECORDING_KEY] = recorded.statements
+    return True
+
+
+def _stop_recording(connection: Connection) -> None:
+    # a connection broken mid-view is discarded with its info: nothing to stop then
+    with contextlib.suppress(SQLAlchemyError):
+        connection.info.pop(_RECORDING_KEY, None)
+
+
+def _record_statement(connection, _cursor, statement, parameters, _context,
+                      _executemany) -> None:
+    statements = connection.info.get(_RECORDING_KEY)
+    if statements is not None:
+        statements.append((statement, parameters))
+
+
 # seconds a page view waits for a free read connection before it gives up
 POOL_WAIT_S = 10
 
@@ -328,8 +386,10 @@ class ReadPool:
         self._gate = _TurnGate(2 * self.pool_size * len(self._replicas))
 
     def _engine(self, url: str) -> Engine:
-        return make_engine(url, pool_size=self.pool_size, max_overflow=self.pool_size,
-                           pool_timeout=POOL_WAIT_S, pool_recycle=1800)
+        engine = make_engine(url, pool_size=self.pool_size, max_overflow=self.pool_size,
+                             pool_timeout=POOL_WAIT_S, pool_recycle=1800)
+        event.listen(engine, "before_cursor_execute", _record_statement)
+        return engine
 
     def _rotation(self) -> list[_Server]:
         """Replicas in this view's turn order, rested ones last (they may be back)."""
@@ -373,11 +433,14 @@ class ReadPool:
         self._gate.acquire(POOL_WAIT_S)
         try:
             connection, server, is_fallback = self._connect(scope)
+            recorded = _start_recording(connection, scope)
             try:
                 yield ReadSnapshot(connection, server.name, is_fallback)
             except DBAPIError as error:
                 raise self._translate(error, server) from error
             finally:
+                if recorded:
+                    _stop_recording(connection)
                 with contextlib.suppress(SQLAlchemyError):
                     connection.rollback()
                 connection.close()

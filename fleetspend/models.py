@@ -575,6 +575,21 @@ rollup_org_daily = Table(
     PrimaryKeyConstraint("org_id", "usage_date", "product"),
 )
 
+# per org, calendar month, app and region: each day's spend in cents (the day's unrounded
+# amount rounded once, half up), kept by fleetspend.rollups with the narrow rollups, so the
+# overview's anomaly search reads a row per app, region and month instead of one per day
+rollup_app_region_series = Table(
+    "rollup_app_region_series", metadata,
+    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+    Column("month_date", Date, nullable=False),
+    Column("app_id", BigInteger, nullable=False),
+    Column("region_code", Text, nullable=False),
+    Column("days", ARRAY(SmallInteger), nullable=False),  # days of the month, ascending
+    Column("day_cents", ARRAY(BigInteger), nullable=False),  # each such day's cents
+    PrimaryKeyConstraint("org_id", "month_date", "app_id", "region_code"),
+    CheckConstraint("extract(day from month_date) = 1", name="month_start"),
+)
+
 # Narrow rollups, daily and monthly: the meter rows summed over the dimensions a question leaves
 # out (fleetspend.rollups keeps them; readmodels picks the narrowest one a query can read).
 # name -> (key columns, measure columns); rollup_<name>_daily and rollup_<name>_monthly.

@@ -10,7 +10,9 @@ an invoice's agree to the unrounded amount:
 - the narrow rollups of ``models.NARROW_ROLLUPS``, daily and monthly (per app and region; per
   app, region and preset; per region, preset and product): the meter rows summed over the
   dimensions a question leaves out, two and a half to four times fewer rows to read;
-- ``rollup_resource_monthly`` and ``rollup_usage_monthly``: the same per calendar month.
+- ``rollup_resource_monthly`` and ``rollup_usage_monthly``: the same per calendar month;
+- ``rollup_app_region_series``: per org, month, app and region, each day's cents in arrays
+  (the overview's anomaly search), recomputed with the narrow monthly rows.
 
 How changes find their way in. Statement-level triggers on the usage tables note every
 (org, day) an insert, update or delete touches in ``rollup_pending_days``. :func:`refresh`
@@ -378,6 +380,21 @@ order by 1, 2
 """  # noqa: S608 - composed from the models' constants only
 
 
+# each app and region's days of a month in cents, from the narrow daily rows (rebuilt before)
+def _series_months_sql(months_join: str) -> str:
+    return f"""
+insert into rollup_app_region_series (org_id, month_date, app_id, region_code, days, day_cents)
+select daily.org_id, cast(date_trunc('month', daily.usage_date) as date), daily.app_id,
+       daily.region_code,
+       array_agg(cast(extract(day from daily.usage_date) as smallint) order by daily.usage_date),
+       array_agg(cast(round(daily.amount_precise * 100) as bigint) order by daily.usage_date)
+from rollup_app_region_daily as daily
+{months_join}
+group by 1, 2, 3, 4
+order by 1, 2
+"""  # noqa: S608 - composed from this module's constants only
+
+
 REPLACE_NARROW_DAYS = tuple(
     statement
     for name in models.NARROW_ROLLUPS
@@ -387,14 +404,17 @@ REPLACE_NARROW_DAYS = tuple(
         text(f"with {_BATCH}\n" + _narrow_days_sql(name, _BATCH_JOIN)),
     )
 )
-REPLACE_NARROW_MONTHS = tuple(
-    statement
-    for name in models.NARROW_ROLLUPS
-    for statement in (
-        text(f"with {_MONTHS}\ndelete from rollup_{name}_monthly as monthly using months "
-             "where monthly.org_id = months.org_id and monthly.month_date = months.month_date"),
-        text(f"with {_MONTHS}\n" + _narrow_months_sql(name, _MONTHS_JOIN)),
-    )
+REPLACE_NARROW_MONTHS = (
+    *(statement
+      for name in models.NARROW_ROLLUPS
+      for statement in (
+          text(f"with {_MONTHS}\ndelete from rollup_{name}_monthly as monthly using months "
+               "where monthly.org_id = months.org_id and monthly.month_date = months.month_date"),
+          text(f"with {_MONTHS}\n" + _narrow_months_sql(name, _MONTHS_JOIN)),
+      )),
+    text(f"with {_MONTHS}\ndelete from rollup_app_region_series as series using months "
+         "where series.org_id = months.org_id and series.month_date = months.month_date"),
+    text(f"with {_MONTHS}\n" + _series_months_sql(_MONTHS_JOIN)),
 )
 
 DROP_EMPTY_MONTHS = (
@@ -596,7 +616,8 @@ REBUILD_CHUNK_DAYS = 10
 
 REBUILT_TABLES = ("rollup_resource_daily", "rollup_resource_monthly", "rollup_usage_daily",
                   "rollup_usage_monthly", "rollup_org_daily",
-                  *(table.name for table in models.NARROW_TABLES.values()))
+                  *(table.name for table in models.NARROW_TABLES.values()),
+                  "rollup_app_region_series")
 REBUILD_EMPTY = text(f"truncate {', '.join(REBUILT_TABLES)}")
 
 # one stretch's priced sums as per-resource daily rows (group by 1, 2, 3, 4, 5)
@@ -629,6 +650,7 @@ order by 1, 2
 """),
     *(text(_narrow_days_sql(name, "")) for name in models.NARROW_ROLLUPS),
     *(text(_narrow_months_sql(name, "")) for name in models.NARROW_ROLLUPS),
+    text(_series_months_sql("")),
     text("""
 insert into rollup_org_daily (
     org_id, usage_date, product, consumed_quantity, pricing_quantity, amount_precise, resources

@@ -297,6 +297,26 @@ def _days(first: date, last: date) -> list[date]:
     return [first + DAY * offset for offset in range((last - first).days + 1)]
 
 
+def series_in_range(months: pd.DataFrame, start_date: date, end_date: date) -> pd.DataFrame:
+    """The rows of the app_region_daily_series query (a row per app, region and month, days
+    and cents as comma-separated text) as one row per app and region with its days in
+    [start_date, end_date): app_id, app_name, region_code, city, day_offsets (days since
+    start_date), day_cents."""
+    rows: dict[tuple[int, str], list] = {}
+    for app_id, app_name, region_code, city, month_date, days, cents in zip(
+            months.app_id, months.app_name, months.region_code, months.city,
+            months.month_date, months.days, months.day_cents, strict=True):
+        offsets = np.fromstring(days, dtype=np.int64, sep=",") + (
+            (month_date - start_date).days - 1)
+        keep = (offsets >= 0) & (offsets < (end_date - start_date).days)
+        row = rows.setdefault((app_id, region_code), [app_id, app_name, region_code, city, [], []])
+        row[4].extend(offsets[keep].tolist())
+        row[5].extend(np.fromstring(cents, dtype=np.int64, sep=",")[keep].tolist())
+    return pd.DataFrame([row for row in rows.values() if row[4]],
+                        columns=["app_id", "app_name", "region_code", "city", "day_offsets",
+                                 "day_cents"])
+
+
 def daily_matrix(series: pd.DataFrame, start_date: date) -> pd.DataFrame:
     """Cents per day (rows) and (app_id, region_code) (columns) from the app_region_daily_series
     rows, trimmed to the days from the first to the last with any spend."""
@@ -318,8 +338,8 @@ def daily_matrix(series: pd.DataFrame, start_date: date) -> pd.DataFrame:
 def find_anomalies(series: pd.DataFrame, start_date: date, since: date) -> list[Anomaly]:
     """Anomalies that start on or after ``since`` in spend per app, region and day.
 
-    ``series`` has the rows of the app_region_daily_series query from ``start_date``
-    (complete days only, with enough days before ``since`` for the baselines). Small changes
+    ``series`` has the rows of :func:`series_in_range` from ``start_date`` (complete days
+    only, with enough days before ``since`` for the baselines). Small changes
     are ignored: a spike must be worth more than 0.05% of the organization's median day.
     Biggest first.
     """
@@ -424,8 +444,9 @@ def read_overview(connection: Connection, org_id: int, *, may_see_invoices: bool
             "org_id": org_id, "month_date": now.month_start}).mappings().first()
         invoice = None if row is None else dict(row)
     series_start = trend_start - 21 * DAY
-    app_region_series = read_frame(connection, "app_region_daily_series", {
-        "org_id": org_id, "start_date": series_start, "end_date": complete_until})
+    app_region_series = series_in_range(read_frame(connection, "app_region_daily_series", {
+        "org_id": org_id, "start_date": series_start, "end_date": complete_until}),
+        series_start, complete_until)
     month_total = mtd["amount_precise"]
     return Overview(
         now=now,
@@ -509,19 +530,6 @@ class ExplorerQuery:
                 "dimension_2": self.dimension_2, **keyed}
 
 
-def read_explorer_rows(connection: Connection, org_id: int, query: ExplorerQuery, *,
-                       latest_usage_day: date | None = None) -> pd.DataFrame:
-    """The explorer's rows: one per period and value (or pair of values) of the dimensions.
-
-    ``latest_usage_day``: the organization's latest day with usage, when the caller has
-    read it in this snapshot (None: looked up here).
-    """
-    if query.grain == "month":
-        latest_usage_day = latest_usage_day or last_usage_date(connection, org_id)
-    return read_frame(connection, "usage_by_period_and_dimensions",
-                      query.params(org_id, latest_usage_day))
-
-
 @dataclass(frozen=True)
 class Series:
     """The explorer's stacked series: chart cells and table rows in integer hundredths."""
@@ -532,13 +540,32 @@ class Series:
     hidden: int  # how many series the "other" bucket holds
 
 
-def _series_columns(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    key = rows.dimension_1_key.astype(str)
-    label = rows.dimension_1_label.astype(str)
-    if rows.dimension_2_key.notna().any():
-        key = key + "|" + rows.dimension_2_key.astype(str)
-        label = label + " · " + rows.dimension_2_label.astype(str)
-    return key, label
+def read_cells(connection: Connection, org_id: int, query: ExplorerQuery, top: int | None, *,
+               latest_usage_day: date | None = None, with_cells: bool = True) -> pd.DataFrame:
+    """The rows of queries/explorer_series.sql: the series kept, then the chart's cells, the
+    biggest ``top`` series kept and the rest folded into "other" by the database (None keeps
+    every series); ``with_cells=False``: the series and their totals alone.
+
+    ``latest_usage_day``: the organization's latest day with usage, when the caller has
+    read it in this snapshot (None: looked up here).
+    """
+    if query.grain == "month" or _is_top_apps(query, top):
+        latest_usage_day = latest_usage_day or last_usage_date(connection, org_id)
+    params = {**query.params(org_id, latest_usage_day), "top": top, "with_cells": with_cells}
+    if with_cells and _is_top_apps(query, top):
+        whole_from, whole_until = whole_months(query.start_date, query.end_date,
+                                               latest_usage_day)
+        return read_frame(connection, "explorer_top_apps",
+                          {**params, "whole_from": whole_from, "whole_until": whole_until})
+    return read_frame(connection, "explorer_series", params)
+
+
+def _is_top_apps(query: ExplorerQuery, top: int | None) -> bool:
+    """Whether queries/explorer_top_apps.sql answers ``query``: spend by app alone, per day or
+    week, with no filter, some series folded (the explorer's default view)."""
+    return (query.measure == "spend" and query.dimension_1 == "app"
+            and query.dimension_2 == NO_DIMENSION and not query.filters
+            and query.grain != "month" and top is not None)
 
 
 def _hundredths(values: Sequence[Decimal]) -> tuple[int, list[int]]:
@@ -548,62 +575,54 @@ def _hundredths(values: Sequence[Decimal]) -> tuple[int, list[int]]:
     return total_hundredths, largest_remainder(total_hundredths, list(values))
 
 
-def build_series(rows: pd.DataFrame, top: int | None, measure: str) -> Series:
-    """Stack ``rows`` into series, the biggest ``top`` ones kept and the rest as "other".
+def build_series(rows: pd.DataFrame) -> Series:
+    """Stack the rows of :func:`read_cells`: the kept series biggest first, "other" last.
 
     The measure's exact total is rounded once to hundredths (cents for spend) and split over
-    the chart cells by largest remainder; table rows are sums of their cells, so the table,
-    its total and the chart agree exactly, and shares (basis points) add up to 100%.
+    the chart cells by largest remainder, in the order the database gives them (by period,
+    then by series key); table rows are sums of their cells, so the table, its total and the
+    chart agree exactly, and shares (basis points) add up to 100%.
     """
-    empty_cells = pd.DataFrame(columns=["period_start_date", "series_key", "series_label",
-                                        "hundredths"])
-    empty_table = pd.DataFrame(columns=["series_key", "series_label", "hundredths",
-                                        "share_basis_points"])
-    if rows.empty:
-        return Series(empty_cells, empty_table, 0, 0)
-    value = rows.amount_precise if measure == "spend" else rows.quantity
-    key, label = _series_columns(rows)
-    frame = pd.DataFrame({"period_start_date": rows.period_start_date, "series_key": key,
-                          "series_label": label, "value": value})
-    ranking = (frame.groupby(["series_key", "series_label"], sort=False)["value"]
-               .sum().reset_index())
-    ranking = ranking.assign(order=ranking["value"].map(Decimal)).sort_values(
-        ["order", "series_key"], ascending=[False, True], kind="stable")
-    hidden = 0
-    if top is not None and len(ranking) > top + 1:
-        kept = set(ranking.series_key.head(top))
-        hidden = len(ranking) - top
-        is_other = ~frame.series_key.isin(kept)
-        frame.loc[is_other, "series_key"] = OTHER_KEY
-        frame.loc[is_other, "series_label"] = f"Other ({hidden})"
-    cells = (frame.groupby(["period_start_date", "series_key", "series_label"], sort=False)
-             ["value"].sum().reset_index())
-    total, split = _hundredths(list(cells["value"]))
-    cells = cells.assign(hundredths=split).drop(columns="value")
-    order = [*(k for k in ranking.series_key if k in set(cells.series_key)),
-             *([OTHER_KEY] if hidden else [])]
-    table = (cells.groupby(["series_key", "series_label"], sort=False)["hundredths"].sum()
-             .reset_index())
-    table["series_key"] = pd.Categorical(table.series_key, categories=order, ordered=True)
-    table = table.sort_values("series_key").reset_index(drop=True)
-    table["series_key"] = table.series_key.astype(str)
-    basis = largest_remainder(10_000, [Decimal(int(h)) for h in table.hundredths]) if total else [
-        0] * len(table)
-    table["share_basis_points"] = basis
-    cells = cells.sort_values(["period_start_date", "series_key"]).reset_index(drop=True)
-    return Series(cells, table, total, hidden)
+    kept = rows[rows.kind == "series"]
+    cells = rows[rows.kind == "cell"]
+    if cells.empty:
+        return Series(
+            pd.DataFrame(columns=["period_start_date", "series_key", "series_label",
+                                  "hundredths"]),
+            pd.DataFrame(columns=["series_key", "series_label", "hundredths",
+                                  "share_basis_points"]), 0, 0)
+    hidden = int(kept.hidden.iloc[0])
+    labels = dict(zip(kept.series_key, kept.series_label, strict=True))
+    order = [*kept.series_key, *([OTHER_KEY] if hidden else [])]
+    labels[OTHER_KEY] = f"Other ({hidden})"
+    total, split = _hundredths(list(cells.quantity))
+    chart = pd.DataFrame({"period_start_date": list(cells.period_start_date),
+                          "series_key": list(cells.series_key),
+                          "series_label": [labels[key] for key in cells.series_key],
+                          "hundredths": split})
+    sums = dict.fromkeys(order, 0)
+    for key, hundredths in zip(chart.series_key, split, strict=True):
+        sums[key] += hundredths
+    shares = largest_remainder(10_000, [Decimal(sums[key]) for key in order]) if total else [
+        0] * len(order)
+    table = pd.DataFrame({"series_key": order, "series_label": [labels[k] for k in order],
+                          "hundredths": [sums[k] for k in order],
+                          "share_basis_points": shares})
+    chart = chart.sort_values(["period_start_date", "series_key"]).reset_index(drop=True)
+    return Series(chart, table, total, hidden)
 
 
-def previous_totals(rows: pd.DataFrame, series: Series, measure: str) -> dict[str, int]:
-    """The previous period's totals in hundredths under this view's series (others in other)."""
-    if rows.empty:
+def previous_totals(rows: pd.DataFrame, series: Series) -> dict[str, int]:
+    """The previous period's totals in hundredths under this view's series (others in other),
+    from that period's :func:`read_cells` with every series kept (cells not needed)."""
+    totals = rows[rows.kind == "series"]
+    if totals.empty:
         return {}
-    value = rows.amount_precise if measure == "spend" else rows.quantity
-    key, _label = _series_columns(rows)
     known = set(series.table.series_key)
-    keys = key.where(key.isin(known), OTHER_KEY if OTHER_KEY in known else key)
-    grouped = pd.DataFrame({"series_key": keys, "value": value}).groupby("series_key")[
-        "value"].sum()
+    keys = totals.series_key.where(totals.series_key.isin(known),
+                                   OTHER_KEY if OTHER_KEY in known else totals.series_key)
+    grouped = pd.DataFrame({"series_key": keys, "value": totals.quantity}).groupby(
+        "series_key")["value"].sum()
     _total, split = _hundredths(list(grouped))
     return dict(zip(grouped.index, split, strict=True))
 

@@ -43,14 +43,13 @@ def load_series(scope: db.Scope, org_id: int, query: spend.ExplorerQuery, compar
     """The view's series and, when comparing, the previous period's totals, one snapshot."""
     with db.read_snapshot(scope) as snapshot:
         latest = last_usage_date(snapshot.connection, org_id)
-        rows = spend.read_explorer_rows(snapshot.connection, org_id, query,
-                                        latest_usage_day=latest)
-        series = spend.build_series(rows, top, query.measure)
-        if not compare or rows.empty:
+        series = spend.build_series(spend.read_cells(snapshot.connection, org_id, query, top,
+                                                     latest_usage_day=latest))
+        if not compare or series.table.empty:
             return series, None
-        previous = spend.read_explorer_rows(snapshot.connection, org_id, query.previous,
-                                            latest_usage_day=latest)
-        return series, spend.previous_totals(previous, series, query.measure)
+        previous = spend.read_cells(snapshot.connection, org_id, query.previous, None,
+                                    latest_usage_day=latest, with_cells=False)
+        return series, spend.previous_totals(previous, series)
 
 
 def read_state(values: dict[str, dict[str, str]], last_day: date) -> tuple[dict, list[str]]:

@@ -30,7 +30,8 @@ def load(scope: db.Scope, org_id: int, may_see_invoices: bool) -> tuple[
     with db.read_snapshot(scope) as snapshot:
         overview = spend.read_overview(snapshot.connection, org_id,
                                        may_see_invoices=may_see_invoices)
-        return overview, freshness.read_freshness(snapshot.connection, org_id)
+        through = overview.now.through_at if overview.now else None
+        return overview, freshness.server_freshness(snapshot.connection, through)
 
 
 def drill(params: dict[str, str]) -> None:

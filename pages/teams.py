@@ -53,11 +53,10 @@ def load_comparison(scope: db.Scope, org_id: int, period: teams.Period, grain: s
     with db.read_snapshot(scope) as snapshot:
         latest = last_usage_date(snapshot.connection, org_id)
         mix = teams.read_mix(snapshot.connection, org_id, period, latest_usage_day=latest)
-        trend_rows = spend.read_explorer_rows(snapshot.connection, org_id,
-                                              teams.trend_query(period, grain),
-                                              latest_usage_day=latest)
+        trend = spend.read_cells(snapshot.connection, org_id, teams.trend_query(period, grain),
+                                 None, latest_usage_day=latest)
         invoices = invoice_drill.invoices(snapshot.connection, org_id)
-    return (teams.compare(mix, names, period), spend.build_series(trend_rows, None, "spend"),
+    return (teams.compare(mix, names, period), spend.build_series(trend),
             invoices)
 
 

@@ -1,7 +1,8 @@
 -- Every value each explorer dimension can take in one organization, for filters and labels.
 -- Params: org_id. Returns: dimension (app, team, region, continent, preset, product), key,
 -- label; by dimension, then label. Regions, sizes and products are those the org's usage
--- has ever had ('no-size' is usage without a machine size).
+-- has ever had ('no-size' is usage without a machine size), from the monthly rollup without
+-- apps (the same meters, a fraction of the rows).
 with org_apps as (
     select
         apps.app_id,
@@ -15,30 +16,31 @@ with org_apps as (
 
 org_meters as (
     select distinct region_code, preset_code, product
-    from rollup_usage_monthly
+    from rollup_region_size_monthly
     where org_id = :org_id
 ),
 
+-- each dimension's values once (apps are unique already; the other lists are short)
 final as (
     select 'app' as dimension, cast(app_id as text) as key, name as label from org_apps
-    union
-    select 'team', cast(team_id as text), team_name from org_apps
-    union
-    select 'region', regions.region_code, regions.city
+    union all
+    select distinct 'team', cast(team_id as text), team_name from org_apps
+    union all
+    select distinct 'region', regions.region_code, regions.city
     from org_meters
     inner join regions on regions.region_code = org_meters.region_code
-    union
-    select 'continent', regions.continent, regions.continent
+    union all
+    select distinct 'continent', regions.continent, regions.continent
     from org_meters
     inner join regions on regions.region_code = org_meters.region_code
-    union
-    select
+    union all
+    select distinct
         'preset',
         coalesce(nullif(preset_code, ''), 'no-size'),
         coalesce(nullif(preset_code, ''), 'no machine size')
     from org_meters
-    union
-    select 'product', products.product, products.name
+    union all
+    select distinct 'product', products.product, products.name
     from org_meters
     inner join products on products.product = org_meters.product
 )

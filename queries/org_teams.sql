@@ -1,15 +1,23 @@
 -- One organization's teams with how many apps and machines (not destroyed) each has.
 -- Params: org_id. Returns: team_id, name, apps, running_machines; by name.
-with app_machines as (
+-- Machines are counted per app first (hashed), so nothing sorts the organization's machines.
+with running_per_app as (
+    select
+        app_id,
+        count(*) as running_machines
+    from machines
+    where org_id = :org_id
+      and destroyed_at is null
+    group by app_id
+),
+
+app_machines as (
     select
         apps.team_id,
-        count(distinct apps.app_id) as apps,
-        count(machines.machine_id) filter (where machines.destroyed_at is null)
-            as running_machines
+        count(*) as apps,
+        coalesce(sum(running_per_app.running_machines), 0) as running_machines
     from apps
-    left join machines
-        on machines.org_id = apps.org_id
-        and machines.app_id = apps.app_id
+    left join running_per_app on running_per_app.app_id = apps.app_id
     where apps.org_id = :org_id
     group by apps.team_id
 ),
@@ -19,7 +27,7 @@ final as (
         teams.team_id,
         teams.name,
         coalesce(app_machines.apps, 0) as apps,
-        coalesce(app_machines.running_machines, 0) as running_machines
+        cast(coalesce(app_machines.running_machines, 0) as bigint) as running_machines
     from teams
     left join app_machines on app_machines.team_id = teams.team_id
     where teams.org_id = :org_id

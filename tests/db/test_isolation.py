@@ -49,6 +49,7 @@ TABLE_LEVELS = {
     "rollup_org_daily": USAGE, "rollup_app_region_daily": USAGE, "rollup_region_size_daily": USAGE,
     "rollup_app_region_monthly": USAGE, "rollup_region_size_monthly": USAGE,
     "rollup_app_region_size_daily": USAGE, "rollup_app_region_size_monthly": USAGE,
+    "rollup_app_region_series": USAGE,
     "invoices": BILLING, "invoice_lines": BILLING, "invoice_allocations": BILLING,
     "credit_notes": BILLING, "teams": USAGE, "memberships": BILLING,
     "late_usage_periods": BILLING, "month_figures": BILLING,
@@ -78,7 +79,7 @@ QUERY_PARAMETERS: dict[str, object] = {
     "group_by": "invoice", "group_key": "-", "id_prefix": None, "app_pattern": None,
     "sort": "amount", "page_size": 50, "page_offset": 0, "measure": "spend",
     "app_ids": None, "team_ids": None, "region_codes": None, "continents": None,
-    "preset_codes": None, "products": None,
+    "preset_codes": None, "products": None, "top": 8, "with_cells": True,
 }
 
 

@@ -14,9 +14,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from fleetspend import db, freshness, readmodels, rollups
+from fleetspend import db, freshness, readmodels, rollups, spend
 from fleetspend.billing import invoices
-from fleetspend.spend import ExplorerQuery
+from fleetspend.billing.allocation import largest_remainder
+from fleetspend.spend import OTHER_KEY, ExplorerQuery
 from tests.conftest import create_database, drop_database, engine_for
 
 # the small seed runs 2026-09-20 to 2026-11-26: Sept, Oct (price change) and part of Nov
@@ -170,8 +171,9 @@ def _explorer_rows(connection, org_id, query, source=None):
     params = query.params(org_id, readmodels.last_usage_date(connection, org_id))
     if source is not None:
         params["daily_source"] = source
-    rows = readmodels.read_frame(connection, "usage_by_period_and_dimensions", params)
-    return rows.to_dict("records"), params["daily_source"]
+    rows = readmodels.read_frame(connection, "explorer_series",
+                                 {**params, "top": None, "with_cells": True})
+    return rows.astype(object).where(rows.notna(), None).to_dict("records"), params["daily_source"]
 
 
 @pytest.mark.parametrize(("measure", "dimension_1", "dimension_2", "filters", "expected"), [
@@ -212,3 +214,113 @@ def test_page_reads_are_planned_for_their_parameters(_seeded_and_rolled):
     finally:
         pool.dispose()
     assert (mode, memory) == ("force_custom_plan", "16MB")
+
+# --- the explorer's fold --------------------------------------------------------------------
+# queries/explorer_series.sql keeps the biggest series and folds the rest into "other" itself,
+# and spend.build_series splits the exact total over what it returns. The same query with every
+# series kept feeds the fold as the page once did it in pandas (the reference below): the chart
+# cells, the table, the shares and the hidden count must be identical, to the hundredth.
+
+
+def _reference_fold(every: pd.DataFrame, top: int | None) -> spend.Series:
+    """The fold over every cell (in the order the database returns them), as pandas did it."""
+    series = every[every.kind == "series"]
+    labels = dict(zip(series.series_key, series.series_label, strict=True))
+    frame = every[every.kind == "cell"][["period_start_date", "series_key", "quantity"]].rename(
+        columns={"quantity": "value"}).reset_index(drop=True)
+    frame.insert(2, "series_label", frame.series_key.map(labels))
+    ranking = (frame.groupby(["series_key", "series_label"], sort=False)["value"]
+               .sum().reset_index())
+    ranking = ranking.assign(order=ranking["value"].map(Decimal)).sort_values(
+        ["order", "series_key"], ascending=[False, True], kind="stable")
+    hidden = 0
+    if top is not None and len(ranking) > top + 1:
+        kept = set(ranking.series_key.head(top))
+        hidden = len(ranking) - top
+        is_other = ~frame.series_key.isin(kept)
+        frame.loc[is_other, "series_key"] = OTHER_KEY
+        frame.loc[is_other, "series_label"] = f"Other ({hidden})"
+    cells = (frame.groupby(["period_start_date", "series_key", "series_label"], sort=False)
+             ["value"].sum().reset_index())
+    # within a period "other" comes last
+    cells = cells.assign(is_other=cells.series_key == OTHER_KEY).sort_values(
+        ["period_start_date", "is_other"], kind="stable").drop(columns="is_other")
+    total = spend.to_cents(sum(cells["value"], Decimal(0)))
+    cells = cells.assign(hundredths=largest_remainder(total, list(cells["value"]))).drop(
+        columns="value")
+    order = [*(k for k in ranking.series_key if k in set(cells.series_key)),
+             *([OTHER_KEY] if hidden else [])]
+    table = (cells.groupby(["series_key", "series_label"], sort=False)["hundredths"].sum()
+             .reset_index())
+    table["series_key"] = pd.Categorical(table.series_key, categories=order, ordered=True)
+    table = table.sort_values("series_key").reset_index(drop=True)
+    table["series_key"] = table.series_key.astype(str)
+    table["share_basis_points"] = largest_remainder(
+        10_000, [Decimal(int(h)) for h in table.hundredths]) if total else [0] * len(table)
+    cells = cells.sort_values(["period_start_date", "series_key"]).reset_index(drop=True)
+    return spend.Series(cells, table, total, hidden)
+
+
+QUERIES = [
+    # the explorer's default (queries/explorer_top_apps.sql when folding), and by week
+    ("spend", "app", "none", "day", date(2026, 10, 27), date(2026, 11, 26), ()),
+    ("spend", "app", "none", "week", date(2026, 9, 20), date(2026, 11, 20), ()),
+    ("spend", "team", "region", "week", date(2026, 9, 20), date(2026, 11, 26), ()),
+    ("spend", "continent", "none", "month", date(2026, 9, 20), date(2026, 11, 26), ()),
+    ("machine_hours", "preset", "none", "day", date(2026, 10, 27), date(2026, 11, 26), ()),
+    ("spend", "app", "preset", "day", date(2026, 10, 10), date(2026, 10, 20), ()),
+    ("egress_gb", "region", "app", "week", date(2026, 10, 1), date(2026, 11, 1), ()),
+    ("spend", "product", "none", "day", date(2026, 10, 27), date(2026, 11, 20),
+     (("region", ("iad", "lhr")),)),
+]
+
+
+@pytest.mark.parametrize("top", [None, 1, 2, 3, 8])
+@pytest.mark.parametrize("shape", QUERIES, ids=lambda shape: "-".join(map(str, shape[:4])))
+def test_the_fold_in_the_database_equals_the_fold_over_every_cell(connection, org_id, shape,
+                                                                   top):
+    query = ExplorerQuery(*shape)
+    every = spend.read_cells(connection, org_id, query, None)
+    assert len(every) > 3  # not vacuous
+    expected = _reference_fold(every, top)
+    folded = spend.build_series(spend.read_cells(connection, org_id, query, top))
+    assert folded.total_hundredths == expected.total_hundredths
+    assert folded.hidden == expected.hidden
+    pd.testing.assert_frame_equal(folded.table, expected.table, check_dtype=False)
+    pd.testing.assert_frame_equal(folded.cells, expected.cells, check_dtype=False)
+
+
+def test_the_previous_period_folds_into_the_series_shown(connection, org_id):
+    query = ExplorerQuery("spend", "app", "none", "day", date(2026, 10, 27), date(2026, 11, 26))
+    series = spend.build_series(spend.read_cells(connection, org_id, query, 2))
+    every = spend.read_cells(connection, org_id, query.previous, None)
+    previous = spend.previous_totals(
+        spend.read_cells(connection, org_id, query.previous, None, with_cells=False), series)
+    assert set(previous) <= set(series.table.series_key)
+    assert OTHER_KEY in previous
+    # the series' totals are their cells' sums, rounded once and split as the table does
+    cells = every[every.kind == "cell"]
+    kept = set(series.table.series_key) - {OTHER_KEY}
+    folded = cells.series_key.where(cells.series_key.isin(kept), OTHER_KEY)
+    exact = pd.DataFrame({"key": folded, "value": cells.quantity}).groupby("key")["value"].sum()
+    assert previous == dict(zip(exact.index, largest_remainder(
+        spend.to_cents(sum(exact, Decimal(0))), list(exact)), strict=True))
+
+
+def test_a_recording_holds_each_snapshot_and_its_statements(_seeded_and_rolled):
+    """What a page view runs can be recorded (the benchmarks replay it): each snapshot with
+    its scope and its statements in order, and nothing outside the recording."""
+    pool = db.ReadPool([_seeded_and_rolled.url.render_as_string(hide_password=False)])
+    scope = db.Scope(org_ids=(1,))
+    try:
+        with db.recording() as snapshots, pool.snapshot(scope) as snapshot:
+            snapshot.connection.execute(text("select 1 as first"))
+            snapshot.connection.execute(text("select :n as second"), {"n": 2})
+        with pool.snapshot(scope) as snapshot:
+            snapshot.connection.execute(text("select 3"))
+    finally:
+        pool.dispose()
+    assert [recorded.scope for recorded in snapshots] == [scope]
+    assert [(statement, dict(parameters or {})) for statement, parameters
+            in snapshots[0].statements] == [("select 1 as first", {}),
+                                             ("select %(n)s as second", {"n": 2})]

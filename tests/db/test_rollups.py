@@ -169,6 +169,18 @@ def _narrow_pair(name: str, period: str) -> tuple[TextClause, TextClause]:
 
 NARROW_PAIRS = [_narrow_pair(name, period) for name in NARROW_ROLLUPS
                 for period in ("usage_date", "month_date")]
+# each app and region's days of a month in cents, one element per day
+ROLLUP_SERIES = text("""
+    select org_id, month_date, app_id, region_code, day, cents
+    from rollup_app_region_series, unnest(days, day_cents) as day_value (day, cents)
+""")
+DIRECT_SERIES = text("""
+    select org_id, cast(date_trunc('month', usage_date) as date), app_id, region_code,
+           extract(day from usage_date), round(amount * 100)
+    from (select org_id, cast(hour_at at time zone 'UTC' as date) as usage_date, app_id,
+                 region_code, sum(amount_precise) as amount
+          from rated_usage group by 1, 2, 3, 4) as daily
+""")
 # the raw tables, without the view: runtime seconds and egress per machine, GB-hours per volume
 DIRECT_RAW = text("""
     select 'machine_runtime', sum(runtime_seconds) from machine_usage
@@ -191,6 +203,7 @@ def assert_rollups_match(connection: Connection) -> None:
     assert _rows(connection, ROLLUP_ORG_DAILY) == _rows(connection, DIRECT_ORG_DAILY)
     for rollup, direct in NARROW_PAIRS:
         assert _rows(connection, rollup) == _rows(connection, direct), rollup.text
+    assert _rows(connection, ROLLUP_SERIES) == _rows(connection, DIRECT_SERIES)
     assert _rows(connection, ROLLUP_METER_MONTHLY) == _rows(connection, DIRECT_METER_MONTHLY)
     assert _rows(connection, ROLLUP_RESOURCE_MONTHLY) == _rows(
         connection, DIRECT_RESOURCE_MONTHLY)
@@ -338,7 +351,7 @@ def test_an_hour_landing_in_two_parts_is_counted_once(engine, loaded):
 
 def test_a_rebuild_from_nothing_equals_the_incremental_rollups(engine, loaded):
     tables = (ROLLUP_METER_DAILY, ROLLUP_ORG_DAILY, ROLLUP_METER_MONTHLY,
-              ROLLUP_RESOURCE_MONTHLY, *(rollup for rollup, _ in NARROW_PAIRS))
+              ROLLUP_RESOURCE_MONTHLY, ROLLUP_SERIES, *(rollup for rollup, _ in NARROW_PAIRS))
     rollups.refresh(engine)
     with engine.begin() as connection:
         _add_hours(connection, loaded, START + timedelta(hours=HOURS), 2)  # noted, not folded

@@ -13,7 +13,7 @@ DAYS = 60
 
 
 def _series(rows: list[tuple[int, str, str, dict[int, int]]]) -> pd.DataFrame:
-    """Rows of app_region_daily_series: (app_id, app name, region, {day offset: cents})."""
+    """Rows of spend.series_in_range: (app_id, app name, region, {day offset: cents})."""
     cities = {"iad": "Ashburn, VA", "fra": "Frankfurt", "lhr": "London"}
     return pd.DataFrame([{
         "app_id": app_id, "app_name": name, "region_code": region, "city": cities[region],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -138,3 +139,27 @@ def test_the_month_a_range_ends_in_is_whole_when_no_usage_follows(start, end, la
 def test_the_narrowest_daily_rollup_holding_the_dimensions(dimensions, needs_products,
                                                            expected):
     assert readmodels.daily_source(dimensions, needs_products=needs_products) == expected
+
+
+# Page statements that do not name one organization, and why each may span shards when the
+# database is distributed by org_id (docs/scaling.md)
+CROSS_ORGANIZATION = {
+    "caller_memberships": "a person's organizations, before one is picked",
+    "support_grants_of_engineer": "a support engineer's grants, in every organization",
+    "replica_lag": "reads no tenant table",
+}
+
+
+def test_every_page_query_of_a_tenant_table_filters_on_one_organization():
+    """Distributed by org_id (Citus), a statement routes to one shard only when it names one
+    organization: every query reading a tenant table (one with an org_id column) binds
+    :org_id, apart from the few listed above."""
+    from fleetspend.models import metadata
+
+    tenant_tables = {table.name for table in metadata.tables.values() if "org_id" in table.c}
+    for name, body in queries.catalog().items():
+        code = "\n".join(line.split("--", 1)[0] for line in body.splitlines())
+        reads = {table for table in tenant_tables if re.search(rf"\b{table}\b", code)}
+        if name in CROSS_ORGANIZATION:
+            continue
+        assert not reads or "org_id = :org_id" in code, (name, sorted(reads))

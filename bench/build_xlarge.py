@@ -1,0 +1,193 @@
+"""Build the xlarge scale at rollup level from a large one, and time its write path.
+
+    uv run python bench/build_xlarge.py SOURCE_DB TARGET_DB [--copies 10] [--write-path]
+
+SOURCE_DB is a database on BENCH_DATABASE_URL's server seeded at the large scale (northwind:
+420 apps, 10,000 machines, 90 days; nothing may be connected to it while it is copied).
+TARGET_DB is created as a copy of it (dropped first if it exists), then northwind is made ten
+times bigger where the pages read: every app gets nine copies (4,200 apps, each copy spending
+what its original does), and so does every machine (100,000), and every rollup row the pages
+read is copied under the copied apps (daily and monthly, meters, the narrow rollups, the
+anomaly series) or multiplied (the per-org and per-region rows, which have no app). Raw usage
+is not copied: generating 10x the hourly rows (190 million) would take hours here. So reads
+at xlarge are measured at rollup level (bench/bench_page_views.py with BENCH_DATABASE_URL
+pointing at TARGET_DB, the invoice pages still at the large scale's invoices), and the
+per-resource rollups hold the copies for the last day only (what folding a new hour reads).
+
+With --write-path, the write path at xlarge from real rows: one new hour of usage for every
+live machine (100,000 rows inserted into machine_usage) folded into the rollups, then
+withdrawn again (a correction), each timed, beside the same hour for the large scale's
+10,000 machines alone, measured in the same run. Target (issue 16): under 5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import psycopg
+from psycopg import sql
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from fleetspend import db, rollups
+from fleetspend.partitions import ensure_month_partitions
+
+ORG = "northwind"
+APP_STEP = 1_000_000  # copy k of app a is app a + k * APP_STEP
+# a copy's machine (or volume) id: 14 hex digits, as machine ids are, hashed from the original's
+COPIED_ID = "substr(md5({column} || '/' || copy.k), 1, 14)"
+APP_TABLES = ("rollup_usage_daily", "rollup_usage_monthly", "rollup_app_region_daily",
+              "rollup_app_region_monthly", "rollup_app_region_size_daily",
+              "rollup_app_region_size_monthly", "rollup_app_region_series")
+# tables without an app: their measures (and counts) grow with the copies
+SCALED = {
+    "rollup_org_daily": ("consumed_quantity", "pricing_quantity", "amount_precise",
+                         "resources"),
+    "rollup_region_size_daily": ("consumed_quantity", "amount_precise"),
+    "rollup_region_size_monthly": ("consumed_quantity", "amount_precise"),
+}
+
+
+def _columns(connection, table: str) -> list[str]:
+    return list(connection.execute(text(
+        "select column_name from information_schema.columns where table_name = :table "
+        "order by ordinal_position"), {"table": table}).scalars())
+
+
+def _copy_rows(connection, table: str, org_id: int, copies: int, changes: dict[str, str],
+               where: str = "true") -> int:
+    """Insert ``copies - 1`` copies of the org's rows of ``table`` with ``changes`` applied
+    (column -> expression of the row and of ``copy.k``)."""
+    columns = _columns(connection, table)
+    chosen = ", ".join(changes.get(column, f"original.{column}") for column in columns)
+    return connection.execute(text(
+        f"insert into {table} ({', '.join(columns)}) "  # noqa: S608 - this script's constants
+        f"select {chosen} from {table} as original "
+        f"cross join generate_series(1, :copies - 1) as copy (k) "
+        f"where original.org_id = :org_id and {where}"),
+        {"org_id": org_id, "copies": copies}).rowcount
+
+
+def build(server_url: str, source: str, target: str, copies: int) -> str:
+    admin = make_url(server_url).set(drivername="postgresql").render_as_string(
+        hide_password=False)
+    started = time.perf_counter()
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(sql.SQL("drop database if exists {} with (force)").format(
+            sql.Identifier(target)))
+        connection.execute(sql.SQL("create database {} template {}").format(
+            sql.Identifier(target), sql.Identifier(source)))
+    print(f"copied {source} to {target} in {time.perf_counter() - started:.0f} s", flush=True)
+    url = make_url(server_url).set(database=target).render_as_string(hide_password=False)
+    engine = db.make_engine(url, poolclass=NullPool)
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        org_id = connection.execute(text("select org_id from organizations where slug = :slug"),
+                                    {"slug": ORG}).scalar_one()
+        app = f"original.app_id + copy.k * {APP_STEP}"
+        counts = {"apps": _copy_rows(connection, "apps", org_id, copies, {
+            "app_id": app, "name": "original.name || ' ' || (copy.k + 1)"})}
+        counts["machines"] = _copy_rows(connection, "machines", org_id, copies, {
+            "app_id": app, "machine_id": COPIED_ID.format(column="original.machine_id")})
+        for table in APP_TABLES:
+            counts[table] = _copy_rows(connection, table, org_id, copies, {"app_id": app})
+        last_day = connection.execute(text(
+            "select max(usage_date) from rollup_resource_daily where org_id = :org_id"),
+            {"org_id": org_id}).scalar_one()
+        counts["rollup_resource_daily (last day)"] = _copy_rows(
+            connection, "rollup_resource_daily", org_id, copies,
+            {"app_id": app, "resource_id": COPIED_ID.format(column="original.resource_id")},
+            where=f"original.usage_date = '{last_day.isoformat()}'")
+        for table, measures in SCALED.items():
+            assignments = ", ".join(f"{measure} = {measure} * :copies" for measure in measures)
+            connection.execute(text(
+                f"update {table} set {assignments} where org_id = :org_id"),  # noqa: S608
+                {"org_id": org_id, "copies": copies})
+        for table in ("apps", "machines", *APP_TABLES, *SCALED, "rollup_resource_daily"):
+            connection.exec_driver_sql(f"analyze {table}")
+    engine.dispose()
+    print(f"{ORG} made {copies}x bigger at rollup level in {time.perf_counter() - started:.0f} s:")
+    for table, rows in counts.items():
+        print(f"  {table}: +{rows:,} rows")
+    return url
+
+
+ADD_HOUR = text("""
+    insert into machine_usage (org_id, machine_id, hour_at, preset_code, memory_mb,
+                               runtime_seconds, egress_internet_gb)
+    select machines.org_id, machines.machine_id, :hour_at, machines.preset_code,
+           machines.memory_mb, 3600, 0.125
+    from machines
+    where machines.org_id = :org_id and machines.destroyed_at is null
+      and (:every or machines.app_id < :app_step)
+""")
+
+
+def write_path(url: str) -> None:
+    engine = db.make_engine(url, poolclass=NullPool)
+    with engine.connect() as connection:
+        org_id, last_hour_at = connection.execute(text(
+            "select org_id, (select max(hour_at) from machine_usage "
+            "where machine_usage.org_id = organizations.org_id) "
+            "from organizations where slug = :slug"), {"slug": ORG}).one()
+    rollups.refresh(engine)
+    for label, every in (("large: 10,000 machines", False), ("xlarge: 100,000 machines", True)):
+        hour_at = last_hour_at + timedelta(hours=1)
+        with engine.begin() as connection:
+            ensure_month_partitions(connection, hour_at, hour_at + timedelta(hours=1))
+            started = time.perf_counter()
+            rows = connection.execute(ADD_HOUR, {"org_id": org_id, "hour_at": hour_at,
+                                                 "every": every, "app_step": APP_STEP}).rowcount
+        inserted = time.perf_counter() - started
+        started = time.perf_counter()
+        result = rollups.refresh(engine)
+        folded = time.perf_counter() - started
+        with engine.begin() as connection:
+            connection.execute(text(
+                "delete from machine_usage where org_id = :org_id and hour_at = :hour_at"),
+                {"org_id": org_id, "hour_at": hour_at})
+        started = time.perf_counter()
+        rollups.refresh(engine)
+        withdrawn = time.perf_counter() - started
+        mark = "" if folded < 5 else " *"
+        print(f"  {label}: one hour, {rows:,} rows: insert {inserted:.2f} s, fold "
+              f"{folded:.2f} s ({result.hours} org-hours added on, {result.days} org-days "
+              f"recomputed){mark}; withdrawn again: fold {withdrawn:.2f} s")
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("source")
+    parser.add_argument("target")
+    parser.add_argument("--copies", type=int, default=10)
+    parser.add_argument("--write-path", action="store_true")
+    parser.add_argument("--skip-build", action="store_true", help="TARGET_DB exists already")
+    options = parser.parse_args()
+    server_url = os.environ.get("BENCH_DATABASE_URL")
+    if not server_url:
+        raise SystemExit("set BENCH_DATABASE_URL to the server (any database on it)")
+    print("load average (1, 5, 15 min) at start: "
+          + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
+    if options.skip_build:
+        url = make_url(server_url).set(database=options.target).render_as_string(
+            hide_password=False)
+    else:
+        url = build(server_url, options.source, options.target, options.copies)
+    if options.write_path:
+        print("write path (target: one hour of 100,000 machines folded in under 5 s):")
+        write_path(url)
+    print("load average (1, 5, 15 min) at end: "
+          + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
+
+
+if __name__ == "__main__":
+    main()

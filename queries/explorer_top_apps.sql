@@ -1,0 +1,114 @@
+-- The explorer's default question the short way: spend per app per day or week over
+-- [start_date, end_date) with no filter, the biggest :top apps kept and the rest folded into
+-- "other": the same rows as explorer_series.sql gives for it, without reading a row per app
+-- and day for the apps folded into "other". The ranking reads the monthly rollup for the
+-- range's whole months and the daily one for its other days; the kept apps' cells come from
+-- their own daily rows; "other" is the organization's spend per period (rollup_org_daily)
+-- minus the kept apps' cells, exact in NUMERIC (a period where "other" is exactly zero has
+-- no "other" cell).
+-- Params: org_id; start_date, end_date (exclusive); grain: 'day' or 'week'; whole_from,
+-- whole_until: the months whose monthly rollup rows lie wholly inside the range
+-- (readmodels.whole_months; both equal end_date when there are none); top.
+-- Returns the columns of explorer_series.sql, in its order.
+with range_usage as (
+    select app_id, amount_precise
+    from rollup_app_region_daily
+    where org_id = :org_id
+      and usage_date >= :start_date
+      and usage_date < :end_date
+      and not (usage_date >= :whole_from and usage_date < :whole_until)
+    union all
+    select app_id, amount_precise
+    from rollup_app_region_monthly
+    where org_id = :org_id
+      and month_date >= :whole_from
+      and month_date < :whole_until
+),
+
+-- every app over the range, biggest first (ties by key, in byte order)
+ranked_series as (
+    select
+        cast(app_id as text) as series_key,
+        app_id,
+        sum(amount_precise) as quantity,
+        row_number() over (
+            order by sum(amount_precise) desc, cast(app_id as text) collate "C"
+        ) as series_rank,
+        count(*) over () as series_count
+    from range_usage
+    group by app_id
+),
+
+kept_series as (
+    select *
+    from ranked_series
+    where series_count <= cast(:top as bigint) + 1
+       or series_rank <= cast(:top as bigint)
+),
+
+kept as (
+    select
+        coalesce(array_agg(app_id), array[]::bigint[]) as app_ids,
+        (select count(*) from ranked_series) - count(*) as hidden
+    from kept_series
+),
+
+kept_cells as (
+    select
+        cast(date_trunc(:grain, daily.usage_date) as date) as period_start_date,
+        cast(daily.app_id as text) as series_key,
+        sum(daily.amount_precise) as quantity
+    from rollup_app_region_daily as daily
+    where daily.org_id = :org_id
+      and daily.usage_date >= :start_date
+      and daily.usage_date < :end_date
+      and daily.app_id = any(cast((select app_ids from kept) as bigint[]))
+    group by 1, 2
+),
+
+period_totals as (
+    select
+        cast(date_trunc(:grain, usage_date) as date) as period_start_date,
+        sum(amount_precise) as quantity
+    from rollup_org_daily
+    where org_id = :org_id
+      and usage_date >= :start_date
+      and usage_date < :end_date
+    group by 1
+),
+
+other_cells as (
+    select
+        period_totals.period_start_date,
+        '__other__' as series_key,
+        period_totals.quantity - coalesce(sum(kept_cells.quantity), 0) as quantity
+    from period_totals
+    left join kept_cells on kept_cells.period_start_date = period_totals.period_start_date
+    where (select hidden from kept) > 0
+    group by period_totals.period_start_date, period_totals.quantity
+    having period_totals.quantity - coalesce(sum(kept_cells.quantity), 0) <> 0
+),
+
+final as (
+    select
+        'series' as kind,
+        cast(null as date) as period_start_date,
+        kept_series.series_key,
+        apps.name as series_label,
+        kept_series.series_rank,
+        (select hidden from kept) as hidden,
+        kept_series.quantity
+    from kept_series
+    left join apps on apps.org_id = :org_id and apps.app_id = kept_series.app_id
+    union all
+    select 'cell', period_start_date, series_key, null, null, null, quantity
+    from kept_cells
+    union all
+    select 'cell', period_start_date, series_key, null, null, null, quantity
+    from other_cells
+)
+
+select kind, period_start_date, series_key, series_label, series_rank, hidden, quantity
+from final
+order by kind desc, series_rank, period_start_date, series_key = '__other__',
+    series_key collate "C"
