@@ -317,6 +317,15 @@ def series_in_range(months: pd.DataFrame, start_date: date, end_date: date) -> p
                                  "day_cents"])
 
 
+def read_app_region_series(connection: Connection, org_id: int, start_date: date,
+                           end_date: date) -> pd.DataFrame:
+    """Spend per app, region and day in [start_date, end_date), as :func:`series_in_range`
+    gives it: what :func:`find_anomalies` reads."""
+    return series_in_range(read_frame(connection, "app_region_daily_series", {
+        "org_id": org_id, "start_date": start_date, "end_date": end_date}),
+        start_date, end_date)
+
+
 def daily_matrix(series: pd.DataFrame, start_date: date) -> pd.DataFrame:
     """Cents per day (rows) and (app_id, region_code) (columns) from the app_region_daily_series
     rows, trimmed to the days from the first to the last with any spend."""
@@ -444,9 +453,8 @@ def read_overview(connection: Connection, org_id: int, *, may_see_invoices: bool
             "org_id": org_id, "month_date": now.month_start}).mappings().first()
         invoice = None if row is None else dict(row)
     series_start = trend_start - 21 * DAY
-    app_region_series = series_in_range(read_frame(connection, "app_region_daily_series", {
-        "org_id": org_id, "start_date": series_start, "end_date": complete_until}),
-        series_start, complete_until)
+    app_region_series = read_app_region_series(connection, org_id, series_start,
+                                               complete_until)
     month_total = mtd["amount_precise"]
     return Overview(
         now=now,

@@ -38,7 +38,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from fleetspend import spend
 from fleetspend.alerts import figures
 from fleetspend.alerts.budgets import ORGANIZATION, TEAM, Budget, read_budgets
-from fleetspend.readmodels import read_frame
 
 ACTUAL, FORECAST, ANOMALY = "actual", "forecast", "anomaly"
 KINDS = (ACTUAL, FORECAST, ANOMALY)
@@ -193,8 +192,7 @@ def _insert(connection: Connection, org_id: int, row: dict[str, object]) -> int 
 def _anomalies(connection: Connection, org_id: int, now: spend.AsOf) -> list[spend.Anomaly]:
     complete_until = now.last_day + DAY if now.is_last_day_complete else now.last_day
     start: date = complete_until - ANOMALY_SERIES_DAYS * DAY
-    series = read_frame(connection, "app_region_daily_series", {
-        "org_id": org_id, "start_date": start, "end_date": complete_until})
+    series = spend.read_app_region_series(connection, org_id, start, complete_until)
     return spend.find_anomalies(series, start,
                                 since=complete_until - ANOMALY_LOOKBACK_DAYS * DAY)
 

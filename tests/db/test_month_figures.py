@@ -21,6 +21,8 @@ from fleetspend.billing import invoices
 from fleetspend.partitions import next_month
 from tests.conftest import clone, engine_for
 
+EXPLORER_TOP = 8  # the explorer's default number of series before "other"
+
 
 @pytest.fixture(scope="module")
 def demo_engine(server_url: str, demo_template: str) -> Iterator[Engine]:
@@ -37,11 +39,11 @@ def _invoices(connection: Connection) -> list:
 
 
 def _explorer_cents(connection: Connection, org_id: int, month: date, grain: str,
-                    dimension: str) -> tuple[int, int, int]:
-    """The explorer's total, the sum of its table rows, and the sum of its chart cells."""
+                    dimension: str, top: int | None) -> tuple[int, int, int]:
+    """The explorer's total, the sum of its table rows, and the sum of its chart cells, with
+    the biggest ``top`` series kept and the rest folded into "other" (None: every series)."""
     query = spend.ExplorerQuery("spend", dimension, "none", grain, month, next_month(month))
-    series = spend.build_series(spend.read_explorer_rows(connection, org_id, query), None,
-                                "spend")
+    series = spend.build_series(spend.read_cells(connection, org_id, query, top))
     return (series.total_hundredths, int(series.table.hundredths.sum()),
             int(series.cells.hundredths.sum()))
 
@@ -56,11 +58,13 @@ def _page_figures(connection: Connection, org_id: int, month: date) -> dict[str,
     for dimension in readmodels.DIMENSIONS:
         rows = readmodels.spend_by_dimensions(connection, org_id, month, end, dimension)
         found[f"top {dimension}"] = int(rows.amount_cents.sum())
-        for grain in ("day", "month"):
-            total, table, cells = _explorer_cents(connection, org_id, month, grain, dimension)
-            found[f"explorer by {dimension} per {grain}"] = total
-            found[f"explorer table by {dimension} per {grain}"] = table
-            found[f"explorer chart by {dimension} per {grain}"] = cells
+        for grain, top in (("day", EXPLORER_TOP), ("day", None), ("month", None)):
+            total, table, cells = _explorer_cents(connection, org_id, month, grain, dimension,
+                                                  top)
+            view = f"{dimension} per {grain}, top {top}"
+            found[f"explorer by {view}"] = total
+            found[f"explorer table by {view}"] = table
+            found[f"explorer chart by {view}"] = cells
     period = teams.Period(month, end)
     comparison = teams.compare(teams.read_mix(connection, org_id, period),
                                teams.read_teams(connection, org_id), period)
