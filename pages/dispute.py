@@ -100,23 +100,23 @@ if rerating is not None:
     by_line, by_machine = st.tabs(["Per line", "Per machine or volume"])
     by_line.dataframe(
         ui.with_dollars(rerating.lines, **money), hide_index=True, key="dispute_lines",
-        column_order=["line_no", "description", "billed_quantity", "rerated_quantity",
-                      "billed", "rerated", "difference"],
+        column_order=["line_no", "description", "difference", "billed", "rerated",
+                      "billed_quantity", "rerated_quantity"],
         column_config={"line_no": "Line", "description": "Description",
                        "billed_quantity": "Billed quantity",
                        "rerated_quantity": "Re-rated quantity", **money_columns})
     by_machine.dataframe(
         ui.with_dollars(rerating.resources, **money), hide_index=True, key="dispute_machines",
-        column_order=["resource_kind", "resource_id", "app_name", "billed", "rerated",
-                      "difference"],
+        column_order=["resource_id", "difference", "billed", "rerated", "app_name",
+                      "resource_kind"],
         column_config={"resource_kind": "Kind", "resource_id": "Machine or volume",
                        "app_name": "App", **money_columns})
 
 st.subheader("Price book versions")
 st.dataframe(ui.with_dollars(price_lists, amount="amount_cents"), hide_index=True,
              key="dispute_price_lists",
-             column_order=["name", "effective_from", "effective_until", "lines_priced",
-                           "amount"],
+             column_order=["name", "amount", "effective_from", "effective_until",
+                           "lines_priced"],
              column_config={
                  "name": "Price list",
                  "effective_from": ui.utc_column("In force from (UTC)"),
