@@ -37,7 +37,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
-from fleetspend import db, spend
+from fleetspend import db, money, spend
 from fleetspend.alerts import evaluate, figures
 from fleetspend.alerts.budgets import BudgetScope
 from fleetspend.alerts.run import run_alerts
@@ -129,7 +129,7 @@ def _raw_org(connection: Connection, org_id: int) -> dict[str, object]:
     for scope, days in by_scope.items():
         spent = sum((v for d, v in days.items() if d >= now.month_start), Decimal(0))
         history = [v for d, v in sorted(days.items()) if d < complete_until]
-        results[str(scope)] = (spend.to_cents(spent),
+        results[str(scope)] = (money.to_cents(spent),
                                spend.forecast_month(spent, history, now.remaining_days))
     window = rows[(rows.usage_date >= complete_until - evaluate.ANOMALY_SERIES_DAYS * DAY)
                   & (rows.usage_date < complete_until)]
@@ -138,7 +138,7 @@ def _raw_org(connection: Connection, org_id: int) -> dict[str, object]:
         {"app_id": app_id, "app_name": names[app_id], "region_code": region,
          "city": cities[region],
          "day_offsets": [(d - series_start).days for d in group.usage_date],
-         "day_cents": [spend.to_cents(v) for v in group.amount_precise]}
+         "day_cents": [money.to_cents(v) for v in group.amount_precise]}
         for (app_id, region), group in window.sort_values("usage_date").groupby(
             ["app_id", "region_code"])]
     results["anomalies"] = spend.find_anomalies(

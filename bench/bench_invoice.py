@@ -39,10 +39,10 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.pool import NullPool
 
 from fleetspend import db, embedded, schema
-from fleetspend.billing.allocation import largest_remainder
 from fleetspend.billing.invoices import draft_in
 from fleetspend.billing.rating import month_bounds, parse_month
 from fleetspend.billing.verify import verify_month
+from fleetspend.money import largest_remainder
 
 # psycopg binds the %s values of a COPY on the client side; quantities with six decimals are
 # fetched as whole millionths so pandas sums them exactly as integers

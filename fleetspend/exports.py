@@ -28,9 +28,8 @@ from decimal import Decimal
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from fleetspend.billing.allocation import largest_remainder
+from fleetspend.money import dollars_exact, largest_remainder, to_cents
 from fleetspend.partitions import next_month
-from fleetspend.spend import to_cents
 from queries import sql
 
 PROVIDER = "fleetspend"
@@ -62,10 +61,6 @@ def _month(day: date) -> date:
 def _instant(day: date) -> str:
     return datetime(day.year, day.month, day.day, tzinfo=UTC).isoformat().replace(
         "+00:00", "Z")
-
-
-def _dollars(cents: int) -> Decimal:
-    return Decimal(int(cents)) / 100
 
 
 def _row(org: dict, period_start: date, charge: dict, billed: Decimal, *,
@@ -134,7 +129,7 @@ def focus_export(connection: Connection, org_id: int, first_day: date,
     invoiced = connection.execute(sql("focus_invoiced_charges"), {
         "org_id": org_id, "start_month": start_month, "end_month": end_month}).mappings().all()
     rows = [_row(org, charge["period_start_date"], dict(charge),
-                 _dollars(charge["billed_cents"]), estimated=charge["status"] == "draft",
+                 dollars_exact(charge["billed_cents"]), estimated=charge["status"] == "draft",
                  invoice_number=charge["invoice_number"]) for charge in invoiced]
     invoiced_months = {charge["period_start_date"] for charge in invoiced}
     month = start_month
@@ -152,5 +147,5 @@ def _estimated_month(connection: Connection, org: dict, month: date) -> list[dic
         "end_date": next_month(month)}).mappings().all()
     costs = [Decimal(charge["list_cost"]) for charge in charges]
     cents = largest_remainder(to_cents(sum(costs, Decimal(0))), costs)
-    return [_row(org, month, dict(charge), _dollars(share), estimated=True,
+    return [_row(org, month, dict(charge), dollars_exact(share), estimated=True,
                  invoice_number=None) for charge, share in zip(charges, cents, strict=True)]

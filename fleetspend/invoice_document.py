@@ -28,7 +28,7 @@ from fpdf.fonts import FontFace
 
 from fleetspend import units
 from fleetspend.invoice_drill import Invoice
-from fleetspend.ui.format import dollars
+from fleetspend.money import dollars
 
 FONT = "DejaVu"
 ISSUER_ENV = "FLEETSPEND_INVOICE_ISSUER"

@@ -136,11 +136,6 @@ def search_patterns(search: str) -> tuple[str | None, str | None]:
     return f"{escaped.lower()}%", f"%{escaped}%"
 
 
-def dollars_exact(cents: int) -> Decimal:
-    """Integer cents as an exact Decimal of dollars with two places, for tables and CSV."""
-    return Decimal(int(cents)).scaleb(-2)
-
-
 def sum_check(children_cents: list[int] | pd.Series, parent_cents: int) -> tuple[int, bool]:
     """The children's total in cents and whether it equals the parent's exactly."""
     total = sum(int(cents) for cents in children_cents)

@@ -22,14 +22,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
 from fleetspend import readmodels
-from fleetspend.billing.allocation import largest_remainder
+from fleetspend.money import dollars, largest_remainder, shares, to_cents
 from fleetspend.partitions import next_month
 from fleetspend.readmodels import (
     DIMENSIONS,
@@ -70,11 +70,6 @@ FILTER_PARAMS: dict[str, str] = {
     "preset": "preset_codes",
     "product": "products",
 }
-
-
-def to_cents(amount: Decimal) -> int:
-    """An unrounded dollar amount rounded once, half up, to integer cents."""
-    return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 # --- "now" ---------------------------------------------------------------------------------
@@ -187,11 +182,6 @@ class Anomaly:
     day_cents: tuple[tuple[date, int], ...] = ()
 
 
-def _money(cents: float) -> str:
-    value = Decimal(round(cents)) / 100
-    return f"${value:,.2f}"
-
-
 def _runs(flags: pd.Series, gap_days: int = 0) -> list[tuple[date, date]]:
     """Stretches of True days of a date-indexed boolean series, as (first, last) days.
 
@@ -217,15 +207,15 @@ def _spikes(by_app: pd.DataFrame, names: dict[int, str], floor_cents: float) -> 
             usual = float(baseline.loc[first, app_id])
             peak_day = days.idxmax()
             against = (f"up from nothing in the {BASELINE_DAYS} days before" if usual == 0 else
-                       f"{days.max() / usual:.1f}x its usual {_money(usual)} a day, the median "
-                       f"of the {BASELINE_DAYS} days before")
+                       f"{days.max() / usual:.1f}x its usual {dollars(round(usual))} a day, "
+                       f"the median of the {BASELINE_DAYS} days before")
             found.append(Anomaly(
                 kind="spike", subject=names[app_id], app_id=int(app_id), start_date=first,
                 end_date=last, size_cents=int(excess.loc[first:last, app_id].sum()),
                 day_cents=tuple((day, round(cents)) for day, cents in days.items()),
                 explanation=(
-                    f"{names[app_id]} spent {_money(days.sum())} from {first:%b %d} to "
-                    f"{last:%b %d}, peaking at {_money(days.max())} on "
+                    f"{names[app_id]} spent {dollars(round(days.sum()))} from {first:%b %d} to "
+                    f"{last:%b %d}, peaking at {dollars(round(days.max()))} on "
                     f"{peak_day:%b %d} ({against})."),
             ))
     return found
@@ -249,9 +239,9 @@ def _org_days(total: pd.Series) -> list[Anomaly]:
                 day_cents=tuple((day, round(cents)) for day, cents in
                                 (days - usual).clip(lower=0).items() if cents > 0),
                 explanation=(
-                    f"The organization spent {_money(days.sum())} from {first:%b %d} to "
-                    f"{last:%b %d}, far {word} the {_money(usual.sum())} of the same weekdays "
-                    "in the three weeks before."),
+                    f"The organization spent {dollars(round(days.sum()))} from {first:%b %d} to "
+                    f"{last:%b %d}, far {word} the {dollars(round(usual.sum()))} of the same "
+                    "weekdays in the three weeks before."),
             ))
     return found
 
@@ -287,8 +277,8 @@ def _migrations(matrix: pd.DataFrame, names: dict[int, str],
                 explanation=(
                     f"{names[app_id]} moved from {cities[old_region]} ({old_region}) to "
                     f"{cities[new_region]} ({new_region}) on {moved_on:%b %d}: its spend in "
-                    f"{old_region} fell from {_money(was)} to {_money(now)} a day while "
-                    f"{new_region} rose to {_money(gained)} a day."),
+                    f"{old_region} fell from {dollars(round(was))} to {dollars(round(now))} a "
+                    f"day while {new_region} rose to {dollars(round(gained))} a day."),
             ))
     return found
 
@@ -399,22 +389,6 @@ class Overview:
     treemap: pd.DataFrame = field(default_factory=pd.DataFrame)
     regions: pd.DataFrame = field(default_factory=pd.DataFrame)
     anomalies: list[Anomaly] = field(default_factory=list)
-
-
-def change_percent(now_cents: int, before_cents: int) -> Decimal | None:
-    """The change from ``before_cents`` to ``now_cents`` in percent (one decimal), or None."""
-    if before_cents == 0:
-        return None
-    return (Decimal(now_cents - before_cents) * 100 / before_cents).quantize(
-        Decimal("0.1"), rounding=ROUND_HALF_UP)
-
-
-def shares(amounts: Sequence[Decimal], total: Decimal) -> list[Decimal]:
-    """Each amount's share of ``total`` in percent with two decimals, half up."""
-    if total == 0:
-        return [Decimal(0) for _ in amounts]
-    return [(amount * 100 / total).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-            for amount in amounts]
 
 
 def _top(connection: Connection, org_id: int, now: AsOf, dimension: str,

@@ -29,10 +29,9 @@ from decimal import ROUND_HALF_UP, Decimal
 import pandas as pd
 from sqlalchemy import Connection
 
-from fleetspend.billing.allocation import largest_remainder
+from fleetspend.money import change_percent, dollars, largest_remainder, to_cents
 from fleetspend.readmodels import last_usage_date, read_frame, whole_months
-from fleetspend.spend import ExplorerQuery, change_percent, to_cents
-from fleetspend.ui.format import dollars
+from fleetspend.spend import ExplorerQuery
 from queries import sql
 
 MAX_PERIOD_DAYS = 92

@@ -6,11 +6,11 @@ import streamlit as st
 
 from fleetspend import db, urlvalues
 from fleetspend.alerts import inbox
+from fleetspend.money import dollars
 from fleetspend.ui import access
 from fleetspend.ui import budget_views as views
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
-from fleetspend.ui.format import dollars
 from fleetspend.ui.untrusted import md, md_format
 
 KEY = "alert_"

@@ -7,10 +7,10 @@ import streamlit as st
 
 from fleetspend import db, dispute, evidence
 from fleetspend import invoice_drill as drill
+from fleetspend.money import dollars
 from fleetspend.ui import access, credit_note
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
-from fleetspend.ui.format import dollars
 from fleetspend.ui.untrusted import md_format
 
 MACHINE_KEY = "dispute_machine"

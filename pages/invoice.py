@@ -6,10 +6,10 @@ import streamlit as st
 
 from fleetspend import invoice_document, units
 from fleetspend import invoice_drill as drill
+from fleetspend.money import dollars
 from fleetspend.ui import access, url_state
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
-from fleetspend.ui.format import dollars
 from fleetspend.ui.untrusted import md_format
 from fleetspend.units import plural
 

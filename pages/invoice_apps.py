@@ -6,10 +6,10 @@ of the group, with the filter shown and a link to every team's."""
 import streamlit as st
 
 from fleetspend import invoice_drill as drill
+from fleetspend.money import dollars
 from fleetspend.ui import access
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
-from fleetspend.ui.format import dollars
 from fleetspend.ui.untrusted import md, md_format
 from fleetspend.units import plural
 

@@ -4,10 +4,10 @@ upcoming (draft) invoice marked as an estimate. Picking one opens its lines."""
 import streamlit as st
 
 from fleetspend import invoice_drill as drill
+from fleetspend.money import dollars
 from fleetspend.ui import access
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
-from fleetspend.ui.format import dollars
 
 TABLE_KEY = "invoices_table"
 

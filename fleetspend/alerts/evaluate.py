@@ -38,6 +38,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from fleetspend import spend
 from fleetspend.alerts import figures
 from fleetspend.alerts.budgets import ORGANIZATION, TEAM, Budget, read_budgets
+from fleetspend.money import dollars
 
 ACTUAL, FORECAST, ANOMALY = "actual", "forecast", "anomaly"
 KINDS = (ACTUAL, FORECAST, ANOMALY)
@@ -113,10 +114,6 @@ def crossings(budget_cents: int, month: figures.ScopeMonth, actual_thresholds: I
     return [*newly(ACTUAL, actual), *newly(FORECAST, forecast)]
 
 
-def _dollars(cents: int) -> str:
-    return f"${Decimal(cents) / 100:,.2f}"
-
-
 def _scope_params(budget: Budget) -> dict[str, str]:
     if budget.scope.kind == ORGANIZATION:
         return {"by": "team"}
@@ -135,23 +132,23 @@ def budget_alert(budget: Budget, month: figures.ScopeMonth, budget_cents: int,
              else f"through {month.through_day:%b %d} (UTC), estimated until invoiced")
     outlook = ""
     if month.forecast is not None and not month.is_invoiced:
-        outlook = (f" Forecast for the month: {_dollars(month.forecast.expected_cents)} "
-                   f"(between {_dollars(month.forecast.low_cents)} and "
-                   f"{_dollars(month.forecast.high_cents)}).")
+        outlook = (f" Forecast for the month: {dollars(month.forecast.expected_cents)} "
+                   f"(between {dollars(month.forecast.low_cents)} and "
+                   f"{dollars(month.forecast.high_cents)}).")
     if crossing.kind == ACTUAL:
         title = f"{budget.name}: {percent}% of the budget spent"
-        explanation = (f"{budget.scope_label} spent {_dollars(month.spent_cents)} of its "
-                       f"{_dollars(budget_cents)} budget for {month_name} ({share:.0f}%), "
+        explanation = (f"{budget.scope_label} spent {dollars(month.spent_cents)} of its "
+                       f"{dollars(budget_cents)} budget for {month_name} ({share:.0f}%), "
                        f"{basis}.{outlook}")
     else:
         title = f"{budget.name}: forecast to reach {percent}% of the budget"
         forecast = month.forecast
         assert forecast is not None
         explanation = (f"At its recent daily rate {budget.scope_label} will spend "
-                       f"{_dollars(forecast.expected_cents)} in {month_name} (between "
-                       f"{_dollars(forecast.low_cents)} and {_dollars(forecast.high_cents)}), "
-                       f"over {percent}% of its {_dollars(budget_cents)} budget; "
-                       f"{_dollars(month.spent_cents)} spent {basis}.")
+                       f"{dollars(forecast.expected_cents)} in {month_name} (between "
+                       f"{dollars(forecast.low_cents)} and {dollars(forecast.high_cents)}), "
+                       f"over {percent}% of its {dollars(budget_cents)} budget; "
+                       f"{dollars(month.spent_cents)} spent {basis}.")
     forecast = month.forecast
     return {
         "kind": crossing.kind, "budget_id": budget.budget_id,

@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection
 
-from fleetspend import spend
+from fleetspend import money, spend
 from fleetspend.alerts.budgets import Budget, BudgetScope, read_budgets
 from queries import sql
 
@@ -85,7 +85,7 @@ def month_spend_for_scope(connection: Connection, org_id: int, scope: BudgetScop
     # as the overview takes them: the days with spend before "now" (the forecast uses 28)
     history = [amount for day, amount in sorted(by_day.items()) if day < complete_until]
     forecast = spend.forecast_month(spent, history, now.remaining_days)
-    return ScopeMonth(now.month_start, now.last_day, spend.to_cents(spent), forecast, False,
+    return ScopeMonth(now.month_start, now.last_day, money.to_cents(spent), forecast, False,
                       month_days)
 
 

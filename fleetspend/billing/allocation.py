@@ -14,10 +14,6 @@ version is the same rule for one line, used by the benchmark's pandas baseline.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
-from decimal import Decimal
-
 LARGEST_REMAINDER_SQL = """
 create temp table rated_allocations on commit drop as
 with shares as (
@@ -71,25 +67,3 @@ select ranked.org_id,
                                  then 1 else 0 end as amount_cents
 from ranked
 """
-
-
-def largest_remainder(total_cents: int, weights: Sequence[Decimal]) -> list[int]:
-    """Split ``total_cents`` in proportion to ``weights`` (Decimals) exactly.
-
-    Ties in the fractional parts go to the earlier weight, as the SQL version breaks them by
-    resource id when the weights are given in resource id order. Billing's weights are never
-    negative; a page's can be (a month whose invoice carries a downward adjustment, see
-    fleetspend/figures.py), and the rule holds for them too: the shares add up to the total,
-    each within a cent of its proportional one, and weights in whole cents that add up to the
-    total come back as they are.
-    """
-    weight_total = sum(weights, Decimal(0))
-    if weight_total == 0:
-        return [0] * len(weights)
-    shares = [total_cents * weight / weight_total for weight in weights]
-    floors = [math.floor(share) for share in shares]
-    leftover = total_cents - sum(floors)
-    order = sorted(range(len(shares)), key=lambda i: (-(shares[i] - floors[i]), i))
-    for index in order[:leftover]:
-        floors[index] += 1
-    return floors

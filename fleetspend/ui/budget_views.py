@@ -18,8 +18,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from fleetspend import auth, db
 from fleetspend.alerts import budgets, figures, inbox
+from fleetspend.money import dollars
 from fleetspend.ui import access
-from fleetspend.ui.format import dollars
 from fleetspend.ui.untrusted import md_format
 
 FORM_KEY = "budgets_form"

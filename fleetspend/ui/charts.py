@@ -23,9 +23,9 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from fleetspend.money import dollars
 from fleetspend.partitions import next_month
 from fleetspend.spend import OTHER_KEY, Anomaly
-from fleetspend.ui.format import dollars
 from fleetspend.ui.untrusted import plot
 from fleetspend.units import plural
 

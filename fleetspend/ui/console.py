@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from fleetspend.money import dollars
 from fleetspend.ui import drilldown
-from fleetspend.ui.format import dollars
 from fleetspend.units import plural
 
 SUPPORT_PAGE = "pages/support.py"

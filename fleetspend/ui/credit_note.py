@@ -16,9 +16,9 @@ import streamlit as st
 from fleetspend import db, support
 from fleetspend import invoice_drill as drill
 from fleetspend.billing.credit_notes import CreditNoteError
+from fleetspend.money import dollars
 from fleetspend.ui.access import Visit
 from fleetspend.ui.errors import database_errors_stop_the_page
-from fleetspend.ui.format import dollars
 from fleetspend.ui.untrusted import md_format
 
 FORM_KEY = "dispute_credit"

@@ -16,10 +16,9 @@ import pandas as pd
 import streamlit as st
 
 from fleetspend.csvfile import to_csv
-from fleetspend.invoice_drill import dollars_exact, sum_check
-from fleetspend.spend import change_percent
+from fleetspend.invoice_drill import sum_check
+from fleetspend.money import change_percent, dollars, dollars_exact
 from fleetspend.ui import access, charts
-from fleetspend.ui.format import dollars
 from fleetspend.ui.untrusted import md, md_format
 
 INVOICES_PAGE = "pages/invoices.py"

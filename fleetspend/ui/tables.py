@@ -14,8 +14,8 @@ import pandas as pd
 import streamlit as st
 
 from fleetspend.comparison import PeriodComparison
+from fleetspend.money import dollars
 from fleetspend.spend import Series
-from fleetspend.ui.format import dollars
 
 TOTAL_LABEL = "Total"
 CENT = Decimal("0.01")

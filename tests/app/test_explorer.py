@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
+from fleetspend.money import dollars
 from fleetspend.spend import OTHER_KEY
-from fleetspend.ui.format import dollars
 from tests.app.conftest import acme_org_id, as_read, shown_cents
 
 OCTOBER = {"from": "2026-10-01", "to": "2026-10-31"}

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from fleetspend import freshness, readmodels, rollups
-from fleetspend.ui.format import dollars
+from fleetspend.money import dollars
 from tests.app.conftest import MEMBER, acme_org_id, as_read, raw_cents
 
 

@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 
 from sqlalchemy import text
 
-from fleetspend.ui.format import dollars
+from fleetspend.money import dollars
 from tests.app.conftest import MEMBER, acme_org_id, as_read, shown_cents
 
 OCTOBER = {"from": "2026-10-01", "to": "2026-10-31"}

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, text
 
-from fleetspend import spend, teams
+from fleetspend import money, spend, teams
 from fleetspend.ingest import IngestError, ingest_file
 from tests.db.usage_files import machine, usage
 
@@ -220,11 +220,11 @@ def team_views(engine: Engine) -> tuple[dict[str, int], dict[str, int], pd.DataF
             "select org_id from organizations where slug = 'lumen-labs'")).scalar_one()
         comparison = teams.compare(teams.read_mix(connection, org_id, WEEK_PERIOD),
                                    teams.read_teams(connection, org_id), WEEK_PERIOD)
-        explorer = spend.read_explorer_rows(connection, org_id, spend.ExplorerQuery(
-            "spend", "team", "app", "day", WEEK_PERIOD.start_date, WEEK_PERIOD.end_date))
+        explorer = spend.build_series(spend.read_cells(connection, org_id, spend.ExplorerQuery(
+            "spend", "team", "none", "day", WEEK_PERIOD.start_date, WEEK_PERIOD.end_date),
+            None)).table
     compared = dict(zip(comparison.teams.name, comparison.teams.amount_cents, strict=True))
-    explored = {str(label): spend.to_cents(amount) for label, amount in
-                explorer.groupby("dimension_1_label").amount_precise.sum().items()}
+    explored = dict(zip(explorer.series_label.astype(str), explorer.hundredths, strict=True))
     exported = teams.export_table(comparison.teams, what="Team")
     return compared, explored, exported
 
@@ -234,7 +234,7 @@ def test_an_app_moved_to_another_team_takes_its_whole_history_with_it(engine):
     ingest_file(engine, WEEK)
     before, explored_before, _ = team_views(engine)
     with engine.connect() as connection:
-        jobs_cents = spend.to_cents(connection.execute(text(
+        jobs_cents = money.to_cents(connection.execute(text(
             "select sum(amount_precise) from rollup_usage_daily join apps using (org_id, app_id)"
             " where apps.name = 'jobs'")).scalar_one())
     assert jobs_cents > 0 and set(before) == {"Platform", "Growth"}

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from fleetspend import db, freshness, readmodels, rollups, spend
+from fleetspend import db, freshness, money, readmodels, rollups, spend
 from fleetspend.billing import invoices
-from fleetspend.billing.allocation import largest_remainder
+from fleetspend.money import largest_remainder
 from fleetspend.spend import OTHER_KEY, ExplorerQuery
 from tests.conftest import create_database, drop_database, engine_for
 
@@ -245,7 +245,7 @@ def _reference_fold(every: pd.DataFrame, top: int | None) -> spend.Series:
     # within a period "other" comes last
     cells = cells.assign(is_other=cells.series_key == OTHER_KEY).sort_values(
         ["period_start_date", "is_other"], kind="stable").drop(columns="is_other")
-    total = spend.to_cents(sum(cells["value"], Decimal(0)))
+    total = money.to_cents(sum(cells["value"], Decimal(0)))
     cells = cells.assign(hundredths=largest_remainder(total, list(cells["value"]))).drop(
         columns="value")
     order = [*(k for k in ranking.series_key if k in set(cells.series_key)),
@@ -304,7 +304,7 @@ def test_the_previous_period_folds_into_the_series_shown(connection, org_id):
     folded = cells.series_key.where(cells.series_key.isin(kept), OTHER_KEY)
     exact = pd.DataFrame({"key": folded, "value": cells.quantity}).groupby("key")["value"].sum()
     assert previous == dict(zip(exact.index, largest_remainder(
-        spend.to_cents(sum(exact, Decimal(0))), list(exact)), strict=True))
+        money.to_cents(sum(exact, Decimal(0))), list(exact)), strict=True))
 
 
 def test_a_recording_holds_each_snapshot_and_its_statements(_seeded_and_rolled):

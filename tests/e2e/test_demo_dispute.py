@@ -16,8 +16,8 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
 from fleetspend.billing.verify import verify_month
+from fleetspend.money import dollars
 from fleetspend.seed.billing import OPEN_DISPUTE, OPEN_OVERCHARGE, Dispute
-from fleetspend.ui.format import dollars
 from tests.conftest import engine_for
 from tests.e2e.conftest import screenshot
 

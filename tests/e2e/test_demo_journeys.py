@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
-from fleetspend.ui.format import dollars
+from fleetspend.money import dollars
 from tests.conftest import engine_for
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_invoice_drilldown import pick_row

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
 
-from fleetspend.ui.format import dollars
+from fleetspend.money import dollars
 from tests.conftest import CREDITED_INVOICE, engine_for
 from tests.e2e.conftest import screenshot
 

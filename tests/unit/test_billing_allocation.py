@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fleetspend.billing.allocation import largest_remainder
 from fleetspend.billing.rating import month_bounds, parse_month
+from fleetspend.money import largest_remainder
 
 weights = st.lists(
     st.decimals(min_value=0, max_value=10_000, places=6, allow_nan=False, allow_infinity=False),
