@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import streamlit as st
 
-from fleetspend import db, freshness, money, spend
-from fleetspend.money import dollars
+from fleetspend import db, freshness, spend
+from fleetspend.money import change_percent, dollars
 from fleetspend.readmodels import DIMENSIONS
 from fleetspend.ui import access, charts, frame, url_state
 from fleetspend.ui.errors import database_errors_stop_the_page
@@ -76,7 +76,7 @@ st.caption(md_format(
     month=now.month_start))
 
 status = "invoiced" if overview.is_invoiced else "estimated"
-change = money.change_percent(overview.month_cents, overview.previous_cents)
+change = change_percent(overview.month_cents, overview.previous_cents)
 columns = st.columns(4)
 columns[0].metric(
     f"Month to date ({status})", dollars(overview.month_cents),

@@ -13,9 +13,9 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from fleetspend import db, freshness, invoice_drill, money, spend, teams
+from fleetspend import db, freshness, invoice_drill, spend, teams
 from fleetspend.comparison import PeriodComparison, first_usage_date
-from fleetspend.money import dollars
+from fleetspend.money import change_percent, dollars
 from fleetspend.readmodels import last_usage_date
 from fleetspend.ui import access, charts, frame, tables, url_state
 from fleetspend.ui import drilldown as ui
@@ -133,7 +133,7 @@ def show_movers(title: str, movers: list[teams.Mover]) -> None:
     if not movers:
         st.caption("No change in spend against the previous period.")
     for mover in movers:
-        change = money.change_percent(mover.amount_cents, mover.previous_cents)
+        change = change_percent(mover.amount_cents, mover.previous_cents)
         sign = "+" if mover.change_cents > 0 else "-"
         percent = "" if change is None else f" ({change:+}%)"
         amount = dollars(abs(mover.change_cents))
