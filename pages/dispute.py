@@ -100,7 +100,7 @@ if rerating is not None:
     by_line, by_machine = st.tabs(["Per line", "Per machine or volume"])
     by_line.dataframe(
         ui.with_dollars(rerating.lines, **money), hide_index=True, key="dispute_lines",
-        column_order=["line_no", "description", "difference", "billed", "rerated",
+        column_order=["line_no", "difference", "billed", "rerated", "description",
                       "billed_quantity", "rerated_quantity"],
         column_config={"line_no": "Line", "description": "Description",
                        "billed_quantity": "Billed quantity",
