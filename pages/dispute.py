@@ -3,6 +3,7 @@ re-rated, per line and per machine; the price book versions that applied; the ma
 timelines around the period; a credit note, confirmed before it is issued; and the evidence
 bundle to download."""
 
+import pandas as pd
 import streamlit as st
 
 from fleetspend import db, dispute, evidence
@@ -113,14 +114,18 @@ if rerating is not None:
                        "app_name": "App", **money_columns})
 
 st.subheader("Price book versions")
-st.dataframe(ui.with_dollars(price_lists, amount="amount_cents"), hide_index=True,
+# a price list still in force has no end: say so rather than leave an empty cell
+until = price_lists["effective_until"].map(
+    lambda moment: "still in force" if pd.isna(moment) else f"{moment:%Y-%m-%d %H:%M}")
+st.dataframe(ui.with_dollars(price_lists.assign(effective_until=until), amount="amount_cents"),
+             hide_index=True,
              key="dispute_price_lists",
              column_order=["name", "amount", "effective_from", "effective_until",
                            "lines_priced"],
              column_config={
                  "name": "Price list",
                  "effective_from": ui.utc_column("In force from (UTC)"),
-                 "effective_until": ui.utc_column("Until (UTC)"),
+                 "effective_until": "Until (UTC)",
                  "lines_priced": st.column_config.NumberColumn("Lines it priced", format="%d"),
                  "amount": ui.money_column("Amount it priced"),
              })

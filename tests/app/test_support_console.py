@@ -143,7 +143,9 @@ def test_the_workbench_re_rates_and_issues_a_credit_note(open_page, invoiced_dat
     machines = next(table for table in tables if "app_name" in table.columns)
     assert sum(lines["billed"]) == sum(lines["rerated"]) == Decimal(before.subtotal_cents) / 100
     assert (machines["difference"] == 0).all()
-    assert any("lines_priced" in table.columns for table in tables)
+    price_lists = next(table for table in tables if "lines_priced" in table.columns)
+    # the list in force has no end: the cell says so instead of "None"
+    assert "still in force" in set(price_lists["effective_until"])
     assert app.text_input(key="dispute_credit_ticket").value == "T-88"
 
     app.text_input(key="dispute_credit_amount").input("12.345")
