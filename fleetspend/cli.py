@@ -251,7 +251,8 @@ def demo(port: int, address: str, headless: bool) -> None:
         report, bar = _terminal_progress("loading demo data")
         with bar:
             generate(engine, scale="demo", seed=1, progress=report)
-    app = schema.PROJECT_ROOT / "app.py"
+    # serve.py: app.py with Streamlit's bundles sent gzip-compressed (fleetspend/ui/assets.py)
+    app = schema.PROJECT_ROOT / "serve.py"
     env = {**os.environ, "DATABASE_URL": db.primary_url(), **demo_mode}
     click.echo(f"fleetspend is starting on http://{address}:{port} (Ctrl+C stops it)")
     # Streamlit's own welcome lists network URLs and, headless, looks up this machine's

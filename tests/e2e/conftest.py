@@ -45,7 +45,8 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> N
 
 @pytest.fixture
 def start_app(tmp_path: Path) -> Iterator[Callable[..., str]]:
-    """Start the app on a free port against the given database; returns its base URL."""
+    """Start the app as `fleetspend demo` serves it (serve.py) on a free port against the given
+    database; returns its base URL."""
     processes: list[subprocess.Popen] = []
 
     def start(database_url: str, **extra_env: str) -> str:
@@ -53,7 +54,7 @@ def start_app(tmp_path: Path) -> Iterator[Callable[..., str]]:
         env = {**os.environ, "DATABASE_URL": database_url, "REPLICA_URLS": "", **extra_env}
         log = (tmp_path / f"streamlit-{port}.log").open("w")
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(schema.PROJECT_ROOT / "app.py"),
+            [sys.executable, "-m", "streamlit", "run", str(schema.PROJECT_ROOT / "serve.py"),
              "--server.port", str(port), "--server.address", "127.0.0.1",
              "--server.headless", "true", "--browser.gatherUsageStats", "false"],
             env=env, stdout=log, stderr=subprocess.STDOUT, cwd=schema.PROJECT_ROOT,

@@ -1,0 +1,69 @@
+"""Streamlit's bundles go out gzip-compressed, byte for byte the files, and nothing else is
+touched (fleetspend/ui/assets.py, in front of the app as serve.py starts it)."""
+
+from pathlib import Path
+
+import pytest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from fleetspend.ui.assets import CompressedBundles
+
+BUNDLE = b"export const chart = 'plotly';\n" * 2000
+
+
+def _behind(request) -> PlainTextResponse:
+    return PlainTextResponse("served by the app behind", headers={"x-behind": "yes"})
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> TestClient:
+    (tmp_path / "static" / "js").mkdir(parents=True)
+    (tmp_path / "static" / "js" / "PlotlyChart.abc123.js").write_bytes(BUNDLE)
+    (tmp_path / "secret.txt").write_text("not a bundle")
+    app = Starlette(routes=[Route("/{path:path}", _behind)],
+                    middleware=[Middleware(CompressedBundles, static_dir=str(tmp_path))])
+    return TestClient(app)
+
+
+def test_a_bundle_is_sent_gzipped_and_is_the_file(client: TestClient) -> None:
+    response = client.get("/static/js/PlotlyChart.abc123.js", headers={
+        "Accept-Encoding": "gzip, deflate, br"})
+    assert response.status_code == 200
+    assert response.headers["content-encoding"] == "gzip"
+    assert "javascript" in response.headers["content-type"]
+    assert "immutable" in response.headers["cache-control"]
+    assert int(response.headers["content-length"]) < len(BUNDLE) / 10
+    assert response.content == BUNDLE  # the client undid the gzip
+    again = client.get("/static/js/PlotlyChart.abc123.js", headers={"Accept-Encoding": "gzip"})
+    assert again.content == BUNDLE
+
+
+def test_a_browser_without_gzip_gets_what_streamlit_serves(client: TestClient) -> None:
+    response = client.get("/static/js/PlotlyChart.abc123.js",
+                          headers={"Accept-Encoding": "identity"})
+    assert response.headers["x-behind"] == "yes"
+
+
+@pytest.mark.parametrize("path", [
+    "/",  # the page
+    "/static/js/missing.js",  # no such bundle: Streamlit answers
+    "/static/secret.txt",  # not a bundle
+    "/static/js/../../secret.txt",
+    "/app/static/js/PlotlyChart.abc123.js",  # the app's own static files
+    "/_stcore/health",
+])
+def test_anything_but_a_bundle_passes_through(client: TestClient, path: str) -> None:
+    response = client.get(path, headers={"Accept-Encoding": "gzip"})
+    assert response.headers["x-behind"] == "yes"
+    assert "content-encoding" not in response.headers
+
+
+def test_a_bundle_compresses_once(tmp_path: Path, client: TestClient) -> None:
+    client.get("/static/js/PlotlyChart.abc123.js", headers={"Accept-Encoding": "gzip"})
+    (tmp_path / "static" / "js" / "PlotlyChart.abc123.js").write_bytes(b"changed")
+    response = client.get("/static/js/PlotlyChart.abc123.js", headers={"Accept-Encoding": "gzip"})
+    assert response.content == BUNDLE
