@@ -7,6 +7,7 @@ import streamlit as st
 
 from fleetspend import db, dispute, evidence
 from fleetspend import invoice_drill as drill
+from fleetspend.billing import invoice_status
 from fleetspend.money import dollars
 from fleetspend.ui import access, credit_note
 from fleetspend.ui import drilldown as ui
@@ -46,7 +47,7 @@ st.caption(md_format("{org} · {month} · {status} · support grant {grant}, tic
                      grant=visit.grant.grant_id, ticket=visit.grant.support_ticket))
 
 credit_note.show_issued()
-creditable = invoice.subtotal_cents - invoice.credits_cents
+creditable = invoice_status.left_to_credit(invoice.subtotal_cents, invoice.credits_cents)
 subtotal, credited, total, left = st.columns(4)
 subtotal.metric("Subtotal", dollars(invoice.subtotal_cents))
 credited.metric("Credits", dollars(invoice.credits_cents))
@@ -63,7 +64,7 @@ def rerated(grant_id: int, staff_user_id: int, org_id: int,
 
 
 st.subheader("Billed against re-rated from raw usage")
-if invoice.status == "void":
+if invoice.status == invoice_status.VOID:
     st.info("This invoice is void: it is not re-rated.", icon=":material/block:")
     rerating = None
 else:
@@ -152,7 +153,7 @@ else:
                  query_params={**ui.access_params(visit), "machine": machine_id, **here})
 
 st.subheader("Credit note")
-if invoice.status not in ("finalized", "paid"):
+if not invoice_status.is_creditable(invoice.status):
     st.info(md_format("Only finalized or paid invoices take credit notes; this one is {status}.",
                       status=invoice.status),
             icon=":material/info:")

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, text
 
+from fleetspend.billing import invoice_status
 from fleetspend.billing.rating import BillingError
 
 LOCK_INVOICE_SQL = """
@@ -86,12 +87,12 @@ def issue_credit_note_in(connection: Connection, *, invoice_number: str, amount_
     ).one_or_none()
     if invoice is None:
         raise CreditNoteError(f"no invoice numbered {invoice_number!r}")
-    if invoice.status not in ("finalized", "paid"):
+    if not invoice_status.is_creditable(invoice.status):
         raise CreditNoteError(
             f"invoice {invoice_number} is {invoice.status}; only finalized or paid "
             "invoices take credit notes"
         )
-    creditable = invoice.subtotal_cents - invoice.credits_cents
+    creditable = invoice_status.left_to_credit(invoice.subtotal_cents, invoice.credits_cents)
     if amount_cents > creditable:
         raise CreditNoteError(
             f"invoice {invoice_number}: {amount_cents} cents would over-credit it; "
