@@ -74,7 +74,7 @@ def status_text(invoice: Invoice) -> str:
     return invoice.status if issued is None else f"{invoice.status} (finalized {issued:%Y-%m-%d})"
 
 
-def _size(line: object) -> str:
+def _size(line: pd.Series) -> str:
     """What a line is within its product and region: its size, list and kind."""
     return str(line.description).replace(f" in {line.region_code}", "")
 

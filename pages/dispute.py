@@ -18,7 +18,7 @@ MACHINE_KEY = "dispute_machine"
 RERATE_TTL_S = 300
 
 visit = access.require(access.SUPPORT_CASE, "dispute")
-assert visit.grant is not None and visit.org_id is not None
+org_id, grant = visit.org_in_view, visit.active_grant
 try:
     number = drill.parse_text("invoice", st.query_params.get("invoice"))
 except drill.DrillError as error:
@@ -26,10 +26,10 @@ except drill.DrillError as error:
 
 
 def load(snapshot):
-    invoice = drill.invoice(snapshot.connection, visit.org_id, number)
+    invoice = drill.invoice(snapshot.connection, org_id, number)
     if invoice is None:
         return None, None
-    return invoice, dispute.price_lists(snapshot.connection, visit.org_id, invoice.invoice_id)
+    return invoice, dispute.price_lists(snapshot.connection, org_id, invoice.invoice_id)
 
 
 with database_errors_stop_the_page("this invoice"):
@@ -44,7 +44,7 @@ ui.breadcrumbs(visit, [ui.Crumb("Invoices", ui.INVOICES_PAGE),
 st.title(md_format("Dispute: invoice {number}", number=invoice.invoice_number))
 st.caption(md_format("{org} · {month} · {status} · support grant {grant}, ticket {ticket}",
                      org=invoice.org_name, month=invoice.month_label, status=invoice.status,
-                     grant=visit.grant.grant_id, ticket=visit.grant.support_ticket))
+                     grant=grant.grant_id, ticket=grant.support_ticket))
 
 credit_note.show_issued()
 creditable = invoice_status.left_to_credit(invoice.subtotal_cents, invoice.credits_cents)
@@ -69,7 +69,7 @@ if invoice.status == invoice_status.VOID:
     rerating = None
 else:
     with database_errors_stop_the_page("the re-rating"):
-        rerating = rerated(visit.grant.grant_id, visit.caller.actor_id, visit.org_id,
+        rerating = rerated(grant.grant_id, visit.caller.actor_id, org_id,
                            invoice.invoice_number)
 if rerating is not None:
     if rerating.is_reproduced:
@@ -140,8 +140,8 @@ else:
                               machines, key=MACHINE_KEY)
     with database_errors_stop_the_page("the machine's timeline"):
         runs, events = visit.read(lambda snapshot: (
-            drill.machine_runs(snapshot.connection, visit.org_id, machine_id, window),
-            drill.machine_events(snapshot.connection, visit.org_id, machine_id, window)))
+            drill.machine_runs(snapshot.connection, org_id, machine_id, window),
+            drill.machine_events(snapshot.connection, org_id, machine_id, window)))
     st.caption(md_format("From {start:%Y-%m-%d} to {end:%Y-%m-%d} UTC: the invoice's month and "
                          "{days} days either side.", start=window[0], end=window[1],
                          days=dispute.TIMELINE_MARGIN.days))
@@ -168,7 +168,7 @@ st.caption("One zip of CSV files: the invoice, its lines, every line's share per
            "Each download is recorded in the organization's audit log.")
 st.download_button(
     "Download the evidence bundle",
-    lambda: evidence.build(db.app_primary_engine(), visit.caller, visit.grant,
+    lambda: evidence.build(db.app_primary_engine(), visit.caller, grant,
                            invoice.invoice_number),
     file_name=evidence.file_name(invoice.invoice_number), mime="application/zip",
     key="dispute_evidence", icon=":material/folder_zip:", on_click="ignore")
