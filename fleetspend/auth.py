@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+import psycopg
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
@@ -42,6 +43,7 @@ SUPPORT = "support"
 GRANT_NOT_ACTIVE = "FSG01"
 # SQLSTATE of a grant the database refuses to open or revoke, with a message to show
 GRANT_REFUSED = "FSA01"
+INSUFFICIENT_PRIVILEGE = "42501"  # a policy or a function refused the caller
 
 MIN_GRANT = timedelta(minutes=15)
 MAX_GRANT = timedelta(hours=8)  # the database refuses longer grants too
@@ -169,11 +171,13 @@ def record_org_event(connection: Connection, caller: Caller, org_id: int, action
     )
 
 
-def _refusal(error: DBAPIError, sqlstate: str) -> str | None:
-    """The message of a database refusal with ``sqlstate`` (a person can act on it), else None."""
-    if getattr(error.orig, "sqlstate", None) != sqlstate:
+def refusal(error: DBAPIError, *sqlstates: str) -> str | None:
+    """The message of a database refusal with one of ``sqlstates`` (a person can act on it),
+    else None."""
+    cause = error.orig
+    if not isinstance(cause, psycopg.Error) or cause.sqlstate not in sqlstates:
         return None
-    return error.orig.diag.message_primary
+    return cause.diag.message_primary or str(cause)
 
 
 def open_support_access(engine: Engine, caller: Caller, *, org_slug: str, ticket: str,
@@ -209,10 +213,10 @@ def open_support_access(engine: Engine, caller: Caller, *, org_slug: str, ticket
                  "seconds": duration.total_seconds()},
             ).mappings().one()
     except DBAPIError as error:
-        refusal = _refusal(error, GRANT_REFUSED)
-        if refusal is None:
+        refused = refusal(error, GRANT_REFUSED)
+        if refused is None:
             raise
-        raise SupportAccessError(refusal) from None
+        raise SupportAccessError(refused) from None
     return SupportGrant(**row)
 
 
@@ -230,12 +234,13 @@ def revoke_support_access(engine: Engine, caller: Caller, grant_id: int) -> None
             connection.execute(text("select fleetspend_auth.revoke_support_grant(:grant_id)"),
                                {"grant_id": grant_id})
     except DBAPIError as error:
-        if getattr(error.orig, "sqlstate", None) == "42501":
-            raise AccessRefusedError(error.orig.diag.message_primary) from None
-        refusal = _refusal(error, GRANT_REFUSED)
-        if refusal is None:
+        denied = refusal(error, INSUFFICIENT_PRIVILEGE)
+        if denied is not None:
+            raise AccessRefusedError(denied) from None
+        refused = refusal(error, GRANT_REFUSED)
+        if refused is None:
             raise
-        raise SupportAccessError(refusal) from None
+        raise SupportAccessError(refused) from None
 
 
 def record_support_view(engine: Engine, caller: Caller, grant: SupportGrant, page: str) -> None:
@@ -273,5 +278,4 @@ def record_console_view(engine: Engine, caller: Caller, page: str) -> None:
 
 def is_grant_not_active(error: BaseException) -> bool:
     """Whether a database error is the policies refusing an inactive (or unreplicated) grant."""
-    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) == (
-        GRANT_NOT_ACTIVE)
+    return isinstance(error, DBAPIError) and refusal(error, GRANT_NOT_ACTIVE) is not None

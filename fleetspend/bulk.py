@@ -21,7 +21,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import psycopg
 from sqlalchemy import Connection, text
+
+
+def driver_connection(connection: Connection) -> psycopg.Connection:
+    """The psycopg connection under ``connection`` (same transaction), for COPY and for
+    statements composed with ``psycopg.sql``."""
+    raw = connection.connection.driver_connection
+    if not isinstance(raw, psycopg.Connection):
+        raise TypeError(f"fleetspend runs on psycopg 3, not {type(raw).__name__}")
+    return raw
+
 
 _CONSTRAINTS = """
 select format('alter table %I drop constraint %I', cls.relname, con.conname) as drop_sql,

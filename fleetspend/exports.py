@@ -28,6 +28,7 @@ from decimal import Decimal
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from fleetspend.billing import invoice_status
 from fleetspend.money import dollars_exact, largest_remainder, to_cents
 from fleetspend.partitions import next_month
 from queries import sql
@@ -92,7 +93,7 @@ def _row(org: dict, period_start: date, charge: dict, billed: Decimal, *,
         "PricingQuantity": charge.get("pricing_quantity"),
         "PricingUnit": charge.get("pricing_unit"),
         "ServiceName": charge.get("product_name") or "Credit",
-        "ServiceCategory": SERVICE_CATEGORIES.get(product, "Other"),
+        "ServiceCategory": SERVICE_CATEGORIES.get(product or "", "Other"),
         "ProviderName": PROVIDER,
         "PublisherName": PROVIDER,
         "InvoiceIssuerName": PROVIDER,
@@ -127,9 +128,11 @@ def focus_export(connection: Connection, org_id: int, first_day: date,
         text("select org_id, name from organizations where org_id = :org_id"),
         {"org_id": org_id}).mappings().one())
     invoiced = connection.execute(sql("focus_invoiced_charges"), {
-        "org_id": org_id, "start_month": start_month, "end_month": end_month}).mappings().all()
+        "org_id": org_id, "start_month": start_month, "end_month": end_month,
+        **invoice_status.sealed_params()}).mappings().all()
     rows = [_row(org, charge["period_start_date"], dict(charge),
-                 dollars_exact(charge["billed_cents"]), estimated=charge["status"] == "draft",
+                 dollars_exact(charge["billed_cents"]),
+                 estimated=not invoice_status.is_sealed(charge["status"]),
                  invoice_number=charge["invoice_number"]) for charge in invoiced]
     invoiced_months = {charge["period_start_date"] for charge in invoiced}
     month = start_month

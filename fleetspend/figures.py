@@ -41,6 +41,7 @@ from datetime import date, timedelta
 from sqlalchemy import Connection, text
 
 from fleetspend import rollups
+from fleetspend.billing import invoice_status
 from fleetspend.partitions import next_month
 
 # each cell's cents spread over its days of the month; see the module docstring
@@ -354,9 +355,9 @@ def after_refresh(connection: Connection, org_months: set[tuple[int, date]], *,
     to_apply: dict[date, list[int]] = defaultdict(list)
     to_withdraw = []
     for org_id, month in sorted(org_months):
-        status = sealed_or_draft.get((org_id, month))
-        if status in ("finalized", "paid") or (status == "draft" and full
-                                                and (org_id, month) in figured):
+        month_status = sealed_or_draft.get((org_id, month))
+        if invoice_status.is_sealed(month_status) or (
+                month_status == invoice_status.DRAFT and full and (org_id, month) in figured):
             to_apply[month].append(org_id)
         elif (org_id, month) in figured:
             to_withdraw.append((org_id, month))
@@ -407,4 +408,4 @@ def month_figure(connection: Connection, org_id: int, month: date) -> MonthFigur
         "org_id": org_id, "month_date": month, "next_month_date": next_month(month)}).one()
     return MonthFigure(month_date=month, amount_cents=int(row.amount_cents),
                        invoice_number=row.invoice_number,
-                       is_estimate=row.status not in ("finalized", "paid"))
+                       is_estimate=not invoice_status.is_sealed(row.status))

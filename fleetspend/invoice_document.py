@@ -27,6 +27,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from fleetspend import units
+from fleetspend.billing import invoice_status
 from fleetspend.invoice_drill import Invoice
 from fleetspend.money import dollars
 
@@ -68,12 +69,12 @@ def status_text(invoice: Invoice) -> str:
     if invoice.is_estimated:
         return "draft (estimated: figures change as usage arrives)"
     issued = invoice_date(invoice)
-    if invoice.status == "finalized" and issued is not None:
+    if invoice.status == invoice_status.FINALIZED and issued is not None:
         return f"finalized on {issued:%Y-%m-%d}"
     return invoice.status if issued is None else f"{invoice.status} (finalized {issued:%Y-%m-%d})"
 
 
-def _size(line: object) -> str:
+def _size(line: pd.Series) -> str:
     """What a line is within its product and region: its size, list and kind."""
     return str(line.description).replace(f" in {line.region_code}", "")
 

@@ -8,6 +8,8 @@ beside it as NUMERIC; times are ``timestamptz`` in UTC (``*_at``); dates are ``*
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -603,7 +605,7 @@ NARROW_ROLLUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "region_size": (("region_code", "preset_code", "product"),
                     ("consumed_quantity", "amount_precise")),
 }
-_NARROW_COLUMNS = {
+_NARROW_COLUMNS: dict[str, Callable[[], Column]] = {
     "app_id": lambda: Column("app_id", BigInteger, nullable=False),
     "region_code": lambda: Column("region_code", Text, nullable=False),
     "preset_code": lambda: Column("preset_code", Text, nullable=False),

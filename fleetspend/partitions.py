@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import TypeVar
 
 from sqlalchemy import Connection, text
 
 from fleetspend.models import PARTITIONED_TABLES
 
+# a month's first day (date) or first instant (datetime): next_month returns the same kind
+Month = TypeVar("Month", bound=date)
 
-def next_month(month: datetime) -> datetime:
-    """The first instant of the month after the one starting at ``month``."""
+
+def next_month(month: Month) -> Month:
+    """The first day (or instant) of the month after the one starting at ``month``."""
     return month.replace(year=month.year + month.month // 12, month=month.month % 12 + 1)
 
 

@@ -154,9 +154,10 @@ def issue_credit(engine: Engine, caller: auth.Caller, grant: auth.SupportGrant, 
                  "request_key": request_key or new_request_key()},
             ).one()
     except DBAPIError as error:
-        if getattr(error.orig, "sqlstate", None) != CREDIT_REFUSED:
+        refused = auth.refusal(error, CREDIT_REFUSED)
+        if refused is None:
             raise
-        raise CreditNoteError(error.orig.diag.message_primary) from None
+        raise CreditNoteError(refused) from None
     return CreditNote(
         credit_note_number=row.credit_note_number, invoice_number=invoice_number,
         amount_cents=amount_cents, issued_at=row.issued_at,

@@ -50,7 +50,8 @@ def unit_price_text(price: Decimal, unit: str) -> str:
     """A unit price per readable unit, e.g. "$0.0027 / hour", "$0.15 / GB-month"."""
     readable, per = READABLE_UNITS.get(unit, (unit, 1))
     value = (Decimal(price) * per).quantize(Decimal(1).scaleb(-PRICE_DECIMALS)).normalize()
-    if value.as_tuple().exponent > -2:
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > -2:  # a finite price: never 'n', 'N' or 'F'
         value = value.quantize(Decimal("0.01"))
     singular = readable[:-1] if readable.endswith("hours") else readable
     return f"${value:,f} / {singular}"

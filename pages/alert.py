@@ -45,7 +45,7 @@ if alert_id is None:
     ui.stop_with_bad_link("an alert", ValueError("alert must be an alert's number"))
 user_id = None if visit.caller.is_staff else visit.caller.actor_id
 with database_errors_stop_the_page("the alert"):
-    alert, cause = load(visit.scope(), visit.org_id, user_id, alert_id)
+    alert, cause = load(visit.scope(), visit.org_in_view, user_id, alert_id)
 if alert is None:
     st.warning("This organization has no such alert.", icon=":material/search_off:")
     st.page_link("pages/alerts.py", label="All alerts", query_params=ui.access_params(visit))
@@ -63,14 +63,14 @@ if user_id is not None:
     acknowledge, mute = st.columns(2)
     if not alert["is_acknowledged"] and acknowledge.button(
             "Acknowledge", key=f"{KEY}acknowledge", icon=":material/done_all:"):
-        write(lambda: inbox.acknowledge(db.app_primary_engine(), visit.caller, visit.org_id,
+        write(lambda: inbox.acknowledge(db.app_primary_engine(), visit.caller, visit.org_in_view,
                                         alert_id))
     budget_id = None if alert["kind"] == "anomaly" else int(alert["budget_id"])
     what = ("anomaly alerts" if budget_id is None
             else f"{alert['kind']} alerts of {alert['budget_name']}")
     label = f"{'Unmute' if alert['is_muted'] else 'Mute'} {what} for me"
     if mute.button(label, key=f"{KEY}mute", icon=":material/notifications_off:"):
-        write(lambda: inbox.set_muted(db.app_primary_engine(), visit.caller, visit.org_id,
+        write(lambda: inbox.set_muted(db.app_primary_engine(), visit.caller, visit.org_in_view,
                                       alert["kind"], budget_id, not alert["is_muted"]))
 
 st.subheader(md_format("Apps behind it, {start:%b %d} to {end:%b %d} (UTC)",

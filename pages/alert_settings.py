@@ -30,7 +30,7 @@ visit = access.require(access.OVERSIGHT, "alert_settings")
 st.title("Alert delivery")
 views.show_done()
 with database_errors_stop_the_page("the alert delivery settings"):
-    channels, log = load(visit.scope(), visit.org_id)
+    channels, log = load(visit.scope(), visit.org_in_view)
 emails = channels[channels.channel == "email"]
 webhooks = channels[channels.channel == "webhook"]
 engine = db.app_primary_engine
@@ -42,7 +42,7 @@ with st.form(f"{KEY}emails"):
     typed = st.text_area("Recipients (one a line, or separated by commas)",
                          value="\n".join(emails.target))
     if st.form_submit_button("Save recipients", icon=":material/save:"):
-        save(lambda: settings.set_recipients(engine(), visit.caller, visit.org_id,
+        save(lambda: settings.set_recipients(engine(), visit.caller, visit.org_in_view,
                                              settings.parse_recipients(typed)),
              "The recipients are saved.")
 
@@ -59,7 +59,7 @@ if not webhooks.empty:
                           key=f"{KEY}webhook")
     enabled = bool(webhooks[webhooks.webhook_id == chosen].is_enabled.iloc[0])
     if st.button("Turn off" if enabled else "Turn on", key=f"{KEY}toggle"):
-        save(lambda: settings.set_webhook_enabled(engine(), visit.caller, visit.org_id, chosen,
+        save(lambda: settings.set_webhook_enabled(engine(), visit.caller, visit.org_in_view, chosen,
                                                   not enabled), "The webhook is changed.")
 with st.form(f"{KEY}add", clear_on_submit=True):
     name = st.text_input("Name")
@@ -67,7 +67,7 @@ with st.form(f"{KEY}add", clear_on_submit=True):
     secret = st.text_input("Signing secret (at least 16 characters; shown only now)",
                            type="password")
     if st.form_submit_button("Add webhook", icon=":material/add_link:"):
-        save(lambda: settings.add_webhook(engine(), visit.caller, visit.org_id, name, url,
+        save(lambda: settings.add_webhook(engine(), visit.caller, visit.org_in_view, name, url,
                                           secret), "The webhook is added.")
 
 st.subheader("Delivery log")

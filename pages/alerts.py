@@ -54,7 +54,7 @@ if visit.caller.is_staff:
 st.title("Alerts")
 
 with database_errors_stop_the_page("your alerts"):
-    alerts = load(visit.scope(), visit.org_id, visit.caller.actor_id)
+    alerts = load(visit.scope(), visit.org_in_view, visit.caller.actor_id)
 budgets = dict(zip(alerts.budget_id.dropna().astype(int).astype(str), alerts.budget_name.dropna(),
                    strict=True))
 reader = url_state.ParamReader(st.query_params.to_dict())
@@ -96,7 +96,7 @@ picked = ui.picked_row(table, key=f"{KEY}table", column_order=[
 st.caption("Pick an alert to see why it fired: the apps and machines behind it.")
 unread = picked_alerts[~picked_alerts.is_read]
 if len(unread) and st.button(f"Mark {len(unread)} as read", key=f"{KEY}read_all"):
-    inbox.mark_read(db.app_primary_engine(), visit.caller, visit.org_id,
+    inbox.mark_read(db.app_primary_engine(), visit.caller, visit.org_in_view,
                     [int(alert_id) for alert_id in unread.alert_id])
     load.clear()
     views.forget_unread()

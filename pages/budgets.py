@@ -26,7 +26,7 @@ st.title("Budgets")
 views.show_done()
 
 with st.spinner("Loading the budgets"), database_errors_stop_the_page("the budgets"):
-    now, progress, values = load(visit.scope(), visit.org_id)
+    now, progress, values = load(visit.scope(), visit.org_in_view)
 
 if now is not None:
     st.caption(md_format(

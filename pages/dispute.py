@@ -8,6 +8,7 @@ import streamlit as st
 
 from fleetspend import db, dispute, evidence
 from fleetspend import invoice_drill as drill
+from fleetspend.billing import invoice_status
 from fleetspend.money import dollars
 from fleetspend.ui import access, credit_note
 from fleetspend.ui import drilldown as ui
@@ -18,7 +19,7 @@ MACHINE_KEY = "dispute_machine"
 RERATE_TTL_S = 300
 
 visit = access.require(access.SUPPORT_CASE, "dispute")
-assert visit.grant is not None and visit.org_id is not None
+org_id, grant = visit.org_in_view, visit.active_grant
 try:
     number = drill.parse_text("invoice", st.query_params.get("invoice"))
 except drill.DrillError as error:
@@ -26,10 +27,10 @@ except drill.DrillError as error:
 
 
 def load(snapshot):
-    invoice = drill.invoice(snapshot.connection, visit.org_id, number)
+    invoice = drill.invoice(snapshot.connection, org_id, number)
     if invoice is None:
         return None, None
-    return invoice, dispute.price_lists(snapshot.connection, visit.org_id, invoice.invoice_id)
+    return invoice, dispute.price_lists(snapshot.connection, org_id, invoice.invoice_id)
 
 
 with database_errors_stop_the_page("this invoice"):
@@ -44,10 +45,10 @@ ui.breadcrumbs(visit, [ui.Crumb("Invoices", ui.INVOICES_PAGE),
 st.title(md_format("Dispute: invoice {number}", number=invoice.invoice_number))
 st.caption(md_format("{org} · {month} · {status} · support grant {grant}, ticket {ticket}",
                      org=invoice.org_name, month=invoice.month_label, status=invoice.status,
-                     grant=visit.grant.grant_id, ticket=visit.grant.support_ticket))
+                     grant=grant.grant_id, ticket=grant.support_ticket))
 
 credit_note.show_issued()
-creditable = invoice.subtotal_cents - invoice.credits_cents
+creditable = invoice_status.left_to_credit(invoice.subtotal_cents, invoice.credits_cents)
 subtotal, credited, total, left = st.columns(4)
 subtotal.metric("Subtotal", dollars(invoice.subtotal_cents))
 credited.metric("Credits", dollars(invoice.credits_cents))
@@ -64,12 +65,12 @@ def rerated(grant_id: int, staff_user_id: int, org_id: int,
 
 
 st.subheader("Billed against re-rated from raw usage")
-if invoice.status == "void":
+if invoice.status == invoice_status.VOID:
     st.info("This invoice is void: it is not re-rated.", icon=":material/block:")
     rerating = None
 else:
     with database_errors_stop_the_page("the re-rating"):
-        rerating = rerated(visit.grant.grant_id, visit.caller.actor_id, visit.org_id,
+        rerating = rerated(grant.grant_id, visit.caller.actor_id, org_id,
                            invoice.invoice_number)
 if rerating is not None:
     if rerating.is_reproduced:
@@ -144,8 +145,8 @@ else:
                               machines, key=MACHINE_KEY)
     with database_errors_stop_the_page("the machine's timeline"):
         runs, events = visit.read(lambda snapshot: (
-            drill.machine_runs(snapshot.connection, visit.org_id, machine_id, window),
-            drill.machine_events(snapshot.connection, visit.org_id, machine_id, window)))
+            drill.machine_runs(snapshot.connection, org_id, machine_id, window),
+            drill.machine_events(snapshot.connection, org_id, machine_id, window)))
     st.caption(md_format("From {start:%Y-%m-%d} to {end:%Y-%m-%d} UTC: the invoice's month and "
                          "{days} days either side.", start=window[0], end=window[1],
                          days=dispute.TIMELINE_MARGIN.days))
@@ -157,7 +158,7 @@ else:
                  query_params={**ui.access_params(visit), "machine": machine_id, **here})
 
 st.subheader("Credit note")
-if invoice.status not in ("finalized", "paid"):
+if not invoice_status.is_creditable(invoice.status):
     st.info(md_format("Only finalized or paid invoices take credit notes; this one is {status}.",
                       status=invoice.status),
             icon=":material/info:")
@@ -172,7 +173,7 @@ st.caption("One zip of CSV files: the invoice, its lines, every line's share per
            "Each download is recorded in the organization's audit log.")
 st.download_button(
     "Download the evidence bundle",
-    lambda: evidence.build(db.app_primary_engine(), visit.caller, visit.grant,
+    lambda: evidence.build(db.app_primary_engine(), visit.caller, grant,
                            invoice.invoice_number),
     file_name=evidence.file_name(invoice.invoice_number), mime="application/zip",
     key="dispute_evidence", icon=":material/folder_zip:", on_click="ignore")

@@ -2,7 +2,7 @@
 -- [start_month, end_month), and of the drafts whose cents the pages show (month_figures: the
 -- upcoming invoice while it is current): one row per invoice line and resource (its
 -- allocation), and one per credit note. Params: org_id; start_month, end_month (first days
--- of months).
+-- of months); sealed_statuses (invoice_status.sealed_params()).
 -- Returns: invoice_id, invoice_number, status, period_start_date, charge_category ('Usage' or
 -- 'Credit'), line_no, product, product_name, description, region_code, region_city,
 -- preset_code, price_list_id, resource_kind, resource_id, app_id, app_name,
@@ -16,7 +16,7 @@ with invoiced as (
       and period_start_date >= :start_month
       and period_start_date < :end_month
       and (
-          status in ('finalized', 'paid')
+          status = any(:sealed_statuses)
           or invoice_id in (
               select month_figures.invoice_id from month_figures
               where month_figures.org_id = :org_id

@@ -10,4 +10,13 @@
 - :mod:`.delivery`: email over SMTP and signed webhooks, retried with backoff, every attempt
   logged, after evaluation has committed (a delivery never holds evaluation up);
 - :mod:`.inbox`: each person's inbox: read, acknowledged, muted.
+
+Their writes live in sql/, one named statement per file (fleetspend/sqlfiles.py):
+``statements``; their page reads are in queries/.
 """
+
+from pathlib import Path
+
+from fleetspend.sqlfiles import SqlFolder
+
+statements = SqlFolder(Path(__file__).resolve().parent / "sql")

@@ -17,11 +17,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from fleetspend import auth, db
+from fleetspend.alerts import statements
 from queries import sql
 
 ORGANIZATION, TEAM, APP = "organization", "team", "app"
@@ -156,21 +158,24 @@ class BudgetDraft:
             raise BudgetError("a budget is a positive amount")
 
 
-def admin_call(engine: Engine, caller: auth.Caller, statement: str, params: dict) -> object:
-    """Run one of migration 0016's functions as ``caller``; refusals become exceptions."""
+def admin_call(engine: Engine, caller: auth.Caller, statement: str, params: dict) -> Any:
+    """Run one of migration 0016's functions (the named statement of sql/) as ``caller`` and
+    return its result; refusals become exceptions."""
     if caller.is_staff:
         raise auth.AccessRefusedError("only an admin of the organization changes its budgets")
     try:
         with engine.begin() as connection:
             db.set_local(connection, auth.scope_for(caller).settings())
-            return connection.execute(text(statement), params).scalar()
+            return connection.execute(statements.sql(statement), params).scalar()
     except DBAPIError as error:
-        state = getattr(error.orig, "sqlstate", None)
-        if state == "42501":
-            raise auth.AccessRefusedError(error.orig.diag.message_primary) from None
-        if state in (BUDGET_REFUSED, "23514", "23503"):
-            raise BudgetError(error.orig.diag.message_primary) from None
-        raise
+        denied = auth.refusal(error, auth.INSUFFICIENT_PRIVILEGE)
+        if denied is not None:
+            raise auth.AccessRefusedError(denied) from None
+        # the functions' own refusals, check constraints and foreign keys
+        refused = auth.refusal(error, BUDGET_REFUSED, "23514", "23503")
+        if refused is None:
+            raise
+        raise BudgetError(refused) from None
 
 
 def save_budget(engine: Engine, caller: auth.Caller, org_id: int, draft: BudgetDraft,
@@ -181,10 +186,7 @@ def save_budget(engine: Engine, caller: auth.Caller, org_id: int, draft: BudgetD
     database refuses and :class:`fleetspend.auth.AccessRefusedError` for a caller who is not
     an admin of ``org_id``; nothing is written then.
     """
-    return int(admin_call(engine, caller, (
-        "select fleetspend_auth.save_budget(:org_id, :budget_id, :name, :scope_kind, "
-        ":team_id, :app_id, :amount_cents, cast(:actual as smallint[]), "
-        "cast(:forecast as smallint[]), cast(:months as jsonb))"), {
+    return int(admin_call(engine, caller, "save_budget", {
         "org_id": org_id, "budget_id": budget_id, "name": draft.name.strip(),
         "scope_kind": draft.scope.kind, "team_id": draft.scope.team_id,
         "app_id": draft.scope.app_id, "amount_cents": draft.amount_cents,
@@ -196,5 +198,4 @@ def save_budget(engine: Engine, caller: auth.Caller, org_id: int, draft: BudgetD
 
 def archive_budget(engine: Engine, caller: auth.Caller, org_id: int, budget_id: int) -> None:
     """Retire a budget (its alerts stay), with its audit event; refusals as :func:`save_budget`."""
-    admin_call(engine, caller, "select fleetspend_auth.archive_budget(:org_id, :budget_id)",
-          {"org_id": org_id, "budget_id": budget_id})
+    admin_call(engine, caller, "archive_budget", {"org_id": org_id, "budget_id": budget_id})

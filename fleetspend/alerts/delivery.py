@@ -43,48 +43,15 @@ from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import urlencode
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
+
+from fleetspend.alerts import statements
 
 SMTP_ENV = "FLEETSPEND_SMTP_"
 BASE_URL_ENV = "FLEETSPEND_BASE_URL"
 DEFAULT_BASE_URL = "http://localhost:8501"
 SECRETS_FILE = Path(".streamlit/secrets.toml")
 ERROR_LIMIT = 500  # characters of an error kept in the log
-
-DUE_SQL = text("""
-select org_id, delivery_id from alert_deliveries
-where status = 'pending' and next_attempt_at <= :now
-order by next_attempt_at, delivery_id
-limit :batch
-""")
-CLAIM_SQL = text("""
-select alert_deliveries.org_id, alert_deliveries.delivery_id, alert_deliveries.channel,
-       alert_deliveries.recipients, alert_deliveries.attempts, alerts.alert_id, alerts.kind,
-       alerts.title, alerts.explanation, alerts.fired_at, alerts.link_page, alerts.link_params,
-       alerts.spent_cents, alerts.budget_cents, alerts.forecast_cents,
-       alerts.threshold_percent, organizations.slug as org_slug, alert_webhooks.url,
-       alert_webhooks.secret
-from alert_deliveries
-join alerts on alerts.org_id = alert_deliveries.org_id
-           and alerts.alert_id = alert_deliveries.alert_id
-join organizations on organizations.org_id = alert_deliveries.org_id
-left join alert_webhooks on alert_webhooks.org_id = alert_deliveries.org_id
-                        and alert_webhooks.webhook_id = alert_deliveries.webhook_id
-where alert_deliveries.org_id = :org_id and alert_deliveries.delivery_id = :delivery_id
-  and alert_deliveries.status = 'pending'
-for update of alert_deliveries skip locked
-""")
-ATTEMPT_SQL = text("""
-insert into delivery_attempts (org_id, delivery_id, is_success, status_code, error,
-                               duration_ms)
-values (:org_id, :delivery_id, :is_success, :status_code, :error, :duration_ms)
-""")
-UPDATE_SQL = text("""
-update alert_deliveries
-set attempts = attempts + 1, status = :status, next_attempt_at = :next_attempt_at,
-    sent_at = case when :status = 'sent' then now() end
-where org_id = :org_id and delivery_id = :delivery_id
-""")
 
 
 @dataclass(frozen=True)
@@ -272,8 +239,8 @@ def _attempt(engine: Engine, org_id: int, delivery_id: int, smtp: SmtpSettings |
     """One attempt at one delivery, logged with its new state; that state (None: someone
     else holds it, or it is no longer pending)."""
     with engine.begin() as connection:
-        row = connection.execute(CLAIM_SQL, {"org_id": org_id, "delivery_id": delivery_id}
-                                 ).mappings().first()
+        row = connection.execute(statements.sql("claim_delivery"),
+                                 {"org_id": org_id, "delivery_id": delivery_id}).mappings().first()
         if row is None:
             return None
         url = alert_url(row, root)
@@ -283,11 +250,11 @@ def _attempt(engine: Engine, org_id: int, delivery_id: int, smtp: SmtpSettings |
         attempts = row["attempts"] + 1
         status = ("sent" if outcome.is_success
                   else "failed" if attempts >= policy.max_attempts else "pending")
-        connection.execute(ATTEMPT_SQL, {
+        connection.execute(statements.sql("insert_delivery_attempt"), {
             "org_id": org_id, "delivery_id": delivery_id, "is_success": outcome.is_success,
             "status_code": outcome.status_code, "error": outcome.error,
             "duration_ms": round((time.monotonic() - started) * 1000)})
-        connection.execute(UPDATE_SQL, {
+        connection.execute(statements.sql("update_delivery"), {
             "org_id": org_id, "delivery_id": delivery_id, "status": status,
             "next_attempt_at": _retry_at(attempts, policy)})
         return status
@@ -301,7 +268,7 @@ def deliver_due(engine: Engine, smtp: SmtpSettings | None, policy: Policy | None
     root = base_url()
     summary = Summary()
     with engine.connect() as connection:
-        due = connection.execute(DUE_SQL, {"now": now or datetime.now(UTC),
+        due = connection.execute(statements.sql("due_deliveries"), {"now": now or datetime.now(UTC),
                                            "batch": policy.batch}).all()
     for org_id, delivery_id in due:
         status = None

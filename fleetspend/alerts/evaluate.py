@@ -32,11 +32,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from fleetspend import spend
-from fleetspend.alerts import figures
+from fleetspend.alerts import figures, statements
 from fleetspend.alerts.budgets import ORGANIZATION, TEAM, Budget, read_budgets
 from fleetspend.money import dollars
 
@@ -48,40 +48,6 @@ ANOMALY_LOOKBACK_DAYS = 7
 # the overview's anomaly window: its 60 days shown and three weeks of baseline before them
 ANOMALY_SERIES_DAYS = 60 + 21
 ORG_LOCK_CLASS = 0x616C7274  # "alrt": the first key of the per-organization evaluation lock
-
-FIRED_SQL = text("""
-select kind, threshold_percent from alerts
-where org_id = :org_id and budget_id = :budget_id and period_start_date = :month_start
-""")
-INSERT_SQL = text("""
-insert into alerts (org_id, kind, budget_id, period_start_date, threshold_percent,
-                    anomaly_key, spent_cents, budget_cents, forecast_cents, forecast_low_cents,
-                    forecast_high_cents, is_invoiced, title, explanation, link_page,
-                    link_params)
-values (:org_id, :kind, :budget_id, :period_start_date, :threshold_percent, :anomaly_key,
-        :spent_cents, :budget_cents, :forecast_cents, :forecast_low_cents,
-        :forecast_high_cents, :is_invoiced, :title, :explanation, :link_page,
-        cast(:link_params as jsonb))
-on conflict do nothing
-returning alert_id
-""")
-EMAIL_DELIVERIES_SQL = text("""
-insert into alert_deliveries (org_id, alert_id, channel, recipients)
-select :org_id, new_alerts.alert_id, 'email', recipients.emails
-from unnest(cast(:alert_ids as bigint[])) as new_alerts (alert_id)
-cross join (select array_agg(email order by email) as emails from alert_email_recipients
-            where org_id = :org_id) as recipients
-where recipients.emails is not null
-on conflict do nothing
-""")
-WEBHOOK_DELIVERIES_SQL = text("""
-insert into alert_deliveries (org_id, alert_id, channel, webhook_id)
-select :org_id, new_alerts.alert_id, 'webhook', alert_webhooks.webhook_id
-from unnest(cast(:alert_ids as bigint[])) as new_alerts (alert_id)
-cross join alert_webhooks
-where alert_webhooks.org_id = :org_id and alert_webhooks.is_enabled
-on conflict do nothing
-""")
 
 
 @dataclass(frozen=True)
@@ -183,7 +149,7 @@ def anomaly_alert(anomaly: spend.Anomaly) -> dict[str, object]:
 
 def _insert(connection: Connection, org_id: int, row: dict[str, object]) -> int | None:
     params = {**row, "org_id": org_id, "link_params": json.dumps(row["link_params"])}
-    return connection.execute(INSERT_SQL, params).scalar()
+    return connection.execute(statements.sql("insert_alert"), params).scalar()
 
 
 def _anomalies(connection: Connection, org_id: int, now: spend.AsOf) -> list[spend.Anomaly]:
@@ -197,7 +163,7 @@ def _anomalies(connection: Connection, org_id: int, now: spend.AsOf) -> list[spe
 def evaluate_organization(connection: Connection, org_id: int) -> list[int]:
     """Evaluate one organization in the caller's transaction (as the schema owner); the ids
     of the alerts that fired now, their deliveries queued."""
-    connection.execute(text("select pg_advisory_xact_lock(:lock_class, :org_id)"),
+    connection.execute(statements.sql("lock_organization_evaluation"),
                        {"lock_class": ORG_LOCK_CLASS, "org_id": org_id})
     now = figures.usage_now(connection, org_id)
     if now is None:
@@ -206,8 +172,9 @@ def evaluate_organization(connection: Connection, org_id: int) -> list[int]:
     for budget in read_budgets(connection, org_id):
         month = figures.month_spend_for_scope(connection, org_id, budget.scope, now)
         budget_cents = budget.amount_for(month.month_start)
-        fired = connection.execute(FIRED_SQL, {"org_id": org_id, "budget_id": budget.budget_id,
-                                               "month_start": month.month_start}).all()
+        fired = connection.execute(statements.sql("fired_alerts"), {
+            "org_id": org_id, "budget_id": budget.budget_id, "month_start": month.month_start,
+        }).all()
         for crossing in crossings(budget_cents, month, budget.actual_thresholds,
                                   budget.forecast_thresholds, [tuple(row) for row in fired]):
             fired_now.append(_insert(connection, org_id,
@@ -216,8 +183,9 @@ def evaluate_organization(connection: Connection, org_id: int) -> list[int]:
         fired_now.append(_insert(connection, org_id, anomaly_alert(anomaly)))
     alert_ids = [alert_id for alert_id in fired_now if alert_id is not None]
     if alert_ids:
-        for statement in (EMAIL_DELIVERIES_SQL, WEBHOOK_DELIVERIES_SQL):
-            connection.execute(statement, {"org_id": org_id, "alert_ids": alert_ids})
+        for statement in ("queue_email_deliveries", "queue_webhook_deliveries"):
+            connection.execute(statements.sql(statement),
+                               {"org_id": org_id, "alert_ids": alert_ids})
     return alert_ids
 
 
@@ -243,8 +211,7 @@ def evaluate_all(engine: Engine) -> Evaluation:
     fails is rolled back and named, and the others are evaluated all the same."""
     started = time.perf_counter()
     with engine.connect() as connection:
-        org_ids = connection.execute(text("select org_id from organizations order by org_id")
-                                     ).scalars().all()
+        org_ids = connection.execute(statements.sql("organizations_to_evaluate")).scalars().all()
     alert_ids: list[int] = []
     failed: list[tuple[int, str]] = []
     for org_id in org_ids:

@@ -22,12 +22,12 @@ from sqlalchemy import Connection
 
 from fleetspend import money, spend
 from fleetspend.alerts.budgets import Budget, BudgetScope, read_budgets
+from fleetspend.billing import invoice_status
 from queries import sql
 
 DAY = timedelta(days=1)
 # the forecast's rate and range come from the last 28 days with spend: read five weeks back
 HISTORY_READ_DAYS = 35
-SEALED = ("finalized", "paid")
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def _sealed_invoice_cents(connection: Connection, org_id: int, scope: BudgetScop
                           month_start: date) -> int | None:
     invoice = connection.execute(sql("month_invoice"), {
         "org_id": org_id, "month_date": month_start}).mappings().first()
-    if invoice is None or invoice["status"] not in SEALED:
+    if invoice is None or not invoice_status.is_sealed(invoice["status"]):
         return None
     return int(connection.execute(sql("invoice_scope_cents"), {
         "org_id": org_id, "invoice_id": invoice["invoice_id"], **scope.params()}).scalar_one())

@@ -15,34 +15,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
 from fleetspend import auth, db
+from fleetspend.alerts import statements
 from fleetspend.readmodels import read_frame
 from queries import sql
 
 CAUSE_MACHINES = 20
-
-READ_SQL = text("""
-insert into alert_receipts (org_id, alert_id, user_id)
-select :org_id, alert_id, :user_id from unnest(cast(:alert_ids as bigint[])) as alert_id
-on conflict do nothing
-""")
-ACKNOWLEDGE_SQL = text("""
-insert into alert_receipts (org_id, alert_id, user_id, acknowledged_at)
-values (:org_id, :alert_id, :user_id, now())
-on conflict (org_id, alert_id, user_id) do update set acknowledged_at = now()
-""")
-MUTE_SQL = text("""
-insert into alert_mutes (org_id, user_id, kind, budget_id)
-values (:org_id, :user_id, :kind, :budget_id)
-on conflict do nothing
-""")
-UNMUTE_SQL = text("""
-delete from alert_mutes
-where org_id = :org_id and user_id = :user_id and kind = :kind
-  and budget_id is not distinct from cast(:budget_id as bigint)
-""")
 
 
 def read_inbox(connection: Connection, org_id: int, user_id: int | None) -> pd.DataFrame:
@@ -57,29 +37,29 @@ def unread_count(connection: Connection, org_id: int, user_id: int) -> int:
                                   {"org_id": org_id, "user_id": user_id}).scalar_one())
 
 
-def _write(engine: Engine, caller: auth.Caller, statement: text, params: dict) -> None:
+def _write(engine: Engine, caller: auth.Caller, statement: str, params: dict) -> None:
     if caller.is_staff:
         raise auth.AccessRefusedError("support engineers have no alert inbox")
     with engine.begin() as connection:
         db.set_local(connection, auth.scope_for(caller).settings())
-        connection.execute(statement, {**params, "user_id": caller.actor_id})
+        connection.execute(statements.sql(statement), {**params, "user_id": caller.actor_id})
 
 
 def mark_read(engine: Engine, caller: auth.Caller, org_id: int,
               alert_ids: Iterable[int]) -> None:
     """Mark alerts read for ``caller`` (already read ones stay as they were)."""
-    _write(engine, caller, READ_SQL, {"org_id": org_id, "alert_ids": list(alert_ids)})
+    _write(engine, caller, "mark_alerts_read", {"org_id": org_id, "alert_ids": list(alert_ids)})
 
 
 def acknowledge(engine: Engine, caller: auth.Caller, org_id: int, alert_id: int) -> None:
     """Acknowledge an alert for ``caller``: read, and dealt with."""
-    _write(engine, caller, ACKNOWLEDGE_SQL, {"org_id": org_id, "alert_id": alert_id})
+    _write(engine, caller, "acknowledge_alert", {"org_id": org_id, "alert_id": alert_id})
 
 
 def set_muted(engine: Engine, caller: auth.Caller, org_id: int, kind: str,
               budget_id: int | None, muted: bool) -> None:
     """Mute (or unmute) one kind of alert of one budget (anomalies: no budget) for ``caller``."""
-    _write(engine, caller, MUTE_SQL if muted else UNMUTE_SQL,
+    _write(engine, caller, "mute_alerts" if muted else "unmute_alerts",
            {"org_id": org_id, "kind": kind, "budget_id": budget_id})
 
 

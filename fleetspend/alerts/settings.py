@@ -31,8 +31,7 @@ def parse_recipients(value: str) -> list[str]:
 
 def set_recipients(engine: Engine, caller: auth.Caller, org_id: int, emails: list[str]) -> None:
     """Replace the organization's alert email recipients (audited)."""
-    admin_call(engine, caller, "select fleetspend_auth.set_alert_recipients(:org_id, :emails)",
-               {"org_id": org_id, "emails": emails})
+    admin_call(engine, caller, "set_alert_recipients", {"org_id": org_id, "emails": emails})
 
 
 def add_webhook(engine: Engine, caller: auth.Caller, org_id: int, name: str, url: str,
@@ -41,17 +40,15 @@ def add_webhook(engine: Engine, caller: auth.Caller, org_id: int, name: str, url
     if len(secret) < MIN_SECRET:
         raise BudgetError(f"a webhook secret has at least {MIN_SECRET} characters")
     return int(admin_call(
-        engine, caller,
-        "select fleetspend_auth.add_alert_webhook(:org_id, :name, :url, :secret)",
+        engine, caller, "add_alert_webhook",
         {"org_id": org_id, "name": name.strip(), "url": url.strip(), "secret": secret}))
 
 
 def set_webhook_enabled(engine: Engine, caller: auth.Caller, org_id: int, webhook_id: int,
                         enabled: bool) -> None:
     """Turn a webhook on or off (audited); alerts fired while off are not sent to it."""
-    admin_call(engine, caller,
-               "select fleetspend_auth.set_alert_webhook_enabled(:org_id, :webhook_id, "
-               ":enabled)", {"org_id": org_id, "webhook_id": webhook_id, "enabled": enabled})
+    admin_call(engine, caller, "set_alert_webhook_enabled",
+               {"org_id": org_id, "webhook_id": webhook_id, "enabled": enabled})
 
 
 def read_settings(connection: Connection, org_id: int) -> pd.DataFrame:

@@ -5,5 +5,14 @@
 - allocation.py: each line's cents split over its machines and volumes (largest remainder);
 - invoices.py: drafting and finalizing invoices, idempotently, one transaction per run;
 - credit_notes.py: corrections to finalized invoices, safe under concurrency;
-- verify.py: re-rating and comparing with stored invoices, per line and per machine.
+- verify.py: re-rating and comparing with stored invoices, per line and per machine;
+- invoice_status.py: the invoice states and the questions asked of them.
+
+Their SQL lives in sql/, one named statement per file (fleetspend/sqlfiles.py): ``statements``.
 """
+
+from pathlib import Path
+
+from fleetspend.sqlfiles import SqlFolder
+
+statements = SqlFolder(Path(__file__).resolve().parent / "sql")

@@ -23,24 +23,8 @@ from datetime import date
 
 from sqlalchemy import Connection, text
 
+from fleetspend.billing import invoice_status, statements
 from fleetspend.billing.rating import PRODUCT_ORDER, stage_month
-
-# the months each organization's draft of :period_start carries: noted, earlier, and with no
-# other draft in between (that one carries them)
-CARRIED_PERIODS_SQL = """
-create temp table carried_periods on commit drop as
-select late_usage_periods.org_id, late_usage_periods.period_start_date
-from late_usage_periods
-where late_usage_periods.org_id = any(:org_ids)
-  and late_usage_periods.period_start_date < :period_start
-  and not exists (
-      select from invoices as drafts
-      where drafts.org_id = late_usage_periods.org_id
-        and drafts.status = 'draft'
-        and drafts.period_start_date > late_usage_periods.period_start_date
-        and drafts.period_start_date < :period_start
-  )
-"""
 
 # a line's key as text: the product decides which of size and egress group it carries
 LINE_KEY = ("concat_ws('|', {t}.product, {t}.price_list_id, {t}.region_code, {t}.preset_code, "
@@ -62,7 +46,7 @@ join invoices using (org_id, invoice_id)
 join carried_periods
   on carried_periods.org_id = invoice_lines.org_id
  and carried_periods.period_start_date = :adjusted
-where invoices.status in ('finalized', 'paid')
+where invoices.status = any(:sealed_statuses)
   and ((invoices.period_start_date = :adjusted and invoice_lines.adjusts_period_date is null)
        or invoice_lines.adjusts_period_date = :adjusted)
 """  # noqa: S608 - composed from this module's constants only
@@ -95,7 +79,7 @@ billed as (
 
 own_invoice as (
     select org_id, invoice_number from invoices
-    where period_start_date = :adjusted and status in ('finalized', 'paid')
+    where period_start_date = :adjusted and status = any(:sealed_statuses)
 )
 
 select coalesce(rerated.org_id, billed.org_id) as org_id,
@@ -158,58 +142,6 @@ full join billed
  and billed.resource_id = rerated.resource_id
 """  # noqa: S608 - composed from this module's constants only
 
-# The adjustments that change anything, numbered after the month's own lines, appended to the
-# staged month that drafting writes.
-APPEND_LINES_SQL = """
-create temp table numbered_adjustments on commit drop as
-with changed as (
-    select adjustment_lines.*
-    from adjustment_lines
-    where adjustment_lines.consumed_quantity <> 0
-       or adjustment_lines.amount_cents <> 0
-       or exists (select from adjustment_allocations
-                  where adjustment_allocations.org_id = adjustment_lines.org_id
-                    and adjustment_allocations.adjusts_period_date
-                        = adjustment_lines.adjusts_period_date
-                    and adjustment_allocations.line_key = adjustment_lines.line_key
-                    and (adjustment_allocations.consumed_quantity <> 0
-                         or adjustment_allocations.amount_cents <> 0))
-)
-
-select changed.*,
-       coalesce((select max(rated_lines.line_no) from rated_lines
-                 where rated_lines.org_id = changed.org_id), 0)
-       + dense_rank() over (
-           partition by changed.org_id
-           order by changed.adjusts_period_date,
-                    array_position(cast(:product_order as text[]), changed.product),
-                    changed.line_key
-       ) as line_no
-from changed;
-
-insert into rated_lines (org_id, line_no, product, price_list_id, region_code, preset_code,
-                         memory_mb, egress_group, unit_price, consumed_unit, pricing_unit,
-                         consumed_quantity, quantity, amount_precise, amount_cents,
-                         description, adjusts_period_date)
-select org_id, line_no, product, price_list_id, region_code, preset_code, memory_mb,
-       egress_group, unit_price, consumed_unit, pricing_unit, consumed_quantity, quantity,
-       amount_precise, amount_cents, description, adjusts_period_date
-from numbered_adjustments;
-
-insert into rated_allocations (org_id, line_no, resource_kind, resource_id, app_id,
-                               consumed_quantity, quantity, amount_precise, amount_cents)
-select adjustment_allocations.org_id, numbered_adjustments.line_no,
-       adjustment_allocations.resource_kind, adjustment_allocations.resource_id,
-       adjustment_allocations.app_id, adjustment_allocations.consumed_quantity,
-       adjustment_allocations.quantity, adjustment_allocations.amount_precise,
-       adjustment_allocations.amount_cents
-from adjustment_allocations
-join numbered_adjustments using (org_id, adjusts_period_date, line_key)
-where adjustment_allocations.consumed_quantity <> 0
-   or adjustment_allocations.amount_precise <> 0
-   or adjustment_allocations.amount_cents <> 0;
-"""
-
 _STAGED = ("rated_resources", "rated_lines", "rated_allocations")
 
 
@@ -221,11 +153,9 @@ def stage_with_adjustments(connection: Connection, period_start: date,
     Leaves ``carried_periods`` (org, month) for :func:`clear_carried` at finalization.
     """
     connection.exec_driver_sql("drop table if exists pg_temp.carried_periods")
-    connection.execute(text(CARRIED_PERIODS_SQL),
+    connection.execute(statements.sql("carried_periods"),
                        {"org_ids": org_ids, "period_start": period_start})
-    carried = connection.execute(text(
-        "select period_start_date, array_agg(org_id order by org_id) from carried_periods"
-        " group by 1 order by 1")).all()
+    carried = connection.execute(statements.sql("carried_months")).all()
     if not carried:
         stage_month(connection, period_start, org_ids)
         return
@@ -235,40 +165,24 @@ def stage_with_adjustments(connection: Connection, period_start: date,
     # re-rate each carried month with its organizations, keeping the differences
     for adjusted, adjusted_org_ids in carried:
         stage_month(connection, adjusted, adjusted_org_ids)
-        params = {"adjusted": adjusted}
+        params = {"adjusted": adjusted, **invoice_status.sealed_params()}
         connection.execute(text(BILLED_SQL), params)
         if adjusted == carried[0][0]:
-            _create_adjustment_tables(connection)
+            connection.execute(statements.sql("create_adjustment_lines"))
+            connection.execute(statements.sql("create_adjustment_allocations"))
         connection.execute(text(DIFFERENCES_SQL), params)
         connection.execute(text(RESOURCE_DIFFERENCES_SQL), params)
         connection.exec_driver_sql("drop table pg_temp.billed_lines")
     # then the month itself, and the adjustments after its lines
     stage_month(connection, period_start, org_ids)
-    for statement in APPEND_LINES_SQL.split(";\n\n"):
-        connection.execute(text(statement), {"product_order": PRODUCT_ORDER})
+    connection.execute(statements.sql("number_adjustments"), {"product_order": PRODUCT_ORDER})
+    connection.execute(statements.sql("append_adjustment_lines"))
+    connection.execute(statements.sql("append_adjustment_allocations"))
     for table in _STAGED:
         connection.exec_driver_sql(f"analyze pg_temp.{table}")
-
-
-def _create_adjustment_tables(connection: Connection) -> None:
-    connection.exec_driver_sql(
-        "create temp table adjustment_lines on commit drop as "
-        "select org_id, null::date as adjusts_period_date, null::text as line_key, product,"
-        " price_list_id, region_code, preset_code, memory_mb, egress_group, unit_price,"
-        " consumed_unit, pricing_unit, description, consumed_quantity, quantity,"
-        " amount_precise, amount_cents from rated_lines limit 0")
-    connection.exec_driver_sql(
-        "create temp table adjustment_allocations on commit drop as "
-        "select org_id, null::date as adjusts_period_date, null::text as line_key,"
-        " resource_kind, resource_id, app_id, consumed_quantity, quantity, amount_precise,"
-        " amount_cents from rated_allocations limit 0")
 
 
 def clear_carried(connection: Connection, sealed_org_ids: list[int]) -> None:
     """Forget the late-usage notes that the just-sealed invoices of ``sealed_org_ids`` carried
     (after :func:`stage_with_adjustments`, in the same transaction)."""
-    connection.execute(text(
-        "delete from late_usage_periods using carried_periods"
-        " where late_usage_periods.org_id = carried_periods.org_id"
-        "   and late_usage_periods.period_start_date = carried_periods.period_start_date"
-        "   and late_usage_periods.org_id = any(:org_ids)"), {"org_ids": sealed_org_ids})
+    connection.execute(statements.sql("clear_carried"), {"org_ids": sealed_org_ids})

@@ -8,62 +8,14 @@ largest fractional parts ``s_i - floor(s_i)``, ties broken by resource id. So th
 sum to the line exactly and each is within one cent of its proportional share. A line whose
 precise amount is zero allocates zero to everyone.
 
-The SQL version runs over the staged tables of rating.py with window functions; the Python
-version is the same rule for one line, used by the benchmark's pandas baseline.
+The SQL version (sql/allocate_largest_remainder.sql) runs over the staged tables of rating.py
+with window functions; money.largest_remainder is the same rule for one line, used by the
+benchmark's pandas baseline.
 """
 
 from __future__ import annotations
 
-LARGEST_REMAINDER_SQL = """
-create temp table rated_allocations on commit drop as
-with shares as (
-    select rated_resources.org_id,
-           rated_resources.line_no,
-           rated_resources.resource_kind,
-           rated_resources.resource_id,
-           rated_resources.app_id,
-           rated_resources.consumed_quantity,
-           rated_resources.quantity,
-           rated_resources.amount_precise,
-           rated_lines.amount_cents as line_cents,
-           case when rated_lines.amount_precise = 0 then 0
-                else rated_lines.amount_cents * rated_resources.amount_precise
-                     / rated_lines.amount_precise
-           end as share
-    from rated_resources
-    join rated_lines
-      on rated_lines.org_id = rated_resources.org_id
-     and rated_lines.line_no = rated_resources.line_no
-),
+from fleetspend.billing import statements
 
-floored as (
-    select shares.*, floor(shares.share)::bigint as floor_cents
-    from shares
-),
-
--- the cents the floors leave over, and each resource's place in line for one of them
-ranked as (
-    select floored.*,
-           floored.line_cents
-               - sum(floored.floor_cents) over (partition by floored.org_id, floored.line_no)
-               as leftover_cents,
-           row_number() over (
-               partition by floored.org_id, floored.line_no
-               order by floored.share - floored.floor_cents desc, floored.resource_id
-           ) as remainder_rank
-    from floored
-)
-
-select ranked.org_id,
-       ranked.line_no,
-       ranked.resource_kind,
-       ranked.resource_id,
-       ranked.app_id,
-       ranked.consumed_quantity,
-       ranked.quantity,
-       ranked.amount_precise,
-       ranked.share,
-       ranked.floor_cents + case when ranked.remainder_rank <= ranked.leftover_cents
-                                 then 1 else 0 end as amount_cents
-from ranked
-"""
+# the statement (sql/allocate_largest_remainder.sql), as rating.py runs it after pricing
+LARGEST_REMAINDER_SQL = statements.catalog()["allocate_largest_remainder"]

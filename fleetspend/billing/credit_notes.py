@@ -16,28 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
+from fleetspend.billing import invoice_status, statements
 from fleetspend.billing.rating import BillingError
-
-LOCK_INVOICE_SQL = """
-select org_id, invoice_id, invoice_number, status, subtotal_cents, credits_cents
-from invoices
-where invoice_number = :invoice_number
-for update
-"""
-
-INSERT_CREDIT_NOTE_SQL = """
-insert into credit_notes (
-    org_id, invoice_id, credit_note_number, amount_cents, reason, support_ticket, issued_by
-)
-select :org_id, :invoice_id,
-       format('CN-%s-%s', cast(:invoice_number as text), count(*) + 1),
-       :amount_cents, :reason, :support_ticket, :issued_by
-from credit_notes
-where org_id = :org_id and invoice_id = :invoice_id
-returning credit_note_number, issued_at
-"""
 
 
 class CreditNoteError(BillingError):
@@ -82,30 +64,29 @@ def issue_credit_note_in(connection: Connection, *, invoice_number: str, amount_
     if not support_ticket.strip():
         raise CreditNoteError("a credit note needs the support ticket it answers")
     invoice = connection.execute(
-        text(LOCK_INVOICE_SQL), {"invoice_number": invoice_number}
+        statements.sql("lock_invoice_for_credit"), {"invoice_number": invoice_number}
     ).one_or_none()
     if invoice is None:
         raise CreditNoteError(f"no invoice numbered {invoice_number!r}")
-    if invoice.status not in ("finalized", "paid"):
+    if not invoice_status.is_creditable(invoice.status):
         raise CreditNoteError(
             f"invoice {invoice_number} is {invoice.status}; only finalized or paid "
             "invoices take credit notes"
         )
-    creditable = invoice.subtotal_cents - invoice.credits_cents
+    creditable = invoice_status.left_to_credit(invoice.subtotal_cents, invoice.credits_cents)
     if amount_cents > creditable:
         raise CreditNoteError(
             f"invoice {invoice_number}: {amount_cents} cents would over-credit it; "
             f"{creditable} of {invoice.subtotal_cents} cents are left to credit"
         )
-    note = connection.execute(text(INSERT_CREDIT_NOTE_SQL), {
+    note = connection.execute(statements.sql("insert_credit_note"), {
         "org_id": invoice.org_id, "invoice_id": invoice.invoice_id,
         "invoice_number": invoice_number, "amount_cents": amount_cents,
         "reason": reason.strip(), "support_ticket": support_ticket.strip(),
         "issued_by": issued_by,
     }).one()
     after = connection.execute(
-        text("select credits_cents, total_cents from invoices "
-             "where org_id = :org_id and invoice_id = :invoice_id"),
+        statements.sql("invoice_credit_figures"),
         {"org_id": invoice.org_id, "invoice_id": invoice.invoice_id},
     ).one()
     return CreditNote(

@@ -24,8 +24,9 @@ from datetime import date
 
 from sqlalchemy import Connection, Engine, text
 
+from fleetspend.billing import statements
 from fleetspend.billing.adjustments import LINE_KEY
-from fleetspend.billing.invoices import CONTENT_HASH_SQL, resolve_org_ids
+from fleetspend.billing.invoices import hash_contents, resolve_org_ids
 from fleetspend.billing.rating import stage_month
 
 
@@ -57,14 +58,6 @@ class Difference:
         carried = f" (carried by {self.carried_by})" if self.carried_by else ""
         return f"{where}: {self.field} stored {self.stored}, re-rated {self.expected}{carried}"
 
-
-STORED_INVOICES_SQL = """
-create temp table verified_invoices on commit drop as
-select org_id, invoice_id, invoice_number, status, subtotal_cents, credits_cents,
-       total_cents, content_hash
-from invoices
-where period_start_date = :period_start and org_id = any(:org_ids) and status <> 'void'
-"""
 
 # Stored and re-rated lines are paired on the line key (product, price list, region, preset
 # and memory, egress group, as one text: adjustments.LINE_KEY), a plain hashable equality.
@@ -133,39 +126,6 @@ from pairs
 left join carried
   on carried.org_id = pairs.org_id and carried.line_key = pairs.line_key
 """  # noqa: S608 - composed from module constants only
-
-# Values are compared as numbers (2592000.000000 equals 2592000) and shown as text; a
-# comparison with a missing side is null, so only the presence row reports a missing or
-# unexpected line or allocation.
-LINE_DIFFERENCES_SQL = """
-select pairs.org_id, pairs.invoice_number, pairs.line, compared.field, compared.stored,
-       compared.expected, pairs.carried_by
-from verified_line_pairs as pairs
-cross join lateral (values
-    ('line', case when pairs.stored_line_no is not null then 'present' else 'missing' end,
-             case when pairs.expected_line_no is not null then 'present'
-                  else 'not backed by usage' end,
-     (pairs.stored_line_no is null) <> (pairs.expected_line_no is null)),
-    ('consumed_quantity', pairs.stored_consumed::text, pairs.consumed::text,
-     pairs.stored_consumed <> pairs.consumed),
-    ('quantity', pairs.stored_quantity::text, pairs.quantity::text,
-     pairs.stored_quantity <> pairs.quantity),
-    ('unit_price', pairs.stored_unit_price::text, pairs.unit_price::text,
-     pairs.stored_unit_price <> pairs.unit_price),
-    ('amount_precise', pairs.stored_precise::text, pairs.precise::text,
-     pairs.stored_precise <> pairs.precise),
-    ('amount_cents', pairs.stored_cents::text, pairs.cents::text,
-     pairs.stored_cents <> pairs.cents),
-    -- adjustments that do not make up the difference (too much, too little, or for nothing)
-    ('amount_cents with later adjustments',
-     (coalesce(pairs.stored_cents, 0) + pairs.carried_cents)::text,
-     coalesce(pairs.cents, 0)::text,
-     pairs.carried_by is null and pairs.carried_cents <> 0
-     and coalesce(pairs.stored_cents, 0) + pairs.carried_cents <> coalesce(pairs.cents, 0))
-) as compared (field, stored, expected, differs)
-where compared.differs
-order by pairs.org_id, pairs.line, compared.field
-"""
 
 ALLOCATION_DIFFERENCES_SQL = """
 with stored as (
@@ -241,75 +201,6 @@ where compared.differs
 order by pairs.org_id, pairs.line, paired.resource_id, compared.field
 """.replace("{line_key}", LINE_KEY.format(t="invoice_lines"))
 
-INVOICE_DIFFERENCES_SQL = """
-figures as (
-    select verified_invoices.*,
-           (select coalesce(sum(amount_cents), 0) from invoice_lines
-            where invoice_lines.org_id = verified_invoices.org_id
-              and invoice_lines.invoice_id = verified_invoices.invoice_id) as lines_cents,
-           (select coalesce(sum(amount_cents), 0) from credit_notes
-            where credit_notes.org_id = verified_invoices.org_id
-              and credit_notes.invoice_id = verified_invoices.invoice_id) as notes_cents,
-           (select coalesce(sum(amount_cents), 0) from rated_lines
-            where rated_lines.org_id = verified_invoices.org_id)
-           + (select coalesce(sum(amount_cents), 0) from invoice_lines
-              where invoice_lines.org_id = verified_invoices.org_id
-                and invoice_lines.invoice_id = verified_invoices.invoice_id
-                and invoice_lines.adjusts_period_date is not null) as rated_cents,
-           hashes.content_hash as recomputed_hash,
-           carried.amount_cents as carried_cents,
-           carried.carried_by
-    from verified_invoices
-    left join hashes using (org_id, invoice_id)
-    -- the month's adjustment lines on later invoices (late usage carried)
-    left join (
-        select invoice_lines.org_id, sum(invoice_lines.amount_cents) as amount_cents,
-               string_agg(distinct invoices.invoice_number, ', ') as carried_by
-        from invoice_lines
-        join invoices using (org_id, invoice_id)
-        where invoice_lines.adjusts_period_date = :period_start and invoices.status <> 'void'
-        group by 1
-    ) as carried using (org_id)
-)
-
-select figures.org_id, figures.invoice_number, compared.field, compared.stored,
-       compared.expected, compared.carried_by
-from figures
-cross join lateral (values
-    ('subtotal_cents (sum of its lines)', figures.subtotal_cents::text,
-     figures.lines_cents::text, null),
-    ('subtotal_cents (re-rated)', figures.subtotal_cents::text, figures.rated_cents::text,
-     case when figures.subtotal_cents + figures.carried_cents = figures.rated_cents
-          then figures.carried_by end),
-    ('credits_cents (sum of credit notes)', figures.credits_cents::text,
-     figures.notes_cents::text, null),
-    ('total_cents (subtotal - credits)', figures.total_cents::text,
-     (figures.subtotal_cents - figures.credits_cents)::text, null),
-    ('content_hash', figures.content_hash,
-     case when figures.status = 'draft' then figures.content_hash
-          else figures.recomputed_hash end, null)
-) as compared (field, stored, expected, carried_by)
-where compared.stored is distinct from compared.expected
-
-union all
-
-select unbilled.org_id, null, 'invoice', 'missing', 'present', null
-from (select distinct org_id from rated_lines) as unbilled
-where not exists (
-    select from invoices
-    where invoices.org_id = unbilled.org_id and invoices.period_start_date = :period_start
-)
-order by 1, 3
-"""
-
-# invoice-level figures, with the content hash recomputed from the stored lines (composed from
-# module constants only, never from input)
-VERIFY_INVOICE_SQL = (
-    "with hashed_invoices as (select * from verified_invoices), "  # noqa: S608
-    "hashes as (" + CONTENT_HASH_SQL + "), " + INVOICE_DIFFERENCES_SQL
-)
-
-
 def verify_month(engine: Engine, period_start: date,
                  org_slug: str | None = None) -> list[Difference]:
     """Every difference between the month's stored invoices and the re-rated usage."""
@@ -331,25 +222,27 @@ def verify_in(connection: Connection, period_start: date, org_ids: list[int]) ->
     for :func:`compare_lines` and :func:`compare_resources`.
     """
     stage_month(connection, period_start, org_ids)
-    connection.execute(text(STORED_INVOICES_SQL), {
-        "period_start": period_start, "org_ids": org_ids,
-    })
-    connection.exec_driver_sql("analyze pg_temp.verified_invoices")
     params = {"period_start": period_start, "org_ids": org_ids}
+    connection.execute(statements.sql("verified_invoices"), params)
+    connection.exec_driver_sql("analyze pg_temp.verified_invoices")
     connection.execute(text(LINE_PAIRS_SQL), params)
     connection.exec_driver_sql("analyze pg_temp.verified_line_pairs")
+    # the content hash of each verified invoice, recomputed from its stored lines
+    connection.exec_driver_sql("drop table if exists pg_temp.hashed_invoices")
+    connection.execute(statements.sql("verified_hashed_invoices"))
+    hash_contents(connection)
     differences = [
         Difference(org_id=row.org_id, invoice_number=row.invoice_number, level="invoice",
                    line=None, resource_id=None, field=row.field, stored=row.stored,
                    expected=row.expected, carried_by=row.carried_by)
-        for row in connection.execute(text(VERIFY_INVOICE_SQL),
+        for row in connection.execute(statements.sql("invoice_differences"),
                                       {"period_start": period_start})
     ]
     differences += [
         Difference(org_id=row.org_id, invoice_number=row.invoice_number, level="line",
                    line=row.line, resource_id=None, field=row.field, stored=row.stored,
                    expected=row.expected, carried_by=row.carried_by)
-        for row in connection.execute(text(LINE_DIFFERENCES_SQL))
+        for row in connection.execute(statements.sql("line_differences"))
     ]
     differences += [
         Difference(org_id=row.org_id, invoice_number=row.invoice_number,
@@ -361,70 +254,16 @@ def verify_in(connection: Connection, period_start: date, org_ids: list[int]) ->
     return differences
 
 
-# billed against re-rated per line of one invoice, every line (equal ones too)
-LINE_COMPARISON_SQL = """
-select pairs.line as description,
-       pairs.stored_line_no as line_no,
-       pairs.stored_quantity as billed_quantity,
-       pairs.quantity as rerated_quantity,
-       pairs.stored_cents as billed_cents,
-       pairs.cents as rerated_cents,
-       coalesce(pairs.cents, 0) - coalesce(pairs.stored_cents, 0) as difference_cents
-from verified_line_pairs as pairs
-where pairs.invoice_number = :invoice_number
-order by coalesce(pairs.stored_line_no, pairs.expected_line_no), pairs.line
-"""
-
-# billed against re-rated per machine (or volume) of one invoice, summed over its lines
-RESOURCE_COMPARISON_SQL = """
-with invoice as (
-    select org_id, invoice_id from verified_invoices where invoice_number = :invoice_number
-),
-
-billed as (
-    select invoice_allocations.resource_kind, invoice_allocations.resource_id,
-           invoice_allocations.app_id, sum(invoice_allocations.amount_cents) as billed_cents
-    from invoice_allocations
-    join invoice using (org_id, invoice_id)
-    join invoice_lines using (org_id, invoice_id, line_no)
-    where invoice_lines.adjusts_period_date is null
-    group by 1, 2, 3
-),
-
-rerated as (
-    select rated_allocations.resource_kind, rated_allocations.resource_id,
-           rated_allocations.app_id, sum(rated_allocations.amount_cents) as rerated_cents
-    from rated_allocations
-    join invoice using (org_id)
-    group by 1, 2, 3
-),
-
-paired as (
-    select resource_kind, resource_id, app_id, billed.billed_cents, rerated.rerated_cents,
-           coalesce(rerated.rerated_cents, 0) - coalesce(billed.billed_cents, 0)
-               as difference_cents
-    from billed
-    full join rerated using (resource_kind, resource_id, app_id)
-)
-
-select paired.resource_kind, paired.resource_id, apps.name as app_name, paired.billed_cents,
-       paired.rerated_cents, paired.difference_cents
-from paired
-join invoice on true
-left join apps on apps.org_id = invoice.org_id and apps.app_id = paired.app_id
-order by abs(paired.difference_cents) desc,
-         coalesce(paired.billed_cents, paired.rerated_cents) desc, paired.resource_id
-"""
-
-
 def compare_lines(connection: Connection, invoice_number: str) -> list[dict[str, object]]:
     """Every line of ``invoice_number``, billed against re-rated (after :func:`verify_in`)."""
-    rows = connection.execute(text(LINE_COMPARISON_SQL), {"invoice_number": invoice_number})
+    rows = connection.execute(statements.sql("line_comparison"),
+                              {"invoice_number": invoice_number})
     return [dict(row) for row in rows.mappings()]
 
 
 def compare_resources(connection: Connection, invoice_number: str) -> list[dict[str, object]]:
     """Every machine and volume of ``invoice_number``, billed against re-rated, largest
     difference first (after :func:`verify_in`)."""
-    rows = connection.execute(text(RESOURCE_COMPARISON_SQL), {"invoice_number": invoice_number})
+    rows = connection.execute(statements.sql("resource_comparison"),
+                              {"invoice_number": invoice_number})
     return [dict(row) for row in rows.mappings()]

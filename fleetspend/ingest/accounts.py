@@ -27,13 +27,15 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, NoReturn
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from fleetspend.ingest.checks import Rows
 from fleetspend.ingest.records import RECORD_KINDS, Problem, Record
 from fleetspend.ingest.writing import Outcome
+from fleetspend.sqlfiles import SqlFolder
 
 # kind -> (label in the summary, key fields), in the order they are checked and written
 KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -46,44 +48,9 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 SHOWN_CHANGES = 20
 
-WRITES = {
-    "organization_insert": "insert into organizations (slug, name, created_at, closed_at) "
-                           "values (:org, :name, :created_at, :closed_at)",
-    "organization_update": "update organizations set name = :name, closed_at = :closed_at "
-                           "where slug = :org",
-    "user_insert": "insert into users (email, name) values (:email, :name)",
-    "user_update": "update users set name = :name where lower(email) = :email",
-    "support_engineer_insert": "insert into staff_users (email, name, removed_at) "
-                               "values (:email, :name, :removed_at)",
-    "support_engineer_update": "update staff_users set name = :name, removed_at = :removed_at "
-                               "where lower(email) = :email",
-    "team_insert": "insert into teams (org_id, name) "
-                   "select org_id, :team from organizations where slug = :org",
-    "team_update": """
-        update teams set name = :team
-        from organizations
-        where organizations.slug = :org and teams.org_id = organizations.org_id
-          and teams.name = :renamed_from""",
-    "app_insert": """
-        insert into apps (org_id, team_id, name)
-        select teams.org_id, teams.team_id, :app
-        from teams join organizations using (org_id)
-        where organizations.slug = :org and teams.name = :team""",
-    "app_update": """
-        update apps set name = :app, team_id = teams.team_id
-        from teams join organizations using (org_id)
-        where organizations.slug = :org and teams.name = :team
-          and apps.org_id = teams.org_id and apps.name = :current_name""",
-    "membership_insert": """
-        insert into memberships (org_id, user_id, role, created_at, removed_at)
-        select organizations.org_id, users.user_id, :role, :joined_at, :removed_at
-        from organizations, users
-        where organizations.slug = :org and lower(users.email) = :email
-        on conflict (org_id, user_id) do update
-        set role = excluded.role, created_at = excluded.created_at,
-            removed_at = excluded.removed_at""",
-}
-WRITES["membership_update"] = WRITES["membership_insert"]
+_STATEMENTS = SqlFolder(Path(__file__).resolve().parent / "sql")
+# a membership is written the same way whether it is new or changed: an upsert
+_SAME_WRITE = {"membership_insert": "membership_upsert", "membership_update": "membership_upsert"}
 
 
 @dataclass
@@ -126,33 +93,21 @@ def _load(connection: Connection, records: list[Record]) -> _Stored:
             if record.values.get(name):
                 named[name].add(record.values[name])
     slugs, emails = sorted(named["org"]), sorted(named["email"])
-    orgs = {row["slug"]: dict(row) for row in connection.execute(text(
-        "select slug, name, created_at, closed_at from organizations where slug = any(:slugs)"),
-        {"slugs": slugs}).mappings()}
+    orgs = {row["slug"]: dict(row) for row in connection.execute(
+        _STATEMENTS.sql("stored_organizations"), {"slugs": slugs}).mappings()}
     teams: dict[str, set[str]] = defaultdict(set)
     apps: dict[str, dict[str, str]] = defaultdict(dict)
-    for slug, team, app in connection.execute(text("""
-            select organizations.slug, teams.name, apps.name
-            from teams
-            join organizations using (org_id)
-            left join apps on apps.org_id = teams.org_id and apps.team_id = teams.team_id
-            where organizations.slug = any(:slugs)"""), {"slugs": slugs}):
+    for slug, team, app in connection.execute(_STATEMENTS.sql("stored_teams_and_apps"),
+                                              {"slugs": slugs}):
         teams[slug].add(team)
         if app is not None:
             apps[slug][app] = team
-    users = dict(connection.execute(text(
-        "select lower(email), name from users where lower(email) = any(:emails)"),
-        {"emails": emails}).all())
-    engineers = {row["email"]: dict(row) for row in connection.execute(text(
-        "select lower(email) as email, name, removed_at from staff_users "
-        "where lower(email) = any(:emails)"), {"emails": emails}).mappings()}
-    memberships = {(row["slug"], row["email"]): dict(row) for row in connection.execute(text("""
-            select organizations.slug, lower(users.email) as email, memberships.role,
-                   memberships.created_at as joined_at, memberships.removed_at
-            from memberships
-            join organizations using (org_id)
-            join users using (user_id)
-            where organizations.slug = any(:slugs)"""), {"slugs": slugs}).mappings()}
+    users: dict[str, str] = dict(connection.execute(
+        _STATEMENTS.sql("stored_users"), {"emails": emails}).all())
+    engineers = {row["email"]: dict(row) for row in connection.execute(
+        _STATEMENTS.sql("stored_support_engineers"), {"emails": emails}).mappings()}
+    memberships = {(row["slug"], row["email"]): dict(row) for row in connection.execute(
+        _STATEMENTS.sql("stored_memberships"), {"slugs": slugs}).mappings()}
     return _Stored(orgs, teams, apps, users, engineers, memberships)
 
 
@@ -383,5 +338,5 @@ def import_accounts(connection: Connection, records: list[Record],
     if problems:
         return AccountsResult()
     for statement, row in checker.writes:
-        connection.execute(text(WRITES[statement]), row)
+        connection.execute(_STATEMENTS.sql(_SAME_WRITE.get(statement, statement)), row)
     return checker.result

@@ -12,11 +12,15 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from fleetspend.ingest.records import ONE_HOUR, Problem, Record
+from fleetspend.sqlfiles import SqlFolder
+
+_STATEMENTS = SqlFolder(Path(__file__).resolve().parent / "sql")
 
 MachineKey = tuple[int, str]
 
@@ -113,43 +117,32 @@ def _pairs(keys: set[tuple[int, str]]) -> dict[str, list]:
 def load_catalog(connection: Connection, records: list[Record]) -> Catalog:
     """Look up everything the records name, in a handful of set-based queries."""
     slugs = sorted({record.values["org"] for record in records if record.values["org"]})
-    org_rows = connection.execute(text(
-        "select slug, org_id, closed_at from organizations where slug = any(:slugs)"
-    ), {"slugs": slugs}).all()
+    org_rows = connection.execute(_STATEMENTS.sql("named_organizations"), {"slugs": slugs}).all()
     org_ids = {slug: org_id for slug, org_id, _ in org_rows}
     # every app of the organizations named: names to resolve, and names to show for the apps
     # of stored machines
-    app_rows = connection.execute(text(
-        "select org_id, name, app_id from apps where org_id = any(:org_ids)"
-    ), {"org_ids": list(org_ids.values())}).all()
-    regions = set(connection.execute(text("select region_code from regions")).scalars())
+    app_rows = connection.execute(_STATEMENTS.sql("apps_of_organizations"),
+                                  {"org_ids": list(org_ids.values())}).all()
+    regions = set(connection.execute(_STATEMENTS.sql("region_codes")).scalars())
     memory_ranges = {
         preset: (cpus * low, cpus * high)
-        for preset, cpus, low, high in connection.execute(text(
-            "select preset_code, cpus, min_memory_mb_per_cpu, max_memory_mb_per_cpu"
-            " from presets join cpu_kinds using (cpu_kind)"))
+        for preset, cpus, low, high in connection.execute(_STATEMENTS.sql("preset_memory_ranges"))
     }
     machine_keys = {(org_ids[r.values["org"]], r.values["machine_id"])
                     for r in records
                     if r.values.get("machine_id") and r.values["org"] in org_ids}
     machines = {
         (row["org_id"], row["machine_id"]): dict(row)
-        for row in connection.execute(text(
-            "select machines.* from machines"
-            " join unnest(cast(:org_ids as bigint[]), cast(:ids as text[]))"
-            "   as wanted (org_id, machine_id) using (org_id, machine_id)"
-        ), _pairs(machine_keys)).mappings()
+        for row in connection.execute(_STATEMENTS.sql("stored_machines"),
+                                      _pairs(machine_keys)).mappings()
     }
     volume_keys = {(org_ids[r.values["org"]], r.values["volume_id"])
                    for r in records
                    if r.values.get("volume_id") and r.values["org"] in org_ids}
     volumes = {
         (row["org_id"], row["volume_id"]): dict(row)
-        for row in connection.execute(text(
-            "select volumes.* from volumes"
-            " join unnest(cast(:org_ids as bigint[]), cast(:ids as text[]))"
-            "   as wanted (org_id, volume_id) using (org_id, volume_id)"
-        ), _pairs(volume_keys)).mappings()
+        for row in connection.execute(_STATEMENTS.sql("stored_volumes"),
+                                      _pairs(volume_keys)).mappings()
     }
     return Catalog(
         org_ids=org_ids,
@@ -249,6 +242,13 @@ class _Checker:
     def known_machine(self, key: MachineKey) -> dict[str, Any] | None:
         return self.batch.machines.rows.get(key) or self.catalog.machines.get(key)
 
+    def found_machine(self, key: MachineKey) -> dict[str, Any]:
+        """A machine :meth:`require_machine` found, as this batch last declared it."""
+        machine = self.known_machine(key)
+        if machine is None:
+            raise KeyError(f"machine {key[1]} was required before it was read")
+        return machine
+
     def require_machine(self, record: Record, key: MachineKey) -> dict[str, Any] | None:
         machine = self.known_machine(key)
         if machine is None:
@@ -294,7 +294,7 @@ class _Checker:
 
     def check(self, records: list[Record]) -> Batch:
         by_kind: dict[str, list[tuple[Record, dict[str, Any]]]] = defaultdict(list)
-        incomplete = []
+        incomplete: list[tuple[Record, dict[str, Any]]] = []
         for record in records:
             row = self.resolve(record)
             if row is not None:
@@ -328,7 +328,7 @@ class _Checker:
             if row["kind"] != "destroy":
                 continue
             key = (row["org_id"], row["machine_id"])
-            machine = self.known_machine(key)
+            machine = self.found_machine(key)
             if machine["destroyed_at"] is None:
                 machine = {**machine, "destroyed_at": row["event_at"]}
                 self.batch.machines.rows[key] = machine
@@ -342,7 +342,7 @@ class _Checker:
         for record, row, _ in known:
             if record.line in mismatched:
                 continue
-            machine = self.known_machine((row["org_id"], row["machine_id"]))
+            machine = self.found_machine((row["org_id"], row["machine_id"]))
             at = row["event_at"]
             if self.require_in_lifetime(record, "event_at", at, at, machine["created_at"],
                                         machine["destroyed_at"], f"machine {row['machine_id']}"):

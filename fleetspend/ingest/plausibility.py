@@ -32,8 +32,9 @@ from decimal import Decimal
 from typing import Any
 
 from psycopg import sql
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
+from fleetspend import bulk
 from fleetspend.ingest.records import SECONDS_PER_HOUR, Problem
 
 # How far a platform's meters may disagree with a lifecycle event's time, at each run edge
@@ -236,12 +237,12 @@ def _rows(connection: Connection, query: str, staged_table: str,
              "anchors": sql.Identifier(f"{staged_table}_anchors"),
              "hour": sql.Literal(SECONDS_PER_HOUR),
              "tolerance_seconds": sql.Literal(_TOLERANCE_SECONDS)}
-    raw = connection.connection.driver_connection
+    raw = bulk.driver_connection(connection)
     with raw.cursor() as cursor:
         # JIT compiling these statements costs more than it saves: a day of 10,000 machines
         # took 3.5 to 4.9 s with it, 1.8 s without; switched off for them only (an error
         # rolls the transaction back, and the setting with it)
-        jit = cursor.execute("select current_setting('jit')").fetchone()[0]
+        jit = connection.execute(text("select current_setting('jit')")).scalar_one()
         cursor.execute("select set_config('jit', 'off', true)")
         if anchors is not None:
             # temporary tables have no statistics until analyzed (see _MACHINE_ANCHORS)
@@ -249,7 +250,7 @@ def _rows(connection: Connection, query: str, staged_table: str,
             cursor.execute(sql.SQL(anchors).format(**names), parameters)
             cursor.execute(sql.SQL("analyze {anchors}").format(**names))
         cursor.execute(sql.SQL(query).format(**names), parameters)
-        columns = [column.name for column in cursor.description]
+        columns = [column.name for column in cursor.description or ()]
         rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
         cursor.execute("select set_config('jit', %s, true)", (jit,))
     return rows

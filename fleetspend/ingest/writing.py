@@ -26,6 +26,8 @@ import psycopg
 from psycopg import sql
 from sqlalchemy import Connection
 
+from fleetspend import bulk
+from fleetspend.billing import invoice_status
 from fleetspend.ingest import plausibility
 from fleetspend.ingest.checks import Batch, Rows
 from fleetspend.ingest.records import ONE_HOUR, Problem
@@ -121,7 +123,7 @@ sealed as (
     select by_month.*, invoices.invoice_number
     from by_month
     join invoices using (org_id, period_start_date)
-    where invoices.status in ('finalized', 'paid')
+    where invoices.status = any(%(sealed_statuses)s)
 ),
 
 noted as (
@@ -146,7 +148,8 @@ def _note_late_usage(raw: psycopg.Connection, writers: list[_Writer]) -> list[La
         sql.SQL(_CHANGED_FACTS).format(resource=sql.Identifier(writer.target.fact_key[1]),
                                        classified=writer.classified)
         for writer in writers)
-    rows = raw.execute(sql.SQL(_NOTE_LATE_USAGE).format(changed=changed)).fetchall()
+    rows = raw.execute(sql.SQL(_NOTE_LATE_USAGE).format(changed=changed),
+                       invoice_status.sealed_params()).fetchall()
     return [LateUsage(*row) for row in rows]
 
 
@@ -160,7 +163,7 @@ class _Writer:
     """Stages, classifies and writes one table's rows on the import's connection."""
 
     def __init__(self, connection: Connection, target: Target, rows: Rows) -> None:
-        self.raw = connection.connection.driver_connection
+        self.raw = bulk.driver_connection(connection)
         self.target = target
         self.rows = rows
         self.table = sql.Identifier(target.table)
@@ -256,17 +259,17 @@ class _Writer:
             sql.SQL("{table}.{column} = replaced.{column}").format(
                 table=self.table, column=sql.Identifier(column))
             for column in self.target.fact_key)
-        bounds = self.raw.execute(sql.SQL(
+        first, last = self.raw.execute(sql.SQL(
             "select min(hour_at), max(hour_at) from {} where status = 'changed'").format(
-            self.classified)).fetchone()
-        if bounds[0] is not None:
+            self.classified)).fetchone() or (None, None)
+        if first is not None:
             self.raw.execute(sql.SQL("""
                 delete from {table}
                 using (select distinct {fact} from {classified} where status = 'changed')
                     as replaced
                 where {matched} and {table}.hour_at between %s and %s
             """).format(table=self.table, fact=fact, classified=self.classified,
-                        matched=matched), bounds)
+                        matched=matched), (first, last))
         self.raw.execute(sql.SQL("""
             insert into {table} ({columns})
             select {columns} from {classified}
@@ -280,6 +283,7 @@ class _Writer:
         if self.target.fact_key:
             self._replace_facts()
             return
+        on_conflict: sql.Composable
         if self.target.is_overwritten:
             on_conflict = sql.SQL("do update set ({}) = row({})").format(
                 _columns(self.target.compared), _columns(self.target.compared, "excluded"))
@@ -298,7 +302,7 @@ class _Writer:
     def outcome(self) -> Outcome:
         counted = (sql.SQL("count(distinct ({}))").format(_columns(self.target.fact_key))
                    if self.target.fact_key else sql.SQL("count(*)"))
-        counts = dict(self.raw.execute(sql.SQL(
+        counts: dict[str, int] = dict(self.raw.execute(sql.SQL(
             "select status, {} from {} group by status").format(counted, self.classified)))
         return Outcome(**counts)
 

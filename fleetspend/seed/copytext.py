@@ -96,7 +96,8 @@ class Timestamps:
     """Formats seconds since an origin (whole seconds, UTC) as timestamptz text."""
 
     def __init__(self, origin: datetime, days: int) -> None:
-        if origin.utcoffset() is None or origin.utcoffset().total_seconds() != 0:
+        offset = origin.utcoffset()
+        if offset is None or offset.total_seconds() != 0:
             raise ValueError("the timestamp origin must be a UTC datetime")
         if origin.hour or origin.minute or origin.second or origin.microsecond:
             raise ValueError("the timestamp origin must be midnight")
@@ -179,14 +180,14 @@ def pack_binary(rows: int,
     for position, (layout, _) in enumerate(columns):
         fields.append((f"length{position}", ">i4"))
         fields.append((f"value{position}", *((layout,) if isinstance(layout, str) else layout)))
-    layout = np.dtype(fields)
+    row_type = np.dtype(fields)
     # one template row carries the field count and every length word; copy it to all rows
-    template = np.zeros(1, dtype=layout)
+    template = np.zeros(1, dtype=row_type)
     template["count"] = len(columns)
     for position in range(len(columns)):
-        template[f"length{position}"] = layout.fields[f"value{position}"][0].itemsize
-    packed = np.empty(rows, dtype=layout)
-    packed.view(np.uint8).reshape(rows, layout.itemsize)[:] = template.view(np.uint8)
+        template[f"length{position}"] = row_type[f"value{position}"].itemsize
+    packed = np.empty(rows, dtype=row_type)
+    packed.view(np.uint8).reshape(rows, row_type.itemsize)[:] = template.view(np.uint8)
     for position, (_, values) in enumerate(columns):
         packed[f"value{position}"] = values
     return packed.tobytes()

@@ -24,6 +24,7 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -104,6 +105,24 @@ class Person:
     role: str  # admin | member
 
 
+def _no_values() -> np.ndarray:
+    return np.empty(0, dtype=np.int64)
+
+
+class _Timeline(TypedDict):
+    """A fleet's events and segments, as :class:`OrgFleet` holds them."""
+
+    event_machine: np.ndarray
+    event_at: np.ndarray
+    event_kind: np.ndarray
+    event_size: np.ndarray
+    segment_machine: np.ndarray
+    segment_start: np.ndarray
+    segment_end: np.ndarray
+    segment_running: np.ndarray
+    segment_size: np.ndarray
+
+
 @dataclass
 class OrgFleet:
     """Everything generated for one organization (times in seconds since the window start)."""
@@ -142,13 +161,13 @@ class OrgFleet:
     segment_size: np.ndarray
     # volumes, ordered by volume id
     volume_ids: list[str] = field(default_factory=list)
-    volume_app: np.ndarray | None = None
-    volume_region: np.ndarray | None = None
-    volume_machine: np.ndarray | None = None  # -1 when detached
-    volume_size_gb: np.ndarray | None = None
-    volume_created: np.ndarray | None = None
-    volume_end: np.ndarray | None = None
-    volume_deleted: np.ndarray | None = None
+    volume_app: np.ndarray = field(default_factory=_no_values)
+    volume_region: np.ndarray = field(default_factory=_no_values)
+    volume_machine: np.ndarray = field(default_factory=_no_values)  # -1 when detached
+    volume_size_gb: np.ndarray = field(default_factory=_no_values)
+    volume_created: np.ndarray = field(default_factory=_no_values)
+    volume_end: np.ndarray = field(default_factory=_no_values)
+    volume_deleted: np.ndarray = field(default_factory=_no_values)
 
     @property
     def machine_count(self) -> int:
@@ -178,11 +197,10 @@ def _local_schedule(plan: ScalePlan, region_codes: tuple[str, ...]) -> tuple[np.
 
 def _utc_offsets(plan: ScalePlan, region_codes: tuple[str, ...]) -> np.ndarray:
     middle = plan.window_start + (plan.window_end - plan.window_start) / 2
-    return np.array([
-        round(middle.astimezone(ZoneInfo(REGION_TIMEZONES.get(code, "UTC")))
-              .utcoffset().total_seconds() / HOUR)
-        for code in region_codes
-    ], dtype=np.int64)
+    offsets = [middle.astimezone(ZoneInfo(REGION_TIMEZONES.get(code, "UTC"))).utcoffset()
+               for code in region_codes]
+    return np.array([round((offset or timedelta()).total_seconds() / HOUR)
+                     for offset in offsets], dtype=np.int64)
 
 
 def _unique_ids(rng: np.random.Generator, count: int, high: int, taken: set[int]) -> np.ndarray:
@@ -409,7 +427,7 @@ class _OrgBuilder:
     def _events(self, first_start: np.ndarray, created: np.ndarray, end: np.ndarray,
                 destroyed: np.ndarray, sleeps: np.ndarray, region: np.ndarray,
                 size: np.ndarray, resized: np.ndarray, resize_at: np.ndarray,
-                new_size: np.ndarray) -> dict[str, np.ndarray]:
+                new_size: np.ndarray) -> _Timeline:
         n = len(created)
         everyone = np.arange(n)
         machines, times, kinds, sizes = [everyone], [created], [np.full(n, CREATE)], [size]
@@ -459,21 +477,16 @@ class _OrgBuilder:
         size_from = np.maximum.accumulate(np.where(size_set >= 0, index, 0))
         size_after = size_set[size_from]
 
+        real = (kind != CREATE) & (kind != END)
         # segments: from each event to the next one of the same machine
         follows = np.flatnonzero((machine[:-1] == machine[1:]) & (at[1:] > at[:-1]))
-        segments = {
-            "segment_machine": machine[follows],
-            "segment_start": at[follows],
-            "segment_end": at[follows + 1],
-            "segment_running": running[follows],
-            "segment_size": size_after[follows],
-        }
-        real = (kind != CREATE) & (kind != END)
-        return {
-            "event_machine": machine[real], "event_at": at[real], "event_kind": kind[real],
-            "event_size": np.where(kind[real] == RESIZE, size_set[real], -1),
-            **segments,
-        }
+        return _Timeline(
+            event_machine=machine[real], event_at=at[real], event_kind=kind[real],
+            event_size=np.where(kind[real] == RESIZE, size_set[real], -1),
+            segment_machine=machine[follows], segment_start=at[follows],
+            segment_end=at[follows + 1], segment_running=running[follows],
+            segment_size=size_after[follows],
+        )
 
     def _volumes(self, fleet: OrgFleet, stateful: np.ndarray, app_volume_gb: np.ndarray) -> None:
         """One volume per machine of a stateful app; some outlive their destroyed machine."""
@@ -506,7 +519,8 @@ def build_fleets(plan: ScalePlan, catalog: Catalog, seed: int) -> list[OrgFleet]
     rng = np.random.Generator(np.random.PCG64(seed))
     builder = _OrgBuilder(rng, plan, catalog, _local_schedule(plan, catalog.region_codes),
                           _utc_offsets(plan, catalog.region_codes))
-    fleets, team_id, app_id, taken = [], 1, 1, set()
+    fleets, team_id, app_id = [], 1, 1
+    taken: set[int] = set()
     for org_id, org in enumerate(plan.orgs, start=1):
         fleet = builder.build(org_id, org, team_id, app_id, taken)
         team_id += org.teams

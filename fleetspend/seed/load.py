@@ -399,7 +399,7 @@ def generate(engine: Engine, *, scale: str, seed: int, progress: Progress | None
         lock_usage(connection)
         _truncate(connection, discard_existing_data=discard_existing_data)
         ensure_month_partitions(connection, plan.window_start, plan.window_end)
-        raw = connection.connection.driver_connection
+        raw = bulk.driver_connection(connection)
         set_aside = bulk.set_aside(connection, foreign_keys=BULK_TABLES,
                                     primary_keys=models.PARTITIONED_TABLES,
                                     transition_triggers=models.PARTITIONED_TABLES)

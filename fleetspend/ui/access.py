@@ -187,6 +187,20 @@ class Visit:
             return self.grant.org_id
         return self.membership.org_id if self.membership else None
 
+    @property
+    def org_in_view(self) -> int:
+        """The organization in view, on a page that needs one (:func:`require` checked it)."""
+        if self.org_id is None:
+            raise RuntimeError("this page needs an organization in view")
+        return self.org_id
+
+    @property
+    def active_grant(self) -> auth.SupportGrant:
+        """The support grant in view, on a support case page (:func:`require` checked it)."""
+        if self.grant is None:
+            raise RuntimeError("this page needs a support grant in view")
+        return self.grant
+
     def may(self, need: str) -> bool:
         """Whether this visit may use a page that needs ``need``."""
         if need == SUPPORT_CONSOLE:

@@ -7,8 +7,8 @@ Money arrives as integer cents (or Decimal) and is divided by 100 only to draw. 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Mapping
+from datetime import date, timedelta
 from decimal import Decimal
 from itertools import accumulate
 
@@ -86,7 +86,7 @@ def show_progress(progress: figures.Progress) -> None:
         st.plotly_chart(month_chart(progress), key=f"budgets_chart_{budget.budget_id}")
 
 
-def _text_of(cents_by_month: dict) -> str:
+def _text_of(cents_by_month: Mapping[date, int]) -> str:
     return "\n".join(f"{month:%Y-%m}: {Decimal(cents) / 100:.2f}"
                      for month, cents in sorted(cents_by_month.items()))
 
@@ -132,7 +132,7 @@ def budget_form(visit: access.Visit, existing: list[budgets.Budget],
         saved = st.form_submit_button("Save budget", icon=":material/save:")
     if current is not None and st.button("Archive this budget", key=f"{FORM_KEY}_archive"):
         write_then_rerun(lambda: budgets.archive_budget(db.app_primary_engine(), visit.caller,
-                                              visit.org_id, current.budget_id),
+                                              visit.org_in_view, current.budget_id),
                f"{current.name} is archived.", forget)
     if saved:
         def save() -> None:
@@ -146,7 +146,7 @@ def budget_form(visit: access.Visit, existing: list[budgets.Budget],
                 budgets.parse_thresholds(actual, "actual spend thresholds"),
                 budgets.parse_thresholds(forecast, "forecast thresholds"),
                 budgets.parse_month_amounts(months))
-            budgets.save_budget(db.app_primary_engine(), visit.caller, visit.org_id, draft,
+            budgets.save_budget(db.app_primary_engine(), visit.caller, visit.org_in_view, draft,
                                 current.budget_id if current else None)
         write_then_rerun(save, f"{name.strip()} is saved.", forget)
 

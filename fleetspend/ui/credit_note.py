@@ -54,7 +54,7 @@ def _prepare(visit: Visit, invoice: drill.Invoice, creditable: int) -> None:
         amount = st.text_input("Amount (USD)", key=AMOUNT_KEY,
                                help=f"At most {dollars(creditable)}, what is left to credit.")
         reason = st.text_area("Reason (the customer sees it on the invoice)", key=REASON_KEY)
-        ticket = st.text_input("Support ticket", value=visit.grant.support_ticket,
+        ticket = st.text_input("Support ticket", value=visit.active_grant.support_ticket,
                                key=TICKET_KEY)
         submitted = st.form_submit_button("Review credit note", type="primary")
     if not submitted:
@@ -86,7 +86,7 @@ def _confirm(visit: Visit, request: CreditRequest) -> None:
     try:
         with database_errors_stop_the_page("the credit note"):
             note = support.issue_credit(
-                db.app_primary_engine(), visit.caller, visit.grant,
+                db.app_primary_engine(), visit.caller, visit.active_grant,
                 invoice_number=request.invoice_number, amount_cents=request.amount_cents,
                 reason=request.reason, support_ticket=request.support_ticket,
                 request_key=request.request_key)

@@ -16,6 +16,9 @@ def offer_demo_data() -> None:
     bar = st.progress(0.0, text="Preparing the database")
     engine = db.primary_engine()
     schema.upgrade(engine)
-    generate(engine, scale="demo", seed=1,
-             progress=lambda fraction, message: bar.progress(fraction, text=message))
+
+    def progress(fraction: float, message: str) -> None:
+        bar.progress(fraction, text=message)
+
+    generate(engine, scale="demo", seed=1, progress=progress)
     st.rerun()

@@ -14,6 +14,7 @@ from typing import NoReturn
 
 import pandas as pd
 import streamlit as st
+from streamlit.elements.lib.column_types import ColumnConfig
 
 from fleetspend.csvfile import to_csv
 from fleetspend.invoice_drill import sum_check
@@ -108,13 +109,13 @@ def as_shown(frame: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataFrame:
     return frame[list(columns)].rename(columns=dict(columns))
 
 
-def utc_column(label: str, *, seconds: bool = False) -> st.column_config.DatetimeColumn:
+def utc_column(label: str, *, seconds: bool = False) -> ColumnConfig:
     """A UTC time column: the header says UTC, so the cells carry no offset."""
     return st.column_config.DatetimeColumn(
         label, format="YYYY-MM-DD HH:mm:ss" if seconds else "YYYY-MM-DD HH:mm")
 
 
-def money_column(label: str) -> st.column_config.NumberColumn:
+def money_column(label: str) -> ColumnConfig:
     """A dollars column (the values are exact Decimals; the format only draws them)."""
     return st.column_config.NumberColumn(label, format="dollar")
 

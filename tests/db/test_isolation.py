@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 
 from fleetspend import auth, db, embedded, rollups, schema
+from fleetspend.billing import invoice_status
 from fleetspend.billing.credit_notes import issue_credit_note
 from fleetspend.billing.invoices import finalize_month
 from fleetspend.embedded import EmbeddedPostgres
@@ -80,6 +81,7 @@ QUERY_PARAMETERS: dict[str, object] = {
     "sort": "amount", "page_size": 50, "page_offset": 0, "measure": "spend",
     "app_ids": None, "team_ids": None, "region_codes": None, "continents": None,
     "preset_codes": None, "products": None, "top": 8, "with_cells": True,
+    **invoice_status.sealed_params(),
 }
 
 

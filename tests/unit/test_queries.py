@@ -9,6 +9,7 @@ import pytest
 
 import queries
 from fleetspend import readmodels
+from fleetspend.sqlfiles import SqlFileError, SqlNotFoundError
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def test_every_shipped_query_loads_with_a_header_and_named_binds():
 
 def test_a_missing_name_fails_loudly(query_dir):
     (query_dir / "one.sql").write_text("-- one\nselect 1\n")
-    with pytest.raises(queries.QueryNotFoundError, match="no query named 'two'"):
+    with pytest.raises(SqlNotFoundError, match="no query named 'two'"):
         queries.sql("two")
 
 
@@ -40,7 +41,7 @@ def test_two_files_with_one_name_fail_loudly(query_dir):
     (query_dir / "a").mkdir()
     (query_dir / "a" / "spend.sql").write_text("-- a\nselect 1\n")
     (query_dir / "spend.sql").write_text("-- b\nselect 2\n")
-    with pytest.raises(queries.QueryFileError, match="two queries are named 'spend'"):
+    with pytest.raises(SqlFileError, match="two statements are named 'spend'"):
         queries.catalog()
 
 
@@ -50,7 +51,7 @@ def test_two_files_with_one_name_fail_loudly(query_dir):
 ])
 def test_placeholders_other_than_named_binds_are_refused_with_file_and_line(query_dir, line):
     (query_dir / "bad.sql").write_text(f"-- bad\nselect 1\n{line}\n")
-    with pytest.raises(queries.QueryFileError, match=r"bad\.sql:3: placeholder"):
+    with pytest.raises(SqlFileError, match=r"bad\.sql:3: placeholder"):
         queries.catalog()
 
 
@@ -61,7 +62,7 @@ def test_a_placeholder_inside_a_comment_is_fine(query_dir):
 
 def test_a_query_without_its_header_comment_is_refused(query_dir):
     (query_dir / "bare.sql").write_text("select 1\n")
-    with pytest.raises(queries.QueryFileError, match=r"bare\.sql:1: a query starts with"):
+    with pytest.raises(SqlFileError, match=r"bare\.sql:1: a statement starts with"):
         queries.catalog()
 
 

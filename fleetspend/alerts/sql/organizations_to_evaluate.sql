@@ -1,0 +1,2 @@
+-- Every organization's org_id, in order.
+select org_id from organizations order by org_id

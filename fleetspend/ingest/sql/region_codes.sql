@@ -1,0 +1,2 @@
+-- Every region's code.
+select region_code from regions
