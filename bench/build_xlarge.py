@@ -56,7 +56,8 @@ SCALED = {
     "rollup_region_size_monthly": ("consumed_quantity", "amount_precise"),
     # the copies belong to their originals' teams
     **{table: ("runtime_seconds", "runtime_amount_precise", "amount_precise")
-       for table in ("rollup_team_region_daily", "rollup_team_region_monthly",
+       for table in ("rollup_team_region_size_daily", "rollup_team_region_size_monthly",
+                     "rollup_team_region_daily", "rollup_team_region_monthly",
                      "rollup_team_daily", "rollup_team_monthly")},
 }
 

@@ -640,6 +640,8 @@ NARROW_TABLES = {(name, period): _narrow_rollup(name, period)
 # a row per team (and region) a day, however many apps. name -> key columns after the team;
 # rollup_<name>_daily and rollup_<name>_monthly, each with APP_MEASURES.
 TEAM_ROLLUPS: dict[str, tuple[str, ...]] = {
+    # the team comparison: each team's spend, machine-hours, region and VM-size mix
+    "team_region_size": ("team_id", "region_code", "preset_code"),
     "team_region": ("team_id", "region_code"),  # the explorer by team, region or continent
     "team": ("team_id",),  # spend per team over time
 }

@@ -13,10 +13,10 @@ an invoice's agree to the unrounded amount:
 - ``rollup_resource_monthly`` and ``rollup_usage_monthly``: the same per calendar month;
 - ``rollup_app_region_series``: per org, month, app and region, each day's cents in arrays
   (the overview's anomaly search), recomputed with the narrow monthly rows;
-- the per-team rollups of ``models.TEAM_ROLLUPS``, daily and monthly (per team and region; per
-  team): the app x region rows summed per app's team of today (team questions), recomputed
-  with the narrow rows; an app moving team moves its rows (a trigger on ``apps``, migration
-  0017).
+- the per-team rollups of ``models.TEAM_ROLLUPS``, daily and monthly (per team, region and VM
+  size; per team and region; per team): the per-app rows summed per app's team of today (team
+  questions), recomputed with the narrow rows; an app moving team moves its rows (a trigger on
+  ``apps``, migration 0017).
 
 How changes find their way in. Statement-level triggers on the usage tables note every
 (org, day) an insert, update or delete touches in ``rollup_pending_days``. :func:`refresh`
@@ -402,8 +402,9 @@ order by 1, 2
 # the per-team rows: per team and region from the app x region rows, each app under its team
 # of today; per team from those
 _APP_SUMS = ", ".join(f"sum(daily.{measure})" for measure in models.APP_MEASURES)
-_TEAM_SOURCES = {"team_region": ("rollup_app_region_daily", "inner join apps on apps.org_id = "
-                                 "daily.org_id and apps.app_id = daily.app_id"),
+_BY_APPS_TEAM = "inner join apps on apps.org_id = daily.org_id and apps.app_id = daily.app_id"
+_TEAM_SOURCES = {"team_region_size": ("rollup_app_region_size_daily", _BY_APPS_TEAM),
+                 "team_region": ("rollup_app_region_daily", _BY_APPS_TEAM),
                  "team": ("rollup_team_region_daily", "")}
 
 

@@ -1,10 +1,12 @@
 """Per-team rollups: spend and machine runtime per team (and region), by day and by month.
 
 Team questions (the team comparison, spend per team over time, the explorer by team, region
-or continent) read the app x region rollups and group them by each app's team: a row per app
-and region and day, ten times more with ten times the apps. ``rollup_team_region_daily`` and
-``_monthly`` hold those rows summed per team and region (a few hundred a day, however many
-apps), ``rollup_team_daily`` and ``_monthly`` per team (spend per team over time).
+or continent) read the app x region (x VM size) rollups and group them by each app's team: a
+row per app, region (and size) and day, ten times more with ten times the apps. These hold
+them summed per team, a few hundred rows a day however many apps:
+``rollup_team_region_size_daily`` and ``_monthly`` (the team comparison's mixes),
+``rollup_team_region_daily`` and ``_monthly`` (the explorer by team, region or continent) and
+``rollup_team_daily`` and ``_monthly`` (spend per team over time).
 
 An app's spend belongs to its team of today, for all time: when an app moves to another team
 (``update apps set team_id``), a trigger sums the rows of the teams it left and joined again
@@ -33,6 +35,10 @@ SUMS = "sum(runtime_seconds), sum(runtime_amount_precise), sum(amount_precise)"
 # table -> (period column, key columns after the team, the rows it is summed from), in the
 # order they are filled
 TABLES = {
+    "rollup_team_region_size_daily": ("usage_date", ("region_code", "preset_code"),
+                                      "rollup_app_region_size_daily"),
+    "rollup_team_region_size_monthly": ("month_date", ("region_code", "preset_code"),
+                                        "rollup_app_region_size_monthly"),
     "rollup_team_region_daily": ("usage_date", ("region_code",), "rollup_app_region_daily"),
     "rollup_team_region_monthly": ("month_date", ("region_code",), "rollup_app_region_monthly"),
     "rollup_team_daily": ("usage_date", (), "rollup_team_region_daily"),
@@ -53,7 +59,7 @@ MOVED = """(select old_apps.org_id, old_apps.team_id from old_apps
 
 
 def _sum_per_team(table: str, moved_only: bool) -> str:
-    """Insert ``table``'s rows summed from its source: the app x region rows per app's team of
+    """Insert ``table``'s rows summed from its source: the per-app rows per app's team of
     today, or the team x region rows per team (only the moved teams' rows with
     ``moved_only``)."""
     period, keys, source = TABLES[table]
