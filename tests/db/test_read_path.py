@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from fleetspend import db, freshness, money, readmodels, rollups, spend
+from fleetspend import db, freshness, money, readmodels, rollups, spend, teams
 from fleetspend.billing import invoices
 from fleetspend.money import largest_remainder
 from fleetspend.spend import OTHER_KEY, ExplorerQuery
@@ -219,6 +219,25 @@ def test_page_reads_are_planned_for_their_parameters(_seeded_and_rolled):
     finally:
         pool.dispose()
     assert (mode, memory) == ("force_custom_plan", "16MB")
+
+@pytest.mark.parametrize(("start_date", "end_date"), RANGES)
+def test_the_team_comparison_read_the_short_way_equals_the_one_from_every_apps_rows(
+        connection, org_id, start_date, end_date):
+    """The teams, their mixes, the movers and their reasons, and each team's apps, from the
+    per-team rollups and the rows of the apps shown alone, as from every app's rows."""
+    period = teams.Period(start_date, end_date)
+    names = teams.read_teams(connection, org_id)
+    every = teams.compare(teams.read_mix(connection, org_id, period), names, period)
+    assert any(mover.kind == "app" for mover in every.movers)  # not vacuous
+    for team_id in names:
+        short = teams.read_comparison(connection, org_id, period, names, shown_team=team_id)
+        assert (short.total_cents, short.previous_total_cents) == (
+            every.total_cents, every.previous_total_cents)
+        pd.testing.assert_frame_equal(short.teams, every.teams)
+        assert short.movers == every.movers
+        pd.testing.assert_frame_equal(teams.team_apps(short, team_id),
+                                      teams.team_apps(every, team_id))
+
 
 # --- the explorer's fold --------------------------------------------------------------------
 # queries/explorer_series.sql keeps the biggest series and folds the rest into "other" itself,

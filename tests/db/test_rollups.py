@@ -179,8 +179,10 @@ def _team_pair(name: str, period: str) -> tuple[TextClause, TextClause]:
     groups = ", ".join(str(n) for n in range(1, len(keys) + 3))
     rollup = text(f"select org_id, {period}, {', '.join((*keys, *measures))} "
                   f"from rollup_{name}_{grain}")
+    raw_keys = [f"coalesce(rated_usage.{key}, '')" if key == "preset_code"
+                else f"rated_usage.{key}" for key in keys[1:]]
     direct = text(f"select rated_usage.org_id, {_RAW_PERIODS[period]}, apps.team_id"
-                  f"{''.join(f', rated_usage.{key}' for key in keys[1:])}, "
+                  f"{''.join(f', {key}' for key in raw_keys)}, "
                   f"{', '.join(_RAW_MEASURES[m] for m in measures)} from rated_usage "
                   "join apps on apps.org_id = rated_usage.org_id "
                   f"and apps.app_id = rated_usage.app_id group by {groups}")
