@@ -8,7 +8,8 @@ TARGET_DB is created as a copy of it (dropped first if it exists), then northwin
 times bigger where the pages read: every app gets nine copies (4,200 apps, each copy spending
 what its original does), and so does every machine (100,000), and every rollup row the pages
 read is copied under the copied apps (daily and monthly, meters, the narrow rollups, the
-anomaly series) or multiplied (the per-org and per-region rows, which have no app). Raw usage
+anomaly series) or multiplied (the per-org, per-region and per-team rows, which have no app;
+the copies keep their originals' teams). Raw usage
 is not copied: generating 10x the hourly rows (190 million) would take hours here. So reads
 at xlarge are measured at rollup level (bench/bench_page_views.py with BENCH_DATABASE_URL
 pointing at TARGET_DB, the invoice pages still at the large scale's invoices), and the
@@ -53,6 +54,11 @@ SCALED = {
                          "resources"),
     "rollup_region_size_daily": ("consumed_quantity", "amount_precise"),
     "rollup_region_size_monthly": ("consumed_quantity", "amount_precise"),
+    # the copies belong to their originals' teams
+    **{table: ("runtime_seconds", "runtime_amount_precise", "amount_precise")
+       for table in ("rollup_team_region_size_daily", "rollup_team_region_size_monthly",
+                     "rollup_team_region_daily", "rollup_team_region_monthly",
+                     "rollup_team_daily", "rollup_team_monthly")},
 }
 
 

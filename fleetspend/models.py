@@ -635,6 +635,38 @@ def _narrow_rollup(name: str, period: str) -> Table:
 NARROW_TABLES = {(name, period): _narrow_rollup(name, period)
                  for name in NARROW_ROLLUPS for period in ("usage_date", "month_date")}
 
+# Per-team rollups, daily and monthly: the app x region rows summed per app's team of today
+# (an app that moves team takes its history along: a trigger on apps, migration 0017, sums the
+# teams' rows again; fleetspend.rollups keeps them with the narrow rows). Team questions (the
+# team comparison, spend per team over time, the explorer by team, region or continent) read
+# a row per team (and region) a day, however many apps. name -> key columns after the team;
+# rollup_<name>_daily and rollup_<name>_monthly, each with APP_MEASURES.
+TEAM_ROLLUPS: dict[str, tuple[str, ...]] = {
+    # the team comparison: each team's spend, machine-hours, region and VM-size mix
+    "team_region_size": ("team_id", "region_code", "preset_code"),
+    "team_region": ("team_id", "region_code"),  # the explorer by team, region or continent
+    "team": ("team_id",),  # spend per team over time
+}
+
+
+def _team_rollup(name: str, period: str) -> Table:
+    grain = "daily" if period == "usage_date" else "monthly"
+    keys = TEAM_ROLLUPS[name]
+    return Table(
+        f"rollup_{name}_{grain}", metadata,
+        Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+        Column(period, Date, nullable=False),
+        Column("team_id", BigInteger, nullable=False),
+        *(_NARROW_COLUMNS[column]() for column in (*keys[1:], *APP_MEASURES)),
+        PrimaryKeyConstraint("org_id", period, *keys),
+        *([CheckConstraint("extract(day from month_date) = 1", name="month_start")]
+          if period == "month_date" else []),
+    )
+
+
+TEAM_TABLES = {(name, period): _team_rollup(name, period)
+               for name in TEAM_ROLLUPS for period in ("usage_date", "month_date")}
+
 rollup_usage_monthly = Table(
     "rollup_usage_monthly", metadata,
     Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),

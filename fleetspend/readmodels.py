@@ -89,19 +89,26 @@ def last_usage_date(connection: Connection, org_id: int) -> date | None:
 
 
 # the narrow rollups (fleetspend.rollups) and the dimensions each can answer
+TEAM_REGION_DIMENSIONS = frozenset({"team", "region", "continent"})
 APP_REGION_DIMENSIONS = frozenset({"app", "team", "region", "continent"})
 REGION_SIZE_DIMENSIONS = frozenset({"region", "continent", "preset", "product"})
 
 
-def daily_source(dimensions: set[str], *, needs_products: bool = False) -> str:
+def daily_source(dimensions: set[str], *, needs_products: bool = False,
+                 reads_teams: bool = False) -> str:
     """The narrowest rollups that can answer for ``dimensions`` (``none`` ignored).
 
-    'app_region' (rollup_app_region_*: spend and machine runtime per app and region) when they
-    are all among app, team, region and continent and no other product's quantity is needed;
-    else 'region_size' (rollup_region_size_*) when none is an app or team; else 'meter'
-    (rollup_usage_*, every dimension).
+    With ``reads_teams`` (the query reads them), 'team' (rollup_team_*: spend and machine
+    runtime per team) when the team is the only one, else 'team_region' (the same per team and
+    region) when they are all among team, region and continent, provided no other product's
+    quantity is needed; else 'app_region'
+    (rollup_app_region_*: the same per app and region) when they are all among app, team,
+    region and continent; else 'region_size' (rollup_region_size_*) when none is an app or
+    team; else 'meter' (rollup_usage_*, every dimension).
     """
     named = set(dimensions) - {NO_DIMENSION}
+    if reads_teams and named <= TEAM_REGION_DIMENSIONS and not needs_products:
+        return "team" if named == {"team"} else "team_region"
     if named <= APP_REGION_DIMENSIONS and not needs_products:
         return "app_region"
     if named <= REGION_SIZE_DIMENSIONS:

@@ -12,7 +12,11 @@ an invoice's agree to the unrounded amount:
   dimensions a question leaves out, two and a half to four times fewer rows to read;
 - ``rollup_resource_monthly`` and ``rollup_usage_monthly``: the same per calendar month;
 - ``rollup_app_region_series``: per org, month, app and region, each day's cents in arrays
-  (the overview's anomaly search), recomputed with the narrow monthly rows.
+  (the overview's anomaly search), recomputed with the narrow monthly rows;
+- the per-team rollups of ``models.TEAM_ROLLUPS``, daily and monthly (per team, region and VM
+  size; per team and region; per team): the per-app rows summed per app's team of today (team
+  questions), recomputed with the narrow rows; an app moving team moves its rows (a trigger on
+  ``apps``, migration 0017).
 
 How changes find their way in. Statement-level triggers on the usage tables note every
 (org, day) an insert, update or delete touches in ``rollup_pending_days``. :func:`refresh`
@@ -395,6 +399,67 @@ order by 1, 2
 """  # noqa: S608 - composed from this module's constants only
 
 
+# the per-team rows: per team and region from the app x region rows, each app under its team
+# of today; per team from those
+_APP_SUMS = ", ".join(f"sum(daily.{measure})" for measure in models.APP_MEASURES)
+_BY_APPS_TEAM = "inner join apps on apps.org_id = daily.org_id and apps.app_id = daily.app_id"
+_TEAM_SOURCES = {"team_region_size": ("rollup_app_region_size_daily", _BY_APPS_TEAM),
+                 "team_region": ("rollup_app_region_daily", _BY_APPS_TEAM),
+                 "team": ("rollup_team_region_daily", "")}
+
+
+def _team_days_sql(name: str, batch_join: str) -> str:
+    keys = models.TEAM_ROLLUPS[name]
+    source, join = _TEAM_SOURCES[name]
+    team = "apps.team_id" if join else "daily.team_id"
+    groups = ", ".join(str(n) for n in range(1, len(keys) + 3))
+    return f"""
+insert into rollup_{name}_daily (org_id, usage_date, {", ".join((*keys, *models.APP_MEASURES))})
+select daily.org_id, daily.usage_date, {", ".join((team, *(f"daily.{k}" for k in keys[1:])))},
+       {_APP_SUMS}
+from {source} as daily
+{join}
+{batch_join}
+group by {groups}
+order by 1, 2
+"""  # noqa: S608 - composed from the models' constants only
+
+
+def _team_months_sql(name: str, months_join: str) -> str:
+    keys = models.TEAM_ROLLUPS[name]
+    groups = ", ".join(str(n) for n in range(1, len(keys) + 3))
+    return f"""
+insert into rollup_{name}_monthly (org_id, month_date, {", ".join((*keys, *models.APP_MEASURES))})
+select daily.org_id, cast(date_trunc('month', daily.usage_date) as date),
+       {", ".join(f"daily.{k}" for k in keys)}, {_APP_SUMS}
+from rollup_{name}_daily as daily
+{months_join}
+group by {groups}
+order by 1, 2
+"""  # noqa: S608 - composed from the models' constants only
+
+
+REPLACE_TEAM_DAYS = tuple(
+    statement
+    for name in models.TEAM_ROLLUPS
+    for statement in (
+        text(f"with {_BATCH}\ndelete from rollup_{name}_daily as daily using batch "
+             "where daily.org_id = batch.org_id and daily.usage_date = batch.usage_date"),
+        text(f"with {_BATCH}\n" + _team_days_sql(
+            name, "inner join batch on batch.org_id = daily.org_id "
+                  "and batch.usage_date = daily.usage_date")),
+    )
+)
+REPLACE_TEAM_MONTHS = tuple(
+    statement
+    for name in models.TEAM_ROLLUPS
+    for statement in (
+        text(f"with {_MONTHS}\ndelete from rollup_{name}_monthly as monthly using months "
+             "where monthly.org_id = months.org_id and monthly.month_date = months.month_date"),
+        text(f"with {_MONTHS}\n" + _team_months_sql(name, _MONTHS_JOIN)),
+    )
+)
+
 REPLACE_NARROW_DAYS = tuple(
     statement
     for name in models.NARROW_ROLLUPS
@@ -500,6 +565,18 @@ def refold_narrow(connection: Connection, pairs: list[tuple[int, date]]) -> None
         connection.execute(statement, batch)
     org_months = sorted({(org_id, usage_date.replace(day=1)) for org_id, usage_date in pairs})
     for statement in REPLACE_NARROW_MONTHS:
+        connection.execute(statement, {"org_ids": [org_id for org_id, _ in org_months],
+                                       "month_dates": [month for _, month in org_months]})
+    refold_teams(connection, batch, org_months)
+
+
+def refold_teams(connection: Connection, batch: dict[str, list],
+                 org_months: list[tuple[int, date]]) -> None:
+    """Rebuild the per-team rows of a batch of (org, day)s (``org_ids``, ``usage_dates``) and
+    of their ``org_months`` from the app x region rows (rebuilt before)."""
+    for statement in REPLACE_TEAM_DAYS:
+        connection.execute(statement, batch)
+    for statement in REPLACE_TEAM_MONTHS:
         connection.execute(statement, {"org_ids": [org_id for org_id, _ in org_months],
                                        "month_dates": [month for _, month in org_months]})
 
@@ -617,6 +694,7 @@ REBUILD_CHUNK_DAYS = 10
 REBUILT_TABLES = ("rollup_resource_daily", "rollup_resource_monthly", "rollup_usage_daily",
                   "rollup_usage_monthly", "rollup_org_daily",
                   *(table.name for table in models.NARROW_TABLES.values()),
+                  *(table.name for table in models.TEAM_TABLES.values()),
                   "rollup_app_region_series")
 REBUILD_EMPTY = text(f"truncate {', '.join(REBUILT_TABLES)}")
 
@@ -651,6 +729,8 @@ order by 1, 2
     *(text(_narrow_days_sql(name, "")) for name in models.NARROW_ROLLUPS),
     *(text(_narrow_months_sql(name, "")) for name in models.NARROW_ROLLUPS),
     text(_series_months_sql("")),
+    *(text(_team_days_sql(name, "")) for name in models.TEAM_ROLLUPS),
+    *(text(_team_months_sql(name, "")) for name in models.TEAM_ROLLUPS),
     text("""
 insert into rollup_org_daily (
     org_id, usage_date, product, consumed_quantity, pricing_quantity, amount_precise, resources

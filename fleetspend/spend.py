@@ -505,7 +505,8 @@ class ExplorerQuery:
             if keyed[param] is not None:
                 keyed[param] = [int(key) for key in keyed[param]]
         source = daily_source({self.dimension_1, self.dimension_2, *filters},
-                              needs_products=self.measure not in ("spend", "machine_hours"))
+                              needs_products=self.measure not in ("spend", "machine_hours"),
+                              reads_teams=True)
         return {"org_id": org_id, "start_date": self.start_date, "end_date": self.end_date,
                 "grain": self.grain, "whole_from": whole_from, "whole_until": whole_until,
                 "daily_source": source, "measure": self.measure, "dimension_1": self.dimension_1,

@@ -1,8 +1,12 @@
 """Team comparison for organization admins: teams side by side, their apps, top movers and why.
 
-Importable without Streamlit. One read (queries/team_usage_mix.sql) gives spend,
-machine-hours and machine-days per team, app, region and VM size for a period and for the
-period of equal length just before it; everything the page shows is computed here from it.
+Importable without Streamlit. Two reads give what the page shows for a period and for the
+period of equal length just before it: queries/team_usage_summary.sql the spend and
+machine-hours per team, region and VM size (the per-team rollups) and per app, from which the
+teams side by side, their movers and every app's cents are computed here; then
+queries/team_usage_mix.sql the rows of the few apps shown one by one (the apps that moved
+most, a team's apps when one is picked) by region and VM size. Neither reads a row per app,
+region and size for every app (ten times more rows with ten times the apps).
 
 - Money: the period's exact organization total is rounded once to cents and split over the
   teams by largest remainder, and a team's cents over its apps the same way, so teams add up
@@ -22,6 +26,7 @@ period of equal length just before it; everything the page shows is computed her
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -44,6 +49,7 @@ MIN_MACHINES = Decimal(1)  # machine count changes below one machine are not a r
 SECONDS_PER_DAY = Decimal(86400)
 MIX_COLUMNS = ["is_current", "team_id", "team_name", "app_id", "app_name", "region_code",
                "preset_key", "amount_precise", "machine_seconds"]
+SUMMARY_COLUMNS = ["kind", *MIX_COLUMNS]
 
 
 @dataclass(frozen=True)
@@ -109,15 +115,36 @@ def trend_query(period: Period, grain: str) -> ExplorerQuery:
 
 
 def read_mix(connection: Connection, org_id: int, period: Period, *,
-             latest_usage_day: date | None = None) -> pd.DataFrame:
-    """The rows of queries/team_usage_mix.sql (NUMERIC stays Decimal).
+             latest_usage_day: date | None = None,
+             app_ids: list[int] | None = None) -> pd.DataFrame:
+    """The rows of queries/team_usage_mix.sql (NUMERIC stays Decimal): every app's, or those
+    of ``app_ids``.
 
     ``latest_usage_day``: the organization's latest day with usage, when the caller has
     read it in this snapshot (None: looked up here).
     """
+    if app_ids is not None and not app_ids:
+        return pd.DataFrame(columns=MIX_COLUMNS)
     latest_usage_day = latest_usage_day or last_usage_date(connection, org_id)
-    return read_frame(connection, "team_usage_mix", period.params(org_id, latest_usage_day),
-                      MIX_COLUMNS)
+    return read_frame(connection, "team_usage_mix", {
+        **period.params(org_id, latest_usage_day), "app_ids": app_ids}, MIX_COLUMNS)
+
+
+def read_comparison(connection: Connection, org_id: int, period: Period,
+                    team_names: dict[int, str], *, shown_team: int | None = None,
+                    latest_usage_day: date | None = None) -> Comparison:
+    """The comparison as :func:`compare` makes it, read the short way: the teams and every
+    app's totals from queries/team_usage_summary.sql, then the rows of the apps that moved
+    most and of ``shown_team``'s apps (for :func:`team_apps`) alone."""
+    latest_usage_day = latest_usage_day or last_usage_date(connection, org_id)
+    summary = read_frame(connection, "team_usage_summary",
+                         period.params(org_id, latest_usage_day), SUMMARY_COLUMNS)
+    is_team = summary.kind == "team"
+    return _compare(
+        summary[is_team].drop(columns="kind"), summary[~is_team].drop(columns="kind"),
+        lambda app_ids: read_mix(connection, org_id, period, app_ids=app_ids,
+                                 latest_usage_day=latest_usage_day),
+        team_names, period, shown_team)
 
 
 def read_teams(connection: Connection, org_id: int) -> dict[int, str]:
@@ -151,12 +178,15 @@ class Comparison:
     total_cents: int
     previous_total_cents: int
     teams: pd.DataFrame  # one row per team, see SIDE_BY_SIDE_COLUMNS
-    mix: pd.DataFrame  # the rows it was made from, for a team's apps and the movers
+    # the mix rows of the apps read one by one (the app movers, the team shown; every app's
+    # from :func:`compare`), for :func:`team_apps`
+    mix: pd.DataFrame
     movers: list[Mover]
+    has_rows: bool  # any usage in either period
 
     @property
     def is_empty(self) -> bool:
-        return self.total_cents == 0 and self.previous_total_cents == 0 and self.mix.empty
+        return self.total_cents == 0 and self.previous_total_cents == 0 and not self.has_rows
 
 
 SIDE_BY_SIDE_COLUMNS = ["key", "name", "amount_cents", "share_basis_points", "previous_cents",
@@ -169,11 +199,24 @@ def periods(mix: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return mix[is_current], mix[~is_current]
 
 
+def _sums(frame: pd.DataFrame, by: str, measure: str) -> dict:
+    """``measure`` summed per value of ``by``, in one pass over the rows (exact Decimal)."""
+    sums: dict = defaultdict(Decimal)
+    for key, value in zip(frame[by], frame[measure], strict=True):
+        sums[key] += value
+    return sums
+
+
+def _split_sums(spent: dict[int, Decimal], total_cents: int) -> dict[int, int]:
+    """``total_cents`` split over the keys of ``spent`` (in key order) by their spend."""
+    keys = sorted(spent)
+    return dict(zip(keys, largest_remainder(total_cents, [spent[key] for key in keys]),
+                    strict=True))
+
+
 def _split(frame: pd.DataFrame, by: str, total_cents: int) -> dict[int, int]:
     """``total_cents`` split over the values of ``by`` by their exact spend."""
-    spent = frame.groupby(by)["amount_precise"].sum() if not frame.empty else pd.Series()
-    return dict(zip(spent.index, largest_remainder(total_cents, [Decimal(v) for v in spent]),
-                    strict=True))
+    return _split_sums(_sums(frame, by, "amount_precise"), total_cents)
 
 
 def _mix_text(spent: dict[str, Decimal]) -> str:
@@ -246,8 +289,8 @@ def cost_per_machine_hour(cents: int, machine_hours: Decimal) -> Decimal | None:
 
 def _machines_by(frame: pd.DataFrame, column: str, days: int) -> dict[str, Decimal]:
     """Average machines running in the period by ``column``."""
-    per = frame.groupby(column)["machine_seconds"].sum()
-    return {key: Decimal(value) / SECONDS_PER_DAY / days for key, value in per.items()}
+    return {key: Decimal(value) / SECONDS_PER_DAY / days
+            for key, value in sorted(_sums(frame, column, "machine_seconds").items())}
 
 
 def _count(value: Decimal, noun: str) -> str:
@@ -300,11 +343,8 @@ def explain(current: pd.DataFrame, previous: pd.DataFrame, days: int) -> str:
     if abs(hours) >= days:  # at least one machine-hour a day more or less
         return (f"{_count(hours, 'machine-hour')} at about the same machine count "
                 f"({'running longer' if hours > 0 else 'running less'})")
-    spent = {key: Decimal(value) for key, value in
-             current.groupby("region_code")["amount_precise"].sum().items()}
-    was = {key: Decimal(value) for key, value in
-           previous.groupby("region_code")["amount_precise"].sum().items()}
-    changes = _deltas(spent, was)
+    changes = _deltas(_sums(current, "region_code", "amount_precise"),
+                      _sums(previous, "region_code", "amount_precise"))
     if not changes:
         return "no usage in either period"
     region = max(changes, key=lambda k: (abs(changes[k]), k))
@@ -312,18 +352,27 @@ def explain(current: pd.DataFrame, previous: pd.DataFrame, days: int) -> str:
     return f"spend in {region} {sign}{dollars(abs(to_cents(changes[region])))} (not machines)"
 
 
-def top_movers(mix: pd.DataFrame, table: pd.DataFrame, kind: str, days: int,
-               limit: int = TOP_MOVERS) -> list[Mover]:
-    """The rows of ``table`` whose spend grew or fell most, biggest change first, with why."""
-    by = "team_id" if kind == "team" else "app_id"
-    teams = dict(zip(mix.app_id, mix.team_id, strict=True)) if kind == "app" else {}
+def biggest_changes(table: pd.DataFrame, limit: int = TOP_MOVERS) -> pd.DataFrame:
+    """The rows of ``table`` whose spend grew or fell most, biggest change first."""
     changed = table.assign(change=table.amount_cents - table.previous_cents)
     changed = changed[changed.change != 0]
-    changed = changed.assign(size=changed.change.abs()).sort_values(
+    return changed.assign(size=changed.change.abs()).sort_values(
         ["size", "name"], ascending=[False, True], kind="stable").head(limit)
+
+
+def top_movers(mix: pd.DataFrame, table: pd.DataFrame, kind: str, days: int,
+               limit: int = TOP_MOVERS) -> list[Mover]:
+    """The rows of ``table`` whose spend grew or fell most, biggest change first, with why
+    (from ``mix``, which holds at least their rows)."""
+    by = "team_id" if kind == "team" else "app_id"
+    teams = dict(zip(mix.app_id, mix.team_id, strict=True)) if kind == "app" else {}
+    changed = biggest_changes(table, limit)
+    rows = mix[mix[by].isin(changed.key)]
+    by_key = dict(list(rows.groupby(by))) if not rows.empty else {}
+    empty = rows.iloc[:0]
     movers = []
     for row in changed.itertuples():
-        current, previous = periods(mix[mix[by] == row.key])
+        current, previous = periods(by_key.get(row.key, empty))
         movers.append(Mover(
             kind=kind, key=int(row.key), name=str(row.name),
             team_id=int(row.key) if kind == "team" else int(teams[row.key]),
@@ -333,17 +382,57 @@ def top_movers(mix: pd.DataFrame, table: pd.DataFrame, kind: str, days: int,
 
 
 def compare(mix: pd.DataFrame, team_names: dict[int, str], period: Period) -> Comparison:
-    """The comparison of every team in ``period`` against the period before."""
-    current, previous = periods(mix)
+    """The comparison of every team in ``period`` against the period before, from every app's
+    mix rows (:func:`read_mix`)."""
+    return _compare(mix, mix, lambda _app_ids: mix, team_names, period, None)
+
+
+def app_cents(apps: pd.DataFrame, teams: pd.DataFrame) -> pd.DataFrame:
+    """Every app's cents in both periods (key, name, amount_cents, previous_cents): its
+    team's cents split over the team's apps, as :func:`team_apps_of` splits them.
+
+    ``apps``: rows with is_current, team_id, app_id, app_name and amount_precise (an app's
+    totals, or its mix rows).
+    """
+    # per team and period, each app's spend (one pass over the rows)
+    spent: dict[tuple[int, bool], dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    names: dict[int, dict[int, str]] = defaultdict(dict)
+    for team_id, app_id, app_name, is_current, amount in zip(
+            apps.team_id, apps.app_id, apps.app_name, apps.is_current, apps.amount_precise,
+            strict=True):
+        spent[(team_id, bool(is_current))][app_id] += amount
+        names[team_id].setdefault(app_id, app_name)
+    rows = []
+    for team in teams.itertuples():
+        now = _split_sums(spent.get((team.key, True), {}), int(team.amount_cents))
+        before = _split_sums(spent.get((team.key, False), {}), int(team.previous_cents))
+        rows += [{"key": int(key), "name": name, "amount_cents": now.get(key, 0),
+                  "previous_cents": before.get(key, 0)}
+                 for key, name in names.get(team.key, {}).items()]
+    return pd.DataFrame(rows, columns=["key", "name", "amount_cents", "previous_cents"])
+
+
+def _compare(team_rows: pd.DataFrame, app_rows: pd.DataFrame,
+             rows_of_apps: Callable[[list[int]], pd.DataFrame], team_names: dict[int, str],
+             period: Period, shown_team: int | None) -> Comparison:
+    """The comparison from mix rows of any grain down to the team (``team_rows``) and down
+    to the app (``app_rows``); ``rows_of_apps`` gives the mix rows of some apps, read for the
+    app movers and ``shown_team``'s apps alone."""
+    current, previous = periods(team_rows)
     total = to_cents(sum(current.amount_precise, Decimal(0)))
     previous_total = to_cents(sum(previous.amount_precise, Decimal(0)))
-    teams = side_by_side(mix, "team_id", "team_name", team_names, total, previous_total,
+    teams = side_by_side(team_rows, "team_id", "team_name", team_names, total, previous_total,
                          period.days)
-    movers = top_movers(mix, teams, "team", period.days)
-    apps = pd.concat([team_apps_of(mix, teams, team_id, period.days)
-                      for team_id in teams.key], ignore_index=True) if len(teams) else teams
-    movers += top_movers(mix, apps, "app", period.days)
-    return Comparison(period, total, previous_total, teams, mix, movers)
+    movers = top_movers(team_rows, teams, "team", period.days)
+    apps = app_cents(app_rows, teams)
+    moved = biggest_changes(apps)
+    shown = (set(app_rows.app_id[app_rows.team_id == shown_team]) if shown_team is not None
+             else set())
+    mix = rows_of_apps(sorted({*(int(key) for key in moved.key),
+                               *(int(key) for key in shown)}))
+    movers += top_movers(mix, moved, "app", period.days)
+    return Comparison(period, total, previous_total, teams, mix, movers,
+                      has_rows=not team_rows.empty)
 
 
 def team_apps_of(mix: pd.DataFrame, teams: pd.DataFrame, team_id: int,
@@ -356,7 +445,8 @@ def team_apps_of(mix: pd.DataFrame, teams: pd.DataFrame, team_id: int,
 
 
 def team_apps(comparison: Comparison, team_id: int) -> pd.DataFrame:
-    """The apps of ``team_id`` in the comparison's period (see :func:`team_apps_of`)."""
+    """The apps of ``team_id`` in the comparison's period (see :func:`team_apps_of`): the team
+    :func:`read_comparison` was asked to show, or any from :func:`compare`."""
     return team_apps_of(comparison.mix, comparison.teams, team_id, comparison.period.days)
 
 

@@ -47,17 +47,18 @@ def load_context(scope: db.Scope, org_id: int) -> tuple[
 
 @st.cache_data(ttl=60, max_entries=128, show_spinner=False)
 def load_comparison(scope: db.Scope, org_id: int, period: teams.Period, grain: str,
-                    names: dict[int, str]) -> tuple[teams.Comparison, spend.Series,
-                                                    pd.DataFrame]:
-    """The comparison, spend per team over both periods and the invoices, in one snapshot."""
+                    names: dict[int, str], team_id: int | None) -> tuple[
+                        teams.Comparison, spend.Series, pd.DataFrame]:
+    """The comparison (with ``team_id``'s apps), spend per team over both periods and the
+    invoices, in one snapshot."""
     with db.read_snapshot(scope) as snapshot:
         latest = last_usage_date(snapshot.connection, org_id)
-        mix = teams.read_mix(snapshot.connection, org_id, period, latest_usage_day=latest)
+        comparison = teams.read_comparison(snapshot.connection, org_id, period, names,
+                                           shown_team=team_id, latest_usage_day=latest)
         trend = spend.read_cells(snapshot.connection, org_id, teams.trend_query(period, grain),
                                  None, latest_usage_day=latest)
         invoices = invoice_drill.invoices(snapshot.connection, org_id)
-    return (teams.compare(mix, names, period), spend.build_series(trend),
-            invoices)
+    return comparison, spend.build_series(trend), invoices
 
 
 def read_state(names: dict[int, str], last_day: date) -> tuple[dict, list[str]]:
@@ -181,8 +182,9 @@ if clicked:
 controls(state, last_day)
 period = teams.Period(state["from"], state["to"] + timedelta(days=1))
 with st.spinner("Comparing teams"), database_errors_stop_the_page("the team comparison"):
-    comparison, trend, invoices = load_comparison(visit.scope(), visit.org_id, period,
-                                                  state["grain"], names)
+    comparison, trend, invoices = load_comparison(
+        visit.scope(), visit.org_id, period, state["grain"], names,
+        None if state["team"] == NO_TEAM else int(state["team"]))
 
 if comparison.is_empty:
     st.info(md_format("No spend from {start} to {end}: nothing to compare. Pick other dates.",

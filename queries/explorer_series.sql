@@ -6,8 +6,9 @@
 -- whole_from, whole_until: the months whose monthly rollup rows lie wholly inside the range
 -- (readmodels.whole_months), read from the monthly rollup when grain is 'month' (both equal
 -- end_date otherwise, or when there are none); daily_source: the narrowest rollups
--- holding every dimension grouped or filtered on ('app_region', 'region_size' or 'meter',
--- see readmodels.daily_source; 'app_region' only for spend and machine hours); measure: 'spend',
+-- holding every dimension grouped or filtered on ('team', 'team_region', 'app_region',
+-- 'region_size' or 'meter', see readmodels.daily_source; the first three only for spend and
+-- machine hours); measure: 'spend',
 -- 'machine_hours', 'egress_gb' or 'volume_gb_hours';
 -- dimension_1, dimension_2: each one of app, team, region, continent, preset, product
 -- ('none' for no second one); app_ids, team_ids (bigint[]), region_codes, continents,
@@ -26,7 +27,7 @@
 -- narrow rows without apps) of the days outside whole months and of the whole months
 with meter_usage as (
     select
-        cast(date_trunc(:grain, usage_date) as date) as period_start_date,
+        cast(date_trunc(:grain, cast(usage_date as timestamp)) as date) as period_start_date,
         app_id,
         region_code,
         preset_code,
@@ -41,7 +42,7 @@ with meter_usage as (
       and not (usage_date >= :whole_from and usage_date < :whole_until)
     union all
     select
-        cast(date_trunc(:grain, usage_date) as date),
+        cast(date_trunc(:grain, cast(usage_date as timestamp)) as date),
         null,
         region_code,
         preset_code,
@@ -73,12 +74,14 @@ with meter_usage as (
 ),
 
 -- the measure of each row (machine runtime in seconds); null where the measure does not
--- apply to the product (rows are aggregated once, at the end, by the dimensions asked for). For daily_source 'app', the
--- days outside whole months come from the per-app rows, spend or machine runtime only.
+-- apply to the product (rows are aggregated once, at the end, by the dimensions asked for). For
+-- daily_source 'app_region', 'team_region' and 'team' the rows are the per-app (or per-team)
+-- ones, spend or machine runtime only; a row carries its team when it has no app.
 measured_usage as (
     select
         period_start_date,
         app_id,
+        cast(null as bigint) as team_id,
         region_code,
         preset_code,
         product,
@@ -96,8 +99,9 @@ measured_usage as (
     from meter_usage
     union all
     select
-        cast(date_trunc(:grain, usage_date) as date),
+        cast(date_trunc(:grain, cast(usage_date as timestamp)) as date),
         app_id,
+        null,
         region_code,
         null,
         null,
@@ -116,6 +120,7 @@ measured_usage as (
     select
         month_date,
         app_id,
+        null,
         region_code,
         null,
         null,
@@ -126,6 +131,80 @@ measured_usage as (
         end
     from rollup_app_region_monthly
     where :daily_source = 'app_region'
+      and org_id = :org_id
+      and month_date >= :whole_from
+      and month_date < :whole_until
+    union all
+    select
+        cast(date_trunc(:grain, cast(usage_date as timestamp)) as date),
+        null,
+        team_id,
+        region_code,
+        null,
+        null,
+        case :measure when 'machine_hours' then runtime_amount_precise else amount_precise end,
+        case :measure
+            when 'spend' then amount_precise
+            when 'machine_hours' then runtime_seconds
+        end
+    from rollup_team_region_daily
+    where :daily_source = 'team_region'
+      and org_id = :org_id
+      and usage_date >= :start_date
+      and usage_date < :end_date
+      and not (usage_date >= :whole_from and usage_date < :whole_until)
+    union all
+    select
+        month_date,
+        null,
+        team_id,
+        region_code,
+        null,
+        null,
+        case :measure when 'machine_hours' then runtime_amount_precise else amount_precise end,
+        case :measure
+            when 'spend' then amount_precise
+            when 'machine_hours' then runtime_seconds
+        end
+    from rollup_team_region_monthly
+    where :daily_source = 'team_region'
+      and org_id = :org_id
+      and month_date >= :whole_from
+      and month_date < :whole_until
+    union all
+    select
+        cast(date_trunc(:grain, cast(usage_date as timestamp)) as date),
+        null,
+        team_id,
+        null,
+        null,
+        null,
+        case :measure when 'machine_hours' then runtime_amount_precise else amount_precise end,
+        case :measure
+            when 'spend' then amount_precise
+            when 'machine_hours' then runtime_seconds
+        end
+    from rollup_team_daily
+    where :daily_source = 'team'
+      and org_id = :org_id
+      and usage_date >= :start_date
+      and usage_date < :end_date
+      and not (usage_date >= :whole_from and usage_date < :whole_until)
+    union all
+    select
+        month_date,
+        null,
+        team_id,
+        null,
+        null,
+        null,
+        case :measure when 'machine_hours' then runtime_amount_precise else amount_precise end,
+        case :measure
+            when 'spend' then amount_precise
+            when 'machine_hours' then runtime_seconds
+        end
+    from rollup_team_monthly
+    where :daily_source = 'team'
       and org_id = :org_id
       and month_date >= :whole_from
       and month_date < :whole_until
@@ -144,13 +223,16 @@ cells as (
             else sum(measured_usage.quantity)
         end as quantity
     from measured_usage
-    left join apps on apps.org_id = :org_id and apps.app_id = measured_usage.app_id
+    -- the per-team rows have no app to look up
+    left join apps
+        on :daily_source not in ('team', 'team_region')
+        and apps.org_id = :org_id and apps.app_id = measured_usage.app_id
     left join regions on regions.region_code = measured_usage.region_code
     cross join lateral (
         select
             case :dimension_1
                 when 'app' then cast(measured_usage.app_id as text)
-                when 'team' then cast(apps.team_id as text)
+                when 'team' then cast(coalesce(measured_usage.team_id, apps.team_id) as text)
                 when 'region' then measured_usage.region_code
                 when 'continent' then regions.continent
                 when 'preset' then coalesce(nullif(measured_usage.preset_code, ''), 'no-size')
@@ -158,7 +240,7 @@ cells as (
             end as key_1,
             case :dimension_2
                 when 'app' then cast(measured_usage.app_id as text)
-                when 'team' then cast(apps.team_id as text)
+                when 'team' then cast(coalesce(measured_usage.team_id, apps.team_id) as text)
                 when 'region' then measured_usage.region_code
                 when 'continent' then regions.continent
                 when 'preset' then coalesce(nullif(measured_usage.preset_code, ''), 'no-size')
@@ -169,7 +251,8 @@ cells as (
       and (cast(:app_ids as bigint[]) is null
            or measured_usage.app_id = any(cast(:app_ids as bigint[])))
       and (cast(:team_ids as bigint[]) is null
-           or apps.team_id = any(cast(:team_ids as bigint[])))
+           or coalesce(measured_usage.team_id, apps.team_id)
+              = any(cast(:team_ids as bigint[])))
       and (cast(:region_codes as text[]) is null
            or measured_usage.region_code = any(cast(:region_codes as text[])))
       and (cast(:continents as text[]) is null

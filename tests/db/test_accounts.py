@@ -218,8 +218,8 @@ def team_views(engine: Engine) -> tuple[dict[str, int], dict[str, int], pd.DataF
     with engine.connect() as connection:
         org_id = connection.execute(text(
             "select org_id from organizations where slug = 'lumen-labs'")).scalar_one()
-        comparison = teams.compare(teams.read_mix(connection, org_id, WEEK_PERIOD),
-                                   teams.read_teams(connection, org_id), WEEK_PERIOD)
+        comparison = teams.read_comparison(connection, org_id, WEEK_PERIOD,
+                                           teams.read_teams(connection, org_id))
         explorer = spend.build_series(spend.read_cells(connection, org_id, spend.ExplorerQuery(
             "spend", "team", "none", "day", WEEK_PERIOD.start_date, WEEK_PERIOD.end_date),
             None)).table

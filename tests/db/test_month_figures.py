@@ -66,13 +66,15 @@ def _page_figures(connection: Connection, org_id: int, month: date) -> dict[str,
             found[f"explorer table by {view}"] = table
             found[f"explorer chart by {view}"] = cells
     period = teams.Period(month, end)
-    comparison = teams.compare(teams.read_mix(connection, org_id, period),
-                               teams.read_teams(connection, org_id), period)
+    names = teams.read_teams(connection, org_id)
+    comparison = teams.read_comparison(connection, org_id, period, names)
     found["team comparison total"] = comparison.total_cents
     found["team comparison teams"] = int(comparison.teams.amount_cents.sum())
     for team_id in comparison.teams.key:
+        shown = teams.read_comparison(connection, org_id, period, names,
+                                      shown_team=int(team_id))
         found.setdefault("team comparison apps", 0)
-        found["team comparison apps"] += int(teams.team_apps(comparison, team_id)
+        found["team comparison apps"] += int(teams.team_apps(shown, team_id)
                                              .amount_cents.sum())
     focus = exports.focus_export(connection, org_id, month, end - timedelta(days=1))
     usage = focus[focus.ChargeCategory == "Usage"]

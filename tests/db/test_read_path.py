@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from fleetspend import db, freshness, money, readmodels, rollups, spend
+from fleetspend import db, freshness, money, readmodels, rollups, spend, teams
 from fleetspend.billing import invoices
 from fleetspend.money import largest_remainder
 from fleetspend.spend import OTHER_KEY, ExplorerQuery
@@ -181,7 +181,12 @@ def _explorer_rows(connection, org_id, query, source=None):
     ("machine_hours", "team", "app", (), "app_region"),
     ("spend", "app", "region", (), "app_region"),
     ("spend", "team", "none", (("app", ("1", "2", "3")),), "app_region"),
-    ("machine_hours", "continent", "none", (("region", ("iad", "lhr")),), "app_region"),
+    ("machine_hours", "continent", "none", (("region", ("iad", "lhr")),), "team_region"),
+    ("spend", "team", "none", (), "team"),
+    ("machine_hours", "team", "none", (("team", ("1", "2")),), "team"),
+    ("spend", "team", "region", (), "team_region"),
+    ("machine_hours", "region", "none", (("team", ("1", "2")),), "team_region"),
+    ("spend", "continent", "team", (("region", ("iad", "lhr")),), "team_region"),
     ("spend", "region", "preset", (), "region_size"),
     ("egress_gb", "continent", "none", (("product", ("egress_internet",)),), "region_size"),
     ("volume_gb_hours", "product", "none", (), "region_size"),
@@ -214,6 +219,25 @@ def test_page_reads_are_planned_for_their_parameters(_seeded_and_rolled):
     finally:
         pool.dispose()
     assert (mode, memory) == ("force_custom_plan", "16MB")
+
+@pytest.mark.parametrize(("start_date", "end_date"), RANGES)
+def test_the_team_comparison_read_the_short_way_equals_the_one_from_every_apps_rows(
+        connection, org_id, start_date, end_date):
+    """The teams, their mixes, the movers and their reasons, and each team's apps, from the
+    per-team rollups and the rows of the apps shown alone, as from every app's rows."""
+    period = teams.Period(start_date, end_date)
+    names = teams.read_teams(connection, org_id)
+    every = teams.compare(teams.read_mix(connection, org_id, period), names, period)
+    assert any(mover.kind == "app" for mover in every.movers)  # not vacuous
+    for team_id in names:
+        short = teams.read_comparison(connection, org_id, period, names, shown_team=team_id)
+        assert (short.total_cents, short.previous_total_cents) == (
+            every.total_cents, every.previous_total_cents)
+        pd.testing.assert_frame_equal(short.teams, every.teams)
+        assert short.movers == every.movers
+        pd.testing.assert_frame_equal(teams.team_apps(short, team_id),
+                                      teams.team_apps(every, team_id))
+
 
 # --- the explorer's fold --------------------------------------------------------------------
 # queries/explorer_series.sql keeps the biggest series and folds the rest into "other" itself,

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Connection, TextClause, text
 
 from fleetspend import rollups
-from fleetspend.models import NARROW_ROLLUPS
+from fleetspend.models import NARROW_ROLLUPS, TEAM_ROLLUPS
 from fleetspend.partitions import ensure_month_partitions
 from fleetspend.usage_lock import lock_usage
 
@@ -169,6 +169,28 @@ def _narrow_pair(name: str, period: str) -> tuple[TextClause, TextClause]:
 
 NARROW_PAIRS = [_narrow_pair(name, period) for name in NARROW_ROLLUPS
                 for period in ("usage_date", "month_date")]
+
+
+def _team_pair(name: str, period: str) -> tuple[TextClause, TextClause]:
+    """The per-team table's rows, and the same rows from rated usage by each app's team."""
+    keys = TEAM_ROLLUPS[name]
+    grain = "daily" if period == "usage_date" else "monthly"
+    measures = ("runtime_seconds", "runtime_amount_precise", "amount_precise")
+    groups = ", ".join(str(n) for n in range(1, len(keys) + 3))
+    rollup = text(f"select org_id, {period}, {', '.join((*keys, *measures))} "
+                  f"from rollup_{name}_{grain}")
+    raw_keys = [f"coalesce(rated_usage.{key}, '')" if key == "preset_code"
+                else f"rated_usage.{key}" for key in keys[1:]]
+    direct = text(f"select rated_usage.org_id, {_RAW_PERIODS[period]}, apps.team_id"
+                  f"{''.join(f', {key}' for key in raw_keys)}, "
+                  f"{', '.join(_RAW_MEASURES[m] for m in measures)} from rated_usage "
+                  "join apps on apps.org_id = rated_usage.org_id "
+                  f"and apps.app_id = rated_usage.app_id group by {groups}")
+    return rollup, direct
+
+
+TEAM_PAIRS = [_team_pair(name, period) for name in TEAM_ROLLUPS
+              for period in ("usage_date", "month_date")]
 # each app and region's days of a month in cents, one element per day
 ROLLUP_SERIES = text("""
     select org_id, month_date, app_id, region_code, day, cents
@@ -201,7 +223,7 @@ def assert_rollups_match(connection: Connection) -> None:
     assert _rows(connection, ROLLUP_RESOURCE_DAILY) == _rows(connection, DIRECT_RESOURCE_DAILY)
     assert _rows(connection, ROLLUP_METER_DAILY) == _rows(connection, DIRECT_METER_DAILY)
     assert _rows(connection, ROLLUP_ORG_DAILY) == _rows(connection, DIRECT_ORG_DAILY)
-    for rollup, direct in NARROW_PAIRS:
+    for rollup, direct in (*NARROW_PAIRS, *TEAM_PAIRS):
         assert _rows(connection, rollup) == _rows(connection, direct), rollup.text
     assert _rows(connection, ROLLUP_SERIES) == _rows(connection, DIRECT_SERIES)
     assert _rows(connection, ROLLUP_METER_MONTHLY) == _rows(connection, DIRECT_METER_MONTHLY)
@@ -349,9 +371,26 @@ def test_an_hour_landing_in_two_parts_is_counted_once(engine, loaded):
         assert_rollups_match(connection)
 
 
+def test_an_app_moving_team_takes_its_whole_history_to_the_team_rollups(engine, loaded):
+    rollups.refresh(engine)
+    with engine.begin() as connection:
+        connection.execute(text(
+            "insert into teams (org_id, name) values (:org, 'platform')"), {"org": loaded})
+        connection.execute(text(
+            "update apps set team_id = teams.team_id from teams where teams.org_id = :org "
+            "and teams.name = 'platform' and apps.org_id = :org and apps.name = 'worker'"),
+            {"org": loaded})
+    with engine.connect() as connection:
+        assert_rollups_match(connection)  # the team rows follow the app, with nothing folded
+        teams = connection.execute(text(
+            "select count(distinct team_id) from rollup_team_monthly")).scalar_one()
+    assert teams == 2
+
+
 def test_a_rebuild_from_nothing_equals_the_incremental_rollups(engine, loaded):
     tables = (ROLLUP_METER_DAILY, ROLLUP_ORG_DAILY, ROLLUP_METER_MONTHLY,
-              ROLLUP_RESOURCE_MONTHLY, ROLLUP_SERIES, *(rollup for rollup, _ in NARROW_PAIRS))
+              ROLLUP_RESOURCE_MONTHLY, ROLLUP_SERIES,
+              *(rollup for rollup, _ in (*NARROW_PAIRS, *TEAM_PAIRS)))
     rollups.refresh(engine)
     with engine.begin() as connection:
         _add_hours(connection, loaded, START + timedelta(hours=HOURS), 2)  # noted, not folded

@@ -142,6 +142,22 @@ def test_the_narrowest_daily_rollup_holding_the_dimensions(dimensions, needs_pro
     assert readmodels.daily_source(dimensions, needs_products=needs_products) == expected
 
 
+@pytest.mark.parametrize(("dimensions", "needs_products", "expected"), [
+    ({"team", "none"}, False, "team"),
+    ({"team", "region"}, False, "team_region"),
+    ({"region", "none"}, False, "team_region"),
+    ({"continent", "team"}, False, "team_region"),
+    ({"team", "app"}, False, "app_region"),
+    ({"team", "none"}, True, "meter"),
+    ({"region", "none"}, True, "region_size"),
+    ({"team", "preset"}, False, "meter"),
+])
+def test_a_query_reading_the_team_rollups_reads_the_narrowest_of_them(
+        dimensions, needs_products, expected):
+    assert readmodels.daily_source(dimensions, needs_products=needs_products,
+                                   reads_teams=True) == expected
+
+
 # Page statements that do not name one organization, and why each may span shards when the
 # database is distributed by org_id (docs/scaling.md)
 CROSS_ORGANIZATION = {
