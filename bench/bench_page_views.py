@@ -8,7 +8,8 @@ The database is BENCH_DATABASE_URL: a database already migrated, seeded at the l
 built to the xlarge scale (bench/build_xlarge.py). Its rollups are brought up to date first.
 
 For each page view (each page's default view as northwind's admin, and a few views the
-pages offer one click away), the page runs once in Streamlit's AppTest with its caches
+pages offer one click away), the page runs once in Streamlit's AppTest, inside app.py's frame
+as the app serves it (the visit worked out, the sidebar's unread badge), with its caches
 cleared while :func:`fleetspend.db.recording` records every snapshot it opens and every
 statement it runs there, SQL and parameters as sent to the driver. Those statements are then
 replayed through the app's read pool (as ``fleetspend_app``, bound by row-level security,
@@ -52,10 +53,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import text
 from sqlalchemy.pool import NullPool
+from streamlit.testing.v1 import AppTest
 
 from bench.bench_pages import ORG, _clear_caches, _configure, _open
 from fleetspend import db, freshness, rollups
 from fleetspend.billing import rating
+from fleetspend.ui import access
 from queries import catalog
 
 
@@ -150,21 +153,30 @@ def replay(pool: db.ReadPool, view: View,
     return (time.perf_counter() - started) * 1000
 
 
-def record(name: str, page: str, params: dict[str, str], repeats: int) -> View:
-    """Run the page (caches cleared) recording its reads; time its cold reruns."""
-    app = _open(page, params).run()  # imports, pools, first compile
+def _run_in_frame(app: AppTest) -> None:
+    """Run the page as the app serves it: inside app.py's frame (the visit, the sidebar with
+    its unread badge, the menu), not alone as AppTest runs a page switched to. The page finds
+    that it has not been through app.py's navigation and runs again through it, as a deep
+    link on a fresh server does (access.run_through_navigation), before it reads anything."""
+    app.session_state[access.NAVIGATED_KEY] = False
+    app.run()
     if app.exception:
-        raise RuntimeError(f"{name}: {app.exception}")
+        raise RuntimeError(str(app.exception))
+
+
+def record(name: str, page: str, params: dict[str, str], repeats: int) -> View:
+    """Run the page in the app's frame (caches cleared) recording its reads; time its cold
+    reruns."""
+    app = _open(page, params)
+    _run_in_frame(app)  # imports, pools, first compile
     _clear_caches()
     with db.recording() as snapshots:
-        app.run()
-    if app.exception:
-        raise RuntimeError(f"{name}: {app.exception}")
+        _run_in_frame(app)
     view = View(name, list(snapshots))
     for _ in range(repeats):
         _clear_caches()
         started = time.perf_counter()
-        app.run()
+        _run_in_frame(app)
         view.cold_ms.append((time.perf_counter() - started) * 1000)
     return view
 
