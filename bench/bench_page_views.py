@@ -27,7 +27,11 @@ each snapshot with the scope the page used) ``--repeats`` times. Printed:
    transaction (temporary tables need a writable one);
 4. a concurrency run: ``--threads`` threads each replaying ``--views`` page views (the
    recorded views in turn) at once through the read pool: p50/p95 per view, views per
-   second, errors.
+   second, errors. A view's time runs from asking the pool for its snapshot (waiting for a
+   turn when every read connection is busy: READ_POOL_SIZE, as many again on overflow) to
+   its last row fetched; it holds the database's work and this client's (SQLAlchemy,
+   psycopg, rows fetched), not Streamlit's drawing. Client and database share the machine's
+   cores, so the client's CPU per view is printed beside the figures.
 
 Targets (issue 16), at large: every statement p95 < 50 ms, every view's reads p95 < 100 ms,
 20 concurrent views p95 < 150 ms with no errors; at xlarge: every statement p95 < 100 ms.
@@ -323,13 +327,17 @@ def main() -> None:
             print(f"   {label:62} p50 {p50:8.0f} ms, p95 {p95:8.0f} ms")
 
     if options.threads:
+        client_started = time.process_time()
         latencies, errors, elapsed = concurrent(pool, views, options.threads, options.views)
+        client_ms = (time.process_time() - client_started) * 1000 / max(1, len(latencies))
         timing = _pct(latencies or [float("nan")])
         print(f"\n4. {options.threads} concurrent page views x {options.views} each (the views "
-              f"above in turn): {len(latencies)} views in {elapsed:.1f} s "
+              f"above in turn, read connections {pool.pool_size} + {pool.pool_size} on "
+              f"overflow): {len(latencies)} views in {elapsed:.1f} s "
               f"({len(latencies) / elapsed:.0f}/s), p50 {timing[0]:.1f} ms, p95 "
               f"{timing[1]:.1f} ms, max {max(latencies or [0]):.0f} ms, errors {len(errors)}"
-              f"{'' if timing[1] < 150 and not errors else ' *'}")
+              f"{'' if timing[1] < 150 and not errors else ' *'}; this client's CPU "
+              f"{client_ms:.1f} ms per view (load {_load()})")
         for error in errors[:5]:
             print(f"   error: {error}")
     print(f"\nload average (1, 5, 15 min) at end: {_load()}")

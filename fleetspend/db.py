@@ -162,7 +162,9 @@ def primary_engine() -> Engine:
 def app_primary_engine() -> Engine:
     """The primary as the app's role: the only writes pages make (support grants, audit
     events, support's credit notes) and support's re-rating, which needs the primary."""
-    return make_engine(app_primary_url())
+    engine = make_engine(app_primary_url())
+    event.listen(engine, "commit", _note_write)
+    return engine
 
 
 @cache
@@ -328,11 +330,29 @@ class _Opened:
 
 @dataclass
 class _View:
-    """A page view's shared snapshot (once a read opened it) and the scopes of the reads in
-    progress on it, innermost last."""
+    """A page view on one thread: its pool, its shared snapshot (once a read opened it), the
+    scopes of the reads in progress on it (innermost last), and whether the view wrote to the
+    primary since the snapshot began (its next read then starts a fresh one)."""
 
+    pool: ReadPool
     opened: _Opened | None = None
     scopes: list[dict[str, str]] = field(default_factory=list)
+    wrote: bool = False
+
+
+# the page view in progress on each thread (see ReadPool.view)
+_views = threading.local()
+
+
+def _current_view() -> _View | None:
+    return getattr(_views, "view", None)
+
+
+def _note_write(_connection: Connection) -> None:
+    """A write committed on the primary: the page view in progress reads what it wrote."""
+    view = _current_view()
+    if view is not None:
+        view.wrote = True
 
 
 def _rescope(connection: Connection, wanted: Mapping[str, str]) -> None:
@@ -406,7 +426,6 @@ class ReadPool:
     _turn: Iterator[int] = field(init=False, default_factory=itertools.count)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
     _gate: _TurnGate = field(init=False)
-    _local: threading.local = field(init=False, default_factory=threading.local)
 
     def __post_init__(self) -> None:
         if not self.replica_urls:
@@ -491,14 +510,14 @@ class ReadPool:
         visit, the page resolved it again, the unread badge, the page), each a turn at the
         gate, a pool checkout with its ping, BEGIN, settings and ROLLBACK.
         """
-        if getattr(self._local, "view", None) is not None:  # the enclosing view shares
+        if _current_view() is not None:  # the enclosing view shares
             yield
             return
-        view = self._local.view = _View()
+        view = _views.view = _View(self)
         try:
             yield
         finally:
-            self._local.view = None
+            _views.view = None
             if view.opened is not None:
                 self._end(view.opened)
 
@@ -507,14 +526,15 @@ class ReadPool:
                  fresh: bool = False) -> Iterator[ReadSnapshot]:
         """One page view's reads: a read-only REPEATABLE READ transaction on one healthy
         replica (inside :meth:`view`, the view's transaction; ``fresh`` starts it anew, to see
-        what has reached the replica since).
+        what has reached the replica since, as does a write the view committed on the primary
+        through :func:`app_primary_engine`).
 
         Raises :class:`NoReplicaAvailableError` when no replica accepts a connection (unless
         primary fallback is on), :class:`ReadTimeoutError` when a statement outlives the
         timeout and :class:`ReadConnectionLostError` when the connection breaks mid-view.
         """
-        view: _View | None = getattr(self._local, "view", None)
-        if view is None:
+        view = _current_view()
+        if view is None or view.pool is not self:
             opened = self._begin(scope)
             try:
                 yield opened.snapshot
@@ -523,12 +543,12 @@ class ReadPool:
             finally:
                 self._end(opened)
             return
-        if fresh and view.opened is not None:
+        if view.opened is not None and (fresh or view.wrote) and not view.scopes:
             self._end(view.opened)
             view.opened = None
         wanted = Scope().settings() if scope is None else dict(scope.settings())
         if view.opened is None:
-            view.opened = self._begin(scope)
+            view.opened, view.wrote = self._begin(scope), False
         else:
             _rescope(view.opened.snapshot.connection, wanted)
         view.scopes.append(wanted)

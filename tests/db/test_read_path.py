@@ -377,3 +377,27 @@ def test_a_failed_read_ends_the_views_snapshot_and_the_next_read_starts_afresh(
         pool.dispose()
     assert after[2] == fresh[2] == "1"
     assert len({before[1], after[1], fresh[1]}) == 3  # three transactions
+
+
+def test_a_view_that_writes_on_the_primary_reads_what_it_wrote(monkeypatch, _seeded_and_rolled):
+    """A support engineer's page view writes its audit event before it reads: its reads after
+    that start a fresh snapshot, which holds the write."""
+    url = _seeded_and_rolled.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("APP_DATABASE_URL", url)
+    db.app_primary_engine.cache_clear()
+    pool = db.ReadPool([url])
+    try:
+        with pool.view():
+            with pool.snapshot() as snapshot:
+                before = _transaction(snapshot)
+            with pool.snapshot() as snapshot:
+                unwritten = _transaction(snapshot)
+            with db.app_primary_engine().begin() as connection:
+                connection.execute(text("create temporary table written (n int)"))
+            with pool.snapshot() as snapshot:
+                after = _transaction(snapshot)
+    finally:
+        pool.dispose()
+        db.app_primary_engine().dispose()
+        db.app_primary_engine.cache_clear()
+    assert before[1] == unwritten[1] != after[1]
