@@ -508,8 +508,8 @@ class ReadPool:
         that fails ends it too, so the view's next read starts afresh. A run of the app opened
         four or five snapshots (the frame's visit, the unread badge, the page's visit again,
         the page's one or two), each a turn at the gate, a checkout with its ping, BEGIN,
-        settings and ROLLBACK: in one, 20 concurrent views at large cost the client 7.2 ms of
-        CPU a view instead of 10.3 (docs/scaling.md, *One snapshot per view*).
+        settings and ROLLBACK: in one, 20 concurrent views at large cost the client 5.7 ms of
+        CPU a view instead of 8.1 (docs/scaling.md, *One snapshot per view*).
         """
         if _current_view() is not None:  # the enclosing view shares
             yield
