@@ -20,12 +20,14 @@ Configuration comes from the environment:
 With neither URL set, the embedded default server (see :mod:`fleetspend.embedded`) is started
 on first use and stopped when the process exits, unless it was already running before.
 
-A page view reads through :func:`read_snapshot`: one read-only REPEATABLE READ transaction on
+A page reads through :func:`read_snapshot`: one read-only REPEATABLE READ transaction on
 one healthy replica, so every number on the page comes from the same snapshot, each query
 planned for its own parameters. The caller's
 scope is written into the transaction with ``set_config(name, value, true)`` (reverting at
-commit or rollback) for the row-level security policies to read. Replicas are taken in turn;
-one that refuses connections is skipped and rested for a few seconds. Inside
+commit or rollback) for the row-level security policies to read. Inside :func:`page_view`
+(a whole run of the app: the frame's reads and the page's), every read_snapshot on that thread
+shares one transaction, re-scoped as each asks: one snapshot per view. Replicas are taken in
+turn; one that refuses connections is skipped and rested for a few seconds. Inside
 :func:`recording`, every snapshot a read pool opens is recorded with the statements it runs
 (the benchmarks replay what the pages actually execute).
 """
@@ -68,9 +70,15 @@ _SET_LOCAL = text(
 )
 
 
+# where a read snapshot's connection keeps the settings its transaction holds (see ReadPool)
+_LOCAL_SETTINGS_KEY = "fleetspend.local_settings"
+
+
 def set_local(connection: Connection, settings: Mapping[str, str]) -> None:
     """Set ``settings`` for the rest of the connection's current transaction only."""
     connection.execute(_SET_LOCAL, {"names": list(settings), "values": list(settings.values())})
+    if _LOCAL_SETTINGS_KEY in connection.info:
+        connection.info[_LOCAL_SETTINGS_KEY].update(settings)
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -154,7 +162,9 @@ def primary_engine() -> Engine:
 def app_primary_engine() -> Engine:
     """The primary as the app's role: the only writes pages make (support grants, audit
     events, support's credit notes) and support's re-rating, which needs the primary."""
-    return make_engine(app_primary_url())
+    engine = make_engine(app_primary_url())
+    event.listen(engine, "commit", _note_write)
+    return engine
 
 
 @cache
@@ -309,6 +319,49 @@ def _record_statement(connection, _cursor, statement, parameters, _context,
         statements.append((statement, parameters))
 
 
+@dataclass
+class _Opened:
+    """A snapshot a read pool opened: what a page reads on, its server, whether recorded."""
+
+    snapshot: ReadSnapshot
+    server: _Server
+    recorded: bool
+
+
+@dataclass
+class _View:
+    """A page view on one thread: its pool, its shared snapshot (once a read opened it), the
+    scopes of the reads in progress on it (innermost last), and whether the view wrote to the
+    primary since the snapshot began (its next read then starts a fresh one)."""
+
+    pool: ReadPool
+    opened: _Opened | None = None
+    scopes: list[dict[str, str]] = field(default_factory=list)
+    wrote: bool = False
+
+
+# the page view in progress on each thread (see ReadPool.view)
+_views = threading.local()
+
+
+def _current_view() -> _View | None:
+    return getattr(_views, "view", None)
+
+
+def _note_write(_connection: Connection) -> None:
+    """A write committed on the primary: the page view in progress reads what it wrote."""
+    view = _current_view()
+    if view is not None:
+        view.wrote = True
+
+
+def _rescope(connection: Connection, wanted: Mapping[str, str]) -> None:
+    """Set the scope settings ``wanted`` in the connection's transaction unless they hold."""
+    holding = connection.info.get(_LOCAL_SETTINGS_KEY, {})
+    if any(holding.get(name) != value for name, value in wanted.items()):
+        set_local(connection, wanted)
+
+
 # seconds a page view waits for a free read connection before it gives up
 POOL_WAIT_S = 10
 
@@ -414,6 +467,7 @@ class ReadPool:
             isolation_level="REPEATABLE READ", postgresql_readonly=True
         )
         try:
+            connection.info[_LOCAL_SETTINGS_KEY] = {}
             settings = {"statement_timeout": str(self.statement_timeout_ms),
                         **READ_PLANNING, **(scope.settings() if scope is not None else {})}
             set_local(connection, settings)
@@ -422,30 +476,96 @@ class ReadPool:
             raise
         return connection
 
+    def _begin(self, scope: ScopeLike | None) -> _Opened:
+        """A turn at the gate and a snapshot opened under ``scope`` (recorded if recording)."""
+        self._gate.acquire(POOL_WAIT_S)
+        try:
+            connection, server, is_fallback = self._connect(scope)
+        except BaseException:
+            self._gate.release()
+            raise
+        return _Opened(ReadSnapshot(connection, server.name, is_fallback), server,
+                       _start_recording(connection, scope))
+
+    def _end(self, opened: _Opened) -> None:
+        connection = opened.snapshot.connection
+        try:
+            if opened.recorded:
+                _stop_recording(connection)
+            with contextlib.suppress(SQLAlchemyError):
+                connection.info.pop(_LOCAL_SETTINGS_KEY, None)
+                connection.rollback()
+            connection.close()
+        finally:
+            self._gate.release()
+
     @contextlib.contextmanager
-    def snapshot(self, scope: ScopeLike | None = None) -> Iterator[ReadSnapshot]:
-        """One page view: a read-only REPEATABLE READ transaction on one healthy replica.
+    def view(self) -> Iterator[None]:
+        """One page view on this thread: every :meth:`snapshot` inside shares one transaction.
+
+        The first read opens it, each later one re-scopes it when it asks for another scope
+        (and gives the enclosing read its scope back after), and it ends with the view. A read
+        that fails ends it too, so the view's next read starts afresh. A run of the app opened
+        four or five snapshots (the frame's visit, the unread badge, the page's visit again,
+        the page's one or two), each a turn at the gate, a checkout with its ping, BEGIN,
+        settings and ROLLBACK: in one, 20 concurrent views at large cost the client 5.7 ms of
+        CPU a view instead of 8.1 (docs/scaling.md, *One snapshot per view*).
+        """
+        if _current_view() is not None:  # the enclosing view shares
+            yield
+            return
+        view = _views.view = _View(self)
+        try:
+            yield
+        finally:
+            _views.view = None
+            if view.opened is not None:
+                self._end(view.opened)
+
+    @contextlib.contextmanager
+    def snapshot(self, scope: ScopeLike | None = None, *,
+                 fresh: bool = False) -> Iterator[ReadSnapshot]:
+        """One page view's reads: a read-only REPEATABLE READ transaction on one healthy
+        replica (inside :meth:`view`, the view's transaction; ``fresh`` starts it anew, to see
+        what has reached the replica since, as does a write the view committed on the primary
+        through :func:`app_primary_engine`).
 
         Raises :class:`NoReplicaAvailableError` when no replica accepts a connection (unless
         primary fallback is on), :class:`ReadTimeoutError` when a statement outlives the
         timeout and :class:`ReadConnectionLostError` when the connection breaks mid-view.
         """
-        self._gate.acquire(POOL_WAIT_S)
-        try:
-            connection, server, is_fallback = self._connect(scope)
-            recorded = _start_recording(connection, scope)
+        view = _current_view()
+        if view is None or view.pool is not self:
+            opened = self._begin(scope)
             try:
-                yield ReadSnapshot(connection, server.name, is_fallback)
+                yield opened.snapshot
             except DBAPIError as error:
-                raise self._translate(error, server) from error
+                raise self._translate(error, opened.server) from error
             finally:
-                if recorded:
-                    _stop_recording(connection)
-                with contextlib.suppress(SQLAlchemyError):
-                    connection.rollback()
-                connection.close()
+                self._end(opened)
+            return
+        if view.opened is not None and (fresh or view.wrote) and not view.scopes:
+            self._end(view.opened)
+            view.opened = None
+        wanted = Scope().settings() if scope is None else dict(scope.settings())
+        if view.opened is None:
+            view.opened, view.wrote = self._begin(scope), False
+        else:
+            _rescope(view.opened.snapshot.connection, wanted)
+        view.scopes.append(wanted)
+        try:
+            yield view.opened.snapshot
+        except SQLAlchemyError as error:
+            failed, view.opened = view.opened, None  # its transaction may be aborted
+            if failed is not None:
+                self._end(failed)
+                if isinstance(error, DBAPIError):
+                    raise self._translate(error, failed.server) from error
+            raise
         finally:
-            self._gate.release()
+            view.scopes.pop()
+            if view.opened is not None and view.scopes:  # the enclosing read's scope again
+                _rescope(view.opened.snapshot.connection, view.scopes[-1])
 
     def _connect(self, scope: ScopeLike | None) -> tuple[Connection, _Server, bool]:
         failures = []
@@ -516,7 +636,14 @@ def read_pool() -> ReadPool:
 
 
 def read_snapshot(
-    scope: ScopeLike | None = None,
+    scope: ScopeLike | None = None, *, fresh: bool = False,
 ) -> contextlib.AbstractContextManager[ReadSnapshot]:
-    """One page view's snapshot from the process's read pool: ``with read_snapshot(scope)``."""
-    return read_pool().snapshot(scope)
+    """One page view's snapshot from the process's read pool: ``with read_snapshot(scope)``
+    (see :meth:`ReadPool.snapshot`)."""
+    return read_pool().snapshot(scope, fresh=fresh)
+
+
+def page_view() -> contextlib.AbstractContextManager[None]:
+    """One page view's reads in one snapshot of the process's read pool: ``with page_view()``
+    around a whole run of the app (see :meth:`ReadPool.view`)."""
+    return read_pool().view()

@@ -38,12 +38,16 @@ def load(snapshot):
     if invoice is None:
         return identity, charged_on, None, None, None, None, None, None, None
     period = invoice.period
-    total = drill.group_total(connection, visit.org_id, invoice.invoice_id, group)
     charges = drill.machine_charges(connection, visit.org_id, machine_id, invoice.invoice_id,
                                     group)
-    # the machine's amount as the machine list shows it (its row there), for the check
-    listed = drill.group_resources(connection, visit.org_id, invoice.invoice_id, group,
-                                   app_id=app_id, search=machine_id)
+    # opened from a group of lines: the group's name for the crumbs, and the machine's amount
+    # as the group's machine list shows it (its row there), for the check; opened from the
+    # whole invoice, neither is shown
+    total = listed = None
+    if group.by != "invoice":
+        total = drill.group_total(connection, visit.org_id, invoice.invoice_id, group)
+        listed = drill.group_resources(connection, visit.org_id, invoice.invoice_id, group,
+                                       app_id=app_id, search=machine_id)
     return (identity, charged_on, invoice, total, charges, listed,
             drill.machine_runs(connection, visit.org_id, machine_id, period),
             drill.machine_events(connection, visit.org_id, machine_id, period),
@@ -66,7 +70,7 @@ if invoice is not None:
     context = {"invoice": invoice.invoice_number, **group.url_params()}
     crumbs.append(ui.Crumb(invoice.invoice_number, ui.INVOICE_PAGE,
                            {"invoice": invoice.invoice_number}))
-    if group.by != "invoice":
+    if total is not None:
         crumbs.append(ui.Crumb(total.label, ui.APPS_PAGE, context))
     if app_id is not None:
         crumbs.append(ui.Crumb(f"App {identity['app_name']}", ui.MACHINES_PAGE,
@@ -142,8 +146,8 @@ total_row = charged_on.loc[charged_on["invoice_number"] == invoice.invoice_numbe
 ui.show_check(f"its {plural(len(charges), 'charge')}", charges["amount_cents"],
               f"machine's amount on invoice {invoice.invoice_number}",
               int(total_row["amount_cents"].iloc[0]) if len(total_row) else 0)
-listed_row = listed.rows.loc[listed.rows["resource_id"] == machine_id]
-if group.by != "invoice" and len(listed_row):
+listed_row = None if listed is None else listed.rows.loc[listed.rows["resource_id"] == machine_id]
+if listed_row is not None and len(listed_row):
     ui.show_check("its charges on the lines of the group opened",
                   shown.loc[shown["in_group"], "amount_cents"],
                   "amount the machine list shows for it", int(listed_row["amount_cents"].iloc[0]))

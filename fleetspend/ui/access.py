@@ -20,6 +20,9 @@ support engineer, writes the audit event of this page view to the primary before
 read: in the organization's audit log under a grant, in the support console's own log
 otherwise. Exactly one event per page view.
 
+One run of the app is one page view (:func:`page_view`, around app.py): the visit is worked
+out once, for the frame and the page, and every read of the run shares one snapshot.
+
 A grant opened on the primary reaches the replicas a moment later; the page view right after
 opening one (and any read under it, :meth:`Visit.read`) waits up to GRANT_REPLICATION_WAIT_S
 for it rather than refuse it.
@@ -27,9 +30,11 @@ for it rather than refuse it.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import NoReturn, TypeVar
@@ -257,7 +262,7 @@ def _replicated(caller: auth.Caller, wanted: str,
             break
         time.sleep(0.2)
         with (database_errors_stop_the_page("your support grants"),
-              db.read_snapshot(auth.scope_for(caller)) as snapshot):
+              db.read_snapshot(auth.scope_for(caller), fresh=True) as snapshot):
             grants = auth.grants_of(snapshot.connection, caller)
     return grants
 
@@ -297,10 +302,33 @@ def resolve_visit(email: str) -> Visit | None:
     return replace(visit, grants=[], membership=membership)
 
 
+# the visits worked out in this thread's page view (see page_view), by email
+_run = threading.local()
+
+
+@contextlib.contextmanager
+def page_view() -> Iterator[None]:
+    """One run of the app (frame and page) as one page view: the visit worked out once and
+    every read in one snapshot (:func:`fleetspend.db.page_view`)."""
+    _run.visits = {}
+    try:
+        with db.page_view():
+            yield
+    finally:
+        _run.visits = None
+
+
 def current_visit() -> Visit | None:
     """The signed-in person's visit for this run, or None when nobody (known) is signed in."""
     email = signed_in_email()
-    return resolve_visit(email) if email else None
+    if not email:
+        return None
+    visits: dict[str, Visit | None] | None = getattr(_run, "visits", None)
+    if visits is None:
+        return resolve_visit(email)
+    if email not in visits:
+        visits[email] = resolve_visit(email)
+    return visits[email]
 
 
 def refuse(message: str) -> NoReturn:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from fleetspend.db import PRIMARY_FALLBACK_NOTICE
+from fleetspend.db import PRIMARY_FALLBACK_NOTICE, recording
+from queries import catalog
 from tests.app.conftest import ADMIN, ENGINEER, MEMBER, forget_caches, run_as
 
 UNREACHABLE_REPLICA = "postgresql://fleetspend_app@127.0.0.1:1/fleetspend"
@@ -26,3 +27,22 @@ def test_the_landing_page_says_once_that_it_reads_from_the_primary(monkeypatch, 
     assert not app.exception, app.exception
     assert len(app.title) == 1  # the page ran
     assert [info.value for info in app.info].count(PRIMARY_FALLBACK_NOTICE) == 1
+
+
+@pytest.mark.parametrize("email", [ADMIN, MEMBER])
+def test_a_page_view_works_out_the_visit_once_and_reads_in_one_snapshot(monkeypatch,
+                                                                        spend_url, email):
+    """A run of the app (frame and page) is one page view: one snapshot for the visit, the
+    sidebar's unread badge and the page's reads, and the visit looked up once."""
+    app = run_as(monkeypatch, spend_url, None, email=email)
+    with recording() as snapshots:
+        app.run()
+    forget_caches()
+    assert not app.exception, app.exception
+    assert len(app.title) == 1  # the page ran
+    # each file in queries/ by its first line, as the benchmarks name what they replay
+    names = {body.lstrip().splitlines()[0]: name for name, body in catalog().items()}
+    queries = [names.get(statement.lstrip().splitlines()[0]) for snapshot in snapshots
+               for statement, _ in snapshot.statements]
+    assert len(snapshots) == 1
+    assert queries.count("caller_memberships") == queries.count("alert_unread_count") == 1

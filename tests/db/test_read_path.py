@@ -348,3 +348,80 @@ def test_a_recording_holds_each_snapshot_and_its_statements(_seeded_and_rolled):
     assert [(statement, dict(parameters or {})) for statement, parameters
             in snapshots[0].statements] == [("select 1 as first", {}),
                                              ("select %(n)s as second", {"n": 2})]
+
+
+def _transaction(snapshot: db.ReadSnapshot) -> tuple[object, ...]:
+    """The snapshot's transaction (its start time on its backend) and the organizations its
+    scope names."""
+    return tuple(snapshot.connection.execute(text(
+        "select pg_backend_pid(), now(), current_setting('fleetspend.org_ids', true)")).one())
+
+
+def test_a_page_view_reads_in_one_snapshot_rescoped_as_each_read_asks(_seeded_and_rolled):
+    """Inside a page view every read shares one transaction (one snapshot, recorded once);
+    each read has the scope it asked for, and a read inside another gives it its scope back."""
+    pool = db.ReadPool([_seeded_and_rolled.url.render_as_string(hide_password=False)])
+    first, second = db.Scope(org_ids=(1,), user_id=1), db.Scope(org_ids=(2,), user_id=1)
+    try:
+        with db.recording() as snapshots, pool.view():
+            with pool.snapshot() as snapshot:
+                unscoped = _transaction(snapshot)
+            with pool.snapshot(first) as outer:
+                in_first = _transaction(outer)
+                with pool.snapshot(second) as inner:
+                    in_second = _transaction(inner)
+                back_in_first = _transaction(outer)
+        with pool.snapshot(first) as snapshot:  # after the view: a snapshot of its own
+            afterwards = _transaction(snapshot)
+    finally:
+        pool.dispose()
+    assert unscoped[:2] == in_first[:2] == in_second[:2] == back_in_first[:2]
+    assert (unscoped[2] or "", in_first[2], in_second[2], back_in_first[2]) == ("", "1", "2",
+                                                                                "1")
+    assert afterwards[1] != unscoped[1]
+    assert len(snapshots) == 1
+
+
+def test_a_failed_read_ends_the_views_snapshot_and_the_next_read_starts_afresh(
+        _seeded_and_rolled):
+    pool = db.ReadPool([_seeded_and_rolled.url.render_as_string(hide_password=False)],
+                       statement_timeout_ms=200)
+    scope = db.Scope(org_ids=(1,), user_id=1)
+    try:
+        with pool.view():
+            with pool.snapshot(scope) as snapshot:
+                before = _transaction(snapshot)
+            with pytest.raises(db.ReadTimeoutError), pool.snapshot(scope) as snapshot:
+                snapshot.connection.execute(text("select pg_sleep(1)"))
+            with pool.snapshot(scope) as snapshot:
+                after = _transaction(snapshot)
+            with pool.snapshot(scope, fresh=True) as snapshot:
+                fresh = _transaction(snapshot)
+    finally:
+        pool.dispose()
+    assert after[2] == fresh[2] == "1"
+    assert len({before[1], after[1], fresh[1]}) == 3  # three transactions
+
+
+def test_a_view_that_writes_on_the_primary_reads_what_it_wrote(monkeypatch, _seeded_and_rolled):
+    """A support engineer's page view writes its audit event before it reads: its reads after
+    that start a fresh snapshot, which holds the write."""
+    url = _seeded_and_rolled.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("APP_DATABASE_URL", url)
+    db.app_primary_engine.cache_clear()
+    pool = db.ReadPool([url])
+    try:
+        with pool.view():
+            with pool.snapshot() as snapshot:
+                before = _transaction(snapshot)
+            with pool.snapshot() as snapshot:
+                unwritten = _transaction(snapshot)
+            with db.app_primary_engine().begin() as connection:
+                connection.execute(text("create temporary table written (n int)"))
+            with pool.snapshot() as snapshot:
+                after = _transaction(snapshot)
+    finally:
+        pool.dispose()
+        db.app_primary_engine().dispose()
+        db.app_primary_engine.cache_clear()
+    assert before[1] == unwritten[1] != after[1]
