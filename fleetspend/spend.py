@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
-from fleetspend import readmodels
 from fleetspend.money import dollars, largest_remainder, shares, to_cents
 from fleetspend.partitions import next_month
 from fleetspend.readmodels import (
@@ -156,6 +155,7 @@ def forecast_month(spent_so_far: Decimal, daily_amounts: Sequence[Decimal],
 # --- anomalies -----------------------------------------------------------------------------
 
 SPIKE_RATIO = 2.5
+TREND_DAYS = 60  # the days the overview shows, and searches for anomalies starting in
 ORG_DAY_HIGH, ORG_DAY_LOW = 2.0, 0.5
 MIGRATION_FALL = 0.5
 BASELINE_DAYS = 14
@@ -334,6 +334,52 @@ def daily_matrix(series: pd.DataFrame, start_date: date) -> pd.DataFrame:
                                           names=["app_id", "region_code"]))
 
 
+def anomaly_window(now: AsOf) -> tuple[date, date, date]:
+    """The overview's anomaly search as of ``now``: (start_date, end_date, since). The
+    complete days of the 60 days shown, from ``since``, and the three weeks of baseline before
+    them, from ``start_date``; ``end_date`` is exclusive."""
+    since = now.last_day - DAY * (TREND_DAYS - 1)
+    return (since - 21 * DAY, now.last_day + DAY if now.is_last_day_complete else now.last_day,
+            since)
+
+
+def search_anomalies(connection: Connection, org_id: int, now: AsOf) -> list[Anomaly]:
+    """Search the organization's spend per app, region and day for anomalies, as of ``now``
+    (what :func:`fleetspend.rollups.store_anomalies` keeps)."""
+    start_date, end_date, since = anomaly_window(now)
+    return find_anomalies(read_app_region_series(connection, org_id, start_date, end_date),
+                          start_date, since=since)
+
+
+def read_anomalies(connection: Connection, org_id: int, now: AsOf) -> list[Anomaly]:
+    """The anomalies of the overview's window as of ``now``: the findings stored when the
+    organization's usage was last folded, or, when none are stored for ``now`` (the rollups
+    changed and the search after them has not run yet), searched here."""
+    row = connection.execute(sql("anomaly_findings"), {"org_id": org_id}).first()
+    if row is not None and row.through_at == now.through_at:
+        return [anomaly_from_json(finding) for finding in row.findings]
+    return search_anomalies(connection, org_id, now)
+
+
+def anomaly_to_json(anomaly: Anomaly) -> dict[str, object]:
+    """An anomaly as JSON-ready values (dates in ISO format, amounts in integer cents)."""
+    return {"kind": anomaly.kind, "subject": anomaly.subject, "app_id": anomaly.app_id,
+            "start_date": anomaly.start_date.isoformat(),
+            "end_date": anomaly.end_date.isoformat(), "explanation": anomaly.explanation,
+            "region_code": anomaly.region_code, "size_cents": anomaly.size_cents,
+            "day_cents": [[day.isoformat(), cents] for day, cents in anomaly.day_cents]}
+
+
+def anomaly_from_json(value: dict) -> Anomaly:
+    """The anomaly :func:`anomaly_to_json` gave ``value`` for."""
+    return Anomaly(
+        kind=value["kind"], subject=value["subject"], app_id=value["app_id"],
+        start_date=date.fromisoformat(value["start_date"]),
+        end_date=date.fromisoformat(value["end_date"]), explanation=value["explanation"],
+        region_code=value["region_code"], size_cents=value["size_cents"],
+        day_cents=tuple((date.fromisoformat(day), cents) for day, cents in value["day_cents"]))
+
+
 def find_anomalies(series: pd.DataFrame, start_date: date, since: date) -> list[Anomaly]:
     """Anomalies that start on or after ``since`` in spend per app, region and day.
 
@@ -358,7 +404,6 @@ def find_anomalies(series: pd.DataFrame, start_date: date, since: date) -> list[
 
 # --- the overview --------------------------------------------------------------------------
 
-TREND_DAYS = 60
 TOP = 5
 
 
@@ -391,17 +436,22 @@ class Overview:
     anomalies: list[Anomaly] = field(default_factory=list)
 
 
-def _top(connection: Connection, org_id: int, now: AsOf, dimension: str,
-         month_total: Decimal) -> list[Share]:
-    frame = readmodels.spend_by_dimensions(connection, org_id, now.month_start,
-                                           now.last_day + DAY, dimension, row_limit=TOP,
-                                           latest_usage_day=now.last_day)
-    percents = shares(list(frame.amount_precise), month_total)
-    return [Share(key="no-size" if pd.isna(key) else str(key), label=label,
+def read_top(connection: Connection, org_id: int, month_start: date, month_total: Decimal,
+             top: int | None = TOP) -> dict[str, list[Share]]:
+    """The biggest ``top`` apps, regions and VM sizes of a month (so far), from one statement
+    (None: every value), with their shares of ``month_total``."""
+    frame = read_frame(connection, "overview_top_values",
+                       {"org_id": org_id, "month_date": month_start, "top": top})
+    found: dict[str, list[Share]] = {}
+    for dimension in ("app", "region", "preset"):
+        rows = frame[frame.dimension == dimension]
+        percents = shares(list(rows.amount_precise), month_total)
+        found[dimension] = [
+            Share(key="no-size" if pd.isna(key) else str(key), label=label,
                   amount_cents=int(cents), share_percent=percent)
-            for key, label, cents, percent in zip(frame.dimension_1_key,
-                                                  frame.dimension_1_label, frame.amount_cents,
+            for key, label, cents, percent in zip(rows.key, rows.label, rows.amount_cents,
                                                   percents, strict=True)]
+    return found
 
 
 def read_overview(connection: Connection, org_id: int, *, may_see_invoices: bool) -> Overview:
@@ -426,9 +476,6 @@ def read_overview(connection: Connection, org_id: int, *, may_see_invoices: bool
         row = connection.execute(sql("month_invoice"), {
             "org_id": org_id, "month_date": now.month_start}).mappings().first()
         invoice = None if row is None else dict(row)
-    series_start = trend_start - 21 * DAY
-    app_region_series = read_app_region_series(connection, org_id, series_start,
-                                               complete_until)
     month_total = mtd["amount_precise"]
     return Overview(
         now=now,
@@ -439,14 +486,13 @@ def read_overview(connection: Connection, org_id: int, *, may_see_invoices: bool
         forecast=forecast,
         invoice=invoice,
         may_see_invoices=may_see_invoices,
-        top={dimension: _top(connection, org_id, now, dimension, month_total)
-             for dimension in ("app", "region", "preset")},
+        top=read_top(connection, org_id, now.month_start, month_total),
         daily=daily_spend[daily_spend.period_start_date >= trend_start].reset_index(drop=True),
         treemap=read_frame(connection, "spend_by_team_app_preset",
                        {"org_id": org_id, "month_date": now.month_start}),
         regions=read_frame(connection, "spend_by_region_located",
                        {"org_id": org_id, "month_date": now.month_start}),
-        anomalies=find_anomalies(app_region_series, series_start, since=trend_start),
+        anomalies=read_anomalies(connection, org_id, now),
     )
 
 

@@ -49,7 +49,7 @@ TABLE_LEVELS = {
     "rollup_org_daily": USAGE, "rollup_app_region_daily": USAGE, "rollup_region_size_daily": USAGE,
     "rollup_app_region_monthly": USAGE, "rollup_region_size_monthly": USAGE,
     "rollup_app_region_size_daily": USAGE, "rollup_app_region_size_monthly": USAGE,
-    "rollup_app_region_series": USAGE,
+    "rollup_app_region_series": USAGE, "rollup_anomaly_findings": USAGE,
     "invoices": BILLING, "invoice_lines": BILLING, "invoice_allocations": BILLING,
     "credit_notes": BILLING, "teams": USAGE, "memberships": BILLING,
     "late_usage_periods": BILLING, "month_figures": BILLING,
