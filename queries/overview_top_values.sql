@@ -8,12 +8,15 @@
 -- app_id as text, the region code, the preset code; null for usage without a machine size),
 -- label, amount_precise, amount_cents (rounded once, half up); by dimension, biggest first
 -- (ties by key), as spend_by_dimensions.sql orders them.
-with app_spend as (
-    select app_id, sum(amount_precise) as amount_precise
+-- each dimension's biggest values alone (a top-N sort; null :top keeps all), named after
+with top_apps as (
+    select cast(app_id as text) as key, app_id, sum(amount_precise) as amount_precise
     from rollup_app_region_monthly
     where org_id = :org_id
       and month_date = :month_date
     group by app_id
+    order by 3 desc, 1
+    limit :top
 ),
 
 region_size_spend as (
@@ -23,44 +26,46 @@ region_size_spend as (
       and month_date = :month_date
 ),
 
-dimension_spend as (
-    select
-        'app' as dimension,
-        cast(app_spend.app_id as text) as key,
-        apps.name as label,
-        app_spend.amount_precise
-    from app_spend
-    left join apps on apps.org_id = :org_id and apps.app_id = app_spend.app_id
-    union all
-    select 'region', region_code, min(regions.city), sum(amount_precise)
+top_regions as (
+    select region_code as key, sum(amount_precise) as amount_precise
     from region_size_spend
-    left join regions using (region_code)
     group by region_code
-    union all
-    select 'preset', preset_code, coalesce(preset_code, 'no machine size'), sum(amount_precise)
-    from region_size_spend
-    group by preset_code
+    order by 2 desc, 1
+    limit :top
 ),
 
-ranked as (
-    select
-        dimension_spend.*,
-        row_number() over (
-            partition by dimension order by amount_precise desc, key
-        ) as dimension_rank
-    from dimension_spend
+top_sizes as (
+    select preset_code as key, sum(amount_precise) as amount_precise
+    from region_size_spend
+    group by preset_code
+    order by 2 desc, 1
+    limit :top
+),
+
+dimension_spend as (
+    select 'app' as dimension, top_apps.key, apps.name as label, top_apps.amount_precise
+    from top_apps
+    left join apps on apps.org_id = :org_id and apps.app_id = top_apps.app_id
+    union all
+    select 'region', top_regions.key, regions.city, top_regions.amount_precise
+    from top_regions
+    left join regions on regions.region_code = top_regions.key
+    union all
+    select 'preset', key, coalesce(key, 'no machine size'), amount_precise
+    from top_sizes
 ),
 
 final as (
     select
         dimension,
-        dimension_rank,
+        row_number() over (
+            partition by dimension order by amount_precise desc, key
+        ) as dimension_rank,
         key,
         label,
         amount_precise,
         cast(round(amount_precise * 100) as bigint) as amount_cents
-    from ranked
-    where dimension_rank <= coalesce(cast(:top as bigint), dimension_rank)
+    from dimension_spend
 )
 
 select * from final
