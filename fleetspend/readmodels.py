@@ -96,16 +96,18 @@ REGION_SIZE_DIMENSIONS = frozenset({"region", "continent", "preset", "product"})
 def daily_source(dimensions: set[str], *, needs_products: bool = False) -> str:
     """The narrowest rollups that can answer for ``dimensions`` (``none`` ignored).
 
+    'region_size' (rollup_region_size_*: per region, VM size and product) when none is an app
+    or team: its rows do not grow with the apps (a few hundred a month for the biggest
+    organization at ten times the large scale, where the per-app rows are 5,500); else
     'app_region' (rollup_app_region_*: spend and machine runtime per app and region) when they
     are all among app, team, region and continent and no other product's quantity is needed;
-    else 'region_size' (rollup_region_size_*) when none is an app or team; else 'meter'
-    (rollup_usage_*, every dimension).
+    else 'meter' (rollup_usage_*, every dimension).
     """
     named = set(dimensions) - {NO_DIMENSION}
-    if named <= APP_REGION_DIMENSIONS and not needs_products:
-        return "app_region"
     if named <= REGION_SIZE_DIMENSIONS:
         return "region_size"
+    if named <= APP_REGION_DIMENSIONS and not needs_products:
+        return "app_region"
     return "meter"
 
 
