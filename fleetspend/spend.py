@@ -655,6 +655,27 @@ def previous_totals(rows: pd.DataFrame, series: Series) -> dict[str, int]:
     return dict(zip(grouped.index, split, strict=True))
 
 
+def read_previous_totals(connection: Connection, org_id: int, query: ExplorerQuery,
+                         series: Series, top: int | None, *,
+                         latest_usage_day: date | None = None) -> dict[str, int]:
+    """The previous period's totals under ``series`` (the view of ``query`` with ``top``
+    series kept), as :func:`previous_totals` gives them. The explorer's default question with
+    some series folded reads the kept apps' totals and "other" as the organization's total
+    minus them (queries/explorer_top_apps_previous.sql); any other reads every series."""
+    previous = query.previous
+    latest_usage_day = latest_usage_day or last_usage_date(connection, org_id)
+    if not (_is_top_apps(query, top) and series.hidden):
+        return previous_totals(read_cells(connection, org_id, previous, None,
+                                          latest_usage_day=latest_usage_day,
+                                          with_cells=False), series)
+    params = previous.params(org_id, latest_usage_day)
+    kept = [int(key) for key in series.table.series_key if key != OTHER_KEY]
+    return previous_totals(read_frame(connection, "explorer_top_apps_previous", {
+        "org_id": org_id, "start_date": previous.start_date, "end_date": previous.end_date,
+        "whole_from": params["whole_from"], "whole_until": params["whole_until"],
+        "app_ids": kept}), series)
+
+
 def read_dimension_values(connection: Connection, org_id: int) -> dict[str, dict[str, str]]:
     """Each dimension's keys in the organization mapped to their labels."""
     values: dict[str, dict[str, str]] = {dimension: {} for dimension in DIMENSIONS}

@@ -393,3 +393,14 @@ def test_the_overviews_top_values_are_the_top_rows_of_spend_by_each_dimension(
                    strict=True)]
         assert len(top[dimension]) == min(spend.TOP, len(readmodels.spend_by_dimensions(
             connection, org_id, month, end, dimension, latest_usage_day=last_day)))
+
+
+@pytest.mark.parametrize(("start_date", "end_date"), RANGES)
+@pytest.mark.parametrize("top", [1, 2, 8])
+def test_the_default_views_previous_period_the_short_way_equals_every_series_folded(
+        connection, org_id, start_date, end_date, top):
+    query = ExplorerQuery("spend", "app", "none", "day", start_date, end_date)
+    series = spend.build_series(spend.read_cells(connection, org_id, query, top))
+    every = spend.previous_totals(spend.read_cells(connection, org_id, query.previous, None,
+                                                   with_cells=False), series)
+    assert spend.read_previous_totals(connection, org_id, query, series, top) == every
