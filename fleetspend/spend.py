@@ -11,7 +11,8 @@ Importable without Streamlit; every function is pure or takes the page's connect
 - Anomalies are found in spend per app and per app-region-day: a day far above the app's
   trailing median (a runaway), an organization day far from the same weekday before, and an
   app whose spend leaves one region for another (a migration). Each carries one sentence
-  saying what changed.
+  saying what changed. The search runs when usage is folded into the rollups
+  (:func:`fleetspend.rollups.store_anomalies`); the overview and the alerts read its findings.
 - Explorer series turn query rows into stacked-chart cells whose displayed values (integer
   hundredths: cents, or hundredths of a unit) are split from the exact total by largest
   remainder, so chart cells, table rows and the total add up exactly as shown.
