@@ -110,9 +110,8 @@ def _raw_org(connection: Connection, org_id: int) -> dict[str, object]:
     if through_at is None:
         return {}
     now = spend.as_of(through_at)
-    complete_until = now.last_day + DAY if now.is_last_day_complete else now.last_day
-    start = min(complete_until - evaluate.ANOMALY_SERIES_DAYS * DAY,
-                now.month_start - figures.HISTORY_READ_DAYS * DAY)
+    series_start, complete_until, _since = spend.anomaly_window(now)
+    start = min(series_start, now.month_start - figures.HISTORY_READ_DAYS * DAY)
     rows = pd.DataFrame(connection.execute(RAW_DAILY, {
         "org_id": org_id, "start_date": start, "end_date": now.last_day + DAY}).all(),
         columns=["usage_date", "app_id", "region_code", "amount_precise"])
@@ -131,9 +130,7 @@ def _raw_org(connection: Connection, org_id: int) -> dict[str, object]:
         history = [v for d, v in sorted(days.items()) if d < complete_until]
         results[str(scope)] = (money.to_cents(spent),
                                spend.forecast_month(spent, history, now.remaining_days))
-    window = rows[(rows.usage_date >= complete_until - evaluate.ANOMALY_SERIES_DAYS * DAY)
-                  & (rows.usage_date < complete_until)]
-    series_start = complete_until - evaluate.ANOMALY_SERIES_DAYS * DAY
+    window = rows[(rows.usage_date >= series_start) & (rows.usage_date < complete_until)]
     series = [
         {"app_id": app_id, "app_name": names[app_id], "region_code": region,
          "city": cities[region],

@@ -9,7 +9,8 @@ times bigger where the pages read: every app gets nine copies (4,200 apps, each 
 what its original does), and so does every machine (100,000), and every rollup row the pages
 read is copied under the copied apps (daily and monthly, meters, the narrow rollups, the
 anomaly series) or multiplied (the per-org, per-region and per-team rows, which have no app;
-the copies keep their originals' teams). Raw usage
+the copies keep their originals' teams), and the anomaly search is run again over the copies
+(its findings stored as a fold stores them). Raw usage
 is not copied: generating 10x the hourly rows (190 million) would take hours here. So reads
 at xlarge are measured at rollup level (bench/bench_page_views.py with BENCH_DATABASE_URL
 pointing at TARGET_DB, the invoice pages still at the large scale's invoices), and the
@@ -119,6 +120,10 @@ def build(server_url: str, source: str, target: str, copies: int) -> str:
                 {"org_id": org_id, "copies": copies})
         for table in ("apps", "machines", *APP_TABLES, *SCALED, "rollup_resource_daily"):
             connection.exec_driver_sql(f"analyze {table}")
+        # the anomaly search over the copies' series, stored as a fold stores it
+        connection.execute(text("delete from rollup_anomaly_findings where org_id = :org_id"),
+                           {"org_id": org_id})
+        rollups.store_anomalies(connection, [org_id])
     engine.dispose()
     print(f"{ORG} made {copies}x bigger at rollup level in {time.perf_counter() - started:.0f} s:")
     for table, rows in counts.items():

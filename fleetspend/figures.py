@@ -320,6 +320,7 @@ def apply(connection: Connection, month: date, org_ids: list[int]) -> None:
     if applied:
         rollups.refold_narrow(connection, [(org_id, day) for org_id in applied
                                            for day in _month_days(month)])
+        rollups.store_anomalies(connection, applied)
 
 
 def withdraw(connection: Connection, org_months: list[tuple[int, date]]) -> None:

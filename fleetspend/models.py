@@ -592,6 +592,18 @@ rollup_app_region_series = Table(
     CheckConstraint("extract(day from month_date) = 1", name="month_start"),
 )
 
+# per org: the anomaly search's findings (fleetspend.spend.Anomaly as JSON, biggest first) as of
+# the "usage complete through" instant it searched; fleetspend.rollups empties the row when the
+# org's anomaly series change and searches again after the fold, so a view reads one row
+rollup_anomaly_findings = Table(
+    "rollup_anomaly_findings", metadata,
+    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+    Column("through_at", UTC_TIMESTAMP, nullable=False),
+    Column("findings", JSONB, nullable=False),
+    Column("searched_at", UTC_TIMESTAMP, nullable=False, server_default=text("now()")),
+    PrimaryKeyConstraint("org_id"),
+)
+
 # Narrow rollups, daily and monthly: the meter rows summed over the dimensions a question leaves
 # out (fleetspend.rollups keeps them; readmodels picks the narrowest one a query can read).
 # name -> (key columns, measure columns); rollup_<name>_daily and rollup_<name>_monthly.

@@ -98,21 +98,25 @@ def daily_source(dimensions: set[str], *, needs_products: bool = False,
                  reads_teams: bool = False) -> str:
     """The narrowest rollups that can answer for ``dimensions`` (``none`` ignored).
 
-    With ``reads_teams`` (the query reads them), 'team' (rollup_team_*: spend and machine
-    runtime per team) when the team is the only one, else 'team_region' (the same per team and
-    region) when they are all among team, region and continent, provided no other product's
-    quantity is needed; else 'app_region'
-    (rollup_app_region_*: the same per app and region) when they are all among app, team,
-    region and continent; else 'region_size' (rollup_region_size_*) when none is an app or
-    team; else 'meter' (rollup_usage_*, every dimension).
+    With ``reads_teams`` (the query reads them) and a team among them, 'team'
+    (rollup_team_*: spend and machine runtime per team) when the team is the only one, else
+    'team_region' (the same per team and region) when the others are region or continent,
+    provided no other product's quantity is needed; else 'region_size' (rollup_region_size_*:
+    per region, VM size and product) when none is an app or team: its rows do not grow with the
+    apps (a few hundred a month for the biggest organization at ten times the large scale,
+    where the per-app rows are 5,500); else 'app_region' (rollup_app_region_*: spend and
+    machine runtime per app and region) when they are all among app, team, region and
+    continent and no other product's quantity is needed; else 'meter' (rollup_usage_*, every
+    dimension).
     """
     named = set(dimensions) - {NO_DIMENSION}
-    if reads_teams and named <= TEAM_REGION_DIMENSIONS and not needs_products:
+    if (reads_teams and "team" in named and named <= TEAM_REGION_DIMENSIONS
+            and not needs_products):
         return "team" if named == {"team"} else "team_region"
-    if named <= APP_REGION_DIMENSIONS and not needs_products:
-        return "app_region"
     if named <= REGION_SIZE_DIMENSIONS:
         return "region_size"
+    if named <= APP_REGION_DIMENSIONS and not needs_products:
+        return "app_region"
     return "meter"
 
 

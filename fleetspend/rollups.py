@@ -17,6 +17,10 @@ an invoice's agree to the unrounded amount:
   size; per team and region; per team): the per-app rows summed per app's team of today (team
   questions), recomputed with the narrow rows; an app moving team moves its rows (a trigger on
   ``apps``, migration 0017).
+- ``rollup_anomaly_findings``: per org, what the anomaly search finds in those arrays as of
+  the org's "usage complete through": emptied when the org's series change, searched again
+  (:func:`store_anomalies`) once the fold is done, so neither a page view nor an alerts run
+  searches.
 
 How changes find their way in. Statement-level triggers on the usage tables note every
 (org, day) an insert, update or delete touches in ``rollup_pending_days``. :func:`refresh`
@@ -39,17 +43,19 @@ One refresh runs at a time (a transaction-level advisory lock).
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, text
 
-from fleetspend import bulk, models
+from fleetspend import bulk, models, spend
 from fleetspend.billing import rating
 from fleetspend.partitions import month_partitions, next_month
 from fleetspend.usage_lock import holds_usage_lock
+from queries import sql
 
 # pg_advisory_xact_lock key serializing refreshes ("rollups" in ASCII)
 REFRESH_LOCK_KEY = 0x726F6C6C757073
@@ -480,6 +486,9 @@ REPLACE_NARROW_MONTHS = (
     text(f"with {_MONTHS}\ndelete from rollup_app_region_series as series using months "
          "where series.org_id = months.org_id and series.month_date = months.month_date"),
     text(f"with {_MONTHS}\n" + _series_months_sql(_MONTHS_JOIN)),
+    # the findings searched in the old series are out of date (store_anomalies searches again)
+    text(f"with {_MONTHS}\ndelete from rollup_anomaly_findings as findings using months "
+         "where findings.org_id = months.org_id"),
 )
 
 DROP_EMPTY_MONTHS = (
@@ -536,6 +545,49 @@ class RefreshResult:
         return (f"rollups: recomputed {self.days} org-days and added {self.hours} org-hours "
                 f"of {self.orgs} organizations ({self.first_date} to {self.last_date}); "
                 f"up to change {self.folded_change_id}")
+
+
+# the organizations among :org_ids whose anomaly findings are out of date (none stored)
+UNSEARCHED_ORGS = text("""
+select organizations.org_id
+from organizations
+where organizations.org_id = any(cast(:org_ids as bigint[]))
+  and not exists (
+      select from rollup_anomaly_findings as findings
+      where findings.org_id = organizations.org_id
+  )
+order by 1
+""")
+
+STORE_FINDINGS = text("""
+insert into rollup_anomaly_findings (org_id, through_at, findings)
+values (:org_id, :through_at, cast(:findings as jsonb))
+on conflict (org_id) do update set
+    through_at = excluded.through_at, findings = excluded.findings, searched_at = now()
+""")
+
+
+def store_anomalies(connection: Connection, org_ids: Iterable[int]) -> int:
+    """Search the anomalies of those of ``org_ids`` whose findings are out of date, as of
+    each one's "usage complete through", and store them; how many organizations were searched.
+
+    The overview's search (:func:`fleetspend.spend.search_anomalies`), run here once per fold
+    instead of on every view: at ten times the large scale it reads 5,600 series rows and
+    spends 0.4 s in pandas (measured, load 4.5).
+    """
+    searched = 0
+    for org_id in connection.execute(UNSEARCHED_ORGS,
+                                     {"org_ids": sorted(set(org_ids))}).scalars().all():
+        through_at = connection.execute(sql("usage_complete_through"),
+                                        {"org_id": org_id}).scalar()
+        if through_at is None:
+            continue
+        findings = spend.search_anomalies(connection, org_id, spend.as_of(through_at))
+        connection.execute(STORE_FINDINGS, {
+            "org_id": org_id, "through_at": through_at,
+            "findings": json.dumps([spend.anomaly_to_json(found) for found in findings])})
+        searched += 1
+    return searched
 
 
 def _midnight(day: date) -> datetime:
@@ -653,6 +705,8 @@ def _refresh(connection: Connection, *, full: bool, add_hours: bool) -> RefreshR
     figures.after_refresh(connection, {
         *((org_id, day.replace(day=1)) for org_id, day in whole_days),
         *((org_id, _utc_date(at).replace(day=1)) for org_id, at in added_hours)}, full=full)
+    store_anomalies(connection, {*(org_id for org_id, _ in whole_days),
+                                 *(org_id for org_id, _ in added_hours)})
     latest_change = max((change_id for *_, change_id in claimed), default=0)
     watermark = connection.execute(ADVANCE_WATERMARK, {"change_id": latest_change}).scalar_one()
     days = sorted({day for _, day, _, _ in claimed})
@@ -696,7 +750,7 @@ REBUILT_TABLES = ("rollup_resource_daily", "rollup_resource_monthly", "rollup_us
                   *(table.name for table in models.NARROW_TABLES.values()),
                   *(table.name for table in models.TEAM_TABLES.values()),
                   "rollup_app_region_series")
-REBUILD_EMPTY = text(f"truncate {', '.join(REBUILT_TABLES)}")
+REBUILD_EMPTY = text(f"truncate {', '.join(REBUILT_TABLES)}, rollup_anomaly_findings")
 
 # one stretch's priced sums as per-resource daily rows (group by 1, 2, 3, 4, 5)
 REBUILD_RESOURCE_DAYS = text(f"""
@@ -817,6 +871,7 @@ def rebuild_in(connection: Connection,
     from fleetspend import figures  # see _refresh
 
     figures.after_refresh(connection, set(connection.execute(INVOICED_MONTHS).all()), full=True)
+    store_anomalies(connection, org_ids)
     if progress is not None:
         progress(1.0)
     latest_change = max((change_id for *_, change_id in claimed), default=0)

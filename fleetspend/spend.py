@@ -11,7 +11,8 @@ Importable without Streamlit; every function is pure or takes the page's connect
 - Anomalies are found in spend per app and per app-region-day: a day far above the app's
   trailing median (a runaway), an organization day far from the same weekday before, and an
   app whose spend leaves one region for another (a migration). Each carries one sentence
-  saying what changed.
+  saying what changed. The search runs when usage is folded into the rollups
+  (:func:`fleetspend.rollups.store_anomalies`); the overview and the alerts read its findings.
 - Explorer series turn query rows into stacked-chart cells whose displayed values (integer
   hundredths: cents, or hundredths of a unit) are split from the exact total by largest
   remainder, so chart cells, table rows and the total add up exactly as shown.
@@ -28,7 +29,6 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
-from fleetspend import readmodels
 from fleetspend.money import dollars, largest_remainder, shares, to_cents
 from fleetspend.partitions import next_month
 from fleetspend.readmodels import (
@@ -156,6 +156,7 @@ def forecast_month(spent_so_far: Decimal, daily_amounts: Sequence[Decimal],
 # --- anomalies -----------------------------------------------------------------------------
 
 SPIKE_RATIO = 2.5
+TREND_DAYS = 60  # the days the overview shows, and searches for anomalies starting in
 ORG_DAY_HIGH, ORG_DAY_LOW = 2.0, 0.5
 MIGRATION_FALL = 0.5
 BASELINE_DAYS = 14
@@ -334,6 +335,52 @@ def daily_matrix(series: pd.DataFrame, start_date: date) -> pd.DataFrame:
                                           names=["app_id", "region_code"]))
 
 
+def anomaly_window(now: AsOf) -> tuple[date, date, date]:
+    """The overview's anomaly search as of ``now``: (start_date, end_date, since). The
+    complete days of the 60 days shown, from ``since``, and the three weeks of baseline before
+    them, from ``start_date``; ``end_date`` is exclusive."""
+    since = now.last_day - DAY * (TREND_DAYS - 1)
+    return (since - 21 * DAY, now.last_day + DAY if now.is_last_day_complete else now.last_day,
+            since)
+
+
+def search_anomalies(connection: Connection, org_id: int, now: AsOf) -> list[Anomaly]:
+    """Search the organization's spend per app, region and day for anomalies, as of ``now``
+    (what :func:`fleetspend.rollups.store_anomalies` keeps)."""
+    start_date, end_date, since = anomaly_window(now)
+    return find_anomalies(read_app_region_series(connection, org_id, start_date, end_date),
+                          start_date, since=since)
+
+
+def read_anomalies(connection: Connection, org_id: int, now: AsOf) -> list[Anomaly]:
+    """The anomalies of the overview's window as of ``now``: the findings stored when the
+    organization's usage was last folded, or, when none are stored for ``now`` (the rollups
+    changed and the search after them has not run yet), searched here."""
+    row = connection.execute(sql("anomaly_findings"), {"org_id": org_id}).first()
+    if row is not None and row.through_at == now.through_at:
+        return [anomaly_from_json(finding) for finding in row.findings]
+    return search_anomalies(connection, org_id, now)
+
+
+def anomaly_to_json(anomaly: Anomaly) -> dict[str, object]:
+    """An anomaly as JSON-ready values (dates in ISO format, amounts in integer cents)."""
+    return {"kind": anomaly.kind, "subject": anomaly.subject, "app_id": anomaly.app_id,
+            "start_date": anomaly.start_date.isoformat(),
+            "end_date": anomaly.end_date.isoformat(), "explanation": anomaly.explanation,
+            "region_code": anomaly.region_code, "size_cents": anomaly.size_cents,
+            "day_cents": [[day.isoformat(), cents] for day, cents in anomaly.day_cents]}
+
+
+def anomaly_from_json(value: dict) -> Anomaly:
+    """The anomaly :func:`anomaly_to_json` gave ``value`` for."""
+    return Anomaly(
+        kind=value["kind"], subject=value["subject"], app_id=value["app_id"],
+        start_date=date.fromisoformat(value["start_date"]),
+        end_date=date.fromisoformat(value["end_date"]), explanation=value["explanation"],
+        region_code=value["region_code"], size_cents=value["size_cents"],
+        day_cents=tuple((date.fromisoformat(day), cents) for day, cents in value["day_cents"]))
+
+
 def find_anomalies(series: pd.DataFrame, start_date: date, since: date) -> list[Anomaly]:
     """Anomalies that start on or after ``since`` in spend per app, region and day.
 
@@ -358,7 +405,6 @@ def find_anomalies(series: pd.DataFrame, start_date: date, since: date) -> list[
 
 # --- the overview --------------------------------------------------------------------------
 
-TREND_DAYS = 60
 TOP = 5
 
 
@@ -391,17 +437,22 @@ class Overview:
     anomalies: list[Anomaly] = field(default_factory=list)
 
 
-def _top(connection: Connection, org_id: int, now: AsOf, dimension: str,
-         month_total: Decimal) -> list[Share]:
-    frame = readmodels.spend_by_dimensions(connection, org_id, now.month_start,
-                                           now.last_day + DAY, dimension, row_limit=TOP,
-                                           latest_usage_day=now.last_day)
-    percents = shares(list(frame.amount_precise), month_total)
-    return [Share(key="no-size" if pd.isna(key) else str(key), label=label,
+def read_top(connection: Connection, org_id: int, month_start: date, month_total: Decimal,
+             top: int | None = TOP) -> dict[str, list[Share]]:
+    """The biggest ``top`` apps, regions and VM sizes of a month (so far), from one statement
+    (None: every value), with their shares of ``month_total``."""
+    frame = read_frame(connection, "overview_top_values",
+                       {"org_id": org_id, "month_date": month_start, "top": top})
+    found: dict[str, list[Share]] = {}
+    for dimension in ("app", "region", "preset"):
+        rows = frame[frame.dimension == dimension]
+        percents = shares(list(rows.amount_precise), month_total)
+        found[dimension] = [
+            Share(key="no-size" if pd.isna(key) else str(key), label=label,
                   amount_cents=int(cents), share_percent=percent)
-            for key, label, cents, percent in zip(frame.dimension_1_key,
-                                                  frame.dimension_1_label, frame.amount_cents,
+            for key, label, cents, percent in zip(rows.key, rows.label, rows.amount_cents,
                                                   percents, strict=True)]
+    return found
 
 
 def read_overview(connection: Connection, org_id: int, *, may_see_invoices: bool) -> Overview:
@@ -426,9 +477,6 @@ def read_overview(connection: Connection, org_id: int, *, may_see_invoices: bool
         row = connection.execute(sql("month_invoice"), {
             "org_id": org_id, "month_date": now.month_start}).mappings().first()
         invoice = None if row is None else dict(row)
-    series_start = trend_start - 21 * DAY
-    app_region_series = read_app_region_series(connection, org_id, series_start,
-                                               complete_until)
     month_total = mtd["amount_precise"]
     return Overview(
         now=now,
@@ -439,14 +487,13 @@ def read_overview(connection: Connection, org_id: int, *, may_see_invoices: bool
         forecast=forecast,
         invoice=invoice,
         may_see_invoices=may_see_invoices,
-        top={dimension: _top(connection, org_id, now, dimension, month_total)
-             for dimension in ("app", "region", "preset")},
+        top=read_top(connection, org_id, now.month_start, month_total),
         daily=daily_spend[daily_spend.period_start_date >= trend_start].reset_index(drop=True),
         treemap=read_frame(connection, "spend_by_team_app_preset",
                        {"org_id": org_id, "month_date": now.month_start}),
         regions=read_frame(connection, "spend_by_region_located",
                        {"org_id": org_id, "month_date": now.month_start}),
-        anomalies=find_anomalies(app_region_series, series_start, since=trend_start),
+        anomalies=read_anomalies(connection, org_id, now),
     )
 
 
@@ -608,6 +655,27 @@ def previous_totals(rows: pd.DataFrame, series: Series) -> dict[str, int]:
         "series_key")["value"].sum()
     _total, split = _hundredths(list(grouped))
     return dict(zip(grouped.index, split, strict=True))
+
+
+def read_previous_totals(connection: Connection, org_id: int, query: ExplorerQuery,
+                         series: Series, top: int | None, *,
+                         latest_usage_day: date | None = None) -> dict[str, int]:
+    """The previous period's totals under ``series`` (the view of ``query`` with ``top``
+    series kept), as :func:`previous_totals` gives them. The explorer's default question with
+    some series folded reads the kept apps' totals and "other" as the organization's total
+    minus them (queries/explorer_top_apps_previous.sql); any other reads every series."""
+    previous = query.previous
+    latest_usage_day = latest_usage_day or last_usage_date(connection, org_id)
+    if not (_is_top_apps(query, top) and series.hidden):
+        return previous_totals(read_cells(connection, org_id, previous, None,
+                                          latest_usage_day=latest_usage_day,
+                                          with_cells=False), series)
+    params = previous.params(org_id, latest_usage_day)
+    kept = [int(key) for key in series.table.series_key if key != OTHER_KEY]
+    return previous_totals(read_frame(connection, "explorer_top_apps_previous", {
+        "org_id": org_id, "start_date": previous.start_date, "end_date": previous.end_date,
+        "whole_from": params["whole_from"], "whole_until": params["whole_until"],
+        "app_ids": kept}), series)
 
 
 def read_dimension_values(connection: Connection, org_id: int) -> dict[str, dict[str, str]]:

@@ -47,9 +47,8 @@ def load_series(scope: db.Scope, org_id: int, query: spend.ExplorerQuery, compar
                                                      latest_usage_day=latest))
         if not compare or series.table.empty:
             return series, None
-        previous = spend.read_cells(snapshot.connection, org_id, query.previous, None,
-                                    latest_usage_day=latest, with_cells=False)
-        return series, spend.previous_totals(previous, series)
+        return series, spend.read_previous_totals(snapshot.connection, org_id, query, series,
+                                                  top, latest_usage_day=latest)
 
 
 def read_state(values: dict[str, dict[str, str]], last_day: date) -> tuple[dict, list[str]]:

@@ -25,44 +25,78 @@ with range_usage as (
       and month_date < :whole_until
 ),
 
--- every app over the range, biggest first (ties by key, in byte order)
-ranked_series as (
-    select
-        cast(app_id as text) as series_key,
-        app_id,
-        sum(amount_precise) as quantity,
-        row_number() over (
-            order by sum(amount_precise) desc, cast(app_id as text) collate "C"
-        ) as series_rank,
-        count(*) over () as series_count
+app_totals as (
+    select app_id, sum(amount_precise) as quantity
     from range_usage
     group by app_id
 ),
 
+-- the biggest apps over the range (ties by key, in byte order): a top-N sort of the few kept,
+-- not a sort of every app
+top_series as (
+    select
+        cast(app_id as text) as series_key,
+        app_id,
+        quantity,
+        row_number() over (
+            order by quantity desc, cast(app_id as text) collate "C"
+        ) as series_rank
+    from (
+        select *
+        from app_totals
+        order by quantity desc, cast(app_id as text) collate "C"
+        limit cast(:top as bigint) + 1
+    ) as biggest
+),
+
+series_count as (
+    select count(*) as series_count from app_totals
+),
+
 kept_series as (
-    select *
-    from ranked_series
-    where series_count <= cast(:top as bigint) + 1
-       or series_rank <= cast(:top as bigint)
+    select top_series.*
+    from top_series
+    cross join series_count
+    where series_count.series_count <= cast(:top as bigint) + 1
+       or top_series.series_rank <= cast(:top as bigint)
 ),
 
 kept as (
     select
         coalesce(array_agg(app_id), array[]::bigint[]) as app_ids,
-        (select count(*) from ranked_series) - count(*) as hidden
+        (select series_count from series_count) - count(*) as hidden
     from kept_series
 ),
 
+-- the range's days with any spend, materialized so that the rollup's key is compared with a
+-- date as it is (row-level security lets only leakproof comparisons into an index condition)
+-- and so that the planner knows how few they are (a generated series is guessed at a
+-- thousand, which costs the statement enough to be compiled)
+range_days as materialized (
+    select distinct usage_date
+    from rollup_org_daily
+    where org_id = :org_id
+      and usage_date >= :start_date
+      and usage_date < :end_date
+),
+
+-- the kept apps' rows, looked up by key a day and an app at a time (a lateral probe each): a
+-- range scan would read every app's rows of the range to keep a few
 kept_cells as (
     select
-        cast(date_trunc(:grain, daily.usage_date) as date) as period_start_date,
-        cast(daily.app_id as text) as series_key,
-        sum(daily.amount_precise) as quantity
-    from rollup_app_region_daily as daily
-    where daily.org_id = :org_id
-      and daily.usage_date >= :start_date
-      and daily.usage_date < :end_date
-      and daily.app_id = any(cast((select app_ids from kept) as bigint[]))
+        cast(date_trunc(:grain, range_days.usage_date) as date) as period_start_date,
+        kept_series.series_key,
+        sum(app_day.quantity) as quantity
+    from range_days
+    cross join kept_series
+    cross join lateral (
+        select sum(daily.amount_precise) as quantity
+        from rollup_app_region_daily as daily
+        where daily.org_id = :org_id
+          and daily.usage_date = range_days.usage_date
+          and daily.app_id = kept_series.app_id
+    ) as app_day
+    where app_day.quantity is not null
     group by 1, 2
 ),
 

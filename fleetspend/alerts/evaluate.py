@@ -16,9 +16,9 @@ lock, so overlapping runs queue rather than race):
    at or above it has fired for the budget this month: a first run at 85% says "80%", not
    "50%" and "80%". The unique index of migration 0016 (budget, month, kind, threshold)
    makes a second alert impossible however evaluation is run;
-3. anomalies the spend overview would show (:func:`fleetspend.spend.find_anomalies`) that
-   started in the last week alert once each, by a key of their kind, app, region and first
-   day;
+3. anomalies the spend overview shows (:func:`fleetspend.spend.read_anomalies`: found when
+   the usage was folded) that started in the last week alert once each, by a key of their
+   kind, app, region and first day;
 4. each new alert gets its deliveries: one email to the organization's recipients of the
    moment, one per enabled webhook. Sending is :mod:`.delivery`'s, after this commits.
 """
@@ -29,7 +29,7 @@ import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import Connection, Engine
@@ -45,8 +45,6 @@ KINDS = (ACTUAL, FORECAST, ANOMALY)
 EXPLORER = "pages/explorer.py"
 DAY = timedelta(days=1)
 ANOMALY_LOOKBACK_DAYS = 7
-# the overview's anomaly window: its 60 days shown and three weeks of baseline before them
-ANOMALY_SERIES_DAYS = 60 + 21
 ORG_LOCK_CLASS = 0x616C7274  # "alrt": the first key of the per-organization evaluation lock
 
 
@@ -153,11 +151,10 @@ def _insert(connection: Connection, org_id: int, row: dict[str, object]) -> int 
 
 
 def _anomalies(connection: Connection, org_id: int, now: spend.AsOf) -> list[spend.Anomaly]:
-    complete_until = now.last_day + DAY if now.is_last_day_complete else now.last_day
-    start: date = complete_until - ANOMALY_SERIES_DAYS * DAY
-    series = spend.read_app_region_series(connection, org_id, start, complete_until)
-    return spend.find_anomalies(series, start,
-                                since=complete_until - ANOMALY_LOOKBACK_DAYS * DAY)
+    """The overview's anomalies (searched when the usage was folded) of the last week."""
+    _start, complete_until, _since = spend.anomaly_window(now)
+    return [anomaly for anomaly in spend.read_anomalies(connection, org_id, now)
+            if anomaly.start_date >= complete_until - ANOMALY_LOOKBACK_DAYS * DAY]
 
 
 def evaluate_organization(connection: Connection, org_id: int) -> list[int]:

@@ -54,6 +54,7 @@ TABLE_LEVELS = {
     "rollup_team_region_monthly": USAGE, "rollup_team_daily": USAGE,
     "rollup_team_monthly": USAGE, "rollup_team_region_size_daily": USAGE,
     "rollup_team_region_size_monthly": USAGE,
+    "rollup_anomaly_findings": USAGE,
     "invoices": BILLING, "invoice_lines": BILLING, "invoice_allocations": BILLING,
     "credit_notes": BILLING, "teams": USAGE, "memberships": BILLING,
     "late_usage_periods": BILLING, "month_figures": BILLING,

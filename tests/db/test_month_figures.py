@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, text
 from fleetspend import exports, figures, readmodels, rollups, spend, teams
 from fleetspend.billing import invoices
 from fleetspend.partitions import next_month
+from queries import sql
 from tests.conftest import clone, engine_for
 
 EXPLORER_TOP = 8  # the explorer's default number of series before "other"
@@ -55,6 +56,12 @@ def _page_figures(connection: Connection, org_id: int, month: date) -> dict[str,
     for grain in ("day", "week", "month"):
         rows = readmodels.spend_by_period(connection, org_id, month, end, grain)
         found[f"overview daily series by {grain}"] = int(rows.amount_cents.sum())
+    for dimension, values in spend.read_top(connection, org_id, month, Decimal(0),
+                                            top=None).items():
+        found[f"overview's top {dimension}"] = sum(value.amount_cents for value in values)
+    found["overview's map"] = int(readmodels.read_frame(
+        connection, "spend_by_region_located",
+        {"org_id": org_id, "month_date": month}).amount_cents.sum())
     for dimension in readmodels.DIMENSIONS:
         rows = readmodels.spend_by_dimensions(connection, org_id, month, end, dimension)
         found[f"top {dimension}"] = int(rows.amount_cents.sum())
@@ -94,6 +101,7 @@ def test_every_page_adds_up_to_each_invoice_of_the_demo_to_the_cent(demo_engine)
                 if cents != invoice.subtotal_cents:
                     differences.append((invoice.invoice_number, page,
                                         cents - invoice.subtotal_cents))
+            _assert_anomalies_found_in_the_figures(connection, invoice.org_id)
     assert differences == []
 
 
@@ -115,7 +123,21 @@ def test_the_month_to_date_is_the_upcoming_invoice(demo_engine) -> None:
             assert (treemap, regions) == (invoice.subtotal_cents, invoice.subtotal_cents)
 
 
+def _assert_anomalies_found_in_the_figures(connection: Connection, org_id: int) -> None:
+    """The overview's anomalies, stored by the fold or the draft, are those a search finds in
+    the rollups as they are now (the invoice's cents where a month carries them)."""
+    now = spend.as_of(connection.execute(sql("usage_complete_through"),
+                                         {"org_id": org_id}).scalar_one())
+    stored = connection.execute(text(
+        "select through_at, findings from rollup_anomaly_findings where org_id = :org_id"),
+        {"org_id": org_id}).one()
+    assert stored.through_at == now.through_at
+    assert [spend.anomaly_from_json(found) for found in stored.findings] == (
+        spend.search_anomalies(connection, org_id, now))
+
+
 def _assert_pages_add_up(connection: Connection, org_id: int, month: date) -> int:
+    _assert_anomalies_found_in_the_figures(connection, org_id)
     subtotal = connection.execute(text(
         "select subtotal_cents from invoices where org_id = :org and period_start_date = :month"),
         {"org": org_id, "month": month}).scalar_one()

@@ -18,6 +18,7 @@ from fleetspend import db, freshness, money, readmodels, rollups, spend, teams
 from fleetspend.billing import invoices
 from fleetspend.money import largest_remainder
 from fleetspend.spend import OTHER_KEY, ExplorerQuery
+from queries import sql
 from tests.conftest import create_database, drop_database, engine_for
 
 # the small seed runs 2026-09-20 to 2026-11-26: Sept, Oct (price change) and part of Nov
@@ -181,7 +182,7 @@ def _explorer_rows(connection, org_id, query, source=None):
     ("machine_hours", "team", "app", (), "app_region"),
     ("spend", "app", "region", (), "app_region"),
     ("spend", "team", "none", (("app", ("1", "2", "3")),), "app_region"),
-    ("machine_hours", "continent", "none", (("region", ("iad", "lhr")),), "team_region"),
+    ("machine_hours", "continent", "none", (("region", ("iad", "lhr")),), "region_size"),
     ("spend", "team", "none", (), "team"),
     ("machine_hours", "team", "none", (("team", ("1", "2")),), "team"),
     ("spend", "team", "region", (), "team_region"),
@@ -425,3 +426,81 @@ def test_a_view_that_writes_on_the_primary_reads_what_it_wrote(monkeypatch, _see
         db.app_primary_engine().dispose()
         db.app_primary_engine.cache_clear()
     assert before[1] == unwritten[1] != after[1]
+
+
+def _searched_per_view(connection, org_id) -> tuple[spend.AsOf, list[spend.Anomaly]]:
+    """The overview's anomalies as it searched them on every view before the fold stored them:
+    the 60 days shown and three weeks before them, complete days only."""
+    now = spend.as_of(connection.execute(sql("usage_complete_through"),
+                                         {"org_id": org_id}).scalar_one())
+    trend_start = now.last_day - timedelta(days=59)
+    complete_until = now.last_day + timedelta(days=1) if now.is_last_day_complete else (
+        now.last_day)
+    series_start = trend_start - timedelta(days=21)
+    series = spend.read_app_region_series(connection, org_id, series_start, complete_until)
+    return now, spend.find_anomalies(series, series_start, since=trend_start)
+
+
+def _stored_anomalies(connection, org_id) -> tuple[object, list[spend.Anomaly]]:
+    row = connection.execute(text(
+        "select through_at, findings from rollup_anomaly_findings where org_id = :org_id"),
+        {"org_id": org_id}).one()
+    return row.through_at, [spend.anomaly_from_json(found) for found in row.findings]
+
+
+def test_the_overview_reads_the_anomalies_the_fold_found(connection, org_id):
+    now, searched = _searched_per_view(connection, org_id)
+    assert searched  # the seed plants some
+    assert _stored_anomalies(connection, org_id) == (now.through_at, searched)
+    assert spend.read_overview(connection, org_id, may_see_invoices=True).anomalies == searched
+
+
+def test_a_fold_searches_again_and_a_view_without_findings_searches_itself(
+        _seeded_and_rolled, org_id):
+    with _seeded_and_rolled.connect() as connection, connection.begin() as transaction:
+        _now, before = _searched_per_view(connection, org_id)
+        # a runaway on the last day: one machine sends 50,000 GB more in its last hour
+        connection.execute(text("""
+            update machine_usage set egress_internet_gb = egress_internet_gb + 50000
+            where (org_id, machine_id, hour_at) = (
+                select org_id, machine_id, hour_at from machine_usage
+                where org_id = :org_id order by hour_at desc, machine_id limit 1)
+        """), {"org_id": org_id})
+        rollups.refresh_in(connection)
+        now, after = _searched_per_view(connection, org_id)
+        assert after != before
+        assert any(found.kind == "spike" and found.end_date == now.last_day for found in after)
+        assert _stored_anomalies(connection, org_id) == (now.through_at, after)
+        connection.execute(text("delete from rollup_anomaly_findings where org_id = :org_id"),
+                           {"org_id": org_id})
+        assert spend.read_anomalies(connection, org_id, now) == after
+        transaction.rollback()
+
+
+@pytest.mark.parametrize("month", [date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)])
+def test_the_overviews_top_values_are_the_top_rows_of_spend_by_each_dimension(
+        connection, org_id, month):
+    last_day = readmodels.last_usage_date(connection, org_id)
+    end = min(readmodels.next_month(month), last_day + timedelta(days=1))
+    month_total = _raw_total(connection, org_id, month, end)
+    top = spend.read_top(connection, org_id, month, month_total)
+    for dimension in ("app", "region", "preset"):
+        rows = readmodels.spend_by_dimensions(connection, org_id, month, end, dimension,
+                                              row_limit=spend.TOP, latest_usage_day=last_day)
+        assert [(share.key, share.label, share.amount_cents) for share in top[dimension]] == [
+            ("no-size" if pd.isna(key) else key, label, cents) for key, label, cents
+            in zip(rows.dimension_1_key, rows.dimension_1_label, rows.amount_cents,
+                   strict=True)]
+        assert len(top[dimension]) == min(spend.TOP, len(readmodels.spend_by_dimensions(
+            connection, org_id, month, end, dimension, latest_usage_day=last_day)))
+
+
+@pytest.mark.parametrize(("start_date", "end_date"), RANGES)
+@pytest.mark.parametrize("top", [1, 2, 8])
+def test_the_default_views_previous_period_the_short_way_equals_every_series_folded(
+        connection, org_id, start_date, end_date, top):
+    query = ExplorerQuery("spend", "app", "none", "day", start_date, end_date)
+    series = spend.build_series(spend.read_cells(connection, org_id, query, top))
+    every = spend.previous_totals(spend.read_cells(connection, org_id, query.previous, None,
+                                                   with_cells=False), series)
+    assert spend.read_previous_totals(connection, org_id, query, series, top) == every

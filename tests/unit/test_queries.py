@@ -129,7 +129,7 @@ def test_the_month_a_range_ends_in_is_whole_when_no_usage_follows(start, end, la
     ({"app", "none"}, False, "app_region"),
     ({"team", "app"}, False, "app_region"),
     ({"app", "region"}, False, "app_region"),
-    ({"region", "none"}, False, "app_region"),
+    ({"region", "none"}, False, "region_size"),  # its rows do not grow with the apps
     ({"team", "none"}, True, "meter"),  # an app's egress or volume needs its products
     ({"region", "none"}, True, "region_size"),
     ({"region", "preset"}, False, "region_size"),
