@@ -11,7 +11,7 @@ row-level security forced, readable by the app's role as the other rollups are. 
 leaves it empty: the next fold of each organization (or ``fleetspend rollup --full``) fills it.
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-05 14:10:00
 """
 
@@ -22,7 +22,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0018"
-down_revision: str | None = "0016"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
