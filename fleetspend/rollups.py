@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -622,7 +622,7 @@ def refold_narrow(connection: Connection, pairs: list[tuple[int, date]]) -> None
     refold_teams(connection, batch, org_months)
 
 
-def refold_teams(connection: Connection, batch: dict[str, list],
+def refold_teams(connection: Connection, batch: Mapping[str, object],
                  org_months: list[tuple[int, date]]) -> None:
     """Rebuild the per-team rows of a batch of (org, day)s (``org_ids``, ``usage_dates``) and
     of their ``org_months`` from the app x region rows (rebuilt before)."""

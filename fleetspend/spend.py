@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
+from fleetspend.billing import invoice_status
 from fleetspend.money import dollars, largest_remainder, shares, to_cents
 from fleetspend.partitions import next_month
 from fleetspend.readmodels import (
@@ -481,7 +482,7 @@ def read_overview(connection: Connection, org_id: int, *, may_see_invoices: bool
     return Overview(
         now=now,
         month_cents=int(mtd["amount_cents"]),
-        is_invoiced=bool(invoice and invoice["status"] in ("finalized", "paid")),
+        is_invoiced=bool(invoice and invoice_status.is_sealed(invoice["status"])),
         previous_cents=int(mtd["previous_amount_cents"]),
         previous_through=mtd["previous_as_of_date"],
         forecast=forecast,
@@ -546,11 +547,11 @@ class ExplorerQuery:
         else:
             whole_from = whole_until = self.end_date
         filters = dict(self.filters)
-        keyed = {param: (list(filters[dimension]) if dimension in filters else None)
-                 for dimension, param in FILTER_PARAMS.items()}
-        for param in ("app_ids", "team_ids"):
-            if keyed[param] is not None:
-                keyed[param] = [int(key) for key in keyed[param]]
+        # each filter's keys as its parameter binds them (app and team ids are integers)
+        keyed: dict[str, list[str] | list[int] | None] = {
+            param: (([int(key) for key in filters[dimension]] if param in ("app_ids", "team_ids")
+                     else list(filters[dimension])) if dimension in filters else None)
+            for dimension, param in FILTER_PARAMS.items()}
         source = daily_source({self.dimension_1, self.dimension_2, *filters},
                               needs_products=self.measure not in ("spend", "machine_hours"),
                               reads_teams=True)

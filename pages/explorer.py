@@ -6,8 +6,10 @@ defaults with a notice). The stacked chart keeps the biggest series and folds th
 next dimension down. The table adds up to the chart exactly, and exports as CSV as shown.
 """
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import streamlit as st
 
@@ -55,7 +57,7 @@ def read_state(values: dict[str, dict[str, str]], last_day: date) -> tuple[dict,
     """The view from the URL, each bad parameter replaced by its default."""
     reader = url_state.ParamReader(st.query_params.to_dict())
     earliest = date(2000, 1, 1)
-    state = {
+    state: dict[str, Any] = {
         "measure": reader.choice("measure", spend.MEASURES, "spend"),
         "by": reader.choice("by", DIMENSIONS, "app"),
         "by2": reader.choice("by2", [*DIMENSIONS, NO_DIMENSION], NO_DIMENSION),
@@ -107,6 +109,11 @@ def drill(state: dict, key: str) -> None:
     go(new)
 
 
+def _named_by(names: dict[str, str]) -> Callable[[str], str]:
+    """A filter's label for a key: its name, or the key itself when it has none (any more)."""
+    return lambda key: names.get(key, key)
+
+
 def widget_changed(name: str) -> None:
     """A control changed: put its new value into the URL (before the page runs again)."""
     value = st.session_state[KEY + name]
@@ -147,7 +154,7 @@ def controls(state: dict, values: dict[str, dict[str, str]]) -> None:
             st.session_state[KEY + dimension] = list(state[dimension])
             filter_columns[index % 3].multiselect(
                 DIMENSIONS[dimension], list(options), key=KEY + dimension,
-                format_func=lambda k, o=options: o.get(k, k), on_change=widget_changed,
+                format_func=_named_by(options), on_change=widget_changed,
                 args=(dimension,))
     st.toggle("Compare with the period before", key=KEY + "compare", on_change=widget_changed,
               args=("compare",))
@@ -157,8 +164,8 @@ visit = access.require(access.USAGE, "explorer")
 st.title("Usage explorer")
 
 with st.spinner("Loading"), database_errors_stop_the_page("the explorer"):
-    values, last_day, fresh, first_day = load_context(visit.scope(), visit.org_id)
-frame.stop_without_usage(last_day, fresh)
+    values, last_day, fresh, first_day = load_context(visit.scope(), visit.org_in_view)
+last_day = frame.stop_without_usage(last_day, fresh)
 
 state, notices = read_state(values, last_day)
 url_state.write(state)
@@ -174,7 +181,7 @@ controls(state, values)
 query = to_query(state)
 top = None if state["top"] == ALL_SERIES else state["top"]
 with st.spinner("Adding up usage"), database_errors_stop_the_page("the explorer"):
-    series, previous = load_series(visit.scope(), visit.org_id, query, state["compare"], top)
+    series, previous = load_series(visit.scope(), visit.org_in_view, query, state["compare"], top)
 
 label, unit = spend.MEASURES[state["measure"]]
 if series.table.empty:
@@ -227,7 +234,7 @@ if visit.may(access.BILLING):
             with st.spinner("Building the export"), database_errors_stop_the_page(
                     "the FOCUS export"):
                 focus = visit.read(lambda snapshot: exports.focus_export(
-                    snapshot.connection, visit.org_id, state["from"], state["to"]))
+                    snapshot.connection, visit.org_in_view, state["from"], state["to"]))
             st.download_button("Download FOCUS CSV", csvfile.to_csv(focus),
                                file_name=f"focus-{state['from']}-{state['to']}.csv",
                                mime="text/csv", key=KEY + "focus_csv")

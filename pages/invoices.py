@@ -4,6 +4,7 @@ upcoming (draft) invoice marked as an estimate. Picking one opens its lines."""
 import streamlit as st
 
 from fleetspend import invoice_drill as drill
+from fleetspend.billing import invoice_status
 from fleetspend.money import dollars
 from fleetspend.ui import access
 from fleetspend.ui import drilldown as ui
@@ -15,7 +16,7 @@ visit = access.require(access.BILLING, "invoices")
 st.title("Invoices")
 
 with database_errors_stop_the_page("the invoices"):
-    invoices = visit.read(lambda snapshot: drill.invoices(snapshot.connection, visit.org_id))
+    invoices = visit.read(lambda snapshot: drill.invoices(snapshot.connection, visit.org_in_view))
 
 if invoices.empty:
     st.info("This organization has no invoices yet: the first one is drafted once usage "
@@ -23,7 +24,7 @@ if invoices.empty:
     st.stop()
 
 # the organization's totals over its sealed invoices (drafts are estimates, void ones void)
-sealed = invoices.loc[invoices["status"].isin(["finalized", "paid"])]
+sealed = invoices.loc[invoices["status"].isin(invoice_status.SEALED)]
 invoiced, credited, owed = st.columns(3)
 invoiced.metric("Invoiced", dollars(int(sealed["subtotal_cents"].sum())))
 credited.metric("Credited", dollars(int(sealed["credits_cents"].sum())))

@@ -64,10 +64,9 @@ visit = access.require(access.USAGE, "overview")
 st.title("Spend overview")
 
 with st.spinner("Loading this month's spend"), database_errors_stop_the_page("the overview"):
-    overview, fresh = load(visit.scope(), visit.org_id, visit.may(access.BILLING))
+    overview, fresh = load(visit.scope(), visit.org_in_view, visit.may(access.BILLING))
 
-frame.stop_without_usage(overview.now, fresh)
-now = overview.now
+now = frame.stop_without_usage(overview.now, fresh)
 
 drill_on_selection(now)
 st.caption(md_format(
@@ -118,8 +117,8 @@ for anomaly in overview.anomalies[:6]:
     st.warning(md(anomaly.explanation), icon=":material/warning:")
 
 st.subheader(md_format("Where {month:%B}'s money goes", month=now.month_start))
-columns = st.columns(3)
-for column, dimension in zip(columns, ("app", "region", "preset"), strict=True):
+top_columns = st.columns(3)
+for column, dimension in zip(top_columns, ("app", "region", "preset"), strict=True):
     top = overview.top[dimension]
     if not top:
         column.info(md_format("No spend by {what} this month.",

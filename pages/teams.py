@@ -9,6 +9,7 @@ Everything lives in the URL (from, to, grain, team); bad values fall back with a
 """
 
 from datetime import date, timedelta
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -66,7 +67,7 @@ def read_state(names: dict[int, str], last_day: date) -> tuple[dict, list[str]]:
     reader = url_state.ParamReader(st.query_params.to_dict())
     default_from, default_to = teams.last_whole_month(last_day)
     earliest = date(2000, 1, 1)
-    state = {
+    state: dict[str, Any] = {
         "from": reader.day("from", default_from, earliest, last_day),
         "to": reader.day("to", default_to, earliest, last_day),
         "grain": reader.choice("grain", teams.TREND_GRAINS, "month"),
@@ -161,8 +162,8 @@ visit = access.require(access.BILLING, "teams")
 st.title("Team comparison")
 
 with st.spinner("Loading"), database_errors_stop_the_page("the team comparison"):
-    names, last_day, fresh, first_day = load_context(visit.scope(), visit.org_id)
-frame.stop_without_usage(last_day, fresh)
+    names, last_day, fresh, first_day = load_context(visit.scope(), visit.org_in_view)
+last_day = frame.stop_without_usage(last_day, fresh)
 if not names:
     st.info("This organization has no teams yet.", icon=":material/group_off:")
     st.stop()
@@ -183,7 +184,7 @@ controls(state, last_day)
 period = teams.Period(state["from"], state["to"] + timedelta(days=1))
 with st.spinner("Comparing teams"), database_errors_stop_the_page("the team comparison"):
     comparison, trend, invoices = load_comparison(
-        visit.scope(), visit.org_id, period, state["grain"], names,
+        visit.scope(), visit.org_in_view, period, state["grain"], names,
         None if state["team"] == NO_TEAM else int(state["team"]))
 
 if comparison.is_empty:

@@ -104,8 +104,8 @@ def bar_share(keys: Sequence[str], labels: Sequence[str], cents: Sequence[int],
     return figure
 
 
-def daily_bars(days: Sequence, cents: Sequence[int],
-               marks: Mapping[object, tuple[int, str]]) -> go.Figure:
+def daily_bars(days: Sequence[date], cents: Sequence[int],
+               marks: Mapping[date, tuple[int, str]]) -> go.Figure:
     """Spend per day; on days with an anomaly, the anomalous part of the day (``marks``: day
     -> (cents, what it is)) is stacked in red on the rest, with a legend saying so."""
     marked = [min(int(marks[day][0]), int(c)) if day in marks else 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
@@ -15,6 +16,8 @@ from streamlit.navigation.page import StreamlitPage
 from fleetspend import auth, freshness
 from fleetspend.ui import access, budget_views, remember, sign_in
 from fleetspend.ui.untrusted import md_format
+
+T = TypeVar("T")
 
 SIGN_OUT_KEY = "frame_sign_out"
 ORG_PICK_KEY = "frame_org"
@@ -197,10 +200,10 @@ def read_notice(visit: access.Visit) -> None:
         st.info(visit.read_notice, icon=":material/info:")
 
 
-def stop_without_usage(last_usage: object, fresh: freshness.Freshness) -> None:
+def stop_without_usage(last_usage: T | None, fresh: freshness.Freshness) -> T:
     """Warn when the data may be out of date (a replica cut off from the primary, usage that
     stops well before the clock); with no usage yet, stop the page with an empty state and
-    the freshness line."""
+    the freshness line. Returns ``last_usage``, then known to be there."""
     if fresh.warning:
         st.warning(fresh.warning, icon=":material/history:")
     if fresh.usage_warning:
@@ -209,3 +212,4 @@ def stop_without_usage(last_usage: object, fresh: freshness.Freshness) -> None:
         st.info("No usage has been recorded for this organization yet.", icon=":material/inbox:")
         st.caption(fresh.describe())
         st.stop()
+    return last_usage
