@@ -145,7 +145,7 @@ def test_the_narrowest_daily_rollup_holding_the_dimensions(dimensions, needs_pro
 @pytest.mark.parametrize(("dimensions", "needs_products", "expected"), [
     ({"team", "none"}, False, "team"),
     ({"team", "region"}, False, "team_region"),
-    ({"region", "none"}, False, "team_region"),
+    ({"region", "none"}, False, "region_size"),  # no team: it does not grow with them
     ({"continent", "team"}, False, "team_region"),
     ({"team", "app"}, False, "app_region"),
     ({"team", "none"}, True, "meter"),
