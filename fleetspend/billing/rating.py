@@ -16,7 +16,8 @@ the price list in force at that hour:
 A month's invoice is not computed by scanning the view: one parallel pass sums the hourly
 meters per machine, size and price list, and the sums are priced with the view's rates
 (``runtime_rates``, ``price_book``). The rollup rebuild (rollups.rebuild_in) prices the same
-passes a day at a time, with the view's per-hour amounts.
+passes a day at a time, and the fold (rollups.ADD_RESOURCE_HOURS) the new hours' passes, with the
+view's per-hour amounts.
 
 Rounding rule (the only one): a line's precise amount is its summed quantity times its unit
 price, with nothing rounded before (``consumed * unit_price / consumed_per_pricing_unit``); its
