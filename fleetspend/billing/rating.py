@@ -421,7 +421,7 @@ SUMS_TABLES = ("machine_sums", "volume_sums", "period_price_book", "period_runti
 def stage_sums(connection: Connection, start: datetime, end: datetime, org_ids: list[int],
                *, grain: str, hours: list[tuple[int, datetime]] | None = None) -> dict:
     """Sum the hourly usage of [start, end) for ``org_ids`` per resource, size, price list and
-    ``grain`` ('month' or 'day') into the temporary SUMS_TABLES, with the rates in force.
+    ``grain`` ('month', 'day' or 'hour') into the temporary SUMS_TABLES, with the rates in force.
 
     At grain 'hour' only the (org_id, hour_at) pairs ``hours`` are read, summed per UTC day.
     Returns the statement parameters that RESOURCE_PRODUCTS_CTES reads. Staging again in the
