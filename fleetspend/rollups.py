@@ -241,26 +241,26 @@ changed as (
 {_ADD_TO_USAGE_MONTHLY}
 """)  # noqa: S608 - composed from this module's constants only
 
-# Hours that only gained rows (the INSERT trigger notes them with their hour) and come after
-# everything their day holds so far: their rated rows are added onto the per-resource daily
-# rows, and to the months, without re-reading the rest of the day. Only safe in a snapshot
-# that cannot see rows committed after the claim (see refresh).
-ADD_RESOURCE_HOURS = text(f"""
-with added_hours as (
-    select added.org_id, added.hour_at
-    from unnest(cast(:org_ids as bigint[]), cast(:hour_ats as timestamptz[]))
-        as added (org_id, hour_at)
-),
+# the staged sums priced (rating.RESOURCE_PRODUCTS_CTES) per org, UTC day, resource, product
+# and preset: per-resource daily rows (group by 1, 2, 3, 4, 5)
+_PRICED_PER_RESOURCE_DAY = """
+select org_id, usage_date, resource_id, product, coalesce(preset_code, '') as preset_code,
+       min(resource_kind) as resource_kind, min(app_id) as app_id,
+       min(region_code) as region_code, sum(consumed_quantity) as consumed_quantity,
+       sum(quantity) as pricing_quantity, sum(amount_precise) as amount_precise,
+       max(last_hour_at) as last_hour_at
+from resource_products
+group by 1, 2, 3, 4, 5"""
 
-fresh as (
-{_RATED_PER_RESOURCE_DAY}
-    inner join added_hours
-        on added_hours.org_id = rated_usage.org_id
-        and added_hours.hour_at = rated_usage.hour_at
-    where rated_usage.hour_at >= :from_at
-      and rated_usage.hour_at <= :until_at
-      and rated_usage.org_id = any(cast(:org_ids as bigint[]))
-    group by 1, 2, 3, 4, 5
+# Hours that only gained rows (the INSERT trigger notes them with their hour) and come after
+# everything their day holds so far: their rows, summed and priced as the rebuild does
+# (rating.stage_sums at grain 'hour'), are added onto the per-resource daily rows, and to the
+# months, without re-reading the rest of the day. Only safe in a snapshot that cannot see rows
+# committed after the claim (see refresh).
+ADD_RESOURCE_HOURS = text(f"""
+with {rating.RESOURCE_PRODUCTS_CTES},
+
+fresh as ({_PRICED_PER_RESOURCE_DAY}
 ),
 
 upserted as (
@@ -648,10 +648,10 @@ def _recompute_days(connection: Connection, pairs: list[tuple[int, date]]) -> No
 
 def _add_hours(connection: Connection, hours: list[tuple[int, datetime]]) -> None:
     """Add the rated rows of (org, hour) pairs that only gained rows onto the rollups."""
-    connection.execute(ADD_RESOURCE_HOURS, {
-        "org_ids": [org_id for org_id, _ in hours], "hour_ats": [at for _, at in hours],
-        "from_at": min(at for _, at in hours), "until_at": max(at for _, at in hours),
-    })
+    params = rating.stage_sums(
+        connection, min(at for _, at in hours), max(at for _, at in hours) + timedelta(hours=1),
+        sorted({org_id for org_id, _ in hours}), grain="hour", hours=hours)
+    rating.price_sums(connection, ADD_RESOURCE_HOURS, params)
     refold_meters(connection, sorted({(org_id, _utc_date(at)) for org_id, at in hours}))
 
 
@@ -752,20 +752,16 @@ REBUILT_TABLES = ("rollup_resource_daily", "rollup_resource_monthly", "rollup_us
                   "rollup_app_region_series")
 REBUILD_EMPTY = text(f"truncate {', '.join(REBUILT_TABLES)}, rollup_anomaly_findings")
 
-# one stretch's priced sums as per-resource daily rows (group by 1, 2, 3, 4, 5)
+# one stretch's priced sums as per-resource daily rows
 REBUILD_RESOURCE_DAYS = text(f"""
 insert into rollup_resource_daily (
     org_id, usage_date, resource_id, product, preset_code, resource_kind, app_id, region_code,
     consumed_quantity, pricing_quantity, amount_precise, last_hour_at
 )
 with {rating.RESOURCE_PRODUCTS_CTES}
-select org_id, usage_date, resource_id, product, coalesce(preset_code, ''), min(resource_kind),
-       min(app_id), min(region_code), sum(consumed_quantity), sum(quantity),
-       sum(amount_precise), max(last_hour_at)
-from resource_products
-group by 1, 2, 3, 4, 5
+{_PRICED_PER_RESOURCE_DAY}
 order by 1, 2
-""")  # noqa: S608 - composed from the rating module's constants only
+""")
 
 REBUILD_FROM_RESOURCE_DAYS = [
     text("""

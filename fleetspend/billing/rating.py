@@ -16,7 +16,8 @@ the price list in force at that hour:
 A month's invoice is not computed by scanning the view: one parallel pass sums the hourly
 meters per machine, size and price list, and the sums are priced with the view's rates
 (``runtime_rates``, ``price_book``). The rollup rebuild (rollups.rebuild_in) prices the same
-passes a day at a time, with the view's per-hour amounts.
+passes a day at a time, and the fold (rollups.ADD_RESOURCE_HOURS) the new hours' passes, with the
+view's per-hour amounts.
 
 Rounding rule (the only one): a line's precise amount is its summed quantity times its unit
 price, with nothing rounded before (``consumed * unit_price / consumed_per_pricing_unit``); its
@@ -113,7 +114,7 @@ select machine_usage.org_id,
        {last_at[egress_internet_gb]} as egress_internet_last_at,
        sum(machine_usage.egress_private_gb) as egress_private_gb,
        {last_at[egress_private_gb]} as egress_private_last_at
-from machine_usage
+from {rows} as machine_usage
 where machine_usage.hour_at >= :period_start_at
   and machine_usage.hour_at < :period_end_at
   and machine_usage.org_id = any(:org_ids)
@@ -134,7 +135,7 @@ select volume_usage.org_id,
                        width_bucket(volume_usage.hour_at, cast(:starts_at as timestamptz[]))]
                  / :volume_conversion, 18)) as amount_precise,
        {last_at[gb_hours]} as last_hour_at
-from volume_usage
+from {rows} as volume_usage
 where volume_usage.hour_at >= :period_start_at
   and volume_usage.hour_at < :period_end_at
   and volume_usage.org_id = any(:org_ids)
@@ -157,20 +158,41 @@ class _LastUse(dict):
         return f"max({self.table}.hour_at) filter (where {self.table}.{quantity} > 0)"
 
 
-def _at_grain(template: str, table: str) -> dict[str, str]:
+# Only the hours (:hour_org_ids[i], :hour_ats[i]) of each machine (or volume) of their
+# organization, each found through the usage table's primary key (org_id, resource, hour_at):
+# usage has no index by hour, so one hour of 100,000 machines is otherwise found by reading
+# every row of the organization's month (measured at xlarge: see docs/scaling.md).
+_HOUR_ROWS = """(
+    select hour_rows.*
+    from unnest(cast(:hour_org_ids as bigint[]), cast(:hour_ats as timestamptz[]))
+        as added (org_id, hour_at)
+    join {resources} as resources on resources.org_id = added.org_id
+    cross join lateral (
+        select * from {table}
+        where {table}.org_id = resources.org_id
+          and {table}.{resource_id} = resources.{resource_id}
+          and {table}.hour_at = added.hour_at
+    ) as hour_rows
+)"""
+
+
+def _at_grain(template: str, table: str, resources: str, resource_id: str) -> dict[str, str]:
     """A sums pass per grain. Invoices sum whole months (one row per machine, size and price
     list; usage_date and the last hours are not needed, and cost a second of the draft at the
-    large scale); the rollup rebuild sums UTC days."""
+    large scale); the rollup rebuild sums UTC days; a fold sums some hours, per UTC day."""
+    day = {"usage_date": f"cast({table}.hour_at at time zone 'UTC' as date)",
+           "last_at": _LastUse(table, daily=True)}
     return {
-        "month": template.format(usage_date="null::date",
-                                 last_at=_LastUse(table, daily=False)),
-        "day": template.format(usage_date=f"cast({table}.hour_at at time zone 'UTC' as date)",
-                               last_at=_LastUse(table, daily=True)),
+        "month": template.format(usage_date="null::date", last_at=_LastUse(table, daily=False),
+                                 rows=table),
+        "day": template.format(**day, rows=table),
+        "hour": template.format(**day, rows=_HOUR_ROWS.format(
+            table=table, resources=resources, resource_id=resource_id)),
     }
 
 
-MACHINE_SUMS_SQL = _at_grain(_MACHINE_SUMS, "machine_usage")
-VOLUME_SUMS_SQL = _at_grain(_VOLUME_SUMS, "volume_usage")
+MACHINE_SUMS_SQL = _at_grain(_MACHINE_SUMS, "machine_usage", "machines", "machine_id")
+VOLUME_SUMS_SQL = _at_grain(_VOLUME_SUMS, "volume_usage", "volumes", "volume_id")
 
 # The sums priced: one row per resource, size, price list, grain and product, with its
 # quantities, unit price and precise amount (the CTEs of a statement that reads
@@ -397,15 +419,18 @@ SUMS_TABLES = ("machine_sums", "volume_sums", "period_price_book", "period_runti
 
 
 def stage_sums(connection: Connection, start: datetime, end: datetime, org_ids: list[int],
-               *, grain: str) -> dict:
+               *, grain: str, hours: list[tuple[int, datetime]] | None = None) -> dict:
     """Sum the hourly usage of [start, end) for ``org_ids`` per resource, size, price list and
-    ``grain`` ('month' or 'day') into the temporary SUMS_TABLES, with the rates in force.
+    ``grain`` ('month', 'day' or 'hour') into the temporary SUMS_TABLES, with the rates in force.
 
+    At grain 'hour' only the (org_id, hour_at) pairs ``hours`` are read, summed per UTC day.
     Returns the statement parameters that RESOURCE_PRODUCTS_CTES reads. Staging again in the
     same transaction replaces the tables.
     """
     if grain not in MACHINE_SUMS_SQL:
-        raise ValueError(f"grain must be 'month' or 'day', got {grain!r}")
+        raise ValueError(f"grain must be 'month', 'day' or 'hour', got {grain!r}")
+    if (grain == "hour") != (hours is not None):
+        raise ValueError("the hours to read are given at grain 'hour', and only then")
     for table in SUMS_TABLES:
         connection.exec_driver_sql(f"drop table if exists pg_temp.{table}")
     periods = _price_periods(connection, start, end)
@@ -421,6 +446,8 @@ def stage_sums(connection: Connection, start: datetime, end: datetime, org_ids: 
         "rootfs_conversion": conversions["stopped_rootfs"],
         "ipv4_conversion": conversions["dedicated_ipv4"],
         "volume_conversion": conversions["volume"],
+        "hour_org_ids": [org_id for org_id, _ in hours or ()],
+        "hour_ats": [hour_at for _, hour_at in hours or ()],
     }
     # The passes over hourly rows aggregate to one row per machine (or volume), size, price
     # list and grain. The planner multiplies the columns' distinct counts and expects far more
@@ -428,11 +455,13 @@ def stage_sums(connection: Connection, start: datetime, end: datetime, org_ids: 
     # compilation costs seconds here and saves less.
     connection.exec_driver_sql("set local work_mem = '256MB'")
     connection.exec_driver_sql("set local jit = off")
-    for setting in _HASH_AGGREGATE_ONLY:
+    # (a few hours are found through the primary key: see _HOUR_ROWS)
+    hash_only = _HASH_AGGREGATE_ONLY if grain != "hour" else ()
+    for setting in hash_only:
         connection.exec_driver_sql(f"set local {setting} = off")
     connection.execute(text(MACHINE_SUMS_SQL[grain]), params)
     connection.execute(text(VOLUME_SUMS_SQL[grain]), params)
-    for setting in _HASH_AGGREGATE_ONLY:
+    for setting in hash_only:
         connection.exec_driver_sql(f"set local {setting} = on")
     # the small rate views, computed once for the period's price lists
     connection.execute(text(

@@ -427,3 +427,41 @@ def test_a_rebuild_prices_each_hour_with_the_list_in_force_that_hour(engine, loa
             "select count(distinct price_list_id) from rated_usage "
             "where hour_at >= '2026-10-16' and hour_at < '2026-10-17'")).scalar()
     assert lists == 2  # the day really is priced with two lists
+
+
+def test_hours_added_on_one_at_a_time_equal_a_rebuild_from_nothing(engine, loaded):
+    """Each new hour is summed and priced alone and added onto its day and month: across a
+    price list starting inside the day, the rows (quantities, cents, last hours) are those a
+    rebuild from the raw usage gives."""
+    change_at = START + timedelta(hours=HOURS + 1)  # 11:00 on 16 October
+    with engine.begin() as connection:
+        connection.execute(text(
+            "update price_lists set effective_until = :at where price_list_id = 2"),
+            {"at": change_at})
+        connection.execute(text(
+            "insert into price_lists (price_list_id, name, effective_from) "
+            "values (3, 'mid-day list', :at)"), {"at": change_at})
+        connection.execute(text(
+            "insert into prices (price_list_id, component, egress_group, unit_price, unit) "
+            "select 3, component, egress_group, unit_price * 3, unit from prices "
+            "where price_list_id = 2"))
+    rollups.refresh(engine)
+    # 10:00 under the old list and 11:00 under the new one in one fold, then 12:00
+    for first, hours in ((0, 2), (2, 1)):
+        with engine.begin() as connection:
+            _add_hours(connection, loaded, START + timedelta(hours=HOURS + first), hours)
+        result = rollups.refresh(engine)
+        assert (result.hours, result.days) == (hours, 0)
+    tables = (ROLLUP_RESOURCE_DAILY, ROLLUP_METER_DAILY, ROLLUP_ORG_DAILY, ROLLUP_METER_MONTHLY,
+              ROLLUP_RESOURCE_MONTHLY, ROLLUP_SERIES, *(rollup for rollup, _ in NARROW_PAIRS))
+    with engine.connect() as connection:
+        assert_rollups_match(connection)
+        folded = [_rows(connection, query) for query in tables]
+    with engine.begin() as connection:
+        rollups.rebuild_in(connection)
+    with engine.connect() as connection:
+        assert [_rows(connection, query) for query in tables] == folded
+        lists = connection.execute(text(
+            "select count(distinct price_list_id) from rated_usage "
+            "where hour_at >= '2026-10-16' and hour_at < '2026-10-17'")).scalar()
+    assert lists == 2
