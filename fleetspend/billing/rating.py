@@ -38,9 +38,11 @@ commit, that drafting copies into the invoice tables and verification compares w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
-from sqlalchemy import Connection, TextClause, text
+from sqlalchemy import Connection, Row, TextClause, text
 
 from fleetspend.billing.allocation import LARGEST_REMAINDER_SQL
 
@@ -396,7 +398,7 @@ def parse_month(value: str) -> date:
 _HASH_AGGREGATE_ONLY = ("enable_sort", "enable_incremental_sort", "enable_indexscan")
 
 
-def _price_periods(connection: Connection, start: datetime, end: datetime) -> list:
+def _price_periods(connection: Connection, start: datetime, end: datetime) -> Sequence[Row]:
     """The price lists in force during [start, end), checked to cover it without a gap."""
     periods = connection.execute(
         text(PERIODS_SQL), {"period_start_at": start, "period_end_at": end}
@@ -418,7 +420,7 @@ def _price_periods(connection: Connection, start: datetime, end: datetime) -> li
 SUMS_TABLES = ("machine_sums", "volume_sums", "period_price_book", "period_runtime_rates")
 
 
-def stage_sums(connection: Connection, start: datetime, end: datetime, org_ids: list[int],
+def stage_sums(connection: Connection, start: datetime, end: datetime, org_ids: Sequence[int],
                *, grain: str, hours: list[tuple[int, datetime]] | None = None) -> dict:
     """Sum the hourly usage of [start, end) for ``org_ids`` per resource, size, price list and
     ``grain`` ('month', 'day' or 'hour') into the temporary SUMS_TABLES, with the rates in force.
@@ -434,7 +436,7 @@ def stage_sums(connection: Connection, start: datetime, end: datetime, org_ids: 
     for table in SUMS_TABLES:
         connection.exec_driver_sql(f"drop table if exists pg_temp.{table}")
     periods = _price_periods(connection, start, end)
-    conversions = dict(connection.execute(
+    conversions: dict[str, Decimal] = dict(connection.execute(
         text("select product, consumed_per_pricing_unit from products")).all())
     params = {
         "period_start_at": start, "period_end_at": end, "org_ids": org_ids,
