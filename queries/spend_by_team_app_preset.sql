@@ -2,13 +2,14 @@
 -- Params: org_id; month_date (the month's first day; a month in progress gives its spend
 -- so far). Returns: team_id, team_name, app_id, app_name, preset_key ('no-size' for usage
 -- without a machine size), amount_precise, amount_cents (rounded once, half up);
--- biggest first.
+-- biggest first. Read from the per-app, region and VM size rollup (a third of the meter rows:
+-- they add up the same, every product included).
 with app_spend as (
     select
         app_id,
         coalesce(nullif(preset_code, ''), 'no-size') as preset_key,
         sum(amount_precise) as amount_precise
-    from rollup_usage_monthly
+    from rollup_app_region_size_monthly
     where org_id = :org_id
       and month_date = :month_date
     group by 1, 2
