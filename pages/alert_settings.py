@@ -53,7 +53,8 @@ st.caption("A JSON POST that a Slack incoming webhook accepts, signed with HMAC-
 if not webhooks.empty:
     st.dataframe(webhooks.assign(webhook_id=webhooks.webhook_id.astype(int)), hide_index=True,
                  column_order=["name", "target", "is_enabled"],
-                 column_config={"name": "Name", "target": "URL", "is_enabled": "On"})
+                 column_config={"name": "Name", "target": "URL", "is_enabled": "On"},
+                 placeholder="")
     labels = dict(zip(webhooks.webhook_id.astype(int), webhooks.name, strict=True))
     chosen = st.selectbox("Webhook", list(labels), format_func=labels.__getitem__,
                           key=f"{KEY}webhook")
@@ -79,4 +80,4 @@ else:
                                                         format="YYYY-MM-DD HH:mm:ss"),
         "alert_title": "Alert", "channel": "Channel", "target": "To", "is_success": "Sent",
         "status_code": "Answer", "error": "Error", "duration_ms": "ms",
-        "delivery_status": "Delivery"})
+        "delivery_status": "Delivery"}, placeholder="")

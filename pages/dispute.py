@@ -93,7 +93,7 @@ if rerating is not None:
                      column_config={"level": "Level", "line": "Line",
                                     "resource_id": "Machine or volume", "field": "Field",
                                     "stored": "Billed", "expected": "Re-rated",
-                                    "carried_by": "Carried by"})
+                                    "carried_by": "Carried by"}, placeholder="")
     money = {"billed": "billed_cents", "rerated": "rerated_cents",
              "difference": "difference_cents"}
     money_columns = {"billed": ui.money_column("Billed"),
@@ -106,13 +106,13 @@ if rerating is not None:
                       "billed_quantity", "rerated_quantity"],
         column_config={"line_no": "Line", "description": "Description",
                        "billed_quantity": "Billed quantity",
-                       "rerated_quantity": "Re-rated quantity", **money_columns})
+                       "rerated_quantity": "Re-rated quantity", **money_columns}, placeholder="")
     by_machine.dataframe(
         ui.with_dollars(rerating.resources, **money), hide_index=True, key="dispute_machines",
         column_order=["resource_id", "difference", "billed", "rerated", "app_name",
                       "resource_kind"],
         column_config={"resource_kind": "Kind", "resource_id": "Machine or volume",
-                       "app_name": "App", **money_columns})
+                       "app_name": "App", **money_columns}, placeholder="")
 
 st.subheader("Price book versions")
 # a price list still in force has no end: say so rather than leave an empty cell
@@ -129,7 +129,7 @@ st.dataframe(ui.with_dollars(price_lists.assign(effective_until=until), amount="
                  "effective_until": "Until (UTC)",
                  "lines_priced": st.column_config.NumberColumn("Lines it priced", format="%d"),
                  "amount": ui.money_column("Amount it priced"),
-             })
+             }, placeholder="")
 st.caption("Every price list in force during the invoice's month (UTC), and any that priced "
            "one of its lines.")
 

@@ -220,7 +220,7 @@ st.caption("Click a series to filter to it and look one level down; click \"Othe
            "expand it. A month with an invoice shows that invoice's cents, at any grouping "
            "and day; a month not yet invoiced is an estimate.")
 
-st.dataframe(table, hide_index=True, column_config=tables.column_config(table))
+st.dataframe(table, hide_index=True, column_config=tables.column_config(table), placeholder="")
 st.download_button("Download this table (CSV)", csvfile.to_csv(table),
                    file_name=f"fleetspend-{state['measure']}-{state['from']}-{state['to']}.csv",
                    mime="text/csv", key=KEY + "csv")

@@ -116,7 +116,7 @@ if not credits.empty:
                  column_config={"credit_note_number": "Credit note",
                                 "issued_at": ui.utc_column("Issued (UTC)"),
                                 "amount": ui.money_column("Amount"), "reason": "Reason",
-                                "support_ticket": "Ticket"})
+                                "support_ticket": "Ticket"}, placeholder="")
     ui.show_check(f"its {plural(len(credits), 'credit note')}", credits["amount_cents"], "credits",
                   invoice.credits_cents)
 

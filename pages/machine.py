@@ -130,6 +130,7 @@ st.dataframe(
         "allocation": "Share of the line's cents", "amount": ui.money_column("Charged"),
         "line_amount": ui.money_column("Line total"), "in_group": "In the group opened",
     },
+    placeholder="",
 )
 with st.expander("How each charge was computed", expanded=True):
     for charge, steps in zip(charges.itertuples(), arithmetic, strict=True):
@@ -182,6 +183,6 @@ else:
         "stopped_rootfs_gb_seconds": "Stopped rootfs (GB-s)",
         "egress_internet_gb": "Internet egress (GB)", "egress_private_gb": "Private egress (GB)",
         "dedicated_ipv4_seconds": "Dedicated IPv4 (s)",
-    })
+    }, placeholder="")
     ui.csv_download("Hourly usage as CSV", usage, file_name=f"{machine_id}-usage.csv",
                     key="machine_usage_csv")

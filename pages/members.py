@@ -33,6 +33,7 @@ st.dataframe(
         "running_machines": st.column_config.NumberColumn("Machines (not destroyed)",
                                                           format="%d"),
     },
+    placeholder="",
 )
 st.subheader("Members")
 st.dataframe(
@@ -41,4 +42,5 @@ st.dataframe(
         "name": "Name", "email": "Email", "role": "Role",
         "joined_at": st.column_config.DatetimeColumn("Joined (UTC)", format="YYYY-MM-DD"),
     },
+    placeholder="",
 )

@@ -81,6 +81,7 @@ st.dataframe(
         "opened": st.column_config.DatetimeColumn("Opened (UTC)", format="YYYY-MM-DD HH:mm"),
         "expires": st.column_config.DatetimeColumn("Expires (UTC)", format="YYYY-MM-DD HH:mm"),
     },
+    placeholder="",
 )
 active = {grant.grant_id: grant for grant in grants if grant.is_active(now)}
 if active:

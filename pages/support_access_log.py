@@ -47,6 +47,7 @@ st.dataframe(
         "last_viewed_at": st.column_config.DatetimeColumn("Last viewed (UTC)",
                                                           format="YYYY-MM-DD HH:mm"),
     },
+    placeholder="",
 )
 
 now = datetime.now(UTC)

@@ -86,6 +86,6 @@ st.dataframe(shown, hide_index=True, key="support_audit_table", column_config={
     "occurred_at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
     "engineer_name": "Engineer", "engineer_email": "Email", "action": "Action",
     "org_slug": "Organization", "support_ticket": "Ticket", "detail": "Detail",
-})
+}, placeholder="")
 csv_download("Download CSV", shown, file_name=f"support-audit-{first}-{last}.csv",
               key="support_audit_csv")

@@ -262,7 +262,7 @@ if state["team"] != NO_TEAM:
         st.dataframe(apps, hide_index=True, key=APPS_TABLE_KEY.format(
             team=team_id, period=f"{state['from']}_{state['to']}"),
             column_order=[c for c in apps.columns if c != "App id"],
-            column_config=column_config(apps))
+            column_config=column_config(apps), placeholder="")
         ui.csv_download(md_format("Download {team}'s apps (CSV)", team=team_name),
                         apps.drop(columns=["App id"]),
                         file_name=f"fleetspend-team-{team_id}-{state['from']}-{state['to']}.csv",

@@ -127,7 +127,7 @@ def picked_row(frame: pd.DataFrame, *, key: str, column_order: list[str],
     filter, Enter to open). The row picked either way, or None."""
     event = st.dataframe(frame, key=key, hide_index=True, on_select="rerun",
                          selection_mode="single-row", column_order=column_order,
-                         column_config=column_config)
+                         column_config=column_config, placeholder="")
     rows = event.selection.rows if event is not None else []
     if rows:
         return frame.iloc[rows[0]]
@@ -166,8 +166,8 @@ def timeline(runs: pd.DataFrame, events: pd.DataFrame, window: tuple, *, key: st
         "ended_at": utc_column("Ended (UTC)", seconds=True),
         "preset_code": "Preset", "memory_mb": "Memory (MB)",
         "seconds_in_period": st.column_config.NumberColumn(seconds_label, format="%d"),
-    })
+    }, placeholder="")
     right.dataframe(events, hide_index=True, key=f"{key}_events", column_config={
         "event_at": utc_column("When (UTC)", seconds=True), "kind": "Event",
         "preset_code": "New preset", "memory_mb": "New memory (MB)",
-    })
+    }, placeholder="")
