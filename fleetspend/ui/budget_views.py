@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from fleetspend import auth, db
 from fleetspend.alerts import budgets, figures, inbox
 from fleetspend.money import dollars
-from fleetspend.ui import access
+from fleetspend.ui import access, charts
 from fleetspend.ui.untrusted import md_format
 
 FORM_KEY = "budgets_form"
@@ -83,7 +83,7 @@ def show_progress(progress: figures.Progress) -> None:
                                       low=dollars(month.forecast.low_cents),
                                       high=dollars(month.forecast.high_cents)))
         amount.metric(f"Budget for {month.month_start:%B}", dollars(progress.budget_cents))
-        st.plotly_chart(month_chart(progress), key=f"budgets_chart_{budget.budget_id}")
+        charts.draw(month_chart(progress), key=f"budgets_chart_{budget.budget_id}")
 
 
 def _text_of(cents_by_month: Mapping[date, int]) -> str:

@@ -159,7 +159,7 @@ def timeline(runs: pd.DataFrame, events: pd.DataFrame, window: tuple, *, key: st
     """A machine's runs drawn over ``window`` (UTC), then its runs and lifecycle events as
     tables side by side; ``seconds_label`` names each run's seconds inside the window."""
     if not runs.empty:
-        st.plotly_chart(charts.run_timeline(runs, *window), key=f"{key}_timeline")
+        charts.draw(charts.run_timeline(runs, *window), key=f"{key}_timeline")
     left, right = st.columns(2)
     left.dataframe(runs, hide_index=True, key=f"{key}_runs", column_config={
         "started_at": utc_column("Started (UTC)", seconds=True),
