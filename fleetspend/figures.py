@@ -1,10 +1,11 @@
 """One figure per month: the rollups the pages read carry each invoiced month's cents.
 
 Invoices round once per line and allocate each line's cents to the machines and volumes that
-produced it (billing/allocation.py). Rated usage summed some other way (per team, per app, per
-day) and rounded per group misses those cents by a few. So for a month with an invoice, the
-rollups every page reads (``rollup_usage_*``, ``rollup_org_daily`` and the narrow rollups)
-hold the invoice's cents instead of rated amounts, in ``amount_precise`` (as exact dollars):
+produced it (billing/sql/allocate_largest_remainder.sql). Rated usage summed some other way
+(per team, per app, per day) and rounded per group misses those cents by a few. So for a
+month with an invoice, the rollups every page reads (``rollup_usage_*``,
+``rollup_org_daily`` and the narrow rollups) hold the invoice's cents instead of rated
+amounts, in ``amount_precise`` (as exact dollars):
 
 1. the invoice's cents per app, region, product and (for machine runtime, whose lines are
    per VM size) VM size, from its allocations on the month's own lines and on the adjustment

@@ -471,7 +471,7 @@ def charge_arithmetic(charge: pd.Series) -> Arithmetic:
     amount = consumed quantity / units per pricing unit x unit price (rounded per hour to 18
     decimals by rating, so the product may differ from the stored amount in the last places).
     The allocation is the line's cents x this machine's share of the line's precise amount,
-    rounded by largest remainder (fleetspend/billing/allocation.py).
+    rounded by largest remainder (fleetspend/billing/sql/allocate_largest_remainder.sql).
     """
     unit_price = Decimal(charge["unit_price"])
     consumed = Decimal(charge["consumed_quantity"])

@@ -2,7 +2,8 @@
 
 - rating.py: the month's usage, priced as the ``rated_usage`` view prices it, into lines
   (rounding rule); its passes at day grain also rebuild the rollups;
-- allocation.py: each line's cents split over its machines and volumes (largest remainder);
+- sql/allocate_largest_remainder.sql: each line's cents split over its machines and volumes
+  (largest remainder), run by rating.py after pricing;
 - invoices.py: drafting and finalizing invoices, idempotently, one transaction per run;
 - credit_notes.py: corrections to finalized invoices, safe under concurrency;
 - verify.py: re-rating and comparing with stored invoices, per line and per machine;

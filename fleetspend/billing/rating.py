@@ -23,8 +23,9 @@ Rounding rule (the only one): a line's precise amount is its summed quantity tim
 price, with nothing rounded before (``consumed * unit_price / consumed_per_pricing_unit``); its
 cents are that amount rounded once, half up, computed in integers so an exact half cent is
 never a hair short. Nothing else is rounded to cents except allocations, which split a line's
-cents by largest remainder (see allocation.py). tests/db/test_billing_invariants.py checks
-every line against the view's summed quantities priced with exact fractions.
+cents by largest remainder (see sql/allocate_largest_remainder.sql).
+tests/db/test_billing_invariants.py checks every line against the view's summed quantities
+priced with exact fractions.
 
 A line is one product x region x price list, further split by preset and memory for machine
 runtime and carrying the egress group for egress. A price change inside the month therefore
@@ -44,7 +45,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, Row, TextClause, text
 
-from fleetspend.billing.allocation import LARGEST_REMAINDER_SQL
+from fleetspend.billing import statements
 
 # the order lines appear in on an invoice
 PRODUCT_ORDER = [
@@ -501,6 +502,6 @@ def stage_month(connection: Connection, period_start: date, org_ids: list[int]) 
     params = stage_sums(connection, start, end, org_ids, grain="month")
     price_sums(connection, text(RATED_RESOURCES_SQL), {**params, "product_order": PRODUCT_ORDER})
     connection.execute(text(RATED_LINES_SQL))
-    connection.execute(text(LARGEST_REMAINDER_SQL))
+    connection.execute(statements.sql("allocate_largest_remainder"))
     for table in ("rated_resources", "rated_lines", "rated_allocations"):
         connection.exec_driver_sql(f"analyze pg_temp.{table}")

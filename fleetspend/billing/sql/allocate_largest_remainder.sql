@@ -1,6 +1,14 @@
--- The staged lines' cents split over their resources by largest remainder (allocation.py
--- explains the rule): creates rated_allocations from rated_resources and rated_lines, one row per
--- line and resource with its share and its whole cents.
+-- The staged lines' cents split over their resources by largest remainder: creates
+-- rated_allocations from rated_resources and rated_lines, one row per line and resource with
+-- its share and its whole cents.
+--
+-- The rule: a line of C cents with precise amount P is split over its resources with precise
+-- amounts p_i (summing to P). Each resource's proportional share is s_i = C * p_i / P; every
+-- resource first gets floor(s_i), and the C - sum(floor(s_i)) cents left over (fewer than the
+-- resources) go one each to the largest fractional parts s_i - floor(s_i), ties broken by
+-- resource id. So the allocations sum to the line exactly and each is within one cent of its
+-- share. A line whose precise amount is zero allocates zero to everyone.
+-- fleetspend.money.largest_remainder is the same rule for one line.
 create temp table rated_allocations on commit drop as
 with shares as (
     select rated_resources.org_id,
