@@ -4,22 +4,21 @@ attempt, when, to where, and what came back. Every change is audited by the data
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy import Connection
 
-from fleetspend import db
 from fleetspend.alerts import settings
-from fleetspend.ui import access
+from fleetspend.ui import access, database
 from fleetspend.ui import budget_views as views
 from fleetspend.ui.errors import database_errors_stop_the_page
 
 KEY = "alert_settings_"
 
 
-@st.cache_data(ttl=30, max_entries=64, show_spinner=False)
-def load(scope: db.Scope, org_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+@database.loader(ttl=30, max_entries=64)
+def load(connection: Connection, org_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The organization's recipients and webhooks, and its delivery log."""
-    with db.read_snapshot(scope) as snapshot:
-        return (settings.read_settings(snapshot.connection, org_id),
-                settings.read_delivery_log(snapshot.connection, org_id))
+    return (settings.read_settings(connection, org_id),
+            settings.read_delivery_log(connection, org_id))
 
 
 def save(action, done: str) -> None:
@@ -30,10 +29,10 @@ visit = access.require(access.OVERSIGHT, "alert_settings")
 st.title("Alert delivery")
 views.show_done()
 with database_errors_stop_the_page("the alert delivery settings"):
-    channels, log = load(visit.scope(), visit.org_in_view)
+    channels, log = load(visit, visit.org_in_view)
 emails = channels[channels.channel == "email"]
 webhooks = channels[channels.channel == "webhook"]
-engine = db.app_primary_engine
+engine = database.primary
 
 st.subheader("Email")
 st.caption("Each alert goes out once, as one email to these addresses, through the SMTP "

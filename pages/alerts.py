@@ -4,11 +4,11 @@ crossed, forecasts to exceed and anomalies, newest first, filtered by state, kin
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy import Connection
 
-from fleetspend import db
 from fleetspend.alerts import inbox
 from fleetspend.alerts.evaluate import KINDS
-from fleetspend.ui import access, url_state
+from fleetspend.ui import access, database, url_state
 from fleetspend.ui import budget_views as views
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
@@ -20,11 +20,10 @@ KIND_LABELS = {"actual": "Actual spend", "forecast": "Forecast", "anomaly": "Ano
 ALL = "all"
 
 
-@st.cache_data(ttl=30, max_entries=128, show_spinner=False)
-def load(scope: db.Scope, org_id: int, user_id: int) -> pd.DataFrame:
+@database.loader(ttl=30, max_entries=128)
+def load(connection: Connection, org_id: int, user_id: int) -> pd.DataFrame:
     """The person's latest alerts with their state."""
-    with db.read_snapshot(scope) as snapshot:
-        return inbox.read_inbox(snapshot.connection, org_id, user_id)
+    return inbox.read_inbox(connection, org_id, user_id)
 
 
 def shown(alerts: pd.DataFrame, state: str, kind: str, budget: str, muted: bool) -> pd.DataFrame:
@@ -54,10 +53,10 @@ if visit.caller.is_staff:
 st.title("Alerts")
 
 with database_errors_stop_the_page("your alerts"):
-    alerts = load(visit.scope(), visit.org_in_view, visit.caller.actor_id)
+    alerts = load(visit, visit.org_in_view, visit.caller.actor_id)
 budgets = dict(zip(alerts.budget_id.dropna().astype(int).astype(str), alerts.budget_name.dropna(),
                    strict=True))
-reader = url_state.ParamReader(st.query_params.to_dict())
+reader = url_state.reader()
 state = reader.choice("show", STATES, "unread")
 kind = reader.choice("kind", [ALL, *KINDS], ALL)
 budget = reader.choice("budget", [ALL, *budgets], ALL)
@@ -96,7 +95,7 @@ picked = ui.picked_row(table, key=f"{KEY}table", column_order=[
 st.caption("Pick an alert to see why it fired: the apps and machines behind it.")
 unread = picked_alerts[~picked_alerts.is_read]
 if len(unread) and st.button(f"Mark {len(unread)} as read", key=f"{KEY}read_all"):
-    inbox.mark_read(db.app_primary_engine(), visit.caller, visit.org_in_view,
+    inbox.mark_read(database.primary(), visit.caller, visit.org_in_view,
                     [int(alert_id) for alert_id in unread.alert_id])
     load.clear()
     views.forget_unread()

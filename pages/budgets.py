@@ -3,22 +3,22 @@ forecast range and thresholds, and a chart of the month against the budget line;
 create, change and archive them (each change audited by the database)."""
 
 import streamlit as st
+from sqlalchemy import Connection
 
-from fleetspend import db, spend
+from fleetspend import spend
 from fleetspend.alerts import figures
-from fleetspend.ui import access
+from fleetspend.ui import access, database
 from fleetspend.ui import budget_views as views
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.untrusted import md_format
 
 
-@st.cache_data(ttl=60, max_entries=64, show_spinner=False)
-def load(scope: db.Scope, org_id: int) -> tuple[spend.AsOf | None, list[figures.Progress],
-                                                 dict[str, dict[str, str]]]:
+@database.loader(ttl=60, max_entries=64)
+def load(connection: Connection, org_id: int) -> tuple[
+        spend.AsOf | None, list[figures.Progress], dict[str, dict[str, str]]]:
     """Every budget's progress and the organization's teams and apps, in one snapshot."""
-    with db.read_snapshot(scope) as snapshot:
-        now, progress = figures.budget_progress(snapshot.connection, org_id)
-        return now, progress, spend.read_dimension_values(snapshot.connection, org_id)
+    now, progress = figures.budget_progress(connection, org_id)
+    return now, progress, spend.read_dimension_values(connection, org_id)
 
 
 visit = access.require(access.USAGE, "budgets")
@@ -26,7 +26,7 @@ st.title("Budgets")
 views.show_done()
 
 with st.spinner("Loading the budgets"), database_errors_stop_the_page("the budgets"):
-    now, progress, values = load(visit.scope(), visit.org_in_view)
+    now, progress, values = load(visit, visit.org_in_view)
 
 if now is not None:
     st.caption(md_format(

@@ -15,7 +15,7 @@ import streamlit as st
 
 from fleetspend import comparison, csvfile, db, exports, freshness, spend
 from fleetspend.readmodels import DIMENSIONS, GRAINS, NO_DIMENSION, last_usage_date
-from fleetspend.ui import access, charts, frame, tables, url_state
+from fleetspend.ui import access, charts, database, frame, tables, url_state
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.untrusted import md_format
 
@@ -233,8 +233,8 @@ if visit.may(access.BILLING):
         if st.button("Prepare the FOCUS export", key=KEY + "focus"):
             with st.spinner("Building the export"), database_errors_stop_the_page(
                     "the FOCUS export"):
-                focus = visit.read(lambda snapshot: exports.focus_export(
-                    snapshot.connection, visit.org_in_view, state["from"], state["to"]))
+                focus = database.read(visit, exports.focus_export, visit.org_in_view,
+                                      state["from"], state["to"])
             st.download_button("Download FOCUS CSV", csvfile.to_csv(focus),
                                file_name=f"focus-{state['from']}-{state['to']}.csv",
                                mime="text/csv", key=KEY + "focus_csv")

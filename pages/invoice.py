@@ -7,7 +7,7 @@ import streamlit as st
 from fleetspend import invoice_document, units
 from fleetspend import invoice_drill as drill
 from fleetspend.money import dollars
-from fleetspend.ui import access, url_state
+from fleetspend.ui import access, database, invoice_views, url_state
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.untrusted import md_format
@@ -18,25 +18,16 @@ LINES_KEY = "invoice_lines_table"
 GROUPINGS = [by for by in drill.GROUP_BYS if by not in ("invoice", "line")]
 
 visit = access.require(access.BILLING, "invoice")
-reader = url_state.ParamReader(st.query_params.to_dict())
+reader = url_state.reader()
 number = reader.text("invoice")
 by = reader.choice("by", GROUPINGS, "product")
 url_state.show_notices(reader.notices)
 
-
-def load(snapshot):
-    invoice = drill.invoice(snapshot.connection, visit.org_id, number)
-    if invoice is None:
-        return None, None, None
-    return (invoice,
-            drill.invoice_lines(snapshot.connection, visit.org_id, invoice.invoice_id),
-            drill.credit_notes(snapshot.connection, visit.org_id, invoice.invoice_id))
-
-
 with database_errors_stop_the_page("this invoice"):
-    invoice, lines, credits = visit.read(load)
-if invoice is None:
+    found = database.read(visit, invoice_views.invoice_lines, visit.org_in_view, number)
+if found is None:
     ui.stop_without_invoice(visit, number)
+invoice, lines, credits = found.invoice, found.lines, found.credits
 
 here = {"invoice": invoice.invoice_number}
 ui.breadcrumbs(visit, [ui.Crumb("Invoices", ui.INVOICES_PAGE)],

@@ -7,7 +7,7 @@ import streamlit as st
 
 from fleetspend import invoice_drill as drill
 from fleetspend.money import dollars
-from fleetspend.ui import access
+from fleetspend.ui import access, database, invoice_views, url_state
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.untrusted import md, md_format
@@ -16,30 +16,18 @@ from fleetspend.units import plural
 TABLE_KEY = "invoice_apps_table"
 
 visit = access.require(access.BILLING, "invoice apps")
-try:
-    number = drill.parse_text("invoice", st.query_params.get("invoice"))
-    group = drill.parse_group(st.query_params.get("by"), st.query_params.get("key"))
-    team_id = drill.parse_team(st.query_params.get("team"))
-except drill.DrillError as error:
-    ui.stop_with_bad_link("a group of lines", error)
-
-
-def load(snapshot):
-    invoice = drill.invoice(snapshot.connection, visit.org_id, number)
-    if invoice is None:
-        return None, None, None
-    return (invoice,
-            drill.group_total(snapshot.connection, visit.org_id, invoice.invoice_id, group),
-            drill.group_apps(snapshot.connection, visit.org_id, invoice.invoice_id, group))
-
+reader = url_state.reader()
+with url_state.naming("a group of lines"):
+    number, group, team_id = reader.named("invoice"), reader.group(), reader.team()
 
 try:
     with database_errors_stop_the_page("the apps of this invoice"):
-        invoice, total, apps = visit.read(load)
+        found = database.read(visit, invoice_views.group_apps, visit.org_in_view, number, group)
 except drill.DrillError as error:
     ui.stop_with_missing(error)
-if invoice is None:
+if found is None:
     ui.stop_without_invoice(visit, number)
+invoice, total, apps = found.invoice, found.total, found.apps
 label = total.label
 
 here = {"invoice": invoice.invoice_number, **group.url_params()}

@@ -6,7 +6,7 @@ import streamlit as st
 
 from fleetspend import invoice_drill as drill
 from fleetspend.money import dollars
-from fleetspend.ui import access
+from fleetspend.ui import access, database, invoice_views, url_state
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.untrusted import md, md_format
@@ -15,41 +15,21 @@ from fleetspend.units import plural
 TABLE_KEY = "invoice_machines_table"
 
 visit = access.require(access.BILLING, "invoice machines")
-params = st.query_params
-search = params.get("q", "")
-sort = params.get("sort", "amount")
-try:
-    number = drill.parse_text("invoice", params.get("invoice"))
-    group = drill.parse_group(params.get("by"), params.get("key"))
-    page = drill.parse_page(params.get("page"))
-    app_id = drill.parse_id("app", params.get("app"))
-    if sort not in drill.SORTS:
-        raise drill.DrillError(f"unknown order {sort!r}")
-    drill.search_patterns(search)
-except drill.DrillError as error:
-    ui.stop_with_bad_link("a list of machines", error)
-
-
-def load(snapshot):
-    connection = snapshot.connection
-    invoice = drill.invoice(connection, visit.org_id, number)
-    if invoice is None:
-        return None, None, None, None
-    total = drill.group_total(connection, visit.org_id, invoice.invoice_id, group)
-    app = (drill.group_app_total(connection, visit.org_id, invoice.invoice_id, group, app_id)
-           if app_id is not None else None)
-    resources = drill.group_resources(connection, visit.org_id, invoice.invoice_id, group,
-                                      app_id=app_id, search=search, sort=sort, page=page)
-    return invoice, total, app, resources
-
+reader = url_state.reader()
+with url_state.naming("a list of machines"):
+    number, group, page = reader.named("invoice"), reader.group(), reader.page()
+    app_id, search = reader.id("app"), reader.search("q")
+    sort = reader.one_of("sort", drill.SORTS, "amount", what="order")
 
 try:
     with database_errors_stop_the_page("the machines of this invoice"):
-        invoice, total, app, resources = visit.read(load)
+        found = database.read(visit, invoice_views.group_machines, visit.org_in_view, number,
+                              group, app_id, search, sort, page)
 except drill.DrillError as error:
     ui.stop_with_missing(error)
-if invoice is None:
+if found is None:
     ui.stop_without_invoice(visit, number)
+invoice, total, app, resources = found.invoice, found.total, found.app, found.resources
 group_label = total.label
 
 crumbs = [
@@ -78,39 +58,20 @@ st.caption(md_format("Invoice {number} · {month} · {group}{estimated}",
 
 here = {"invoice": invoice.invoice_number, **group.url_params(),
         **({"app": str(app_id)} if app_id is not None else {})}
-
-
-def go(**changes: str) -> None:
-    """Reopen this list with some of its URL state changed (search, order, page)."""
-    state = {"q": search, "sort": sort, "page": str(page), **changes}
-    st.query_params.from_dict({**ui.access_params(visit), **here,
-                               **{name: value for name, value in state.items() if value}})
-    st.rerun()
-
+state = {"q": search, "sort": sort, "page": str(page)}
 
 search_box, order_box, amount_metric = st.columns([2, 1, 1])
 typed = search_box.text_input("Search by machine id prefix or app name", value=search,
                               max_chars=drill.MAX_SEARCH_LENGTH)
 if typed != search:
-    go(q=typed.strip(), page="1")
+    ui.reopen(visit, {**here, **state, "q": typed.strip(), "page": "1"})
 picked_sort = order_box.selectbox("Order", list(drill.SORTS), index=list(drill.SORTS).index(sort),
                                   format_func=drill.SORTS.__getitem__)
 if picked_sort != sort:
-    go(sort=picked_sort, page="1")
+    ui.reopen(visit, {**here, **state, "sort": picked_sort, "page": "1"})
 amount_metric.metric(md(parent_label) if app_id is not None else "Amount", dollars(parent_cents))
 
-
-
-def shown(frame):
-    """Rows as the table shows them: dollars, and each resource's size in words."""
-    return ui.with_dollars(frame, amount="amount_cents").assign(
-        size=[f"{preset} {memory} MB" if kind == "machine" else f"{size} GB volume"
-              for kind, preset, memory, size in zip(
-                  frame["resource_kind"], frame["preset_code"], frame["memory_mb"],
-                  frame["size_gb"], strict=True)])
-
-
-rows = shown(resources.rows)
+rows = ui.resource_rows(resources.rows)
 columns = {"position": "#", "resource_id": "Machine or volume", "amount": "Amount (USD)",
            "resource_kind": "Kind", "app_name": "App", "region_code": "Region",
            "size": "Size now", "lines": "Lines"}
@@ -137,25 +98,19 @@ else:
 previous_page, page_box, next_page = st.columns([1, 2, 1], vertical_alignment="bottom")
 if previous_page.button("Previous page", disabled=resources.page <= 1,
                         icon=":material/chevron_left:"):
-    go(page=str(resources.page - 1))
+    ui.reopen(visit, {**here, **state, "page": str(resources.page - 1)})
 picked_page = page_box.number_input(f"Page (of {resources.pages:,})", min_value=1,
                                     max_value=resources.pages, value=resources.page, step=1)
 if picked_page != resources.page:
-    go(page=str(picked_page))
+    ui.reopen(visit, {**here, **state, "page": str(picked_page)})
 if next_page.button("Next page", disabled=resources.page >= resources.pages,
                     icon=":material/chevron_right:"):
-    go(page=str(resources.page + 1))
+    ui.reopen(visit, {**here, **state, "page": str(resources.page + 1)})
 
-
-def every_match():
-    """Every matching row (all pages), read in a snapshot of its own when downloaded."""
-    everything = visit.read(lambda snapshot: drill.group_resources(
-        snapshot.connection, visit.org_id, invoice.invoice_id, group, app_id=app_id,
-        search=search, sort=sort, page_size=None))
-    return ui.as_shown(shown(everything.rows), columns)
-
-
-ui.csv_download("Download all as CSV", every_match,
+# every matching row (all pages), read when the download is clicked
+ui.csv_download("Download all as CSV", lambda: ui.as_shown(ui.resource_rows(database.read(
+                    visit, drill.group_resources, visit.org_in_view, invoice.invoice_id, group,
+                    app_id=app_id, search=search, sort=sort, page_size=None).rows), columns),
                 file_name=f"{invoice.invoice_number}-machines.csv", key="invoice_machines_csv")
 if picked is not None:
     if picked["resource_kind"] != "machine":

@@ -6,7 +6,7 @@ import streamlit as st
 from fleetspend import invoice_drill as drill
 from fleetspend.billing import invoice_status
 from fleetspend.money import dollars
-from fleetspend.ui import access
+from fleetspend.ui import access, database
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
 
@@ -16,7 +16,7 @@ visit = access.require(access.BILLING, "invoices")
 st.title("Invoices")
 
 with database_errors_stop_the_page("the invoices"):
-    invoices = visit.read(lambda snapshot: drill.invoices(snapshot.connection, visit.org_in_view))
+    invoices = database.read(visit, drill.invoices, visit.org_in_view)
 
 if invoices.empty:
     st.info("This organization has no invoices yet: the first one is drafted once usage "

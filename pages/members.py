@@ -1,28 +1,16 @@
 """Teams and members of the organization in view: for its admins and support under a grant."""
 
-import pandas as pd
 import streamlit as st
 
-from fleetspend.ui import access
+from fleetspend.ui import access, admin_views, database
 from fleetspend.ui.errors import database_errors_stop_the_page
-from queries import sql
 
 visit = access.require(access.BILLING, "teams_and_members")
 st.title("Teams and members")
 
 
-def load(snapshot) -> tuple[pd.DataFrame, pd.DataFrame]:
-    params = {"org_id": visit.org_id}
-    teams = pd.DataFrame(snapshot.connection.execute(sql("org_teams"), params).mappings().all(),
-                         columns=["team_id", "name", "apps", "running_machines"])
-    members = pd.DataFrame(
-        snapshot.connection.execute(sql("org_members"), params).mappings().all(),
-        columns=["user_id", "name", "email", "role", "joined_at"])
-    return teams, members
-
-
 with database_errors_stop_the_page("the teams and members"):
-    teams, members = visit.read(load)
+    teams, members = database.read(visit, admin_views.teams_and_members, visit.org_in_view)
 
 st.subheader("Teams")
 st.dataframe(

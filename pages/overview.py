@@ -8,67 +8,37 @@ opens the explorer filtered to it.
 from datetime import timedelta
 
 import streamlit as st
+from sqlalchemy import Connection
 
-from fleetspend import db, freshness, spend
+from fleetspend import freshness, spend
 from fleetspend.money import change_percent, dollars
 from fleetspend.readmodels import DIMENSIONS
-from fleetspend.ui import access, charts, frame, url_state
+from fleetspend.ui import access, charts, database, frame
+from fleetspend.ui import overview_views as views
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.untrusted import md, md_format
 
-EXPLORER = "pages/explorer.py"
-TOP_CHART_KEY = "overview_top_{dimension}"
-DAILY_CHART_KEY = "overview_daily"
-MAP_CHART_KEY = "overview_map"
 TOP_TITLES = {"app": "Top apps", "region": "Top regions", "preset": "Top VM sizes"}
 
 
-@st.cache_data(ttl=60, max_entries=64, show_spinner=False)
-def load(scope: db.Scope, org_id: int, may_see_invoices: bool) -> tuple[
+@database.loader(ttl=60, max_entries=64)
+def load(connection: Connection, org_id: int, may_see_invoices: bool) -> tuple[
         spend.Overview, freshness.Freshness]:
     """The overview's figures and their freshness, in one snapshot."""
-    with db.read_snapshot(scope) as snapshot:
-        overview = spend.read_overview(snapshot.connection, org_id,
-                                       may_see_invoices=may_see_invoices)
-        through = overview.now.through_at if overview.now else None
-        return overview, freshness.server_freshness(snapshot.connection, through)
-
-
-def drill(params: dict[str, str]) -> None:
-    """Open the explorer at ``params`` (the organization in view carried along)."""
-    st.switch_page(EXPLORER, query_params={**url_state.frame_params(), **params})
-
-
-def drill_into_month(now: spend.AsOf, dimension: str, key: str) -> None:
-    """Open the explorer on this month, filtered to one value and a level down."""
-    drill({"from": now.month_start.isoformat(), "to": now.last_day.isoformat(),
-           "grain": "day", dimension: key, "by": spend.DRILL_CHILD[dimension]})
-
-
-def drill_on_selection(now: spend.AsOf) -> None:
-    """A click on a chart of the previous run opens the explorer filtered to what was hit."""
-    for dimension in ("app", "region", "preset"):
-        keys = charts.selected_keys(st.session_state.get(TOP_CHART_KEY.format(
-            dimension=dimension)))
-        if keys:
-            drill_into_month(now, dimension, keys[0])
-    keys = charts.selected_keys(st.session_state.get(MAP_CHART_KEY))
-    if keys:
-        drill_into_month(now, "region", keys[0])
-    keys = charts.selected_keys(st.session_state.get(DAILY_CHART_KEY))
-    if keys:
-        drill({"from": keys[0], "to": keys[0], "grain": "day", "by": "app"})
+    overview = spend.read_overview(connection, org_id, may_see_invoices=may_see_invoices)
+    through = overview.now.through_at if overview.now else None
+    return overview, freshness.server_freshness(connection, through)
 
 
 visit = access.require(access.USAGE, "overview")
 st.title("Spend overview")
 
 with st.spinner("Loading this month's spend"), database_errors_stop_the_page("the overview"):
-    overview, fresh = load(visit.scope(), visit.org_in_view, visit.may(access.BILLING))
+    overview, fresh = load(visit, visit.org_in_view, visit.may(access.BILLING))
 
 now = frame.stop_without_usage(overview.now, fresh)
 
-drill_on_selection(now)
+views.drill_on_selection(now)
 st.caption(md_format(
     "As of {through:%Y-%m-%d %H:%M} UTC: usage is complete through then, so that is \"now\" "
     "on this page (not the clock). Month: {month:%B %Y}.", through=now.through_at,
@@ -118,7 +88,7 @@ for anomaly in overview.anomalies[:6]:
 
 st.subheader(md_format("Where {month:%B}'s money goes", month=now.month_start))
 top_columns = st.columns(3)
-for column, dimension in zip(top_columns, ("app", "region", "preset"), strict=True):
+for column, dimension in zip(top_columns, views.TOP_DIMENSIONS, strict=True):
     top = overview.top[dimension]
     if not top:
         column.info(md_format("No spend by {what} this month.",
@@ -128,17 +98,17 @@ for column, dimension in zip(top_columns, ("app", "region", "preset"), strict=Tr
         charts.draw(charts.bar_share([s.key for s in top], [s.label for s in top],
                                      [s.amount_cents for s in top],
                                      [s.share_percent for s in top], TOP_TITLES[dimension]),
-                    key=TOP_CHART_KEY.format(dimension=dimension), clickable=True)
+                    key=views.TOP_CHART_KEY.format(dimension=dimension), clickable=True)
         picked = charts.keyboard_pick("Open in the explorer", {s.key: s.label for s in top},
                                       key=f"overview_open_{dimension}")
     if picked is not None:
-        drill_into_month(now, dimension, picked)
+        views.drill_into_month(now, dimension, picked)
 
 st.subheader("Daily spend, last 60 days")
 charts.draw(charts.daily_bars(list(overview.daily.period_start_date),
                               [int(c) for c in overview.daily.amount_cents],
                               charts.anomaly_marks(overview.anomalies)),
-            key=DAILY_CHART_KEY, clickable=True)
+            key=views.DAILY_CHART_KEY, clickable=True)
 
 left, right = st.columns(2)
 with left:
@@ -146,6 +116,6 @@ with left:
     charts.draw(charts.treemap(overview.treemap), key="overview_treemap")
 with right:
     st.subheader("By region")
-    charts.draw(charts.region_map(overview.regions), key=MAP_CHART_KEY, clickable=True)
+    charts.draw(charts.region_map(overview.regions), key=views.MAP_CHART_KEY, clickable=True)
 
 st.caption(fresh.describe())

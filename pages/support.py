@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from fleetspend import auth, db
-from fleetspend.ui import access, console, url_state
+from fleetspend import auth
+from fleetspend.ui import access, console, database, url_state
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.untrusted import md_format
 
@@ -26,7 +26,7 @@ st.title("Support access")
 st.caption("You see an organization only while a support grant you opened is active. "
            "Opening one is recorded in the organization's audit log, which its admins read.")
 
-reader = url_state.ParamReader(st.query_params.to_dict())
+reader = url_state.reader()
 opened = reader.text(console.OPEN_PARAM)
 url_state.show_notices(reader.notices)
 
@@ -40,7 +40,7 @@ with st.form(FORM_KEY):
 
 if submitted:
     try:
-        grant = auth.open_support_access(db.app_primary_engine(), visit.caller, org_slug=slug,
+        grant = auth.open_support_access(database.primary(), visit.caller, org_slug=slug,
                                          ticket=ticket, reason=reason,
                                          duration=timedelta(minutes=minutes))
     except auth.SupportAccessError as error:
@@ -57,7 +57,7 @@ if submitted:
 
 access.revoked_notice(REVOKE_FORM_KEY)
 with database_errors_stop_the_page("your support grants"):
-    grants = visit.read(lambda snapshot: auth.grants_of(snapshot.connection, visit.caller))
+    grants = database.read(visit, auth.grants_of, visit.caller)
 
 st.subheader("Your support grants")
 if not grants:

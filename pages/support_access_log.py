@@ -3,16 +3,12 @@ admin can end a support grant that is still active."""
 
 from datetime import UTC, datetime
 
-import pandas as pd
 import streamlit as st
 
-from fleetspend.ui import access
+from fleetspend.ui import access, admin_views, database
 from fleetspend.ui.errors import database_errors_stop_the_page
-from queries import sql
 
 REVOKE_FORM_KEY = "access_log_revoke"
-COLUMNS = ["grant_id", "engineer_name", "engineer_email", "support_ticket", "reason",
-           "granted_at", "expires_at", "revoked_at", "pages_viewed", "last_viewed_at"]
 
 visit = access.require(access.OVERSIGHT, "support_access_log")
 st.title("Support access log")
@@ -22,10 +18,7 @@ st.caption("Every time a support engineer opens your organization's data they mu
 
 access.revoked_notice(REVOKE_FORM_KEY)
 with database_errors_stop_the_page("the support access log"):
-    log = visit.read(lambda snapshot: pd.DataFrame(
-        snapshot.connection.execute(sql("support_access_log"),
-                                    {"org_id": visit.org_id}).mappings().all(),
-        columns=COLUMNS))
+    log = database.read(visit, admin_views.support_access_log, visit.org_in_view)
 
 if log.empty:
     st.info("Nobody from support has opened this organization's data.",

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import streamlit as st
 
 from fleetspend import support
-from fleetspend.ui import access, console, url_state
+from fleetspend.ui import access, console, database, url_state
 from fleetspend.ui.drilldown import csv_download
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.untrusted import md_format
@@ -26,7 +26,7 @@ st.caption("What support engineers did, in organizations and in this console. Cu
 
 
 today = datetime.now(UTC).date()
-reader = url_state.ParamReader(st.query_params.to_dict())
+reader = url_state.reader()
 default_first = today - timedelta(days=DEFAULT_DAYS - 1)
 first = reader.day("from", default_first, EARLIEST, today)
 last = reader.day("to", today, EARLIEST, today)
@@ -69,8 +69,7 @@ chosen_filter = support.ActivityFilter(
     until=datetime.combine(last + timedelta(days=1), time(), UTC),
     engineer_email=engineer, org_slug=org_slug, action=action or None, support_ticket=ticket)
 with database_errors_stop_the_page("the support audit trail"):
-    events = visit.read(lambda snapshot: support.activity(snapshot.connection, chosen_filter),
-                        narrow=False)
+    events = database.read(visit, support.activity, chosen_filter)
 
 if events.empty:
     st.info("No support activity matches these filters.", icon=":material/history:")

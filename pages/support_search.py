@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from fleetspend import db, support
-from fleetspend.ui import access, console, url_state
+from fleetspend import support
+from fleetspend.ui import access, console, database, url_state
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.untrusted import md, md_format
 
@@ -21,7 +21,7 @@ st.caption("Find an organization by slug or name, an invoice by number, an app b
            "what matched and where it belongs; opening its organization takes a support "
            "grant, with a ticket and a reason. Every search is recorded.")
 
-reader = url_state.ParamReader(st.query_params.to_dict())
+reader = url_state.reader()
 term = reader.text(QUERY_PARAM, support.MAX_SEARCH_LENGTH)
 url_state.show_notices(reader.notices)
 with st.form(FORM_KEY):
@@ -37,7 +37,7 @@ if not term:
 
 try:
     with database_errors_stop_the_page("the search"):
-        hits = support.search(db.app_primary_engine(), visit.caller, term)
+        hits = support.search(database.primary(), visit.caller, term)
 except support.SupportError as error:
     st.warning(md(f"{str(error).capitalize()}."), icon=":material/warning:")
     st.stop()

@@ -8,184 +8,40 @@ as the last whole calendar month (as invoices do; whole months read the monthly 
 Everything lives in the URL (from, to, grain, team); bad values fall back with a notice.
 """
 
-from datetime import date, timedelta
-from typing import Any
+from datetime import timedelta
 
-import pandas as pd
 import streamlit as st
 
-from fleetspend import db, freshness, invoice_drill, spend, teams
-from fleetspend.comparison import PeriodComparison, first_usage_date
-from fleetspend.money import change_percent, dollars
-from fleetspend.readmodels import last_usage_date
+from fleetspend import teams
+from fleetspend.comparison import PeriodComparison
 from fleetspend.ui import access, charts, frame, tables, url_state
 from fleetspend.ui import drilldown as ui
+from fleetspend.ui import team_views as views
 from fleetspend.ui.errors import database_errors_stop_the_page
-from fleetspend.ui.untrusted import md, md_format
-
-KEY = "teams_"
-TABLE_KEY = f"{KEY}table_{{period}}"
-APPS_TABLE_KEY = f"{KEY}apps_{{team}}_{{period}}"
-TREND_KEY = f"{KEY}trend"
-DATES_KEY = f"{KEY}dates"
-GRAIN_KEY = f"{KEY}grain"
-EXPLORER = "pages/explorer.py"
-NO_TEAM = ""
-
-
-@st.cache_data(ttl=60, max_entries=64, show_spinner=False)
-def load_context(scope: db.Scope, org_id: int) -> tuple[
-        dict[int, str], date | None, freshness.Freshness, date | None]:
-    """The organization's teams, the last day with usage, their freshness, the first day."""
-    with db.read_snapshot(scope) as snapshot:
-        names = teams.read_teams(snapshot.connection, org_id)
-        fresh = freshness.read_freshness(snapshot.connection, org_id)
-        through = fresh.usage_complete_through_at
-        last_day = None if through is None else spend.as_of(through).last_day
-        return (names, last_day, fresh,
-                first_usage_date(snapshot.connection, org_id))
-
-
-@st.cache_data(ttl=60, max_entries=128, show_spinner=False)
-def load_comparison(scope: db.Scope, org_id: int, period: teams.Period, grain: str,
-                    names: dict[int, str], team_id: int | None) -> tuple[
-                        teams.Comparison, spend.Series, pd.DataFrame]:
-    """The comparison (with ``team_id``'s apps), spend per team over both periods and the
-    invoices, in one snapshot."""
-    with db.read_snapshot(scope) as snapshot:
-        latest = last_usage_date(snapshot.connection, org_id)
-        comparison = teams.read_comparison(snapshot.connection, org_id, period, names,
-                                           shown_team=team_id, latest_usage_day=latest)
-        trend = spend.read_cells(snapshot.connection, org_id, teams.trend_query(period, grain),
-                                 None, latest_usage_day=latest)
-        invoices = invoice_drill.invoices(snapshot.connection, org_id)
-    return comparison, spend.build_series(trend), invoices
-
-
-def read_state(names: dict[int, str], last_day: date) -> tuple[dict, list[str]]:
-    """The view from the URL, each bad parameter replaced by its default."""
-    reader = url_state.ParamReader(st.query_params.to_dict())
-    default_from, default_to = teams.last_whole_month(last_day)
-    earliest = date(2000, 1, 1)
-    state: dict[str, Any] = {
-        "from": reader.day("from", default_from, earliest, last_day),
-        "to": reader.day("to", default_to, earliest, last_day),
-        "grain": reader.choice("grain", teams.TREND_GRAINS, "month"),
-        "team": reader.choice("team", [str(team_id) for team_id in names], NO_TEAM),
-    }
-    days = (state["to"] - state["from"]).days + 1
-    if days < 1 or days > teams.MAX_PERIOD_DAYS:
-        reader.notices.append(
-            f"Ignored the dates {state['from']} to {state['to']}: a period runs forward and "
-            f"is at most {teams.MAX_PERIOD_DAYS} days; showing {default_from:%B %Y}.")
-        state["from"], state["to"] = default_from, default_to
-    return state, reader.notices
-
-
-def write(state: dict) -> None:
-    """Make the URL say ``state`` (no team parameter when no team is picked)."""
-    url_state.write({name: value for name, value in state.items()
-                     if not (name == "team" and value == NO_TEAM)})
-
-
-def go(state: dict) -> None:
-    """Show ``state``: the URL is the source of truth, so write it and run again."""
-    write(state)
-    st.rerun()
-
-
-def table_key(state: dict) -> str:
-    return TABLE_KEY.format(period=f"{state['from']}_{state['to']}")
-
-
-def show_all_teams(state: dict) -> None:
-    """Back from a team's apps: drop the team from the URL and the table's pick with it."""
-    st.session_state.pop(table_key(state), None)
-    st.query_params.pop("team", None)
-
-
-def dates_changed() -> None:
-    value = st.session_state[DATES_KEY]
-    if len(value) == 2:
-        st.query_params["from"], st.query_params["to"] = (day.isoformat() for day in value)
-
-
-def grain_changed() -> None:
-    st.query_params["grain"] = st.session_state[GRAIN_KEY]
-
-
-def controls(state: dict, last_day: date) -> None:
-    st.session_state[DATES_KEY] = (state["from"], state["to"])
-    st.session_state[GRAIN_KEY] = state["grain"]
-    columns = st.columns([3, 1, 3])
-    columns[0].date_input("Period (UTC days, inclusive)", key=DATES_KEY, max_value=last_day,
-                          on_change=dates_changed)
-    columns[1].selectbox("Trend per", teams.TREND_GRAINS, key=GRAIN_KEY, on_change=grain_changed)
-
-
-def column_config(table: pd.DataFrame) -> dict:
-    return {**tables.column_config(table),
-            "Cost per machine-hour (USD)": st.column_config.NumberColumn(format="$%.4f"),
-            "Machine-hours": st.column_config.NumberColumn(format="%,.1f"),
-            "Average machines": st.column_config.NumberColumn(format="%,.1f")}
-
-
-def show_movers(title: str, movers: list[teams.Mover]) -> None:
-    st.markdown(md_format("**{title}**", title=title))
-    if not movers:
-        st.caption("No change in spend against the previous period.")
-    for mover in movers:
-        change = change_percent(mover.amount_cents, mover.previous_cents)
-        sign = "+" if mover.change_cents > 0 else "-"
-        percent = "" if change is None else f" ({change:+}%)"
-        amount = dollars(abs(mover.change_cents))
-        st.markdown(md(f"{mover.name}: {sign}{amount}{percent}, {mover.reason}"))
-
-
-def invoice_links(visit: access.Visit, invoices: pd.DataFrame, period: teams.Period,
-                  team_id: int, team_name: str) -> None:
-    """Links to the invoices of the months the period touches, narrowed to the team's apps."""
-    months = {period.start_date.replace(day=1), period.last_day.replace(day=1)}
-    shown = invoices[invoices.period_start_date.isin(months)] if not invoices.empty else invoices
-    if shown.empty:
-        st.caption("No invoice covers these dates yet.")
-    for row in shown.itertuples():
-        st.page_link(ui.APPS_PAGE, label=md_format(
-                         "{team}'s apps on invoice {number} ({month:%B %Y})", team=team_name,
-                         number=row.invoice_number, month=row.period_start_date),
-                     icon=":material/receipt_long:",
-                     query_params={**ui.access_params(visit), "invoice": row.invoice_number,
-                                   "team": str(team_id)})
-
+from fleetspend.ui.untrusted import md_format
 
 visit = access.require(access.BILLING, "teams")
 st.title("Team comparison")
 
 with st.spinner("Loading"), database_errors_stop_the_page("the team comparison"):
-    names, last_day, fresh, first_day = load_context(visit.scope(), visit.org_in_view)
+    names, last_day, fresh, first_day = views.load_context(visit, visit.org_in_view)
 last_day = frame.stop_without_usage(last_day, fresh)
 if not names:
     st.info("This organization has no teams yet.", icon=":material/group_off:")
     st.stop()
 
-state, notices = read_state(names, last_day)
-write(state)
+state, notices = views.read_state(names, last_day)
+views.write(state)
 url_state.copy_link()
 url_state.show_notices(notices)
+views.follow_trend_click(state)
 
-clicked = charts.selected_keys(st.session_state.get(TREND_KEY))
-if clicked:
-    del st.session_state[TREND_KEY]
-    if clicked[0] != spend.OTHER_KEY and clicked[0] != state["team"]:
-        st.session_state.pop(table_key(state), None)  # the table's pick would undo this
-        go({**state, "team": clicked[0]})
-
-controls(state, last_day)
+views.controls(state, last_day)
 period = teams.Period(state["from"], state["to"] + timedelta(days=1))
 with st.spinner("Comparing teams"), database_errors_stop_the_page("the team comparison"):
-    comparison, trend, invoices = load_comparison(
-        visit.scope(), visit.org_in_view, period, state["grain"], names,
-        None if state["team"] == NO_TEAM else int(state["team"]))
+    comparison, trend, invoices = views.load_comparison(
+        visit, visit.org_in_view, period, state["grain"], names,
+        None if state["team"] == views.NO_TEAM else int(state["team"]))
 
 if comparison.is_empty:
     st.info(md_format("No spend from {start} to {end}: nothing to compare. Pick other dates.",
@@ -195,39 +51,24 @@ if comparison.is_empty:
     st.stop()
 
 compared = PeriodComparison(period.start_date, period.end_date, first_day)
-delta = compared.delta_text(comparison.total_cents, comparison.previous_total_cents)
-hours = sum(comparison.teams.machine_hours)
-metrics = st.columns(4)
-metrics[0].metric(md_format("Organization, {start} to {end}", start=period.start_date,
-                            end=period.last_day),
-                  dollars(comparison.total_cents), delta_color="inverse",
-                  delta=None if delta is None else f"{delta} vs {compared.label.lower()}")
-metrics[1].metric(compared.label, dollars(comparison.previous_total_cents),
-                  help=f"{period.previous_start_date} to {period.start_date - timedelta(days=1)}")
-if compared.note:
-    st.caption(compared.note)
-metrics[2].metric("Machine-hours", f"{hours:,.0f}")
-per_hour = teams.cost_per_machine_hour(comparison.total_cents, hours)
-metrics[3].metric("Cost per machine-hour", "no machines" if per_hour is None
-                  else f"${per_hour:,.4f}",
-                  help="All spend (machines, volumes, egress) over machine-hours.")
+views.metrics(comparison, period, compared)
 
 st.subheader("Teams side by side")
 table = teams.export_table(comparison.teams, what="Team", total_cents=comparison.total_cents,
                            previous_total_cents=comparison.previous_total_cents)
 table = tables.like_for_like(table, compared)
-picked = ui.picked_row(table, key=table_key(state),
+picked = ui.picked_row(table, key=views.table_key(state),
                        column_order=[c for c in table.columns if c != "Team id"],
-                       column_config=column_config(table), open_label="Show a team's apps",
-                       row_labels=list(table["Team"]))
+                       column_config=views.column_config(table),
+                       open_label="Show a team's apps", row_labels=list(table["Team"]))
 st.caption("Pick a team to see its apps. Spend is the invoice's cents for invoiced months "
            "(a team's are its apps' share), estimated for months not yet invoiced; average "
            "machines are machine-hours over the hours of the period.")
 ui.csv_download("Download the comparison (CSV)", table.drop(columns=["Team id"]),
                 file_name=f"fleetspend-teams-{state['from']}-{state['to']}.csv",
-                key=f"{KEY}csv")
+                key=f"{views.KEY}csv")
 if picked is not None and picked["Team id"] and picked["Team id"] != state["team"]:
-    go({**state, "team": picked["Team id"]})
+    views.go({**state, "team": picked["Team id"]})
 
 st.subheader("Spend per team over time")
 order = list(trend.table.series_key)
@@ -235,7 +76,7 @@ labels = dict(zip(trend.table.series_key, trend.table.series_label, strict=True)
 trend_range = teams.trend_query(period, state["grain"])
 shown_from = max(trend_range.start_date, first_day or trend_range.start_date)
 charts.draw(charts.stacked(trend.cells, order, labels, "USD", state["grain"],
-                           (shown_from, period.last_day)), key=TREND_KEY, clickable=True)
+                           (shown_from, period.last_day)), key=views.TREND_KEY, clickable=True)
 st.caption(md_format("{span}. Click a team to see its apps.",
                      span=charts.trend_span(trend.cells, state["grain"], trend_range.start_date,
                                             shown_from, period.last_day)))
@@ -243,37 +84,10 @@ st.caption(md_format("{span}. Click a team to see its apps.",
 st.subheader("Top movers")
 left, right = st.columns(2)
 with left:
-    show_movers("Teams", [m for m in comparison.movers if m.kind == "team"])
+    views.show_movers("Teams", [m for m in comparison.movers if m.kind == "team"])
 with right:
-    show_movers("Apps", [m for m in comparison.movers if m.kind == "app"])
+    views.show_movers("Apps", [m for m in comparison.movers if m.kind == "app"])
 
-if state["team"] != NO_TEAM:
-    team_id = int(state["team"])
-    team_name = names[team_id]
-    st.subheader(md_format("Apps of {team}", team=team_name))
-    team = comparison.teams[comparison.teams.key == team_id].iloc[0]
-    apps = tables.like_for_like(teams.export_table(
-        teams.team_apps(comparison, team_id), what="App", total_cents=int(team.amount_cents),
-        previous_total_cents=int(team.previous_cents)), compared)
-    if len(apps) == 1:
-        st.info(md_format("{team} spent nothing in these dates or the ones before.",
-                          team=team_name), icon=":material/inbox:")
-    else:
-        st.dataframe(apps, hide_index=True, key=APPS_TABLE_KEY.format(
-            team=team_id, period=f"{state['from']}_{state['to']}"),
-            column_order=[c for c in apps.columns if c != "App id"],
-            column_config=column_config(apps), placeholder="")
-        ui.csv_download(md_format("Download {team}'s apps (CSV)", team=team_name),
-                        apps.drop(columns=["App id"]),
-                        file_name=f"fleetspend-team-{team_id}-{state['from']}-{state['to']}.csv",
-                        key=f"{KEY}apps_csv")
-    links = st.columns(2)
-    with links[0]:
-        st.page_link(EXPLORER, label=md_format("{team} in the usage explorer", team=team_name),
-                     icon=":material/query_stats:", query_params={
-                         **ui.access_params(visit), "from": state["from"].isoformat(),
-                         "to": state["to"].isoformat(), "team": str(team_id), "by": "app"})
-    with links[1]:
-        invoice_links(visit, invoices, period, team_id, team_name)
-    st.button("Back to all teams", key=f"{KEY}clear", on_click=show_all_teams, args=(state,))
+if state["team"] != views.NO_TEAM:
+    views.team_apps(visit, state, comparison, compared, invoices, period, names)
 st.caption(fresh.describe())

@@ -24,8 +24,8 @@ One run of the app is one page view (:func:`page_view`, around app.py): the visi
 out once, for the frame and the page, and every read of the run shares one snapshot.
 
 A grant opened on the primary reaches the replicas a moment later; the page view right after
-opening one (and any read under it, :meth:`Visit.read`) waits up to GRANT_REPLICATION_WAIT_S
-for it rather than refuse it.
+opening one (and any read under it, :mod:`fleetspend.ui.database`) waits up to
+GRANT_REPLICATION_WAIT_S for it rather than refuse it.
 """
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import NoReturn, TypeVar
+from typing import NoReturn
 
 import streamlit as st
 from sqlalchemy import text
@@ -70,8 +70,6 @@ UNDER_GRANT = (USAGE, BILLING, SUPPORT_CASE)
 
 # how long a page waits for a replica to replay a support grant just written to the primary
 GRANT_REPLICATION_WAIT_S = 5.0
-
-T = TypeVar("T")
 
 
 def run_through_navigation() -> None:
@@ -218,26 +216,10 @@ class Visit:
             return False
         return need == USAGE or self.membership.role == auth.ADMIN
 
-    def scope(self, *, narrow: bool = True) -> db.Scope:
-        """The scope of this visit's reads, narrowed to the organization in view unless not."""
-        return auth.scope_for(self.caller, grant=self.grant,
-                              org_id=self.org_id if narrow else None)
-
-    def read(self, reader: Callable[[db.ReadSnapshot], T], *, narrow: bool = True) -> T:
-        """Run ``reader`` in one snapshot of this visit's scope (see :meth:`scope`).
-
-        A grant written to the primary moments ago may not have reached the replica yet; the
-        read is retried for a few seconds in that case, then the error stands.
-        """
-        deadline = time.monotonic() + GRANT_REPLICATION_WAIT_S
-        while True:
-            try:
-                with db.read_snapshot(self.scope(narrow=narrow)) as snapshot:
-                    return reader(snapshot)
-            except SQLAlchemyError as error:
-                if not auth.is_grant_not_active(error) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+    def scope(self) -> db.Scope:
+        """The scope of this visit's reads, narrowed to the organization in view (reads go
+        through :mod:`fleetspend.ui.database`)."""
+        return auth.scope_for(self.caller, grant=self.grant, org_id=self.org_id)
 
 
 def _active(grants: list[auth.SupportGrant]) -> list[auth.SupportGrant]:
@@ -255,7 +237,7 @@ def remember_opened(grant: auth.SupportGrant) -> None:
 def _replicated(caller: auth.Caller, wanted: str,
                 grants: list[auth.SupportGrant]) -> list[auth.SupportGrant]:
     """``caller``'s grants once grant ``wanted`` (just opened) has reached the replica read,
-    re-read for up to GRANT_REPLICATION_WAIT_S as :meth:`Visit.read` does; then as they are."""
+    re-read for up to GRANT_REPLICATION_WAIT_S as a page's reads are; then as they are."""
     deadline = time.monotonic() + GRANT_REPLICATION_WAIT_S
     while not any(str(grant.grant_id) == wanted for grant in grants):
         if time.monotonic() > deadline:

@@ -16,10 +16,10 @@ import plotly.graph_objects as go
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from fleetspend import auth, db
+from fleetspend import auth
 from fleetspend.alerts import budgets, figures, inbox
 from fleetspend.money import dollars
-from fleetspend.ui import access, charts
+from fleetspend.ui import access, charts, database
 from fleetspend.ui.untrusted import md_format
 
 FORM_KEY = "budgets_form"
@@ -131,7 +131,7 @@ def budget_form(visit: access.Visit, existing: list[budgets.Budget],
                               key=f"{key}_months")
         saved = st.form_submit_button("Save budget", icon=":material/save:")
     if current is not None and st.button("Archive this budget", key=f"{FORM_KEY}_archive"):
-        write_then_rerun(lambda: budgets.archive_budget(db.app_primary_engine(), visit.caller,
+        write_then_rerun(lambda: budgets.archive_budget(database.primary(), visit.caller,
                                               visit.org_in_view, current.budget_id),
                f"{current.name} is archived.", forget)
     if saved:
@@ -146,7 +146,7 @@ def budget_form(visit: access.Visit, existing: list[budgets.Budget],
                 budgets.parse_thresholds(actual, "actual spend thresholds"),
                 budgets.parse_thresholds(forecast, "forecast thresholds"),
                 budgets.parse_month_amounts(months))
-            budgets.save_budget(db.app_primary_engine(), visit.caller, visit.org_in_view, draft,
+            budgets.save_budget(database.primary(), visit.caller, visit.org_in_view, draft,
                                 current.budget_id if current else None)
         write_then_rerun(save, f"{name.strip()} is saved.", forget)
 
@@ -180,10 +180,7 @@ def show_done() -> None:
 
 # short-lived: alerts fire in another process (fleetspend alerts run), and a count that lags
 # the inbox by more than a few seconds reads as a bug
-@st.cache_data(ttl=10, max_entries=256, show_spinner=False)
-def _unread(scope: db.Scope, org_id: int, user_id: int) -> int:
-    with db.read_snapshot(scope) as snapshot:
-        return inbox.unread_count(snapshot.connection, org_id, user_id)
+_unread = database.loader(ttl=10, max_entries=256)(inbox.unread_count)
 
 
 def unread_badge(visit: access.Visit) -> None:
@@ -191,7 +188,7 @@ def unread_badge(visit: access.Visit) -> None:
     if visit.caller.is_staff or visit.org_id is None:
         return
     try:
-        count = _unread(visit.scope(), visit.org_id, visit.caller.actor_id)
+        count = _unread(visit, visit.org_id, visit.caller.actor_id)
     except SQLAlchemyError:
         return  # the count is a courtesy; the Alerts page says what went wrong
     label = f"{count} unread alert{'s' if count != 1 else ''}"

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from fleetspend import db, support
 from fleetspend import invoice_drill as drill
+from fleetspend import support
 from fleetspend.billing.credit_notes import CreditNoteError
 from fleetspend.money import dollars
+from fleetspend.ui import database
 from fleetspend.ui.access import Visit
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.untrusted import md_format
@@ -86,7 +87,7 @@ def _confirm(visit: Visit, request: CreditRequest) -> None:
     try:
         with database_errors_stop_the_page("the credit note"):
             note = support.issue_credit(
-                db.app_primary_engine(), visit.caller, visit.active_grant,
+                database.primary(), visit.caller, visit.active_grant,
                 invoice_number=request.invoice_number, amount_cents=request.amount_cents,
                 reason=request.reason, support_ticket=request.support_ticket,
                 request_key=request.request_key)

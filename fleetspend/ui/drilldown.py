@@ -54,11 +54,12 @@ def stop_without_invoice(visit: access.Visit, number: str) -> NoReturn:
     st.stop()
 
 
-def stop_with_bad_link(what: str, error: Exception) -> NoReturn:
-    """Say the link does not name ``what`` (a group of lines, a list of machines) and why."""
-    st.warning(md_format("This link does not name {what}: {error}.", what=what, error=error),
-               icon=":material/link_off:")
-    st.stop()
+def reopen(visit: access.Visit, params: Mapping[str, str]) -> NoReturn:
+    """Reopen this level at ``params`` (empty values left out, the organization in view
+    carried along) and run again: a search, an order or a page changed."""
+    st.query_params.from_dict({**access_params(visit),
+                               **{name: value for name, value in params.items() if value}})
+    st.rerun()
 
 
 def stop_with_missing(error: Exception) -> NoReturn:
@@ -102,6 +103,16 @@ def with_dollars(frame: pd.DataFrame, **columns: str) -> pd.DataFrame:
         new: [None if pd.isna(cents) else dollars_exact(int(cents)) for cents in frame[old]]
         for new, old in columns.items()
     })
+
+
+def resource_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Machine and volume rows as their tables show them: dollars, and each one's size in
+    words."""
+    return with_dollars(frame, amount="amount_cents").assign(
+        size=[f"{preset} {memory} MB" if kind == "machine" else f"{size} GB volume"
+              for kind, preset, memory, size in zip(
+                  frame["resource_kind"], frame["preset_code"], frame["memory_mb"],
+                  frame["size_gb"], strict=True)])
 
 
 def as_shown(frame: pd.DataFrame, columns: Mapping[str, str]) -> pd.DataFrame:

@@ -1,22 +1,30 @@
 """A page's state in the URL: read and validated with defaults, and written back whole.
 
-A page reads its parameters through a :class:`ParamReader` over ``st.query_params``: every
-value is a string that is checked against what is allowed; a bad one is replaced by the
-default and remembered as a notice the page shows, so a mangled link still opens a sensible
-view and says what it ignored. :func:`write` puts the whole state back (defaults included,
-so a copied link means the same view even after the defaults move on with the data) and
-keeps the parameters that belong to the frame (organization, support grant).
+A page reads its parameters through one :class:`ParamReader` over ``st.query_params``
+(:func:`reader`): every value is a string that is checked against what is allowed. A view's
+settings (dates, a grouping, filters) are forgiving: a bad one is replaced by the default and
+remembered as a notice the page shows, so a mangled link still opens a sensible view and says
+what it ignored. What a link names (an invoice, a group of its lines, a machine, a page of a
+list) is strict: read inside :func:`naming`, a link that does not name it ends the page
+saying why, since no default could stand in for it.
+
+:func:`write` puts the whole state back (defaults included, so a copied link means the same
+view even after the defaults move on with the data) and keeps the parameters that belong to
+the frame (organization, support grant).
 :func:`copy_link` offers that link, whole, to copy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import contextlib
+from collections.abc import Collection, Iterator, Mapping
 from datetime import date
+from typing import NoReturn
 from urllib.parse import urlencode
 
 import streamlit as st
 
+from fleetspend import invoice_drill as drill
 from fleetspend import urlvalues
 from fleetspend.ui.untrusted import md_format
 
@@ -108,6 +116,70 @@ class ParamReader:
             self._reject(name, raw, "expected 1 or 0", int(default))
             return default
         return raw == "1"
+
+    # what the link names: strict, raising DrillError (read them inside :func:`naming`)
+
+    def named(self, name: str) -> str:
+        """A name (an invoice number, a machine id) of bounded clean text; '' when absent."""
+        return drill.parse_text(name, self.params.get(name))
+
+    def id(self, name: str) -> int | None:
+        """A database id (an app's); None when absent."""
+        return drill.parse_id(name, self.params.get(name))
+
+    def required_id(self, name: str) -> int:
+        """A database id (an alert's) the link must carry."""
+        value = self.id(name)
+        if value is None:
+            raise drill.DrillError(f"{name} must be a whole number id")
+        return value
+
+    def group(self) -> drill.Group:
+        """The group of an invoice's lines (``by`` and ``key``; none: the whole invoice)."""
+        return drill.parse_group(self.params.get("by"), self.params.get("key"))
+
+    def team(self) -> int | None:
+        """The team a link narrows an invoice's apps to (None: every team)."""
+        return drill.parse_team(self.params.get("team"))
+
+    def page(self) -> int:
+        """A list's 1-based page (default 1)."""
+        return drill.parse_page(self.params.get("page"))
+
+    def search(self, name: str) -> str:
+        """A machine list's search ('' when absent)."""
+        value = self.params.get(name, "")
+        drill.search_patterns(value)
+        return value
+
+    def one_of(self, name: str, allowed: Collection[str], default: str, what: str) -> str:
+        """One of ``allowed`` (``what`` it is, for the refusal); ``default`` when absent."""
+        value = self.params.get(name, default)
+        if value not in allowed:
+            raise drill.DrillError(f"unknown {what} {value!r}")
+        return value
+
+
+def reader() -> ParamReader:
+    """A reader of this run's query parameters."""
+    return ParamReader(st.query_params.to_dict())
+
+
+def stop_with_bad_link(what: str, error: Exception) -> NoReturn:
+    """Say the link does not name ``what`` (a group of lines, a list of machines) and why."""
+    st.warning(md_format("This link does not name {what}: {error}.", what=what, error=error),
+               icon=":material/link_off:")
+    st.stop()
+
+
+@contextlib.contextmanager
+def naming(what: str) -> Iterator[None]:
+    """Around reading what the link names (``what``: an invoice, a machine): a link that does
+    not name it ends the page with why (:func:`stop_with_bad_link`)."""
+    try:
+        yield
+    except drill.DrillError as error:
+        stop_with_bad_link(what, error)
 
 
 def encode(value: object) -> str:
