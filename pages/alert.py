@@ -3,12 +3,10 @@ scope over its period, dearest first; acknowledge it (which also marks it read f
 signed-in person), or mute its kind for its budget."""
 
 import streamlit as st
-from sqlalchemy import Connection
 
 from fleetspend.alerts import inbox
 from fleetspend.money import dollars
-from fleetspend.ui import access, database, url_state
-from fleetspend.ui import budget_views as views
+from fleetspend.ui import access, alert_views, database, url_state
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.untrusted import md, md_format
@@ -20,34 +18,17 @@ TOP_APPS = 8
 TOP_MACHINES = 10
 
 
-@database.loader(ttl=30, max_entries=128)
-def load(connection: Connection, org_id: int, user_id: int | None, alert_id: int):
-    """The alert (None if this organization has no such alert) and what is behind it."""
-    alerts = inbox.read_inbox(connection, org_id, user_id)
-    found = alerts[alerts.alert_id == alert_id]
-    if found.empty:
-        return None, None
-    alert = found.iloc[0].to_dict()
-    return alert, inbox.read_cause(connection, org_id, alert["link_params"])
-
-
-def write(action) -> None:
-    action()
-    load.clear()
-    views.forget_unread()
-    st.rerun()
-
-
 visit = access.require(access.USAGE, "alert")
 with url_state.naming("an alert"):
     alert_id = url_state.reader().required_id("alert")
 user_id = None if visit.caller.is_staff else visit.caller.actor_id
 with database_errors_stop_the_page("the alert"):
-    alert, cause = load(visit, visit.org_in_view, user_id, alert_id)
-if alert is None:
+    found = alert_views.alert_and_cause(visit, visit.org_in_view, user_id, alert_id)
+if found is None:
     st.warning("This organization has no such alert.", icon=":material/search_off:")
     st.page_link("pages/alerts.py", label="All alerts", query_params=ui.access_params(visit))
     st.stop()
+alert, cause = found
 
 st.title(md(alert["title"]))
 st.markdown(md(alert["explanation"]))
@@ -61,15 +42,17 @@ if user_id is not None:
     acknowledge, mute = st.columns(2)
     if not alert["is_acknowledged"] and acknowledge.button(
             "Acknowledge", key=f"{KEY}acknowledge", icon=":material/done_all:"):
-        write(lambda: inbox.acknowledge(database.primary(), visit.caller, visit.org_in_view,
-                                        alert_id))
+        alert_views.then_rerun(lambda: inbox.acknowledge(
+            database.primary(), visit.caller, visit.org_in_view, alert_id),
+            alert_views.alert_and_cause.clear)
     budget_id = None if alert["kind"] == "anomaly" else int(alert["budget_id"])
     what = ("anomaly alerts" if budget_id is None
             else f"{alert['kind']} alerts of {alert['budget_name']}")
     label = f"{'Unmute' if alert['is_muted'] else 'Mute'} {what} for me"
     if mute.button(label, key=f"{KEY}mute", icon=":material/notifications_off:"):
-        write(lambda: inbox.set_muted(database.primary(), visit.caller, visit.org_in_view,
-                                      alert["kind"], budget_id, not alert["is_muted"]))
+        alert_views.then_rerun(lambda: inbox.set_muted(
+            database.primary(), visit.caller, visit.org_in_view, alert["kind"], budget_id,
+            not alert["is_muted"]), alert_views.alert_and_cause.clear)
 
 st.subheader(md_format("Apps behind it, {start:%b %d} to {end:%b %d} (UTC)",
                        start=cause.start_date, end=cause.end_date))

@@ -2,34 +2,21 @@
 receive them (signed with a secret the app never shows again), and the delivery log: every
 attempt, when, to where, and what came back. Every change is audited by the database."""
 
-import pandas as pd
 import streamlit as st
-from sqlalchemy import Connection
 
 from fleetspend.alerts import settings
-from fleetspend.ui import access, database
+from fleetspend.ui import access, alert_views, database
 from fleetspend.ui import budget_views as views
 from fleetspend.ui.errors import database_errors_stop_the_page
 
 KEY = "alert_settings_"
 
 
-@database.loader(ttl=30, max_entries=64)
-def load(connection: Connection, org_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The organization's recipients and webhooks, and its delivery log."""
-    return (settings.read_settings(connection, org_id),
-            settings.read_delivery_log(connection, org_id))
-
-
-def save(action, done: str) -> None:
-    views.write_then_rerun(action, done, load.clear)
-
-
 visit = access.require(access.OVERSIGHT, "alert_settings")
 st.title("Alert delivery")
 views.show_done()
 with database_errors_stop_the_page("the alert delivery settings"):
-    channels, log = load(visit, visit.org_in_view)
+    channels, log = alert_views.delivery(visit, visit.org_in_view)
 emails = channels[channels.channel == "email"]
 webhooks = channels[channels.channel == "webhook"]
 engine = database.primary
@@ -41,9 +28,9 @@ with st.form(f"{KEY}emails"):
     typed = st.text_area("Recipients (one a line, or separated by commas)",
                          value="\n".join(emails.target))
     if st.form_submit_button("Save recipients", icon=":material/save:"):
-        save(lambda: settings.set_recipients(engine(), visit.caller, visit.org_in_view,
-                                             settings.parse_recipients(typed)),
-             "The recipients are saved.")
+        alert_views.save_delivery(lambda: settings.set_recipients(
+            engine(), visit.caller, visit.org_in_view, settings.parse_recipients(typed)),
+            "The recipients are saved.")
 
 st.subheader("Webhooks")
 st.caption("A JSON POST that a Slack incoming webhook accepts, signed with HMAC-SHA256 of "
@@ -59,16 +46,18 @@ if not webhooks.empty:
                           key=f"{KEY}webhook")
     enabled = bool(webhooks[webhooks.webhook_id == chosen].is_enabled.iloc[0])
     if st.button("Turn off" if enabled else "Turn on", key=f"{KEY}toggle"):
-        save(lambda: settings.set_webhook_enabled(engine(), visit.caller, visit.org_in_view, chosen,
-                                                  not enabled), "The webhook is changed.")
+        alert_views.save_delivery(lambda: settings.set_webhook_enabled(
+            engine(), visit.caller, visit.org_in_view, chosen, not enabled),
+            "The webhook is changed.")
 with st.form(f"{KEY}add", clear_on_submit=True):
     name = st.text_input("Name")
     url = st.text_input("URL (https://...)")
     secret = st.text_input("Signing secret (at least 16 characters; shown only now)",
                            type="password")
     if st.form_submit_button("Add webhook", icon=":material/add_link:"):
-        save(lambda: settings.add_webhook(engine(), visit.caller, visit.org_in_view, name, url,
-                                          secret), "The webhook is added.")
+        alert_views.save_delivery(lambda: settings.add_webhook(
+            engine(), visit.caller, visit.org_in_view, name, url, secret),
+            "The webhook is added.")
 
 st.subheader("Delivery log")
 if log.empty:

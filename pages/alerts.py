@@ -2,48 +2,19 @@
 crossed, forecasts to exceed and anomalies, newest first, filtered by state, kind and budget
 (all in the URL); picking one opens it with the apps and machines behind it."""
 
-import pandas as pd
 import streamlit as st
-from sqlalchemy import Connection
 
 from fleetspend.alerts import inbox
 from fleetspend.alerts.evaluate import KINDS
-from fleetspend.ui import access, database, url_state
-from fleetspend.ui import budget_views as views
+from fleetspend.ui import access, alert_views, database, url_state
 from fleetspend.ui import drilldown as ui
+from fleetspend.ui.alert_views import ALL
 from fleetspend.ui.errors import database_errors_stop_the_page
 
-KEY = "alerts_"
+KEY = alert_views.INBOX_KEY
 ALERT_PAGE = "pages/alert.py"
 STATES = {"unread": "Unread", "open": "Not acknowledged", "all": "All"}
 KIND_LABELS = {"actual": "Actual spend", "forecast": "Forecast", "anomaly": "Anomaly"}
-ALL = "all"
-
-
-@database.loader(ttl=30, max_entries=128)
-def load(connection: Connection, org_id: int, user_id: int) -> pd.DataFrame:
-    """The person's latest alerts with their state."""
-    return inbox.read_inbox(connection, org_id, user_id)
-
-
-def shown(alerts: pd.DataFrame, state: str, kind: str, budget: str, muted: bool) -> pd.DataFrame:
-    """The alerts the filters keep."""
-    keep = pd.Series(True, index=alerts.index)
-    if state == "unread":
-        keep &= ~alerts.is_read
-    elif state == "open":
-        keep &= ~alerts.is_acknowledged
-    if kind != ALL:
-        keep &= alerts.kind == kind
-    if budget != ALL:
-        keep &= alerts.budget_id == int(budget)
-    if not muted:
-        keep &= ~alerts.is_muted
-    return alerts[keep]
-
-
-def filter_changed(name: str) -> None:
-    st.query_params[name] = url_state.encode(st.session_state[KEY + name])
 
 
 visit = access.require(access.USAGE, "alerts")
@@ -53,7 +24,7 @@ if visit.caller.is_staff:
 st.title("Alerts")
 
 with database_errors_stop_the_page("your alerts"):
-    alerts = load(visit, visit.org_in_view, visit.caller.actor_id)
+    alerts = alert_views.inbox_of(visit, visit.org_in_view, visit.caller.actor_id)
 budgets = dict(zip(alerts.budget_id.dropna().astype(int).astype(str), alerts.budget_name.dropna(),
                    strict=True))
 reader = url_state.reader()
@@ -70,11 +41,12 @@ for column, name, value, options, labels in (
         (columns[2], "budget", budget, [ALL, *budgets], {ALL: "Every budget", **budgets})):
     st.session_state[KEY + name] = value
     column.selectbox(name.title(), options, format_func=labels.__getitem__, key=KEY + name,
-                     on_change=filter_changed, args=(name,))
+                     on_change=alert_views.filter_changed, args=(name,))
 st.session_state[KEY + "muted"] = muted
-columns[3].toggle("Show muted", key=KEY + "muted", on_change=filter_changed, args=("muted",))
+columns[3].toggle("Show muted", key=KEY + "muted", on_change=alert_views.filter_changed,
+                  args=("muted",))
 
-picked_alerts = shown(alerts, state, kind, budget, muted)
+picked_alerts = alert_views.shown(alerts, state, kind, budget, muted)
 if picked_alerts.empty:
     st.info("No alerts here. Alerts fire when a budget's spend or forecast crosses one of "
             "its thresholds, and when spend is far off its recent pattern.",
@@ -95,11 +67,9 @@ picked = ui.picked_row(table, key=f"{KEY}table", column_order=[
 st.caption("Pick an alert to see why it fired: the apps and machines behind it.")
 unread = picked_alerts[~picked_alerts.is_read]
 if len(unread) and st.button(f"Mark {len(unread)} as read", key=f"{KEY}read_all"):
-    inbox.mark_read(database.primary(), visit.caller, visit.org_in_view,
-                    [int(alert_id) for alert_id in unread.alert_id])
-    load.clear()
-    views.forget_unread()
-    st.rerun()
+    alert_views.then_rerun(lambda: inbox.mark_read(
+        database.primary(), visit.caller, visit.org_in_view,
+        [int(alert_id) for alert_id in unread.alert_id]), alert_views.inbox_of.clear)
 if picked is not None:
     st.switch_page(ALERT_PAGE, query_params={**ui.access_params(visit),
                                              "alert": str(picked["alert_id"])})

@@ -3,30 +3,18 @@ forecast range and thresholds, and a chart of the month against the budget line;
 create, change and archive them (each change audited by the database)."""
 
 import streamlit as st
-from sqlalchemy import Connection
 
-from fleetspend import spend
-from fleetspend.alerts import figures
-from fleetspend.ui import access, database
+from fleetspend.ui import access
 from fleetspend.ui import budget_views as views
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.untrusted import md_format
-
-
-@database.loader(ttl=60, max_entries=64)
-def load(connection: Connection, org_id: int) -> tuple[
-        spend.AsOf | None, list[figures.Progress], dict[str, dict[str, str]]]:
-    """Every budget's progress and the organization's teams and apps, in one snapshot."""
-    now, progress = figures.budget_progress(connection, org_id)
-    return now, progress, spend.read_dimension_values(connection, org_id)
-
 
 visit = access.require(access.USAGE, "budgets")
 st.title("Budgets")
 views.show_done()
 
 with st.spinner("Loading the budgets"), database_errors_stop_the_page("the budgets"):
-    now, progress, values = load(visit, visit.org_in_view)
+    now, progress, values = views.load_budgets(visit, visit.org_in_view)
 
 if now is not None:
     st.caption(md_format(
@@ -45,4 +33,4 @@ if visit.may(access.OVERSIGHT) and not visit.caller.is_staff:
         st.info("Budgets for a team or an app need the organization's teams and apps, which "
                 "arrive with its first usage.", icon=":material/info:")
     views.budget_form(visit, [p.budget for p in progress], values["team"], values["app"],
-                      load.clear)
+                      views.load_budgets.clear)

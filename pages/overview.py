@@ -8,12 +8,10 @@ opens the explorer filtered to it.
 from datetime import timedelta
 
 import streamlit as st
-from sqlalchemy import Connection
 
-from fleetspend import freshness, spend
 from fleetspend.money import change_percent, dollars
 from fleetspend.readmodels import DIMENSIONS
-from fleetspend.ui import access, charts, database, frame
+from fleetspend.ui import access, charts, frame
 from fleetspend.ui import overview_views as views
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.untrusted import md, md_format
@@ -21,20 +19,11 @@ from fleetspend.ui.untrusted import md, md_format
 TOP_TITLES = {"app": "Top apps", "region": "Top regions", "preset": "Top VM sizes"}
 
 
-@database.loader(ttl=60, max_entries=64)
-def load(connection: Connection, org_id: int, may_see_invoices: bool) -> tuple[
-        spend.Overview, freshness.Freshness]:
-    """The overview's figures and their freshness, in one snapshot."""
-    overview = spend.read_overview(connection, org_id, may_see_invoices=may_see_invoices)
-    through = overview.now.through_at if overview.now else None
-    return overview, freshness.server_freshness(connection, through)
-
-
 visit = access.require(access.USAGE, "overview")
 st.title("Spend overview")
 
 with st.spinner("Loading this month's spend"), database_errors_stop_the_page("the overview"):
-    overview, fresh = load(visit, visit.org_in_view, visit.may(access.BILLING))
+    overview, fresh = views.load(visit, visit.org_in_view, visit.may(access.BILLING))
 
 now = frame.stop_without_usage(overview.now, fresh)
 

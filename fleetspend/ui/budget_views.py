@@ -1,5 +1,5 @@
-"""What the Budgets, Alerts and alert-settings pages draw: a budget's month against its
-line, the admins' budget form, and the sidebar's unread count.
+"""What the Budgets, Alerts and alert-settings pages draw: the budgets read, a budget's month
+against its line, the admins' budget form, and the sidebar's unread count.
 
 Money arrives as integer cents (or Decimal) and is divided by 100 only to draw. Names pass
 :mod:`fleetspend.ui.untrusted` on their way to the screen.
@@ -14,9 +14,10 @@ from itertools import accumulate
 
 import plotly.graph_objects as go
 import streamlit as st
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from fleetspend import auth
+from fleetspend import auth, spend
 from fleetspend.alerts import budgets, figures, inbox
 from fleetspend.money import dollars
 from fleetspend.ui import access, charts, database
@@ -27,6 +28,14 @@ ROUND_KEY = f"{FORM_KEY}_round"  # counts saves, so that each save starts fresh 
 NEW = 0
 SCOPE_LABELS = {budgets.ORGANIZATION: "The whole organization", budgets.TEAM: "A team",
                 budgets.APP: "An app"}
+
+
+@database.loader(ttl=60, max_entries=64)
+def load_budgets(connection: Connection, org_id: int) -> tuple[
+        spend.AsOf | None, list[figures.Progress], dict[str, dict[str, str]]]:
+    """Every budget's progress and the organization's teams and apps, in one snapshot."""
+    now, progress = figures.budget_progress(connection, org_id)
+    return now, progress, spend.read_dimension_values(connection, org_id)
 
 
 def month_chart(progress: figures.Progress) -> go.Figure:
@@ -151,7 +160,7 @@ def budget_form(visit: access.Visit, existing: list[budgets.Budget],
         write_then_rerun(save, f"{name.strip()} is saved.", forget)
 
 
-def write_then_rerun(action: Callable[[], None], done: str,
+def write_then_rerun(action: Callable[[], object], done: str,
                      forget: Callable[[], None]) -> None:
     """Run a write on the primary; say what went wrong in words, or forget the page's cached
     reads and start it over saying ``done``."""

@@ -1,18 +1,28 @@
-"""The spend overview's way into the explorer: a click on one of its charts (or a pick from
-the keyboard) opens the explorer filtered to what was hit, a level down."""
+"""The spend overview's read, and its way into the explorer: a click on one of its charts (or
+a pick from the keyboard) opens the explorer filtered to what was hit, a level down."""
 
 from __future__ import annotations
 
 import streamlit as st
+from sqlalchemy import Connection
 
-from fleetspend import spend
-from fleetspend.ui import charts, url_state
+from fleetspend import freshness, spend
+from fleetspend.ui import charts, database, url_state
 
 EXPLORER = "pages/explorer.py"
 TOP_CHART_KEY = "overview_top_{dimension}"
 DAILY_CHART_KEY = "overview_daily"
 MAP_CHART_KEY = "overview_map"
 TOP_DIMENSIONS = ("app", "region", "preset")
+
+
+@database.loader(ttl=60, max_entries=64)
+def load(connection: Connection, org_id: int, may_see_invoices: bool) -> tuple[
+        spend.Overview, freshness.Freshness]:
+    """The overview's figures and their freshness, in one snapshot."""
+    overview = spend.read_overview(connection, org_id, may_see_invoices=may_see_invoices)
+    through = overview.now.through_at if overview.now else None
+    return overview, freshness.server_freshness(connection, through)
 
 
 def drill(params: dict[str, str]) -> None:
