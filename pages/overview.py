@@ -10,8 +10,8 @@ from datetime import timedelta
 import streamlit as st
 
 from fleetspend import db, freshness, spend
+from fleetspend.dimensions import DIMENSIONS
 from fleetspend.money import change_percent, dollars
-from fleetspend.readmodels import DIMENSIONS
 from fleetspend.ui import access, charts, frame, url_state
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.untrusted import md, md_format
@@ -42,7 +42,7 @@ def drill(params: dict[str, str]) -> None:
 def drill_into_month(now: spend.AsOf, dimension: str, key: str) -> None:
     """Open the explorer on this month, filtered to one value and a level down."""
     drill({"from": now.month_start.isoformat(), "to": now.last_day.isoformat(),
-           "grain": "day", dimension: key, "by": spend.DRILL_CHILD[dimension]})
+           "grain": "day", dimension: key, "by": DIMENSIONS[dimension].drill_child})
 
 
 def drill_on_selection(now: spend.AsOf) -> None:
@@ -122,7 +122,7 @@ for column, dimension in zip(top_columns, ("app", "region", "preset"), strict=Tr
     top = overview.top[dimension]
     if not top:
         column.info(md_format("No spend by {what} this month.",
-                              what=DIMENSIONS[dimension].lower()))
+                              what=DIMENSIONS[dimension].title.lower()))
         continue
     with column:
         charts.draw(charts.bar_share([s.key for s in top], [s.label for s in top],

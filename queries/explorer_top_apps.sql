@@ -80,23 +80,17 @@ range_days as materialized (
       and usage_date < :end_date
 ),
 
--- the kept apps' rows, looked up by key a day and an app at a time (a lateral probe each): a
--- range scan would read every app's rows of the range to keep a few
+kept_apps as (
+    select app_id from kept_series
+),
+
+-- the kept apps' cells, from their own daily rows
 kept_cells as (
     select
-        cast(date_trunc(:grain, range_days.usage_date) as date) as period_start_date,
-        kept_series.series_key,
-        sum(app_day.quantity) as quantity
-    from range_days
-    cross join kept_series
-    cross join lateral (
-        select sum(daily.amount_precise) as quantity
-        from rollup_app_region_daily as daily
-        where daily.org_id = :org_id
-          and daily.usage_date = range_days.usage_date
-          and daily.app_id = kept_series.app_id
-    ) as app_day
-    where app_day.quantity is not null
+        cast(date_trunc(:grain, kept_days.usage_date) as date) as period_start_date,
+        cast(kept_days.app_id as text) as series_key,
+        sum(kept_days.quantity) as quantity
+    from include(kept_app_days) as kept_days
     group by 1, 2
 ),
 

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 import queries
+from fleetspend import dimensions as registry
 from fleetspend import readmodels
 from fleetspend.sqlfiles import SqlFileError, SqlNotFoundError
 
@@ -139,7 +140,7 @@ def test_the_month_a_range_ends_in_is_whole_when_no_usage_follows(start, end, la
 ])
 def test_the_narrowest_daily_rollup_holding_the_dimensions(dimensions, needs_products,
                                                            expected):
-    assert readmodels.daily_source(dimensions, needs_products=needs_products) == expected
+    assert registry.daily_source(dimensions, needs_products=needs_products) == expected
 
 
 @pytest.mark.parametrize(("dimensions", "needs_products", "expected"), [
@@ -154,8 +155,8 @@ def test_the_narrowest_daily_rollup_holding_the_dimensions(dimensions, needs_pro
 ])
 def test_a_query_reading_the_team_rollups_reads_the_narrowest_of_them(
         dimensions, needs_products, expected):
-    assert readmodels.daily_source(dimensions, needs_products=needs_products,
-                                   reads_teams=True) == expected
+    assert registry.daily_source(dimensions, needs_products=needs_products,
+                                 reads_teams=True) == expected
 
 
 # Page statements that do not name one organization, and why each may span shards when the
