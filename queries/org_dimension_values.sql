@@ -31,10 +31,10 @@ with org_rows as (
     left join regions on regions.region_code = org_meters.region_code
 ),
 
+-- each dimension's keys among them, once
 org_keys as (
     select distinct dimension_keys.dimension, dimension_keys.key
-    from org_rows
-    cross join lateral dimension_keys() as dimension_keys (dimension, key)
+    from dimension_keys(org_rows) as dimension_keys
     where dimension_keys.key is not null
 ),
 
