@@ -6,7 +6,8 @@ next dimension down a click leads to, the rollups that hold it, and its SQL, whi
 whole of what the queries know about it:
 
 - ``value_sql``: its value over a *dimension row*, a row with the columns app_id, team_id,
-  region_code, continent, preset_code and product (null where the rollup read lacks one);
+  region_code, continent, preset_code and product (null where the rollup read lacks one:
+  its value is then null too);
   its key is that value as text; a filter binds its keys as an array of ``sql_type``;
 - ``labels_sql``: a relation of (key, label) naming its values, for the organization
   ``:org_id`` (what a member may not read, such as team names, comes back unnamed).
@@ -79,7 +80,7 @@ DIMENSIONS: dict[str, Dimension] = {dimension.name: dimension for dimension in (
     Dimension("continent", "Continent", "region", _REGION_ROLLUPS, "continents",
               "continent", "select distinct continent, continent from regions"),
     Dimension("preset", "VM size", "app", _SIZE_ROLLUPS, "preset_codes",
-              f"coalesce(nullif(preset_code, ''), '{NO_SIZE}')",
+              f"case preset_code when '' then '{NO_SIZE}' else preset_code end",
               "select preset_code, preset_code from presets "  # noqa: S608 - constants only
               f"union all select '{NO_SIZE}', 'no machine size'"),
     Dimension("product", "Product", "app", _SIZE_ROLLUPS, "products",
@@ -129,6 +130,7 @@ def daily_source(dimensions: set[str], *, needs_products: bool = False,
 
 _KEY = re.compile(r"\bdimension_key\((:\w+|'\w+')\)")
 _KEYS = re.compile(r"\bdimension_keys\((\w+)\)")
+_LABELS = re.compile(r"\bdimension_labels\(('\w+')?\)")
 
 
 def _key_case(picked: str) -> str:
@@ -155,19 +157,22 @@ def _keys(rows: str) -> str:
         for d in DIMENSIONS.values()) + ")"
 
 
-def _labels() -> str:
-    """(dimension, key, label) of every dimension's values in the organization."""
+def _labels(picked: str | None) -> str:
+    """(dimension, key, label) of every dimension's values in the organization, or of the
+    one named by ``picked`` (a quoted name)."""
+    named = DIMENSIONS.values() if picked is None else [DIMENSIONS[picked.strip(chr(39))]]
     return "(" + " union all ".join(
         f"select '{d.name}' as dimension, key, label "  # noqa: S608
         f"from ({d.labels_sql}) as {d.name}_labels (key, label)"
-        for d in DIMENSIONS.values()) + ")"
+        for d in named) + ")"
 
 
 def expand(statement: str) -> str:
     """``statement`` with the registry's SQL in place of ``dimension_key(:param)`` (or of
     ``dimension_key('name')``), ``dimension_filters()``, ``dimension_keys(rows)`` and
-    ``dimension_labels()``: text from this module only, never a value."""
+    ``dimension_labels()`` (or ``dimension_labels('name')``): text from this module only,
+    never a value."""
     statement = _KEY.sub(lambda match: _key_case(match.group(1)), statement)
     statement = _KEYS.sub(lambda match: _keys(match.group(1)), statement)
-    return statement.replace("dimension_filters()", _filters()).replace(
-        "dimension_labels()", _labels())
+    statement = _LABELS.sub(lambda match: _labels(match.group(1)), statement)
+    return statement.replace("dimension_filters()", _filters())

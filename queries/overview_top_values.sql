@@ -54,7 +54,7 @@ dimension_spend as (
     union all
     select 'preset', top_sizes.key, size_labels.label, top_sizes.amount_precise
     from top_sizes
-    left join dimension_labels() as size_labels
+    left join dimension_labels('preset') as size_labels
         on size_labels.dimension = 'preset' and size_labels.key = top_sizes.key
 ),
 

@@ -141,7 +141,7 @@ def cpu_kind() -> Iterator[None]:
     entry with its SQL, and nothing else anywhere."""
     dimensions.DIMENSIONS["cpu_kind"] = dimensions.Dimension(
         "cpu_kind", "CPU kind", "preset", frozenset({"region_size", "meter"}), "cpu_kinds",
-        "coalesce(nullif(split_part(preset_code, '-', 1), ''), 'storage')",
+        "case preset_code when '' then 'storage' else split_part(preset_code, '-', 1) end",
         "select distinct cpu_kind, initcap(cpu_kind) from presets "
         "union all select 'storage', 'Storage'")
     queries.catalog.cache_clear()

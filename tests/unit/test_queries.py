@@ -181,3 +181,24 @@ def test_every_page_query_of_a_tenant_table_filters_on_one_organization():
         if name in CROSS_ORGANIZATION:
             continue
         assert not reads or "org_id = :org_id" in code, (name, sorted(reads))
+
+
+def test_no_query_grouping_by_a_bound_dimension_spells_one():
+    """Keys, filters and labels of the dimensions come from fleetspend/dimensions.py: a query
+    grouping by the dimension it is given that picked one by itself would miss the next one
+    added there."""
+    for path in sorted(queries.QUERY_DIR.rglob("*.sql")):
+        body = path.read_text(encoding="utf-8")
+        if ":dimension_" not in body:
+            continue
+        for dimension in registry.DIMENSIONS:
+            assert f"when '{dimension}' then" not in body, (path.name, dimension)
+
+
+def test_the_loader_puts_the_registrys_sql_in_place():
+    series = queries.catalog()["explorer_series"]
+    assert "dimension_key(" not in series and "dimension_filters()" not in series
+    assert "include(" not in series and "from rollup_usage_daily" in series
+    for dimension in registry.DIMENSIONS.values():
+        assert f"when '{dimension.name}' then {dimension.key_sql}" in series
+        assert f"cast(:{dimension.filter_param} as {dimension.sql_type}[])" in series
