@@ -552,7 +552,7 @@ def read_cells(connection: Connection, org_id: int, query: ExplorerQuery, top: i
         whole_from, whole_until = whole_months(query.start_date, query.end_date,
                                                latest_usage_day)
         return read_frame(connection, "explorer_top_apps",
-                          {**params, "whole_from": whole_from, "whole_until": whole_until})
+                          {**params, "months_from": whole_from, "months_until": whole_until})
     return read_frame(connection, "explorer_series", params)
 
 

@@ -11,15 +11,9 @@ with kept_apps as materialized (
     select distinct unnest(cast(:app_ids as bigint[])) as app_id
 ),
 
--- the range's days outside its whole months with any spend, materialized so that the rollup's
--- key is compared with a date as it is (see explorer_top_apps.sql)
+-- the range's days outside its whole months with any spend
 range_days as materialized (
-    select distinct usage_date
-    from rollup_org_daily
-    where org_id = :org_id
-      and usage_date >= :start_date
-      and usage_date < :end_date
-      and not (usage_date >= :whole_from and usage_date < :whole_until)
+    select usage_date from include(spend_days) as spend_days
 ),
 
 -- the kept apps' rows, looked up by key: a day (or a whole month) and an app at a time
