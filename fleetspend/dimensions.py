@@ -7,8 +7,8 @@ whole of what the queries know about it:
 
 - ``value_sql``: its value over a *dimension row*, a row with the columns app_id, team_id,
   region_code, continent, preset_code and product (null where the rollup read lacks one:
-  its value is then null too);
-  its key is that value as text; a filter binds its keys as an array of ``sql_type``;
+  its value is then null too); its key is that value as text; a filter binds its keys as
+  an array of ``sql_type``;
 - ``labels_sql``: a relation of (key, label) naming its values, for the organization
   ``:org_id`` (what a member may not read, such as team names, comes back unnamed).
 
@@ -16,7 +16,9 @@ The .sql files in queries/ never spell a dimension: the loader (queries/__init__
 ``dimension_key(:param)``, ``dimension_filters()``, ``dimension_keys(rows)`` and
 ``dimension_labels()`` into expressions over this registry (:func:`expand`), with the
 dimension picked by a bound parameter. So adding a dimension is adding an entry here with
-its SQL; the explorer's controls, filters, drills and series follow.
+its SQL; the explorer's controls, filters, drills and series follow. Like datasette's facets,
+each entry holds its own SQL: expressions over columns, never a value, and the parameters
+stay bound.
 
 Usage without a machine size (volumes) has the VM size key :data:`NO_SIZE` everywhere.
 """
