@@ -36,6 +36,7 @@ from streamlit.testing.v1 import AppTest
 
 from fleetspend import db, embedded, rollups, schema, spend
 from fleetspend.billing import invoices
+from fleetspend.dimensions import DIMENSIONS
 from fleetspend.ui import access
 
 ORG = "northwind"
@@ -124,7 +125,7 @@ def _baseline(url: str, page: str, params: dict[str, str]) -> Callable[[], objec
     end = date.fromisoformat(params.get("to", last_day.isoformat()))
     filters = tuple((dimension, tuple(key for key, label in values[dimension].items()
                                       if label == params[dimension] or key == params[dimension]))
-                    for dimension in spend.FILTER_PARAMS if dimension in params)
+                    for dimension in DIMENSIONS if dimension in params)
     query = spend.ExplorerQuery(params.get("measure", "spend"), params.get("by", "app"),
                                 params.get("by2", "none"), params.get("grain", "day"), start,
                                 date.fromordinal(end.toordinal() + 1), filters)

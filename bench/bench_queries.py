@@ -40,7 +40,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.pool import NullPool
 
-from fleetspend import db, embedded, freshness, readmodels, rollups, schema, spend
+from fleetspend import db, dimensions, embedded, freshness, readmodels, rollups, schema, spend
 
 BIG_ORG = "northwind"
 SMALL_ORG = "sabi-pay"
@@ -340,7 +340,7 @@ def bench_load(pool: db.ReadPool, scope: db.Scope, org_id: int, through: date, t
     start_gate = threading.Barrier(threads)
 
     def page_view(turn: int) -> None:
-        dimension = list(readmodels.DIMENSIONS)[turn % len(readmodels.DIMENSIONS)]
+        dimension = list(dimensions.DIMENSIONS)[turn % len(dimensions.DIMENSIONS)]
         with pool.snapshot(scope) as snapshot:
             connection = snapshot.connection
             readmodels.spend_by_period(connection, org_id, *last_30)

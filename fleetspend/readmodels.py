@@ -3,8 +3,9 @@
 Every function takes the page's connection (from :func:`fleetspend.db.read_snapshot`), checks
 its arguments, runs one named query with bound parameters and builds the frame from the rows
 itself, so NUMERIC stays ``Decimal`` (``amount_precise``) beside integer ``amount_cents``;
-nothing passes through float. Group-by dimensions and time grains come from the allow-lists
-below; an unknown one is a ``ValueError`` naming the allowed values.
+nothing passes through float. Group-by dimensions come from the registry
+(fleetspend.dimensions) and time grains from its allow-list; an unknown one is a
+``ValueError`` naming the allowed values.
 
 All of these read the rollups (fleetspend.rollups), never raw usage.
 """
@@ -16,20 +17,9 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Connection
 
+from fleetspend.dimensions import DIMENSIONS, GRAINS, NO_DIMENSION, daily_source
 from fleetspend.partitions import next_month
 from queries import sql
-
-# dimension name -> what the page calls it
-DIMENSIONS: dict[str, str] = {
-    "app": "App",
-    "team": "Team",
-    "region": "Region",
-    "continent": "Continent",
-    "preset": "VM size",
-    "product": "Product",
-}
-GRAINS = ("day", "week", "month")
-NO_DIMENSION = "none"
 
 
 def read_frame(connection: Connection, query: str, params: dict,
@@ -86,38 +76,6 @@ def whole_months(start_date: date, end_date: date,
 def last_usage_date(connection: Connection, org_id: int) -> date | None:
     """The organization's latest UTC day with usage in the rollups, or None."""
     return connection.execute(sql("org_last_usage_date"), {"org_id": org_id}).scalar_one()
-
-
-# the narrow rollups (fleetspend.rollups) and the dimensions each can answer
-TEAM_REGION_DIMENSIONS = frozenset({"team", "region", "continent"})
-APP_REGION_DIMENSIONS = frozenset({"app", "team", "region", "continent"})
-REGION_SIZE_DIMENSIONS = frozenset({"region", "continent", "preset", "product"})
-
-
-def daily_source(dimensions: set[str], *, needs_products: bool = False,
-                 reads_teams: bool = False) -> str:
-    """The narrowest rollups that can answer for ``dimensions`` (``none`` ignored).
-
-    With ``reads_teams`` (the query reads them) and a team among them, 'team'
-    (rollup_team_*: spend and machine runtime per team) when the team is the only one, else
-    'team_region' (the same per team and region) when the others are region or continent,
-    provided no other product's quantity is needed; else 'region_size' (rollup_region_size_*:
-    per region, VM size and product) when none is an app or team: its rows do not grow with the
-    apps (a few hundred a month for the biggest organization at ten times the large scale,
-    where the per-app rows are 5,500); else 'app_region' (rollup_app_region_*: spend and
-    machine runtime per app and region) when they are all among app, team, region and
-    continent and no other product's quantity is needed; else 'meter' (rollup_usage_*, every
-    dimension).
-    """
-    named = set(dimensions) - {NO_DIMENSION}
-    if (reads_teams and "team" in named and named <= TEAM_REGION_DIMENSIONS
-            and not needs_products):
-        return "team" if named == {"team"} else "team_region"
-    if named <= REGION_SIZE_DIMENSIONS:
-        return "region_size"
-    if named <= APP_REGION_DIMENSIONS and not needs_products:
-        return "app_region"
-    return "meter"
 
 
 def spend_by_period(connection: Connection, org_id: int, start_date: date, end_date: date,

@@ -30,47 +30,16 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from fleetspend.billing import invoice_status
+from fleetspend.dimensions import DIMENSIONS, GRAINS, MEASURES, NO_DIMENSION, daily_source
 from fleetspend.money import dollars, largest_remainder, shares, to_cents
 from fleetspend.partitions import next_month
-from fleetspend.readmodels import (
-    DIMENSIONS,
-    GRAINS,
-    NO_DIMENSION,
-    daily_source,
-    last_usage_date,
-    read_frame,
-    whole_months,
-)
+from fleetspend.readmodels import last_usage_date, read_frame, whole_months
 from queries import sql
 
 DAY = timedelta(days=1)
 SECONDS_PER_DAY = Decimal(86400)
 
-# what the explorer can measure: name -> (label, unit)
-MEASURES: dict[str, tuple[str, str]] = {
-    "spend": ("Spend", "USD"),
-    "machine_hours": ("Machine-hours", "machine-hours"),
-    "egress_gb": ("Data transfer", "GB"),
-    "volume_gb_hours": ("Volume storage", "GB-hours"),
-}
 OTHER_KEY = "__other__"
-# where a click on a value of a dimension leads: filter on it and group by the next one down
-DRILL_CHILD: dict[str, str] = {
-    "continent": "region",
-    "region": "app",
-    "team": "app",
-    "app": "preset",
-    "preset": "app",
-    "product": "app",
-}
-FILTER_PARAMS: dict[str, str] = {
-    "app": "app_ids",
-    "team": "team_ids",
-    "region": "region_codes",
-    "continent": "continents",
-    "preset": "preset_codes",
-    "product": "products",
-}
 
 
 # --- "now" ---------------------------------------------------------------------------------
@@ -449,8 +418,7 @@ def read_top(connection: Connection, org_id: int, month_start: date, month_total
         rows = frame[frame.dimension == dimension]
         percents = shares(list(rows.amount_precise), month_total)
         found[dimension] = [
-            Share(key="no-size" if pd.isna(key) else str(key), label=label,
-                  amount_cents=int(cents), share_percent=percent)
+            Share(key=key, label=label, amount_cents=int(cents), share_percent=percent)
             for key, label, cents, percent in zip(rows.key, rows.label, rows.amount_cents,
                                                   percents, strict=True)]
     return found
@@ -526,7 +494,7 @@ class ExplorerQuery:
         if self.end_date <= self.start_date:
             raise ValueError(f"empty date range: {self.start_date} to {self.end_date}")
         for dimension, _keys in self.filters:
-            if dimension not in FILTER_PARAMS:
+            if dimension not in DIMENSIONS:
                 raise ValueError(f"cannot filter on {dimension!r}")
 
     @property
@@ -547,13 +515,10 @@ class ExplorerQuery:
         else:
             whole_from = whole_until = self.end_date
         filters = dict(self.filters)
-        # each filter's keys as its parameter binds them (app and team ids are integers)
-        keyed: dict[str, list[str] | list[int] | None] = {
-            param: (([int(key) for key in filters[dimension]] if param in ("app_ids", "team_ids")
-                     else list(filters[dimension])) if dimension in filters else None)
-            for dimension, param in FILTER_PARAMS.items()}
+        keyed = {dimension.filter_param: dimension.bind(filters.get(name))
+                 for name, dimension in DIMENSIONS.items()}
         source = daily_source({self.dimension_1, self.dimension_2, *filters},
-                              needs_products=self.measure not in ("spend", "machine_hours"),
+                              needs_products=MEASURES[self.measure].needs_products,
                               reads_teams=True)
         return {"org_id": org_id, "start_date": self.start_date, "end_date": self.end_date,
                 "grain": self.grain, "whole_from": whole_from, "whole_until": whole_until,
@@ -587,7 +552,7 @@ def read_cells(connection: Connection, org_id: int, query: ExplorerQuery, top: i
         whole_from, whole_until = whole_months(query.start_date, query.end_date,
                                                latest_usage_day)
         return read_frame(connection, "explorer_top_apps",
-                          {**params, "whole_from": whole_from, "whole_until": whole_until})
+                          {**params, "months_from": whole_from, "months_until": whole_until})
     return read_frame(connection, "explorer_series", params)
 
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import streamlit as st
 
+from fleetspend.dimensions import DIMENSIONS
 from fleetspend.money import change_percent, dollars
-from fleetspend.readmodels import DIMENSIONS
 from fleetspend.ui import access, charts, frame
 from fleetspend.ui import overview_views as views
 from fleetspend.ui.errors import database_errors_stop_the_page
@@ -81,7 +81,7 @@ for column, dimension in zip(top_columns, views.TOP_DIMENSIONS, strict=True):
     top = overview.top[dimension]
     if not top:
         column.info(md_format("No spend by {what} this month.",
-                              what=DIMENSIONS[dimension].lower()))
+                              what=DIMENSIONS[dimension].title.lower()))
         continue
     with column:
         charts.draw(charts.bar_share([s.key for s in top], [s.label for s in top],

@@ -7,12 +7,13 @@
 -- (readmodels.whole_months), read from the monthly rollup when grain is 'month' (both equal
 -- end_date otherwise, or when there are none); daily_source: the narrowest rollups
 -- holding every dimension grouped or filtered on ('team', 'team_region', 'app_region',
--- 'region_size' or 'meter', see readmodels.daily_source; the first three only for spend and
+-- 'region_size' or 'meter', see dimensions.daily_source; the first three only for spend and
 -- machine hours); measure: 'spend',
 -- 'machine_hours', 'egress_gb' or 'volume_gb_hours';
--- dimension_1, dimension_2: each one of app, team, region, continent, preset, product
--- ('none' for no second one); app_ids, team_ids (bigint[]), region_codes, continents,
--- preset_codes, products (text[]): keep only these keys of each dimension, null keeps all;
+-- dimension_1, dimension_2: each a dimension of the registry (fleetspend/dimensions.py:
+-- app, team, region, continent, preset, product; 'none' for no second one); each dimension's
+-- filter (app_ids, team_ids, region_codes, continents, preset_codes, products): keep only
+-- these keys of it, null keeps all;
 -- top: how many series to keep (null keeps all; a single series left over is kept too);
 -- with_cells: false returns the series alone (a period's totals per series).
 -- Returns two kinds of rows (kind): first 'series', one per series kept, biggest first:
@@ -23,191 +24,49 @@
 -- series), quantity (the measure in the cell: machine-hours, GB or GB-hours; for 'spend' the
 -- unrounded dollars, NUMERIC).
 -- The preset key of usage without a machine size (volumes) is 'no-size'.
--- rows carrying every dimension: the meter rows (or, for daily_source 'region_size', the
--- narrow rows without apps) of the days outside whole months and of the whole months
-with meter_usage as (
+-- the rows of the rollups daily_source names: the days outside whole months and the whole
+-- months; the measure of each row (machine runtime in seconds), null where the measure does
+-- not apply to its product (the per-app and per-team rows hold spend and machine runtime)
+with measured_usage as (
     select
-        cast(date_trunc(:grain, cast(usage_date as timestamp)) as date) as period_start_date,
-        app_id,
-        region_code,
-        preset_code,
-        product,
-        consumed_quantity,
-        amount_precise
-    from rollup_usage_daily
-    where :daily_source = 'meter'
-      and org_id = :org_id
-      and usage_date >= :start_date
-      and usage_date < :end_date
-      and not (usage_date >= :whole_from and usage_date < :whole_until)
-    union all
-    select
-        cast(date_trunc(:grain, cast(usage_date as timestamp)) as date),
-        null,
-        region_code,
-        preset_code,
-        product,
-        consumed_quantity,
-        amount_precise
-    from rollup_region_size_daily
-    where :daily_source = 'region_size'
-      and org_id = :org_id
-      and usage_date >= :start_date
-      and usage_date < :end_date
-      and not (usage_date >= :whole_from and usage_date < :whole_until)
-    union all
-    select month_date, app_id, region_code, preset_code, product, consumed_quantity,
-           amount_precise
-    from rollup_usage_monthly
-    where :daily_source = 'meter'
-      and org_id = :org_id
-      and month_date >= :whole_from
-      and month_date < :whole_until
-    union all
-    select month_date, null, region_code, preset_code, product, consumed_quantity,
-           amount_precise
-    from rollup_region_size_monthly
-    where :daily_source = 'region_size'
-      and org_id = :org_id
-      and month_date >= :whole_from
-      and month_date < :whole_until
+        case
+            when rollup_rows.is_monthly then rollup_rows.day
+            else cast(date_trunc(:grain, cast(rollup_rows.day as timestamp)) as date)
+        end as period_start_date,
+        rollup_rows.app_id,
+        rollup_rows.team_id,
+        rollup_rows.region_code,
+        rollup_rows.preset_code,
+        rollup_rows.product,
+        case :measure
+            when 'spend' then rollup_rows.amount_precise
+            when 'machine_hours' then rollup_rows.runtime_seconds
+            when 'egress_gb' then
+                case when rollup_rows.product in ('egress_internet', 'egress_private')
+                    then rollup_rows.consumed_quantity end
+            when 'volume_gb_hours' then
+                case when rollup_rows.product = 'volume' then rollup_rows.consumed_quantity end
+        end as quantity
+    from include(rollup_rows) as rollup_rows
 ),
 
--- the measure of each row (machine runtime in seconds); null where the measure does not
--- apply to the product (rows are aggregated once, at the end, by the dimensions asked for). For
--- daily_source 'app_region', 'team_region' and 'team' the rows are the per-app (or per-team)
--- ones, spend or machine runtime only; a row carries its team when it has no app.
-measured_usage as (
+-- a dimension row per row: a row carries its app's team when it has no team of its own
+dimension_rows as (
     select
-        period_start_date,
-        app_id,
-        cast(null as bigint) as team_id,
-        region_code,
-        preset_code,
-        product,
-        amount_precise,
-        case :measure
-            when 'spend' then amount_precise
-            when 'machine_hours' then
-                case when product = 'machine_runtime' then consumed_quantity end
-            when 'egress_gb' then
-                case when product in ('egress_internet', 'egress_private')
-                    then consumed_quantity end
-            when 'volume_gb_hours' then
-                case when product = 'volume' then consumed_quantity end
-        end as quantity
-    from meter_usage
-    union all
-    select
-        cast(date_trunc(:grain, cast(usage_date as timestamp)) as date),
-        app_id,
-        null,
-        region_code,
-        null,
-        null,
-        case :measure when 'machine_hours' then runtime_amount_precise else amount_precise end,
-        case :measure
-            when 'spend' then amount_precise
-            when 'machine_hours' then runtime_seconds
-        end
-    from rollup_app_region_daily
-    where :daily_source = 'app_region'
-      and org_id = :org_id
-      and usage_date >= :start_date
-      and usage_date < :end_date
-      and not (usage_date >= :whole_from and usage_date < :whole_until)
-    union all
-    select
-        month_date,
-        app_id,
-        null,
-        region_code,
-        null,
-        null,
-        case :measure when 'machine_hours' then runtime_amount_precise else amount_precise end,
-        case :measure
-            when 'spend' then amount_precise
-            when 'machine_hours' then runtime_seconds
-        end
-    from rollup_app_region_monthly
-    where :daily_source = 'app_region'
-      and org_id = :org_id
-      and month_date >= :whole_from
-      and month_date < :whole_until
-    union all
-    select
-        cast(date_trunc(:grain, cast(usage_date as timestamp)) as date),
-        null,
-        team_id,
-        region_code,
-        null,
-        null,
-        case :measure when 'machine_hours' then runtime_amount_precise else amount_precise end,
-        case :measure
-            when 'spend' then amount_precise
-            when 'machine_hours' then runtime_seconds
-        end
-    from rollup_team_region_daily
-    where :daily_source = 'team_region'
-      and org_id = :org_id
-      and usage_date >= :start_date
-      and usage_date < :end_date
-      and not (usage_date >= :whole_from and usage_date < :whole_until)
-    union all
-    select
-        month_date,
-        null,
-        team_id,
-        region_code,
-        null,
-        null,
-        case :measure when 'machine_hours' then runtime_amount_precise else amount_precise end,
-        case :measure
-            when 'spend' then amount_precise
-            when 'machine_hours' then runtime_seconds
-        end
-    from rollup_team_region_monthly
-    where :daily_source = 'team_region'
-      and org_id = :org_id
-      and month_date >= :whole_from
-      and month_date < :whole_until
-    union all
-    select
-        cast(date_trunc(:grain, cast(usage_date as timestamp)) as date),
-        null,
-        team_id,
-        null,
-        null,
-        null,
-        case :measure when 'machine_hours' then runtime_amount_precise else amount_precise end,
-        case :measure
-            when 'spend' then amount_precise
-            when 'machine_hours' then runtime_seconds
-        end
-    from rollup_team_daily
-    where :daily_source = 'team'
-      and org_id = :org_id
-      and usage_date >= :start_date
-      and usage_date < :end_date
-      and not (usage_date >= :whole_from and usage_date < :whole_until)
-    union all
-    select
-        month_date,
-        null,
-        team_id,
-        null,
-        null,
-        null,
-        case :measure when 'machine_hours' then runtime_amount_precise else amount_precise end,
-        case :measure
-            when 'spend' then amount_precise
-            when 'machine_hours' then runtime_seconds
-        end
-    from rollup_team_monthly
-    where :daily_source = 'team'
-      and org_id = :org_id
-      and month_date >= :whole_from
-      and month_date < :whole_until
+        measured_usage.period_start_date,
+        measured_usage.app_id,
+        coalesce(measured_usage.team_id, apps.team_id) as team_id,
+        measured_usage.region_code,
+        regions.continent,
+        measured_usage.preset_code,
+        measured_usage.product,
+        measured_usage.quantity
+    from measured_usage
+    -- the per-team rows have no app to look up
+    left join apps
+        on :daily_source not in ('team', 'team_region')
+        and apps.org_id = :org_id and apps.app_id = measured_usage.app_id
+    left join regions on regions.region_code = measured_usage.region_code
 ),
 
 -- one cell per period and value (or pair of values), each value keyed by its key as text
@@ -215,53 +74,16 @@ measured_usage as (
 -- turned into hours once per cell
 cells as (
     select
-        measured_usage.period_start_date,
-        keys.key_1,
-        keys.key_2,
+        period_start_date,
+        dimension_key(:dimension_1) as key_1,
+        dimension_key(:dimension_2) as key_2,
         case :measure
-            when 'machine_hours' then sum(measured_usage.quantity) / 3600
-            else sum(measured_usage.quantity)
+            when 'machine_hours' then sum(quantity) / 3600
+            else sum(quantity)
         end as quantity
-    from measured_usage
-    -- the per-team rows have no app to look up
-    left join apps
-        on :daily_source not in ('team', 'team_region')
-        and apps.org_id = :org_id and apps.app_id = measured_usage.app_id
-    left join regions on regions.region_code = measured_usage.region_code
-    cross join lateral (
-        select
-            case :dimension_1
-                when 'app' then cast(measured_usage.app_id as text)
-                when 'team' then cast(coalesce(measured_usage.team_id, apps.team_id) as text)
-                when 'region' then measured_usage.region_code
-                when 'continent' then regions.continent
-                when 'preset' then coalesce(nullif(measured_usage.preset_code, ''), 'no-size')
-                when 'product' then measured_usage.product
-            end as key_1,
-            case :dimension_2
-                when 'app' then cast(measured_usage.app_id as text)
-                when 'team' then cast(coalesce(measured_usage.team_id, apps.team_id) as text)
-                when 'region' then measured_usage.region_code
-                when 'continent' then regions.continent
-                when 'preset' then coalesce(nullif(measured_usage.preset_code, ''), 'no-size')
-                when 'product' then measured_usage.product
-            end as key_2
-    ) as keys
-    where measured_usage.quantity is not null
-      and (cast(:app_ids as bigint[]) is null
-           or measured_usage.app_id = any(cast(:app_ids as bigint[])))
-      and (cast(:team_ids as bigint[]) is null
-           or coalesce(measured_usage.team_id, apps.team_id)
-              = any(cast(:team_ids as bigint[])))
-      and (cast(:region_codes as text[]) is null
-           or measured_usage.region_code = any(cast(:region_codes as text[])))
-      and (cast(:continents as text[]) is null
-           or regions.continent = any(cast(:continents as text[])))
-      and (cast(:preset_codes as text[]) is null
-           or coalesce(nullif(measured_usage.preset_code, ''), 'no-size')
-              = any(cast(:preset_codes as text[])))
-      and (cast(:products as text[]) is null
-           or measured_usage.product = any(cast(:products as text[])))
+    from dimension_rows
+    where quantity is not null
+      and dimension_filters()
     group by 1, 2, 3
 ),
 
@@ -331,50 +153,14 @@ labels as (
         folded_series.series_rank,
         folded_series.quantity,
         case
-            when :dimension_2 = 'none' then coalesce(named.label_1, 'None')
-            else coalesce(named.label_1, 'None') || ' · ' || coalesce(named.label_2, 'None')
+            when :dimension_2 = 'none' then coalesce(label_1.label, 'None')
+            else coalesce(label_1.label, 'None') || ' · ' || coalesce(label_2.label, 'None')
         end as series_label
     from folded_series
-    left join apps as app_1
-        on :dimension_1 = 'app' and app_1.org_id = :org_id
-        and cast(app_1.app_id as text) = folded_series.key_1
-    left join apps as app_2
-        on :dimension_2 = 'app' and app_2.org_id = :org_id
-        and cast(app_2.app_id as text) = folded_series.key_2
-    -- teams are billing data: members read usage without team names
-    left join teams as team_1
-        on :dimension_1 = 'team' and team_1.org_id = :org_id
-        and cast(team_1.team_id as text) = folded_series.key_1
-    left join teams as team_2
-        on :dimension_2 = 'team' and team_2.org_id = :org_id
-        and cast(team_2.team_id as text) = folded_series.key_2
-    left join regions as region_1 on region_1.region_code = folded_series.key_1
-    left join regions as region_2 on region_2.region_code = folded_series.key_2
-    left join products as product_1 on product_1.product = folded_series.key_1
-    left join products as product_2 on product_2.product = folded_series.key_2
-    cross join lateral (
-        select
-            case :dimension_1
-                when 'app' then app_1.name
-                when 'team' then team_1.name
-                when 'region' then region_1.city
-                when 'continent' then folded_series.key_1
-                when 'preset' then
-                    case when folded_series.key_1 = 'no-size' then 'no machine size'
-                         else folded_series.key_1 end
-                when 'product' then product_1.name
-            end as label_1,
-            case :dimension_2
-                when 'app' then app_2.name
-                when 'team' then team_2.name
-                when 'region' then region_2.city
-                when 'continent' then folded_series.key_2
-                when 'preset' then
-                    case when folded_series.key_2 = 'no-size' then 'no machine size'
-                         else folded_series.key_2 end
-                when 'product' then product_2.name
-            end as label_2
-    ) as named
+    left join dimension_labels() as label_1
+        on label_1.dimension = :dimension_1 and label_1.key = folded_series.key_1
+    left join dimension_labels() as label_2
+        on label_2.dimension = :dimension_2 and label_2.key = folded_series.key_2
     where folded_series.is_kept
 ),
 

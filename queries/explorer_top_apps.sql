@@ -6,9 +6,10 @@
 -- their own daily rows; "other" is the organization's spend per period (rollup_org_daily)
 -- minus the kept apps' cells, exact in NUMERIC (a period where "other" is exactly zero has
 -- no "other" cell).
--- Params: org_id; start_date, end_date (exclusive); grain: 'day' or 'week'; whole_from,
--- whole_until: the months whose monthly rollup rows lie wholly inside the range
--- (readmodels.whole_months; both equal end_date when there are none); top.
+-- Params: org_id; start_date, end_date (exclusive); grain: 'day' or 'week'; months_from,
+-- months_until: the months whose monthly rollup rows lie wholly inside the range
+-- (readmodels.whole_months; both equal end_date when there are none), for the ranking;
+-- whole_from, whole_until: both end_date (the cells read every day); top.
 -- Returns the columns of explorer_series.sql, in its order.
 with range_usage as (
     select app_id, amount_precise
@@ -16,13 +17,13 @@ with range_usage as (
     where org_id = :org_id
       and usage_date >= :start_date
       and usage_date < :end_date
-      and not (usage_date >= :whole_from and usage_date < :whole_until)
+      and not (usage_date >= :months_from and usage_date < :months_until)
     union all
     select app_id, amount_precise
     from rollup_app_region_monthly
     where org_id = :org_id
-      and month_date >= :whole_from
-      and month_date < :whole_until
+      and month_date >= :months_from
+      and month_date < :months_until
 ),
 
 app_totals as (
@@ -68,35 +69,22 @@ kept as (
     from kept_series
 ),
 
--- the range's days with any spend, materialized so that the rollup's key is compared with a
--- date as it is (row-level security lets only leakproof comparisons into an index condition)
--- and so that the planner knows how few they are (a generated series is guessed at a
--- thousand, which costs the statement enough to be compiled)
+-- the range's days with any spend
 range_days as materialized (
-    select distinct usage_date
-    from rollup_org_daily
-    where org_id = :org_id
-      and usage_date >= :start_date
-      and usage_date < :end_date
+    select usage_date from include(spend_days) as spend_days
 ),
 
--- the kept apps' rows, looked up by key a day and an app at a time (a lateral probe each): a
--- range scan would read every app's rows of the range to keep a few
+kept_apps as (
+    select app_id from kept_series
+),
+
+-- the kept apps' cells, from their own daily rows
 kept_cells as (
     select
-        cast(date_trunc(:grain, range_days.usage_date) as date) as period_start_date,
-        kept_series.series_key,
-        sum(app_day.quantity) as quantity
-    from range_days
-    cross join kept_series
-    cross join lateral (
-        select sum(daily.amount_precise) as quantity
-        from rollup_app_region_daily as daily
-        where daily.org_id = :org_id
-          and daily.usage_date = range_days.usage_date
-          and daily.app_id = kept_series.app_id
-    ) as app_day
-    where app_day.quantity is not null
+        cast(date_trunc(:grain, kept_days.usage_date) as date) as period_start_date,
+        cast(kept_days.app_id as text) as series_key,
+        sum(kept_days.quantity) as quantity
+    from include(kept_app_days) as kept_days
     group by 1, 2
 ),
 

@@ -11,29 +11,15 @@ with kept_apps as materialized (
     select distinct unnest(cast(:app_ids as bigint[])) as app_id
 ),
 
--- the range's days outside its whole months with any spend, materialized so that the rollup's
--- key is compared with a date as it is (see explorer_top_apps.sql)
+-- the range's days outside its whole months with any spend
 range_days as materialized (
-    select distinct usage_date
-    from rollup_org_daily
-    where org_id = :org_id
-      and usage_date >= :start_date
-      and usage_date < :end_date
-      and not (usage_date >= :whole_from and usage_date < :whole_until)
+    select usage_date from include(spend_days) as spend_days
 ),
 
 -- the kept apps' rows, looked up by key: a day (or a whole month) and an app at a time
 kept_usage as (
-    select kept_apps.app_id, app_day.quantity
-    from range_days
-    cross join kept_apps
-    cross join lateral (
-        select sum(daily.amount_precise) as quantity
-        from rollup_app_region_daily as daily
-        where daily.org_id = :org_id
-          and daily.usage_date = range_days.usage_date
-          and daily.app_id = kept_apps.app_id
-    ) as app_day
+    select kept_days.app_id, kept_days.quantity
+    from include(kept_app_days) as kept_days
     union all
     select monthly.app_id, monthly.amount_precise
     from rollup_app_region_monthly as monthly
@@ -46,7 +32,6 @@ kept_usage as (
 kept_totals as (
     select cast(app_id as text) as series_key, sum(quantity) as quantity
     from kept_usage
-    where quantity is not null
     group by app_id
 ),
 

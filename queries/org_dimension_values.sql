@@ -1,48 +1,49 @@
 -- Every value each explorer dimension can take in one organization, for filters and labels.
--- Params: org_id. Returns: dimension (app, team, region, continent, preset, product), key,
--- label; by dimension, then label. Regions, sizes and products are those the org's usage
--- has ever had ('no-size' is usage without a machine size), from the monthly rollup without
--- apps (the same meters, a fraction of the rows).
-with org_apps as (
+-- Params: org_id. Returns: dimension (each of the registry, fleetspend/dimensions.py), key,
+-- label; by dimension, then label. Apps and teams are the organization's apps and their
+-- teams; regions, sizes and products those the org's usage has ever had ('no-size' is usage
+-- without a machine size), from the monthly rollup without apps (the same meters, a fraction
+-- of the rows).
+-- a dimension row per app and per meter the usage has had (each holds only its own columns)
+with org_rows as (
     select
-        apps.app_id,
-        apps.name,
-        apps.team_id,
-        teams.name as team_name
+        app_id,
+        team_id,
+        cast(null as text) as region_code,
+        cast(null as text) as continent,
+        cast(null as text) as preset_code,
+        cast(null as text) as product
     from apps
-    left join teams on teams.org_id = apps.org_id and teams.team_id = apps.team_id
-    where apps.org_id = :org_id
-),
-
-org_meters as (
-    select distinct region_code, preset_code, product
-    from rollup_region_size_monthly
     where org_id = :org_id
+    union all
+    select
+        null,
+        null,
+        org_meters.region_code,
+        regions.continent,
+        org_meters.preset_code,
+        org_meters.product
+    from (
+        select distinct region_code, preset_code, product
+        from rollup_region_size_monthly
+        where org_id = :org_id
+    ) as org_meters
+    left join regions on regions.region_code = org_meters.region_code
 ),
 
--- each dimension's values once (apps are unique already; the other lists are short)
+-- each dimension's keys among them, once
+org_keys as (
+    select distinct dimension_keys.dimension, dimension_keys.key
+    from dimension_keys(org_rows) as dimension_keys
+    where dimension_keys.key is not null
+),
+
 final as (
-    select 'app' as dimension, cast(app_id as text) as key, name as label from org_apps
-    union all
-    select distinct 'team', cast(team_id as text), team_name from org_apps
-    union all
-    select distinct 'region', regions.region_code, regions.city
-    from org_meters
-    inner join regions on regions.region_code = org_meters.region_code
-    union all
-    select distinct 'continent', regions.continent, regions.continent
-    from org_meters
-    inner join regions on regions.region_code = org_meters.region_code
-    union all
-    select distinct
-        'preset',
-        coalesce(nullif(preset_code, ''), 'no-size'),
-        coalesce(nullif(preset_code, ''), 'no machine size')
-    from org_meters
-    union all
-    select distinct 'product', products.product, products.name
-    from org_meters
-    inner join products on products.product = org_meters.product
+    select org_keys.dimension, org_keys.key, labels.label
+    from org_keys
+    -- teams are billing data: members read their keys without names
+    left join dimension_labels() as labels
+        on labels.dimension = org_keys.dimension and labels.key = org_keys.key
 )
 
 select * from final

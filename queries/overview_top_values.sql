@@ -5,7 +5,8 @@
 -- Params: org_id; month_date (the month's first day); top: how many values of each dimension
 -- (null keeps all).
 -- Returns: dimension ('app', 'region', 'preset'), dimension_rank (1 = biggest), key (the
--- app_id as text, the region code, the preset code; null for usage without a machine size),
+-- app_id as text, the region code, the preset key: 'no-size' for usage without a machine
+-- size, as fleetspend/dimensions.py keys it),
 -- label, amount_precise, amount_cents (rounded once, half up); by dimension, biggest first
 -- (ties by key), as spend_by_dimensions.sql orders them.
 -- each dimension's biggest values alone (a top-N sort; null :top keeps all), named after
@@ -20,7 +21,7 @@ with top_apps as (
 ),
 
 region_size_spend as (
-    select region_code, nullif(preset_code, '') as preset_code, amount_precise
+    select region_code, dimension_key('preset') as preset_key, amount_precise
     from rollup_region_size_monthly
     where org_id = :org_id
       and month_date = :month_date
@@ -35,9 +36,9 @@ top_regions as (
 ),
 
 top_sizes as (
-    select preset_code as key, sum(amount_precise) as amount_precise
+    select preset_key as key, sum(amount_precise) as amount_precise
     from region_size_spend
-    group by preset_code
+    group by preset_key
     order by 2 desc, 1
     limit :top
 ),
@@ -51,8 +52,10 @@ dimension_spend as (
     from top_regions
     left join regions on regions.region_code = top_regions.key
     union all
-    select 'preset', key, coalesce(key, 'no machine size'), amount_precise
+    select 'preset', top_sizes.key, size_labels.label, top_sizes.amount_precise
     from top_sizes
+    left join dimension_labels('preset') as size_labels
+        on size_labels.dimension = 'preset' and size_labels.key = top_sizes.key
 ),
 
 final as (

@@ -3,148 +3,62 @@
 -- whose monthly rollup rows lie wholly inside the range (readmodels.whole_months; both equal
 -- end_date when there are none), read from the monthly rollup, the days outside them from
 -- the daily rollup; daily_source: the narrowest rollups holding both dimensions
--- ('app_region', 'region_size' or 'meter', see readmodels.daily_source); dimension_1 and dimension_2, each
--- one of app, team, region, continent, preset, product ('none' for no second one);
--- row_limit: keep the top rows only (null keeps all).
+-- ('app_region', 'region_size' or 'meter', see dimensions.daily_source); dimension_1 and
+-- dimension_2, each a dimension of the registry (fleetspend/dimensions.py: app, team, region,
+-- continent, preset, product; 'none' for no second one); row_limit: keep the top rows only
+-- (null keeps all).
 -- Returns: dimension_1_key, dimension_1_label, dimension_2_key, dimension_2_label,
 -- amount_precise, amount_cents.
--- A null preset key is usage without a machine size (volumes).
--- the days outside whole months, and the whole months, from the rollups daily_source names;
--- the columns a narrow table lacks are null
-with daily_usage as (
-    select app_id, region_code, preset_code, product, amount_precise
-    from rollup_usage_daily
-    where :daily_source = 'meter'
-      and org_id = :org_id
-      and (
-          (usage_date >= :start_date and usage_date < :whole_from)
-          or (usage_date >= :whole_until and usage_date < :end_date)
-      )
-    union all
-    select app_id, region_code, null, null, amount_precise
-    from rollup_app_region_daily
-    where :daily_source = 'app_region'
-      and org_id = :org_id
-      and (
-          (usage_date >= :start_date and usage_date < :whole_from)
-          or (usage_date >= :whole_until and usage_date < :end_date)
-      )
-    union all
-    select null, region_code, preset_code, product, amount_precise
-    from rollup_region_size_daily
-    where :daily_source = 'region_size'
-      and org_id = :org_id
-      and (
-          (usage_date >= :start_date and usage_date < :whole_from)
-          or (usage_date >= :whole_until and usage_date < :end_date)
-      )
-),
-
-monthly_usage as (
-    select app_id, region_code, preset_code, product, amount_precise
-    from rollup_usage_monthly
-    where :daily_source = 'meter'
-      and org_id = :org_id
-      and month_date >= :whole_from
-      and month_date < :whole_until
-    union all
-    select app_id, region_code, null, null, amount_precise
-    from rollup_app_region_monthly
-    where :daily_source = 'app_region'
-      and org_id = :org_id
-      and month_date >= :whole_from
-      and month_date < :whole_until
-    union all
-    select null, region_code, preset_code, product, amount_precise
-    from rollup_region_size_monthly
-    where :daily_source = 'region_size'
-      and org_id = :org_id
-      and month_date >= :whole_from
-      and month_date < :whole_until
-),
-
--- the range's meters, few enough that naming them below costs little
-meter_usage as (
+-- The preset key of usage without a machine size (volumes) is 'no-size'.
+-- the range's meters (or narrower rows), few enough that naming them below costs little
+with range_usage as (
     select
-        app_id,
-        region_code,
-        preset_code,
-        product,
-        sum(amount_precise) as amount_precise
-    from (
-        select * from daily_usage
-        union all
-        select * from monthly_usage
-    ) as range_usage
+        rollup_rows.app_id,
+        rollup_rows.region_code,
+        rollup_rows.preset_code,
+        rollup_rows.product,
+        sum(rollup_rows.amount_precise) as amount_precise
+    from include(rollup_rows) as rollup_rows
     group by 1, 2, 3, 4
 ),
 
-named_usage as (
+-- a dimension row per meter
+dimension_rows as (
     select
-        meter_usage.*,
-        apps.name as app_name,
+        range_usage.app_id,
         apps.team_id,
-        teams.name as team_name,
-        regions.city as region_city,
+        range_usage.region_code,
         regions.continent,
-        products.name as product_name
-    from meter_usage
-    left join apps on apps.org_id = :org_id and apps.app_id = meter_usage.app_id
-    -- teams are billing data: members read usage without team names
-    left join teams on teams.org_id = apps.org_id and teams.team_id = apps.team_id
-    left join regions on regions.region_code = meter_usage.region_code
-    left join products on products.product = meter_usage.product
+        range_usage.preset_code,
+        range_usage.product,
+        range_usage.amount_precise
+    from range_usage
+    left join apps on apps.org_id = :org_id and apps.app_id = range_usage.app_id
+    left join regions on regions.region_code = range_usage.region_code
 ),
 
--- each dimension's key and label, picked by the bound dimension names (never formatted in)
 keyed_usage as (
     select
-        case :dimension_1
-            when 'app' then cast(app_id as text)
-            when 'team' then cast(team_id as text)
-            when 'region' then region_code
-            when 'continent' then continent
-            when 'preset' then nullif(preset_code, '')
-            when 'product' then product
-        end as dimension_1_key,
-        case :dimension_1
-            when 'app' then app_name
-            when 'team' then team_name
-            when 'region' then region_city
-            when 'continent' then continent
-            when 'preset' then coalesce(nullif(preset_code, ''), 'no machine size')
-            when 'product' then product_name
-        end as dimension_1_label,
-        case :dimension_2
-            when 'app' then cast(app_id as text)
-            when 'team' then cast(team_id as text)
-            when 'region' then region_code
-            when 'continent' then continent
-            when 'preset' then nullif(preset_code, '')
-            when 'product' then product
-        end as dimension_2_key,
-        case :dimension_2
-            when 'app' then app_name
-            when 'team' then team_name
-            when 'region' then region_city
-            when 'continent' then continent
-            when 'preset' then coalesce(nullif(preset_code, ''), 'no machine size')
-            when 'product' then product_name
-        end as dimension_2_label,
-        amount_precise
-    from named_usage
+        dimension_key(:dimension_1) as dimension_1_key,
+        dimension_key(:dimension_2) as dimension_2_key,
+        sum(amount_precise) as amount_precise
+    from dimension_rows
+    group by 1, 2
 ),
 
 final as (
     select
-        dimension_1_key,
-        dimension_1_label,
-        dimension_2_key,
-        dimension_2_label,
-        sum(amount_precise) as amount_precise,
-        cast(round(sum(amount_precise) * 100) as bigint) as amount_cents
+        keyed_usage.dimension_1_key,
+        label_1.label as dimension_1_label,
+        keyed_usage.dimension_2_key,
+        label_2.label as dimension_2_label,
+        keyed_usage.amount_precise,
+        cast(round(keyed_usage.amount_precise * 100) as bigint) as amount_cents
     from keyed_usage
-    group by 1, 2, 3, 4
+    left join dimension_labels() as label_1
+        on label_1.dimension = :dimension_1 and label_1.key = keyed_usage.dimension_1_key
+    left join dimension_labels() as label_2
+        on label_2.dimension = :dimension_2 and label_2.key = keyed_usage.dimension_2_key
 )
 
 select * from final

@@ -7,6 +7,7 @@ import streamlit as st
 from sqlalchemy import Connection
 
 from fleetspend import freshness, spend
+from fleetspend.dimensions import DIMENSIONS
 from fleetspend.ui import charts, database, url_state
 
 EXPLORER = "pages/explorer.py"
@@ -33,7 +34,7 @@ def drill(params: dict[str, str]) -> None:
 def drill_into_month(now: spend.AsOf, dimension: str, key: str) -> None:
     """Open the explorer on this month, filtered to one value and a level down."""
     drill({"from": now.month_start.isoformat(), "to": now.last_day.isoformat(),
-           "grain": "day", dimension: key, "by": spend.DRILL_CHILD[dimension]})
+           "grain": "day", dimension: key, "by": DIMENSIONS[dimension].drill_child})
 
 
 def drill_on_selection(now: spend.AsOf) -> None:

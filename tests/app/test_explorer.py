@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import text
 
+import queries
+from fleetspend import dimensions
 from fleetspend.money import dollars
 from fleetspend.spend import OTHER_KEY
-from tests.app.conftest import acme_org_id, as_read, shown_cents
+from tests.app.conftest import acme_org_id, as_read, forget_caches, shown_cents
 
 OCTOBER = {"from": "2026-10-01", "to": "2026-10-31"}
 
@@ -129,3 +133,51 @@ def test_clicking_other_expands_it(open_page, spend_url):
     assert not app.exception, app.exception
     assert _params(app)["top"] == "0"
     assert OTHER_KEY not in set(_series_keys(app))
+
+
+@pytest.fixture
+def cpu_kind() -> Iterator[None]:
+    """A throw-away dimension, the CPU kind of a VM size (volumes have none): one registry
+    entry with its SQL, and nothing else anywhere."""
+    dimensions.DIMENSIONS["cpu_kind"] = dimensions.Dimension(
+        "cpu_kind", "CPU kind", "preset", frozenset({"region_size", "meter"}), "cpu_kinds",
+        "case preset_code when '' then 'storage' else split_part(preset_code, '-', 1) end",
+        "select distinct cpu_kind, initcap(cpu_kind) from presets "
+        "union all select 'storage', 'Storage'")
+    queries.catalog.cache_clear()
+    queries.sql.cache_clear()
+    forget_caches()
+    try:
+        yield
+    finally:
+        del dimensions.DIMENSIONS["cpu_kind"]
+        queries.catalog.cache_clear()
+        queries.sql.cache_clear()
+
+
+def test_a_dimension_added_to_the_registry_groups_filters_and_drills(cpu_kind, open_page,
+                                                                     spend_url):
+    by_app = open_page(spend_url, "explorer", by="app", **OCTOBER).run()
+    app = open_page(spend_url, "explorer", by="cpu_kind", **OCTOBER).run()
+    assert not app.exception, app.exception
+    assert app.selectbox(key="explorer_by").value == "cpu_kind"
+    assert set(_series_keys(app)) == {"shared", "performance", "storage"}
+    assert set(_table(app)["Series"]) == {"Shared", "Performance", "Storage", "Total"}
+    assert app.metric[0].value == by_app.metric[0].value  # every cent, grouped another way
+
+    # its filter: VM sizes of one CPU kind alone
+    shared = open_page(spend_url, "explorer", by="preset", cpu_kind="shared", **OCTOBER).run()
+    assert not shared.exception, shared.exception
+    assert shared.multiselect(key="explorer_cpu_kind").value == ["shared"]
+    assert shared.get("plotly_chart") and all(
+        key.startswith("shared-") for key in _series_keys(shared))
+
+    # a click on one of its values filters to it and groups by its next dimension down
+    app.session_state["explorer_chart"] = {
+        "selection": {"points": [{"customdata": ["performance"]}], "point_indices": [0],
+                      "box": [], "lasso": []}}
+    app.run()
+    assert not app.exception, app.exception
+    assert _params(app)["cpu_kind"] == "performance" and _params(app)["by"] == "preset"
+    assert _series_keys(app) and all(
+        key.startswith("performance-") for key in _series_keys(app))

@@ -74,6 +74,7 @@ BILLED_MONTH = date(2026, 10, 1)
 QUERY_PARAMETERS: dict[str, object] = {
     "start_date": date(2026, 9, 25), "end_date": date(2026, 11, 20),
     "whole_from": date(2026, 10, 1), "whole_until": date(2026, 11, 1),
+    "months_from": date(2026, 10, 1), "months_until": date(2026, 11, 1),
     "dimension_1": "team", "dimension_2": "region", "row_limit": None, "daily_source": "meter",
     "month_date": BILLED_MONTH, "app_id": None, "grain": "week",
     "as_of_date": date(2026, 11, 20), "previous_start_date": date(2026, 9, 1),

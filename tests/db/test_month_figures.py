@@ -16,7 +16,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Connection, Engine, text
 
-from fleetspend import exports, figures, readmodels, rollups, spend, teams
+from fleetspend import dimensions, exports, figures, readmodels, rollups, spend, teams
 from fleetspend.billing import invoices
 from fleetspend.partitions import next_month
 from queries import sql
@@ -62,7 +62,7 @@ def _page_figures(connection: Connection, org_id: int, month: date) -> dict[str,
     found["overview's map"] = int(readmodels.read_frame(
         connection, "spend_by_region_located",
         {"org_id": org_id, "month_date": month}).amount_cents.sum())
-    for dimension in readmodels.DIMENSIONS:
+    for dimension in dimensions.DIMENSIONS:
         rows = readmodels.spend_by_dimensions(connection, org_id, month, end, dimension)
         found[f"top {dimension}"] = int(rows.amount_cents.sum())
         for grain, top in (("day", EXPLORER_TOP), ("day", None), ("month", None)):

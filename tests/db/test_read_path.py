@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from fleetspend import db, freshness, money, readmodels, rollups, spend, teams
+from fleetspend import db, dimensions, freshness, money, readmodels, rollups, spend, teams
 from fleetspend.billing import invoices
 from fleetspend.money import largest_remainder
 from fleetspend.spend import OTHER_KEY, ExplorerQuery
@@ -39,7 +39,7 @@ RAW_BY_DIMENSIONS = text("""
             when 'team' then cast(apps.team_id as text)
             when 'region' then rated_usage.region_code
             when 'continent' then regions.continent
-            when 'preset' then rated_usage.preset_code
+            when 'preset' then coalesce(nullif(rated_usage.preset_code, ''), 'no-size')
             when 'product' then rated_usage.product
         end as dimension_key,
         sum(rated_usage.amount_precise) as amount_precise
@@ -89,15 +89,14 @@ def _raw_total(connection, org_id, start_date, end_date) -> Decimal:
 
 
 @pytest.mark.parametrize(("start_date", "end_date"), RANGES)
-@pytest.mark.parametrize("dimension", list(readmodels.DIMENSIONS))
+@pytest.mark.parametrize("dimension", list(dimensions.DIMENSIONS))
 def test_spend_by_one_dimension_equals_raw_usage(connection, org_id, dimension, start_date,
                                                  end_date):
     frame = readmodels.spend_by_dimensions(connection, org_id, start_date, end_date, dimension)
     raw = {key: amount for key, amount in connection.execute(RAW_BY_DIMENSIONS, {
         "dimension": dimension, "org_id": org_id, "start_date": start_date,
         "end_date": end_date})}
-    keys = [None if pd.isna(key) else key for key in frame.dimension_1_key]  # volumes: no size
-    assert dict(zip(keys, frame.amount_precise, strict=True)) == raw
+    assert dict(zip(frame.dimension_1_key, frame.amount_precise, strict=True)) == raw
     assert raw  # the comparison above is not vacuous
     assert all(isinstance(amount, Decimal) for amount in frame.amount_precise)
     assert frame.amount_cents.dtype == "int64"
@@ -488,7 +487,7 @@ def test_the_overviews_top_values_are_the_top_rows_of_spend_by_each_dimension(
         rows = readmodels.spend_by_dimensions(connection, org_id, month, end, dimension,
                                               row_limit=spend.TOP, latest_usage_day=last_day)
         assert [(share.key, share.label, share.amount_cents) for share in top[dimension]] == [
-            ("no-size" if pd.isna(key) else key, label, cents) for key, label, cents
+            (key, label, cents) for key, label, cents
             in zip(rows.dimension_1_key, rows.dimension_1_label, rows.amount_cents,
                    strict=True)]
         assert len(top[dimension]) == min(spend.TOP, len(readmodels.spend_by_dimensions(

@@ -13,10 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "fleetspend"
 UI = PACKAGE / "ui"
 CORE_MODULES = sorted(path for path in PACKAGE.rglob("*.py") if UI not in path.parents)
 PAGES = sorted((PACKAGE.parent / "pages").glob("*.py"))
-# Pages that still import fleetspend.db: known exceptions, listed so that no other page starts
-# to; the list only shrinks. Every other page reads through fleetspend.ui.database.
-# explorer.py: its reads move with the dimension registry's work on it (issue 18, point 2).
-PAGES_STILL_IMPORTING_DB = {"explorer.py"}
+# Pages never import fleetspend.db: every page reads through fleetspend.ui.database.
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -47,11 +44,7 @@ def imports_db(module: str) -> bool:
 
 @pytest.mark.parametrize("path", PAGES, ids=lambda path: path.name)
 def test_pages_never_import_the_database_module(path: Path) -> None:
-    imports = sorted(filter(imports_db, imported_modules(path)))
-    if path.name in PAGES_STILL_IMPORTING_DB:
-        assert imports, f"{path.name} no longer imports fleetspend.db: strike it from the list"
-    else:
-        assert not imports
+    assert not sorted(filter(imports_db, imported_modules(path)))
 
 
 def test_the_rule_sees_each_way_of_importing_the_ui(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 import queries
+from fleetspend import dimensions as registry
 from fleetspend import readmodels
 from fleetspend.sqlfiles import SqlFileError, SqlNotFoundError
 
@@ -139,7 +140,7 @@ def test_the_month_a_range_ends_in_is_whole_when_no_usage_follows(start, end, la
 ])
 def test_the_narrowest_daily_rollup_holding_the_dimensions(dimensions, needs_products,
                                                            expected):
-    assert readmodels.daily_source(dimensions, needs_products=needs_products) == expected
+    assert registry.daily_source(dimensions, needs_products=needs_products) == expected
 
 
 @pytest.mark.parametrize(("dimensions", "needs_products", "expected"), [
@@ -154,8 +155,8 @@ def test_the_narrowest_daily_rollup_holding_the_dimensions(dimensions, needs_pro
 ])
 def test_a_query_reading_the_team_rollups_reads_the_narrowest_of_them(
         dimensions, needs_products, expected):
-    assert readmodels.daily_source(dimensions, needs_products=needs_products,
-                                   reads_teams=True) == expected
+    assert registry.daily_source(dimensions, needs_products=needs_products,
+                                 reads_teams=True) == expected
 
 
 # Page statements that do not name one organization, and why each may span shards when the
@@ -180,3 +181,24 @@ def test_every_page_query_of_a_tenant_table_filters_on_one_organization():
         if name in CROSS_ORGANIZATION:
             continue
         assert not reads or "org_id = :org_id" in code, (name, sorted(reads))
+
+
+def test_no_query_grouping_by_a_bound_dimension_spells_one():
+    """Keys, filters and labels of the dimensions come from fleetspend/dimensions.py: a query
+    grouping by the dimension it is given that picked one by itself would miss the next one
+    added there."""
+    for path in sorted(queries.QUERY_DIR.rglob("*.sql")):
+        body = path.read_text(encoding="utf-8")
+        if ":dimension_" not in body:
+            continue
+        for dimension in registry.DIMENSIONS:
+            assert f"when '{dimension}' then" not in body, (path.name, dimension)
+
+
+def test_the_loader_puts_the_registrys_sql_in_place():
+    series = queries.catalog()["explorer_series"]
+    assert "dimension_key(" not in series and "dimension_filters()" not in series
+    assert "include(" not in series and "from rollup_usage_daily" in series
+    for dimension in registry.DIMENSIONS.values():
+        assert f"when '{dimension.name}' then {dimension.key_sql}" in series
+        assert f"cast(:{dimension.filter_param} as {dimension.sql_type}[])" in series
