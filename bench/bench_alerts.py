@@ -37,7 +37,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
-from fleetspend import db, money, spend
+from fleetspend import anomaly_search, clock, db, forecasting, money
 from fleetspend.alerts import evaluate, figures
 from fleetspend.alerts.budgets import BudgetScope
 from fleetspend.alerts.run import run_alerts
@@ -109,8 +109,8 @@ def _raw_org(connection: Connection, org_id: int) -> dict[str, object]:
     through_at = connection.execute(RAW_THROUGH, {"org_id": org_id}).scalar()
     if through_at is None:
         return {}
-    now = spend.as_of(through_at)
-    series_start, complete_until, _since = spend.anomaly_window(now)
+    now = clock.as_of(through_at)
+    series_start, complete_until, _since = anomaly_search.anomaly_window(now)
     start = min(series_start, now.month_start - figures.HISTORY_READ_DAYS * DAY)
     rows = pd.DataFrame(connection.execute(RAW_DAILY, {
         "org_id": org_id, "start_date": start, "end_date": now.last_day + DAY}).all(),
@@ -129,7 +129,7 @@ def _raw_org(connection: Connection, org_id: int) -> dict[str, object]:
         spent = sum((v for d, v in days.items() if d >= now.month_start), Decimal(0))
         history = [v for d, v in sorted(days.items()) if d < complete_until]
         results[str(scope)] = (money.to_cents(spent),
-                               spend.forecast_month(spent, history, now.remaining_days))
+                               forecasting.forecast_month(spent, history, now.remaining_days))
     window = rows[(rows.usage_date >= series_start) & (rows.usage_date < complete_until)]
     series = [
         {"app_id": app_id, "app_name": names[app_id], "region_code": region,
@@ -138,7 +138,7 @@ def _raw_org(connection: Connection, org_id: int) -> dict[str, object]:
          "day_cents": [money.to_cents(v) for v in group.amount_precise]}
         for (app_id, region), group in window.sort_values("usage_date").groupby(
             ["app_id", "region_code"])]
-    results["anomalies"] = spend.find_anomalies(
+    results["anomalies"] = anomaly_search.find_anomalies(
         pd.DataFrame(series), series_start, since=complete_until - evaluate.ANOMALY_LOOKBACK_DAYS
         * DAY)
     return results

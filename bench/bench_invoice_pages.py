@@ -41,8 +41,9 @@ import pandas as pd
 from sqlalchemy import Engine, text
 from sqlalchemy.pool import NullPool
 
-from fleetspend import auth, db, embedded, invoice_drill, schema
-from fleetspend.invoice_drill import Group
+from fleetspend import auth, db, embedded, schema
+from fleetspend.reads import invoice_drill
+from fleetspend.reads.invoice_drill import Group
 
 BIG_ORG = "northwind"
 TARGET_P95_MS = 50.0

@@ -60,8 +60,9 @@ from sqlalchemy.pool import NullPool
 from streamlit.testing.v1 import AppTest
 
 from bench.bench_pages import ORG, _clear_caches, _configure, _open
-from fleetspend import db, freshness, rollups
+from fleetspend import db, rollups
 from fleetspend.billing import rating
+from fleetspend.reads import freshness
 from fleetspend.ui import access
 from queries import catalog
 

@@ -34,9 +34,10 @@ from sqlalchemy import text
 from sqlalchemy.pool import NullPool
 from streamlit.testing.v1 import AppTest
 
-from fleetspend import db, embedded, rollups, schema, spend
+from fleetspend import db, embedded, rollups, schema
 from fleetspend.billing import invoices
-from fleetspend.dimensions import DIMENSIONS
+from fleetspend.reads import spend_overview, usage_explorer
+from fleetspend.reads.dimensions import DIMENSIONS
 from fleetspend.ui import access
 
 ORG = "northwind"
@@ -112,13 +113,14 @@ def _baseline(url: str, page: str, params: dict[str, str]) -> Callable[[], objec
             "select organizations.org_id, users.user_id from organizations, users "
             "where organizations.slug = :slug and users.email = :email"),
             {"slug": ORG, "email": ADMIN}).one()
-        values = spend.read_dimension_values(connection, org_id)
+        values = usage_explorer.read_dimension_values(connection, org_id)
     owner.dispose()
     scope = db.Scope(org_ids=(org_id,), user_id=user_id)
     if page == "overview":
         def read() -> object:
             with db.read_snapshot(scope) as snapshot:
-                return spend.read_overview(snapshot.connection, org_id, may_see_invoices=True)
+                return spend_overview.read_overview(snapshot.connection, org_id,
+                                                    may_see_invoices=True)
         return read
     last_day = date(2026, 11, 25)
     start = date.fromisoformat(params.get("from", "2026-10-27"))
@@ -126,14 +128,14 @@ def _baseline(url: str, page: str, params: dict[str, str]) -> Callable[[], objec
     filters = tuple((dimension, tuple(key for key, label in values[dimension].items()
                                       if label == params[dimension] or key == params[dimension]))
                     for dimension in DIMENSIONS if dimension in params)
-    query = spend.ExplorerQuery(params.get("measure", "spend"), params.get("by", "app"),
+    query = usage_explorer.ExplorerQuery(params.get("measure", "spend"), params.get("by", "app"),
                                 params.get("by2", "none"), params.get("grain", "day"), start,
                                 date.fromordinal(end.toordinal() + 1), filters)
 
     def read_explorer() -> object:
         with db.read_snapshot(scope) as snapshot:
-            spend.read_cells(snapshot.connection, org_id, query, 8)
-            return spend.read_cells(snapshot.connection, org_id, query.previous, None,
+            usage_explorer.read_cells(snapshot.connection, org_id, query, 8)
+            return usage_explorer.read_cells(snapshot.connection, org_id, query.previous, None,
                                     with_cells=False)
     return read_explorer
 

@@ -40,7 +40,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.pool import NullPool
 
-from fleetspend import db, dimensions, embedded, freshness, readmodels, rollups, schema, spend
+from fleetspend import db, embedded, rollups, schema
+from fleetspend.reads import dimensions, freshness, readmodels, usage_explorer
 
 BIG_ORG = "northwind"
 SMALL_ORG = "sabi-pay"
@@ -225,7 +226,7 @@ def _cases(org_id: int, small_org_id: int, through: date) -> list[Case]:
                  "org_id": org_id, "start_date": through - timedelta(days=49),
                  "end_date": through}).all()),
         Case("explorer: team per day, last 30 days", True,
-             lambda c: spend.read_cells(c, org_id, spend.ExplorerQuery(
+             lambda c: usage_explorer.read_cells(c, org_id, usage_explorer.ExplorerQuery(
                  "spend", "team", "none", "day", *last_30), None),
              lambda c: c.execute(RAW_TEAM_BY_DAY, {
                  "org_id": org_id, "start_date": last_30[0], "end_date": last_30[1]}).all()),

@@ -33,7 +33,8 @@ from datetime import timedelta
 from bench_queries import BIG_ORG, SMALL_ORG, _orgs, _throwaway_database, _time
 from sqlalchemy import Connection, text
 
-from fleetspend import db, freshness, invoice_drill, spend, teams
+from fleetspend import clock, db
+from fleetspend.reads import freshness, invoice_drill, teams, usage_explorer
 
 TARGET_MS = 50
 DEFAULT_GRAIN = teams.TREND_GRAINS[0]
@@ -64,7 +65,7 @@ def page_queries(org_id: int, period: teams.Period) -> dict[str, Callable[[Conne
     """The page's reads by name, each a function of the snapshot's connection."""
     def trend(grain: str) -> Callable[[Connection], object]:
         query = teams.trend_query(period, grain)
-        return lambda c: spend.read_cells(c, org_id, query, None)
+        return lambda c: usage_explorer.read_cells(c, org_id, query, None)
 
     return {
         "team mix, both periods": lambda c: teams.read_mix(c, org_id, period),
@@ -144,7 +145,7 @@ def run(url: str, repeats: int, raw_cap_s: int) -> None:
             "(select count(*) from apps where org_id = :org_id)"),
             {"org_id": org_id}).one()
     engine.dispose()
-    last_day = spend.as_of(through_at).last_day
+    last_day = clock.as_of(through_at).last_day
     print(f"{BIG_ORG} (beside {SMALL_ORG} and others): {machines:,} machines, {team_count} "
           f"teams, {app_count} apps, {meter_rows:,} daily meter rows ({pending} days not "
           f"folded in yet), usage complete through {through_at:%Y-%m-%d %H:%M} UTC")

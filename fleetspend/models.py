@@ -592,9 +592,10 @@ rollup_app_region_series = Table(
     CheckConstraint("extract(day from month_date) = 1", name="month_start"),
 )
 
-# per org: the anomaly search's findings (fleetspend.spend.Anomaly as JSON, biggest first) as of
-# the "usage complete through" instant it searched; fleetspend.rollups empties the row when the
-# org's anomaly series change and searches again after the fold, so a view reads one row
+# per org: the anomaly search's findings (fleetspend.anomaly_search.Anomaly as JSON, biggest
+# first) as of the "usage complete through" instant it searched; fleetspend.rollups empties
+# the row when the org's anomaly series change and searches again after the fold, so a view
+# reads one row
 rollup_anomaly_findings = Table(
     "rollup_anomaly_findings", metadata,
     Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),

@@ -5,9 +5,9 @@ bundle to download."""
 
 import streamlit as st
 
-from fleetspend import evidence
 from fleetspend.billing import invoice_status
 from fleetspend.money import dollars
+from fleetspend.reads import evidence
 from fleetspend.ui import access, credit_note, database, dispute_views, invoice_views, url_state
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page

@@ -10,8 +10,9 @@ from decimal import Decimal
 
 import streamlit as st
 
-from fleetspend import comparison, csvfile, exports
-from fleetspend.dimensions import MEASURES
+from fleetspend import csvfile
+from fleetspend.reads import comparison, exports
+from fleetspend.reads.dimensions import MEASURES
 from fleetspend.ui import access, charts, database, frame, tables, url_state
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.explorer import (

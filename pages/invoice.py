@@ -4,9 +4,10 @@ lines and the invoice as a PDF."""
 
 import streamlit as st
 
-from fleetspend import invoice_document, units
-from fleetspend import invoice_drill as drill
+from fleetspend import units
 from fleetspend.money import dollars
+from fleetspend.reads import invoice_document
+from fleetspend.reads import invoice_drill as drill
 from fleetspend.ui import access, database, invoice_views, url_state
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page

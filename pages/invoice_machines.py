@@ -4,8 +4,8 @@ stay fast), with the check that all of them add up to their parent; each opens i
 
 import streamlit as st
 
-from fleetspend import invoice_drill as drill
 from fleetspend.money import dollars
+from fleetspend.reads import invoice_drill as drill
 from fleetspend.ui import access, database, invoice_views, url_state
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page

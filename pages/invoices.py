@@ -3,9 +3,9 @@ upcoming (draft) invoice marked as an estimate. Picking one opens its lines."""
 
 import streamlit as st
 
-from fleetspend import invoice_drill as drill
 from fleetspend.billing import invoice_status
 from fleetspend.money import dollars
+from fleetspend.reads import invoice_drill as drill
 from fleetspend.ui import access, database
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page

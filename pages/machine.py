@@ -5,8 +5,8 @@ it was opened from."""
 
 import streamlit as st
 
-from fleetspend import invoice_drill as drill
 from fleetspend.money import dollars
+from fleetspend.reads import invoice_drill as drill
 from fleetspend.ui import access, database, invoice_views, machine_views, url_state
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.errors import database_errors_stop_the_page

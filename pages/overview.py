@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import streamlit as st
 
-from fleetspend.dimensions import DIMENSIONS
 from fleetspend.money import change_percent, dollars
+from fleetspend.reads.dimensions import DIMENSIONS
 from fleetspend.ui import access, charts, frame
 from fleetspend.ui import overview_views as views
 from fleetspend.ui.errors import database_errors_stop_the_page

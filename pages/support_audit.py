@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import streamlit as st
 
-from fleetspend import support
+from fleetspend.reads import support
 from fleetspend.ui import access, console, database, url_state
 from fleetspend.ui.drilldown import csv_download
 from fleetspend.ui.errors import database_errors_stop_the_page

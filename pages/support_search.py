@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from fleetspend import support
+from fleetspend.reads import support
 from fleetspend.ui import access, console, database, url_state
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.untrusted import md, md_format

@@ -12,8 +12,8 @@ from datetime import timedelta
 
 import streamlit as st
 
-from fleetspend import teams
-from fleetspend.comparison import PeriodComparison
+from fleetspend.reads import teams
+from fleetspend.reads.comparison import PeriodComparison
 from fleetspend.ui import access, charts, frame, tables, url_state
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui import team_views as views

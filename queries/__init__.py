@@ -8,7 +8,7 @@ header comment and on any placeholder style other than ``:name``.
 Two kinds of shared SQL are put in place when the catalog is read, so that a query's file
 still holds the whole of it when printed or named: ``include(name)``, the subquery of a part
 in parts/ (a file whose header says what it holds, never run alone), and the dimensions'
-SQL (``dimension_key(:param)`` and the rest, see :func:`fleetspend.dimensions.expand`).
+SQL (``dimension_key(:param)`` and the rest, see :func:`fleetspend.reads.dimensions.expand`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import TextClause, text
 
-from fleetspend import dimensions
+from fleetspend.reads import dimensions
 from fleetspend.sqlfiles import SqlNotFoundError, read_folder
 
 QUERY_DIR = Path(__file__).resolve().parent

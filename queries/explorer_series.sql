@@ -10,7 +10,7 @@
 -- 'region_size' or 'meter', see dimensions.daily_source; the first three only for spend and
 -- machine hours); measure: 'spend',
 -- 'machine_hours', 'egress_gb' or 'volume_gb_hours';
--- dimension_1, dimension_2: each a dimension of the registry (fleetspend/dimensions.py:
+-- dimension_1, dimension_2: each a dimension of the registry (fleetspend/reads/dimensions.py:
 -- app, team, region, continent, preset, product; 'none' for no second one); each dimension's
 -- filter (app_ids, team_ids, region_codes, continents, preset_codes, products): keep only
 -- these keys of it, null keeps all;

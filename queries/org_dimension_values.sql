@@ -1,5 +1,5 @@
 -- Every value each explorer dimension can take in one organization, for filters and labels.
--- Params: org_id. Returns: dimension (each of the registry, fleetspend/dimensions.py), key,
+-- Params: org_id. Returns: dimension (each of the registry, fleetspend/reads/dimensions.py), key,
 -- label; by dimension, then label. Apps and teams are the organization's apps and their
 -- teams; regions, sizes and products those the org's usage has ever had ('no-size' is usage
 -- without a machine size), from the monthly rollup without apps (the same meters, a fraction

@@ -6,7 +6,7 @@
 -- (null keeps all).
 -- Returns: dimension ('app', 'region', 'preset'), dimension_rank (1 = biggest), key (the
 -- app_id as text, the region code, the preset key: 'no-size' for usage without a machine
--- size, as fleetspend/dimensions.py keys it),
+-- size, as fleetspend/reads/dimensions.py keys it),
 -- label, amount_precise, amount_cents (rounded once, half up); by dimension, biggest first
 -- (ties by key), as spend_by_dimensions.sql orders them.
 -- each dimension's biggest values alone (a top-N sort; null :top keeps all), named after

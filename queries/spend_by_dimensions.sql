@@ -4,7 +4,7 @@
 -- end_date when there are none), read from the monthly rollup, the days outside them from
 -- the daily rollup; daily_source: the narrowest rollups holding both dimensions
 -- ('app_region', 'region_size' or 'meter', see dimensions.daily_source); dimension_1 and
--- dimension_2, each a dimension of the registry (fleetspend/dimensions.py: app, team, region,
+-- dimension_2, each a dimension of the registry (fleetspend/reads/dimensions.py: app, team, region,
 -- continent, preset, product; 'none' for no second one); row_limit: keep the top rows only
 -- (null keeps all).
 -- Returns: dimension_1_key, dimension_1_label, dimension_2_key, dimension_2_label,

@@ -6,7 +6,7 @@
 - :mod:`.figures`: a budget scope's month so far and its forecast, read the way the pages
   read them (:func:`.figures.month_spend_for_scope` is the one place to change that);
 - :mod:`.evaluate`: ``fleetspend alerts run``: every organization's budgets against their
-  thresholds and the anomaly detector of :mod:`fleetspend.spend`, each alert once;
+  thresholds and the anomaly detector of :mod:`fleetspend.anomaly_search`, each alert once;
 - :mod:`.delivery`: email over SMTP and signed webhooks, retried with backoff, every attempt
   logged, after evaluation has committed (a delivery never holds evaluation up);
 - :mod:`.inbox`: each person's inbox: read, acknowledged, muted.

@@ -16,7 +16,7 @@ lock, so overlapping runs queue rather than race):
    at or above it has fired for the budget this month: a first run at 85% says "80%", not
    "50%" and "80%". The unique index of migration 0016 (budget, month, kind, threshold)
    makes a second alert impossible however evaluation is run;
-3. anomalies the spend overview shows (:func:`fleetspend.spend.read_anomalies`: found when
+3. anomalies the spend overview shows (:func:`fleetspend.anomaly_search.read_anomalies`: found when
    the usage was folded) that started in the last week alert once each, by a key of their
    kind, app, region and first day;
 4. each new alert gets its deliveries: one email to the organization's recipients of the
@@ -35,7 +35,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from fleetspend import spend
+from fleetspend import anomaly_search, clock
 from fleetspend.alerts import figures, statements
 from fleetspend.alerts.budgets import ORGANIZATION, TEAM, Budget, read_budgets
 from fleetspend.money import dollars
@@ -128,7 +128,7 @@ def budget_alert(budget: Budget, month: figures.ScopeMonth, budget_cents: int,
     }
 
 
-def anomaly_alert(anomaly: spend.Anomaly) -> dict[str, object]:
+def anomaly_alert(anomaly: anomaly_search.Anomaly) -> dict[str, object]:
     """The row of the alert for an anomaly the spend overview shows."""
     key = (f"{anomaly.kind}:{anomaly.app_id or 'org'}:{anomaly.region_code or '-'}:"
            f"{anomaly.start_date.isoformat()}")
@@ -150,10 +150,11 @@ def _insert(connection: Connection, org_id: int, row: dict[str, object]) -> int 
     return connection.execute(statements.sql("insert_alert"), params).scalar()
 
 
-def _anomalies(connection: Connection, org_id: int, now: spend.AsOf) -> list[spend.Anomaly]:
+def _anomalies(connection: Connection, org_id: int,
+               now: clock.AsOf) -> list[anomaly_search.Anomaly]:
     """The overview's anomalies (searched when the usage was folded) of the last week."""
-    _start, complete_until, _since = spend.anomaly_window(now)
-    return [anomaly for anomaly in spend.read_anomalies(connection, org_id, now)
+    _start, complete_until, _since = anomaly_search.anomaly_window(now)
+    return [anomaly for anomaly in anomaly_search.read_anomalies(connection, org_id, now)
             if anomaly.start_date >= complete_until - ANOMALY_LOOKBACK_DAYS * DAY]
 
 

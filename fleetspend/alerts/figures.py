@@ -1,10 +1,10 @@
 """A budget scope's month: spend so far, its forecast to month end and the days behind them.
 
 The figures are the pages' own: "now" is where the usage feed stands
-(:func:`fleetspend.spend.as_of`), the month so far is the rollups' spend of the scope (the
+(:func:`fleetspend.clock.as_of`), the month so far is the rollups' spend of the scope (the
 whole organization from the per-org rollup the spend overview reads, a team's or an app's
 from the per-app rollup the explorer reads), rounded once to cents, and the forecast is
-:func:`fleetspend.spend.forecast_month` over the complete days before "now". A month whose
+:func:`fleetspend.forecasting.forecast_month` over the complete days before "now". A month whose
 invoice is finalized (or paid) reads the invoice's cents instead: its subtotal for the whole
 organization, what its lines allocated to the scope's apps for a team or an app.
 
@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection
 
-from fleetspend import money, spend
+from fleetspend import clock, forecasting, money
 from fleetspend.alerts.budgets import Budget, BudgetScope, read_budgets
 from fleetspend.billing import invoice_status
 from queries import sql
@@ -37,7 +37,7 @@ class ScopeMonth:
     month_start: date
     through_day: date  # the last day counted
     spent_cents: int
-    forecast: spend.Forecast | None
+    forecast: forecasting.Forecast | None
     is_invoiced: bool  # the figure is the invoice's; otherwise it is estimated
     days: tuple[tuple[date, Decimal], ...] = ()  # the month's days so far and their spend
 
@@ -46,10 +46,10 @@ class ScopeMonth:
         return None if self.forecast is None else self.forecast.expected_cents
 
 
-def usage_now(connection: Connection, org_id: int) -> spend.AsOf | None:
+def usage_now(connection: Connection, org_id: int) -> clock.AsOf | None:
     """Where the organization's usage feed stands, or None before its first usage."""
     through_at = connection.execute(sql("usage_complete_through"), {"org_id": org_id}).scalar()
-    return None if through_at is None else spend.as_of(through_at)
+    return None if through_at is None else clock.as_of(through_at)
 
 
 def _sealed_invoice_cents(connection: Connection, org_id: int, scope: BudgetScope,
@@ -63,7 +63,7 @@ def _sealed_invoice_cents(connection: Connection, org_id: int, scope: BudgetScop
 
 
 def month_spend_for_scope(connection: Connection, org_id: int, scope: BudgetScope,
-                          now: spend.AsOf) -> ScopeMonth:
+                          now: clock.AsOf) -> ScopeMonth:
     """The month's spend for a budget scope: so far, forecast, and day by day.
 
     The month is the one in progress at ``now``. Reads the rollups (the invoice for an
@@ -78,13 +78,13 @@ def month_spend_for_scope(connection: Connection, org_id: int, scope: BudgetScop
     spent = sum((amount for _, amount in month_days), Decimal(0))
     invoiced_cents = _sealed_invoice_cents(connection, org_id, scope, now.month_start)
     if invoiced_cents is not None:
-        final = spend.Forecast(invoiced_cents, invoiced_cents, invoiced_cents, 0)
+        final = forecasting.Forecast(invoiced_cents, invoiced_cents, invoiced_cents, 0)
         return ScopeMonth(now.month_start, now.last_day, invoiced_cents, final, True,
                           month_days)
     complete_until = now.last_day + DAY if now.is_last_day_complete else now.last_day
     # as the overview takes them: the days with spend before "now" (the forecast uses 28)
     history = [amount for day, amount in sorted(by_day.items()) if day < complete_until]
-    forecast = spend.forecast_month(spent, history, now.remaining_days)
+    forecast = forecasting.forecast_month(spent, history, now.remaining_days)
     return ScopeMonth(now.month_start, now.last_day, money.to_cents(spent), forecast, False,
                       month_days)
 
@@ -102,7 +102,7 @@ class Progress:
         return Decimal(self.month.spent_cents * 100) / self.budget_cents
 
 
-def budget_progress(connection: Connection, org_id: int) -> tuple[spend.AsOf | None,
+def budget_progress(connection: Connection, org_id: int) -> tuple[clock.AsOf | None,
                                                                    list[Progress]]:
     """Every budget in force with its month so far (none before the first usage)."""
     now = usage_now(connection, org_id)

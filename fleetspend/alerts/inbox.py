@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine
 
 from fleetspend import auth, db
 from fleetspend.alerts import statements
-from fleetspend.readmodels import read_frame
+from fleetspend.reads.readmodels import read_frame
 from queries import sql
 
 CAUSE_MACHINES = 20

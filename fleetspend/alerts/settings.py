@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine
 
 from fleetspend import auth
 from fleetspend.alerts.budgets import BudgetError, admin_call
-from fleetspend.readmodels import read_frame
+from fleetspend.reads.readmodels import read_frame
 
 EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+$")
 MIN_SECRET = 16

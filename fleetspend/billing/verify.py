@@ -14,7 +14,7 @@ one read-only snapshot, every stored non-void invoice of the month with it:
 An empty list means every invoice is reproduced exactly. ``verify_in`` does the same inside a
 caller's transaction; ``compare_lines`` and ``compare_resources`` then list one invoice's lines
 and machines (or volumes) billed against re-rated, for support's dispute workbench
-(fleetspend/dispute.py).
+(fleetspend/reads/dispute.py).
 """
 
 from __future__ import annotations

@@ -17,9 +17,10 @@ import streamlit as st
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from fleetspend import auth, spend
+from fleetspend import auth, clock
 from fleetspend.alerts import budgets, figures, inbox
 from fleetspend.money import dollars
+from fleetspend.reads import usage_explorer
 from fleetspend.ui import access, charts, database
 from fleetspend.ui.untrusted import md_format
 
@@ -32,10 +33,10 @@ SCOPE_LABELS = {budgets.ORGANIZATION: "The whole organization", budgets.TEAM: "A
 
 @database.loader(ttl=60, max_entries=64)
 def load_budgets(connection: Connection, org_id: int) -> tuple[
-        spend.AsOf | None, list[figures.Progress], dict[str, dict[str, str]]]:
+        clock.AsOf | None, list[figures.Progress], dict[str, dict[str, str]]]:
     """Every budget's progress and the organization's teams and apps, in one snapshot."""
     now, progress = figures.budget_progress(connection, org_id)
-    return now, progress, spend.read_dimension_values(connection, org_id)
+    return now, progress, usage_explorer.read_dimension_values(connection, org_id)
 
 
 def month_chart(progress: figures.Progress) -> go.Figure:

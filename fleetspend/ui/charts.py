@@ -23,9 +23,10 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from fleetspend.anomaly_search import Anomaly
 from fleetspend.money import dollars
 from fleetspend.partitions import next_month
-from fleetspend.spend import OTHER_KEY, Anomaly
+from fleetspend.reads.usage_explorer import OTHER_KEY
 from fleetspend.ui.untrusted import plot
 from fleetspend.units import plural
 

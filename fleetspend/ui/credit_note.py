@@ -1,7 +1,7 @@
 """The dispute workbench's credit note: a form, then a confirmation, then one note.
 
 The form only prepares a request (amount, reason, ticket) under a fresh key
-(:func:`fleetspend.support.new_request_key`); the engineer reads it back and confirms. The
+(:func:`fleetspend.reads.support.new_request_key`); the engineer reads it back and confirms. The
 confirmation sends the request with its key, and the database issues one note per key
 (migration 0014), so a double click, a reload that replays the click, or a second tab of the
 same session never credits twice: a repeated request shows the note it already made.
@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from fleetspend import invoice_drill as drill
-from fleetspend import support
 from fleetspend.billing.credit_notes import CreditNoteError
 from fleetspend.money import dollars
+from fleetspend.reads import invoice_drill as drill
+from fleetspend.reads import support
 from fleetspend.ui import database
 from fleetspend.ui.access import Visit
 from fleetspend.ui.errors import database_errors_stop_the_page

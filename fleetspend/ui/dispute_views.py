@@ -8,8 +8,9 @@ from collections.abc import Mapping
 import pandas as pd
 import streamlit as st
 
-from fleetspend import db, dispute
-from fleetspend import invoice_drill as drill
+from fleetspend import db
+from fleetspend.reads import dispute
+from fleetspend.reads import invoice_drill as drill
 from fleetspend.ui import database, invoice_views
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.access import Visit

@@ -17,8 +17,8 @@ import streamlit as st
 from streamlit.elements.lib.column_types import ColumnConfig
 
 from fleetspend.csvfile import to_csv
-from fleetspend.invoice_drill import sum_check
 from fleetspend.money import change_percent, dollars, dollars_exact
+from fleetspend.reads.invoice_drill import sum_check
 from fleetspend.ui import access, charts
 from fleetspend.ui.untrusted import md, md_format
 

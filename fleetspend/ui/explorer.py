@@ -3,7 +3,7 @@
 The view lives in the URL: :func:`read_state` reads it (bad values fall back to defaults with
 a notice), the controls write each change back to it and a click on a series (:func:`drill`)
 writes the next view. Dimensions, their filters and where a click leads come from the
-registry (fleetspend.dimensions); measures too.
+registry (fleetspend.reads.dimensions); measures too.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from typing import Any
 import streamlit as st
 from sqlalchemy import Connection
 
-from fleetspend import comparison, freshness, spend
-from fleetspend.dimensions import DIMENSIONS, GRAINS, MEASURES, NO_DIMENSION
-from fleetspend.readmodels import last_usage_date
+from fleetspend import clock
+from fleetspend.reads import comparison, freshness, usage_explorer
+from fleetspend.reads.dimensions import DIMENSIONS, GRAINS, MEASURES, NO_DIMENSION
+from fleetspend.reads.readmodels import last_usage_date
 from fleetspend.ui import database, url_state
 
 KEY = "explorer_"
@@ -32,23 +33,24 @@ ALL_SERIES = 0  # top=0: the "other" bucket expanded
 def load_context(connection: Connection, org_id: int) -> tuple[
         dict[str, dict[str, str]], date | None, freshness.Freshness, date | None]:
     """The values of each dimension, "now", their freshness and the first day with usage."""
-    values = spend.read_dimension_values(connection, org_id)
+    values = usage_explorer.read_dimension_values(connection, org_id)
     fresh = freshness.read_freshness(connection, org_id)
     through = fresh.usage_complete_through_at
-    last_day = None if through is None else spend.as_of(through).last_day
+    last_day = None if through is None else clock.as_of(through).last_day
     return values, last_day, fresh, comparison.first_usage_date(connection, org_id)
 
 
 @database.loader(ttl=60, max_entries=256)
-def load_series(connection: Connection, org_id: int, query: spend.ExplorerQuery, compare: bool,
-                top: int | None) -> tuple[spend.Series, dict[str, int] | None]:
+def load_series(connection: Connection, org_id: int, query: usage_explorer.ExplorerQuery,
+                compare: bool, top: int | None) -> tuple[
+        usage_explorer.Series, dict[str, int] | None]:
     """The view's series and, when comparing, the previous period's totals."""
     latest = last_usage_date(connection, org_id)
-    series = spend.build_series(spend.read_cells(connection, org_id, query, top,
+    series = usage_explorer.build_series(usage_explorer.read_cells(connection, org_id, query, top,
                                                  latest_usage_day=latest))
     if not compare or series.table.empty:
         return series, None
-    return series, spend.read_previous_totals(connection, org_id, query, series, top,
+    return series, usage_explorer.read_previous_totals(connection, org_id, query, series, top,
                                               latest_usage_day=latest)
 
 
@@ -79,9 +81,9 @@ def read_state(values: dict[str, dict[str, str]], last_day: date) -> tuple[dict,
     return state, reader.notices
 
 
-def to_query(state: dict) -> spend.ExplorerQuery:
+def to_query(state: dict) -> usage_explorer.ExplorerQuery:
     """The question the view in ``state`` asks."""
-    return spend.ExplorerQuery(
+    return usage_explorer.ExplorerQuery(
         measure=state["measure"], dimension_1=state["by"], dimension_2=state["by2"],
         grain=state["grain"], start_date=state["from"],
         end_date=state["to"] + timedelta(days=1),
@@ -97,7 +99,7 @@ def go(state: dict) -> None:
 def drilled(state: dict, key: str) -> dict:
     """The view a click on the series ``key`` leads to: "other" expanded, or filtered to the
     series' values and grouped by the first dimension's next one down."""
-    if key == spend.OTHER_KEY:
+    if key == usage_explorer.OTHER_KEY:
         return {**state, "top": ALL_SERIES}
     new = dict(state)
     for dimension, value in zip([state["by"], state["by2"]], key.split("|"), strict=False):

@@ -13,7 +13,8 @@ from typing import TypeVar
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from fleetspend import auth, freshness
+from fleetspend import auth
+from fleetspend.reads import freshness
 from fleetspend.ui import access, budget_views, remember, sign_in
 from fleetspend.ui.untrusted import md_format
 

@@ -1,5 +1,5 @@
 """What each level of the invoice drill-down and the dispute workbench reads in one page view:
-readers of :mod:`fleetspend.invoice_drill` (and the dispute's) for
+readers of :mod:`fleetspend.reads.invoice_drill` (and the dispute's) for
 :mod:`fleetspend.ui.database`, each returning None in place of an invoice or machine the
 organization does not have."""
 
@@ -11,8 +11,8 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import Connection
 
-from fleetspend import dispute
-from fleetspend import invoice_drill as drill
+from fleetspend.reads import dispute
+from fleetspend.reads import invoice_drill as drill
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from fleetspend import invoice_drill as drill
 from fleetspend.money import dollars
+from fleetspend.reads import invoice_drill as drill
 from fleetspend.ui import charts
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.invoice_views import MachineCharges

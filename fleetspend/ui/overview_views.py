@@ -6,8 +6,9 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy import Connection
 
-from fleetspend import freshness, spend
-from fleetspend.dimensions import DIMENSIONS
+from fleetspend import clock
+from fleetspend.reads import freshness, spend_overview
+from fleetspend.reads.dimensions import DIMENSIONS
 from fleetspend.ui import charts, database, url_state
 
 EXPLORER = "pages/explorer.py"
@@ -19,9 +20,9 @@ TOP_DIMENSIONS = ("app", "region", "preset")
 
 @database.loader(ttl=60, max_entries=64)
 def load(connection: Connection, org_id: int, may_see_invoices: bool) -> tuple[
-        spend.Overview, freshness.Freshness]:
+        spend_overview.Overview, freshness.Freshness]:
     """The overview's figures and their freshness, in one snapshot."""
-    overview = spend.read_overview(connection, org_id, may_see_invoices=may_see_invoices)
+    overview = spend_overview.read_overview(connection, org_id, may_see_invoices=may_see_invoices)
     through = overview.now.through_at if overview.now else None
     return overview, freshness.server_freshness(connection, through)
 
@@ -31,13 +32,13 @@ def drill(params: dict[str, str]) -> None:
     st.switch_page(EXPLORER, query_params={**url_state.frame_params(), **params})
 
 
-def drill_into_month(now: spend.AsOf, dimension: str, key: str) -> None:
+def drill_into_month(now: clock.AsOf, dimension: str, key: str) -> None:
     """Open the explorer on this month, filtered to one value and a level down."""
     drill({"from": now.month_start.isoformat(), "to": now.last_day.isoformat(),
            "grain": "day", dimension: key, "by": DIMENSIONS[dimension].drill_child})
 
 
-def drill_on_selection(now: spend.AsOf) -> None:
+def drill_on_selection(now: clock.AsOf) -> None:
     """A click on a chart of the previous run opens the explorer filtered to what was hit."""
     for dimension in TOP_DIMENSIONS:
         keys = charts.selected_keys(st.session_state.get(TOP_CHART_KEY.format(

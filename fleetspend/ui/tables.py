@@ -13,9 +13,9 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from fleetspend.comparison import PeriodComparison
 from fleetspend.money import dollars
-from fleetspend.spend import Series
+from fleetspend.reads.comparison import PeriodComparison
+from fleetspend.reads.usage_explorer import Series
 
 TOTAL_LABEL = "Total"
 CENT = Decimal("0.01")

@@ -14,10 +14,11 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Connection
 
-from fleetspend import freshness, invoice_drill, spend, teams
-from fleetspend.comparison import PeriodComparison, first_usage_date
+from fleetspend import clock
 from fleetspend.money import change_percent, dollars
-from fleetspend.readmodels import last_usage_date
+from fleetspend.reads import freshness, invoice_drill, teams, usage_explorer
+from fleetspend.reads.comparison import PeriodComparison, first_usage_date
+from fleetspend.reads.readmodels import last_usage_date
 from fleetspend.ui import access, charts, database, tables, url_state
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.untrusted import md, md_format
@@ -39,22 +40,23 @@ def load_context(connection: Connection, org_id: int) -> tuple[
     names = teams.read_teams(connection, org_id)
     fresh = freshness.read_freshness(connection, org_id)
     through = fresh.usage_complete_through_at
-    last_day = None if through is None else spend.as_of(through).last_day
+    last_day = None if through is None else clock.as_of(through).last_day
     return names, last_day, fresh, first_usage_date(connection, org_id)
 
 
 @database.loader(ttl=60, max_entries=128)
 def load_comparison(connection: Connection, org_id: int, period: teams.Period, grain: str,
                     names: dict[int, str], team_id: int | None) -> tuple[
-                        teams.Comparison, spend.Series, pd.DataFrame]:
+                        teams.Comparison, usage_explorer.Series, pd.DataFrame]:
     """The comparison (with ``team_id``'s apps), spend per team over both periods and the
     invoices, in one snapshot."""
     latest = last_usage_date(connection, org_id)
     comparison = teams.read_comparison(connection, org_id, period, names, shown_team=team_id,
                                        latest_usage_day=latest)
-    trend = spend.read_cells(connection, org_id, teams.trend_query(period, grain), None,
+    trend = usage_explorer.read_cells(connection, org_id, teams.trend_query(period, grain), None,
                              latest_usage_day=latest)
-    return comparison, spend.build_series(trend), invoice_drill.invoices(connection, org_id)
+    return (comparison, usage_explorer.build_series(trend),
+            invoice_drill.invoices(connection, org_id))
 
 
 def read_state(names: dict[int, str], last_day: date) -> tuple[dict, list[str]]:
@@ -98,7 +100,7 @@ def follow_trend_click(state: dict) -> None:
     clicked = charts.selected_keys(st.session_state.get(TREND_KEY))
     if clicked:
         del st.session_state[TREND_KEY]
-        if clicked[0] != spend.OTHER_KEY and clicked[0] != state["team"]:
+        if clicked[0] != usage_explorer.OTHER_KEY and clicked[0] != state["team"]:
             st.session_state.pop(table_key(state), None)  # the table's pick would undo this
             go({**state, "team": clicked[0]})
 

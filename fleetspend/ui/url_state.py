@@ -24,8 +24,8 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from fleetspend import invoice_drill as drill
 from fleetspend import urlvalues
+from fleetspend.reads import invoice_drill as drill
 from fleetspend.ui.untrusted import md_format
 
 # parameters owned by the frame around every page (fleetspend.ui.access); pages keep them

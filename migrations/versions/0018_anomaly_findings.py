@@ -1,6 +1,6 @@
 """The overview's anomaly findings, searched when a day is folded instead of on every view.
 
-The anomaly search (fleetspend.spend.find_anomalies) read 81 days of spend per app, region and
+The anomaly search (fleetspend.anomaly_search.find_anomalies) read 81 days of spend per app, region and
 day on every overview view and alerts run: 0.5 s of reading and 0.4 s of pandas per view at
 ten times the large scale. ``rollup_anomaly_findings`` keeps one row per organization: the
 findings of the last search and the "usage complete through" instant it searched as of.

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import text
 
 import queries
-from fleetspend import dimensions
 from fleetspend.money import dollars
-from fleetspend.spend import OTHER_KEY
+from fleetspend.reads import dimensions
+from fleetspend.reads.usage_explorer import OTHER_KEY
 from tests.app.conftest import acme_org_id, as_read, forget_caches, shown_cents
 
 OCTOBER = {"from": "2026-10-01", "to": "2026-10-31"}

@@ -12,8 +12,9 @@ from datetime import UTC, date, datetime
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from fleetspend import freshness, readmodels, rollups
+from fleetspend import rollups
 from fleetspend.money import dollars
+from fleetspend.reads import freshness, readmodels
 from tests.app.conftest import MEMBER, acme_org_id, as_read, raw_cents
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from fleetspend import teams
+from fleetspend.reads import teams
 
 DAYS = 10
 PERIOD = teams.Period(date(2026, 10, 11), date(2026, 10, 21))

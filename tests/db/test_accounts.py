@@ -15,8 +15,9 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, text
 
-from fleetspend import money, spend, teams
+from fleetspend import money
 from fleetspend.ingest import IngestError, ingest_file
+from fleetspend.reads import teams, usage_explorer
 from tests.db.usage_files import machine, usage
 
 EXAMPLE = Path(__file__).parent.parent.parent / "docs" / "examples" / "connect"
@@ -220,9 +221,10 @@ def team_views(engine: Engine) -> tuple[dict[str, int], dict[str, int], pd.DataF
             "select org_id from organizations where slug = 'lumen-labs'")).scalar_one()
         comparison = teams.read_comparison(connection, org_id, WEEK_PERIOD,
                                            teams.read_teams(connection, org_id))
-        explorer = spend.build_series(spend.read_cells(connection, org_id, spend.ExplorerQuery(
-            "spend", "team", "none", "day", WEEK_PERIOD.start_date, WEEK_PERIOD.end_date),
-            None)).table
+        query = usage_explorer.ExplorerQuery("spend", "team", "none", "day",
+                                             WEEK_PERIOD.start_date, WEEK_PERIOD.end_date)
+        explorer = usage_explorer.build_series(
+            usage_explorer.read_cells(connection, org_id, query, None)).table
     compared = dict(zip(comparison.teams.name, comparison.teams.amount_cents, strict=True))
     explored = dict(zip(explorer.series_label.astype(str), explorer.hundredths, strict=True))
     exported = teams.export_table(comparison.teams, what="Team")

@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from fleetspend import auth, db, spend
+from fleetspend import auth, db, forecasting
 from fleetspend.alerts import budgets, evaluate, figures
 from fleetspend.alerts.budgets import BudgetDraft, BudgetScope
 from fleetspend.billing.invoices import finalize_month
+from fleetspend.reads import spend_overview
 from tests.conftest import engine_for
 from tests.db.alert_builders import days_of, import_days, make_tenant
 
@@ -128,7 +129,7 @@ def test_a_month_without_an_invoice_reads_what_the_overview_shows(engine, tmp_pa
     import_days(engine, tmp_path, tenant, days_of(NOVEMBER, 15), {"web": 2, "etl": 1})
     whole = _month(engine, tenant, BudgetScope(budgets.ORGANIZATION))
     with engine.connect() as connection:
-        overview = spend.read_overview(connection, tenant.org_id, may_see_invoices=True)
+        overview = spend_overview.read_overview(connection, tenant.org_id, may_see_invoices=True)
     assert not whole.is_invoiced
     assert whole.spent_cents == overview.month_cents > 0
     assert whole.forecast == overview.forecast
@@ -198,7 +199,7 @@ def test_only_an_admin_of_the_organization_changes_budgets(engine, app_engine):
 ])
 def test_the_crossing_rule(spent, forecast, fired, expected):
     month = figures.ScopeMonth(NOVEMBER, date(2026, 11, 10), spent,
-                               spend.Forecast(forecast, forecast, forecast, 7), False)
+                               forecasting.Forecast(forecast, forecast, forecast, 7), False)
     found = evaluate.crossings(100, month, (50, 80, 100), (100,), fired)
     assert [(c.kind, c.threshold_percent) for c in found] == expected
 

@@ -14,8 +14,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, text
 
-from fleetspend import auth, db, dispute, evidence
-from fleetspend import invoice_drill as drill
+from fleetspend import auth, db
+from fleetspend.reads import dispute, evidence
+from fleetspend.reads import invoice_drill as drill
 from tests.conftest import CREDIT_CENTS, CREDITED_INVOICE, engine_for
 
 ENGINEER = "support1@fleetspend.example"

@@ -13,7 +13,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
-from fleetspend import exports, rollups
+from fleetspend import rollups
+from fleetspend.reads import exports
 from tests.conftest import CREDIT_CENTS, CREDITED_INVOICE
 
 MANDATORY = [

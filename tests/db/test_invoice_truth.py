@@ -19,7 +19,7 @@ from fleetspend import cli, db
 from fleetspend.billing.invoices import draft_month, finalize_month
 from fleetspend.billing.rating import stage_month
 from fleetspend.billing.verify import verify_month
-from fleetspend.exports import focus_export
+from fleetspend.reads.exports import focus_export
 from tests.db.usage_files import event, ingest, machine, make_tenant, usage, volume, volume_hours
 
 OCTOBER, NOVEMBER = date(2026, 10, 1), date(2026, 11, 1)

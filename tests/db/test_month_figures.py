@@ -16,9 +16,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Connection, Engine, text
 
-from fleetspend import dimensions, exports, figures, readmodels, rollups, spend, teams
+from fleetspend import anomaly_search, clock, figures, rollups
 from fleetspend.billing import invoices
 from fleetspend.partitions import next_month
+from fleetspend.reads import dimensions, exports, readmodels, spend_overview, teams, usage_explorer
 from queries import sql
 from tests.conftest import clone, engine_for
 
@@ -43,8 +44,9 @@ def _explorer_cents(connection: Connection, org_id: int, month: date, grain: str
                     dimension: str, top: int | None) -> tuple[int, int, int]:
     """The explorer's total, the sum of its table rows, and the sum of its chart cells, with
     the biggest ``top`` series kept and the rest folded into "other" (None: every series)."""
-    query = spend.ExplorerQuery("spend", dimension, "none", grain, month, next_month(month))
-    series = spend.build_series(spend.read_cells(connection, org_id, query, top))
+    query = usage_explorer.ExplorerQuery("spend", dimension, "none", grain, month,
+                                         next_month(month))
+    series = usage_explorer.build_series(usage_explorer.read_cells(connection, org_id, query, top))
     return (series.total_hundredths, int(series.table.hundredths.sum()),
             int(series.cells.hundredths.sum()))
 
@@ -56,7 +58,7 @@ def _page_figures(connection: Connection, org_id: int, month: date) -> dict[str,
     for grain in ("day", "week", "month"):
         rows = readmodels.spend_by_period(connection, org_id, month, end, grain)
         found[f"overview daily series by {grain}"] = int(rows.amount_cents.sum())
-    for dimension, values in spend.read_top(connection, org_id, month, Decimal(0),
+    for dimension, values in spend_overview.read_top(connection, org_id, month, Decimal(0),
                                             top=None).items():
         found[f"overview's top {dimension}"] = sum(value.amount_cents for value in values)
     found["overview's map"] = int(readmodels.read_frame(
@@ -110,7 +112,8 @@ def test_the_month_to_date_is_the_upcoming_invoice(demo_engine) -> None:
         for invoice in _invoices(connection):
             if invoice.status != "draft":
                 continue
-            overview = spend.read_overview(connection, invoice.org_id, may_see_invoices=True)
+            overview = spend_overview.read_overview(connection, invoice.org_id,
+                                                    may_see_invoices=True)
             assert overview.now.month_start == invoice.period_start_date
             assert overview.month_cents == invoice.subtotal_cents
             assert overview.invoice["subtotal_cents"] == invoice.subtotal_cents
@@ -126,14 +129,14 @@ def test_the_month_to_date_is_the_upcoming_invoice(demo_engine) -> None:
 def _assert_anomalies_found_in_the_figures(connection: Connection, org_id: int) -> None:
     """The overview's anomalies, stored by the fold or the draft, are those a search finds in
     the rollups as they are now (the invoice's cents where a month carries them)."""
-    now = spend.as_of(connection.execute(sql("usage_complete_through"),
+    now = clock.as_of(connection.execute(sql("usage_complete_through"),
                                          {"org_id": org_id}).scalar_one())
     stored = connection.execute(text(
         "select through_at, findings from rollup_anomaly_findings where org_id = :org_id"),
         {"org_id": org_id}).one()
     assert stored.through_at == now.through_at
-    assert [spend.anomaly_from_json(found) for found in stored.findings] == (
-        spend.search_anomalies(connection, org_id, now))
+    assert [anomaly_search.anomaly_from_json(found) for found in stored.findings] == (
+        anomaly_search.search_anomalies(connection, org_id, now))
 
 
 def _assert_pages_add_up(connection: Connection, org_id: int, month: date) -> int:
@@ -187,5 +190,5 @@ def test_a_sealed_month_keeps_its_figures_when_usage_goes_and_the_next_draft_car
             {"org": org_id, "month": november, "october": october}).scalar_one()
         assert adjusted < 0
         subtotal = _assert_pages_add_up(connection, org_id, november)
-        overview = spend.read_overview(connection, org_id, may_see_invoices=True)
+        overview = spend_overview.read_overview(connection, org_id, may_see_invoices=True)
         assert overview.month_cents == subtotal

@@ -14,10 +14,18 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from fleetspend import db, dimensions, freshness, money, readmodels, rollups, spend, teams
+from fleetspend import anomaly_search, clock, db, money, rollups
 from fleetspend.billing import invoices
 from fleetspend.money import largest_remainder
-from fleetspend.spend import OTHER_KEY, ExplorerQuery
+from fleetspend.reads import (
+    dimensions,
+    freshness,
+    readmodels,
+    spend_overview,
+    teams,
+    usage_explorer,
+)
+from fleetspend.reads.usage_explorer import OTHER_KEY, ExplorerQuery
 from queries import sql
 from tests.conftest import create_database, drop_database, engine_for
 
@@ -241,12 +249,13 @@ def test_the_team_comparison_read_the_short_way_equals_the_one_from_every_apps_r
 
 # --- the explorer's fold --------------------------------------------------------------------
 # queries/explorer_series.sql keeps the biggest series and folds the rest into "other" itself,
-# and spend.build_series splits the exact total over what it returns. The same query with every
-# series kept feeds the fold as the page once did it in pandas (the reference below): the chart
-# cells, the table, the shares and the hidden count must be identical, to the hundredth.
+# and usage_explorer.build_series splits the exact total over what it returns. The same query
+# with every series kept feeds the fold as the page once did it in pandas (the reference
+# below): the chart cells, the table, the shares and the hidden count must be identical, to the
+# hundredth.
 
 
-def _reference_fold(every: pd.DataFrame, top: int | None) -> spend.Series:
+def _reference_fold(every: pd.DataFrame, top: int | None) -> usage_explorer.Series:
     """The fold over every cell (in the order the database returns them), as pandas did it."""
     series = every[every.kind == "series"]
     labels = dict(zip(series.series_key, series.series_label, strict=True))
@@ -282,7 +291,7 @@ def _reference_fold(every: pd.DataFrame, top: int | None) -> spend.Series:
     table["share_basis_points"] = largest_remainder(
         10_000, [Decimal(int(h)) for h in table.hundredths]) if total else [0] * len(table)
     cells = cells.sort_values(["period_start_date", "series_key"]).reset_index(drop=True)
-    return spend.Series(cells, table, total, hidden)
+    return usage_explorer.Series(cells, table, total, hidden)
 
 
 QUERIES = [
@@ -304,10 +313,10 @@ QUERIES = [
 def test_the_fold_in_the_database_equals_the_fold_over_every_cell(connection, org_id, shape,
                                                                    top):
     query = ExplorerQuery(*shape)
-    every = spend.read_cells(connection, org_id, query, None)
+    every = usage_explorer.read_cells(connection, org_id, query, None)
     assert len(every) > 3  # not vacuous
     expected = _reference_fold(every, top)
-    folded = spend.build_series(spend.read_cells(connection, org_id, query, top))
+    folded = usage_explorer.build_series(usage_explorer.read_cells(connection, org_id, query, top))
     assert folded.total_hundredths == expected.total_hundredths
     assert folded.hidden == expected.hidden
     pd.testing.assert_frame_equal(folded.table, expected.table, check_dtype=False)
@@ -316,10 +325,11 @@ def test_the_fold_in_the_database_equals_the_fold_over_every_cell(connection, or
 
 def test_the_previous_period_folds_into_the_series_shown(connection, org_id):
     query = ExplorerQuery("spend", "app", "none", "day", date(2026, 10, 27), date(2026, 11, 26))
-    series = spend.build_series(spend.read_cells(connection, org_id, query, 2))
-    every = spend.read_cells(connection, org_id, query.previous, None)
-    previous = spend.previous_totals(
-        spend.read_cells(connection, org_id, query.previous, None, with_cells=False), series)
+    series = usage_explorer.build_series(usage_explorer.read_cells(connection, org_id, query, 2))
+    every = usage_explorer.read_cells(connection, org_id, query.previous, None)
+    previous = usage_explorer.previous_totals(
+        usage_explorer.read_cells(connection, org_id, query.previous, None, with_cells=False),
+        series)
     assert set(previous) <= set(series.table.series_key)
     assert OTHER_KEY in previous
     # the series' totals are their cells' sums, rounded once and split as the table does
@@ -427,31 +437,32 @@ def test_a_view_that_writes_on_the_primary_reads_what_it_wrote(monkeypatch, _see
     assert before[1] == unwritten[1] != after[1]
 
 
-def _searched_per_view(connection, org_id) -> tuple[spend.AsOf, list[spend.Anomaly]]:
+def _searched_per_view(connection, org_id) -> tuple[clock.AsOf, list[anomaly_search.Anomaly]]:
     """The overview's anomalies as it searched them on every view before the fold stored them:
     the 60 days shown and three weeks before them, complete days only."""
-    now = spend.as_of(connection.execute(sql("usage_complete_through"),
+    now = clock.as_of(connection.execute(sql("usage_complete_through"),
                                          {"org_id": org_id}).scalar_one())
     trend_start = now.last_day - timedelta(days=59)
     complete_until = now.last_day + timedelta(days=1) if now.is_last_day_complete else (
         now.last_day)
     series_start = trend_start - timedelta(days=21)
-    series = spend.read_app_region_series(connection, org_id, series_start, complete_until)
-    return now, spend.find_anomalies(series, series_start, since=trend_start)
+    series = anomaly_search.read_app_region_series(connection, org_id, series_start, complete_until)
+    return now, anomaly_search.find_anomalies(series, series_start, since=trend_start)
 
 
-def _stored_anomalies(connection, org_id) -> tuple[object, list[spend.Anomaly]]:
+def _stored_anomalies(connection, org_id) -> tuple[object, list[anomaly_search.Anomaly]]:
     row = connection.execute(text(
         "select through_at, findings from rollup_anomaly_findings where org_id = :org_id"),
         {"org_id": org_id}).one()
-    return row.through_at, [spend.anomaly_from_json(found) for found in row.findings]
+    return row.through_at, [anomaly_search.anomaly_from_json(found) for found in row.findings]
 
 
 def test_the_overview_reads_the_anomalies_the_fold_found(connection, org_id):
     now, searched = _searched_per_view(connection, org_id)
     assert searched  # the seed plants some
     assert _stored_anomalies(connection, org_id) == (now.through_at, searched)
-    assert spend.read_overview(connection, org_id, may_see_invoices=True).anomalies == searched
+    overview = spend_overview.read_overview(connection, org_id, may_see_invoices=True)
+    assert overview.anomalies == searched
 
 
 def test_a_fold_searches_again_and_a_view_without_findings_searches_itself(
@@ -472,7 +483,7 @@ def test_a_fold_searches_again_and_a_view_without_findings_searches_itself(
         assert _stored_anomalies(connection, org_id) == (now.through_at, after)
         connection.execute(text("delete from rollup_anomaly_findings where org_id = :org_id"),
                            {"org_id": org_id})
-        assert spend.read_anomalies(connection, org_id, now) == after
+        assert anomaly_search.read_anomalies(connection, org_id, now) == after
         transaction.rollback()
 
 
@@ -482,15 +493,16 @@ def test_the_overviews_top_values_are_the_top_rows_of_spend_by_each_dimension(
     last_day = readmodels.last_usage_date(connection, org_id)
     end = min(readmodels.next_month(month), last_day + timedelta(days=1))
     month_total = _raw_total(connection, org_id, month, end)
-    top = spend.read_top(connection, org_id, month, month_total)
+    top = spend_overview.read_top(connection, org_id, month, month_total)
     for dimension in ("app", "region", "preset"):
         rows = readmodels.spend_by_dimensions(connection, org_id, month, end, dimension,
-                                              row_limit=spend.TOP, latest_usage_day=last_day)
+                                              row_limit=spend_overview.TOP,
+                                              latest_usage_day=last_day)
         assert [(share.key, share.label, share.amount_cents) for share in top[dimension]] == [
             (key, label, cents) for key, label, cents
             in zip(rows.dimension_1_key, rows.dimension_1_label, rows.amount_cents,
                    strict=True)]
-        assert len(top[dimension]) == min(spend.TOP, len(readmodels.spend_by_dimensions(
+        assert len(top[dimension]) == min(spend_overview.TOP, len(readmodels.spend_by_dimensions(
             connection, org_id, month, end, dimension, latest_usage_day=last_day)))
 
 
@@ -499,7 +511,7 @@ def test_the_overviews_top_values_are_the_top_rows_of_spend_by_each_dimension(
 def test_the_default_views_previous_period_the_short_way_equals_every_series_folded(
         connection, org_id, start_date, end_date, top):
     query = ExplorerQuery("spend", "app", "none", "day", start_date, end_date)
-    series = spend.build_series(spend.read_cells(connection, org_id, query, top))
-    every = spend.previous_totals(spend.read_cells(connection, org_id, query.previous, None,
-                                                   with_cells=False), series)
-    assert spend.read_previous_totals(connection, org_id, query, series, top) == every
+    series = usage_explorer.build_series(usage_explorer.read_cells(connection, org_id, query, top))
+    every = usage_explorer.previous_totals(usage_explorer.read_cells(
+        connection, org_id, query.previous, None, with_cells=False), series)
+    assert usage_explorer.read_previous_totals(connection, org_id, query, series, top) == every

@@ -18,8 +18,9 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from fleetspend import db, embedded, freshness, schema
+from fleetspend import db, embedded, schema
 from fleetspend.embedded import EmbeddedPostgres
+from fleetspend.reads import freshness
 from fleetspend.ui import access, console
 from tests.conftest import engine_for
 

@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from fleetspend import auth, db, support
+from fleetspend import auth, db
 from fleetspend.billing.credit_notes import CreditNoteError
+from fleetspend.reads import support
 from tests.conftest import CREDIT_CENTS, CREDITED_INVOICE, engine_for
 
 ENGINEER = "support1@fleetspend.example"

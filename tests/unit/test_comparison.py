@@ -3,7 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
-from fleetspend.comparison import PeriodComparison
+from fleetspend.reads.comparison import PeriodComparison
 
 OCTOBER = (date(2026, 10, 1), date(2026, 11, 1))
 

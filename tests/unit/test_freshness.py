@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from fleetspend import freshness
+from fleetspend.reads import freshness
 
 REPLAYED_AT = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 

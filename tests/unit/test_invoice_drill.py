@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from fleetspend import invoice_document
-from fleetspend import invoice_drill as drill
+from fleetspend.reads import invoice_document
+from fleetspend.reads import invoice_drill as drill
 
 
 def lines_frame() -> pd.DataFrame:

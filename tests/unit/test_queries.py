@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 import queries
-from fleetspend import dimensions as registry
-from fleetspend import readmodels
+from fleetspend.reads import dimensions as registry
+from fleetspend.reads import readmodels
 from fleetspend.sqlfiles import SqlFileError, SqlNotFoundError
 
 
@@ -184,7 +184,7 @@ def test_every_page_query_of_a_tenant_table_filters_on_one_organization():
 
 
 def test_no_query_grouping_by_a_bound_dimension_spells_one():
-    """Keys, filters and labels of the dimensions come from fleetspend/dimensions.py: a query
+    """Keys, filters and labels of the dimensions come from fleetspend/reads/dimensions.py: a query
     grouping by the dimension it is given that picked one by itself would miss the next one
     added there."""
     for path in sorted(queries.QUERY_DIR.rglob("*.sql")):

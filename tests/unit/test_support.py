@@ -2,7 +2,7 @@
 
 import pytest
 
-from fleetspend import support
+from fleetspend.reads import support
 
 
 @pytest.mark.parametrize(("typed", "cents"), [("12.34", 1234), ("$1,200", 120000), ("0.5", 50),

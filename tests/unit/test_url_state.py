@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from fleetspend import invoice_drill as drill
+from fleetspend.reads import invoice_drill as drill
 from fleetspend.ui.url_state import ParamReader
 
 

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from fleetspend import invoice_drill as drill
 from fleetspend import urlvalues
+from fleetspend.reads import invoice_drill as drill
 from fleetspend.ui.url_state import ParamReader
 
 

@@ -4,7 +4,7 @@ Every function takes the page's connection (from :func:`fleetspend.db.read_snaps
 its arguments, runs one named query with bound parameters and builds the frame from the rows
 itself, so NUMERIC stays ``Decimal`` (``amount_precise``) beside integer ``amount_cents``;
 nothing passes through float. Group-by dimensions come from the registry
-(fleetspend.dimensions) and time grains from its allow-list; an unknown one is a
+(fleetspend.reads.dimensions) and time grains from its allow-list; an unknown one is a
 ``ValueError`` naming the allowed values.
 
 All of these read the rollups (fleetspend.rollups), never raw usage.
@@ -17,8 +17,8 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import Connection
 
-from fleetspend.dimensions import DIMENSIONS, GRAINS, NO_DIMENSION, daily_source
 from fleetspend.partitions import next_month
+from fleetspend.reads.dimensions import DIMENSIONS, GRAINS, NO_DIMENSION, daily_source
 from queries import sql
 
 

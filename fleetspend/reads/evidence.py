@@ -8,7 +8,7 @@ Files (money in integer cents, precise amounts as exact decimals, times in UTC):
 - ``allocations.csv``: every line's share on each machine or volume;
 - ``credit_notes.csv``: the credit notes against it;
 - ``rerating_lines.csv`` and ``rerating_resources.csv``: billed against re-rated from the raw
-  usage, per line and per machine or volume (:mod:`fleetspend.dispute`);
+  usage, per line and per machine or volume (:mod:`fleetspend.reads.dispute`);
 - ``differences.csv``: every field re-rating does not reproduce (just a header when none);
 - ``README.txt``: who exported it, when, under which grant and ticket, what each file holds,
   and the reconciliation checks with their results.
@@ -29,9 +29,9 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from fleetspend import auth
-from fleetspend import invoice_drill as drill
 from fleetspend.csvfile import to_csv
-from fleetspend.dispute import primary_transaction, rerate_in
+from fleetspend.reads import invoice_drill as drill
+from fleetspend.reads.dispute import primary_transaction, rerate_in
 from queries import sql
 
 ALLOCATION_COLUMNS = ["line_no", "resource_kind", "resource_id", "app_id", "app_name",

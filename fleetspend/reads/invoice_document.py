@@ -28,8 +28,8 @@ from fpdf.fonts import FontFace
 
 from fleetspend import units
 from fleetspend.billing import invoice_status
-from fleetspend.invoice_drill import Invoice
 from fleetspend.money import dollars
+from fleetspend.reads.invoice_drill import Invoice
 
 FONT = "DejaVu"
 ISSUER_ENV = "FLEETSPEND_INVOICE_ISSUER"
@@ -40,7 +40,7 @@ HEADING = FontFace(emphasis="BOLD", fill_color=(235, 235, 235))
 GROUP = FontFace(emphasis="BOLD")
 
 
-FONT_FOLDER = Path(__file__).resolve().parent / "fonts"
+FONT_FOLDER = Path(__file__).resolve().parents[1] / "fonts"
 
 
 def issuer_lines() -> list[str]:

@@ -30,7 +30,7 @@ from sqlalchemy import Connection
 
 from fleetspend import urlvalues
 from fleetspend.billing.rating import month_bounds
-from fleetspend.readmodels import read_frame
+from fleetspend.reads.readmodels import read_frame
 from queries import sql
 
 # how a group of lines is chosen: the whole invoice, or lines sharing one of these

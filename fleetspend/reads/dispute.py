@@ -27,8 +27,8 @@ import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from fleetspend import db
-from fleetspend import invoice_drill as drill
 from fleetspend.billing.verify import compare_lines, compare_resources, verify_in
+from fleetspend.reads import invoice_drill as drill
 from queries import sql
 
 TIMELINE_MARGIN = timedelta(days=3)

@@ -35,8 +35,8 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from fleetspend.money import change_percent, dollars, largest_remainder, to_cents
-from fleetspend.readmodels import last_usage_date, read_frame, whole_months
-from fleetspend.spend import ExplorerQuery
+from fleetspend.reads.readmodels import last_usage_date, read_frame, whole_months
+from fleetspend.reads.usage_explorer import ExplorerQuery
 from queries import sql
 
 MAX_PERIOD_DAYS = 92
