@@ -27,14 +27,15 @@ url_state.show_notices(reader.notices)
 def load(snapshot):
     invoice = drill.invoice(snapshot.connection, visit.org_id, number)
     if invoice is None:
-        return None, None, None
+        return None, None, None, None
     return (invoice,
             drill.invoice_lines(snapshot.connection, visit.org_id, invoice.invoice_id),
-            drill.credit_notes(snapshot.connection, visit.org_id, invoice.invoice_id))
+            drill.credit_notes(snapshot.connection, visit.org_id, invoice.invoice_id),
+            drill.line_groups(snapshot.connection, visit.org_id, invoice.invoice_id, by))
 
 
 with database_errors_stop_the_page("this invoice"):
-    invoice, lines, credits = visit.read(load)
+    invoice, lines, credits, line_groups = visit.read(load)
 if invoice is None:
     ui.stop_without_invoice(visit, number)
 
@@ -72,7 +73,7 @@ chosen = st.segmented_control("Group lines by", GROUPINGS, default=by,
 if chosen and chosen != by:
     st.query_params["by"] = chosen
     st.rerun()
-groups = ui.with_dollars(drill.line_groups(lines, by), amount="amount_cents")
+groups = ui.with_dollars(line_groups, amount="amount_cents")
 picked_group = ui.picked_row(
     groups, key=GROUPS_KEY, column_order=["group", "amount", "lines"],
     column_config={"group": drill.GROUP_BYS[by], "lines": "Lines",
