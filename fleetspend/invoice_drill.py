@@ -23,7 +23,7 @@ integer cents or Decimal; nothing here imports Streamlit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -198,7 +198,7 @@ def invoice(connection: Connection, org_id: int, invoice_number: str) -> Invoice
     row = connection.execute(
         sql("invoice_header"), {"org_id": org_id, "invoice_number": invoice_number}
     ).mappings().one_or_none()
-    return Invoice(**row) if row else None
+    return Invoice(**{field.name: row[field.name] for field in fields(Invoice)}) if row else None
 
 
 LINE_COLUMNS = [

@@ -444,14 +444,14 @@ invoice_allocations = Table(
 # drill-down reads one group's rows instead of summing every allocation on each view.
 
 
-def _invoice_group(name: str, key: str, *columns: Column) -> Table:
+def _invoice_group(name: str, key: str, **columns: type[BigInteger | Integer | Text]) -> Table:
     return Table(
         name, metadata,
         Column("org_id", BigInteger, nullable=False),
         Column("invoice_id", BigInteger, nullable=False),
         Column("group_by", Text, nullable=False),
         Column("group_key", Text, nullable=False),
-        *columns,
+        *(Column(column, kind, nullable=False) for column, kind in columns.items()),
         PrimaryKeyConstraint("org_id", "invoice_id", "group_by", "group_key", key),
         _tenant_fk(["invoice_id"], "invoices", ["invoice_id"], ondelete="CASCADE"),
         _tenant_fk(["app_id"], "apps", ["app_id"]),
@@ -462,19 +462,11 @@ def _invoice_group(name: str, key: str, *columns: Column) -> Table:
 
 invoice_group_amounts = _invoice_group(
     "invoice_group_amounts", "app_id",
-    Column("app_id", BigInteger, nullable=False),
-    Column("machines", Integer, nullable=False),
-    Column("volumes", Integer, nullable=False),
-    Column("amount_cents", BigInteger, nullable=False),
-)
+    app_id=BigInteger, machines=Integer, volumes=Integer, amount_cents=BigInteger)
 invoice_group_resources = _invoice_group(
     "invoice_group_resources", "resource_id",
-    Column("resource_kind", Text, nullable=False),
-    Column("resource_id", Text, nullable=False),
-    Column("app_id", BigInteger, nullable=False),
-    Column("lines", Integer, nullable=False),
-    Column("amount_cents", BigInteger, nullable=False),
-)
+    resource_kind=Text, resource_id=Text, app_id=BigInteger, lines=Integer,
+    amount_cents=BigInteger)
 
 credit_notes = Table(
     "credit_notes", metadata,

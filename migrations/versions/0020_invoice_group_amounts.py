@@ -17,6 +17,10 @@ proves they still equal the allocations. Billing-level tenant tables, readable b
 role as invoice lines are; the functions run with the caller's rights. The upgrade fills the
 tables for every invoice there is, before the guards are in place.
 
+An invoice's header columns (number, month, status, currency, subtotal, credits, total,
+finalized at, whether it is an estimate) were listed in three queries; ``invoice_headers``
+is now the one list they read (a view with the caller's rights).
+
 Revision ID: 0020
 Revises: 0018
 Create Date: 2026-12-05 17:00:00
@@ -94,6 +98,14 @@ language sql stable parallel safe as $$
 $$
 """  # noqa: S608 - module constants only
 
+# an invoice's header as every page shows it, written once (the caller's rights applied)
+INVOICE_HEADERS = """
+create view invoice_headers with (security_invoker = true) as
+select org_id, invoice_id, invoice_number, period_start_date, status, currency,
+       subtotal_cents, credits_cents, total_cents, finalized_at, status = 'draft' as is_estimated
+from invoices
+"""
+
 TABLES = ("invoice_group_amounts", "invoice_group_resources")
 # in primary key order: one group's rows then lie together, a few pages to read, not one
 # page a row
@@ -106,9 +118,10 @@ order by 1, 2, 3, 4, 5
 """
 
 
-def _group_columns() -> list[sa.Column]:
-    return [sa.Column(name, sa.BigInteger(), nullable=False) for name in ("org_id", "invoice_id")] + [
-        sa.Column(name, sa.Text(), nullable=False) for name in ("group_by", "group_key")]
+def _columns(**types: type[sa.types.TypeEngine]) -> list[sa.Column]:
+    keys = {"org_id": sa.BigInteger, "invoice_id": sa.BigInteger, "group_by": sa.Text,
+            "group_key": sa.Text}
+    return [sa.Column(name, kind(), nullable=False) for name, kind in {**keys, **types}.items()]
 
 
 def _tenant_keys(table: str, key: tuple[str, ...]) -> list[sa.Constraint]:
@@ -126,33 +139,33 @@ def _tenant_keys(table: str, key: tuple[str, ...]) -> list[sa.Constraint]:
 
 
 def _guard(table: str) -> None:
-    """Written only while their invoice is a draft, as its allocations (migration 0002)."""
+    """Written only while their invoice is a draft, as its allocations (migration 0002), and
+    never truncated while they hold rows (but by the seed replacing its own data, 0009)."""
     for event, transitions in (("insert", "new table as new_rows"),
                                ("update", "new table as new_rows old table as old_rows"),
                                ("delete", "old table as old_rows")):
         op.execute(f"create trigger {table}_{event}_guard after {event} on {table} "
                    f"referencing {transitions} "
                    "for each statement execute function invoice_content_guard()")
+    op.execute(f"create trigger {table}_truncate_guard before truncate on {table} "
+               "for each statement execute function truncate_guard()")
 
 
 def upgrade() -> None:
     op.execute(GROUP_KEY)
     op.execute(GROUP_SUMS)
+    op.execute(INVOICE_HEADERS)
+    op.execute(f"grant select on invoice_headers to {APP_ROLE}")
     op.create_table(
-        "invoice_group_amounts", *_group_columns(),
-        sa.Column("app_id", sa.BigInteger(), nullable=False),
-        sa.Column("machines", sa.Integer(), nullable=False),
-        sa.Column("volumes", sa.Integer(), nullable=False),
-        sa.Column("amount_cents", sa.BigInteger(), nullable=False),
+        "invoice_group_amounts",
+        *_columns(app_id=sa.BigInteger, machines=sa.Integer, volumes=sa.Integer,
+                  amount_cents=sa.BigInteger),
         *_tenant_keys("invoice_group_amounts", ("app_id",)),
     )
     op.create_table(
-        "invoice_group_resources", *_group_columns(),
-        sa.Column("resource_kind", sa.Text(), nullable=False),
-        sa.Column("resource_id", sa.Text(), nullable=False),
-        sa.Column("app_id", sa.BigInteger(), nullable=False),
-        sa.Column("lines", sa.Integer(), nullable=False),
-        sa.Column("amount_cents", sa.BigInteger(), nullable=False),
+        "invoice_group_resources",
+        *_columns(resource_kind=sa.Text, resource_id=sa.Text, app_id=sa.BigInteger,
+                  lines=sa.Integer, amount_cents=sa.BigInteger),
         *_tenant_keys("invoice_group_resources", ("resource_id",)),
     )
     for table, function in zip(TABLES, ("invoice_group_sums", "invoice_group_resource_sums"),
@@ -169,6 +182,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in TABLES:
         op.drop_table(table)
+    op.execute("drop view invoice_headers")
     op.execute("drop function invoice_group_sums(bigint, bigint)")
     op.execute("drop function invoice_group_resource_sums(bigint, bigint)")
     op.execute("drop function invoice_line_group_key(text, invoice_lines)")

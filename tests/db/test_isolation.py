@@ -77,9 +77,10 @@ QUERY_PARAMETERS: dict[str, object] = {
     "whole_from": date(2026, 10, 1), "whole_until": date(2026, 11, 1),
     "dimension_1": "team", "dimension_2": "region", "row_limit": None, "daily_source": "meter",
     "month_date": BILLED_MONTH, "app_id": None, "grain": "week",
-    "as_of_date": date(2026, 11, 20), "previous_start_date": date(2026, 9, 1),
-    # no whole month in [previous_start_date, start_date): both at that period's end
-    "previous_whole_from": date(2026, 9, 25), "previous_whole_until": date(2026, 9, 25),
+    "as_of_date": date(2026, 11, 20),
+    # the team comparison's ranges of daily and of monthly rows (teams.Period.params)
+    "days": [date(2026, 9, 25), date(2026, 9, 26), date(2026, 11, 1), date(2026, 11, 2)],
+    "months": [date(2026, 10, 1)],
     "start_month": date(2026, 9, 1), "end_month": date(2026, 12, 1),
     "start_at": datetime(2026, 10, 1, tzinfo=UTC), "end_at": datetime(2026, 11, 1, tzinfo=UTC),
     "group_by": "invoice", "group_key": "", "id_prefix": None, "app_pattern": None,
