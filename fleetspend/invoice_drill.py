@@ -15,8 +15,9 @@ charges to its amount on the level above. :func:`sum_check` is that comparison.
 
 A group is named by ``by`` (an allow-list: :data:`GROUP_BYS`) and ``key``: the key the SQL
 function ``invoice_line_group_key`` (migration 0020) gives each of its lines, the one rule every
-query of the drill-down groups lines by. What each app was allocated per group is written when
-an invoice is drafted (``invoice_group_amounts``), so the apps level reads a handful of rows.
+query of the drill-down groups lines by. What each app and each machine or volume was
+allocated per group is written when an invoice is drafted (``invoice_group_amounts``,
+``invoice_group_resources``), so the apps and machines levels read one group's rows.
 Functions here take one page view's connection and return DataFrames whose money stays
 integer cents or Decimal; nothing here imports Streamlit.
 """

@@ -41,7 +41,8 @@ matches as (
     inner join apps on apps.org_id = :org_id and apps.app_id = resource_amounts.app_id
 ),
 
-totals as (
+-- counted once: inlined, the planner may repeat it for every row of the page
+totals as materialized (
     select
         count(*) as match_count,
         cast(coalesce(sum(amount_cents), 0) as bigint) as match_cents
