@@ -25,7 +25,7 @@ by = reader.choice("by", GROUPINGS, "product")
 url_state.show_notices(reader.notices)
 
 with database_errors_stop_the_page("this invoice"):
-    found = database.read(visit, invoice_views.invoice_lines, visit.org_in_view, number)
+    found = database.read(visit, invoice_views.invoice_lines, visit.org_in_view, number, by)
 if found is None:
     ui.stop_without_invoice(visit, number)
 invoice, lines, credits = found.invoice, found.lines, found.credits
@@ -64,7 +64,7 @@ chosen = st.segmented_control("Group lines by", GROUPINGS, default=by,
 if chosen and chosen != by:
     st.query_params["by"] = chosen
     st.rerun()
-groups = ui.with_dollars(drill.line_groups(lines, by), amount="amount_cents")
+groups = ui.with_dollars(found.groups, amount="amount_cents")
 picked_group = ui.picked_row(
     groups, key=GROUPS_KEY, column_order=["group", "amount", "lines"],
     column_config={"group": drill.GROUP_BYS[by], "lines": "Lines",

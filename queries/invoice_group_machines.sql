@@ -7,45 +7,29 @@
 -- page_offset.
 -- Returns: position, resource_kind, resource_id, app_id, app_name, region_code, preset_code,
 -- memory_mb, size_gb, lines, amount_cents, match_count, match_cents.
-with group_lines as (
-    select line_no
-    from invoice_lines
-    where org_id = :org_id
-      and invoice_id = :invoice_id
-      and case cast(:group_by as text)
-          when 'product' then product = :group_key
-          when 'region' then coalesce(region_code, '-') = :group_key
-          when 'vm_size' then coalesce(preset_code, '-') = :group_key
-          when 'line' then cast(line_no as text) = :group_key
-      end
-),
-
--- the whole invoice needs no lines at all; a group's lines are a hashed lookup, whatever the
--- planner's statistics say about a just-written invoice
-resource_amounts as (
+-- Reads what each resource was allocated on the group's lines as written when the invoice was
+-- drafted (invoice_group_resources, migration 0020; billing verify proves it equals the
+-- allocations): one row per resource, not one per allocation.
+with resource_amounts as (
     select
-        invoice_allocations.resource_kind,
-        invoice_allocations.resource_id,
-        invoice_allocations.app_id,
-        count(*) as lines,
-        cast(sum(invoice_allocations.amount_cents) as bigint) as amount_cents
-    from invoice_allocations
-    where invoice_allocations.org_id = :org_id
-      and invoice_allocations.invoice_id = :invoice_id
-      and (cast(:group_by as text) = 'invoice'
-           or invoice_allocations.line_no in (select group_lines.line_no from group_lines))
-      and (cast(:app_id as bigint) is null or invoice_allocations.app_id = :app_id)
-      -- the search, before summing: a machine id prefix, or an app whose name matches
+        invoice_group_resources.resource_kind,
+        invoice_group_resources.resource_id,
+        invoice_group_resources.app_id,
+        invoice_group_resources.lines,
+        invoice_group_resources.amount_cents
+    from invoice_group_resources
+    where invoice_group_resources.org_id = :org_id
+      and invoice_group_resources.invoice_id = :invoice_id
+      and invoice_group_resources.group_by = :group_by
+      and invoice_group_resources.group_key = :group_key
+      and (cast(:app_id as bigint) is null or invoice_group_resources.app_id = :app_id)
+      -- the search: a machine id prefix, or an app whose name matches
       and (cast(:id_prefix as text) is null
-           or invoice_allocations.resource_id like :id_prefix escape '\'
-           or invoice_allocations.app_id in (
+           or invoice_group_resources.resource_id like :id_prefix escape '\'
+           or invoice_group_resources.app_id in (
                select apps.app_id from apps
                where apps.org_id = :org_id and apps.name ilike :app_pattern escape '\'
            ))
-    group by
-        invoice_allocations.resource_kind,
-        invoice_allocations.resource_id,
-        invoice_allocations.app_id
 ),
 
 matches as (
@@ -57,7 +41,8 @@ matches as (
     inner join apps on apps.org_id = :org_id and apps.app_id = resource_amounts.app_id
 ),
 
-totals as (
+-- counted once: inlined, the planner may repeat it for every row of the page
+totals as materialized (
     select
         count(*) as match_count,
         cast(coalesce(sum(amount_cents), 0) as bigint) as match_cents

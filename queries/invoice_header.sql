@@ -1,21 +1,10 @@
 -- One invoice of an organization, found by its number, with the invoice before it.
 -- Params: org_id, invoice_number.
--- Returns: invoice_id, invoice_number, period_start_date, status, currency, subtotal_cents,
--- credits_cents, total_cents, finalized_at (UTC), is_estimated, org_name, org_slug,
--- previous_total_cents (null when there is no earlier invoice).
+-- Returns: the invoice's header (every column of the invoice_headers view, migration 0020),
+-- org_name, org_slug, previous_total_cents (null when there is no earlier invoice).
 with invoice as (
-    select
-        invoice_id,
-        invoice_number,
-        period_start_date,
-        status,
-        currency,
-        subtotal_cents,
-        credits_cents,
-        total_cents,
-        finalized_at,
-        status = 'draft' as is_estimated
-    from invoices
+    select *
+    from invoice_headers
     where org_id = :org_id
       and invoice_number = :invoice_number
 ),

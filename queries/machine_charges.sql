@@ -21,7 +21,9 @@ with machine_allocations as (
 ),
 
 lines as (
-    select *
+    select
+        invoice_lines.*,
+        invoice_line_group_key(:group_by, invoice_lines) = :group_key as is_in_group
     from invoice_lines
     where org_id = :org_id
       and invoice_id = :invoice_id
@@ -56,13 +58,7 @@ final as (
             when 'performance' then price_book.vcpu_performance
         end as vcpu_rate,
         price_book.ram_extra as ram_extra_rate,
-        case cast(:group_by as text)
-            when 'invoice' then true
-            when 'product' then lines.product = :group_key
-            when 'region' then coalesce(lines.region_code, '-') = :group_key
-            when 'vm_size' then coalesce(lines.preset_code, '-') = :group_key
-            when 'line' then cast(lines.line_no as text) = :group_key
-        end as is_in_group
+        lines.is_in_group
     from machine_allocations
     inner join lines on lines.line_no = machine_allocations.line_no
     inner join products on products.product = lines.product

@@ -1,50 +1,26 @@
 -- One organization's spend and machine-hours by team, app, region and VM size, in a period
 -- and in the period of equal length just before it (the team comparison's rows of single
 -- apps; queries/team_usage_summary.sql gives the teams and every app's totals).
--- Params: org_id; previous_start_date < start_date < end_date (exclusive): the previous
--- period is [previous_start_date, start_date), the current one [start_date, end_date);
--- whole_from, whole_until and previous_whole_from, previous_whole_until: the months whose
--- monthly rollup rows lie wholly inside each period (readmodels.whole_months), read from the
--- monthly rollup (both equal the period's end when there are none), the other days from the
--- daily rollup (the narrow rollups per app, region and VM size); app_ids (bigint[]): only
--- these apps (null: every app; the comparison reads the apps it explains or shows).
+-- Params: org_id; start_date (the current period's first day: rows before it are the
+-- previous period's); days and months (date[]): the days of both periods read from the daily
+-- rollup and the months (first days) read from the monthly one, the months lying wholly
+-- inside a period (fleetspend.reads.teams.Period.params); app_ids (bigint[]): only these apps
+-- (null: every app; the comparison reads the apps it explains or shows).
 -- Returns: is_current, team_id, team_name, app_id, app_name, region_code, preset_key
 -- ('no-size' for usage without a machine size: volumes), amount_precise (NUMERIC, unrounded
 -- dollars, every product), machine_seconds (machine runtime).
-with daily_usage as (
-    select
-        usage_date >= :start_date as is_current,
-        app_id,
-        region_code,
-        preset_code,
-        runtime_seconds,
-        amount_precise
+with range_usage as (
+    select usage_date >= :start_date as is_current, app_id, region_code, preset_code,
+           runtime_seconds, amount_precise
     from rollup_app_region_size_daily
-    where org_id = :org_id
+    where org_id = :org_id and usage_date = any(cast(:days as date[]))
       and (cast(:app_ids as bigint[]) is null or app_id = any(cast(:app_ids as bigint[])))
-      -- the days outside whole months, as ranges the index can read
-      and (
-          (usage_date >= :previous_start_date and usage_date < :previous_whole_from)
-          or (usage_date >= :previous_whole_until and usage_date < :whole_from)
-          or (usage_date >= :whole_until and usage_date < :end_date)
-      )
-),
-
-monthly_usage as (
-    select
-        month_date >= :start_date as is_current,
-        app_id,
-        region_code,
-        preset_code,
-        runtime_seconds,
-        amount_precise
+    union all
+    select month_date >= :start_date, app_id, region_code, preset_code, runtime_seconds,
+           amount_precise
     from rollup_app_region_size_monthly
-    where org_id = :org_id
+    where org_id = :org_id and month_date = any(cast(:months as date[]))
       and (cast(:app_ids as bigint[]) is null or app_id = any(cast(:app_ids as bigint[])))
-      and (
-          (month_date >= :whole_from and month_date < :whole_until)
-          or (month_date >= :previous_whole_from and month_date < :previous_whole_until)
-      )
 ),
 
 period_usage as (
@@ -55,11 +31,7 @@ period_usage as (
         preset_code,
         sum(amount_precise) as amount_precise,
         sum(runtime_seconds) as machine_seconds
-    from (
-        select * from daily_usage
-        union all
-        select * from monthly_usage
-    ) as range_usage
+    from range_usage
     group by 1, 2, 3, 4
 ),
 

@@ -3,71 +3,32 @@
 -- (teams, their mixes, the apps whose spend moved most), read from the per-team rollups and
 -- the per-app ones, a few thousand rows however many apps. queries/team_usage_mix.sql gives
 -- the rows of single apps by region and VM size.
--- Params: as queries/team_usage_mix.sql (org_id, previous_start_date, start_date, end_date,
--- whole_from, whole_until, previous_whole_from, previous_whole_until).
+-- Params: as queries/team_usage_mix.sql (org_id, start_date, days, months).
 -- Returns two kinds of rows (kind): 'team', one per period, team, region and VM size (app_id
 -- and app_name null), then 'app', one per period and app (region_code and preset_key null);
 -- with is_current, team_id, team_name, app_id, app_name, region_code, preset_key ('no-size'
 -- for usage without a machine size: volumes), amount_precise (NUMERIC, unrounded dollars,
 -- every product), machine_seconds (machine runtime).
 with team_usage as (
-    select
-        usage_date >= :start_date as is_current,
-        team_id,
-        region_code,
-        preset_code,
-        runtime_seconds,
-        amount_precise
+    select usage_date >= :start_date as is_current, team_id, region_code, preset_code,
+           runtime_seconds, amount_precise
     from rollup_team_region_size_daily
-    where org_id = :org_id
-      -- the days outside whole months, as ranges the index can read
-      and (
-          (usage_date >= :previous_start_date and usage_date < :previous_whole_from)
-          or (usage_date >= :previous_whole_until and usage_date < :whole_from)
-          or (usage_date >= :whole_until and usage_date < :end_date)
-      )
+    where org_id = :org_id and usage_date = any(cast(:days as date[]))
     union all
-    select
-        month_date >= :start_date,
-        team_id,
-        region_code,
-        preset_code,
-        runtime_seconds,
-        amount_precise
+    select month_date >= :start_date, team_id, region_code, preset_code, runtime_seconds,
+           amount_precise
     from rollup_team_region_size_monthly
-    where org_id = :org_id
-      and (
-          (month_date >= :whole_from and month_date < :whole_until)
-          or (month_date >= :previous_whole_from and month_date < :previous_whole_until)
-      )
+    where org_id = :org_id and month_date = any(cast(:months as date[]))
 ),
 
 app_usage as (
-    select
-        usage_date >= :start_date as is_current,
-        app_id,
-        runtime_seconds,
-        amount_precise
+    select usage_date >= :start_date as is_current, app_id, runtime_seconds, amount_precise
     from rollup_app_region_daily
-    where org_id = :org_id
-      -- the days outside whole months, as ranges the index can read
-      and (
-          (usage_date >= :previous_start_date and usage_date < :previous_whole_from)
-          or (usage_date >= :previous_whole_until and usage_date < :whole_from)
-          or (usage_date >= :whole_until and usage_date < :end_date)
-      )
+    where org_id = :org_id and usage_date = any(cast(:days as date[]))
     union all
-    select
-        month_date >= :start_date,
-        app_id,
-        runtime_seconds,
-        amount_precise
+    select month_date >= :start_date, app_id, runtime_seconds, amount_precise
     from rollup_app_region_monthly
-    where org_id = :org_id
-      and (
-          (month_date >= :whole_from and month_date < :whole_until)
-          or (month_date >= :previous_whole_from and month_date < :previous_whole_until)
-      )
+    where org_id = :org_id and month_date = any(cast(:months as date[]))
 ),
 
 team_rows as (

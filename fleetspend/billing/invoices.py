@@ -1,12 +1,14 @@
 """Drafting and finalizing monthly invoices: one per organization per calendar month (UTC).
 
 ``draft_month`` rates the month (rating.py) and replaces the lines and allocations of every
-draft invoice of that month with the result, creating the invoice when needed; finalized,
-paid and void invoices are left alone, so reruns are idempotent. Every draft is an estimate;
-the current month's draft is the "upcoming invoice". ``finalize_month`` redrafts and then seals
-the drafts of a month that has ended: status finalized, finalized_at and a content hash of the
-lines and allocations. From then on the database refuses any change to the invoice, its lines
-or its allocations (migration 0002); corrections are credit notes (credit_notes.py).
+draft invoice of that month with the result, with what each app was allocated per group of
+lines (``invoice_group_amounts``, migration 0020: the drill-down reads these), creating the
+invoice when needed; finalized, paid and void invoices are left alone, so reruns are
+idempotent. Every draft is an estimate; the current month's draft is the "upcoming invoice".
+``finalize_month`` redrafts and then seals the drafts of a month that has ended: status
+finalized, finalized_at and a content hash of the lines and allocations. From then on the
+database refuses any change to the invoice, its lines, allocations or group amounts
+(migrations 0002, 0020); corrections are credit notes (credit_notes.py).
 
 Invoice numbers read ``FS-YYYYMM-<org id, 6 digits>``, e.g. FS-202610-000042: unique because
 there is one invoice per organization and month, and stable across redrafts.
@@ -72,11 +74,13 @@ def draft_in(connection: Connection, period_start: date, org_ids: list[int],
     connection.execute(statements.sql("ensure_invoices"),
                        {**params, "always_org_ids": always_org_ids})
     invoices = connection.execute(statements.sql("lock_month_invoices"), params).all()
-    for statement in ("clear_draft_allocations", "clear_draft_lines", "insert_draft_lines",
-                      "insert_draft_allocations", "update_draft_totals"):
+    for statement in ("clear_draft_group_amounts", "clear_draft_allocations",
+                      "clear_draft_lines", "insert_draft_lines", "insert_draft_allocations",
+                      "insert_draft_group_amounts", "update_draft_totals"):
         connection.execute(statements.sql(statement), params)
     # fresh statistics, so the drill-down's first reads of these rows plan well
-    connection.exec_driver_sql("analyze invoice_lines, invoice_allocations")
+    connection.exec_driver_sql("analyze invoice_lines, invoice_allocations, invoice_group_amounts, "
+                               "invoice_group_resources")
     drafts = [row for row in invoices if row.status == invoice_status.DRAFT]
     # the pages show the drafts' cents for the month (fleetspend/figures.py)
     figures.apply(connection, period_start, [row.org_id for row in drafts])

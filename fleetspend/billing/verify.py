@@ -9,7 +9,9 @@ one read-only snapshot, every stored non-void invoice of the month with it:
 - per allocation, matched by line key and machine or volume: quantities, precise amount and
   cents, and allocations missing or unexpected;
 - per invoice: subtotal = sum of lines, credits = sum of credit notes, total = subtotal -
-  credits, the content hash of a sealed invoice, and organizations with usage but no invoice.
+  credits, the content hash of a sealed invoice, and organizations with usage but no invoice;
+- per group of lines and app: the amounts written when drafting (``invoice_group_amounts``)
+  equal the allocations summed again.
 
 An empty list means every invoice is reproduced exactly. ``verify_in`` does the same inside a
 caller's transaction; ``compare_lines`` and ``compare_resources`` then list one invoice's lines
@@ -36,7 +38,7 @@ class Difference:
 
     org_id: int
     invoice_number: str | None
-    level: str  # 'invoice', 'line' or 'allocation'
+    level: str  # 'invoice', 'line', 'allocation' or 'group'
     line: str | None  # the line's description, when the difference is inside a line
     resource_id: str | None
     field: str
@@ -250,6 +252,12 @@ def verify_in(connection: Connection, period_start: date, org_ids: list[int]) ->
                    field=row.field, stored=row.stored, expected=row.expected,
                    carried_by=row.carried_by)
         for row in connection.execute(text(ALLOCATION_DIFFERENCES_SQL), params)
+    ]
+    differences += [
+        Difference(org_id=row.org_id, invoice_number=row.invoice_number, level="group",
+                   line=row.line, resource_id=row.resource_id, field=row.field,
+                   stored=row.stored, expected=row.expected)
+        for row in connection.execute(statements.sql("group_amount_differences"))
     ]
     return differences
 

@@ -13,15 +13,18 @@ invoice's subtotal (and subtotal minus credits to the total), groups to the subt
 their group (allocations against lines), machines to their app or group, and a machine's
 charges to its amount on the level above. :func:`sum_check` is that comparison.
 
-A group is named by ``by`` (an allow-list: :data:`GROUP_BYS`) and ``key``; the SQL filters
-lines with the same rule in invoice_group_*.sql. Functions here take one page view's
-connection and return DataFrames whose money stays integer cents or Decimal; nothing here
-imports Streamlit.
+A group is named by ``by`` (an allow-list: :data:`GROUP_BYS`) and ``key``: the key the SQL
+function ``invoice_line_group_key`` (migration 0020) gives each of its lines, the one rule every
+query of the drill-down groups lines by. What each app and each machine or volume was
+allocated per group is written when an invoice is drafted (``invoice_group_amounts``,
+``invoice_group_resources``), so the apps and machines levels read one group's rows.
+Functions here take one page view's connection and return DataFrames whose money stays
+integer cents or Decimal; nothing here imports Streamlit.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -41,7 +44,8 @@ GROUP_BYS = {
     "vm_size": "VM size",
     "line": "Line",
 }
-# the group key of lines without a VM size (volumes, egress, ...), as in the SQL
+# the group key of lines without a region or VM size (volumes, egress, ...), as the SQL
+# function invoice_line_group_key (migration 0020) gives it
 NO_VM_SIZE = "-"
 # the machine list's orders: URL value -> label
 SORTS = {
@@ -195,7 +199,7 @@ def invoice(connection: Connection, org_id: int, invoice_number: str) -> Invoice
     row = connection.execute(
         sql("invoice_header"), {"org_id": org_id, "invoice_number": invoice_number}
     ).mappings().one_or_none()
-    return Invoice(**row) if row else None
+    return Invoice(**{field.name: row[field.name] for field in fields(Invoice)}) if row else None
 
 
 LINE_COLUMNS = [
@@ -221,39 +225,31 @@ def credit_notes(connection: Connection, org_id: int, invoice_id: int) -> pd.Dat
                   {"org_id": org_id, "invoice_id": invoice_id}, CREDIT_NOTE_COLUMNS)
 
 
-def _group_key(lines: pd.DataFrame, by: str) -> pd.Series:
-    if by == "product":
-        return lines["product"]
-    if by == "region":
-        return lines["region_code"].fillna(NO_VM_SIZE)
-    if by == "vm_size":
-        return lines["preset_code"].fillna(NO_VM_SIZE)
-    if by == "line":
-        return lines["line_no"].astype(str)
-    raise DrillError(f"lines are grouped by product, region, VM size or line, not {by!r}")
-
-
-def _group_label(lines: pd.DataFrame, by: str) -> pd.Series:
-    if by == "product":
-        return lines["product_name"]
-    if by == "region":
-        return lines["region_code"].fillna("no region")
-    if by == "vm_size":
-        return lines["preset_code"].fillna("no VM size (volumes, storage, IPv4, egress)")
-    return "Line " + lines["line_no"].astype(str) + ": " + lines["description"]
-
-
+# how a group without a region or VM size reads in the table of groups
+NO_KEY_NAMES = {"region": "no region", "vm_size": "no VM size (volumes, storage, IPv4, egress)"}
 GROUP_COLUMNS = ["key", "group", "lines", "amount_cents"]
 
 
-def line_groups(lines: pd.DataFrame, by: str) -> pd.DataFrame:
-    """An invoice's lines summed per group (in the order the groups first appear)."""
-    if lines.empty:
+def _group_name(by: str, key: str, name: str | None) -> str:
+    if by == "product":
+        return name or key
+    if by == "line":
+        return f"Line {key}: {name}"
+    return NO_KEY_NAMES[by] if key == NO_VM_SIZE else key
+
+
+def line_groups(connection: Connection, org_id: int, invoice_id: int, by: str) -> pd.DataFrame:
+    """An invoice's lines summed per group (in the order the groups first appear), keyed as
+    the SQL keys them (queries/invoice_line_groups.sql)."""
+    if by not in GROUP_BYS or by == "invoice":
+        raise DrillError(f"lines are grouped by product, region, VM size or line, not {by!r}")
+    rows = read_frame(connection, "invoice_line_groups",
+                      {"org_id": org_id, "invoice_id": invoice_id, "group_by": by})
+    if rows.empty:
         return pd.DataFrame(columns=GROUP_COLUMNS)
-    keyed = lines.assign(key=_group_key(lines, by), group=_group_label(lines, by))
-    grouped = keyed.groupby(["key", "group"], sort=False, dropna=False).agg(
-        lines=("line_no", "count"), amount_cents=("amount_cents", "sum"))
-    return grouped.reset_index()[GROUP_COLUMNS]
+    names = [_group_name(by, key, name)
+             for key, name in zip(rows["group_key"], rows["group_name"], strict=True)]
+    return rows.assign(key=rows["group_key"], group=names)[GROUP_COLUMNS]
 
 
 # --- level 3: apps of a group --------------------------------------------------------------

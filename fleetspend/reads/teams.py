@@ -79,13 +79,23 @@ class Period:
         return self.end_date - timedelta(days=1)
 
     def params(self, org_id: int, last_usage_date: date | None = None) -> dict:
-        """The mix query's parameters; ``last_usage_date`` as in :func:`whole_months`."""
+        """The summary's and the mix's parameters: the days of both periods read from the
+        daily rollups and the months (first days) read from the monthly ones, those lying
+        wholly inside a period; ``last_usage_date`` as in :func:`whole_months`."""
         whole_from, whole_until = whole_months(self.start_date, self.end_date, last_usage_date)
         previous_from, previous_until = whole_months(self.previous_start_date, self.start_date)
-        return {"org_id": org_id, "start_date": self.start_date, "end_date": self.end_date,
-                "previous_start_date": self.previous_start_date, "whole_from": whole_from,
-                "whole_until": whole_until, "previous_whole_from": previous_from,
-                "previous_whole_until": previous_until}
+        days = [(self.previous_start_date, previous_from), (previous_until, whole_from),
+                (whole_until, self.end_date)]
+        months = [(previous_from, previous_until), (whole_from, whole_until)]
+        return {"org_id": org_id, "start_date": self.start_date,
+                "days": [day for start, end in days for day in _dates(start, end)],
+                "months": [day for start, end in months for day in _dates(start, end)
+                           if day.day == 1]}
+
+
+def _dates(start: date, end: date) -> list[date]:
+    """Every day in [start, end)."""
+    return [start + timedelta(days=offset) for offset in range((end - start).days)]
 
 
 def last_whole_month(last_day: date) -> tuple[date, date]:

@@ -22,15 +22,18 @@ class InvoiceLines:
     invoice: drill.Invoice
     lines: pd.DataFrame
     credits: pd.DataFrame
+    groups: pd.DataFrame  # the lines grouped as asked (drill.GROUP_BYS)
 
 
-def invoice_lines(connection: Connection, org_id: int, number: str) -> InvoiceLines | None:
-    """Invoice ``number`` with its lines and credit notes."""
+def invoice_lines(connection: Connection, org_id: int, number: str,
+                  by: str) -> InvoiceLines | None:
+    """Invoice ``number`` with its lines, its credit notes and its lines grouped ``by``."""
     invoice = drill.invoice(connection, org_id, number)
     if invoice is None:
         return None
     return InvoiceLines(invoice, drill.invoice_lines(connection, org_id, invoice.invoice_id),
-                        drill.credit_notes(connection, org_id, invoice.invoice_id))
+                        drill.credit_notes(connection, org_id, invoice.invoice_id),
+                        drill.line_groups(connection, org_id, invoice.invoice_id, by))
 
 
 @dataclass(frozen=True)

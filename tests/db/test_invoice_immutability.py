@@ -43,6 +43,10 @@ FORBIDDEN = [
     " from invoice_lines",
     "update invoice_allocations set amount_cents = amount_cents + 1",
     "delete from invoice_allocations",
+    "update invoice_group_amounts set amount_cents = amount_cents + 1",
+    "delete from invoice_group_amounts",
+    "update invoice_group_resources set lines = lines + 1",
+    "delete from invoice_group_resources",
 ]
 
 

@@ -68,18 +68,6 @@ def test_search_patterns_escape_like_wildcards():
         drill.search_patterns("x" * (drill.MAX_SEARCH_LENGTH + 1))
 
 
-@pytest.mark.parametrize(("by", "expected"), [
-    ("product", {"machine_runtime": 1192, "volume": 110}),
-    ("region", {"iad": 305, "lhr": 997}),
-    ("vm_size", {"shared-cpu-1x": 1192, drill.NO_VM_SIZE: 110}),
-    ("line", {"1": 305, "2": 887, "3": 110}),
-])
-def test_line_groups_add_up_to_the_lines(by, expected):
-    groups = drill.line_groups(lines_frame(), by)
-    assert dict(zip(groups["key"], groups["amount_cents"], strict=True)) == expected
-    assert groups["amount_cents"].sum() == lines_frame()["amount_cents"].sum()
-
-
 @pytest.mark.parametrize(("group", "name", "label"), [
     (drill.Group("invoice"), None, "Whole invoice"),
     (drill.Group("product", "volume"), "Volumes", "Product: Volumes"),
