@@ -6,9 +6,7 @@ app with Streamlit's bundles uncompressed (see fleetspend/ui/assets.py for what 
 """
 
 import streamlit as st
-from starlette.middleware import Middleware
 
-from fleetspend.ui.assets import CompressedBundles, PreloadedCharts
+from fleetspend.ui.assets import MIDDLEWARE
 
-app = st.App("app.py", middleware=[Middleware(PreloadedCharts),
-                                     Middleware(CompressedBundles)])
+app = st.App("app.py", middleware=MIDDLEWARE)

@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from starlette.datastructures import MutableHeaders
+from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from streamlit import config, file_util
 
@@ -175,3 +176,7 @@ def _with_links(page: bytes, links: bytes, encoding: str | None) -> bytes:
     if encoding is not None:
         return page
     return page.replace(b"</head>", links + b"</head>", 1)
+
+
+# what serve.py puts in front of Streamlit (and bench/bench_first_chart.py in front of a bare app)
+MIDDLEWARE = [Middleware(PreloadedCharts), Middleware(CompressedBundles)]
