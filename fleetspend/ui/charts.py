@@ -74,37 +74,32 @@ def _plotly(figure: go.Figure, *, key: str,
 
 
 # in the browser: once nothing above this place is still loading (a skeleton), a chart without
-# its SVG or another chart's place that has not asked yet, two animation frames later (so it is
-# painted), ask for the fragment's rerun; the places ask one after another, frames apart (the
-# browser sends only one fragment's rerun of those asked for together)
+# its SVG or another chart's place kept, two animation frames later (so it is painted), ask for
+# the fragment's rerun; so one at a time, top to bottom (the browser sends only one fragment's
+# rerun of those asked for together, and under load two asked frames apart were seen lost)
 PAINTED_JS = """
 export default function ({ parentElement, setTriggerValue }) {
-  const place = parentElement.querySelector("[data-charts-later]");
   const above = (selector) => [...document.querySelectorAll(selector)].filter(
     (element) => element.compareDocumentPosition(parentElement) &
       Node.DOCUMENT_POSITION_FOLLOWING);
   const waiting = () =>
-    above('[data-testid="stSkeleton"], [data-charts-later="waiting"]').length > 0 ||
+    above('[data-testid="stSkeleton"], [data-charts-later]').length > 0 ||
     above('[data-testid="stPlotlyChart"]').some((chart) => !chart.querySelector(".main-svg"));
   let asked = false;
   const ask = () => {
     if (asked || waiting()) return;
     asked = true;
     observer.disconnect();
-    requestAnimationFrame(() => requestAnimationFrame(() => {
-      setTriggerValue("painted", true);
-      place.dataset.chartsLater = "asked";
-    }));
+    requestAnimationFrame(() => requestAnimationFrame(() => setTriggerValue("painted", true)));
   };
   const observer = new MutationObserver(ask);
-  observer.observe(document.body, { childList: true, subtree: true, attributes: true,
-                                    attributeFilter: ["data-charts-later"] });
+  observer.observe(document.body, { childList: true, subtree: true });
   ask();
   return () => observer.disconnect();
 }
 """
 _painted = st.components.v2.component(
-    "fleetspend_charts_painted", html='<div data-charts-later="waiting"></div>', js=PAINTED_JS,
+    "fleetspend_charts_painted", html="<div data-charts-later></div>", js=PAINTED_JS,
     isolate_styles=False)
 # the session's marks of the charts drawn later whose first run is over
 DRAWN_LATER = "charts_drawn_later_{key}"
