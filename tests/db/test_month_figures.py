@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, text
 
 from fleetspend import exports, figures, readmodels, rollups, spend, teams
 from fleetspend.billing import invoices
+from fleetspend.models import NARROW_ROLLUPS, TEAM_ROLLUPS
 from fleetspend.partitions import next_month
 from queries import sql
 from tests.conftest import clone, engine_for
@@ -189,3 +190,35 @@ def test_a_sealed_month_keeps_its_figures_when_usage_goes_and_the_next_draft_car
         subtotal = _assert_pages_add_up(connection, org_id, november)
         overview = spend.read_overview(connection, org_id, may_see_invoices=True)
         assert overview.month_cents == subtotal
+
+
+# every rollup a month's figures are written to (the meter rows and everything summed from them)
+FIGURED_TABLES = ("rollup_usage_daily", "rollup_usage_monthly", "rollup_org_daily",
+                  *(f"rollup_{name}_{grain}" for name in (*NARROW_ROLLUPS, *TEAM_ROLLUPS)
+                    for grain in ("daily", "monthly")),
+                  "rollup_app_region_series")
+
+
+def _figured_rows(connection: Connection, org_id: int) -> dict[str, set[tuple]]:
+    """Each table's rows of the organization (the series' arrays as tuples)."""
+    return {table: {tuple(tuple(value) if isinstance(value, list) else value for value in row)
+                    for row in connection.execute(text(
+                        f"select * from {table} where org_id = :org"), {"org": org_id})}
+            for table in FIGURED_TABLES}
+
+
+def test_figures_spread_from_the_meter_rows_equal_those_spread_from_each_machine(
+        invoiced_engine) -> None:
+    # a month carrying no figures spreads its cents by the meter rows' rated amounts; one that
+    # carries them (a redraft) by the per-resource rows summed again: the same rows either way
+    november = date(2026, 11, 1)
+    with invoiced_engine.begin() as connection:
+        org_id = connection.execute(text(
+            "select org_id from organizations where slug = 'acme'")).scalar_one()
+        figures.apply(connection, november, [org_id])  # carries figures: the second way
+        from_each_machine = _figured_rows(connection, org_id)
+        figures.withdraw(connection, [(org_id, november)])
+        assert figures.month_figure(connection, org_id, november).invoice_number is None
+        figures.apply(connection, november, [org_id])  # carries none: the first way
+        assert _figured_rows(connection, org_id) == from_each_machine
+        assert _assert_pages_add_up(connection, org_id, november) > 0
