@@ -207,18 +207,17 @@ def _figured_rows(connection: Connection, org_id: int) -> dict[str, set[tuple]]:
             for table in FIGURED_TABLES}
 
 
-def test_figures_spread_from_the_meter_rows_equal_those_spread_from_each_machine(
+def test_a_months_figures_withdrawn_and_applied_again_are_the_same_rows(
         invoiced_engine) -> None:
-    # a month carrying no figures spreads its cents by the meter rows' rated amounts; one that
-    # carries them (a redraft) by the per-resource rows summed again: the same rows either way
+    # the draft's cents spread over the month again, from rated amounts, land where they were
     november = date(2026, 11, 1)
     with invoiced_engine.begin() as connection:
         org_id = connection.execute(text(
             "select org_id from organizations where slug = 'acme'")).scalar_one()
-        figures.apply(connection, november, [org_id])  # carries figures: the second way
-        from_each_machine = _figured_rows(connection, org_id)
+        figures.apply(connection, november, [org_id])
+        applied = _figured_rows(connection, org_id)
         figures.withdraw(connection, [(org_id, november)])
         assert figures.month_figure(connection, org_id, november).invoice_number is None
-        figures.apply(connection, november, [org_id])  # carries none: the first way
-        assert _figured_rows(connection, org_id) == from_each_machine
+        figures.apply(connection, november, [org_id])
+        assert _figured_rows(connection, org_id) == applied
         assert _assert_pages_add_up(connection, org_id, november) > 0
