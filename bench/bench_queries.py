@@ -433,12 +433,12 @@ def main() -> None:
             counts = connection.execute(text(
                 "select (select count(*) from machines where org_id = :org_id), "
                 "(select count(*) from rollup_usage_daily where org_id = :org_id), "
-                "(select count(*) from rollup_resource_monthly where org_id = :org_id)"),
+                "(select count(*) from rollup_resource_daily where org_id = :org_id)"),
                 {"org_id": org_id}).one()
         through = through_at.date()
         print(f"{BIG_ORG}: {counts[0]:,} machines, usage complete through "
               f"{through_at:%Y-%m-%d %H:%M} UTC; rollup rows: {counts[1]:,} daily meter, "
-              f"{counts[2]:,} monthly per resource")
+              f"{counts[2]:,} daily per resource")
         replicas = [u.strip() for u in os.environ.get("REPLICA_URLS", "").split(",") if u.strip()]
         # pages read as the app's role, bound by row-level security, as an admin of the org
         # the pages' own pool settings (READ_POOL_SIZE), as the app would run

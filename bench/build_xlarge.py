@@ -20,7 +20,7 @@ per-resource rollups hold the copies for the last day only (what folding a new h
 With --raw-month, one month of raw usage is generated for the copies after all: every copied
 machine gets its original's hourly rows of that month (inserted into machine_usage, for
 November 2026 of the large seed 44.6 million rows, 49.5 million in all for 100,000 machines),
-and the per-resource rollups of the month are copied to match, so the write path and the
+and the per-resource daily rollups of the month are copied to match, so the write path and the
 draft (bench/bench_invoice.py --month 2026-11 on TARGET_DB) read real rows at xlarge. It takes
 about half an hour here and about 10 GB of disk.
 
@@ -193,17 +193,13 @@ def raw_month(url: str, month: date, copies: int) -> None:
                            where=f"original.usage_date >= '{month.isoformat()}' "
                                  f"and original.usage_date < '{last_day.isoformat()}' "
                                  "and original.resource_kind = 'machine'")
-        monthly = _copy_rows(connection, "rollup_resource_monthly", org_id, copies, resource,
-                             where=f"original.month_date = '{month.isoformat()}' "
-                                   "and original.resource_kind = 'machine'")
-        bulk.add_back(connection, set_aside, analyze=["rollup_resource_daily",
-                                                      "rollup_resource_monthly"])
+        bulk.add_back(connection, set_aside, analyze=["rollup_resource_daily"])
     with engine.connect() as connection:
         connection.execution_options(isolation_level="AUTOCOMMIT")
         connection.exec_driver_sql("vacuum analyze machine_usage")
     engine.dispose()
     print(f"raw usage of {month:%Y-%m} for the copies: +{rows:,} machine_usage rows, "
-          f"+{daily:,} rollup_resource_daily and +{monthly:,} rollup_resource_monthly rows")
+          f"+{daily:,} rollup_resource_daily rows")
 
 
 ADD_HOUR = text("""

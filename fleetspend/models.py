@@ -536,6 +536,8 @@ staff_audit_events = Table(
 
 # --- rollups (derived from rated_usage by fleetspend.rollups; never edited by hand) ----------
 # A preset_code of '' marks products without a machine size (volumes), so it can be a key.
+# Their org_id has no foreign key: every row is summed from usage (or rollup) rows whose
+# organization was checked when they were written (migration 0019).
 
 NO_PRESET = ""
 ROLLUP_QUANTITY = Numeric(30, 6)
@@ -551,7 +553,7 @@ def _rollup_measures() -> list[Column]:
 
 rollup_resource_daily = Table(
     "rollup_resource_daily", metadata,
-    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+    Column("org_id", BigInteger, nullable=False),
     Column("usage_date", Date, nullable=False),
     Column("resource_id", Text, nullable=False),
     Column("product", Text, nullable=False),
@@ -564,25 +566,9 @@ rollup_resource_daily = Table(
     PrimaryKeyConstraint("org_id", "usage_date", "resource_id", "product", "preset_code"),
 )
 
-rollup_resource_monthly = Table(
-    "rollup_resource_monthly", metadata,
-    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
-    Column("month_date", Date, nullable=False),
-    Column("resource_id", Text, nullable=False),
-    Column("product", Text, nullable=False),
-    Column("resource_kind", Text, nullable=False),
-    Column("app_id", BigInteger, nullable=False),
-    Column("region_code", Text, nullable=False),
-    *_rollup_measures(),
-    # daily rows folded in; the row goes when corrections take it back to zero
-    Column("day_rows", Integer, nullable=False),
-    PrimaryKeyConstraint("org_id", "month_date", "resource_id", "product"),
-    CheckConstraint("extract(day from month_date) = 1", name="month_start"),
-)
-
 rollup_usage_daily = Table(
     "rollup_usage_daily", metadata,
-    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+    Column("org_id", BigInteger, nullable=False),
     Column("usage_date", Date, nullable=False),
     Column("app_id", BigInteger, nullable=False),
     Column("region_code", Text, nullable=False),
@@ -598,7 +584,7 @@ rollup_usage_daily = Table(
 # per org, day and product: the totals that time series and month-to-date read
 rollup_org_daily = Table(
     "rollup_org_daily", metadata,
-    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+    Column("org_id", BigInteger, nullable=False),
     Column("usage_date", Date, nullable=False),
     Column("product", Text, nullable=False),
     *_rollup_measures(),
@@ -611,7 +597,7 @@ rollup_org_daily = Table(
 # overview's anomaly search reads a row per app, region and month instead of one per day
 rollup_app_region_series = Table(
     "rollup_app_region_series", metadata,
-    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+    Column("org_id", BigInteger, nullable=False),
     Column("month_date", Date, nullable=False),
     Column("app_id", BigInteger, nullable=False),
     Column("region_code", Text, nullable=False),
@@ -665,7 +651,7 @@ def _narrow_rollup(name: str, period: str) -> Table:
     grain = "daily" if period == "usage_date" else "monthly"
     return Table(
         f"rollup_{name}_{grain}", metadata,
-        Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+        Column("org_id", BigInteger, nullable=False),
         Column(period, Date, nullable=False),
         *(_NARROW_COLUMNS[column]() for column in (*keys, *measures)),
         PrimaryKeyConstraint("org_id", period, *keys),
@@ -696,7 +682,7 @@ def _team_rollup(name: str, period: str) -> Table:
     keys = TEAM_ROLLUPS[name]
     return Table(
         f"rollup_{name}_{grain}", metadata,
-        Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+        Column("org_id", BigInteger, nullable=False),
         Column(period, Date, nullable=False),
         Column("team_id", BigInteger, nullable=False),
         *(_NARROW_COLUMNS[column]() for column in (*keys[1:], *APP_MEASURES)),
@@ -711,7 +697,7 @@ TEAM_TABLES = {(name, period): _team_rollup(name, period)
 
 rollup_usage_monthly = Table(
     "rollup_usage_monthly", metadata,
-    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+    Column("org_id", BigInteger, nullable=False),
     Column("month_date", Date, nullable=False),
     Column("app_id", BigInteger, nullable=False),
     Column("region_code", Text, nullable=False),

@@ -10,7 +10,7 @@ an invoice's agree to the unrounded amount:
 - the narrow rollups of ``models.NARROW_ROLLUPS``, daily and monthly (per app and region; per
   app, region and preset; per region, preset and product): the meter rows summed over the
   dimensions a question leaves out, two and a half to four times fewer rows to read;
-- ``rollup_resource_monthly`` and ``rollup_usage_monthly``: the same per calendar month;
+- ``rollup_usage_monthly``: the meter rows per calendar month;
 - ``rollup_app_region_series``: per org, month, app and region, each day's cents in arrays
   (the overview's anomaly search), recomputed with the narrow monthly rows;
 - the per-team rollups of ``models.TEAM_ROLLUPS``, daily and monthly (per team, region and VM
@@ -27,8 +27,7 @@ How changes find their way in. Statement-level triggers on the usage tables note
 claims the noted days (deleting the notes it can see; notes committed later wait for the next
 run), and for each claimed day:
 
-1. recomputes the day's per-resource rows from ``rated_usage`` (delete, then insert), and
-   adds the difference between the new and the old rows to the per-resource monthly rows;
+1. recomputes the day's per-resource rows from its usage (delete, then insert);
 2. recomputes the day's meter rows from the per-resource rows, again passing the difference
    on to the monthly meter rows, and the day's org and narrow rows from those (the narrow
    monthly rows are recomputed from the narrow daily ones of their month);
@@ -69,42 +68,7 @@ batch as (
         as batch_day (org_id, usage_date)
 )"""
 
-# The monthly upserts add a signed difference; ``sign`` is 1 for new rows, -1 for old ones.
-_ADD_TO_RESOURCE_MONTHLY = """
-month_change as (
-    select
-        org_id,
-        cast(date_trunc('month', usage_date) as date) as month_date,
-        resource_id,
-        product,
-        min(resource_kind) as resource_kind,
-        min(app_id) as app_id,
-        min(region_code) as region_code,
-        :sign * sum(consumed_quantity) as consumed_quantity,
-        :sign * sum(pricing_quantity) as pricing_quantity,
-        :sign * sum(amount_precise) as amount_precise,
-        :sign * count(*) as day_rows
-    from changed
-    group by 1, 2, 3, 4
-)
-
-insert into rollup_resource_monthly (
-    org_id, month_date, resource_id, product, resource_kind, app_id, region_code,
-    consumed_quantity, pricing_quantity, amount_precise, day_rows
-)
-select * from month_change
-on conflict (org_id, month_date, resource_id, product) do update set
-    consumed_quantity = rollup_resource_monthly.consumed_quantity + excluded.consumed_quantity,
-    pricing_quantity = rollup_resource_monthly.pricing_quantity + excluded.pricing_quantity,
-    amount_precise = rollup_resource_monthly.amount_precise + excluded.amount_precise,
-    day_rows = rollup_resource_monthly.day_rows + excluded.day_rows
-"""
-
-# the same upsert for added hours: amounts go in as they are, and only rows that are new to
-# the daily table count as new daily rows of their month
-_ADD_TO_RESOURCE_MONTHLY_UNSIGNED = _ADD_TO_RESOURCE_MONTHLY.replace(
-    ":sign * count(*)", "count(*) filter (where is_new)").replace(":sign * ", "")
-
+# The monthly upsert adds a signed difference; ``sign`` is 1 for new rows, -1 for old ones.
 _ADD_TO_USAGE_MONTHLY = """
 month_change as (
     select
@@ -135,16 +99,12 @@ on conflict (org_id, month_date, app_id, region_code, preset_code, product) do u
 """
 
 REMOVE_RESOURCE_DAYS = text(f"""
-with {_BATCH},
+with {_BATCH}
 
-changed as (
-    delete from rollup_resource_daily
-    using batch
-    where rollup_resource_daily.org_id = batch.org_id
-      and rollup_resource_daily.usage_date = batch.usage_date
-    returning rollup_resource_daily.*
-),
-{_ADD_TO_RESOURCE_MONTHLY}
+delete from rollup_resource_daily
+using batch
+where rollup_resource_daily.org_id = batch.org_id
+  and rollup_resource_daily.usage_date = batch.usage_date
 """)  # noqa: S608 - composed from this module's constants only
 
 # rated usage summed per org, UTC day, resource, product and preset: a per-resource daily row
@@ -179,17 +139,13 @@ fresh as (
       and rated_usage.hour_at < :until_at
       and rated_usage.org_id = any(cast(:org_ids as bigint[]))
     group by 1, 2, 3, 4, 5
-),
+)
 
-changed as (
-    insert into rollup_resource_daily (
-        org_id, usage_date, resource_id, product, preset_code, resource_kind, app_id,
-        region_code, consumed_quantity, pricing_quantity, amount_precise, last_hour_at
-    )
-    select * from fresh
-    returning *
-),
-{_ADD_TO_RESOURCE_MONTHLY}
+insert into rollup_resource_daily (
+    org_id, usage_date, resource_id, product, preset_code, resource_kind, app_id, region_code,
+    consumed_quantity, pricing_quantity, amount_precise, last_hour_at
+)
+select * from fresh
 """)  # noqa: S608 - composed from this module's constants only
 
 REMOVE_USAGE_DAYS = text(f"""
@@ -254,46 +210,22 @@ group by 1, 2, 3, 4, 5"""
 
 # Hours that only gained rows (the INSERT trigger notes them with their hour) and come after
 # everything their day holds so far: their rows, summed and priced as the rebuild does
-# (rating.stage_sums at grain 'hour'), are added onto the per-resource daily rows, and to the
-# months, without re-reading the rest of the day. Only safe in a snapshot that cannot see rows
-# committed after the claim (see refresh).
+# (rating.stage_sums at grain 'hour'), are added onto the per-resource daily rows without
+# re-reading the rest of the day. Only safe in a snapshot that cannot see rows committed after
+# the claim (see refresh).
 ADD_RESOURCE_HOURS = text(f"""
-with {rating.RESOURCE_PRODUCTS_CTES},
-
-fresh as ({_PRICED_PER_RESOURCE_DAY}
-),
-
-upserted as (
-    insert into rollup_resource_daily (
-        org_id, usage_date, resource_id, product, preset_code, resource_kind, app_id,
-        region_code, consumed_quantity, pricing_quantity, amount_precise, last_hour_at
-    )
-    select * from fresh
-    on conflict (org_id, usage_date, resource_id, product, preset_code) do update set
-        consumed_quantity
-            = rollup_resource_daily.consumed_quantity + excluded.consumed_quantity,
-        pricing_quantity = rollup_resource_daily.pricing_quantity + excluded.pricing_quantity,
-        amount_precise = rollup_resource_daily.amount_precise + excluded.amount_precise,
-        last_hour_at = greatest(rollup_resource_daily.last_hour_at, excluded.last_hour_at)
-),
-
--- every part of one statement sees the rollups as they were before it: a fresh row with no
--- daily row yet makes a new daily row of its month
-changed as (
-    select
-        fresh.*,
-        not exists (
-            select from rollup_resource_daily as existing
-            where existing.org_id = fresh.org_id
-              and existing.usage_date = fresh.usage_date
-              and existing.resource_id = fresh.resource_id
-              and existing.product = fresh.product
-              and existing.preset_code = fresh.preset_code
-        ) as is_new
-    from fresh
-),
-{_ADD_TO_RESOURCE_MONTHLY_UNSIGNED}
-""")  # noqa: S608 - composed from this module's constants only
+insert into rollup_resource_daily (
+    org_id, usage_date, resource_id, product, preset_code, resource_kind, app_id,
+    region_code, consumed_quantity, pricing_quantity, amount_precise, last_hour_at
+)
+with {rating.RESOURCE_PRODUCTS_CTES}
+{_PRICED_PER_RESOURCE_DAY}
+on conflict (org_id, usage_date, resource_id, product, preset_code) do update set
+    consumed_quantity = rollup_resource_daily.consumed_quantity + excluded.consumed_quantity,
+    pricing_quantity = rollup_resource_daily.pricing_quantity + excluded.pricing_quantity,
+    amount_precise = rollup_resource_daily.amount_precise + excluded.amount_precise,
+    last_hour_at = greatest(rollup_resource_daily.last_hour_at, excluded.last_hour_at)
+""")
 
 # the latest hour already folded into each of some (org, day) pairs
 FOLDED_THROUGH = text(f"""
@@ -491,14 +423,11 @@ REPLACE_NARROW_MONTHS = (
          "where findings.org_id = months.org_id"),
 )
 
-DROP_EMPTY_MONTHS = (
-    text("delete from rollup_resource_monthly where day_rows = 0 "
-         "and org_id = any(cast(:org_ids as bigint[])) "
-         "and month_date = any(cast(:month_dates as date[]))"),
-    text("delete from rollup_usage_monthly where day_rows = 0 "
-         "and org_id = any(cast(:org_ids as bigint[])) "
-         "and month_date = any(cast(:month_dates as date[]))"),
-)
+# monthly meter rows whose every daily row is gone
+DROP_EMPTY_MONTHS = text(
+    "delete from rollup_usage_monthly where day_rows = 0 "
+    "and org_id = any(cast(:org_ids as bigint[])) "
+    "and month_date = any(cast(:month_dates as date[]))")
 
 CLAIM_PENDING = text(
     "delete from rollup_pending_days returning org_id, usage_date, hour_at, change_id"
@@ -604,8 +533,7 @@ def refold_meters(connection: Connection, pairs: list[tuple[int, date]]) -> None
     for statement in REPLACE_ORG_DAYS:
         connection.execute(statement, batch)
     months = sorted({usage_date.replace(day=1) for usage_date in usage_dates})
-    for statement in DROP_EMPTY_MONTHS:
-        connection.execute(statement, {"org_ids": sorted(set(org_ids)), "month_dates": months})
+    connection.execute(DROP_EMPTY_MONTHS, {"org_ids": sorted(set(org_ids)), "month_dates": months})
     refold_narrow(connection, pairs)
 
 
@@ -634,12 +562,12 @@ def refold_teams(connection: Connection, batch: Mapping[str, object],
 
 
 def _recompute_days(connection: Connection, pairs: list[tuple[int, date]]) -> None:
-    """Recompute (org, day) pairs from rated usage and pass the differences on to the months."""
+    """Recompute (org, day) pairs from rated usage, and everything summed from them."""
     usage_dates = [usage_date for _, usage_date in pairs]
     connection.execute(REMOVE_RESOURCE_DAYS, {
-        "org_ids": [org_id for org_id, _ in pairs], "usage_dates": usage_dates, "sign": -1})
+        "org_ids": [org_id for org_id, _ in pairs], "usage_dates": usage_dates})
     connection.execute(ADD_RESOURCE_DAYS, {
-        "org_ids": [org_id for org_id, _ in pairs], "usage_dates": usage_dates, "sign": 1,
+        "org_ids": [org_id for org_id, _ in pairs], "usage_dates": usage_dates,
         "from_at": _midnight(min(usage_dates)),
         "until_at": _midnight(max(usage_dates) + timedelta(days=1)),
     })
@@ -745,8 +673,8 @@ def refresh_in(connection: Connection, *, full: bool = False) -> RefreshResult:
 # difference).
 REBUILD_CHUNK_DAYS = 10
 
-REBUILT_TABLES = ("rollup_resource_daily", "rollup_resource_monthly", "rollup_usage_daily",
-                  "rollup_usage_monthly", "rollup_org_daily",
+REBUILT_TABLES = ("rollup_resource_daily", "rollup_usage_daily", "rollup_usage_monthly",
+                  "rollup_org_daily",
                   *(table.name for table in models.NARROW_TABLES.values()),
                   *(table.name for table in models.TEAM_TABLES.values()),
                   "rollup_app_region_series")
@@ -799,18 +727,6 @@ group by 1, 2, 3
 order by 1, 2
 """),
     text("""
-insert into rollup_resource_monthly (
-    org_id, month_date, resource_id, product, resource_kind, app_id, region_code,
-    consumed_quantity, pricing_quantity, amount_precise, day_rows
-)
-select org_id, cast(date_trunc('month', usage_date) as date), resource_id, product,
-       min(resource_kind), min(app_id), min(region_code), sum(consumed_quantity),
-       sum(pricing_quantity), sum(amount_precise), count(*)
-from rollup_resource_daily
-group by 1, 2, 3, 4
-order by 1, 2
-"""),
-    text("""
 insert into rollup_usage_monthly (
     org_id, month_date, app_id, region_code, preset_code, product,
     consumed_quantity, pricing_quantity, amount_precise, day_rows
@@ -849,10 +765,9 @@ def rebuild_in(connection: Connection,
     connection.execute(text("select pg_advisory_xact_lock(:key)"), {"key": REFRESH_LOCK_KEY})
     claimed = connection.execute(CLAIM_PENDING).all()
     connection.execute(REBUILD_EMPTY)
-    # the tables are rewritten whole: their keys and foreign keys are checked once,
-    # after the rows are in (fleetspend/bulk.py)
-    set_aside = bulk.set_aside(connection, foreign_keys=REBUILT_TABLES,
-                               primary_keys=REBUILT_TABLES)
+    # the tables are rewritten whole: their keys are built once, after the rows are in
+    # (fleetspend/bulk.py)
+    set_aside = bulk.set_aside(connection, primary_keys=REBUILT_TABLES)
     stretches = _rebuild_stretches(connection)
     org_ids = connection.execute(text("select org_id from organizations")).scalars().all()
     for done, (from_at, until_at) in enumerate(stretches, start=1):

@@ -45,7 +45,7 @@ OVERSIGHT = "oversight"
 TABLE_LEVELS = {
     "organizations": USAGE, "apps": USAGE, "machines": USAGE, "machine_events": USAGE,
     "machine_runs": USAGE, "volumes": USAGE, "machine_usage": USAGE, "volume_usage": USAGE,
-    "rollup_resource_daily": USAGE, "rollup_resource_monthly": USAGE,
+    "rollup_resource_daily": USAGE,
     "rollup_usage_daily": USAGE, "rollup_usage_monthly": USAGE, "rollup_pending_days": USAGE,
     "rollup_org_daily": USAGE, "rollup_app_region_daily": USAGE, "rollup_region_size_daily": USAGE,
     "rollup_app_region_monthly": USAGE, "rollup_region_size_monthly": USAGE,

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, text
 
 from fleetspend import anomaly_search, clock, figures, rollups
 from fleetspend.billing import invoices
+from fleetspend.models import NARROW_ROLLUPS, TEAM_ROLLUPS
 from fleetspend.partitions import next_month
 from fleetspend.reads import dimensions, exports, readmodels, spend_overview, teams, usage_explorer
 from queries import sql
@@ -192,3 +193,34 @@ def test_a_sealed_month_keeps_its_figures_when_usage_goes_and_the_next_draft_car
         subtotal = _assert_pages_add_up(connection, org_id, november)
         overview = spend_overview.read_overview(connection, org_id, may_see_invoices=True)
         assert overview.month_cents == subtotal
+
+
+# every rollup a month's figures are written to (the meter rows and everything summed from them)
+FIGURED_TABLES = ("rollup_usage_daily", "rollup_usage_monthly", "rollup_org_daily",
+                  *(f"rollup_{name}_{grain}" for name in (*NARROW_ROLLUPS, *TEAM_ROLLUPS)
+                    for grain in ("daily", "monthly")),
+                  "rollup_app_region_series")
+
+
+def _figured_rows(connection: Connection, org_id: int) -> dict[str, set[tuple]]:
+    """Each table's rows of the organization (the series' arrays as tuples)."""
+    return {table: {tuple(tuple(value) if isinstance(value, list) else value for value in row)
+                    for row in connection.execute(text(
+                        f"select * from {table} where org_id = :org"), {"org": org_id})}
+            for table in FIGURED_TABLES}
+
+
+def test_a_months_figures_withdrawn_and_applied_again_are_the_same_rows(
+        invoiced_engine) -> None:
+    # the draft's cents spread over the month again, from rated amounts, land where they were
+    november = date(2026, 11, 1)
+    with invoiced_engine.begin() as connection:
+        org_id = connection.execute(text(
+            "select org_id from organizations where slug = 'acme'")).scalar_one()
+        figures.apply(connection, november, [org_id])
+        applied = _figured_rows(connection, org_id)
+        figures.withdraw(connection, [(org_id, november)])
+        assert figures.month_figure(connection, org_id, november).invoice_number is None
+        figures.apply(connection, november, [org_id])
+        assert _figured_rows(connection, org_id) == applied
+        assert _assert_pages_add_up(connection, org_id, november) > 0

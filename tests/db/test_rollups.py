@@ -131,17 +131,6 @@ ROLLUP_METER_MONTHLY = text("""
            pricing_quantity, amount_precise
     from rollup_usage_monthly
 """)
-DIRECT_RESOURCE_MONTHLY = text("""
-    select org_id, cast(date_trunc('month', hour_at, 'UTC') as date), resource_id, product,
-           resource_kind, app_id, region_code, sum(consumed_quantity), sum(pricing_quantity),
-           sum(amount_precise)
-    from rated_usage group by 1, 2, 3, 4, 5, 6, 7
-""")
-ROLLUP_RESOURCE_MONTHLY = text("""
-    select org_id, month_date, resource_id, product, resource_kind, app_id, region_code,
-           consumed_quantity, pricing_quantity, amount_precise
-    from rollup_resource_monthly
-""")
 # the narrow rollups, straight from rated usage: each measure as the meter rows define it
 _RAW_MEASURES = {
     "runtime_seconds": "sum(consumed_quantity) filter (where product = 'machine_runtime')",
@@ -210,7 +199,7 @@ DIRECT_RAW = text("""
     union all select 'volume', sum(gb_hours) from volume_usage
 """)
 ROLLUP_RAW = text("""
-    select product, sum(consumed_quantity) from rollup_resource_monthly
+    select product, sum(consumed_quantity) from rollup_resource_daily
     where product in ('machine_runtime', 'egress_internet', 'volume') group by product
 """)
 
@@ -227,8 +216,6 @@ def assert_rollups_match(connection: Connection) -> None:
         assert _rows(connection, rollup) == _rows(connection, direct), rollup.text
     assert _rows(connection, ROLLUP_SERIES) == _rows(connection, DIRECT_SERIES)
     assert _rows(connection, ROLLUP_METER_MONTHLY) == _rows(connection, DIRECT_METER_MONTHLY)
-    assert _rows(connection, ROLLUP_RESOURCE_MONTHLY) == _rows(
-        connection, DIRECT_RESOURCE_MONTHLY)
     raw = {product: Decimal(total) for product, total in connection.execute(DIRECT_RAW)}
     assert {product: Decimal(total) for product, total in connection.execute(ROLLUP_RAW)} == raw
     assert connection.execute(text("select count(*) from rollup_pending_days")).scalar() == 0
@@ -308,7 +295,7 @@ def test_a_new_hour_late_usage_and_corrections_are_folded_in(engine, loaded):
         assert_rollups_match(connection)
         september = connection.execute(text(
             "select (select count(*) from rollup_usage_monthly where month_date = '2026-09-01')"
-            " + (select count(*) from rollup_resource_monthly where month_date = '2026-09-01')"
+            " + (select count(*) from rollup_resource_daily where usage_date < '2026-10-01')"
         )).scalar()
     assert september == 0  # every September row went with its usage
 
@@ -389,7 +376,7 @@ def test_an_app_moving_team_takes_its_whole_history_to_the_team_rollups(engine, 
 
 def test_a_rebuild_from_nothing_equals_the_incremental_rollups(engine, loaded):
     tables = (ROLLUP_METER_DAILY, ROLLUP_ORG_DAILY, ROLLUP_METER_MONTHLY,
-              ROLLUP_RESOURCE_MONTHLY, ROLLUP_SERIES,
+              ROLLUP_SERIES,
               *(rollup for rollup, _ in (*NARROW_PAIRS, *TEAM_PAIRS)))
     rollups.refresh(engine)
     with engine.begin() as connection:
@@ -453,7 +440,7 @@ def test_hours_added_on_one_at_a_time_equal_a_rebuild_from_nothing(engine, loade
         result = rollups.refresh(engine)
         assert (result.hours, result.days) == (hours, 0)
     tables = (ROLLUP_RESOURCE_DAILY, ROLLUP_METER_DAILY, ROLLUP_ORG_DAILY, ROLLUP_METER_MONTHLY,
-              ROLLUP_RESOURCE_MONTHLY, ROLLUP_SERIES, *(rollup for rollup, _ in NARROW_PAIRS))
+              ROLLUP_SERIES, *(rollup for rollup, _ in NARROW_PAIRS))
     with engine.connect() as connection:
         assert_rollups_match(connection)
         folded = [_rows(connection, query) for query in tables]
