@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import Connection, text
 
-from fleetspend.reads import invoice_drill as drill
 from fleetspend.billing.invoices import draft_month
 from fleetspend.billing.verify import verify_month
+from fleetspend.reads import invoice_drill as drill
 from tests.db.billing_builders import add_hours, machine_id, make_machine, make_org
 
 GROUPINGS = ["product", "region", "vm_size", "line"]
