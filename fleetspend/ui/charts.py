@@ -87,25 +87,16 @@ export default function ({ parentElement, setTriggerValue }) {
     above('[data-testid="stSkeleton"], [data-charts-later]').length > 0 ||
     above('[data-testid="stPlotlyChart"]').some((chart) => !chart.querySelector(".main-svg"));
   let asked = false;
-  let again = null;
   const ask = () => {
     if (asked || waiting()) return;
     asked = true;
     observer.disconnect();
-    requestAnimationFrame(() => requestAnimationFrame(() => {
-      setTriggerValue("painted", true);
-      // a rerun asked for while the server is busy can be lost: ask again until the chart
-      // takes this place (which unmounts this element and stops the asking)
-      again = setInterval(() => setTriggerValue("painted", true), 3000);
-    }));
+    requestAnimationFrame(() => requestAnimationFrame(() => setTriggerValue("painted", true)));
   };
   const observer = new MutationObserver(ask);
   observer.observe(document.body, { childList: true, subtree: true });
   ask();
-  return () => {
-    observer.disconnect();
-    clearInterval(again);
-  };
+  return () => observer.disconnect();
 }
 """
 _painted = st.components.v2.component(
