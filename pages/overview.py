@@ -97,15 +97,14 @@ st.subheader("Daily spend, last 60 days")
 charts.draw(charts.daily_bars(list(overview.daily.period_start_date),
                               [int(c) for c in overview.daily.amount_cents],
                               charts.anomaly_marks(overview.anomalies)),
-            key=views.DAILY_CHART_KEY, clickable=True, later=True)
+            key=views.DAILY_CHART_KEY, clickable=True)
 
 left, right = st.columns(2)
 with left:
     st.subheader("By team, app and VM size")
-    charts.draw(charts.treemap(overview.treemap), key="overview_treemap", later=True)
+    charts.draw(charts.treemap(overview.treemap), key="overview_treemap")
 with right:
     st.subheader("By region")
-    charts.draw(charts.region_map(overview.regions), key=views.MAP_CHART_KEY, clickable=True,
-                later=True)
+    charts.draw(charts.region_map(overview.regions), key=views.MAP_CHART_KEY, clickable=True)
 
 st.caption(fresh.describe())

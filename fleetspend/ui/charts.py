@@ -11,21 +11,12 @@ Streamlit's static file serving), never from a CDN at view time. Every name draw
 Series get colours from one qualitative palette long enough that no two series of a chart
 share one (grey is kept for "Other", red for anomalies); legends sit above the plot, clear of
 the axis titles; :func:`draw` shows every figure without Plotly's toolbar.
-
-A chart drawn ``later`` (the charts lower on a page) waits, in a session's first run, until the
-browser has painted everything above it: a browser draws all the charts that arrive together in
-one main-thread task before it paints any of them (on the overview, about 4 s for six charts
-under load), so the first chart would wait for the last. Until then its place is kept empty at
-the chart's height by a small component (Streamlit's components v2) that asks for its
-fragment's rerun once nothing above it is still loading or drawing; every later run of the
-session draws it at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Literal
 
 import pandas as pd
 import plotly.express as px
@@ -56,73 +47,13 @@ LEGEND_ABOVE = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "
 MONTH_LABEL = "%b %Y"
 
 
-def draw(figure: go.Figure, *, key: str, clickable: bool = False,
-         later: bool = False) -> object:
+def draw(figure: go.Figure, *, key: str, clickable: bool = False) -> object:
     """Show ``figure`` with the app's Plotly config; ``clickable``: a click reruns the page
-    with the point selected (read it with :func:`selected_keys`); ``later``: in the session's
-    first run, only once the browser has painted what is above it (see the module's doc)."""
-    if later:
-        return _drawn_later(figure, key=key, clickable=clickable)
-    return _plotly(figure, key=key, on_select="rerun" if clickable else None)
-
-
-def _plotly(figure: go.Figure, *, key: str,
-            on_select: Literal["rerun"] | Callable[[], None] | None) -> object:
-    if on_select is None:
-        return st.plotly_chart(figure, key=key, config=PLOT_CONFIG)
-    return st.plotly_chart(figure, key=key, config=PLOT_CONFIG, on_select=on_select,
-                           selection_mode="points")
-
-
-# in the browser: once nothing above this place is still loading (a skeleton), a chart without
-# its SVG or another chart's place kept, two animation frames later (so it is painted), ask for
-# the fragment's rerun; so one at a time, top to bottom (the browser sends only one fragment's
-# rerun of those asked for together, and under load two asked frames apart were seen lost)
-PAINTED_JS = """
-export default function ({ parentElement, setTriggerValue }) {
-  const above = (selector) => [...document.querySelectorAll(selector)].filter(
-    (element) => element.compareDocumentPosition(parentElement) &
-      Node.DOCUMENT_POSITION_FOLLOWING);
-  const waiting = () =>
-    above('[data-testid="stSkeleton"], [data-charts-later]').length > 0 ||
-    above('[data-testid="stPlotlyChart"]').some((chart) => !chart.querySelector(".main-svg"));
-  let asked = false;
-  const ask = () => {
-    if (asked || waiting()) return;
-    asked = true;
-    observer.disconnect();
-    requestAnimationFrame(() => requestAnimationFrame(() => setTriggerValue("painted", true)));
-  };
-  const observer = new MutationObserver(ask);
-  observer.observe(document.body, { childList: true, subtree: true });
-  ask();
-  return () => observer.disconnect();
-}
-"""
-_painted = st.components.v2.component(
-    "fleetspend_charts_painted", html="<div data-charts-later></div>", js=PAINTED_JS,
-    isolate_styles=False)
-# the session's marks of the charts drawn later whose first run is over
-DRAWN_LATER = "charts_drawn_later_{key}"
-# a click on a chart drawn later, for the page's next run (not the fragment's) to act on
-CLICKED_LATER = "charts_clicked_later_{key}"
-
-
-@st.fragment
-def _drawn_later(figure: go.Figure, *, key: str, clickable: bool) -> object:
-    """The chart, or in the session's first run its place kept until the browser has painted
-    what is above it (this fragment then reruns and draws it). A click reruns the page."""
-    if not st.session_state.get(DRAWN_LATER.format(key=key)):
-        st.session_state[DRAWN_LATER.format(key=key)] = True
-        _painted(key=f"{key}_painted", height=int(figure.layout.height or 450),
-                 on_painted_change=lambda: None)
-        return None
-    if st.session_state.pop(CLICKED_LATER.format(key=key), False):
-        st.rerun(scope="app")  # the page reads the selection (a widget here reruns only this)
-    if not clickable:
-        return _plotly(figure, key=key, on_select=None)
-    return _plotly(figure, key=key, on_select=lambda: st.session_state.update(
-        {CLICKED_LATER.format(key=key): True}))
+    with the point selected (read it with :func:`selected_keys`)."""
+    if clickable:
+        return st.plotly_chart(figure, key=key, config=PLOT_CONFIG, on_select="rerun",
+                               selection_mode="points")
+    return st.plotly_chart(figure, key=key, config=PLOT_CONFIG)
 
 
 def keyboard_pick(label: str, labels: Mapping[str, str], *, key: str) -> str | None:

@@ -80,8 +80,6 @@ def walk(server_url: str, spend_template: str) -> Walk:
                 app = run_as(monkeypatch, url, page, email=email, **query).run()
                 if page == "explorer":  # the FOCUS export is made on request
                     app = app.button(key="explorer_focus").click().run()
-                if page == "overview":  # its lower charts are drawn in the next run
-                    app = app.run()
                 walk.exceptions += [(page, error) for error in app.exception]
                 walk.markdown += [(page, value) for value in _texts(app)]
                 walk.charts += [(page, _drawn_text(chart.proto.spec))
