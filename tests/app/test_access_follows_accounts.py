@@ -46,7 +46,6 @@ def lumen(database_url: str, monkeypatch) -> Iterator[str]:
         monkeypatch.setenv(name, "")
     forget_caches()
     yield database_url
-    forget_caches()
 
 
 @pytest.fixture

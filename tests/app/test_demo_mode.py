@@ -35,7 +35,6 @@ def test_demo_mode_on_real_data_refuses_to_sign_anyone_in(monkeypatch, seeded_da
     assert not app.exception
     assert [error.value for error in app.error] == [access.DEMO_REFUSED]
     assert not app.selectbox and not app.button and not app.dataframe
-    forget_caches()
 
 
 def test_demo_mode_on_the_seeds_own_data_offers_its_people(monkeypatch, seeded_database_url):
@@ -43,7 +42,6 @@ def test_demo_mode_on_the_seeds_own_data_offers_its_people(monkeypatch, seeded_d
     app = AppTest.from_file(str(schema.PROJECT_ROOT / "app.py"), default_timeout=60).run()
     assert not app.error
     assert "Developer of acme" in app.selectbox(key="sign_in_person").options
-    forget_caches()
 
 
 def test_the_demo_command_refuses_a_database_holding_real_data(seeded_database_url,

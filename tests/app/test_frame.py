@@ -11,7 +11,7 @@ import pytest
 
 from fleetspend.db import PRIMARY_FALLBACK_NOTICE, recording
 from queries import catalog
-from tests.app.conftest import ADMIN, ENGINEER, MEMBER, forget_caches, run_as
+from tests.app.conftest import ADMIN, ENGINEER, MEMBER, run_as
 
 UNREACHABLE_REPLICA = "postgresql://fleetspend_app@127.0.0.1:1/fleetspend"
 
@@ -23,7 +23,6 @@ def test_the_landing_page_says_once_that_it_reads_from_the_primary(monkeypatch, 
     monkeypatch.setenv("APP_REPLICA_URLS", UNREACHABLE_REPLICA)
     monkeypatch.setenv("READ_FALLBACK_TO_PRIMARY", "1")
     app.run()
-    forget_caches()
     assert not app.exception, app.exception
     assert len(app.title) == 1  # the page ran
     assert [info.value for info in app.info].count(PRIMARY_FALLBACK_NOTICE) == 1
@@ -37,7 +36,6 @@ def test_a_page_view_works_out_the_visit_once_and_reads_in_one_snapshot(monkeypa
     app = run_as(monkeypatch, spend_url, None, email=email)
     with recording() as snapshots:
         app.run()
-    forget_caches()
     assert not app.exception, app.exception
     assert len(app.title) == 1  # the page ran
     # each file in queries/ by its first line, as the benchmarks name what they replay

@@ -4,14 +4,12 @@ reads nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import Connection, text
 
 from fleetspend import auth
 from fleetspend.ui import access, database
-from tests.app.conftest import ADMIN, MEMBER, forget_caches, run_as
+from tests.app.conftest import ADMIN, MEMBER, run_as
 
 SETTINGS = text("select current_setting('fleetspend.user_id'), "
                 "current_setting('fleetspend.org_ids')")
@@ -27,11 +25,9 @@ def visit_of(engine, email: str) -> access.Visit:
 
 
 @pytest.fixture
-def reading(monkeypatch, spend_url) -> Iterator[None]:
+def reading(monkeypatch, spend_url) -> None:
     """The app's read pool pointed at the test database (as a page run would have it)."""
     run_as(monkeypatch, spend_url, None)
-    yield
-    forget_caches()
 
 
 reads: list[str] = []
