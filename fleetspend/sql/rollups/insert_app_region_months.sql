@@ -1,0 +1,12 @@
+-- Continues months.sql: the months' narrow rows per app, region (rollup_app_region_monthly), summed
+-- whole from the narrow daily rows of each month (rebuilt before).
+insert into rollup_app_region_monthly (org_id, month_date, app_id, region_code, runtime_seconds, runtime_amount_precise, amount_precise)
+select daily.org_id, cast(date_trunc('month', daily.usage_date) as date), app_id, region_code,
+       sum(runtime_seconds), sum(runtime_amount_precise), sum(amount_precise)
+from rollup_app_region_daily as daily
+inner join months
+    on months.org_id = daily.org_id
+    and daily.usage_date >= months.month_date
+    and daily.usage_date < months.month_date + interval '1 month'
+group by 1, 2, 3, 4
+order by 1, 2

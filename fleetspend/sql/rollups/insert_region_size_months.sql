@@ -1,0 +1,12 @@
+-- Continues months.sql: the months' narrow rows per region, preset, product (rollup_region_size_monthly), summed
+-- whole from the narrow daily rows of each month (rebuilt before).
+insert into rollup_region_size_monthly (org_id, month_date, region_code, preset_code, product, consumed_quantity, amount_precise)
+select daily.org_id, cast(date_trunc('month', daily.usage_date) as date), region_code, preset_code, product,
+       sum(consumed_quantity), sum(amount_precise)
+from rollup_region_size_daily as daily
+inner join months
+    on months.org_id = daily.org_id
+    and daily.usage_date >= months.month_date
+    and daily.usage_date < months.month_date + interval '1 month'
+group by 1, 2, 3, 4, 5
+order by 1, 2
