@@ -29,9 +29,11 @@ run), and for each claimed day:
 
 1. recomputes the day's per-resource rows from its usage (delete, then insert);
 2. recomputes the day's meter rows from the per-resource rows, again passing the difference
-   on to the monthly meter rows, and the day's org and narrow rows from those (the narrow
-   monthly rows are recomputed from the narrow daily ones of their month);
-3. drops monthly rows whose every daily row is gone.
+   on to the monthly meter rows, and the day's org rows;
+3. drops monthly rows whose every daily row is gone;
+4. recomputes the day's narrow rows from its meter rows, and the narrow monthly rows of its
+   month from the monthly meter rows (the same sums as the month's narrow daily rows, from a
+   tenth of the rows), then the series and the team rows.
 
 A late or corrected hour therefore recomputes just its day and moves its month by exactly the
 change; a rerun with nothing noted does nothing; recomputing a day twice gives the same rows.
@@ -155,8 +157,9 @@ def refold_meters(connection: Connection, pairs: list[tuple[int, date]]) -> None
 
 
 def refold_narrow(connection: Connection, pairs: list[tuple[int, date]]) -> None:
-    """Rebuild the narrow rows of (org, day) pairs, and of their months, from the meter rows;
-    then the anomaly search's series of those months (its findings go) and the team rows."""
+    """Rebuild the narrow rows of (org, day) pairs, and of their months, from the meter rows
+    (daily and monthly: those must be up to date, and hold no empty month); then the anomaly
+    search's series of those months (its findings go) and the team rows."""
     batch = {"org_ids": [org_id for org_id, _ in pairs],
              "usage_dates": [usage_date for _, usage_date in pairs]}
     org_months = sorted({(org_id, usage_date.replace(day=1)) for org_id, usage_date in pairs})
@@ -183,7 +186,7 @@ def _replace(connection: Connection, rollups: Iterable[str], batch: Mapping[str,
              months: Mapping[str, object]) -> None:
     """Rebuild the daily rows of ``rollups`` (names of narrow or team rollups, in an order where
     each one's source comes first) for the batch's (org, day)s, then their monthly rows for
-    ``months``' (org, month)s."""
+    ``months``' (org, month)s (sql/rollups/insert_<name>_months.sql says from what)."""
     names = list(rollups)
     for name in names:
         connection.execute(_STATEMENTS.sql("batch", f"delete_{name}_days"), batch)
@@ -348,13 +351,16 @@ def rebuild_in(connection: Connection,
         rating.price_sums(connection, REBUILD_RESOURCE_DAYS, params)
         if progress is not None:
             progress(done / (len(stretches) + 1))
-    # every other table from the per-resource rows, as refresh keeps them (the narrow and team
-    # rows for every (org, day) at once)
+    # every other table from the per-resource rows: the meter rows and their months, then the
+    # org, narrow and team rows with refresh's statements, for every (org, day) at once
     connection.execute(_STATEMENTS.sql("rebuild_usage_days"))
-    refold_narrow(connection, [(org_id, usage_date) for org_id, usage_date
-                               in connection.execute(_STATEMENTS.sql("meter_days"))])
-    connection.execute(_STATEMENTS.sql("rebuild_org_days"))
     connection.execute(_STATEMENTS.sql("rebuild_usage_months"))
+    every_day = [(org_id, usage_date) for org_id, usage_date
+                 in connection.execute(_STATEMENTS.sql("meter_days"))]
+    connection.execute(_STATEMENTS.sql("batch", "insert_org_days"), {
+        "org_ids": [org_id for org_id, _ in every_day],
+        "usage_dates": [usage_date for _, usage_date in every_day]})
+    refold_narrow(connection, every_day)
     # with fresh statistics: the pages' first plans over the rebuilt tables depend on them
     bulk.add_back(connection, set_aside, analyze=REBUILT_TABLES)
     from fleetspend import figures  # see _refresh
