@@ -351,16 +351,13 @@ def rebuild_in(connection: Connection,
         rating.price_sums(connection, REBUILD_RESOURCE_DAYS, params)
         if progress is not None:
             progress(done / (len(stretches) + 1))
-    # every other table from the per-resource rows: the meter rows and their months, then the
-    # org, narrow and team rows with refresh's statements, for every (org, day) at once
+    # every other table from the per-resource rows: the meter, org and monthly meter rows, then
+    # the narrow and team rows with refresh's statements, for every (org, day) at once
     connection.execute(_STATEMENTS.sql("rebuild_usage_days"))
+    connection.execute(_STATEMENTS.sql("rebuild_org_days"))
     connection.execute(_STATEMENTS.sql("rebuild_usage_months"))
-    every_day = [(org_id, usage_date) for org_id, usage_date
-                 in connection.execute(_STATEMENTS.sql("meter_days"))]
-    connection.execute(_STATEMENTS.sql("batch", "insert_org_days"), {
-        "org_ids": [org_id for org_id, _ in every_day],
-        "usage_dates": [usage_date for _, usage_date in every_day]})
-    refold_narrow(connection, every_day)
+    refold_narrow(connection, [(org_id, usage_date) for org_id, usage_date
+                               in connection.execute(_STATEMENTS.sql("meter_days"))])
     # with fresh statistics: the pages' first plans over the rebuilt tables depend on them
     bulk.add_back(connection, set_aside, analyze=REBUILT_TABLES)
     from fleetspend import figures  # see _refresh
