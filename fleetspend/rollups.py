@@ -165,7 +165,8 @@ def refold_narrow(connection: Connection, pairs: list[tuple[int, date]]) -> None
     org_months = sorted({(org_id, usage_date.replace(day=1)) for org_id, usage_date in pairs})
     months = {"org_ids": [org_id for org_id, _ in org_months],
               "month_dates": [month for _, month in org_months]}
-    _replace(connection, models.NARROW_ROLLUPS, batch, months)
+    _replace(connection, models.NARROW_ROLLUPS, ("batch", "meters_of_days"), batch,
+             ("months", "meters_of_months"), months)
     connection.execute(_STATEMENTS.sql("months", "delete_series_months"), months)
     connection.execute(_STATEMENTS.sql("months", "insert_series_months"), months)
     # the findings searched in the old series are out of date (store_anomalies searches again)
@@ -177,23 +178,25 @@ def refold_teams(connection: Connection, batch: Mapping[str, object],
                  org_months: list[tuple[int, date]]) -> None:
     """Rebuild the per-team rows of a batch of (org, day)s (``org_ids``, ``usage_dates``) and
     of their ``org_months`` from the app x region rows (rebuilt before)."""
-    _replace(connection, models.TEAM_ROLLUPS, batch, {
+    _replace(connection, models.TEAM_ROLLUPS, ("batch",), batch, ("months",), {
         "org_ids": [org_id for org_id, _ in org_months],
         "month_dates": [month for _, month in org_months]})
 
 
-def _replace(connection: Connection, rollups: Iterable[str], batch: Mapping[str, object],
-             months: Mapping[str, object]) -> None:
+def _replace(connection: Connection, rollups: Iterable[str],
+             days_source: tuple[str, ...], batch: Mapping[str, object],
+             months_source: tuple[str, ...], months: Mapping[str, object]) -> None:
     """Rebuild the daily rows of ``rollups`` (names of narrow or team rollups, in an order where
     each one's source comes first) for the batch's (org, day)s, then their monthly rows for
-    ``months``' (org, month)s (sql/rollups/insert_<name>_months.sql says from what)."""
+    ``months``' (org, month)s. Each insert continues the files of its ``*_source`` (the batch,
+    or the months, and what the insert reads of them); each delete, the first of them."""
     names = list(rollups)
     for name in names:
-        connection.execute(_STATEMENTS.sql("batch", f"delete_{name}_days"), batch)
-        connection.execute(_STATEMENTS.sql("batch", f"insert_{name}_days"), batch)
+        connection.execute(_STATEMENTS.sql(days_source[0], f"delete_{name}_days"), batch)
+        connection.execute(_STATEMENTS.sql(*days_source, f"insert_{name}_days"), batch)
     for name in names:
-        connection.execute(_STATEMENTS.sql("months", f"delete_{name}_months"), months)
-        connection.execute(_STATEMENTS.sql("months", f"insert_{name}_months"), months)
+        connection.execute(_STATEMENTS.sql(months_source[0], f"delete_{name}_months"), months)
+        connection.execute(_STATEMENTS.sql(*months_source, f"insert_{name}_months"), months)
 
 
 def _recompute_days(connection: Connection, pairs: list[tuple[int, date]]) -> None:

@@ -1,11 +1,9 @@
--- Continues batch.sql: the batch's narrow rows per app, region (rollup_app_region_daily), summed from
--- the day's meter rows (rebuilt before).
-insert into rollup_app_region_daily (org_id, usage_date, app_id, region_code, runtime_seconds, runtime_amount_precise, amount_precise)
-select usage_daily.org_id, usage_daily.usage_date, app_id, region_code,
-       sum(consumed_quantity) filter (where product = 'machine_runtime'), sum(amount_precise) filter (where product = 'machine_runtime'), sum(amount_precise)
-from rollup_usage_daily as usage_daily
-inner join batch
-    on batch.org_id = usage_daily.org_id
-    and batch.usage_date = usage_daily.usage_date
+-- Continues meters_of_days.sql: the batch's days, summed per app and region.
+insert into rollup_app_region_daily (
+    org_id, usage_date, app_id, region_code, runtime_seconds, runtime_amount_precise, amount_precise
+)
+select org_id, period_date, app_id, region_code, sum(runtime_seconds),
+       sum(runtime_amount_precise), sum(amount_precise)
+from meters
 group by 1, 2, 3, 4
 order by 1, 2

@@ -1,11 +1,9 @@
--- Continues batch.sql: the batch's narrow rows per region, preset, product (rollup_region_size_daily), summed from
--- the day's meter rows (rebuilt before).
-insert into rollup_region_size_daily (org_id, usage_date, region_code, preset_code, product, consumed_quantity, amount_precise)
-select usage_daily.org_id, usage_daily.usage_date, region_code, preset_code, product,
-       sum(consumed_quantity), sum(amount_precise)
-from rollup_usage_daily as usage_daily
-inner join batch
-    on batch.org_id = usage_daily.org_id
-    and batch.usage_date = usage_daily.usage_date
+-- Continues meters_of_days.sql: the batch's days, summed per region, VM size and product.
+insert into rollup_region_size_daily (
+    org_id, usage_date, region_code, preset_code, product, consumed_quantity, amount_precise
+)
+select org_id, period_date, region_code, preset_code, product, sum(consumed_quantity),
+       sum(amount_precise)
+from meters
 group by 1, 2, 3, 4, 5
 order by 1, 2
