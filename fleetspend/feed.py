@@ -34,10 +34,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from fleetspend.ingest import IngestError, ingest_file
+from fleetspend.sqlfiles import SqlFolder
 
 SUFFIXES = (".csv", ".jsonl")
 DONE = "done"
@@ -46,13 +47,8 @@ REPORT_SUFFIX = ".errors.txt"
 # the first key of the two-key advisory locks that claim files; the second is from the hash
 CLAIM_LOCK_CLASS = 0x66656564  # "feed"
 
-CLAIM_SQL = text("select pg_try_advisory_lock(:lock_class, :file_key)")
-RELEASE_SQL = text("select pg_advisory_unlock(:lock_class, :file_key)")
-SEEN_SQL = text("select file_name, imported_at from ingested_files where sha256 = :sha256")
-RECORD_SQL = text("""
-insert into ingested_files (sha256, file_name) values (:sha256, :file_name)
-on conflict (sha256) do nothing
-""")
+# the statements (sql/feed/): claiming a file, and recording its content as imported
+_STATEMENTS = SqlFolder(Path(__file__).resolve().parent / "sql" / "feed")
 
 Log = Callable[[str], None]
 
@@ -128,7 +124,8 @@ def _is_database_unavailable(error: IngestError) -> bool:
 
 def _recorder(sha256: str, file_name: str) -> Callable[[Connection], None]:
     def record(connection: Connection) -> None:
-        inserted = connection.execute(RECORD_SQL, {"sha256": sha256, "file_name": file_name})
+        inserted = connection.execute(_STATEMENTS.sql("record_import"),
+                                      {"sha256": sha256, "file_name": file_name})
         if inserted.rowcount == 0:
             raise AlreadyImported(sha256)
     return record
@@ -137,12 +134,12 @@ def _recorder(sha256: str, file_name: str) -> Callable[[Connection], None]:
 def _import_claimed(engine: Engine, claim: Connection, path: Path, sha256: str,
                     inbox: Path) -> tuple[str, str]:
     """Import one claimed file and move it; returns (outcome, detail)."""
-    seen = claim.execute(SEEN_SQL, {"sha256": sha256}).first()
+    seen = claim.execute(_STATEMENTS.sql("imported_content"), {"sha256": sha256}).first()
     if seen is None:
         try:
             result = ingest_file(engine, path, within=_recorder(sha256, path.name))
         except AlreadyImported:
-            seen = claim.execute(SEEN_SQL, {"sha256": sha256}).one()
+            seen = claim.execute(_STATEMENTS.sql("imported_content"), {"sha256": sha256}).one()
         except IngestError as error:
             if _is_database_unavailable(error):
                 cause = getattr(error.__cause__, "orig", error.__cause__)
@@ -177,7 +174,7 @@ def feed_file(engine: Engine, inbox: Path, path: Path) -> FileOutcome | None:
     key = {"lock_class": CLAIM_LOCK_CLASS,
            "file_key": int.from_bytes(bytes.fromhex(sha256[:8]), "big", signed=True)}
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as claim:
-        if not claim.execute(CLAIM_SQL, key).scalar_one():
+        if not claim.execute(_STATEMENTS.sql("claim_file"), key).scalar_one():
             return None
         try:
             # still the file that was hashed: not moved away, nor replaced, meanwhile
@@ -185,7 +182,7 @@ def feed_file(engine: Engine, inbox: Path, path: Path) -> FileOutcome | None:
                 return None
             outcome, detail = _import_claimed(engine, claim, path, sha256, inbox)
         finally:
-            claim.execute(RELEASE_SQL, key)
+            claim.execute(_STATEMENTS.sql("release_file"), key)
     return FileOutcome(path.name, outcome, detail, time.monotonic() - started, datetime.now(UTC))
 
 

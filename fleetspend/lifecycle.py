@@ -29,12 +29,12 @@ from sqlalchemy import Connection
 from fleetspend.sqlfiles import SqlFolder
 
 # Tie order for events at the same instant. Kept in SQL as a CASE in
-# sql/ordered_machine_events.sql.
+# sql/lifecycle/ordered_machine_events.sql.
 EVENT_ORDER = ("stop", "resize", "start", "destroy")
 
-# The statements (sql/): the machines in scope, then their events in order, then what each
+# The statements (sql/lifecycle/): the machines in scope, then their events in order, then what each
 # function does with them; whole files joined in that order, values bound.
-_STATEMENTS = SqlFolder(Path(__file__).resolve().parent / "sql")
+_STATEMENTS = SqlFolder(Path(__file__).resolve().parent / "sql" / "lifecycle")
 _SCOPED = "scoped_machines"
 _ORDERED = (_SCOPED, "ordered_machine_events")
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from fleetspend.models import PARTITIONED_TABLES
+from fleetspend.sqlfiles import SqlFolder
+
+_STATEMENTS = SqlFolder(Path(__file__).resolve().parent / "sql" / "partitions")
 
 # a month's first day (date) or first instant (datetime): next_month returns the same kind
 Month = TypeVar("Month", bound=date)
@@ -35,12 +39,8 @@ def partition_name(table: str, month: datetime) -> str:
 
 
 def _partition_names(connection: Connection) -> set[str]:
-    return set(connection.execute(text(
-        "select child.relname from pg_inherits "
-        "join pg_class child on child.oid = pg_inherits.inhrelid "
-        "join pg_class parent on parent.oid = pg_inherits.inhparent "
-        "where parent.relname = any(:tables)"
-    ), {"tables": list(PARTITIONED_TABLES)}).scalars())
+    return set(connection.execute(_STATEMENTS.sql("partition_names"),
+                                  {"tables": list(PARTITIONED_TABLES)}).scalars())
 
 
 def month_partitions(connection: Connection) -> list[datetime]:

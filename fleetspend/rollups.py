@@ -29,9 +29,11 @@ run), and for each claimed day:
 
 1. recomputes the day's per-resource rows from its usage (delete, then insert);
 2. recomputes the day's meter rows from the per-resource rows, again passing the difference
-   on to the monthly meter rows, and the day's org and narrow rows from those (the narrow
-   monthly rows are recomputed from the narrow daily ones of their month);
-3. drops monthly rows whose every daily row is gone.
+   on to the monthly meter rows, and the day's org rows;
+3. drops monthly rows whose every daily row is gone;
+4. recomputes the day's narrow rows from its meter rows, and the narrow monthly rows of its
+   month from the monthly meter rows (the same sums as the month's narrow daily rows, from a
+   tenth of the rows), then the series and the team rows.
 
 A late or corrected hour therefore recomputes just its day and moves its month by exactly the
 change; a rerun with nothing noted does nothing; recomputing a day twice gives the same rows.
@@ -47,12 +49,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, TextClause, text
 
 from fleetspend import anomaly_search, bulk, clock, models
 from fleetspend.billing import rating
 from fleetspend.partitions import month_partitions, next_month
+from fleetspend.sqlfiles import SqlFolder
 from fleetspend.usage_lock import holds_usage_lock
 from queries import sql
 
@@ -61,400 +65,32 @@ REFRESH_LOCK_KEY = 0x726F6C6C757073
 # days recomputed per round of statements; bounds the work a full rebuild does at once
 DAYS_PER_ROUND = 7
 
-_BATCH = """
-batch as (
-    select batch_day.org_id, batch_day.usage_date
-    from unnest(cast(:org_ids as bigint[]), cast(:usage_dates as date[]))
-        as batch_day (org_id, usage_date)
-)"""
+# The statements (sql/rollups/): most start with the batch they work on, the (org, day)s of
+# batch.sql or the (org, month)s of months.sql, and go on with what they do to it; whole files
+# joined in that order, values bound. A rollup of models.NARROW_ROLLUPS or TEAM_ROLLUPS has
+# its own files, named after it.
+_STATEMENTS = SqlFolder(Path(__file__).resolve().parent / "sql" / "rollups")
 
-# The monthly upsert adds a signed difference; ``sign`` is 1 for new rows, -1 for old ones.
-_ADD_TO_USAGE_MONTHLY = """
-month_change as (
-    select
-        org_id,
-        cast(date_trunc('month', usage_date) as date) as month_date,
-        app_id,
-        region_code,
-        preset_code,
-        product,
-        :sign * sum(consumed_quantity) as consumed_quantity,
-        :sign * sum(pricing_quantity) as pricing_quantity,
-        :sign * sum(amount_precise) as amount_precise,
-        :sign * count(*) as day_rows
-    from changed
-    group by 1, 2, 3, 4, 5, 6
-)
 
-insert into rollup_usage_monthly (
-    org_id, month_date, app_id, region_code, preset_code, product,
-    consumed_quantity, pricing_quantity, amount_precise, day_rows
-)
-select * from month_change
-on conflict (org_id, month_date, app_id, region_code, preset_code, product) do update set
-    consumed_quantity = rollup_usage_monthly.consumed_quantity + excluded.consumed_quantity,
-    pricing_quantity = rollup_usage_monthly.pricing_quantity + excluded.pricing_quantity,
-    amount_precise = rollup_usage_monthly.amount_precise + excluded.amount_precise,
-    day_rows = rollup_usage_monthly.day_rows + excluded.day_rows
-"""
+def _priced(*names: str) -> TextClause:
+    """The statement of ``names`` after billing's CTEs that price the staged sums
+    (rating.RESOURCE_PRODUCTS_CTES, ending in ``resource_products``): whole texts joined."""
+    return text("\n".join(("with", rating.RESOURCE_PRODUCTS_CTES,
+                           *(_STATEMENTS.catalog()[name] for name in names))))
 
-REMOVE_RESOURCE_DAYS = text(f"""
-with {_BATCH}
-
-delete from rollup_resource_daily
-using batch
-where rollup_resource_daily.org_id = batch.org_id
-  and rollup_resource_daily.usage_date = batch.usage_date
-""")  # noqa: S608 - composed from this module's constants only
-
-# rated usage summed per org, UTC day, resource, product and preset: a per-resource daily row
-# (group by 1, 2, 3, 4, 5)
-_RATED_PER_RESOURCE_DAY = """
-    select
-        rated_usage.org_id,
-        cast(rated_usage.hour_at at time zone 'UTC' as date) as usage_date,
-        rated_usage.resource_id,
-        rated_usage.product,
-        coalesce(rated_usage.preset_code, '') as preset_code,
-        min(rated_usage.resource_kind) as resource_kind,
-        min(rated_usage.app_id) as app_id,
-        min(rated_usage.region_code) as region_code,
-        sum(rated_usage.consumed_quantity) as consumed_quantity,
-        sum(rated_usage.pricing_quantity) as pricing_quantity,
-        sum(rated_usage.amount_precise) as amount_precise,
-        max(rated_usage.hour_at) as last_hour_at
-    from rated_usage"""
-
-# The hour range and org list repeat the batch as plain predicates so that the planner prunes
-# the usage partitions and uses the (org_id, ...) indexes.
-ADD_RESOURCE_DAYS = text(f"""
-with {_BATCH},
-
-fresh as (
-{_RATED_PER_RESOURCE_DAY}
-    inner join batch
-        on batch.org_id = rated_usage.org_id
-        and batch.usage_date = cast(rated_usage.hour_at at time zone 'UTC' as date)
-    where rated_usage.hour_at >= :from_at
-      and rated_usage.hour_at < :until_at
-      and rated_usage.org_id = any(cast(:org_ids as bigint[]))
-    group by 1, 2, 3, 4, 5
-)
-
-insert into rollup_resource_daily (
-    org_id, usage_date, resource_id, product, preset_code, resource_kind, app_id, region_code,
-    consumed_quantity, pricing_quantity, amount_precise, last_hour_at
-)
-select * from fresh
-""")  # noqa: S608 - composed from this module's constants only
-
-REMOVE_USAGE_DAYS = text(f"""
-with {_BATCH},
-
-changed as (
-    delete from rollup_usage_daily
-    using batch
-    where rollup_usage_daily.org_id = batch.org_id
-      and rollup_usage_daily.usage_date = batch.usage_date
-    returning rollup_usage_daily.*
-),
-{_ADD_TO_USAGE_MONTHLY}
-""")  # noqa: S608 - composed from this module's constants only
-
-ADD_USAGE_DAYS = text(f"""
-with {_BATCH},
-
-fresh as (
-    select
-        resource_daily.org_id,
-        resource_daily.usage_date,
-        resource_daily.app_id,
-        resource_daily.region_code,
-        resource_daily.preset_code,
-        resource_daily.product,
-        sum(resource_daily.consumed_quantity) as consumed_quantity,
-        sum(resource_daily.pricing_quantity) as pricing_quantity,
-        sum(resource_daily.amount_precise) as amount_precise,
-        -- a resource has one per-resource row per day, product and preset, so within a meter
-        -- row's group each row is another resource
-        count(*) as resources,
-        max(resource_daily.last_hour_at) as last_hour_at
-    from rollup_resource_daily as resource_daily
-    inner join batch
-        on batch.org_id = resource_daily.org_id
-        and batch.usage_date = resource_daily.usage_date
-    group by 1, 2, 3, 4, 5, 6
-),
-
-changed as (
-    insert into rollup_usage_daily (
-        org_id, usage_date, app_id, region_code, preset_code, product,
-        consumed_quantity, pricing_quantity, amount_precise, resources, last_hour_at
-    )
-    select * from fresh
-    returning *
-),
-{_ADD_TO_USAGE_MONTHLY}
-""")  # noqa: S608 - composed from this module's constants only
-
-# the staged sums priced (rating.RESOURCE_PRODUCTS_CTES) per org, UTC day, resource, product
-# and preset: per-resource daily rows (group by 1, 2, 3, 4, 5)
-_PRICED_PER_RESOURCE_DAY = """
-select org_id, usage_date, resource_id, product, coalesce(preset_code, '') as preset_code,
-       min(resource_kind) as resource_kind, min(app_id) as app_id,
-       min(region_code) as region_code, sum(consumed_quantity) as consumed_quantity,
-       sum(quantity) as pricing_quantity, sum(amount_precise) as amount_precise,
-       max(last_hour_at) as last_hour_at
-from resource_products
-group by 1, 2, 3, 4, 5"""
 
 # Hours that only gained rows (the INSERT trigger notes them with their hour) and come after
 # everything their day holds so far: their rows, summed and priced as the rebuild does
 # (rating.stage_sums at grain 'hour'), are added onto the per-resource daily rows without
 # re-reading the rest of the day. Only safe in a snapshot that cannot see rows committed after
 # the claim (see refresh).
-ADD_RESOURCE_HOURS = text(f"""
-insert into rollup_resource_daily (
-    org_id, usage_date, resource_id, product, preset_code, resource_kind, app_id,
-    region_code, consumed_quantity, pricing_quantity, amount_precise, last_hour_at
-)
-with {rating.RESOURCE_PRODUCTS_CTES}
-{_PRICED_PER_RESOURCE_DAY}
-on conflict (org_id, usage_date, resource_id, product, preset_code) do update set
-    consumed_quantity = rollup_resource_daily.consumed_quantity + excluded.consumed_quantity,
-    pricing_quantity = rollup_resource_daily.pricing_quantity + excluded.pricing_quantity,
-    amount_precise = rollup_resource_daily.amount_precise + excluded.amount_precise,
-    last_hour_at = greatest(rollup_resource_daily.last_hour_at, excluded.last_hour_at)
-""")
-
-# the latest hour already folded into each of some (org, day) pairs
-FOLDED_THROUGH = text(f"""
-with {_BATCH}
-
-select rollup_resource_daily.org_id, rollup_resource_daily.usage_date,
-       max(rollup_resource_daily.last_hour_at) as last_hour_at
-from rollup_resource_daily
-inner join batch
-    on batch.org_id = rollup_resource_daily.org_id
-    and batch.usage_date = rollup_resource_daily.usage_date
-group by 1, 2
-""")  # noqa: S608 - composed from this module's constants only
-
-REPLACE_ORG_DAYS = (
-    text(f"""
-with {_BATCH}
-
-delete from rollup_org_daily
-using batch
-where rollup_org_daily.org_id = batch.org_id
-  and rollup_org_daily.usage_date = batch.usage_date
-"""),  # noqa: S608 - composed from this module's constants only
-    text(f"""
-with {_BATCH}
-
-insert into rollup_org_daily (
-    org_id, usage_date, product, consumed_quantity, pricing_quantity, amount_precise, resources
-)
-select
-    resource_daily.org_id,
-    resource_daily.usage_date,
-    resource_daily.product,
-    sum(resource_daily.consumed_quantity),
-    sum(resource_daily.pricing_quantity),
-    sum(resource_daily.amount_precise),
-    count(distinct resource_daily.resource_id)
-from rollup_resource_daily as resource_daily
-inner join batch
-    on batch.org_id = resource_daily.org_id
-    and batch.usage_date = resource_daily.usage_date
-group by 1, 2, 3
-"""),  # noqa: S608 - composed from this module's constants only
-)
-
-# The narrow rollups (models.NARROW_ROLLUPS): daily rows from the day's meter rows (rebuilt just
-# before), monthly rows recomputed whole for each (org, month) from the narrow daily rows.
-_MEASURES_FROM_METERS = {
-    "runtime_seconds": "sum(consumed_quantity) filter (where product = 'machine_runtime')",
-    "runtime_amount_precise": "sum(amount_precise) filter (where product = 'machine_runtime')",
-    "consumed_quantity": "sum(consumed_quantity)",
-    "amount_precise": "sum(amount_precise)",
-}
-_BATCH_JOIN = """inner join batch
-    on batch.org_id = usage_daily.org_id
-    and batch.usage_date = usage_daily.usage_date"""
-_MONTHS = """
-months as (
-    select batch_month.org_id, batch_month.month_date
-    from unnest(cast(:org_ids as bigint[]), cast(:month_dates as date[]))
-        as batch_month (org_id, month_date)
-)"""
-_MONTHS_JOIN = """inner join months
-    on months.org_id = daily.org_id
-    and daily.usage_date >= months.month_date
-    and daily.usage_date < months.month_date + interval '1 month'"""
+ADD_RESOURCE_HOURS = _priced("insert_priced_resource_days", "add_onto_resource_days")
 
 
-def _narrow_days_sql(name: str, batch_join: str) -> str:
-    keys, measures = models.NARROW_ROLLUPS[name]
-    groups = ", ".join(str(n) for n in range(1, len(keys) + 3))
-    return f"""
-insert into rollup_{name}_daily (org_id, usage_date, {", ".join((*keys, *measures))})
-select usage_daily.org_id, usage_daily.usage_date, {", ".join(keys)},
-       {", ".join(_MEASURES_FROM_METERS[measure] for measure in measures)}
-from rollup_usage_daily as usage_daily
-{batch_join}
-group by {groups}
-order by 1, 2
-"""  # noqa: S608 - composed from the models' constants only
-
-
-def _narrow_months_sql(name: str, months_join: str) -> str:
-    keys, measures = models.NARROW_ROLLUPS[name]
-    groups = ", ".join(str(n) for n in range(1, len(keys) + 3))
-    return f"""
-insert into rollup_{name}_monthly (org_id, month_date, {", ".join((*keys, *measures))})
-select daily.org_id, cast(date_trunc('month', daily.usage_date) as date), {", ".join(keys)},
-       {", ".join(f"sum({measure})" for measure in measures)}
-from rollup_{name}_daily as daily
-{months_join}
-group by {groups}
-order by 1, 2
-"""  # noqa: S608 - composed from the models' constants only
-
-
-# each app and region's days of a month in cents, from the narrow daily rows (rebuilt before)
-def _series_months_sql(months_join: str) -> str:
-    return f"""
-insert into rollup_app_region_series (org_id, month_date, app_id, region_code, days, day_cents)
-select daily.org_id, cast(date_trunc('month', daily.usage_date) as date), daily.app_id,
-       daily.region_code,
-       array_agg(cast(extract(day from daily.usage_date) as smallint) order by daily.usage_date),
-       array_agg(cast(round(daily.amount_precise * 100) as bigint) order by daily.usage_date)
-from rollup_app_region_daily as daily
-{months_join}
-group by 1, 2, 3, 4
-order by 1, 2
-"""  # noqa: S608 - composed from this module's constants only
-
-
-# the per-team rows: per team and region from the app x region rows, each app under its team
-# of today; per team from those
-_APP_SUMS = ", ".join(f"sum(daily.{measure})" for measure in models.APP_MEASURES)
-_BY_APPS_TEAM = "inner join apps on apps.org_id = daily.org_id and apps.app_id = daily.app_id"
-_TEAM_SOURCES = {"team_region_size": ("rollup_app_region_size_daily", _BY_APPS_TEAM),
-                 "team_region": ("rollup_app_region_daily", _BY_APPS_TEAM),
-                 "team": ("rollup_team_region_daily", "")}
-
-
-def _team_days_sql(name: str, batch_join: str) -> str:
-    keys = models.TEAM_ROLLUPS[name]
-    source, join = _TEAM_SOURCES[name]
-    team = "apps.team_id" if join else "daily.team_id"
-    groups = ", ".join(str(n) for n in range(1, len(keys) + 3))
-    return f"""
-insert into rollup_{name}_daily (org_id, usage_date, {", ".join((*keys, *models.APP_MEASURES))})
-select daily.org_id, daily.usage_date, {", ".join((team, *(f"daily.{k}" for k in keys[1:])))},
-       {_APP_SUMS}
-from {source} as daily
-{join}
-{batch_join}
-group by {groups}
-order by 1, 2
-"""  # noqa: S608 - composed from the models' constants only
-
-
-def _team_months_sql(name: str, months_join: str) -> str:
-    keys = models.TEAM_ROLLUPS[name]
-    groups = ", ".join(str(n) for n in range(1, len(keys) + 3))
-    return f"""
-insert into rollup_{name}_monthly (org_id, month_date, {", ".join((*keys, *models.APP_MEASURES))})
-select daily.org_id, cast(date_trunc('month', daily.usage_date) as date),
-       {", ".join(f"daily.{k}" for k in keys)}, {_APP_SUMS}
-from rollup_{name}_daily as daily
-{months_join}
-group by {groups}
-order by 1, 2
-"""  # noqa: S608 - composed from the models' constants only
-
-
-REPLACE_TEAM_DAYS = tuple(
-    statement
-    for name in models.TEAM_ROLLUPS
-    for statement in (
-        text(f"with {_BATCH}\ndelete from rollup_{name}_daily as daily using batch "
-             "where daily.org_id = batch.org_id and daily.usage_date = batch.usage_date"),
-        text(f"with {_BATCH}\n" + _team_days_sql(
-            name, "inner join batch on batch.org_id = daily.org_id "
-                  "and batch.usage_date = daily.usage_date")),
-    )
-)
-REPLACE_TEAM_MONTHS = tuple(
-    statement
-    for name in models.TEAM_ROLLUPS
-    for statement in (
-        text(f"with {_MONTHS}\ndelete from rollup_{name}_monthly as monthly using months "
-             "where monthly.org_id = months.org_id and monthly.month_date = months.month_date"),
-        text(f"with {_MONTHS}\n" + _team_months_sql(name, _MONTHS_JOIN)),
-    )
-)
-
-REPLACE_NARROW_DAYS = tuple(
-    statement
-    for name in models.NARROW_ROLLUPS
-    for statement in (
-        text(f"with {_BATCH}\ndelete from rollup_{name}_daily as daily using batch "
-             "where daily.org_id = batch.org_id and daily.usage_date = batch.usage_date"),
-        text(f"with {_BATCH}\n" + _narrow_days_sql(name, _BATCH_JOIN)),
-    )
-)
-REPLACE_NARROW_MONTHS = (
-    *(statement
-      for name in models.NARROW_ROLLUPS
-      for statement in (
-          text(f"with {_MONTHS}\ndelete from rollup_{name}_monthly as monthly using months "
-               "where monthly.org_id = months.org_id and monthly.month_date = months.month_date"),
-          text(f"with {_MONTHS}\n" + _narrow_months_sql(name, _MONTHS_JOIN)),
-      )),
-    text(f"with {_MONTHS}\ndelete from rollup_app_region_series as series using months "
-         "where series.org_id = months.org_id and series.month_date = months.month_date"),
-    text(f"with {_MONTHS}\n" + _series_months_sql(_MONTHS_JOIN)),
-    # the findings searched in the old series are out of date (store_anomalies searches again)
-    text(f"with {_MONTHS}\ndelete from rollup_anomaly_findings as findings using months "
-         "where findings.org_id = months.org_id"),
-)
-
-# monthly meter rows whose every daily row is gone
-DROP_EMPTY_MONTHS = text(
-    "delete from rollup_usage_monthly where day_rows = 0 "
-    "and org_id = any(cast(:org_ids as bigint[])) "
-    "and month_date = any(cast(:month_dates as date[]))")
-
-CLAIM_PENDING = text(
-    "delete from rollup_pending_days returning org_id, usage_date, hour_at, change_id"
-)
-
-# every day with usage or with rollup rows (whose usage may all be gone)
-NOTE_EVERY_DAY = text("""
-insert into rollup_pending_days (org_id, usage_date)
-select org_id, cast(hour_at at time zone 'UTC' as date) from machine_usage
-union
-select org_id, cast(hour_at at time zone 'UTC' as date) from volume_usage
-union
-select org_id, usage_date from rollup_resource_daily
-""")
-
-# every (org, month) with an invoice or with an invoice's figures, for a rebuild to re-apply
-INVOICED_MONTHS = text(
-    "select org_id, period_start_date from invoices where status <> 'void' "
-    "union select org_id, month_date from month_figures"
-)
-
-# the last change claimed (ids restart when the seed empties the tables, hence no greatest())
-ADVANCE_WATERMARK = text(
-    "update rollup_state set refreshed_at = now(), folded_change_id = "
-    "case when cast(:change_id as bigint) > 0 then :change_id else folded_change_id end "
-    "returning folded_change_id"
-)
+def sort_in_memory(connection: Connection) -> None:
+    """Let this transaction's sorts and hashes use 256 MB (a day of the biggest organization
+    is hundreds of thousands of rated rows, its month a million per-resource rows)."""
+    connection.execute(_STATEMENTS.sql("sort_in_memory"))
 
 
 @dataclass(frozen=True)
@@ -476,26 +112,6 @@ class RefreshResult:
                 f"up to change {self.folded_change_id}")
 
 
-# the organizations among :org_ids whose anomaly findings are out of date (none stored)
-UNSEARCHED_ORGS = text("""
-select organizations.org_id
-from organizations
-where organizations.org_id = any(cast(:org_ids as bigint[]))
-  and not exists (
-      select from rollup_anomaly_findings as findings
-      where findings.org_id = organizations.org_id
-  )
-order by 1
-""")
-
-STORE_FINDINGS = text("""
-insert into rollup_anomaly_findings (org_id, through_at, findings)
-values (:org_id, :through_at, cast(:findings as jsonb))
-on conflict (org_id) do update set
-    through_at = excluded.through_at, findings = excluded.findings, searched_at = now()
-""")
-
-
 def store_anomalies(connection: Connection, org_ids: Iterable[int]) -> int:
     """Search the anomalies of those of ``org_ids`` whose findings are out of date, as of
     each one's "usage complete through", and store them; how many organizations were searched.
@@ -505,14 +121,14 @@ def store_anomalies(connection: Connection, org_ids: Iterable[int]) -> int:
     spends 0.4 s in pandas (measured, load 4.5).
     """
     searched = 0
-    for org_id in connection.execute(UNSEARCHED_ORGS,
+    for org_id in connection.execute(_STATEMENTS.sql("unsearched_orgs"),
                                      {"org_ids": sorted(set(org_ids))}).scalars().all():
         through_at = connection.execute(sql("usage_complete_through"),
                                         {"org_id": org_id}).scalar()
         if through_at is None:
             continue
         findings = anomaly_search.search_anomalies(connection, org_id, clock.as_of(through_at))
-        connection.execute(STORE_FINDINGS, {
+        connection.execute(_STATEMENTS.sql("store_findings"), {
             "org_id": org_id, "through_at": through_at,
             "findings": json.dumps([anomaly_search.anomaly_to_json(found) for found in findings])})
         searched += 1
@@ -528,25 +144,33 @@ def refold_meters(connection: Connection, pairs: list[tuple[int, date]]) -> None
     org_ids = [org_id for org_id, _ in pairs]
     usage_dates = [usage_date for _, usage_date in pairs]
     batch = {"org_ids": org_ids, "usage_dates": usage_dates}
-    connection.execute(REMOVE_USAGE_DAYS, {**batch, "sign": -1})
-    connection.execute(ADD_USAGE_DAYS, {**batch, "sign": 1})
-    for statement in REPLACE_ORG_DAYS:
-        connection.execute(statement, batch)
+    connection.execute(_STATEMENTS.sql("batch", "delete_usage_days", "add_to_usage_monthly"),
+                       {**batch, "sign": -1})
+    connection.execute(_STATEMENTS.sql("batch", "insert_usage_days", "add_to_usage_monthly"),
+                       {**batch, "sign": 1})
+    connection.execute(_STATEMENTS.sql("batch", "delete_org_days"), batch)
+    connection.execute(_STATEMENTS.sql("batch", "insert_org_days"), batch)
     months = sorted({usage_date.replace(day=1) for usage_date in usage_dates})
-    connection.execute(DROP_EMPTY_MONTHS, {"org_ids": sorted(set(org_ids)), "month_dates": months})
+    connection.execute(_STATEMENTS.sql("drop_empty_months"),
+                       {"org_ids": sorted(set(org_ids)), "month_dates": months})
     refold_narrow(connection, pairs)
 
 
 def refold_narrow(connection: Connection, pairs: list[tuple[int, date]]) -> None:
-    """Rebuild the narrow rows of (org, day) pairs, and of their months, from the meter rows."""
+    """Rebuild the narrow rows of (org, day) pairs, and of their months, from the meter rows
+    (daily and monthly: those must be up to date, and hold no empty month); then the anomaly
+    search's series of those months (its findings go) and the team rows."""
     batch = {"org_ids": [org_id for org_id, _ in pairs],
              "usage_dates": [usage_date for _, usage_date in pairs]}
-    for statement in REPLACE_NARROW_DAYS:
-        connection.execute(statement, batch)
     org_months = sorted({(org_id, usage_date.replace(day=1)) for org_id, usage_date in pairs})
-    for statement in REPLACE_NARROW_MONTHS:
-        connection.execute(statement, {"org_ids": [org_id for org_id, _ in org_months],
-                                       "month_dates": [month for _, month in org_months]})
+    months = {"org_ids": [org_id for org_id, _ in org_months],
+              "month_dates": [month for _, month in org_months]}
+    _replace(connection, models.NARROW_ROLLUPS, ("batch", "meters_of_days"), batch,
+             ("months", "meters_of_months"), months)
+    connection.execute(_STATEMENTS.sql("months", "delete_series_months"), months)
+    connection.execute(_STATEMENTS.sql("months", "insert_series_months"), months)
+    # the findings searched in the old series are out of date (store_anomalies searches again)
+    connection.execute(_STATEMENTS.sql("months", "delete_stale_findings"), months)
     refold_teams(connection, batch, org_months)
 
 
@@ -554,19 +178,33 @@ def refold_teams(connection: Connection, batch: Mapping[str, object],
                  org_months: list[tuple[int, date]]) -> None:
     """Rebuild the per-team rows of a batch of (org, day)s (``org_ids``, ``usage_dates``) and
     of their ``org_months`` from the app x region rows (rebuilt before)."""
-    for statement in REPLACE_TEAM_DAYS:
-        connection.execute(statement, batch)
-    for statement in REPLACE_TEAM_MONTHS:
-        connection.execute(statement, {"org_ids": [org_id for org_id, _ in org_months],
-                                       "month_dates": [month for _, month in org_months]})
+    _replace(connection, models.TEAM_ROLLUPS, ("batch",), batch, ("months",), {
+        "org_ids": [org_id for org_id, _ in org_months],
+        "month_dates": [month for _, month in org_months]})
+
+
+def _replace(connection: Connection, rollups: Iterable[str],
+             days_source: tuple[str, ...], batch: Mapping[str, object],
+             months_source: tuple[str, ...], months: Mapping[str, object]) -> None:
+    """Rebuild the daily rows of ``rollups`` (names of narrow or team rollups, in an order where
+    each one's source comes first) for the batch's (org, day)s, then their monthly rows for
+    ``months``' (org, month)s. Each insert continues the files of its ``*_source`` (the batch,
+    or the months, and what the insert reads of them); each delete, the first of them."""
+    names = list(rollups)
+    for name in names:
+        connection.execute(_STATEMENTS.sql(days_source[0], f"delete_{name}_days"), batch)
+        connection.execute(_STATEMENTS.sql(*days_source, f"insert_{name}_days"), batch)
+    for name in names:
+        connection.execute(_STATEMENTS.sql(months_source[0], f"delete_{name}_months"), months)
+        connection.execute(_STATEMENTS.sql(*months_source, f"insert_{name}_months"), months)
 
 
 def _recompute_days(connection: Connection, pairs: list[tuple[int, date]]) -> None:
     """Recompute (org, day) pairs from rated usage, and everything summed from them."""
     usage_dates = [usage_date for _, usage_date in pairs]
-    connection.execute(REMOVE_RESOURCE_DAYS, {
+    connection.execute(_STATEMENTS.sql("batch", "delete_resource_days"), {
         "org_ids": [org_id for org_id, _ in pairs], "usage_dates": usage_dates})
-    connection.execute(ADD_RESOURCE_DAYS, {
+    connection.execute(_STATEMENTS.sql("batch", "insert_resource_days"), {
         "org_ids": [org_id for org_id, _ in pairs], "usage_dates": usage_dates,
         "from_at": _midnight(min(usage_dates)),
         "until_at": _midnight(max(usage_dates) + timedelta(days=1)),
@@ -598,12 +236,10 @@ def _in_rounds(items: list, day_of) -> list[list]:
 
 
 def _refresh(connection: Connection, *, full: bool, add_hours: bool) -> RefreshResult:
-    # a day of the biggest organization is hundreds of thousands of rated rows: sort and
-    # hash them in memory
-    connection.execute(text("select set_config('work_mem', '256MB', true)"))
+    sort_in_memory(connection)
     if full:
-        connection.execute(NOTE_EVERY_DAY)
-    claimed = connection.execute(CLAIM_PENDING).all()
+        connection.execute(_STATEMENTS.sql("note_every_day"))
+    claimed = connection.execute(_STATEMENTS.sql("claim_pending")).all()
     whole_days = {(org_id, day) for org_id, day, hour_at, _ in claimed
                   if hour_at is None or not add_hours}
     added_hours = {(org_id, hour_at) for org_id, day, hour_at, _ in claimed
@@ -613,7 +249,7 @@ def _refresh(connection: Connection, *, full: bool, add_hours: bool) -> RefreshR
         # the latest hour its day already holds, else the day is recomputed whole
         candidate_days = sorted({(org_id, _utc_date(at)) for org_id, at in added_hours})
         folded_through = dict(((org_id, day), last_hour_at) for org_id, day, last_hour_at
-                              in connection.execute(FOLDED_THROUGH, {
+                              in connection.execute(_STATEMENTS.sql("batch", "folded_through"), {
                                   "org_ids": [org_id for org_id, _ in candidate_days],
                                   "usage_dates": [day for _, day in candidate_days]}))
         for org_id, at in list(added_hours):
@@ -636,7 +272,8 @@ def _refresh(connection: Connection, *, full: bool, add_hours: bool) -> RefreshR
     store_anomalies(connection, {*(org_id for org_id, _ in whole_days),
                                  *(org_id for org_id, _ in added_hours)})
     latest_change = max((change_id for *_, change_id in claimed), default=0)
-    watermark = connection.execute(ADVANCE_WATERMARK, {"change_id": latest_change}).scalar_one()
+    watermark = connection.execute(_STATEMENTS.sql("advance_watermark"),
+                                   {"change_id": latest_change}).scalar_one()
     days = sorted({day for _, day, _, _ in claimed})
     return RefreshResult(
         days=len(whole_days),
@@ -659,7 +296,7 @@ def refresh_in(connection: Connection, *, full: bool = False) -> RefreshResult:
     tenth). With ``full``, every day with usage (or with rollups) is recomputed, which
     repairs rollups whatever happened to them.
     """
-    connection.execute(text("select pg_advisory_xact_lock(:key)"), {"key": REFRESH_LOCK_KEY})
+    connection.execute(_STATEMENTS.sql("lock_refresh_for_transaction"), {"key": REFRESH_LOCK_KEY})
     return _refresh(connection, full=full, add_hours=holds_usage_lock(connection))
 
 
@@ -669,8 +306,9 @@ def refresh_in(connection: Connection, *, full: bool = False) -> RefreshResult:
 # grain): hourly rows are summed per machine, size, price list and day in parallel, and only
 # those sums are priced, which gives exactly the view's amounts (see rating.py) at a fraction
 # of the cost of pricing every hourly row through ``rated_usage``. Every other table is then
-# one set-based statement over the daily per-resource rows (the same sums refresh keeps by
-# difference).
+# summed from the daily per-resource rows: the meter, org and monthly meter rows by a statement
+# of their own each, the narrow and team rows by refresh's statements for every (org, day) at
+# once (the same sums refresh keeps by difference).
 REBUILD_CHUNK_DAYS = 10
 
 REBUILT_TABLES = ("rollup_resource_daily", "rollup_usage_daily", "rollup_usage_monthly",
@@ -678,67 +316,8 @@ REBUILT_TABLES = ("rollup_resource_daily", "rollup_usage_daily", "rollup_usage_m
                   *(table.name for table in models.NARROW_TABLES.values()),
                   *(table.name for table in models.TEAM_TABLES.values()),
                   "rollup_app_region_series")
-REBUILD_EMPTY = text(f"truncate {', '.join(REBUILT_TABLES)}, rollup_anomaly_findings")
-
 # one stretch's priced sums as per-resource daily rows
-REBUILD_RESOURCE_DAYS = text(f"""
-insert into rollup_resource_daily (
-    org_id, usage_date, resource_id, product, preset_code, resource_kind, app_id, region_code,
-    consumed_quantity, pricing_quantity, amount_precise, last_hour_at
-)
-with {rating.RESOURCE_PRODUCTS_CTES}
-{_PRICED_PER_RESOURCE_DAY}
-order by 1, 2
-""")
-
-REBUILD_FROM_RESOURCE_DAYS = [
-    text("""
-insert into rollup_usage_daily (
-    org_id, usage_date, app_id, region_code, preset_code, product,
-    consumed_quantity, pricing_quantity, amount_precise, resources, last_hour_at
-)
-select org_id, usage_date, app_id, region_code, preset_code, product,
-       sum(consumed_quantity), sum(pricing_quantity), sum(amount_precise),
-       count(*), max(last_hour_at)
-from rollup_resource_daily
-group by 1, 2, 3, 4, 5, 6
-order by 1, 2
-"""),
-    *(text(_narrow_days_sql(name, "")) for name in models.NARROW_ROLLUPS),
-    *(text(_narrow_months_sql(name, "")) for name in models.NARROW_ROLLUPS),
-    text(_series_months_sql("")),
-    *(text(_team_days_sql(name, "")) for name in models.TEAM_ROLLUPS),
-    *(text(_team_months_sql(name, "")) for name in models.TEAM_ROLLUPS),
-    text("""
-insert into rollup_org_daily (
-    org_id, usage_date, product, consumed_quantity, pricing_quantity, amount_precise, resources
-)
-select org_id, usage_date, product, sum(consumed_quantity), sum(pricing_quantity),
-       sum(amount_precise), count(*)
-from (
-    -- a resource resized during a day has a row per size: one per resource first (hashed,
-    -- where count(distinct ...) would sort two million rows)
-    select org_id, usage_date, product, resource_id, sum(consumed_quantity) as consumed_quantity,
-           sum(pricing_quantity) as pricing_quantity, sum(amount_precise) as amount_precise
-    from rollup_resource_daily
-    group by 1, 2, 3, 4
-) as per_resource
-group by 1, 2, 3
-order by 1, 2
-"""),
-    text("""
-insert into rollup_usage_monthly (
-    org_id, month_date, app_id, region_code, preset_code, product,
-    consumed_quantity, pricing_quantity, amount_precise, day_rows
-)
-select org_id, cast(date_trunc('month', usage_date) as date), app_id, region_code,
-       preset_code, product, sum(consumed_quantity), sum(pricing_quantity),
-       sum(amount_precise), count(*)
-from rollup_usage_daily
-group by 1, 2, 3, 4, 5, 6
-order by 1, 2
-"""),
-]
+REBUILD_RESOURCE_DAYS = _priced("insert_priced_resource_days", "in_day_order")
 
 
 def _rebuild_stretches(connection: Connection) -> list[tuple[datetime, datetime]]:
@@ -762,35 +341,40 @@ def rebuild_in(connection: Connection,
     ``progress`` is told the fraction done after each stretch of days. Every noted change is
     claimed, so the watermark moves past them all.
     """
-    connection.execute(text("select pg_advisory_xact_lock(:key)"), {"key": REFRESH_LOCK_KEY})
-    claimed = connection.execute(CLAIM_PENDING).all()
-    connection.execute(REBUILD_EMPTY)
+    connection.execute(_STATEMENTS.sql("lock_refresh_for_transaction"), {"key": REFRESH_LOCK_KEY})
+    claimed = connection.execute(_STATEMENTS.sql("claim_pending")).all()
+    connection.execute(_STATEMENTS.sql("rebuild_empty"))
     # the tables are rewritten whole: their keys are built once, after the rows are in
     # (fleetspend/bulk.py)
     set_aside = bulk.set_aside(connection, primary_keys=REBUILT_TABLES)
     stretches = _rebuild_stretches(connection)
-    org_ids = connection.execute(text("select org_id from organizations")).scalars().all()
+    org_ids = connection.execute(_STATEMENTS.sql("all_org_ids")).scalars().all()
     for done, (from_at, until_at) in enumerate(stretches, start=1):
         params = rating.stage_sums(connection, from_at, until_at, org_ids, grain="day")
         rating.price_sums(connection, REBUILD_RESOURCE_DAYS, params)
         if progress is not None:
             progress(done / (len(stretches) + 1))
-    for statement in REBUILD_FROM_RESOURCE_DAYS:
-        connection.execute(statement)
+    # every other table from the per-resource rows: the meter, org and monthly meter rows, then
+    # the narrow and team rows with refresh's statements, for every (org, day) at once
+    connection.execute(_STATEMENTS.sql("rebuild_usage_days"))
+    connection.execute(_STATEMENTS.sql("rebuild_org_days"))
+    connection.execute(_STATEMENTS.sql("rebuild_usage_months"))
+    refold_narrow(connection, [(org_id, usage_date) for org_id, usage_date
+                               in connection.execute(_STATEMENTS.sql("meter_days"))])
     # with fresh statistics: the pages' first plans over the rebuilt tables depend on them
     bulk.add_back(connection, set_aside, analyze=REBUILT_TABLES)
     from fleetspend import figures  # see _refresh
 
-    figures.after_refresh(connection, set(connection.execute(INVOICED_MONTHS).all()), full=True)
+    invoiced = {(org_id, month) for org_id, month
+                in connection.execute(_STATEMENTS.sql("invoiced_months"))}
+    figures.after_refresh(connection, invoiced, full=True)
     store_anomalies(connection, org_ids)
     if progress is not None:
         progress(1.0)
     latest_change = max((change_id for *_, change_id in claimed), default=0)
-    watermark = connection.execute(ADVANCE_WATERMARK, {"change_id": latest_change}).scalar_one()
-    days = connection.execute(text(
-        "select count(distinct (org_id, usage_date)), count(distinct org_id), min(usage_date), "
-        "max(usage_date) "
-        "from rollup_org_daily")).one()
+    watermark = connection.execute(_STATEMENTS.sql("advance_watermark"),
+                                   {"change_id": latest_change}).scalar_one()
+    days = connection.execute(_STATEMENTS.sql("rebuilt_span")).one()
     return RefreshResult(days=days[0], hours=0, orgs=days[1], folded_change_id=watermark,
                          first_date=days[2], last_date=days[3])
 
@@ -803,7 +387,7 @@ def refresh(engine: Engine, *, full: bool = False) -> RefreshResult:
     gained rows are added on rather than their whole day recomputed.
     """
     with engine.connect() as connection:
-        connection.execute(text("select pg_advisory_lock(:key)"), {"key": REFRESH_LOCK_KEY})
+        connection.execute(_STATEMENTS.sql("lock_refresh"), {"key": REFRESH_LOCK_KEY})
         connection.commit()
         try:
             connection.execution_options(isolation_level="REPEATABLE READ")
@@ -811,6 +395,6 @@ def refresh(engine: Engine, *, full: bool = False) -> RefreshResult:
                 result = _refresh(connection, full=full, add_hours=True)
         finally:
             connection.execution_options(isolation_level="READ COMMITTED")
-            connection.execute(text("select pg_advisory_unlock(:key)"), {"key": REFRESH_LOCK_KEY})
+            connection.execute(_STATEMENTS.sql("unlock_refresh"), {"key": REFRESH_LOCK_KEY})
             connection.commit()
     return result

@@ -9,9 +9,13 @@ after it see every import committed before it.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, text
+from pathlib import Path
 
-USAGE_LOCK_SQL = "select pg_advisory_xact_lock(hashtext('fleetspend usage'))"
+from sqlalchemy import Connection
+
+from fleetspend.sqlfiles import SqlFolder
+
+_STATEMENTS = SqlFolder(Path(__file__).resolve().parent / "sql" / "usage_lock")
 # set for the rest of the transaction once it holds the lock, so later steps can tell
 LOCKED_FLAG = "fleetspend.usage_locked"
 
@@ -19,12 +23,12 @@ LOCKED_FLAG = "fleetspend.usage_locked"
 def lock_usage(connection: Connection) -> None:
     """Wait for running imports or billing runs to end; hold the lock until this transaction
     ends."""
-    connection.execute(text(USAGE_LOCK_SQL))
-    connection.execute(text("select set_config(:flag, 'on', true)"), {"flag": LOCKED_FLAG})
+    connection.execute(_STATEMENTS.sql("lock_usage"))
+    connection.execute(_STATEMENTS.sql("note_usage_locked"), {"flag": LOCKED_FLAG})
 
 
 def holds_usage_lock(connection: Connection) -> bool:
     """Whether this transaction took the lock: then no import, seed or billing run can change
     usage before it ends."""
-    return connection.execute(text("select current_setting(:flag, true) = 'on'"),
+    return connection.execute(_STATEMENTS.sql("usage_locked"),
                               {"flag": LOCKED_FLAG}).scalar() is True

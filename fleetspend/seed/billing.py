@@ -27,12 +27,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from fleetspend.billing.credit_notes import issue_credit_note
 from fleetspend.billing.invoices import draft_month, finalize_month
 from fleetspend.ingest import ingest_file
 from fleetspend.seed.plan import ScalePlan
+from fleetspend.sqlfiles import SqlFolder
 
 Progress = Callable[[float, str], None]
 
@@ -71,30 +72,7 @@ OPEN_CASES = (OPEN_DISPUTE, OPEN_OVERCHARGE)
 CORRECTED_FROM = datetime.fromisoformat("2026-10-30T00:00:00+00:00")
 CORRECTED_UNTIL = CORRECTED_FROM + timedelta(days=2)
 
-# the open dispute's machine: the one with the most runtime in the corrected days
-DISPUTED_HOURS_SQL = """
-with org as (
-    select org_id, slug from organizations where slug = :slug
-), busiest as (
-    select machine_usage.machine_id
-    from machine_usage
-    join org using (org_id)
-    where machine_usage.hour_at >= :start and machine_usage.hour_at < :end
-    group by machine_usage.machine_id
-    order by sum(machine_usage.runtime_seconds) desc, machine_usage.machine_id
-    limit 1
-)
-select org.slug, machine_usage.machine_id, machine_usage.hour_at, machine_usage.preset_code,
-       machine_usage.memory_mb, machine_usage.stopped_rootfs_gb_seconds,
-       machine_usage.egress_internet_gb, machine_usage.egress_private_gb,
-       machine_usage.dedicated_ipv4_seconds
-from machine_usage
-join org using (org_id)
-join busiest using (machine_id)
-where machine_usage.hour_at >= :start and machine_usage.hour_at < :end
-  and machine_usage.runtime_seconds > 0
-order by machine_usage.hour_at, machine_usage.preset_code, machine_usage.memory_mb
-"""
+_STATEMENTS = SqlFolder(Path(__file__).resolve().parent / "sql")
 
 
 def _months(plan: ScalePlan) -> tuple[list[date], date]:
@@ -109,9 +87,8 @@ def _months(plan: ScalePlan) -> tuple[list[date], date]:
 
 def _invoice_number(engine: Engine, dispute: Dispute) -> str | None:
     with engine.connect() as connection:
-        return connection.execute(text(
-            "select invoices.invoice_number from invoices join organizations using (org_id) "
-            "where organizations.slug = :slug and invoices.period_start_date = :month"),
+        return connection.execute(
+            _STATEMENTS.sql("invoice_number_of_month"),
             {"slug": dispute.org_slug, "month": dispute.month}).scalar()
 
 
@@ -127,7 +104,7 @@ def _settle(engine: Engine, dispute: Dispute, staff_user_id: int) -> None:
 def _resend_disputed_hours(engine: Engine) -> int:
     """Import the open dispute's corrected hours (runtime 0); returns how many were re-sent."""
     with engine.connect() as connection:
-        hours = connection.execute(text(DISPUTED_HOURS_SQL), {
+        hours = connection.execute(_STATEMENTS.sql("disputed_hours"), {
             "slug": OPEN_DISPUTE.org_slug, "start": CORRECTED_FROM, "end": CORRECTED_UNTIL,
         }).all()
     if not hours:
@@ -157,8 +134,7 @@ def bill_history(engine: Engine, plan: ScalePlan, progress: Progress | None = No
         finalize_month(engine, month, now=plan.window_end)
     report(len(ended) / (len(ended) + 2), "recording the support cases")
     with engine.connect() as connection:
-        staff_user_id = connection.execute(text("select min(staff_user_id) from staff_users")
-                                           ).scalar_one()
+        staff_user_id = connection.execute(_STATEMENTS.sql("first_staff_user")).scalar_one()
     for dispute in SETTLED:
         _settle(engine, dispute, staff_user_id)
     _resend_disputed_hours(engine)

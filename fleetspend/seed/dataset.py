@@ -8,33 +8,13 @@ person to be, refuses to run on a database holding any other organization.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, text
+from pathlib import Path
 
-# What the database holds that no seed run created: organizations and sealed invoices that
-# are not in the seeded_dataset record (all of them when there is none).
-FOREIGN_DATA_SQL = """
-with recorded as (
-    select coalesce((select org_ids from seeded_dataset), '{}') as org_ids,
-           coalesce((select sealed_invoice_ids from seeded_dataset), '{}') as invoice_ids
-)
-select (select count(*) from organizations
-        where not organizations.org_id = any(recorded.org_ids)) as organizations,
-       (select count(*) from invoices
-        where invoices.status <> 'draft'
-          and not invoices.invoice_id = any(recorded.invoice_ids)) as sealed_invoices
-from recorded
-"""
+from sqlalchemy import Connection
 
-RECORD_SQL = """
-insert into seeded_dataset (singleton, scale, seed, org_ids, sealed_invoice_ids)
-select true, :scale, :seed,
-       coalesce((select array_agg(org_id order by org_id) from organizations), '{}'),
-       coalesce((select array_agg(invoice_id order by invoice_id) from invoices
-                 where status <> 'draft'), '{}')
-on conflict (singleton) do update
-set scale = excluded.scale, seed = excluded.seed, loaded_at = now(),
-    org_ids = excluded.org_ids, sealed_invoice_ids = excluded.sealed_invoice_ids
-"""
+from fleetspend.sqlfiles import SqlFolder
+
+_STATEMENTS = SqlFolder(Path(__file__).resolve().parent / "sql")
 
 
 class SeedRefusedError(Exception):
@@ -43,13 +23,13 @@ class SeedRefusedError(Exception):
 
 def foreign_data(connection: Connection) -> tuple[int, int]:
     """How many organizations and sealed invoices no seed run created."""
-    organizations, sealed = connection.execute(text(FOREIGN_DATA_SQL)).one()
+    organizations, sealed = connection.execute(_STATEMENTS.sql("foreign_data")).one()
     return organizations, sealed
 
 
 def record(connection: Connection, *, scale: str, seed: int) -> None:
     """Remember everything in the database now as the seed's own (at the end of a seed)."""
-    connection.execute(text(RECORD_SQL), {"scale": scale, "seed": seed})
+    connection.execute(_STATEMENTS.sql("record_seeded_dataset"), {"scale": scale, "seed": seed})
 
 
 def holds_real_data(connection: Connection) -> bool:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import psycopg
 from psycopg.copy import QueuedLibpqWriter
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
 from fleetspend import bulk, models, rollups
 from fleetspend.partitions import ensure_month_partitions
@@ -34,12 +35,14 @@ from fleetspend.seed.fleet import (
     volume_usage,
 )
 from fleetspend.seed.plan import ScalePlan, plan_for
+from fleetspend.sqlfiles import SqlFolder
 from fleetspend.usage_lock import lock_usage
 
 Progress = Callable[[float, str], None]
 
 # Tables whose rows the seed owns. TRUNCATE ... CASCADE also empties whatever references them
 # (invoices, allocations, grants, rollups); the reference data stays.
+_STATEMENTS = SqlFolder(Path(__file__).resolve().parent / "sql")
 SEEDED_TABLES = ("organizations", "users", "staff_users", *models.TENANT_TABLES)
 # The tables the seed writes, in load order.
 LOADED_TABLES = ("organizations", "users", "memberships", "staff_users", "teams", "apps",
@@ -91,15 +94,10 @@ class SeedSummary:
 
 
 def _read_catalog(connection: Connection) -> Catalog:
-    regions = connection.execute(text(
-        "select region_code, egress_group from regions where not is_retired order by region_code"
-    )).all()
-    presets = connection.execute(text(
-        "select preset_code, cpu_kind, cpus, base_memory_mb from presets order by preset_code"
-    )).all()
-    limits = {kind: (low, high) for kind, low, high in connection.execute(text(
-        "select cpu_kind, min_memory_mb_per_cpu, max_memory_mb_per_cpu from cpu_kinds"
-    )).all()}
+    regions = connection.execute(_STATEMENTS.sql("catalog_regions")).all()
+    presets = connection.execute(_STATEMENTS.sql("catalog_presets")).all()
+    limits = {kind: (low, high) for kind, low, high in connection.execute(
+        _STATEMENTS.sql("catalog_memory_limits")).all()}
     return Catalog.build([tuple(r) for r in regions], [tuple(p) for p in presets], limits)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fleetspend import alerts, billing
+from fleetspend import alerts, billing, models, rollups
 from fleetspend.sqlfiles import SqlFileError, SqlFolder, SqlNotFoundError
 
 PACKAGE = Path(__file__).resolve().parents[2] / "fleetspend"
@@ -15,7 +15,7 @@ FOLDERS = sorted(PACKAGE.rglob("sql"))
 
 def test_the_write_side_keeps_its_statements_in_these_folders():
     assert [str(folder.relative_to(PACKAGE)) for folder in FOLDERS] == [
-        "alerts/sql", "billing/sql", "ingest/sql", "sql"]
+        "alerts/sql", "billing/sql", "ingest/sql", "seed/sql", "sql"]
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=lambda folder: str(folder.relative_to(PACKAGE)))
@@ -29,6 +29,19 @@ def test_every_statement_loads_with_its_header_and_named_binds(folder: Path) -> 
 def test_the_packages_read_their_own_folders():
     assert "seal_drafts" in billing.statements.catalog()
     assert "claim_delivery" in alerts.statements.catalog()
+
+
+def test_every_narrow_and_team_rollup_has_its_statements():
+    for name in (*models.NARROW_ROLLUPS, *models.TEAM_ROLLUPS):
+        for part in ("days", "months"):
+            for verb in ("delete", "insert"):
+                assert f"{verb}_{name}_{part}" in rollups._STATEMENTS.catalog()
+
+
+def test_the_rebuild_empties_every_table_it_rebuilds():
+    truncate = rollups._STATEMENTS.sql("rebuild_empty").text.split("truncate", 1)[1]
+    emptied = {table.strip() for table in truncate.split(",")}
+    assert emptied == {*rollups.REBUILT_TABLES, "rollup_anomaly_findings"}
 
 
 def test_a_statement_of_several_files_joins_them_in_order(tmp_path: Path) -> None:

@@ -1,0 +1,2 @@
+-- Every organization's org_id.
+select org_id from organizations

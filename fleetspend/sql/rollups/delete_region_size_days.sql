@@ -1,0 +1,5 @@
+-- Continues batch.sql: deletes the batch's narrow (per region, preset, product) daily rows
+-- (rollup_region_size_daily).
+delete from rollup_region_size_daily as daily
+using batch
+where daily.org_id = batch.org_id and daily.usage_date = batch.usage_date

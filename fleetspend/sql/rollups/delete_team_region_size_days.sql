@@ -1,0 +1,5 @@
+-- Continues batch.sql: deletes the batch's team (per team, region, preset) daily rows
+-- (rollup_team_region_size_daily).
+delete from rollup_team_region_size_daily as daily
+using batch
+where daily.org_id = batch.org_id and daily.usage_date = batch.usage_date

@@ -1,0 +1,9 @@
+-- Continues meters_of_days.sql: the batch's days, summed per region, VM size and product.
+insert into rollup_region_size_daily (
+    org_id, usage_date, region_code, preset_code, product, consumed_quantity, amount_precise
+)
+select org_id, period_date, region_code, preset_code, product, sum(consumed_quantity),
+       sum(amount_precise)
+from meters
+group by 1, 2, 3, 4, 5
+order by 1, 2
