@@ -53,11 +53,13 @@ PRODUCT_ORDER = [
     "egress_private",
 ]
 
-# The passes over hourly machine and volume rows per grain, each of three files: the first
-# creates the sums table, the second names the grain's columns, the third the rows read.
-# Invoices sum whole months (one row per machine, size and price list; no day, no last hours);
-# the rollup rebuild sums UTC days; a fold sums some hours (found through the primary key), per
-# UTC day.
+# The passes over hourly machine and volume rows per grain, one per price list in force,
+# each of four files: the head creates the sums table (first price list) or adds to it, the
+# body sums, the third file names the grain's columns, the fourth the rows read. Invoices sum
+# whole months (one row per machine, size and price list; no day, no last hours); the rollup
+# rebuild sums UTC days; a fold sums some hours (found through the primary key), per UTC day.
+_SUMS_HEADS = {"machine_sums": ("create_machine_sums", "insert_machine_sums"),
+               "volume_sums": ("create_volume_sums", "insert_volume_sums")}
 _SUMS_PASSES = {
     "month": (("machine_sums", "machine_sums_by_month", "machine_sums_from_usage"),
               ("volume_sums", "volume_sums_by_month", "volume_sums_from_usage")),
@@ -139,11 +141,7 @@ def stage_sums(connection: Connection, start: datetime, end: datetime, org_ids: 
         connection.execute(statements.sql("pricing_conversions")).all())
     params = {
         "period_start_at": start, "period_end_at": end, "org_ids": org_ids,
-        "starts_at": [period.effective_from for period in periods],
         "price_list_ids": [period.price_list_id for period in periods],
-        "rootfs_prices": [period.stopped_rootfs for period in periods],
-        "ipv4_prices": [period.dedicated_ipv4 for period in periods],
-        "volume_prices": [period.volume for period in periods],
         "rootfs_conversion": conversions["stopped_rootfs"],
         "ipv4_conversion": conversions["dedicated_ipv4"],
         "volume_conversion": conversions["volume"],
@@ -151,17 +149,27 @@ def stage_sums(connection: Connection, start: datetime, end: datetime, org_ids: 
         "hour_ats": [hour_at for _, hour_at in hours or ()],
     }
     # The passes over hourly rows aggregate to one row per machine (or volume), size, price
-    # list and grain. The planner multiplies the columns' distinct counts and expects far more
-    # groups, so it would sort millions of rows; hashing in memory, in parallel, is right. JIT
-    # compilation costs seconds here and saves less.
+    # list and grain. Without the statistics of migration 0023 (or at day grain) the planner
+    # multiplies the columns' distinct counts and expects far more groups, so it would sort
+    # millions of rows; hashing in memory, in parallel, is right. JIT compilation costs
+    # seconds here and saves less.
     connection.exec_driver_sql("set local work_mem = '256MB'")
     connection.exec_driver_sql("set local jit = off")
     # (a few hours are found through the primary key: sql/machine_sums_from_hours.sql)
     hash_only = _HASH_AGGREGATE_ONLY if grain != "hour" else ()
     for setting in hash_only:
         connection.exec_driver_sql(f"set local {setting} = off")
-    for files in _SUMS_PASSES[grain]:
-        connection.execute(statements.sql(*files), params)
+    for period_no, period in enumerate(periods, start=1):
+        # the price list's hours within [start, end), its prices of the products rated per row
+        price_list = {**params, "period_no": period_no,
+                      "from_at": max(start, period.effective_from),
+                      "until_at": min(end, period.effective_until or end),
+                      "rootfs_price": period.stopped_rootfs, "ipv4_price": period.dedicated_ipv4,
+                      "volume_price": period.volume}
+        for table, *files in _SUMS_PASSES[grain]:
+            creates, adds = _SUMS_HEADS[table]
+            head = creates if period_no == 1 else adds
+            connection.execute(statements.sql(head, table, *files), price_list)
     for setting in hash_only:
         connection.exec_driver_sql(f"set local {setting} = on")
     # the small rate views, computed once for the period's price lists

@@ -14,7 +14,7 @@ from (
           and machine_usage.hour_at = added.hour_at
     ) as hour_rows
 ) as machine_usage
-where machine_usage.hour_at >= :period_start_at
-  and machine_usage.hour_at < :period_end_at
+where machine_usage.hour_at >= :from_at
+  and machine_usage.hour_at < :until_at
   and machine_usage.org_id = any(:org_ids)
 group by 1, 2, 3, 4, 5, usage_date

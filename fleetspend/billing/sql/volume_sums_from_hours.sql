@@ -13,8 +13,8 @@ from (
           and volume_usage.hour_at = added.hour_at
     ) as hour_rows
 ) as volume_usage
-where volume_usage.hour_at >= :period_start_at
-  and volume_usage.hour_at < :period_end_at
+where volume_usage.hour_at >= :from_at
+  and volume_usage.hour_at < :until_at
   and volume_usage.org_id = any(:org_ids)
   and volume_usage.gb_hours > 0
 group by 1, 2, 3, usage_date
