@@ -453,8 +453,8 @@ def _invoice_group(name: str, key: str, **columns: type[BigInteger | Integer | T
         Column("group_key", Text, nullable=False),
         *(Column(column, kind, nullable=False) for column, kind in columns.items()),
         PrimaryKeyConstraint("org_id", "invoice_id", "group_by", "group_key", key),
-        _tenant_fk(["invoice_id"], "invoices", ["invoice_id"], ondelete="CASCADE"),
-        _tenant_fk(["app_id"], "apps", ["app_id"]),
+        # derived from the invoice's lines and allocations, whose keys are checked: no
+        # foreign keys of their own (migration 0023)
         CheckConstraint("group_by in ('invoice', 'product', 'region', 'vm_size', 'line')",
                         name="grouping_known"),
     )
