@@ -22,7 +22,7 @@ on first use and stopped when the process exits, unless it was already running b
 
 A page reads through :func:`read_snapshot`: one read-only REPEATABLE READ transaction on
 one healthy replica, so every number on the page comes from the same snapshot, each query
-planned for its own parameters. The caller's
+planned for its own parameters (but lookups by key: see READ_PLANNING). The caller's
 scope is written into the transaction with ``set_config(name, value, true)`` (reverting at
 commit or rollback) for the row-level security policies to read. Inside :func:`page_view`
 (a whole run of the app: the frame's reads and the page's), every read_snapshot on that thread
