@@ -22,7 +22,7 @@ on first use and stopped when the process exits, unless it was already running b
 
 A page reads through :func:`read_snapshot`: one read-only REPEATABLE READ transaction on
 one healthy replica, so every number on the page comes from the same snapshot, each query
-planned for its own parameters. The caller's
+planned for its own parameters (but lookups by key: see READ_PLANNING). The caller's
 scope is written into the transaction with ``set_config(name, value, true)`` (reverting at
 commit or rollback) for the row-level security policies to read. Inside :func:`page_view`
 (a whole run of the app: the frame's reads and the page's), every read_snapshot on that thread
@@ -37,6 +37,7 @@ from __future__ import annotations
 import atexit
 import collections
 import contextlib
+import functools
 import itertools
 import os
 import threading
@@ -44,7 +45,6 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Protocol
 
 import psycopg
@@ -97,7 +97,7 @@ def describe_url(url: str) -> str:
     return f"{host}:{port}/{parsed.database}"
 
 
-@cache
+@functools.cache
 def _embedded_primary_url() -> str:
     server = embedded.default_server()
     if not server.is_running():
@@ -152,13 +152,13 @@ def make_engine(url: str, **kwargs) -> Engine:
     return create_engine(sqlalchemy_url(url), **options)
 
 
-@cache
+@functools.cache
 def primary_engine() -> Engine:
     """The engine for writes (ingest, seed, billing runs, grants, audit events)."""
     return make_engine(primary_url())
 
 
-@cache
+@functools.cache
 def app_primary_engine() -> Engine:
     """The primary as the app's role: the only writes pages make (support grants, audit
     events, support's credit notes) and support's re-rating, which needs the primary."""
@@ -167,7 +167,7 @@ def app_primary_engine() -> Engine:
     return engine
 
 
-@cache
+@functools.cache
 def read_engine() -> Engine:
     """An engine on the first replica, for tools that want one server; pages use read_snapshot."""
     return make_engine(replica_urls()[0])
@@ -409,7 +409,28 @@ class _TurnGate:
 # Page reads are planned for their parameters every time; planning costs 1-3 ms. With 16 MB
 # (not the default 4) a page query hashes its tens of thousands of groups instead of sorting
 # them (the team trend by week: p95 75 -> 36 ms).
-READ_PLANNING = {"plan_cache_mode": "force_custom_plan", "work_mem": "16MB"}
+#
+# That blindness costs nothing where the plan cannot depend on the values: an organization's
+# row looked up by key, its invoices, its members. Planning those each time cost 0.1-0.3 ms a
+# statement (machine_charges 1.5 ms), 0.5-2.4 ms a page view at large (the frame's memberships
+# and unread alerts run on every one). A query says so with GENERIC_PLAN_MARK in its header: read
+# connections prepare only those (and statements without parameters, one plan either way), and
+# PostgreSQL's "auto" mode plans each once it has seen five custom plans no cheaper; every
+# other statement is sent unprepared and so is planned for its values every time.
+READ_PLANNING = {"plan_cache_mode": "auto", "work_mem": "16MB"}
+GENERIC_PLAN_MARK = "-- Plan: generic"
+
+
+@functools.lru_cache(maxsize=1024)
+def plans_generic(statement: str) -> bool:
+    """Whether ``statement`` (SQL as sent to the driver) says its plan holds for any values."""
+    return GENERIC_PLAN_MARK in statement
+
+
+def _execute(cursor, statement, parameters, _context) -> bool:
+    """Send a read prepared if it is marked generic, else unprepared (planned afresh)."""
+    cursor.execute(statement, parameters, prepare=plans_generic(statement))
+    return True
 
 
 @dataclass
@@ -442,6 +463,7 @@ class ReadPool:
         engine = make_engine(url, pool_size=self.pool_size, max_overflow=self.pool_size,
                              pool_timeout=POOL_WAIT_S, pool_recycle=1800)
         event.listen(engine, "before_cursor_execute", _record_statement)
+        event.listen(engine, "do_execute", _execute)
         return engine
 
     def _rotation(self) -> list[_Server]:
@@ -494,7 +516,10 @@ class ReadPool:
                 _stop_recording(connection)
             with contextlib.suppress(SQLAlchemyError):
                 connection.info.pop(_LOCAL_SETTINGS_KEY, None)
-                connection.rollback()
+                # read only, so a commit ends it as a rollback would (settings revert, an
+                # aborted one rolls back), but psycopg forgets every prepared statement of
+                # the connection at a rollback, and with them the generic plans (READ_PLANNING)
+                connection.commit()
             connection.close()
         finally:
             self._gate.release()
@@ -622,7 +647,7 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
 
 
-@cache
+@functools.cache
 def read_pool() -> ReadPool:
     """The process's read pool, configured from the environment (see the module docstring)."""
     fallback = os.environ.get("READ_FALLBACK_TO_PRIMARY", "").strip().lower() in ("1", "true")

@@ -1,5 +1,6 @@
 -- How many alerts of one organization one person has neither read nor muted.
 -- Params: org_id, user_id. Returns one row: unread.
+-- Plan: generic (looked up by key: one plan serves every organization, see db.py).
 with final as (
     select count(*) as unread
     from alerts

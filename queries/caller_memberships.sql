@@ -2,6 +2,7 @@
 -- begun and not removed, of organizations not closed (migration 0015; row-level security
 -- enforces the same).
 -- Params: user_id. Returns: org_id, slug, name, role ('admin' or 'member'), by slug.
+-- Plan: generic (looked up by key: one plan serves every organization, see db.py).
 select
     organizations.org_id,
     organizations.slug,

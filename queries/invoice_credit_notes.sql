@@ -1,6 +1,7 @@
 -- The credit notes against one invoice, oldest first.
 -- Params: org_id, invoice_id.
 -- Returns: credit_note_number, issued_at (UTC), amount_cents, reason, support_ticket.
+-- Plan: generic (looked up by key: one plan serves every organization, see db.py).
 select
     credit_note_number,
     issued_at,

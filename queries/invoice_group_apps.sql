@@ -3,6 +3,7 @@
 -- (invoice_group_amounts, migration 0020; billing verify proves it equals the allocations).
 -- Params: org_id, invoice_id, group_by, group_key (as in invoice_group_total).
 -- Returns: app_id, app_name, team_id, team_name, machines, volumes, amount_cents.
+-- Plan: generic (looked up by key: one plan serves every organization, see db.py).
 with app_amounts as (
     select
         app_id,

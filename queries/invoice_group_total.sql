@@ -5,6 +5,7 @@
 -- the whole invoice; '-' the region or VM size of lines without one).
 -- Returns: lines, amount_cents, group_name (the product's name, the line's description, else
 -- null).
+-- Plan: generic (looked up by key: one plan serves every organization, see db.py).
 with group_lines as (
     select
         invoice_lines.amount_cents,

@@ -2,6 +2,7 @@
 -- Params: org_id, invoice_number.
 -- Returns: the invoice's header (every column of the invoice_headers view, migration 0020),
 -- org_name, org_slug, previous_total_cents (null when there is no earlier invoice).
+-- Plan: generic (looked up by key: one plan serves every organization, see db.py).
 with invoice as (
     select *
     from invoice_headers

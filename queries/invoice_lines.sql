@@ -3,6 +3,7 @@
 -- Returns: line_no, product, product_name, region_code, preset_code, memory_mb, egress_group,
 -- price_list_name, description, consumed_quantity, consumed_unit, quantity, pricing_unit,
 -- unit_price, amount_precise, amount_cents.
+-- Plan: generic (looked up by key: one plan serves every organization, see db.py).
 with lines as (
     select *
     from invoice_lines

@@ -3,6 +3,7 @@
 -- Params: org_id.
 -- Returns: each invoice's header (every column of the invoice_headers view, migration 0020),
 -- previous_total_cents (null for the first), change_cents.
+-- Plan: generic (looked up by key: one plan serves every organization, see db.py).
 with org_invoices as (
     select *
     from invoice_headers

@@ -7,6 +7,7 @@
 -- consumed_per_pricing_unit, unit_price, amount_precise, amount_cents, line_amount_precise,
 -- line_amount_cents, price_markup, cpus, cpu_kind, included_memory_mb, vcpu_rate,
 -- ram_extra_rate (the last five only for machine runtime), is_in_group.
+-- Plan: generic (looked up by key: one plan serves every organization, see db.py).
 with machine_allocations as (
     select
         line_no,

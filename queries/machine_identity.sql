@@ -3,6 +3,7 @@
 -- Returns: machine_id, app_id, app_name, team_name, region_code, city, country,
 -- price_markup, preset_code, cpu_kind, cpus, memory_mb (its size now), rootfs_gb,
 -- created_at, destroyed_at (UTC, null while it exists).
+-- Plan: generic (looked up by key: one plan serves every organization, see db.py).
 select
     machines.machine_id,
     machines.app_id,

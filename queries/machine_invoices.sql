@@ -1,6 +1,7 @@
 -- The invoices one machine was charged on, newest first, with its cents on each.
 -- Params: org_id, machine_id.
 -- Returns: invoice_number, period_start_date, status, lines, amount_cents.
+-- Plan: generic (looked up by key: one plan serves every organization, see db.py).
 with machine_invoices as (
     select
         invoice_id,

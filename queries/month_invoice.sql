@@ -2,6 +2,7 @@
 -- Params: org_id; month_date (the month's first day).
 -- Returns at most one row: the invoice's header (every column of the invoice_headers view,
 -- migration 0020).
+-- Plan: generic (looked up by key: one plan serves every organization, see db.py).
 select *
 from invoice_headers
 where org_id = :org_id

@@ -1,6 +1,7 @@
 -- The current members of one organization with their role, for its admins (and support under
 -- a grant): memberships begun and not removed (a removed one stays stored, as history).
 -- Params: org_id. Returns: user_id, name, email, role, joined_at (UTC); admins first.
+-- Plan: generic (looked up by key: one plan serves every organization, see db.py).
 select
     users.user_id,
     users.name,

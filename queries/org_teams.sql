@@ -1,6 +1,8 @@
 -- One organization's teams with how many apps and machines (not destroyed) each has.
 -- Params: org_id. Returns: team_id, name, apps, running_machines; by name.
 -- Machines are counted per app first (hashed), so nothing sorts the organization's machines.
+-- They are counted from the partial index of running machines (migration 0021) alone.
+-- Plan: generic (looked up by key: one plan serves every organization, see db.py).
 with running_per_app as (
     select
         app_id,

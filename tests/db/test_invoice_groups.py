@@ -160,3 +160,61 @@ def test_a_redraft_rewrites_the_group_amounts_and_verify_catches_a_tampered_one(
         ("group", "resource amounts", "region lhr", machine_id(2)),
     ]
     assert all(d.stored != d.expected and d.is_open for d in differences)
+
+
+def _listed(connection: Connection, invoice, group, *, page_size: int | None, **options) -> list:
+    """Every page of the machine list, one after the other, and the first page's totals."""
+    pages, page = [], 1
+    while True:
+        listed = drill.group_resources(connection, invoice.org_id, invoice.invoice_id, group,
+                                       page=page, page_size=page_size, **options)
+        pages.append(listed)
+        if page >= listed.pages:
+            break
+        page += 1
+    rows = [resource for listed in pages for resource in listed.rows["resource_id"]]
+    return [rows, pages[0].match_count, pages[0].match_cents]
+
+
+@pytest.mark.parametrize("by", ["invoice", "region"])
+def test_the_machine_list_pages_in_the_order_asked_and_counts_and_sums_every_match(
+        invoiced_engine, by):
+    """Dearest first (read in the index's order, totals from the per-app amounts), by id or by
+    app name, with or without an app or a search: the pages in turn are every matching
+    resource once, in order, and each page carries their count and cents."""
+    with invoiced_engine.connect() as connection:
+        invoice = invoices_of(connection)[-1]
+        ids = (connection, invoice.org_id, invoice.invoice_id)
+        resources = {(group_by, key): {} for group_by, key, _ in allocated_per_resource(*ids)}
+        for (group_by, key, resource_id), row in allocated_per_resource(*ids).items():
+            resources[(group_by, key)][resource_id] = row  # (kind, app_id, lines, cents)
+        key = next(key for group_by, key in resources if group_by == by)
+        held = resources[(by, key)]
+        app_id = max({row[1] for row in held.values()},
+                     key=lambda app: sum(row[1] == app for row in held.values()))
+        prefix = sorted(held)[len(held) // 2][:2]
+        group = drill.Group(by, key)
+        checked = 0
+        for options, matches in [
+            ({}, held),
+            ({"app_id": app_id}, {rid: row for rid, row in held.items() if row[1] == app_id}),
+            ({"search": prefix}, None),
+        ]:
+            if matches is None:  # a search: ids with the prefix, or apps whose name matches
+                names = dict(connection.execute(text(
+                    "select app_id, name from apps where org_id = :org_id"),
+                    {"org_id": invoice.org_id}).all())
+                matches = {rid: row for rid, row in held.items()
+                           if rid.startswith(prefix) or prefix.lower() in names[row[1]].lower()}
+            cents = sum(row[3] for row in matches.values())
+            dearest = sorted(matches, key=lambda rid: (-matches[rid][3], rid))
+            assert _listed(connection, invoice, group, page_size=7, sort="amount",
+                           **options) == [dearest, len(matches), cents]
+            assert _listed(connection, invoice, group, page_size=7, sort="resource",
+                           **options) == [sorted(matches), len(matches), cents]
+            by_app = _listed(connection, invoice, group, page_size=7, sort="app", **options)
+            assert by_app == _listed(connection, invoice, group, page_size=None, sort="app",
+                                     **options)
+            assert sorted(by_app[0]) == sorted(matches)
+            checked += len(matches)
+        assert checked > 14  # more than one page was read
