@@ -457,7 +457,7 @@ def _invoice_group(name: str, key: str, **columns: type[BigInteger | Integer | T
         *(Column(column, kind, nullable=False) for column, kind in columns.items()),
         PrimaryKeyConstraint("org_id", "invoice_id", "group_by", "group_key", key),
         # derived from the invoice's lines and allocations, whose keys are checked: no
-        # foreign keys of their own (migration 0023)
+        # foreign keys of their own (migration 0022)
         CheckConstraint("group_by in ('invoice', 'product', 'region', 'vm_size', 'line')",
                         name="grouping_known"),
     )

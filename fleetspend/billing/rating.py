@@ -149,7 +149,7 @@ def stage_sums(connection: Connection, start: datetime, end: datetime, org_ids: 
         "hour_ats": [hour_at for _, hour_at in hours or ()],
     }
     # The passes over hourly rows aggregate to one row per machine (or volume), size, price
-    # list and grain. Without the statistics of migration 0023 (or at day grain) the planner
+    # list and grain. Without the statistics of migration 0022 (or at day grain) the planner
     # multiplies the columns' distinct counts and expects far more groups, so it would sort
     # millions of rows; hashing in memory, in parallel, is right. JIT compilation costs
     # seconds here and saves less.

@@ -6,7 +6,7 @@
 -- machine_sums_from_hours.sql for some hours only).
 --
 -- One pass per price list rather than the list looked up per row: the group key is then the
--- four columns the extended statistics of migration 0023 count, so the planner sizes the
+-- four columns the extended statistics of migration 0022 count, so the planner sizes the
 -- aggregation for the groups there are. Decimal meters are summed over their non-zero rows
 -- only (most hours have no stopped root filesystem, most no private egress). This gives
 -- exactly sum(rated_usage.amount_precise), by construction:

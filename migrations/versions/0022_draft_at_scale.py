@@ -23,8 +23,8 @@ the statement that writes them took 45 s instead of 73 s (EXPLAIN-free timing of
 each, load 13). They go, as the rollups' went in 0019. Nothing deletes an invoice but the
 seed, which truncates these tables with the others.
 
-Revision ID: 0023
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-05 20:30:00
 """
 
@@ -32,8 +32,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0023"
-down_revision: str | None = "0020"
+revision: str = "0022"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
