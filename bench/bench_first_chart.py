@@ -10,8 +10,8 @@ to warm the server (Python imports, pools, the pages' data caches), then ``--run
 it in a fresh browser context (nothing cached by the browser, signed in through the demo
 cookie) in Debian's chromium, and prints p50/p95 of: the page's first bytes (HTML), its
 heading, the first Plotly chart drawn (an SVG inside ``.js-plotly-plot``), every chart on the
-page drawn (the charts drawn later included: the run over, no chart or placeholder left
-undrawn), and the bytes the browser fetched (with the biggest script).
+page drawn (the run over, no placeholder left undrawn), and the bytes the browser fetched
+(with the biggest script).
 
 Beside it, in the same run and alternating with it visit by visit, Streamlit's own floor: a
 bare Streamlit app in the same fresh context, with the heading only, and with the heading and
@@ -70,11 +70,11 @@ app = st.App("floor.py", middleware=MIDDLEWARE)
 MILESTONES = ("html", "heading", "first chart", "every chart")
 # the servers started, stopped at the end
 processes: list[subprocess.Popen] = []
-# the page's run over, nothing left loading, no chart kept for later, every chart drawn
+# the page's run over, nothing left loading, every chart drawn
 EVERY_CHART_DRAWN = """() => {
   const charts = [...document.querySelectorAll("[data-testid='stPlotlyChart']")];
   return document.querySelector("[data-test-script-state='notRunning']") !== null
-    && !document.querySelector("[data-testid='stSkeleton'], [data-charts-later]")
+    && !document.querySelector("[data-testid='stSkeleton']")
     && charts.length > 0 && charts.every((chart) => chart.querySelector(".main-svg"));
 }"""
 
