@@ -1,12 +1,12 @@
-"""fleetspend's server: app.py on Streamlit's ASGI server, with its bundles sent compressed.
+"""fleetspend's server: app.py on Streamlit's ASGI server, with its bundles sent compressed
+and the Plotly chunk preloaded from the page's start.
 
 ``fleetspend demo`` runs ``streamlit run serve.py``; ``streamlit run app.py`` serves the same
 app with Streamlit's bundles uncompressed (see fleetspend/ui/assets.py for what that costs).
 """
 
 import streamlit as st
-from starlette.middleware import Middleware
 
-from fleetspend.ui.assets import CompressedBundles
+from fleetspend.ui.assets import MIDDLEWARE
 
-app = st.App("app.py", middleware=[Middleware(CompressedBundles)])
+app = st.App("app.py", middleware=MIDDLEWARE)

@@ -1,7 +1,7 @@
 """Benchmark of the first chart in a fresh browser session on a warm server.
 
     uv run python bench/bench_first_chart.py [--runs 5] [--page overview]
-        [--entry serve.py|app.py] [--throttle MBIT]
+        [--entry serve.py|app.py] [--throttle MBIT] [--baseline CHECKOUT] [--warm]
 
 Starts the app (demo mode) on BENCH_DATABASE_URL (seeded at the large scale) the way
 ``fleetspend demo`` does (``streamlit run serve.py``: Streamlit's bundles sent compressed;
@@ -10,12 +10,20 @@ to warm the server (Python imports, pools, the pages' data caches), then ``--run
 it in a fresh browser context (nothing cached by the browser, signed in through the demo
 cookie) in Debian's chromium, and prints p50/p95 of: the page's first bytes (HTML), its
 heading, the first Plotly chart drawn (an SVG inside ``.js-plotly-plot``), every chart on the
-page drawn, and the bytes the browser fetched (with the biggest script).
+page drawn (the run over, no placeholder left undrawn), and the bytes the browser fetched over
+the network (with the biggest script). ``--warm`` measures a returning browser instead: each
+fresh context opens the page once first (filling its HTTP and compiled-code caches), and the
+visit measured is the next one, in a new tab (a new Streamlit session).
 
 Beside it, in the same run and alternating with it visit by visit, Streamlit's own floor: a
-bare Streamlit app (plain ``streamlit run``) in the same fresh context, with the heading only,
-and with the heading and one three-bar Plotly chart. ``--throttle`` has chromium emulate a
-network of that many Mbit/s down (and 20 ms latency) for every visit, where compression shows.
+bare Streamlit app in the same fresh context, with the heading only, and with the heading and
+one three-bar Plotly chart, served as the page is (with serve.py's middleware in front of it,
+``fleetspend.ui.assets.MIDDLEWARE``; with ``--entry app.py``, plain ``streamlit run``); with
+serve.py, also the bare app's chart as Streamlit ships it. ``--baseline`` visits, alternately
+too, the same page of another checkout of the project (e.g. main's worktree) served from its
+own ``--entry`` on the same database: before and after in one run. ``--throttle`` has chromium
+emulate a network of that many Mbit/s down (and 20 ms latency) for every visit, where
+compression shows.
 
 Target (issue 16): the first chart in a fresh session on a warm server under 1.5 s.
 """
@@ -40,6 +48,8 @@ from tests.e2e.conftest import CHROMIUM_FLAGS, _free_port, _wait_healthy
 
 ADMIN = "admin@northwind.example"
 HEADINGS = {"overview": "Spend overview", "explorer": "Usage explorer", "teams": "Teams"}
+# each page's path (the overview is the default page: /overview would be "page not found")
+PATHS = {"overview": "", "explorer": "explorer", "teams": "teams"}
 # Streamlit alone: the heading, and with ?chart=1 one small Plotly chart under it
 FLOOR_APP = """
 import plotly.graph_objects as go
@@ -51,10 +61,32 @@ if st.query_params.get("chart"):
     st.plotly_chart(go.Figure(go.Bar(x=["a", "b", "c"], y=[3, 1, 2])),
                     config={"displayModeBar": False})
 """
+# the bare app served with the server's middleware in front of it
+FLOOR_SERVED = """
+import streamlit as st
+
+from fleetspend.ui.assets import MIDDLEWARE
+
+app = st.App("floor.py", middleware=MIDDLEWARE)
+"""
 MILESTONES = ("html", "heading", "first chart", "every chart")
+# the servers started, stopped at the end
+processes: list[subprocess.Popen] = []
+# what the page fetched over the network (a cached answer transfers nothing): name, bytes
+FETCHED = """() => performance.getEntriesByType("navigation")
+  .concat(performance.getEntriesByType("resource"))
+  .map((entry) => [entry.name, entry.transferSize])"""
+# the page's run over, nothing left loading, every chart drawn
+EVERY_CHART_DRAWN = """() => {
+  const charts = [...document.querySelectorAll("[data-testid='stPlotlyChart']")];
+  return document.querySelector("[data-test-script-state='notRunning']") !== null
+    && !document.querySelector("[data-testid='stSkeleton']")
+    && charts.length > 0 && charts.every((chart) => chart.querySelector(".main-svg"));
+}"""
 
 
-def _start(script: Path, env: dict[str, str], log: Path) -> tuple[str, subprocess.Popen]:
+def _start(script: Path, env: dict[str, str], log: Path) -> str:
+    """Serve ``script`` on a free port (stopped at the end of the run); its base URL."""
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(script),
@@ -62,16 +94,25 @@ def _start(script: Path, env: dict[str, str], log: Path) -> tuple[str, subproces
          "--server.headless", "true", "--browser.gatherUsageStats", "false"],
         env={**os.environ, **env}, stdout=log.open("w"), stderr=subprocess.STDOUT,
         cwd=script.parent)
+    processes.append(process)
     base = f"http://127.0.0.1:{port}"
     _wait_healthy(base, process)
-    return base, process
+    return base
 
 
 def _visit(browser, base: str, path: str, heading: str, throttle: float | None,
-           charted: bool = True) -> dict[str, float]:
-    """One fresh session: seconds from navigation to each milestone, and bytes fetched."""
+           charted: bool = True, warm: bool = False) -> dict[str, float]:
+    """One fresh session: seconds from navigation to each milestone, and bytes fetched (with
+    ``warm``, in a browser context that has opened the page once before)."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     context.add_cookies([{"name": remember.DEMO_COOKIE, "value": ADMIN, "url": base}])
+    if warm:
+        first_visit = context.new_page()
+        first_visit.goto(f"{base}/{path}")
+        first_visit.get_by_role("heading", name=heading, level=1).wait_for(timeout=60_000)
+        if charted:
+            first_visit.wait_for_function(EVERY_CHART_DRAWN, timeout=60_000)
+        first_visit.close()
     page = context.new_page()
     if throttle:
         session = context.new_cdp_session(page)
@@ -79,9 +120,6 @@ def _visit(browser, base: str, path: str, heading: str, throttle: float | None,
         session.send("Network.emulateNetworkConditions", {
             "offline": False, "latency": 20, "uploadThroughput": -1,
             "downloadThroughput": throttle * 1e6 / 8})
-    fetched: list[tuple[str, int]] = []
-    page.on("response", lambda response: fetched.append(
-        (response.url, int(response.headers.get("content-length") or 0))))
     started = time.perf_counter()
     page.goto(f"{base}/{path}", wait_until="commit")
     html = time.perf_counter() - started
@@ -92,11 +130,9 @@ def _visit(browser, base: str, path: str, heading: str, throttle: float | None,
         return {"html": html, "heading": heading_s}
     page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=60_000)
     first = time.perf_counter() - started
-    charts = page.locator("[data-testid='stPlotlyChart']")
-    page.wait_for_function(
-        "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n",
-        arg=charts.count(), timeout=60_000)
+    page.wait_for_function(EVERY_CHART_DRAWN, timeout=60_000)
     every = time.perf_counter() - started
+    fetched = page.evaluate(FETCHED)
     biggest = max(fetched, key=lambda item: item[1], default=("", 0))
     context.close()
     return {"html": html, "heading": heading_s, "first chart": first, "every chart": every,
@@ -113,12 +149,21 @@ def _print(title: str, runs: list[dict], milestones: tuple[str, ...]) -> None:
         print(f"  {milestone:12} p50 {statistics.median(samples):5.2f}  p95 {p95:5.2f}{mark}")
 
 
+def _print_fetched(run: dict) -> None:
+    print(f"  fetched {run['bytes'] / 1e6:.2f} MB over the network; biggest "
+          f"{run['biggest_name']} {run['biggest'] / 1e6:.2f} MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--page", default="overview", choices=list(HEADINGS))
     parser.add_argument("--entry", default="serve.py", choices=["serve.py", "app.py"])
     parser.add_argument("--throttle", type=float, default=None, metavar="MBIT")
+    parser.add_argument("--baseline", type=Path, default=None, metavar="CHECKOUT",
+                        help="another checkout of the project, visited alternately (before)")
+    parser.add_argument("--warm", action="store_true",
+                        help="a returning browser: each context opens the page once first")
     options = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL")
     if not url:
@@ -129,19 +174,32 @@ def main() -> None:
           + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
     logs = Path(tempfile.mkdtemp(prefix="bench_first_chart_"))
     (logs / "floor.py").write_text(FLOOR_APP)
-    base, process = _start(
-        schema.PROJECT_ROOT / options.entry,
-        {"DATABASE_URL": url, "REPLICA_URLS": "", "FLEETSPEND_DEMO_MODE": "1"},
-        logs / "streamlit.log")
-    floor, floor_process = _start(logs / "floor.py", {}, logs / "floor.log")
-    visits = {
-        "page": lambda: _visit(browser, base, options.page, HEADINGS[options.page],
-                               options.throttle),
-        "floor": lambda: _visit(browser, floor, "", "Floor", options.throttle, charted=False),
-        "floor chart": lambda: _visit(browser, floor, "?chart=1", "Floor", options.throttle),
-    }
-    runs: dict[str, list[dict]] = {name: [] for name in visits}
+    (logs / "floor_served.py").write_text(FLOOR_SERVED)
+    app_env = {"DATABASE_URL": url, "REPLICA_URLS": "", "FLEETSPEND_DEMO_MODE": "1"}
+    served = options.entry == "serve.py"
+    path, heading = PATHS[options.page], HEADINGS[options.page]
+    how = {"throttle": options.throttle, "warm": options.warm}
     try:
+        servers = {"page": _start(schema.PROJECT_ROOT / options.entry, app_env,
+                                  logs / "streamlit.log")}
+        if options.baseline:
+            servers["before"] = _start(options.baseline.resolve() / options.entry, app_env,
+                                       logs / "baseline.log")
+        floor_env = {"PYTHONPATH": str(schema.PROJECT_ROOT)}
+        servers["floor"] = _start(logs / ("floor_served.py" if served else "floor.py"),
+                                  floor_env, logs / "floor.log")
+        if served:
+            servers["plain floor"] = _start(logs / "floor.py", {}, logs / "plain_floor.log")
+        visits = {name: (lambda base=base: _visit(browser, base, path, heading, **how))
+                  for name, base in servers.items() if name in ("page", "before")}
+        visits["floor"] = lambda: _visit(browser, servers["floor"], "", "Floor", charted=False,
+                                         **how)
+        visits["floor chart"] = lambda: _visit(browser, servers["floor"], "?chart=1", "Floor",
+                                               **how)
+        if served:
+            visits["plain floor chart"] = lambda: _visit(
+                browser, servers["plain floor"], "?chart=1", "Floor", **how)
+        runs: dict[str, list[dict]] = {name: [] for name in visits}
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=shutil.which("chromium"),
                                                  args=CHROMIUM_FLAGS)
@@ -152,20 +210,27 @@ def main() -> None:
                     runs[name].append(visit())
             browser.close()
     finally:
-        for started in (process, floor_process):
+        for started in processes:
             started.terminate()
             started.wait(timeout=20)
         shutil.rmtree(logs, ignore_errors=True)
     network = f", {options.throttle:g} Mbit/s" if options.throttle else ""
-    _print(f"{options.page} ({options.entry}), fresh browser session on a warm server"
-           f"{network}, {options.runs} runs, s", runs["page"], MILESTONES)
-    last = runs["page"][-1]
-    print(f"  fetched {last['bytes'] / 1e6:.1f} MB (content-length as sent); biggest "
-          f"{last['biggest_name']} {last['biggest'] / 1e6:.2f} MB")
-    _print("Streamlit alone (bare app, heading only), same moments", runs["floor"],
+    browser_kind = "a returning browser (its HTTP cache warm)" if options.warm else "nothing cached"
+    _print(f"{options.page} ({options.entry}), fresh browser session ({browser_kind}) on a "
+           f"warm server{network}, {options.runs} runs, s", runs["page"], MILESTONES)
+    _print_fetched(runs["page"][-1])
+    if options.baseline:
+        _print(f"before: the same page of {options.baseline}, same moments", runs["before"],
+               MILESTONES)
+        _print_fetched(runs["before"][-1])
+    how = "served as the page is" if served else "plain streamlit run"
+    _print(f"Streamlit alone (bare app, heading only, {how}), same moments", runs["floor"],
            MILESTONES[:2])
-    _print("Streamlit alone, heading and one small Plotly chart", runs["floor chart"],
+    _print(f"Streamlit alone, heading and one small Plotly chart ({how})", runs["floor chart"],
            MILESTONES[:3])
+    if served:
+        _print("Streamlit alone, heading and one small Plotly chart (plain streamlit run)",
+               runs["plain floor chart"], MILESTONES[:3])
     print("  (target: first chart < 1.5 s)")
     print("load average (1, 5, 15 min) at end: "
           + ", ".join(f"{load:.2f}" for load in os.getloadavg()))

@@ -2,7 +2,8 @@
 
 "Now" is where the usage feed stands (usage complete through), not the clock. The month's
 figure is estimated until its invoice is finalized. Clicking a bar, a day or a map bubble
-opens the explorer filtered to it.
+opens the explorer filtered to it. The treemap by team, app and VM size is drawn once its
+expander is opened.
 """
 
 from datetime import timedelta
@@ -99,12 +100,15 @@ charts.draw(charts.daily_bars(list(overview.daily.period_start_date),
                               charts.anomaly_marks(overview.anomalies)),
             key=views.DAILY_CHART_KEY, clickable=True)
 
-left, right = st.columns(2)
-with left:
-    st.subheader("By team, app and VM size")
-    charts.draw(charts.treemap(overview.treemap), key="overview_treemap")
-with right:
-    st.subheader("By region")
-    charts.draw(charts.region_map(overview.regions), key=views.MAP_CHART_KEY, clickable=True)
+st.subheader("By region")
+charts.draw(charts.region_map(overview.regions), key=views.MAP_CHART_KEY, clickable=True)
+
+# drawn only once opened: the browser draws a page's charts in one go before painting any,
+# and this one (a box per team, app and VM size) costs more than all the others together
+treemap = st.expander("By team, app and VM size", key=views.TREEMAP_OPEN_KEY,
+                      on_change="rerun")
+if treemap.open:
+    with treemap:
+        charts.draw(charts.treemap(overview.treemap), key=views.TREEMAP_CHART_KEY)
 
 st.caption(fresh.describe())

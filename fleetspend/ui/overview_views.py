@@ -15,6 +15,9 @@ EXPLORER = "pages/explorer.py"
 TOP_CHART_KEY = "overview_top_{dimension}"
 DAILY_CHART_KEY = "overview_daily"
 MAP_CHART_KEY = "overview_map"
+TREEMAP_CHART_KEY = "overview_treemap"
+# the expander the treemap is drawn in once opened (its state: this session's, not the URL's)
+TREEMAP_OPEN_KEY = "overview_treemap_open"
 TOP_DIMENSIONS = ("app", "region", "preset")
 
 

@@ -16,6 +16,7 @@ import pytest
 import streamlit
 
 from fleetspend.csvfile import FORMULA_STARTS
+from fleetspend.ui.overview_views import TREEMAP_OPEN_KEY
 from tests import hostile
 from tests.app.conftest import every_page, forget_caches, open_grant, run_as
 from tests.conftest import create_database, drop_database, engine_for
@@ -80,6 +81,9 @@ def walk(server_url: str, spend_template: str) -> Walk:
                 app = run_as(monkeypatch, url, page, email=email, **query).run()
                 if page == "explorer":  # the FOCUS export is made on request
                     app = app.button(key="explorer_focus").click().run()
+                if page == "overview":  # its treemap is drawn once its expander is opened
+                    app.session_state[TREEMAP_OPEN_KEY] = True
+                    app = app.run()
                 walk.exceptions += [(page, error) for error in app.exception]
                 walk.markdown += [(page, value) for value in _texts(app)]
                 walk.charts += [(page, _drawn_text(chart.proto.spec))
@@ -106,6 +110,7 @@ def test_names_in_markdown_are_shown_literally_never_as_links_tags_or_emphasis(w
 
 def test_charts_draw_no_tag_from_a_name(walk):
     assert {page for page, _ in walk.charts} >= {"overview", "explorer", "teams"}
+    assert any('"type": "treemap"' in spec for page, spec in walk.charts if page == "overview")
     acting = [(page, raw) for page, spec in walk.charts for raw in CHART_RAW if raw in spec]
     assert acting == []
     assert any("&lt;b&gt;bold&lt;/b&gt;" in spec for _, spec in walk.charts)

@@ -1,7 +1,7 @@
 """In a real browser: charts draw customers' names as text. With acme's teams and apps named
-like links and tags, the spend overview (bars, treemap) and the explorer by team have no
-anchor to a foreign host and no bold from a name, and the overview shows the names
-literally."""
+like links and tags, the spend overview (bars, the treemap once opened) and the explorer by
+team have no anchor to a foreign host and no bold from a name, and the overview shows the
+names literally."""
 
 from __future__ import annotations
 
@@ -58,6 +58,9 @@ def test_charts_draw_hostile_names_as_text(start_app, page, hostile_url):
     expect(page.get_by_text("As of 2026-11-26 00:00 UTC")).to_be_visible(timeout=60_000)
     top_apps = page.locator(".st-key-overview_top_app")
     expect(top_apps.locator(".point path").first).to_be_visible(timeout=30_000)
+    page.get_by_text("By team, app and VM size").click()  # the treemap, drawn once opened
+    expect(page.locator(".st-key-overview_treemap .main-svg").first).to_be_visible(
+        timeout=30_000)
     _assert_names_inert(page)
     # the names are there, as the characters they are
     expect(top_apps.get_by_text("<", exact=False).first).to_be_attached()

@@ -1,0 +1,29 @@
+"""The overview's treemap is drawn only once its expander is opened (pages/overview.py): a
+session's first run draws the other charts and sends the expander closed and empty."""
+
+from __future__ import annotations
+
+from fleetspend.ui import overview_views as views
+
+OTHERS = {"overview_top_app", "overview_top_region", "overview_top_preset",
+          views.DAILY_CHART_KEY, views.MAP_CHART_KEY}
+
+
+def _charts(app) -> set[str]:
+    """The keys of the charts drawn (a chart's id ends with its key)."""
+    return {key for chart in app.get("plotly_chart")
+            for key in OTHERS | {views.TREEMAP_CHART_KEY} if chart.proto.id.endswith(f"-{key}")}
+
+
+def test_the_treemap_is_drawn_once_its_expander_is_opened(open_page, spend_url):
+    app = open_page(spend_url, "overview").run()
+    assert not app.exception, app.exception
+    assert _charts(app) == OTHERS
+    expander = next(block for block in app.expander if block.label == "By team, app and VM size")
+    assert not expander.proto.expanded and not expander.children
+    app.session_state[views.TREEMAP_OPEN_KEY] = True  # what opening it in the browser sends
+    app.run()
+    assert not app.exception, app.exception
+    assert _charts(app) == OTHERS | {views.TREEMAP_CHART_KEY}
+    expander = next(block for block in app.expander if block.label == "By team, app and VM size")
+    assert expander.proto.expanded
