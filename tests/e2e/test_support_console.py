@@ -37,7 +37,10 @@ def test_support_engineer_credits_an_invoice_found_from_a_machine_id(start_app, 
     expect(page.get_by_role("heading", name="Search", level=1)).to_be_visible()
     search = page.get_by_label("Slug, name, invoice number or machine id")
     search.fill(machine)
-    search.press("Enter")
+    expect(search).to_have_value(machine)
+    # the button, not Enter: under load a form's Enter was lost twice this session (the box
+    # held the id, the page still asked for two characters); cause not found yet
+    page.get_by_role("button", name="Search").click()
     expect(page.get_by_text("exact match")).to_be_visible()
     expect(page.get_by_text("Acme Corporation").first).to_be_visible()
     screenshot(page, "support-search")
