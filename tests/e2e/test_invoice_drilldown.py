@@ -17,7 +17,10 @@ ROW_MARKER_X = 15  # the row selection column at the table's left edge
 
 
 def pick_row(page: Page, table_index: int, row: int) -> None:
-    """Select a table row by clicking its row marker, as a person would."""
+    """Select a table row by clicking its row marker, as a person would, once the page's run
+    has ended (a click while the page is still drawing was lost once in CI)."""
+    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state",
+                                                           "notRunning")
     table = page.get_by_test_id("stDataFrame").nth(table_index)
     expect(table).to_be_visible()
     table.click(position={"x": ROW_MARKER_X, "y": HEADER_PX + row * HEADER_PX + HEADER_PX // 2})
