@@ -1,5 +1,4 @@
-"""fleetspend's server: app.py on Streamlit's ASGI server, with its bundles sent compressed
-and the Plotly chunk preloaded from the page's start.
+"""fleetspend's server: app.py on Streamlit's ASGI server, with its bundles sent compressed.
 
 ``fleetspend demo`` runs ``streamlit run serve.py``; ``streamlit run app.py`` serves the same
 app with Streamlit's bundles uncompressed (see fleetspend/ui/assets.py for what that costs).

@@ -1,5 +1,4 @@
-"""Streamlit's own JavaScript and CSS bundles, sent gzip-compressed, and the Plotly chunk
-preloaded from the page's start (ASGI middleware).
+"""Streamlit's own JavaScript and CSS bundles, sent gzip-compressed (ASGI middleware).
 
 Streamlit serves its bundles uncompressed on purpose (its gzip middleware skips
 ``/static/``: compressing on every request costs the server CPU, and it expects a proxy in
@@ -10,11 +9,9 @@ and kept in memory (all 320 of them compressed: 6.9 MB); later requests cost a d
 look-up. Anything else (the page, the websocket, the app's own ``app/static`` files) passes
 through untouched, and so does a request whose browser does not accept gzip.
 
-Streamlit loads the Plotly chunk lazily: the browser asks for it only when the first chart's
-element arrives over the websocket, after the page's own bundles, the websocket and the
-script's first messages. :class:`PreloadedCharts` adds ``<link rel="modulepreload">`` for it
-(and for the modules it imports that the page does not preload already) to the page Streamlit
-serves, so the browser fetches and compiles it while the rest of the page loads.
+The Plotly chunk is not preloaded (sessions 7 and 8 tried a ``modulepreload`` link): the
+browser compiled it on the same two cores while the page's own bundles started, and in session
+9's A/B it delayed the overview's first chart (docs/scaling.md, "First chart").
 """
 
 from __future__ import annotations
@@ -23,12 +20,10 @@ import asyncio
 import gzip
 import mimetypes
 import re
-from collections.abc import Iterable
 from pathlib import Path
 
-from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from streamlit import config, file_util
 
 # a bundle's path under Streamlit's static directory: one folder, one plain file name, so
@@ -36,10 +31,6 @@ from streamlit import config, file_util
 BUNDLE_PATH = re.compile(r"/(?P<name>static/(?:js|css)/[A-Za-z0-9_.-]+\.(?:js|css))")
 # level 6: 1.42 MB for the Plotly chunk in 0.3 s, once; level 9 saves 0.2% for 35% more time
 GZIP_LEVEL = 6
-# the chunks the first charts need, named as Streamlit's build names them (name.hash.js)
-PRELOADED_CHUNKS = ("PlotlyChart",)
-# a module's static imports of its sibling modules, as the bundler writes them
-IMPORT_FROM = re.compile(rb'(?:from|import)\s*"\./([A-Za-z0-9_.-]+\.js)"')
 # a year, as Streamlit says for the same files: their names change with their content
 CACHE_CONTROL = b"public, immutable, max-age=31536000"
 
@@ -113,69 +104,5 @@ def _accepts_gzip(scope: Scope) -> bool:
     )
 
 
-class PreloadedCharts:
-    """ASGI middleware: the page (any ``text/html`` answer) gets ``<link rel="modulepreload">``
-    for the Plotly chunk and its imports; everything else passes on untouched."""
-
-    def __init__(self, app: ASGIApp, static_dir: str | None = None,
-                 chunks: Iterable[str] = PRELOADED_CHUNKS) -> None:
-        self.app = app
-        static = Path(static_dir or file_util.get_static_dir()).resolve()
-        self.links = _preload_links(static, chunks)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET" or not self.links:
-            await self.app(scope, receive, send)
-            return
-        start: Message | None = None
-        body: list[bytes] = []
-
-        async def rewrite(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                if headers.get("content-type", "").startswith("text/html"):
-                    start = message  # held until the whole page is read
-                    return
-            elif start is not None and message["type"] == "http.response.body":
-                body.append(message.get("body", b""))
-                if message.get("more_body", False):
-                    return
-                page = _with_links(b"".join(body), self.links,
-                                   MutableHeaders(scope=start).get("content-encoding"))
-                headers = MutableHeaders(scope=start)
-                headers["content-length"] = str(len(page))
-                await send(start)
-                await send({"type": "http.response.body", "body": page})
-                return
-            await send(message)
-
-        await self.app(scope, receive, rewrite)
-
-
-def _preload_links(static: Path, chunks: Iterable[str]) -> bytes:
-    """The link elements for each chunk and the modules it imports, skipping the modules the
-    page preloads already; empty if Streamlit's build has no such chunk."""
-    page = (static / "index.html").read_bytes()
-    names: list[str] = []
-    for chunk in chunks:
-        for path in sorted((static / "static" / "js").glob(f"{chunk}.*.js")):
-            head = path.read_bytes()[:4096]  # the imports lead the module
-            for name in [path.name, *(m.decode() for m in IMPORT_FROM.findall(head))]:
-                if f"./static/js/{name}".encode() not in page and name not in names:
-                    names.append(name)
-    return b"".join(b'<link rel="modulepreload" crossorigin href="./static/js/%s">'
-                    % name.encode() for name in names)
-
-
-def _with_links(page: bytes, links: bytes, encoding: str | None) -> bytes:
-    """The page with ``links`` at the end of its head (a gzip-encoded page stays encoded)."""
-    if encoding == "gzip":
-        return gzip.compress(_with_links(gzip.decompress(page), links, None), GZIP_LEVEL)
-    if encoding is not None:
-        return page
-    return page.replace(b"</head>", links + b"</head>", 1)
-
-
 # what serve.py puts in front of Streamlit (and bench/bench_first_chart.py in front of a bare app)
-MIDDLEWARE = [Middleware(PreloadedCharts), Middleware(CompressedBundles)]
+MIDDLEWARE = [Middleware(CompressedBundles)]
