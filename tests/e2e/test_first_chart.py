@@ -1,6 +1,6 @@
-"""In a real browser, a fresh session on the overview: the Plotly chunk is asked for by the
-page itself (a modulepreload link, fleetspend/ui/assets.py), before the websocket opens, and
-every chart but the treemap is drawn; the treemap once its expander is opened."""
+"""In a real browser, a fresh session on the overview: the top bars are drawn by Vega-Lite
+(whose chunk is ready long before Plotly's), the charts below by Plotly, every chart but the
+treemap at once; the treemap once its expander is opened."""
 
 from __future__ import annotations
 
@@ -12,31 +12,23 @@ from fleetspend.ui.remember import DEMO_COOKIE
 pytestmark = pytest.mark.e2e
 
 ADMIN = "admin@northwind.example"
-# the time the websocket was opened
-WATCH = """
-(() => {
-  const Socket = window.WebSocket;
-  window.WebSocket = class extends Socket {
-    constructor(...args) { super(...args); window.socketAt ??= performance.now(); }
-  };
-})();
-"""
 
 
-def test_the_plotly_chunk_is_fetched_before_the_websocket_opens(start_app, page,
-                                                                 demo_database_url):
+def test_the_top_bars_are_drawn_by_vega_lite_and_the_charts_below_by_plotly(
+        start_app, page, demo_database_url):
     base = start_app(demo_database_url, FLEETSPEND_DEMO_MODE="1")
     page.context.add_cookies([{"name": DEMO_COOKIE, "value": ADMIN, "url": base}])
-    page.context.add_init_script(WATCH)
     page.goto(base)  # the overview is the default page
     expect(page.get_by_role("heading", name="Spend overview", level=1)).to_be_visible(
         timeout=60_000)
-    charts = page.get_by_test_id("stPlotlyChart")
-    expect(charts.first.locator(".main-svg").first).to_be_visible(timeout=60_000)
-    assert page.locator('link[rel="modulepreload"][href*="/PlotlyChart."]').count() == 1
-    plotly_at = page.evaluate("performance.getEntriesByType('resource').find("
-                              "(entry) => entry.name.includes('/PlotlyChart.')).startTime")
-    assert plotly_at < page.evaluate("window.socketAt")
+    for dimension in ("app", "region", "preset"):
+        top = page.locator(f".st-key-overview_top_{dimension}")
+        expect(top.get_by_test_id("stVegaLiteChart").locator("svg .mark-rect path").first
+               ).to_be_visible(timeout=60_000)
+        expect(top.locator(".js-plotly-plot")).to_have_count(0)
+    for key in ("overview_daily", "overview_map"):
+        expect(page.locator(f".st-key-{key} .main-svg").first).to_be_visible(timeout=60_000)
+    assert page.locator('link[rel="modulepreload"][href*="/PlotlyChart."]').count() == 0
     expect(page.get_by_test_id("stException")).to_have_count(0)
 
 
