@@ -9,15 +9,17 @@ Starts the app (demo mode) on BENCH_DATABASE_URL (seeded at the large scale) the
 to warm the server (Python imports, pools, the pages' data caches), then ``--runs`` times opens
 it in a fresh browser context (nothing cached by the browser, signed in through the demo
 cookie) in Debian's chromium, and prints p50/p95 of: the page's first bytes (HTML), its
-heading, the first Plotly chart drawn (an SVG inside ``.js-plotly-plot``), every chart on the
-page drawn (the run over, no placeholder left undrawn), and the bytes the browser fetched over
-the network (with the biggest script). ``--warm`` measures a returning browser instead: each
+heading, the first chart drawn (a Plotly chart's SVG or a Vega-Lite chart's marks: the
+overview's top bars are Vega-Lite), every chart on the page drawn (the run over, no
+placeholder left undrawn), and the bytes the browser fetched over the network (with the
+biggest script). ``--warm`` measures a returning browser instead: each
 fresh context opens the page once first (filling its HTTP and compiled-code caches), and the
 visit measured is the next one, in a new tab (a new Streamlit session).
 
 Beside it, in the same run and alternating with it visit by visit, Streamlit's own floor: a
-bare Streamlit app in the same fresh context, with the heading only, and with the heading and
-one three-bar Plotly chart, served as the page is (with serve.py's middleware in front of it,
+bare Streamlit app in the same fresh context, with the heading only, with the heading and
+one three-bar Plotly chart, and with the heading and one three-bar Vega-Lite chart, served as
+the page is (with serve.py's middleware in front of it,
 ``fleetspend.ui.assets.MIDDLEWARE``; with ``--entry app.py``, plain ``streamlit run``); with
 serve.py, also the bare app's chart as Streamlit ships it. ``--baseline`` visits, alternately
 too, the same page of another checkout of the project (e.g. main's worktree) served from its
@@ -57,7 +59,11 @@ import streamlit as st
 
 st.set_page_config(layout="wide")
 st.title("Floor")
-if st.query_params.get("chart"):
+if st.query_params.get("chart") == "vega":
+    st.vega_lite_chart({"values": [{"k": "a", "v": 3}, {"k": "b", "v": 1}, {"k": "c", "v": 2}]},
+                       {"mark": "bar", "encoding": {"y": {"field": "k", "type": "nominal"},
+                                                    "x": {"field": "v", "type": "quantitative"}}})
+elif st.query_params.get("chart"):
     st.plotly_chart(go.Figure(go.Bar(x=["a", "b", "c"], y=[3, 1, 2])),
                     config={"displayModeBar": False})
 """
@@ -76,12 +82,15 @@ processes: list[subprocess.Popen] = []
 FETCHED = """() => performance.getEntriesByType("navigation")
   .concat(performance.getEntriesByType("resource"))
   .map((entry) => [entry.name, entry.transferSize])"""
+# a chart drawn: Plotly's SVG, or the marks (SVG or canvas) Vega draws
+DRAWN = ".js-plotly-plot .main-svg, [data-testid='stVegaLiteChart'] .marks"
 # the page's run over, nothing left loading, every chart drawn
 EVERY_CHART_DRAWN = """() => {
-  const charts = [...document.querySelectorAll("[data-testid='stPlotlyChart']")];
+  const charts = [...document.querySelectorAll(
+    "[data-testid='stPlotlyChart'], [data-testid='stVegaLiteChart']")];
   return document.querySelector("[data-test-script-state='notRunning']") !== null
     && !document.querySelector("[data-testid='stSkeleton']")
-    && charts.length > 0 && charts.every((chart) => chart.querySelector(".main-svg"));
+    && charts.length > 0 && charts.every((chart) => chart.querySelector(".main-svg, .marks"));
 }"""
 
 
@@ -128,7 +137,7 @@ def _visit(browser, base: str, path: str, heading: str, throttle: float | None,
     if not charted:
         context.close()
         return {"html": html, "heading": heading_s}
-    page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=60_000)
+    page.locator(DRAWN).first.wait_for(timeout=60_000)
     first = time.perf_counter() - started
     page.wait_for_function(EVERY_CHART_DRAWN, timeout=60_000)
     every = time.perf_counter() - started
@@ -196,6 +205,8 @@ def main() -> None:
                                          **how)
         visits["floor chart"] = lambda: _visit(browser, servers["floor"], "?chart=1", "Floor",
                                                **how)
+        visits["floor vega"] = lambda: _visit(browser, servers["floor"], "?chart=vega", "Floor",
+                                              **how)
         if served:
             visits["plain floor chart"] = lambda: _visit(
                 browser, servers["plain floor"], "?chart=1", "Floor", **how)
@@ -228,6 +239,8 @@ def main() -> None:
            MILESTONES[:2])
     _print(f"Streamlit alone, heading and one small Plotly chart ({how})", runs["floor chart"],
            MILESTONES[:3])
+    _print(f"Streamlit alone, heading and one small Vega-Lite chart ({how})",
+           runs["floor vega"], MILESTONES[:3])
     if served:
         _print("Streamlit alone, heading and one small Plotly chart (plain streamlit run)",
                runs["plain floor chart"], MILESTONES[:3])
