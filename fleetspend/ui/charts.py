@@ -120,7 +120,8 @@ def picked_keys(event: Mapping | None) -> list[str]:
 
 def bar_share(keys: Sequence[str], labels: Sequence[str], cents: Sequence[int],
               percents: Sequence[object], title: str) -> VegaChart:
-    """Horizontal bars of the top values, biggest on top, each labelled with its share.
+    """Horizontal bars of the top values, biggest on top, each bar's amount and share in its
+    tooltip (Plotly wrote them on the bar; a text layer would need the pick on one layer).
 
     Drawn by Vega-Lite, not Plotly: these are the overview's first charts, and Streamlit's
     Vega-Lite chunk is ready long before its Plotly one (docs/scaling.md, "First chart").
