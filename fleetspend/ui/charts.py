@@ -93,6 +93,8 @@ def selected_keys(event: Mapping | None) -> list[str]:
 
 # the one selection a bar chart drawn by Vega-Lite offers: a click picks one bar by its key
 PICK = "pick"
+# the x axis runs this far past the biggest bar, leaving room for its label after it
+LABEL_ROOM = 1.8
 
 
 @dataclass(frozen=True)
@@ -120,8 +122,8 @@ def picked_keys(event: Mapping | None) -> list[str]:
 
 def bar_share(keys: Sequence[str], labels: Sequence[str], cents: Sequence[int],
               percents: Sequence[object], title: str) -> VegaChart:
-    """Horizontal bars of the top values, biggest on top, each bar's amount and share in its
-    tooltip (Plotly wrote them on the bar; a text layer would need the pick on one layer).
+    """Horizontal bars of the top values, biggest on top, each labelled with its amount and
+    share (written after the bar, in room the axis leaves for it, and in its tooltip).
 
     Drawn by Vega-Lite, not Plotly: these are the overview's first charts, and Streamlit's
     Vega-Lite chunk is ready long before its Plotly one (docs/scaling.md, "First chart").
@@ -134,20 +136,27 @@ def bar_share(keys: Sequence[str], labels: Sequence[str], cents: Sequence[int],
         "spend": [f"{dollars(c)} · {p}%" for c, p in zip(cents, percents, strict=True)],
     })
     spec = {
-        "title": {"text": title, "anchor": "start"}, "height": 200, "mark": {"type": "bar"},
+        "title": {"text": title, "anchor": "start"}, "height": 200,
         # SVG, not Streamlit's default canvas: the names are text in the page (found by
         # screen readers and tests), and each bar is an element a click lands on
         "usermeta": {"embedOptions": {"renderer": "svg"}},
-        "params": [{"name": PICK, "select": {"type": "point", "fields": ["key"]}}],
         "encoding": {
             "y": {"field": "name", "type": "nominal", "sort": None, "title": None},
             "x": {"field": "dollars", "type": "quantitative", "title": None,
+                  "scale": {"domain": [0, max(cents, default=0) / 100 * LABEL_ROOM or 1]},
                   "axis": {"format": "$,.0f", "tickCount": 4}},
-            "color": {"value": SPEND_COLOUR},
-            "opacity": {"condition": {"param": PICK, "value": 1}, "value": 0.5},
             "tooltip": [{"field": "name", "title": "Name"},
                         {"field": "spend", "title": "Spend"}],
         },
+        "layer": [
+            {"mark": {"type": "bar"},
+             "params": [{"name": PICK, "select": {"type": "point", "fields": ["key"]}}],
+             "encoding": {"color": {"value": SPEND_COLOUR},
+                          "opacity": {"condition": {"param": PICK, "value": 1},
+                                      "value": 0.5}}},
+            {"mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 11},
+             "encoding": {"text": {"field": "spend"}}},
+        ],
     }
     return VegaChart(data, spec)
 
