@@ -350,7 +350,10 @@ QUERIES = [
     # the explorer's default (queries/explorer_top_apps.sql when folding), and by week
     ("spend", "app", "none", "day", date(2026, 10, 27), date(2026, 11, 26), ()),
     ("spend", "app", "none", "week", date(2026, 9, 20), date(2026, 11, 20), ()),
+    # team x region (queries/explorer_top_team_regions.sql when folding), either one first
     ("spend", "team", "region", "week", date(2026, 9, 20), date(2026, 11, 26), ()),
+    ("spend", "region", "team", "day", date(2026, 10, 27), date(2026, 11, 20), ()),
+    ("spend", "team", "region", "day", date(2026, 10, 10), date(2026, 10, 20), ()),
     ("spend", "continent", "none", "month", date(2026, 9, 20), date(2026, 11, 26), ()),
     ("machine_hours", "preset", "none", "day", date(2026, 10, 27), date(2026, 11, 26), ()),
     ("spend", "app", "preset", "day", date(2026, 10, 10), date(2026, 10, 20), ()),
