@@ -118,25 +118,26 @@ other_cells as (
     having period_totals.quantity - coalesce(sum(kept_cells.quantity), 0) <> 0
 ),
 
--- the kept pairs' labels: the team's name (unnamed for members: teams are billing data) and
--- the region's city, in the order of the dimensions
+-- the kept pairs' labels, looked up for them alone (teams are billing data: members read
+-- usage without team names)
+pair_labels as (
+    select * from dimension_labels('team') as team_labels
+    union all
+    select * from dimension_labels('region') as region_labels
+),
+
 labels as (
     select
         kept_series.series_key,
         kept_series.series_rank,
         kept_series.quantity,
-        case
-            when :dimension_1 = 'team'
-                then coalesce(team_label.label, 'None') || ' · '
-                    || coalesce(region_label.label, 'None')
-            else coalesce(region_label.label, 'None') || ' · '
-                || coalesce(team_label.label, 'None')
-        end as series_label
+        coalesce(label_1.label, 'None') || ' · ' || coalesce(label_2.label, 'None')
+            as series_label
     from kept_series
-    left join dimension_labels('team') as team_label
-        on team_label.key = cast(kept_series.team_id as text)
-    left join dimension_labels('region') as region_label
-        on region_label.key = kept_series.region_code
+    left join pair_labels as label_1
+        on label_1.dimension = :dimension_1 and label_1.key = kept_series.key_1
+    left join pair_labels as label_2
+        on label_2.dimension = :dimension_2 and label_2.key = kept_series.key_2
 ),
 
 final as (
