@@ -1,14 +1,18 @@
--- One organization's spend and machine-hours per team, region and VM size, and per app, in a
--- period and in the period of equal length just before it: what the team comparison ranks
--- (teams, their mixes, the apps whose spend moved most), read from the per-team rollups and
--- the per-app ones, a few thousand rows however many apps. queries/team_usage_mix.sql gives
--- the rows of single apps by region and VM size.
+-- One organization's spend and machine-hours per team and region and per team and VM size,
+-- and every app's spend, in a period and in the period of equal length just before it: what
+-- the team comparison shows and ranks (teams, their mixes, the apps whose spend moved most),
+-- read from the per-team rollups and the per-app ones, about a thousand rows however many
+-- apps. queries/team_usage_mix.sql gives the rows of single apps by region and VM size.
 -- Params: as queries/team_usage_mix.sql (org_id, start_date, days, months).
--- Returns two kinds of rows (kind): 'team', one per period, team, region and VM size (app_id
--- and app_name null), then 'app', one per period and app (region_code and preset_key null);
--- with is_current, team_id, team_name, app_id, app_name, region_code, preset_key ('no-size'
--- for usage without a machine size: volumes), amount_precise (NUMERIC, unrounded dollars,
--- every product), machine_seconds (machine runtime).
+-- Returns two kinds of rows (kind): 'team', one per period, team and region (preset_key null)
+-- and one per period, team and VM size (region_code null), app_id and app_name null; then
+-- 'app', one per app with rows in either period (is_current, region_code, preset_key and
+-- machine_seconds null); with is_current, team_id, team_name, app_id, app_name, region_code,
+-- preset_key (the registry's VM size key: 'no-size' for usage without a machine size,
+-- volumes), amount_precise (NUMERIC, unrounded dollars, every product: the team rows' in their
+-- period, the app rows' in the current period, null without a row there),
+-- previous_amount_precise (the app rows' in the previous period, null without a row there),
+-- machine_seconds (the team rows' machine runtime).
 with team_usage as (
     select usage_date >= :start_date as is_current, team_id, region_code, preset_code,
            runtime_seconds, amount_precise
@@ -22,35 +26,48 @@ with team_usage as (
 ),
 
 app_usage as (
-    select usage_date >= :start_date as is_current, app_id, runtime_seconds, amount_precise
+    select usage_date >= :start_date as is_current, app_id, amount_precise
     from rollup_app_region_daily
     where org_id = :org_id and usage_date = any(cast(:days as date[]))
     union all
-    select month_date >= :start_date, app_id, runtime_seconds, amount_precise
+    select month_date >= :start_date, app_id, amount_precise
     from rollup_app_region_monthly
     where org_id = :org_id and month_date = any(cast(:months as date[]))
 ),
 
+sized_usage as (
+    select
+        is_current,
+        team_id,
+        region_code,
+        dimension_key('preset') as preset_key,
+        runtime_seconds,
+        amount_precise
+    from team_usage
+),
+
+-- a team's region mix and its VM-size mix, summed here rather than sent a row per region and
+-- size: each set of rows adds up to the team's spend and machine runtime
 team_rows as (
     select
         is_current,
         team_id,
         region_code,
-        coalesce(nullif(preset_code, ''), 'no-size') as preset_key,
+        preset_key,
         sum(amount_precise) as amount_precise,
         coalesce(sum(runtime_seconds), 0) as machine_seconds
-    from team_usage
-    group by 1, 2, 3, 4
+    from sized_usage
+    group by grouping sets ((is_current, team_id, region_code), (is_current, team_id, preset_key))
 ),
 
+-- an app's spend in both periods on one row
 app_rows as (
     select
-        is_current,
         app_id,
-        sum(amount_precise) as amount_precise,
-        coalesce(sum(runtime_seconds), 0) as machine_seconds
+        sum(amount_precise) filter (where is_current) as amount_precise,
+        sum(amount_precise) filter (where not is_current) as previous_amount_precise
     from app_usage
-    group by 1, 2
+    group by app_id
 ),
 
 final as (
@@ -64,6 +81,7 @@ final as (
         team_rows.region_code,
         team_rows.preset_key,
         team_rows.amount_precise,
+        cast(null as numeric) as previous_amount_precise,
         team_rows.machine_seconds
     from team_rows
     -- teams are billing data: members read usage without team names
@@ -71,7 +89,7 @@ final as (
     union all
     select
         'app',
-        app_rows.is_current,
+        null,
         apps.team_id,
         null,
         apps.app_id,
@@ -79,13 +97,15 @@ final as (
         null,
         null,
         app_rows.amount_precise,
-        app_rows.machine_seconds
+        app_rows.previous_amount_precise,
+        null
     from app_rows
     inner join apps on apps.org_id = :org_id and apps.app_id = app_rows.app_id
 )
 
 select
     kind, is_current, team_id, team_name, app_id, app_name, region_code, preset_key,
-    amount_precise, machine_seconds
+    amount_precise, previous_amount_precise, machine_seconds
 from final
-order by kind desc, is_current desc, team_id, app_id, region_code, preset_key
+order by kind desc, is_current desc, team_id, app_id, region_code collate "C",
+    preset_key collate "C"

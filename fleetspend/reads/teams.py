@@ -2,11 +2,17 @@
 
 Importable without Streamlit. Two reads give what the page shows for a period and for the
 period of equal length just before it: queries/team_usage_summary.sql the spend and
-machine-hours per team, region and VM size (the per-team rollups) and per app, from which the
-teams side by side, their movers and every app's cents are computed here; then
+machine-hours per team and region and per team and VM size (the per-team rollups, summed in
+the database into the two mixes the page shows) and every app's spend in both periods, from
+which the teams side by side, their movers and every app's cents are computed here; then
 queries/team_usage_mix.sql the rows of the few apps shown one by one (the apps that moved
 most, a team's apps when one is picked) by region and VM size. Neither reads a row per app,
 region and size for every app (ten times more rows with ten times the apps).
+
+Mix rows come in two shapes, and every function here takes both: a row per region and VM size
+(queries/team_usage_mix.sql), or the summary's rows per region (VM size null) beside its rows
+per VM size (region null). Spend and machine runtime are added up over the rows with a region
+(:func:`region_rows`: every row of the first shape), the VM-size mix over the rows with a size.
 
 - Money: the period's exact organization total is rounded once to cents and split over the
   teams by largest remainder, and a team's cents over its apps the same way, so teams add up
@@ -49,7 +55,9 @@ MIN_MACHINES = Decimal(1)  # machine count changes below one machine are not a r
 SECONDS_PER_DAY = Decimal(86400)
 MIX_COLUMNS = ["is_current", "team_id", "team_name", "app_id", "app_name", "region_code",
                "preset_key", "amount_precise", "machine_seconds"]
-SUMMARY_COLUMNS = ["kind", *MIX_COLUMNS]
+APP_TOTAL_COLUMNS = ["team_id", "app_id", "app_name", "amount_precise",
+                     "previous_amount_precise"]
+SUMMARY_COLUMNS = ["kind", *MIX_COLUMNS[:-1], "previous_amount_precise", "machine_seconds"]
 
 
 @dataclass(frozen=True)
@@ -147,14 +155,23 @@ def read_comparison(connection: Connection, org_id: int, period: Period,
     app's totals from queries/team_usage_summary.sql, then the rows of the apps that moved
     most and of ``shown_team``'s apps (for :func:`team_apps`) alone."""
     latest_usage_day = latest_usage_day or last_usage_date(connection, org_id)
-    summary = read_frame(connection, "team_usage_summary",
-                         period.params(org_id, latest_usage_day), SUMMARY_COLUMNS)
-    is_team = summary.kind == "team"
+    team_rows, app_rows = split_summary(read_frame(
+        connection, "team_usage_summary", period.params(org_id, latest_usage_day),
+        SUMMARY_COLUMNS))
     return _compare(
-        summary[is_team].drop(columns="kind"), summary[~is_team].drop(columns="kind"),
+        team_rows, app_rows,
         lambda app_ids: read_mix(connection, org_id, period, app_ids=app_ids,
                                  latest_usage_day=latest_usage_day),
         team_names, period, shown_team)
+
+
+def split_summary(summary: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows of queries/team_usage_summary.sql as the team mix rows (MIX_COLUMNS, by region
+    beside by VM size) and every app's totals (APP_TOTAL_COLUMNS, as :func:`app_totals`)."""
+    is_team = summary.kind == "team"
+    apps = summary.loc[~is_team, APP_TOTAL_COLUMNS].astype({"team_id": "int64",
+                                                            "app_id": "int64"})
+    return summary.loc[is_team, MIX_COLUMNS], apps.reset_index(drop=True)
 
 
 def read_teams(connection: Connection, org_id: int) -> dict[int, str]:
@@ -209,6 +226,17 @@ def periods(mix: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return mix[is_current], mix[~is_current]
 
 
+def region_rows(mix: pd.DataFrame) -> pd.DataFrame:
+    """The mix rows with a region: every row of a mix by region and VM size, the rows by
+    region of the summary's; each set adds up to the spend and machine runtime."""
+    return mix[mix.region_code.notna()]
+
+
+def size_rows(mix: pd.DataFrame) -> pd.DataFrame:
+    """The mix rows with a VM size (see :func:`region_rows`)."""
+    return mix[mix.preset_key.notna()]
+
+
 def _sums(frame: pd.DataFrame, by: str, measure: str) -> dict:
     """``measure`` summed per value of ``by``, in one pass over the rows (exact Decimal)."""
     sums: dict = defaultdict(Decimal)
@@ -257,20 +285,25 @@ def side_by_side(mix: pd.DataFrame, by: str, name: str, names: dict[int, str],
     """One row per value of ``by`` (team_id or app_id) with the columns of SIDE_BY_SIDE_COLUMNS.
 
     ``names`` lists the rows to show even without spend; cents are split from the totals.
-    One pass over the current period's rows collects machine-hours and both mixes.
+    One pass over the current period's rows with a region collects machine-hours and the
+    region mix, one over those with a VM size the size mix.
     """
     current, previous = periods(mix)
-    now_cents = _split(current, by, total_cents)
-    before_cents = _split(previous, by, previous_total_cents)
+    by_region = region_rows(current)
+    now_cents = _split(by_region, by, total_cents)
+    before_cents = _split(region_rows(previous), by, previous_total_cents)
     names = {**names, **dict(zip(mix[by], mix[name], strict=True))}
     seconds: dict[int, Decimal] = defaultdict(Decimal)
     regions: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     sizes: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for key, region, size, amount, runtime in zip(
-            current[by], current.region_code, current.preset_key, current.amount_precise,
-            current.machine_seconds, strict=True):
+    for key, region, amount, runtime in zip(
+            by_region[by], by_region.region_code, by_region.amount_precise,
+            by_region.machine_seconds, strict=True):
         seconds[key] += runtime
         regions[key][region] += amount
+    by_size = size_rows(current)
+    for key, size, amount in zip(by_size[by], by_size.preset_key, by_size.amount_precise,
+                                 strict=True):
         sizes[key][size] += amount
     rows = [{
         "key": int(key), "name": label, "amount_cents": now_cents.get(key, 0),
@@ -331,10 +364,12 @@ def explain(current: pd.DataFrame, previous: pd.DataFrame, days: int) -> str:
 
     ``current`` and ``previous`` are the mix rows of one team or app in each period.
     """
+    current, previous, current_sizes, previous_sizes = (
+        region_rows(current), region_rows(previous), size_rows(current), size_rows(previous))
     regions = _deltas(_machines_by(current, "region_code", days),
                       _machines_by(previous, "region_code", days))
-    sizes = _deltas(_machines_by(current, "preset_key", days),
-                    _machines_by(previous, "preset_key", days))
+    sizes = _deltas(_machines_by(current_sizes, "preset_key", days),
+                    _machines_by(previous_sizes, "preset_key", days))
     net = sum(regions.values(), Decimal(0))
     if regions:
         to_region, gained, from_region, lost = _biggest_change(regions)
@@ -394,41 +429,59 @@ def top_movers(mix: pd.DataFrame, table: pd.DataFrame, kind: str, days: int,
 def compare(mix: pd.DataFrame, team_names: dict[int, str], period: Period) -> Comparison:
     """The comparison of every team in ``period`` against the period before, from every app's
     mix rows (:func:`read_mix`)."""
-    return _compare(mix, mix, lambda _app_ids: mix, team_names, period, None)
+    return _compare(mix, app_totals(mix), lambda _app_ids: mix, team_names, period, None)
+
+
+def app_totals(mix: pd.DataFrame) -> pd.DataFrame:
+    """Every app's spend in both periods, a row per app (by app id) with the columns of
+    APP_TOTAL_COLUMNS (None for a period without rows), as queries/team_usage_summary.sql
+    gives them, from an app's mix rows."""
+    spent: dict[bool, dict[int, Decimal]] = {True: {}, False: {}}
+    apps: dict[int, tuple[int, str]] = {}
+    for team_id, app_id, app_name, is_current, amount in zip(
+            mix.team_id, mix.app_id, mix.app_name, mix.is_current, mix.amount_precise,
+            strict=True):
+        apps.setdefault(app_id, (team_id, app_name))
+        period = spent[bool(is_current)]
+        period[app_id] = period.get(app_id, Decimal(0)) + amount
+    return pd.DataFrame([(team_id, app_id, app_name, spent[True].get(app_id),
+                          spent[False].get(app_id))
+                         for app_id, (team_id, app_name) in sorted(apps.items())],
+                        columns=APP_TOTAL_COLUMNS)
 
 
 def app_cents(apps: pd.DataFrame, teams: pd.DataFrame) -> pd.DataFrame:
     """Every app's cents in both periods (key, name, amount_cents, previous_cents): its
     team's cents split over the team's apps, as :func:`team_apps_of` splits them.
 
-    ``apps``: rows with is_current, team_id, app_id, app_name and amount_precise (an app's
-    totals, or its mix rows).
+    ``apps``: :func:`app_totals` (an app's spend in a period counts when it had rows there).
     """
-    # per team and period, each app's spend (one pass over the rows)
-    spent: dict[tuple[int, bool], dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    spent: dict[tuple[int, bool], dict[int, Decimal]] = defaultdict(dict)
     names: dict[int, dict[int, str]] = defaultdict(dict)
-    for team_id, app_id, app_name, is_current, amount in zip(
-            apps.team_id, apps.app_id, apps.app_name, apps.is_current, apps.amount_precise,
-            strict=True):
-        spent[(team_id, bool(is_current))][app_id] += amount
-        names[team_id].setdefault(app_id, app_name)
+    for team_id, app_id, app_name, now, before in zip(
+            apps.team_id, apps.app_id, apps.app_name, apps.amount_precise,
+            apps.previous_amount_precise, strict=True):
+        names[team_id][app_id] = app_name
+        for is_current, amount in ((True, now), (False, before)):
+            if not pd.isna(amount):
+                spent[(team_id, is_current)][app_id] = amount
     rows = []
     for team in teams.itertuples():
-        now = _split_sums(spent.get((team.key, True), {}), int(team.amount_cents))
-        before = _split_sums(spent.get((team.key, False), {}), int(team.previous_cents))
-        rows += [{"key": int(key), "name": name, "amount_cents": now.get(key, 0),
-                  "previous_cents": before.get(key, 0)}
-                 for key, name in names.get(team.key, {}).items()]
+        now_cents = _split_sums(spent.get((team.key, True), {}), int(team.amount_cents))
+        before_cents = _split_sums(spent.get((team.key, False), {}), int(team.previous_cents))
+        rows += [{"key": int(key), "name": name, "amount_cents": now_cents.get(key, 0),
+                  "previous_cents": before_cents.get(key, 0)}
+                 for key, name in sorted(names.get(team.key, {}).items())]
     return pd.DataFrame(rows, columns=["key", "name", "amount_cents", "previous_cents"])
 
 
 def _compare(team_rows: pd.DataFrame, app_rows: pd.DataFrame,
              rows_of_apps: Callable[[list[int]], pd.DataFrame], team_names: dict[int, str],
              period: Period, shown_team: int | None) -> Comparison:
-    """The comparison from mix rows of any grain down to the team (``team_rows``) and down
-    to the app (``app_rows``); ``rows_of_apps`` gives the mix rows of some apps, read for the
-    app movers and ``shown_team``'s apps alone."""
-    current, previous = periods(team_rows)
+    """The comparison from mix rows of any grain down to the team (``team_rows``, either
+    shape) and every app's totals (``app_rows``, :func:`app_totals`); ``rows_of_apps`` gives
+    the mix rows of some apps, read for the app movers and ``shown_team``'s apps alone."""
+    current, previous = map(region_rows, periods(team_rows))
     total = to_cents(sum(current.amount_precise, Decimal(0)))
     previous_total = to_cents(sum(previous.amount_precise, Decimal(0)))
     teams = side_by_side(team_rows, "team_id", "team_name", team_names, total, previous_total,

@@ -97,15 +97,29 @@ def read_cells(connection: Connection, org_id: int, query: ExplorerQuery, top: i
     ``latest_usage_day``: the organization's latest day with usage, when the caller has
     read it in this snapshot (None: looked up here).
     """
-    if query.grain == "month" or _is_top_apps(query, top):
+    short_way = _short_way(query, top) if with_cells else None
+    if query.grain == "month" or short_way:
         latest_usage_day = latest_usage_day or last_usage_date(connection, org_id)
     params = {**query.params(org_id, latest_usage_day), "top": top, "with_cells": with_cells}
-    if with_cells and _is_top_apps(query, top):
+    if short_way:
         whole_from, whole_until = whole_months(query.start_date, query.end_date,
                                                latest_usage_day)
-        return read_frame(connection, "explorer_top_apps",
+        return read_frame(connection, short_way,
                           {**params, "months_from": whole_from, "months_until": whole_until})
     return read_frame(connection, "explorer_series", params)
+
+
+def _short_way(query: ExplorerQuery, top: int | None) -> str | None:
+    """The query that answers ``query`` the short way, reading the kept series' own rows and
+    "other" as the organization's total minus them, if one does: spend with no filter, per
+    day or week, some series folded, by app alone (queries/explorer_top_apps.sql, the
+    explorer's default view) or by team and region (queries/explorer_top_team_regions.sql)."""
+    if _is_top_apps(query, top):
+        return "explorer_top_apps"
+    if (query.measure == "spend" and {query.dimension_1, query.dimension_2} == {"team", "region"}
+            and not query.filters and query.grain != "month" and top is not None):
+        return "explorer_top_team_regions"
+    return None
 
 
 def _is_top_apps(query: ExplorerQuery, top: int | None) -> bool:

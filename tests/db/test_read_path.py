@@ -265,6 +265,40 @@ def test_the_team_comparison_read_the_short_way_equals_the_one_from_every_apps_r
                                       teams.team_apps(every, team_id))
 
 
+def _summed(rows: pd.DataFrame, keys: list[str]) -> dict[tuple, tuple[Decimal, Decimal]]:
+    """(spend, machine runtime) per value of ``keys``, exact."""
+    sums: dict[tuple, tuple[Decimal, Decimal]] = {}
+    for row in rows.itertuples():
+        key = tuple(getattr(row, column) for column in keys)
+        spent, runtime = sums.get(key, (Decimal(0), Decimal(0)))
+        sums[key] = (spent + row.amount_precise, runtime + row.machine_seconds)
+    return sums
+
+
+@pytest.mark.parametrize(("start_date", "end_date"), RANGES)
+def test_the_team_summary_s_mixes_and_app_totals_equal_every_apps_rows_to_the_digit(
+        connection, org_id, start_date, end_date):
+    """The summary's rows per team and region, per team and VM size, and per app in each
+    period hold exactly what every app's rows by region and VM size add up to: a row lost,
+    counted twice or put in the wrong period changes a sum."""
+    period = teams.Period(start_date, end_date)
+    latest = readmodels.last_usage_date(connection, org_id)
+    mix = teams.read_mix(connection, org_id, period, latest_usage_day=latest)
+    team_rows, apps = teams.split_summary(readmodels.read_frame(
+        connection, "team_usage_summary", period.params(org_id, latest),
+        teams.SUMMARY_COLUMNS))
+    by_region = team_rows[team_rows.preset_key.isna()]
+    by_size = team_rows[team_rows.region_code.isna()]
+    assert len(by_region) + len(by_size) == len(team_rows)
+    assert not by_region.empty and not by_size.empty  # not vacuous
+    for rows, column in ((by_region, "region_code"), (by_size, "preset_key")):
+        keys = ["is_current", "team_id", column]
+        assert _summed(rows, keys) == _summed(mix, keys)
+        assert len(_summed(rows, keys)) == len(rows)  # one row per team and value
+    pd.testing.assert_frame_equal(apps, teams.app_totals(mix))
+    assert apps.amount_precise.notna().any()  # not vacuous
+
+
 # --- the explorer's fold --------------------------------------------------------------------
 # queries/explorer_series.sql keeps the biggest series and folds the rest into "other" itself,
 # and usage_explorer.build_series splits the exact total over what it returns. The same query
@@ -316,7 +350,10 @@ QUERIES = [
     # the explorer's default (queries/explorer_top_apps.sql when folding), and by week
     ("spend", "app", "none", "day", date(2026, 10, 27), date(2026, 11, 26), ()),
     ("spend", "app", "none", "week", date(2026, 9, 20), date(2026, 11, 20), ()),
+    # team x region (queries/explorer_top_team_regions.sql when folding), either one first
     ("spend", "team", "region", "week", date(2026, 9, 20), date(2026, 11, 26), ()),
+    ("spend", "region", "team", "day", date(2026, 10, 27), date(2026, 11, 20), ()),
+    ("spend", "team", "region", "day", date(2026, 10, 10), date(2026, 10, 20), ()),
     ("spend", "continent", "none", "month", date(2026, 9, 20), date(2026, 11, 26), ()),
     ("machine_hours", "preset", "none", "day", date(2026, 10, 27), date(2026, 11, 26), ()),
     ("spend", "app", "preset", "day", date(2026, 10, 10), date(2026, 10, 20), ()),
