@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, Engine
 
-from fleetspend import bulk, figures
+from fleetspend import bulk, figures, models
 from fleetspend.billing import invoice_status, statements, temporary
 from fleetspend.billing.adjustments import clear_carried, stage_with_adjustments
 from fleetspend.billing.rating import BillingError, month_bounds
@@ -70,7 +70,8 @@ def draft_in(connection: Connection, period_start: date, org_ids: list[int],
     """
     lock_usage(connection)
     stage_with_adjustments(connection, period_start, org_ids)
-    params = {"period_start": period_start, "org_ids": org_ids}
+    params = {"period_start": period_start, "org_ids": org_ids,
+              "groupings": list(models.INVOICE_GROUPINGS)}
     connection.execute(statements.sql("ensure_invoices"),
                        {**params, "always_org_ids": always_org_ids})
     invoices = connection.execute(statements.sql("lock_month_invoices"), params).all()

@@ -31,19 +31,14 @@ from decimal import Decimal
 import pandas as pd
 from sqlalchemy import Connection
 
-from fleetspend import urlvalues
+from fleetspend import models, urlvalues
 from fleetspend.billing.rating import month_bounds
 from fleetspend.reads.readmodels import read_frame
 from queries import sql
 
-# how a group of lines is chosen: the whole invoice, or lines sharing one of these
-GROUP_BYS = {
-    "invoice": "Whole invoice",
-    "product": "Product",
-    "region": "Region",
-    "vm_size": "VM size",
-    "line": "Line",
-}
+# how a group of lines is chosen (models.INVOICE_GROUPINGS), as the page names it
+GROUP_BYS = dict(zip(models.INVOICE_GROUPINGS,
+                     ("Whole invoice", "Product", "Region", "VM size", "Line"), strict=True))
 # the group key of lines without a region or VM size (volumes, egress, ...), as the SQL
 # function invoice_line_group_key (migration 0020) gives it
 NO_VM_SIZE = "-"
