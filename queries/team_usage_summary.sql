@@ -36,7 +36,7 @@ team_rows as (
         is_current,
         team_id,
         region_code,
-        coalesce(nullif(preset_code, ''), 'no-size') as preset_key,
+        dimension_key('preset') as preset_key,
         sum(amount_precise) as amount_precise,
         coalesce(sum(runtime_seconds), 0) as machine_seconds
     from team_usage
