@@ -84,16 +84,6 @@ def parse_group(by: str | None, key: str | None) -> Group:
     return Group(by, parse_text("key", key))
 
 
-def parse_team(value: str | None) -> int | None:
-    """The team a URL narrows an invoice's apps to (None: every team)."""
-    if not value:
-        return None
-    team_id = urlvalues.whole_number(value, 1)
-    if team_id is None:
-        raise DrillError(f"a team is named by its number, got {value!r}")
-    return team_id
-
-
 def parse_page(value: str | None) -> int:
     """A 1-based page number from a URL (default 1)."""
     if not value:
