@@ -31,7 +31,6 @@ from sqlalchemy.exc import DBAPIError
 from fleetspend import auth, db
 from fleetspend.billing.credit_notes import CreditNote, CreditNoteError
 from fleetspend.sqlfiles import SqlFolder
-from queries import sql
 
 _STATEMENTS = SqlFolder(Path(__file__).resolve().parents[1] / "sql" / "support")
 
@@ -90,7 +89,7 @@ def search_in(connection: Connection, term: str,
     """The directory's matches for ``term`` in the caller's transaction and scope: exact
     matches first. A customer's scope finds only their own organizations' entities."""
     rows = connection.execute(
-        sql("support_search"),
+        _STATEMENTS.sql("support_search"),
         {"term": clean_search(term), "row_limit": per_kind},
     ).mappings()
     return [SearchHit(**row) for row in rows]
@@ -200,7 +199,7 @@ def activity(connection: Connection, chosen: ActivityFilter,
              limit: int = ACTIVITY_LIMIT) -> pd.DataFrame:
     """Support engineers' audited actions, newest first (a support engineer's scope only)."""
     rows = connection.execute(
-        sql("support_activity"),
+        _STATEMENTS.sql("support_activity"),
         {**chosen.params(), "row_limit": limit},
     ).mappings().all()
     return pd.DataFrame(rows, columns=ACTIVITY_COLUMNS)
