@@ -24,7 +24,8 @@ def test_what_a_link_names_is_read_from_the_same_reader():
 def test_absent_names_take_their_defaults():
     reader = ParamReader({})
     assert (reader.named("invoice"), reader.group(), reader.page(), reader.id("app"),
-            reader.id("team"), reader.search("q")) == ("", drill.Group("invoice"), 1, None, None, "")
+            reader.id("team"), reader.search("q")) == (
+        "", drill.Group("invoice"), 1, None, None, "")
     assert reader.one_of("sort", drill.SORTS, "amount", what="order") == "amount"
 
 
