@@ -26,14 +26,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Literal
 
 import psycopg
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from fleetspend import db
+from fleetspend.sqlfiles import SqlFolder
 from queries import sql
+
+_STATEMENTS = SqlFolder(Path(__file__).resolve().parent / "sql" / "auth")
 
 MEMBER = "member"
 ADMIN = "admin"
@@ -107,7 +111,7 @@ class SupportGrant:
 def identify(connection: Connection, email: str) -> Caller | None:
     """The customer or support engineer with this email, or None when there is none."""
     row = connection.execute(
-        text("select actor_kind, actor_id, name from fleetspend_auth.identify(:email)"),
+        _STATEMENTS.sql("identify"),
         {"email": email.strip()},
     ).first()
     if row is None:
@@ -151,7 +155,7 @@ def grants_of(connection: Connection, caller: Caller) -> list[SupportGrant]:
                               {"staff_user_id": caller.actor_id}).mappings().all()
     # an engineer may not read organizations; the database names those their own grants name
     names = {org_id: name for org_id, name in connection.execute(
-        text("select org_id, org_name from fleetspend_auth.granted_organizations()"))}
+        _STATEMENTS.sql("granted_organizations"))}
     return [SupportGrant(**row, org_name=names[row["org_id"]]) for row in rows]
 
 
@@ -164,8 +168,7 @@ def record_org_event(connection: Connection, caller: Caller, org_id: int, action
     """Audit a support engineer's ``action`` in organization ``org_id``, in the caller's
     transaction (whose scope must hold a grant for that organization)."""
     connection.execute(
-        text("insert into audit_events (org_id, actor_kind, actor_id, action, detail) "
-             "values (:org_id, 'staff', :actor_id, :action, cast(:detail as jsonb))"),
+        _STATEMENTS.sql("record_org_event"),
         {"org_id": org_id, "actor_id": caller.actor_id, "action": action,
          "detail": json.dumps(detail, default=str)},
     )
@@ -202,13 +205,12 @@ def open_support_access(engine: Engine, caller: Caller, *, org_slug: str, ticket
     try:
         with engine.begin() as connection:
             _set_scope(connection, scope_for(caller))
-            org_id = connection.execute(text("select fleetspend_auth.org_id_for_support(:slug)"),
+            org_id = connection.execute(_STATEMENTS.sql("org_id_for_support"),
                                         {"slug": org_slug}).scalar()
             if org_id is None:
                 raise SupportAccessError(f"there is no organization with the slug {org_slug!r}")
             row = connection.execute(
-                text("select * from fleetspend_auth.open_support_grant("
-                     ":org_id, :ticket, :reason, make_interval(secs => :seconds))"),
+                _STATEMENTS.sql("open_support_grant"),
                 {"org_id": org_id, "ticket": ticket, "reason": reason,
                  "seconds": duration.total_seconds()},
             ).mappings().one()
@@ -231,7 +233,7 @@ def revoke_support_access(engine: Engine, caller: Caller, grant_id: int) -> None
     try:
         with engine.begin() as connection:
             _set_scope(connection, scope_for(caller))
-            connection.execute(text("select fleetspend_auth.revoke_support_grant(:grant_id)"),
+            connection.execute(_STATEMENTS.sql("revoke_support_grant"),
                                {"grant_id": grant_id})
     except DBAPIError as error:
         denied = refusal(error, INSUFFICIENT_PRIVILEGE)
@@ -260,8 +262,7 @@ def record_console_event(connection: Connection, caller: Caller, action: str,
     """Audit a support engineer's ``action`` outside any organization, in the caller's
     transaction (whose scope must name the engineer)."""
     connection.execute(
-        text("insert into staff_audit_events (staff_user_id, action, detail) "
-             "values (:staff_user_id, :action, cast(:detail as jsonb))"),
+        _STATEMENTS.sql("record_console_event"),
         {"staff_user_id": caller.actor_id, "action": action,
          "detail": json.dumps(detail, default=str)},
     )

@@ -20,9 +20,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
-from sqlalchemy import Connection, text
+from psycopg import sql
+from sqlalchemy import Connection
+
+from fleetspend import db, models
+from fleetspend.sqlfiles import SqlFolder
+
+_STATEMENTS = SqlFolder(Path(__file__).resolve().parent / "sql" / "bulk")
 
 
 def driver_connection(connection: Connection) -> psycopg.Connection:
@@ -34,33 +41,6 @@ def driver_connection(connection: Connection) -> psycopg.Connection:
     return raw
 
 
-_CONSTRAINTS = """
-select format('alter table %I drop constraint %I', cls.relname, con.conname) as drop_sql,
-       format('alter table %I add constraint %I %s', cls.relname, con.conname,
-              pg_get_constraintdef(con.oid)) as add_sql,
-       con.contype = 'p' as is_primary_key
-from pg_constraint con
-join pg_class cls on cls.oid = con.conrelid
-where con.conparentid = 0
-  and cls.relnamespace = current_schema()::regnamespace
-  and ((con.contype = 'f' and cls.relname = any(:foreign_keys))
-       or (con.contype = 'p' and cls.relname = any(:primary_keys)))
-order by con.contype = 'p' desc, cls.relname, con.conname
-"""
-_TRANSITION_TRIGGERS = """
-select format('drop trigger %I on %I', trg.tgname, cls.relname) as drop_sql,
-       pg_get_triggerdef(trg.oid) as add_sql,
-       false as is_primary_key
-from pg_trigger trg
-join pg_class cls on cls.oid = trg.tgrelid
-where not trg.tgisinternal
-  and trg.tgparentid = 0
-  and trg.tgnewtable is not null
-  and trg.tgtype & 4 <> 0  -- an insert trigger (TRIGGER_TYPE_INSERT)
-  and cls.relnamespace = current_schema()::regnamespace
-  and cls.relname = any(:transition_triggers)
-order by cls.relname, trg.tgname
-"""
 # memory for building the primary key indexes (the caller's transaction only)
 INDEX_BUILD_MEMORY = "512MB"
 
@@ -81,8 +61,9 @@ def set_aside(connection: Connection, *, foreign_keys: Iterable[str] = (),
     ``transition_triggers``."""
     names = {"foreign_keys": list(foreign_keys), "primary_keys": list(primary_keys),
              "transition_triggers": list(transition_triggers)}
-    statements = [*connection.execute(text(_CONSTRAINTS), names).all(),
-                  *connection.execute(text(_TRANSITION_TRIGGERS), names).all()]
+    statements = [*connection.execute(_STATEMENTS.sql("constraints_to_set_aside"), names).all(),
+                  *connection.execute(_STATEMENTS.sql("triggers_to_set_aside"), names).all()]
+    # statements the database composed (constraints_to_set_aside.sql), not ours
     for drop_sql, _, _ in reversed(statements):
         connection.exec_driver_sql(drop_sql)
     return SetAside(
@@ -93,11 +74,23 @@ def set_aside(connection: Connection, *, foreign_keys: Iterable[str] = (),
 def add_back(connection: Connection, dropped: SetAside, *, analyze: Iterable[str]) -> None:
     """Build the primary keys, analyze ``analyze`` (so that each foreign key's check is planned
     as the join it is), then add back the foreign keys and triggers."""
-    connection.execute(text("select set_config('maintenance_work_mem', :memory, true)"),
-                       {"memory": INDEX_BUILD_MEMORY})
+    db.set_local(connection, {"maintenance_work_mem": INDEX_BUILD_MEMORY})
     for statement in dropped.primary_keys:
         connection.exec_driver_sql(statement)
-    for table in analyze:
-        connection.exec_driver_sql(f'analyze "{table}"')
+    analyze_tables(connection, analyze)
     for statement in dropped.the_rest:
         connection.exec_driver_sql(statement)
+
+
+def run_composed(connection: Connection, statement: sql.Composable) -> None:
+    """Run a statement composed with ``psycopg.sql`` (its names quoted by psycopg) in the
+    connection's transaction."""
+    connection.exec_driver_sql(statement.as_string(driver_connection(connection)))
+
+
+def analyze_tables(connection: Connection, tables: Iterable[str]) -> None:
+    """Analyze ``tables``, each one of fleetspend.models' tables, its name quoted by psycopg."""
+    for table in tables:
+        if table not in models.metadata.tables:
+            raise ValueError(f"{table!r} is not a table of fleetspend.models")
+        run_composed(connection, sql.SQL("analyze {}").format(sql.Identifier(table)))

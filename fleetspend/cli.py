@@ -10,9 +10,11 @@ import threading
 from pathlib import Path
 
 import click
-from sqlalchemy import text
 
 from fleetspend import db, embedded, schema
+from fleetspend.sqlfiles import SqlFolder
+
+_STATEMENTS = SqlFolder(Path(__file__).resolve().parent / "sql" / "cli")
 
 
 @click.group()
@@ -175,7 +177,7 @@ def rollup(full: bool) -> None:
 
 def _has_data() -> bool:
     with db.primary_engine().connect() as connection:
-        return bool(connection.execute(text("select exists (select from organizations)")).scalar())
+        return bool(connection.execute(_STATEMENTS.sql("any_organization")).scalar())
 
 
 # the signals that stop `fleetspend demo`: Ctrl+C, a service manager's or container runtime's

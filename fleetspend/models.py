@@ -28,6 +28,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    column,
     func,
     text,
 )
@@ -447,6 +448,11 @@ invoice_allocations = Table(
 # drill-down reads one group's rows instead of summing every allocation on each view.
 
 
+# how an invoice's lines are grouped (the drill-down's levels): the whole invoice, or lines
+# sharing a product, a region, a VM size, or one line (invoice_line_group_key, migration 0020)
+INVOICE_GROUPINGS = ("invoice", "product", "region", "vm_size", "line")
+
+
 def _invoice_group(name: str, key: str, **columns: type[BigInteger | Integer | Text]) -> Table:
     return Table(
         name, metadata,
@@ -458,8 +464,7 @@ def _invoice_group(name: str, key: str, **columns: type[BigInteger | Integer | T
         PrimaryKeyConstraint("org_id", "invoice_id", "group_by", "group_key", key),
         # derived from the invoice's lines and allocations, whose keys are checked: no
         # foreign keys of their own (migration 0022)
-        CheckConstraint("group_by in ('invoice', 'product', 'region', 'vm_size', 'line')",
-                        name="grouping_known"),
+        CheckConstraint(column("group_by").in_(INVOICE_GROUPINGS), name="grouping_known"),
     )
 
 

@@ -6,12 +6,15 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TypeVar
 
+from psycopg import sql
 from sqlalchemy import Connection
 
+from fleetspend import bulk
 from fleetspend.models import PARTITIONED_TABLES
 from fleetspend.sqlfiles import SqlFolder
 
 _STATEMENTS = SqlFolder(Path(__file__).resolve().parent / "sql" / "partitions")
+_CREATE_PARTITION = sql.SQL("create table {} partition of {} for values from ({}) to ({})")
 
 # a month's first day (date) or first instant (datetime): next_month returns the same kind
 Month = TypeVar("Month", bound=date)
@@ -56,8 +59,8 @@ def month_partitions(connection: Connection) -> list[datetime]:
 def ensure_month_partitions(connection: Connection, start: datetime, end: datetime) -> list[str]:
     """Create the missing monthly partitions of every usage table for [start, end).
 
-    Returns the names of the partitions created. Identifiers come from our own table list
-    and dates, never from input, so composing the DDL is safe.
+    Returns the names of the partitions created. The DDL takes no bound parameters: names
+    (from our own table list and dates) and bounds are quoted by psycopg.
     """
     existing = _partition_names(connection)
     created = []
@@ -67,9 +70,8 @@ def ensure_month_partitions(connection: Connection, start: datetime, end: dateti
             name = partition_name(table, month)
             if name in existing:
                 continue
-            connection.exec_driver_sql(
-                f'create table "{name}" partition of "{table}" '
-                f"for values from ('{month.isoformat()}') to ('{following.isoformat()}')"
-            )
+            bulk.run_composed(connection, _CREATE_PARTITION.format(
+                sql.Identifier(name), sql.Identifier(table),
+                sql.Literal(month.isoformat()), sql.Literal(following.isoformat())))
             created.append(name)
     return created

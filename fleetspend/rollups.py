@@ -165,8 +165,8 @@ def refold_narrow(connection: Connection, pairs: list[tuple[int, date]]) -> None
     org_months = sorted({(org_id, usage_date.replace(day=1)) for org_id, usage_date in pairs})
     months = {"org_ids": [org_id for org_id, _ in org_months],
               "month_dates": [month for _, month in org_months]}
-    _replace(connection, models.NARROW_ROLLUPS, ("batch", "meters_of_days"), batch,
-             ("months", "meters_of_months"), months)
+    _replace(connection, models.NARROW_ROLLUPS, ("batch", "meters_of_days", "meters"), batch,
+             ("months", "meters_of_months", "meters"), months)
     connection.execute(_STATEMENTS.sql("months", "delete_series_months"), months)
     connection.execute(_STATEMENTS.sql("months", "insert_series_months"), months)
     # the findings searched in the old series are out of date (store_anomalies searches again)

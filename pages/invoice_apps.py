@@ -18,7 +18,7 @@ TABLE_KEY = "invoice_apps_table"
 visit = access.require(access.BILLING, "invoice apps")
 reader = url_state.reader()
 with url_state.naming("a group of lines"):
-    number, group, team_id = reader.named("invoice"), reader.group(), reader.team()
+    number, group, team_id = reader.named("invoice"), reader.group(), reader.id("team")
 
 try:
     with database_errors_stop_the_page("the apps of this invoice"):

@@ -7,7 +7,7 @@
 with app_spend as (
     select
         app_id,
-        coalesce(nullif(preset_code, ''), 'no-size') as preset_key,
+        dimension_key('preset') as preset_key,
         sum(amount_precise) as amount_precise
     from rollup_app_region_size_monthly
     where org_id = :org_id

@@ -28,7 +28,7 @@ period_usage as (
         is_current,
         app_id,
         region_code,
-        preset_code,
+        dimension_key('preset') as preset_key,
         sum(amount_precise) as amount_precise,
         sum(runtime_seconds) as machine_seconds
     from range_usage
@@ -43,7 +43,7 @@ final as (
         apps.app_id,
         apps.name as app_name,
         period_usage.region_code,
-        coalesce(nullif(period_usage.preset_code, ''), 'no-size') as preset_key,
+        period_usage.preset_key,
         period_usage.amount_precise,
         coalesce(period_usage.machine_seconds, 0) as machine_seconds
     from period_usage

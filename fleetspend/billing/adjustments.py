@@ -23,7 +23,7 @@ from datetime import date
 
 from sqlalchemy import Connection
 
-from fleetspend.billing import invoice_status, statements
+from fleetspend.billing import invoice_status, statements, temporary
 from fleetspend.billing.rating import PRODUCT_ORDER, stage_month
 
 _STAGED = ("rated_resources", "rated_lines", "rated_allocations")
@@ -36,16 +36,15 @@ def stage_with_adjustments(connection: Connection, period_start: date,
 
     Leaves ``carried_periods`` (org, month) for :func:`clear_carried` at finalization.
     """
-    connection.exec_driver_sql("drop table if exists pg_temp.carried_periods")
+    temporary.drop(connection, "carried_periods")
     connection.execute(statements.sql("carried_periods"),
                        {"org_ids": org_ids, "period_start": period_start})
     carried = connection.execute(statements.sql("carried_months")).all()
     if not carried:
         stage_month(connection, period_start, org_ids)
         return
-    for table in ("adjustment_lines", "adjustment_allocations", "numbered_adjustments",
-                  "billed_lines"):
-        connection.exec_driver_sql(f"drop table if exists pg_temp.{table}")
+    temporary.drop(connection, "adjustment_lines", "adjustment_allocations",
+                   "numbered_adjustments", "billed_lines")
     # re-rate each carried month with its organizations, keeping the differences
     for adjusted, adjusted_org_ids in carried:
         stage_month(connection, adjusted, adjusted_org_ids)
@@ -60,14 +59,13 @@ def stage_with_adjustments(connection: Connection, period_start: date,
         connection.execute(statements.sql(
             "adjustment_allocation_differences", "rerated_minus_billed",
             "adjustment_allocation_pairs"), params)
-        connection.exec_driver_sql("drop table pg_temp.billed_lines")
+        temporary.drop(connection, "billed_lines")
     # then the month itself, and the adjustments after its lines
     stage_month(connection, period_start, org_ids)
     connection.execute(statements.sql("number_adjustments"), {"product_order": PRODUCT_ORDER})
     connection.execute(statements.sql("append_adjustment_lines"))
     connection.execute(statements.sql("append_adjustment_allocations"))
-    for table in _STAGED:
-        connection.exec_driver_sql(f"analyze pg_temp.{table}")
+    temporary.analyze(connection, *_STAGED)
 
 
 def clear_carried(connection: Connection, sealed_org_ids: list[int]) -> None:

@@ -23,8 +23,8 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, Engine
 
-from fleetspend import figures
-from fleetspend.billing import invoice_status, statements
+from fleetspend import bulk, figures, models
+from fleetspend.billing import invoice_status, statements, temporary
 from fleetspend.billing.adjustments import clear_carried, stage_with_adjustments
 from fleetspend.billing.rating import BillingError, month_bounds
 from fleetspend.usage_lock import lock_usage
@@ -70,7 +70,8 @@ def draft_in(connection: Connection, period_start: date, org_ids: list[int],
     """
     lock_usage(connection)
     stage_with_adjustments(connection, period_start, org_ids)
-    params = {"period_start": period_start, "org_ids": org_ids}
+    params = {"period_start": period_start, "org_ids": org_ids,
+              "groupings": list(models.INVOICE_GROUPINGS)}
     connection.execute(statements.sql("ensure_invoices"),
                        {**params, "always_org_ids": always_org_ids})
     invoices = connection.execute(statements.sql("lock_month_invoices"), params).all()
@@ -79,8 +80,8 @@ def draft_in(connection: Connection, period_start: date, org_ids: list[int],
                       "insert_draft_group_amounts", "update_draft_totals"):
         connection.execute(statements.sql(statement), params)
     # fresh statistics, so the drill-down's first reads of these rows plan well
-    connection.exec_driver_sql("analyze invoice_lines, invoice_allocations, invoice_group_amounts, "
-                               "invoice_group_resources")
+    bulk.analyze_tables(connection, ("invoice_lines", "invoice_allocations",
+                                     "invoice_group_amounts", "invoice_group_resources"))
     drafts = [row for row in invoices if row.status == invoice_status.DRAFT]
     # the pages show the drafts' cents for the month (fleetspend/figures.py)
     figures.apply(connection, period_start, [row.org_id for row in drafts])
@@ -97,7 +98,7 @@ def hash_contents(connection: Connection) -> None:
     """Hash the content of each invoice in the temporary table ``hashed_invoices`` into
     ``content_hashes`` (sql/content_hashes.sql): finalizing seals drafts with these hashes,
     verification recomputes them for stored invoices."""
-    connection.exec_driver_sql("drop table if exists pg_temp.content_hashes")
+    temporary.drop(connection, "content_hashes")
     connection.execute(statements.sql("content_hashes"))
 
 
@@ -128,7 +129,7 @@ def finalize_month(engine: Engine, period_start: date, org_slug: str | None = No
         org_ids = resolve_org_ids(connection, org_slug)
         drafted = draft_in(connection, period_start, org_ids,
                            always_org_ids=org_ids if org_slug else [])
-        connection.exec_driver_sql("drop table if exists pg_temp.hashed_invoices")
+        temporary.drop(connection, "hashed_invoices")
         connection.execute(statements.sql("drafts_to_seal"),
                            {"period_start": period_start, "org_ids": org_ids})
         hash_contents(connection)

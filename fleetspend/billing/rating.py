@@ -45,7 +45,8 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, Row, TextClause
 
-from fleetspend.billing import statements
+from fleetspend import db
+from fleetspend.billing import statements, temporary
 
 # the order lines appear in on an invoice
 PRODUCT_ORDER = [
@@ -134,8 +135,7 @@ def stage_sums(connection: Connection, start: datetime, end: datetime, org_ids: 
         raise ValueError(f"grain must be 'month', 'day' or 'hour', got {grain!r}")
     if (grain == "hour") != (hours is not None):
         raise ValueError("the hours to read are given at grain 'hour', and only then")
-    for table in SUMS_TABLES:
-        connection.exec_driver_sql(f"drop table if exists pg_temp.{table}")
+    temporary.drop(connection, *SUMS_TABLES)
     periods = _price_periods(connection, start, end)
     conversions: dict[str, Decimal] = dict(
         connection.execute(statements.sql("pricing_conversions")).all())
@@ -153,12 +153,10 @@ def stage_sums(connection: Connection, start: datetime, end: datetime, org_ids: 
     # multiplies the columns' distinct counts and expects far more groups, so it would sort
     # millions of rows; hashing in memory, in parallel, is right. JIT compilation costs
     # seconds here and saves less.
-    connection.exec_driver_sql("set local work_mem = '256MB'")
-    connection.exec_driver_sql("set local jit = off")
+    db.set_local(connection, {"work_mem": "256MB", "jit": "off"})
     # (a few hours are found through the primary key: sql/machine_sums_from_hours.sql)
     hash_only = _HASH_AGGREGATE_ONLY if grain != "hour" else ()
-    for setting in hash_only:
-        connection.exec_driver_sql(f"set local {setting} = off")
+    db.set_local(connection, dict.fromkeys(hash_only, "off"))
     for period_no, period in enumerate(periods, start=1):
         # the price list's hours within [start, end), its prices of the products rated per row
         price_list = {**params, "period_no": period_no,
@@ -170,13 +168,11 @@ def stage_sums(connection: Connection, start: datetime, end: datetime, org_ids: 
             creates, adds = _SUMS_HEADS[table]
             head = creates if period_no == 1 else adds
             connection.execute(statements.sql(head, table, *files), price_list)
-    for setting in hash_only:
-        connection.exec_driver_sql(f"set local {setting} = on")
+    db.set_local(connection, dict.fromkeys(hash_only, "on"))
     # the small rate views, computed once for the period's price lists
     connection.execute(statements.sql("stage_period_price_book"), params)
     connection.execute(statements.sql("stage_period_runtime_rates"), params)
-    for table in SUMS_TABLES:
-        connection.exec_driver_sql(f"analyze pg_temp.{table}")
+    temporary.analyze(connection, *SUMS_TABLES)
     return params
 
 
@@ -187,9 +183,9 @@ def price_sums(connection: Connection, statement: TextClause, params: dict) -> N
     selectivities of the three keys the rates join on, expects a handful of rows and would
     loop over the rates for every sum (measured: 0.3 s -> 4.7 s for ten days of the large seed).
     """
-    connection.exec_driver_sql("set local enable_nestloop = off")
+    db.set_local(connection, {"enable_nestloop": "off"})
     connection.execute(statement, params)
-    connection.exec_driver_sql("set local enable_nestloop = on")
+    db.set_local(connection, {"enable_nestloop": "on"})
 
 
 def stage_month(connection: Connection, period_start: date, org_ids: list[int]) -> None:
@@ -199,8 +195,7 @@ def stage_month(connection: Connection, period_start: date, org_ids: list[int]) 
     them.
     """
     start, end = month_bounds(period_start)
-    for table in ("rated_allocations", "rated_lines", "rated_resources"):
-        connection.exec_driver_sql(f"drop table if exists pg_temp.{table}")
+    temporary.drop(connection, "rated_allocations", "rated_lines", "rated_resources")
     params = stage_sums(connection, start, end, org_ids, grain="month")
     rated_resources = statements.sql(
         "create_rated_resources", "resource_products", "rated_resources")
@@ -208,10 +203,9 @@ def stage_month(connection: Connection, period_start: date, org_ids: list[int]) 
     # selectivities), so it sorts them on the fourteen columns of a line and resource to group
     # them; hashing is right for the hundreds of thousands there are (at ten times the large
     # scale, load 12: 11 s of the statement's 17 s went to that sort).
-    connection.exec_driver_sql("set local enable_sort = off")
+    db.set_local(connection, {"enable_sort": "off"})
     price_sums(connection, rated_resources, {**params, "product_order": PRODUCT_ORDER})
-    connection.exec_driver_sql("set local enable_sort = on")
+    db.set_local(connection, {"enable_sort": "on"})
     connection.execute(statements.sql("rated_lines"))
     connection.execute(statements.sql("allocate_largest_remainder"))
-    for table in ("rated_resources", "rated_lines", "rated_allocations"):
-        connection.exec_driver_sql(f"analyze pg_temp.{table}")
+    temporary.analyze(connection, "rated_resources", "rated_lines", "rated_allocations")

@@ -26,7 +26,7 @@ from datetime import date
 
 from sqlalchemy import Connection, Engine
 
-from fleetspend.billing import statements
+from fleetspend.billing import statements, temporary
 from fleetspend.billing.invoices import hash_contents, resolve_org_ids
 from fleetspend.billing.rating import stage_month
 
@@ -63,10 +63,9 @@ class Difference:
 def verify_month(engine: Engine, period_start: date,
                  org_slug: str | None = None) -> list[Difference]:
     """Every difference between the month's stored invoices and the re-rated usage."""
-    with engine.connect() as connection:
-        # one snapshot for the re-rating and the stored invoices; nothing is written (the
-        # staging tables are temporary and the transaction is rolled back)
-        connection.exec_driver_sql("set transaction isolation level repeatable read")
+    # one snapshot for the re-rating and the stored invoices; nothing is written (the
+    # staging tables are temporary and the transaction is rolled back)
+    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
         differences = verify_in(connection, period_start,
                                 resolve_org_ids(connection, org_slug))
         connection.rollback()
@@ -83,11 +82,11 @@ def verify_in(connection: Connection, period_start: date, org_ids: list[int]) ->
     stage_month(connection, period_start, org_ids)
     params = {"period_start": period_start, "org_ids": org_ids}
     connection.execute(statements.sql("verified_invoices"), params)
-    connection.exec_driver_sql("analyze pg_temp.verified_invoices")
+    temporary.analyze(connection, "verified_invoices")
     connection.execute(statements.sql("verified_line_pairs"), params)
-    connection.exec_driver_sql("analyze pg_temp.verified_line_pairs")
+    temporary.analyze(connection, "verified_line_pairs")
     # the content hash of each verified invoice, recomputed from its stored lines
-    connection.exec_driver_sql("drop table if exists pg_temp.hashed_invoices")
+    temporary.drop(connection, "hashed_invoices")
     connection.execute(statements.sql("verified_hashed_invoices"))
     hash_contents(connection)
     differences = [

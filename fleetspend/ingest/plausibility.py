@@ -23,236 +23,54 @@ stopped hours) are widened by :data:`EDGE_TOLERANCE` at each edge, and a machine
 exceed its existing seconds by :data:`EDGE_TOLERANCE` once. The checks are set-based: for
 machines, one statement gathers each machine's facts and anchor run, a second checks every
 staged row; for volumes, one statement. Only the rows in violation come back, as problems.
+They read the import's staging tables by name, ``staged_machine_usage`` and
+``staged_volume_usage`` (writing.py stages each table's rows in ``staged_<table>``).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from psycopg import sql
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
-from fleetspend import bulk
+from fleetspend import db
 from fleetspend.ingest.records import SECONDS_PER_HOUR, Problem
+from fleetspend.sqlfiles import SqlFolder
+
+_STATEMENTS = SqlFolder(Path(__file__).resolve().parent / "sql")
 
 # How far a platform's meters may disagree with a lifecycle event's time, at each run edge
 # (and once per machine-hour for runtime plus stopped time).
 EDGE_TOLERANCE = timedelta(seconds=5)
 _TOLERANCE_SECONDS = int(EDGE_TOLERANCE.total_seconds())
 
-# Per machine in the file: the hours it has there (its span, widened by the tolerance), its
-# facts, and the last run started at or before the span (one index probe), which may still be
-# going when the span begins and anchors the size timeline (else creation does). Kept in an
-# analyzed temporary table: with estimates from a CTE instead, the plan of a day of 10,000
-# machines nests loops over the staged rows (minutes instead of seconds).
-_MACHINE_ANCHORS = """
-create temporary table {anchors} on commit drop as
-with spans as (
-    select org_id, machine_id,
-           min(hour_at) - %(tolerance)s as first_at,
-           max(hour_at) + interval '1 hour' + %(tolerance)s as end_at
-    from {staged}
-    group by org_id, machine_id
-)
-
-select spans.org_id, spans.machine_id, spans.first_at, spans.end_at,
-       machines.rootfs_gb, machines.created_at, machines.destroyed_at,
-       last_run.started_at as run_started_at, last_run.ended_at as run_ended_at,
-       last_run.preset_code as run_preset_code, last_run.memory_mb as run_memory_mb,
-       coalesce(last_run.started_at, machines.created_at) as anchor_at,
-       coalesce(last_run.preset_code, machines.preset_code) as anchor_preset_code,
-       coalesce(last_run.memory_mb, machines.memory_mb) as anchor_memory_mb
-from spans
-join machines using (org_id, machine_id)
-left join lateral (
-    select machine_runs.started_at, machine_runs.ended_at, machine_runs.preset_code,
-           machine_runs.memory_mb
-    from machine_runs
-    where machine_runs.org_id = spans.org_id
-      and machine_runs.machine_id = spans.machine_id
-      and machine_runs.started_at <= spans.first_at
-    order by machine_runs.started_at desc
-    limit 1
-) as last_run on true
-"""
-
-# The staged table and the anchors are read directly (not through CTEs) so their statistics
-# reach the plan.
-_MACHINE_USAGE = """
-with
--- every run overlapping a span: the anchor run if still going, and the runs begun inside it
-runs as (
-    select org_id, machine_id, run_started_at as started_at,
-           coalesce(run_ended_at, 'infinity') as ended_at,
-           run_preset_code as preset_code, run_memory_mb as memory_mb
-    from {anchors} as anchors
-    where coalesce(run_ended_at, 'infinity') > first_at
-    union all
-    select machine_runs.org_id, machine_runs.machine_id, machine_runs.started_at,
-           coalesce(machine_runs.ended_at, 'infinity'), machine_runs.preset_code,
-           machine_runs.memory_mb
-    from {anchors} as anchors
-    join machine_runs using (org_id, machine_id)
-    where machine_runs.started_at > anchors.first_at
-      and machine_runs.started_at < anchors.end_at
-),
-
--- the size timeline from each anchor to the end of its span: the anchor's size, then resizes
-size_changes as (
-    select org_id, machine_id, anchor_at as changed_at, 0 as change_rank,
-           anchor_preset_code as preset_code, anchor_memory_mb as memory_mb
-    from {anchors} as anchors
-    union all
-    select machine_events.org_id, machine_events.machine_id, machine_events.event_at, 1,
-           machine_events.preset_code, machine_events.memory_mb
-    from {anchors} as anchors
-    join machine_events using (org_id, machine_id)
-    where machine_events.event_at >= anchors.anchor_at
-      and machine_events.event_at < anchors.end_at
-      and machine_events.kind = 'resize'
-),
-
-sizes as (
-    select org_id, machine_id, preset_code, memory_mb, changed_at as from_at,
-           coalesce(lead(changed_at) over (
-               partition by org_id, machine_id order by changed_at, change_rank),
-               'infinity') as until_at
-    from size_changes
-),
-
--- per row with runtime: the seconds runs of its size overlap its hour (each run widened by
--- the tolerance at both edges, clipped to the hour), and the sizes that ran in the hour
-row_runs as (
-    select staged.line,
-           coalesce(sum(extract(epoch from
-               least(runs.ended_at + %(tolerance)s, staged.hour_at + interval '1 hour')
-               - greatest(runs.started_at - %(tolerance)s, staged.hour_at)))
-               filter (where runs.preset_code = staged.preset_code
-                         and runs.memory_mb = staged.memory_mb), 0) as size_run_seconds,
-           bool_or(runs.preset_code = staged.preset_code
-                   and runs.memory_mb = staged.memory_mb) as ran_at_size,
-           array_agg(distinct runs.preset_code || ' with ' || runs.memory_mb || ' MB')
-               filter (where runs.started_at is not null) as run_sizes
-    from {staged} as staged
-    left join runs
-      on runs.org_id = staged.org_id and runs.machine_id = staged.machine_id
-     and runs.started_at - %(tolerance)s < staged.hour_at + interval '1 hour'
-     and runs.ended_at + %(tolerance)s > staged.hour_at
-    where staged.runtime_seconds > 0
-    group by staged.line
-),
-
--- per row without runtime: whether the machine had its size at some moment of the hour
-row_sizes as (
-    select staged.line,
-           bool_or(sizes.preset_code = staged.preset_code
-                   and sizes.memory_mb = staged.memory_mb) as had_size,
-           array_agg(distinct sizes.preset_code || ' with ' || sizes.memory_mb || ' MB')
-               as had_sizes
-    from {staged} as staged
-    join sizes
-      on sizes.org_id = staged.org_id and sizes.machine_id = staged.machine_id
-     and sizes.from_at - %(tolerance)s < staged.hour_at + interval '1 hour'
-     and sizes.until_at + %(tolerance)s > staged.hour_at
-    where staged.runtime_seconds = 0
-    group by staged.line
-),
-
--- every row with its machine-hour's totals over all its rows (runtime plus stopped time,
--- against the seconds the machine existed in the hour); window functions, not a join back
-hour_rows as (
-    select staged.line, staged.org_id, staged.machine_id, staged.hour_at,
-           staged.preset_code, staged.memory_mb, staged.runtime_seconds,
-           staged.stopped_rootfs_gb_seconds, anchors.rootfs_gb,
-           sum(staged.runtime_seconds) over machine_hour as hour_runtime_seconds,
-           sum(staged.stopped_rootfs_gb_seconds) over machine_hour / anchors.rootfs_gb
-               as hour_stopped_seconds,
-           bool_or(staged.stopped_rootfs_gb_seconds > anchors.rootfs_gb * {hour})
-               over machine_hour as has_row_over_rootfs,
-           array_agg(staged.line) over machine_hour as hour_lines,
-           extract(epoch from
-               least(coalesce(anchors.destroyed_at, 'infinity'),
-                     staged.hour_at + interval '1 hour')
-               - greatest(anchors.created_at, staged.hour_at)) as hour_existed_seconds
-    from {staged} as staged
-    join {anchors} as anchors using (org_id, machine_id)
-    window machine_hour as (
-        partition by staged.org_id, staged.machine_id, staged.hour_at order by staged.line
-        rows between unbounded preceding and unbounded following)
-),
-
-checked as (
-    select hour_rows.*,
-           hour_rows.hour_at > %(current_hour)s as is_future,
-           row_runs.size_run_seconds, row_runs.ran_at_size, row_runs.run_sizes,
-           row_sizes.had_size, row_sizes.had_sizes,
-           hour_rows.line = hour_rows.hour_lines[array_upper(hour_rows.hour_lines, 1)]
-               and not hour_rows.has_row_over_rootfs
-               and hour_rows.hour_runtime_seconds + hour_rows.hour_stopped_seconds
-                   > hour_rows.hour_existed_seconds + {tolerance_seconds} as is_hour_over
-    from hour_rows
-    left join row_runs using (line)
-    left join row_sizes using (line)
-)
-
-select checked.*,
-       case when checked.runtime_seconds > 0 and checked.run_sizes is null
-            then exists (select from machine_runs
-                         where machine_runs.org_id = checked.org_id
-                           and machine_runs.machine_id = checked.machine_id)
-       end as has_ever_run
-from checked
-where is_future
-   or (runtime_seconds > 0 and (run_sizes is null or not ran_at_size
-                                or runtime_seconds > size_run_seconds))
-   or (runtime_seconds = 0 and not had_size)
-   or stopped_rootfs_gb_seconds > rootfs_gb * {hour}
-   or is_hour_over
-order by line
-"""
-
-_VOLUME_USAGE = """
-select staged.line, staged.volume_id, staged.hour_at, staged.gb_hours, volumes.size_gb,
-       staged.hour_at > %(current_hour)s as is_future
-from {staged} as staged
-join volumes using (org_id, volume_id)
-where staged.hour_at > %(current_hour)s
-   or staged.gb_hours > volumes.size_gb
-order by staged.line
-"""
-
 
 def _current_hour(now: datetime) -> datetime:
     return now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def _rows(connection: Connection, query: str, staged_table: str,
-          parameters: dict[str, Any], anchors: str | None = None) -> list[dict[str, Any]]:
-    """The rows of ``query`` on the staged table (analyzed when it was staged), after
-    creating and analyzing ``anchors`` (a statement making a temporary table from it) if
-    given."""
-    names = {"staged": sql.Identifier(staged_table),
-             "anchors": sql.Identifier(f"{staged_table}_anchors"),
-             "hour": sql.Literal(SECONDS_PER_HOUR),
-             "tolerance_seconds": sql.Literal(_TOLERANCE_SECONDS)}
-    raw = bulk.driver_connection(connection)
-    with raw.cursor() as cursor:
-        # JIT compiling these statements costs more than it saves: a day of 10,000 machines
-        # took 3.5 to 4.9 s with it, 1.8 s without; switched off for them only (an error
-        # rolls the transaction back, and the setting with it)
-        jit = connection.execute(text("select current_setting('jit')")).scalar_one()
-        cursor.execute("select set_config('jit', 'off', true)")
-        if anchors is not None:
-            # temporary tables have no statistics until analyzed (see _MACHINE_ANCHORS)
-            cursor.execute(sql.SQL("drop table if exists {anchors}").format(**names))
-            cursor.execute(sql.SQL(anchors).format(**names), parameters)
-            cursor.execute(sql.SQL("analyze {anchors}").format(**names))
-        cursor.execute(sql.SQL(query).format(**names), parameters)
-        columns = [column.name for column in cursor.description or ()]
-        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-        cursor.execute("select set_config('jit', %s, true)", (jit,))
+def _rows(connection: Connection, query: str, parameters: dict[str, Any], *,
+          anchored: bool = False) -> list[dict[str, Any]]:
+    """The rows of the statement ``query`` on its staged table (analyzed when it was staged),
+    after staging and analyzing the machines' anchors (sql/machine_usage_anchors.sql) if
+    ``anchored``."""
+    parameters = {**parameters, "hour_seconds": SECONDS_PER_HOUR,
+                  "tolerance": EDGE_TOLERANCE, "tolerance_seconds": _TOLERANCE_SECONDS}
+    # JIT compiling these statements costs more than it saves: a day of 10,000 machines
+    # took 3.5 to 4.9 s with it, 1.8 s without; switched off for them only (an error
+    # rolls the transaction back, and the setting with it)
+    jit = connection.execute(_STATEMENTS.sql("jit_setting")).scalar_one()
+    db.set_local(connection, {"jit": "off"})
+    if anchored:
+        connection.execute(_STATEMENTS.sql("drop_machine_usage_anchors"))
+        connection.execute(_STATEMENTS.sql("machine_usage_anchors"), parameters)
+        connection.execute(_STATEMENTS.sql("analyze_machine_usage_anchors"))
+    rows = [dict(row) for row in connection.execute(_STATEMENTS.sql(query), parameters
+                                                    ).mappings()]
+    db.set_local(connection, {"jit": jit})
     return rows
 
 
@@ -330,14 +148,12 @@ def _machine_row_problems(row: dict[str, Any]) -> list[Problem]:
     return problems
 
 
-def machine_usage_problems(connection: Connection, staged_table: str,
-                           now: datetime) -> list[Problem]:
+def machine_usage_problems(connection: Connection, now: datetime) -> list[Problem]:
     """The problems of the staged machine usage rows that cannot have happened (see above)."""
     current_hour = _current_hour(now)
     problems = []
-    for row in _rows(connection, _MACHINE_USAGE, staged_table,
-                     {"tolerance": EDGE_TOLERANCE, "current_hour": current_hour},
-                     anchors=_MACHINE_ANCHORS):
+    for row in _rows(connection, "implausible_machine_usage", {"current_hour": current_hour},
+                     anchored=True):
         if row["is_future"]:
             problems.append(_future_problem(row, current_hour))
         else:
@@ -345,14 +161,12 @@ def machine_usage_problems(connection: Connection, staged_table: str,
     return problems
 
 
-def volume_usage_problems(connection: Connection, staged_table: str,
-                          now: datetime) -> list[Problem]:
+def volume_usage_problems(connection: Connection, now: datetime) -> list[Problem]:
     """The problems of the staged volume usage rows: GB-hours over the volume's size, hours
     after the current one."""
     current_hour = _current_hour(now)
     problems = []
-    for row in _rows(connection, _VOLUME_USAGE, staged_table,
-                     {"current_hour": current_hour}):
+    for row in _rows(connection, "implausible_volume_usage", {"current_hour": current_hour}):
         if row["is_future"]:
             problems.append(_future_problem(row, current_hour))
         else:

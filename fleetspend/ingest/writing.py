@@ -381,7 +381,7 @@ def write_batch(connection: Connection, batch: Batch, problems: list[Problem],
         is_hourly = bool(target.fact_key)
         writer.stage()
         if target in implausible:  # before partitions are made for hours that may be wrong
-            problems += implausible[target](connection, writer.staged_name, now)
+            problems += implausible[target](connection, now)
             if problems:
                 return written
         if is_hourly:

@@ -73,8 +73,7 @@ class Rerating:
 def primary_transaction(engine: Engine, scope: db.ScopeLike) -> Iterator[Connection]:
     """One REPEATABLE READ transaction on ``engine`` (the primary as the app's role) under
     ``scope``, with a statement timeout; the caller commits or it is rolled back."""
-    with engine.connect() as connection:
-        connection.exec_driver_sql("set transaction isolation level repeatable read")
+    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
         db.set_local(connection, {"statement_timeout": str(RERATE_TIMEOUT_MS),
                                   **scope.settings()})
         yield connection

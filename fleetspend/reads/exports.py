@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from fleetspend.billing import invoice_status
 from fleetspend.money import dollars_exact, largest_remainder, to_cents
@@ -125,7 +125,7 @@ def focus_export(connection: Connection, org_id: int, first_day: date,
         raise ValueError(f"the export's dates run backwards: {first_day} to {last_day}")
     start_month, end_month = _month(first_day), next_month(_month(last_day))
     org = dict(connection.execute(
-        text("select org_id, name from organizations where org_id = :org_id"),
+        sql("focus_organization"),
         {"org_id": org_id}).mappings().one())
     invoiced = connection.execute(sql("focus_invoiced_charges"), {
         "org_id": org_id, "start_month": start_month, "end_month": end_month,

@@ -31,19 +31,14 @@ from decimal import Decimal
 import pandas as pd
 from sqlalchemy import Connection
 
-from fleetspend import urlvalues
+from fleetspend import models, urlvalues
 from fleetspend.billing.rating import month_bounds
 from fleetspend.reads.readmodels import read_frame
 from queries import sql
 
-# how a group of lines is chosen: the whole invoice, or lines sharing one of these
-GROUP_BYS = {
-    "invoice": "Whole invoice",
-    "product": "Product",
-    "region": "Region",
-    "vm_size": "VM size",
-    "line": "Line",
-}
+# how a group of lines is chosen (models.INVOICE_GROUPINGS), as the page names it
+GROUP_BYS = dict(zip(models.INVOICE_GROUPINGS,
+                     ("Whole invoice", "Product", "Region", "VM size", "Line"), strict=True))
 # the group key of lines without a region or VM size (volumes, egress, ...), as the SQL
 # function invoice_line_group_key (migration 0020) gives it
 NO_VM_SIZE = "-"
@@ -87,16 +82,6 @@ def parse_group(by: str | None, key: str | None) -> Group:
     if by == "line" and urlvalues.whole_number(key, 1, urlvalues.INT_MAX) is None:
         raise DrillError(f"a line is named by its number, got {key!r}")
     return Group(by, parse_text("key", key))
-
-
-def parse_team(value: str | None) -> int | None:
-    """The team a URL narrows an invoice's apps to (None: every team)."""
-    if not value:
-        return None
-    team_id = urlvalues.whole_number(value, 1)
-    if team_id is None:
-        raise DrillError(f"a team is named by its number, got {value!r}")
-    return team_id
 
 
 def parse_page(value: str | None) -> int:

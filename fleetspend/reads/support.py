@@ -22,13 +22,17 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from fleetspend import auth, db
 from fleetspend.billing.credit_notes import CreditNote, CreditNoteError
+from fleetspend.sqlfiles import SqlFolder
+
+_STATEMENTS = SqlFolder(Path(__file__).resolve().parents[1] / "sql" / "support")
 
 # SQLSTATE of a credit note the database refuses, with a message to show
 CREDIT_REFUSED = "FSC01"
@@ -85,8 +89,7 @@ def search_in(connection: Connection, term: str,
     """The directory's matches for ``term`` in the caller's transaction and scope: exact
     matches first. A customer's scope finds only their own organizations' entities."""
     rows = connection.execute(
-        text("select kind, identifier, label, org_id, org_slug, org_name, is_exact "
-             "from fleetspend_auth.support_search(:term, :row_limit)"),
+        _STATEMENTS.sql("support_search"),
         {"term": clean_search(term), "row_limit": per_kind},
     ).mappings()
     return [SearchHit(**row) for row in rows]
@@ -147,8 +150,7 @@ def issue_credit(engine: Engine, caller: auth.Caller, grant: auth.SupportGrant, 
         with engine.begin() as connection:
             db.set_local(connection, auth.scope_for(caller, grant=grant).settings())
             row = connection.execute(
-                text("select * from fleetspend_auth.issue_support_credit("
-                     ":invoice_number, :amount_cents, :reason, :support_ticket, :request_key)"),
+                _STATEMENTS.sql("issue_support_credit"),
                 {"invoice_number": invoice_number, "amount_cents": amount_cents,
                  "reason": reason, "support_ticket": support_ticket,
                  "request_key": request_key or new_request_key()},
@@ -197,10 +199,7 @@ def activity(connection: Connection, chosen: ActivityFilter,
              limit: int = ACTIVITY_LIMIT) -> pd.DataFrame:
     """Support engineers' audited actions, newest first (a support engineer's scope only)."""
     rows = connection.execute(
-        text("select occurred_at, engineer_name, engineer_email, action, org_slug, "
-             "support_ticket, detail "
-             "from fleetspend_auth.support_activity(:since, :until, :engineer_email, "
-             ":org_slug, :action, :ticket, :row_limit)"),
+        _STATEMENTS.sql("support_activity"),
         {**chosen.params(), "row_limit": limit},
     ).mappings().all()
     return pd.DataFrame(rows, columns=ACTIVITY_COLUMNS)

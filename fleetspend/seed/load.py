@@ -16,10 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import psycopg
+from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Connection, Engine
 
-from fleetspend import bulk, models, rollups
+from fleetspend import bulk, db, models, rollups
 from fleetspend.partitions import ensure_month_partitions
 from fleetspend.seed import copytext, dataset
 from fleetspend.seed.billing import bill_history
@@ -40,28 +41,16 @@ from fleetspend.usage_lock import lock_usage
 
 Progress = Callable[[float, str], None]
 
+_STATEMENTS = SqlFolder(Path(__file__).resolve().parent / "sql")
+# the switch that lets this transaction truncate sealed invoices and audit events (0009)
+DISCARD_SEALED_DATA = "fleetspend.discard_sealed_data"
 # Tables whose rows the seed owns. TRUNCATE ... CASCADE also empties whatever references them
 # (invoices, allocations, grants, rollups); the reference data stays.
-_STATEMENTS = SqlFolder(Path(__file__).resolve().parent / "sql")
 SEEDED_TABLES = ("organizations", "users", "staff_users", *models.TENANT_TABLES)
 # The tables the seed writes, in load order.
 LOADED_TABLES = ("organizations", "users", "memberships", "staff_users", "teams", "apps",
                  "machines", "machine_events", "machine_runs", "volumes", "machine_usage",
                  "volume_usage")
-# Identity columns the seed fills with explicit ids: move their sequences past the last id.
-ADVANCE_IDENTITIES = (
-    "select setval(pg_get_serial_sequence('organizations', 'org_id'), "
-    "coalesce(max(org_id), 0) + 1, false) from organizations",
-    "select setval(pg_get_serial_sequence('users', 'user_id'), "
-    "coalesce(max(user_id), 0) + 1, false) from users",
-    "select setval(pg_get_serial_sequence('staff_users', 'staff_user_id'), "
-    "coalesce(max(staff_user_id), 0) + 1, false) from staff_users",
-    "select setval(pg_get_serial_sequence('teams', 'team_id'), "
-    "coalesce(max(team_id), 0) + 1, false) from teams",
-    "select setval(pg_get_serial_sequence('apps', 'app_id'), "
-    "coalesce(max(app_id), 0) + 1, false) from apps",
-)
-
 # The scales whose months the seed also invoices (the tests' small scale stays uninvoiced), and
 # the share of the progress bar the load takes then.
 BILLED_SCALES = ("demo", "large")
@@ -112,11 +101,11 @@ def _truncate(connection: Connection, *, discard_existing_data: bool) -> None:
             "invoice(s) that fleetspend seed did not create; seeding replaces every "
             "tenant's data, so nothing was changed. Seed an empty database instead, or pass "
             "--discard-existing-data if this one is a throw-away test database.")
-    connection.exec_driver_sql("set local fleetspend.discard_sealed_data = on")
-    # identifiers come from our own table list, never from input
-    tables = ", ".join(f'"{name}"' for name in SEEDED_TABLES)
-    connection.exec_driver_sql(f"truncate table {tables} restart identity cascade")
-    connection.exec_driver_sql("set local fleetspend.discard_sealed_data = off")
+    db.set_local(connection, {DISCARD_SEALED_DATA: "on"})
+    # the names come from our own table list, quoted by psycopg
+    bulk.run_composed(connection, sql.SQL("truncate table {} restart identity cascade").format(
+        sql.SQL(", ").join(map(sql.Identifier, SEEDED_TABLES))))
+    db.set_local(connection, {DISCARD_SEALED_DATA: "off"})
 
 
 # The big tables: for the load their foreign keys, and the hourly usage tables' primary keys
@@ -130,14 +119,8 @@ def _analyze_the_rest(connection: Connection) -> None:
     """Statistics for every table the load and the rollups did not analyze (accounts, apps,
     reference data): without them the first page plans guess a handful of rows and loop."""
     analyzed = {"machines", "volumes", *BULK_TABLES, *rollups.REBUILT_TABLES}
-    for table in models.metadata.sorted_tables:
-        if table.name not in analyzed:
-            connection.exec_driver_sql(f'analyze "{table.name}"')
-
-
-def _advance_identities(connection: Connection) -> None:
-    for statement in ADVANCE_IDENTITIES:
-        connection.exec_driver_sql(statement)
+    bulk.analyze_tables(connection, [table.name for table in models.metadata.sorted_tables
+                                     if table.name not in analyzed])
 
 
 class _Loader:
@@ -429,7 +412,7 @@ def generate(engine: Engine, *, scale: str, seed: int, progress: Progress | None
         report(0.68, "building primary keys, checking foreign keys")
         bulk.add_back(connection, set_aside, analyze=("machines", "volumes", *BULK_TABLES))
         phase("keys")
-        _advance_identities(connection)
+        connection.execute(_STATEMENTS.sql("advance_identities"))
         report(0.72, "folding the seeded days into the rollups")
         # every seeded day into the rollups, in this transaction; about half the seed's time
         rollups.rebuild_in(connection, lambda fraction: report(

@@ -40,7 +40,6 @@ from datetime import UTC, datetime
 from typing import NoReturn
 
 import streamlit as st
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from fleetspend import auth, db
@@ -48,6 +47,7 @@ from fleetspend.seed import dataset
 from fleetspend.ui import remember
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.untrusted import md_format
+from queries import sql
 
 DEMO_MODE_ENV = "FLEETSPEND_DEMO_MODE"
 ALLOW_MISSING_EMAIL_VERIFIED_ENV = "OIDC_ALLOW_MISSING_EMAIL_VERIFIED"
@@ -393,17 +393,5 @@ def demo_people() -> list[tuple[str, str]]:
         raise auth.AccessRefusedError("picking a person is for demo mode only")
     if not _demo_data_only():
         raise auth.AccessRefusedError(DEMO_REFUSED)
-    statement = text("""
-        select users.email,
-               case memberships.role when 'admin' then 'Org admin' else 'Developer' end
-                   || ' of ' || organizations.slug as label
-        from users
-        join memberships on memberships.user_id = users.user_id
-        join organizations on organizations.org_id = memberships.org_id
-        where users.email like 'admin@%' or users.email like 'dev@%'
-        union all
-        select email, 'Support engineer (' || name || ')' from staff_users
-        order by 2
-    """)
     with db.primary_engine().connect() as connection:
-        return [(row.email, row.label) for row in connection.execute(statement)]
+        return [(row.email, row.label) for row in connection.execute(sql("demo_people"))]

@@ -124,7 +124,8 @@ class ParamReader:
         return drill.parse_text(name, self.params.get(name))
 
     def id(self, name: str) -> int | None:
-        """A database id (an app's); None when absent."""
+        """A database id (an app's, the team an invoice's apps are narrowed to); None when
+        absent."""
         return drill.parse_id(name, self.params.get(name))
 
     def required_id(self, name: str) -> int:
@@ -137,10 +138,6 @@ class ParamReader:
     def group(self) -> drill.Group:
         """The group of an invoice's lines (``by`` and ``key``; none: the whole invoice)."""
         return drill.parse_group(self.params.get("by"), self.params.get("key"))
-
-    def team(self) -> int | None:
-        """The team a link narrows an invoice's apps to (None: every team)."""
-        return drill.parse_team(self.params.get("team"))
 
     def page(self) -> int:
         """A list's 1-based page (default 1)."""

@@ -2,12 +2,14 @@
 and what each app and each resource was allocated per group is written when drafting and
 equals the allocations, which billing verify proves."""
 
+import re
 from collections import defaultdict
 from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import Connection, text
 
+from fleetspend import models
 from fleetspend.billing.invoices import draft_month
 from fleetspend.billing.verify import verify_month
 from fleetspend.reads import invoice_drill as drill
@@ -99,6 +101,25 @@ def test_every_invoice_s_group_amounts_equal_its_allocations_summed_per_app_and_
     assert kinds[0] > 0 and kinds[1] > 0  # both kinds of resource were counted
     for month in sorted({invoice.period_start_date for invoice in invoices}):
         assert verify_month(invoiced_engine, month) == [], month
+
+
+def test_drafting_writes_every_grouping_the_database_knows_and_no_other(invoiced_engine):
+    """models.INVOICE_GROUPINGS is what drafting writes; the functions and check constraints
+    of migration 0020 name the same groupings."""
+    with invoiced_engine.connect() as connection:
+        written = set(connection.execute(text(
+            "select distinct group_by from invoice_group_resources")).scalars())
+        summed = set(connection.execute(text(
+            "select distinct sums.group_by from invoices "
+            "cross join lateral invoice_group_resource_sums(org_id, invoice_id) as sums"
+        )).scalars())
+        checks = connection.execute(text(
+            "select pg_get_constraintdef(oid) from pg_constraint "
+            "where conname like '%grouping_known'")).scalars().all()
+    assert written == summed == set(models.INVOICE_GROUPINGS)
+    assert len(checks) == 2
+    for check in checks:
+        assert sorted(re.findall(r"'(\w+)'", check)) == sorted(models.INVOICE_GROUPINGS)
 
 
 @pytest.mark.parametrize("by", GROUPINGS)

@@ -165,6 +165,7 @@ CROSS_ORGANIZATION = {
     "caller_memberships": "a person's organizations, before one is picked",
     "support_grants_of_engineer": "a support engineer's grants, in every organization",
     "replica_lag": "reads no tenant table",
+    "demo_people": "the demo's people picker, read as the owner in demo mode only",
 }
 
 

@@ -15,7 +15,7 @@ def test_what_a_link_names_is_read_from_the_same_reader():
                           "page": "3", "app": "12", "team": "4", "q": "ab_", "sort": "app"})
     assert reader.named("invoice") == "FS-202610-000001"
     assert reader.group() == drill.Group("region", "fra")
-    assert (reader.page(), reader.id("app"), reader.team()) == (3, 12, 4)
+    assert (reader.page(), reader.id("app"), reader.id("team")) == (3, 12, 4)
     assert reader.search("q") == "ab_"
     assert reader.one_of("sort", drill.SORTS, "amount", what="order") == "app"
     assert reader.notices == []
@@ -24,7 +24,8 @@ def test_what_a_link_names_is_read_from_the_same_reader():
 def test_absent_names_take_their_defaults():
     reader = ParamReader({})
     assert (reader.named("invoice"), reader.group(), reader.page(), reader.id("app"),
-            reader.team(), reader.search("q")) == ("", drill.Group("invoice"), 1, None, None, "")
+            reader.id("team"), reader.search("q")) == (
+        "", drill.Group("invoice"), 1, None, None, "")
     assert reader.one_of("sort", drill.SORTS, "amount", what="order") == "amount"
 
 
@@ -32,7 +33,7 @@ def test_absent_names_take_their_defaults():
     ({"page": "²"}, ParamReader.page),
     ({"app": "99999999999999999999"}, lambda reader: reader.id("app")),
     ({"by": "colour", "key": "red"}, ParamReader.group),
-    ({"team": "-1"}, ParamReader.team),
+    ({"team": "-1"}, lambda reader: reader.id("team")),
     ({"invoice": "a\x00"}, lambda reader: reader.named("invoice")),
     ({"q": "x" * (drill.MAX_SEARCH_LENGTH + 1)}, lambda reader: reader.search("q")),
     ({"sort": "price"}, lambda reader: reader.one_of("sort", drill.SORTS, "amount", "order")),

@@ -5,9 +5,9 @@
 insert into adjustment_allocations
 with rerated as (
     select rated_allocations.org_id,
-           concat_ws('|', rated_lines.product, rated_lines.price_list_id,
-                     rated_lines.region_code, rated_lines.preset_code, rated_lines.memory_mb,
-                     rated_lines.egress_group) as line_key,
+           invoice_line_key(rated_lines.product, rated_lines.price_list_id,
+                            rated_lines.region_code, rated_lines.preset_code,
+                            rated_lines.memory_mb, rated_lines.egress_group) as line_key,
            rated_allocations.resource_kind, rated_allocations.resource_id,
            rated_allocations.app_id, rated_allocations.consumed_quantity,
            rated_allocations.quantity, rated_allocations.amount_precise,

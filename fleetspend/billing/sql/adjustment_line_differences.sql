@@ -5,9 +5,9 @@
 insert into adjustment_lines
 with rerated as (
     select rated_lines.*,
-           concat_ws('|', rated_lines.product, rated_lines.price_list_id,
-                     rated_lines.region_code, rated_lines.preset_code, rated_lines.memory_mb,
-                     rated_lines.egress_group) as line_key
+           invoice_line_key(rated_lines.product, rated_lines.price_list_id,
+                            rated_lines.region_code, rated_lines.preset_code,
+                            rated_lines.memory_mb, rated_lines.egress_group) as line_key
     from rated_lines
 ),
 

@@ -21,9 +21,9 @@ expected as (
 
 carried as (
     select invoice_lines.org_id,
-           concat_ws('|', invoice_lines.product, invoice_lines.price_list_id,
-                     invoice_lines.region_code, invoice_lines.preset_code,
-                     invoice_lines.memory_mb, invoice_lines.egress_group) as line_key,
+           invoice_line_key(invoice_lines.product, invoice_lines.price_list_id,
+                            invoice_lines.region_code, invoice_lines.preset_code,
+                            invoice_lines.memory_mb, invoice_lines.egress_group) as line_key,
            invoice_allocations.resource_id,
            sum(invoice_allocations.consumed_quantity) as consumed_quantity,
            sum(invoice_allocations.amount_cents) as amount_cents,

@@ -1,13 +1,12 @@
 -- Creates billed_lines: what was billed so far for the carried month adjusted, per line of its
 -- organizations in carried_periods: the month's own sealed invoice (sealed_statuses) and the
--- sealed adjustment lines for it, each with its line key. A line's key is its product, price
--- list, region, preset and memory, and egress group as one text (concat_ws with '|'), as every
--- statement that pairs lines spells it.
+-- sealed adjustment lines for it, each with its line key (invoice_line_key, migration 0023,
+-- as every statement that pairs lines reads it).
 create temp table billed_lines on commit drop as
 select invoice_lines.org_id, invoice_lines.invoice_id, invoice_lines.line_no,
-       concat_ws('|', invoice_lines.product, invoice_lines.price_list_id,
-                 invoice_lines.region_code, invoice_lines.preset_code,
-                 invoice_lines.memory_mb, invoice_lines.egress_group) as line_key,
+       invoice_line_key(invoice_lines.product, invoice_lines.price_list_id,
+                        invoice_lines.region_code, invoice_lines.preset_code,
+                        invoice_lines.memory_mb, invoice_lines.egress_group) as line_key,
        invoice_lines.product, invoice_lines.price_list_id, invoice_lines.region_code,
        invoice_lines.preset_code, invoice_lines.memory_mb, invoice_lines.egress_group,
        invoice_lines.unit_price, invoice_lines.consumed_unit, invoice_lines.pricing_unit,

@@ -1,4 +1,5 @@
--- What the drafts of period_start for org_ids allocated per group of lines of every grouping,
+-- What the drafts of period_start for org_ids allocated per group of lines of every grouping
+-- (groupings, models.INVOICE_GROUPINGS: the check constraints of migration 0020 list the same),
 -- to each machine or volume (invoice_group_resources) and to each app
 -- (invoice_group_amounts; migration 0020), written once their lines are: the drill-down reads
 -- these rows instead of summing the allocations. The same sums as invoice_group_resource_sums
@@ -20,9 +21,7 @@ with group_resources as materialized (
       on lines.org_id = drafts.org_id and lines.invoice_id = drafts.invoice_id
     join rated_allocations
       on rated_allocations.org_id = lines.org_id and rated_allocations.line_no = lines.line_no
-    -- the groupings of migration 0020 (its check constraints list the same)
-    cross join unnest(array['invoice', 'product', 'region', 'vm_size', 'line'])
-        as groupings (group_by)
+    cross join unnest(cast(:groupings as text[])) as groupings (group_by)
     where drafts.period_start_date = :period_start
       and drafts.org_id = any(:org_ids)
       and drafts.status = 'draft'

@@ -1,15 +1,15 @@
 -- Creates verified_line_pairs: each stored line of verified_invoices paired with the re-rated
 -- line (rated_lines) of the same key, either side possibly missing, numbered (pair_no), with
 -- what the month's adjustment lines on later invoices carry of the difference. A line's key is
--- its product, price list, region, preset and memory, and egress group as one text (concat_ws
--- with '|'), a plain hashable equality; adjustment lines are not the month's own: they count
--- as carrying a difference of the month period_start they adjust (org_ids).
+-- invoice_line_key(...) (migration 0023), a plain hashable equality; adjustment lines are not
+-- the month's own: they count as carrying a difference of the month period_start they adjust
+-- (org_ids).
 create temp table verified_line_pairs on commit drop as
 with stored as (
     select invoice_lines.*, verified_invoices.invoice_number,
-           concat_ws('|', invoice_lines.product, invoice_lines.price_list_id,
-                     invoice_lines.region_code, invoice_lines.preset_code,
-                     invoice_lines.memory_mb, invoice_lines.egress_group) as line_key
+           invoice_line_key(invoice_lines.product, invoice_lines.price_list_id,
+                            invoice_lines.region_code, invoice_lines.preset_code,
+                            invoice_lines.memory_mb, invoice_lines.egress_group) as line_key
     from invoice_lines
     join verified_invoices using (org_id, invoice_id)
     where invoice_lines.adjusts_period_date is null
@@ -17,9 +17,9 @@ with stored as (
 
 expected as (
     select rated_lines.*, verified_invoices.invoice_id, verified_invoices.invoice_number,
-           concat_ws('|', rated_lines.product, rated_lines.price_list_id,
-                     rated_lines.region_code, rated_lines.preset_code, rated_lines.memory_mb,
-                     rated_lines.egress_group) as line_key
+           invoice_line_key(rated_lines.product, rated_lines.price_list_id,
+                            rated_lines.region_code, rated_lines.preset_code,
+                            rated_lines.memory_mb, rated_lines.egress_group) as line_key
     from rated_lines
     join verified_invoices using (org_id)
 ),
@@ -27,9 +27,9 @@ expected as (
 -- the month's adjustment lines on later invoices (late usage carried)
 carried as (
     select invoice_lines.org_id,
-           concat_ws('|', invoice_lines.product, invoice_lines.price_list_id,
-                     invoice_lines.region_code, invoice_lines.preset_code,
-                     invoice_lines.memory_mb, invoice_lines.egress_group) as line_key,
+           invoice_line_key(invoice_lines.product, invoice_lines.price_list_id,
+                            invoice_lines.region_code, invoice_lines.preset_code,
+                            invoice_lines.memory_mb, invoice_lines.egress_group) as line_key,
            sum(invoice_lines.consumed_quantity) as consumed_quantity,
            sum(invoice_lines.amount_cents) as amount_cents,
            string_agg(distinct invoices.invoice_number, ', ') as carried_by

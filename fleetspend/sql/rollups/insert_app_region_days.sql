@@ -1,4 +1,4 @@
--- Continues meters_of_days.sql: the batch's days, summed per app and region.
+-- Continues meters.sql (of days): the batch's days, summed per app and region.
 insert into rollup_app_region_daily (
     org_id, usage_date, app_id, region_code, runtime_seconds, runtime_amount_precise, amount_precise
 )

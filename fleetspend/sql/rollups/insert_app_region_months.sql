@@ -1,4 +1,4 @@
--- Continues meters_of_months.sql: the months, summed per app and region.
+-- Continues meters.sql (of months): the months, summed per app and region.
 insert into rollup_app_region_monthly (
     org_id, month_date, app_id, region_code, runtime_seconds, runtime_amount_precise, amount_precise
 )

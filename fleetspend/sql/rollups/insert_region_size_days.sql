@@ -1,4 +1,4 @@
--- Continues meters_of_days.sql: the batch's days, summed per region, VM size and product.
+-- Continues meters.sql (of days): the batch's days, summed per region, VM size and product.
 insert into rollup_region_size_daily (
     org_id, usage_date, region_code, preset_code, product, consumed_quantity, amount_precise
 )

@@ -1,4 +1,4 @@
--- Continues meters_of_months.sql: the months, summed per region, VM size and product.
+-- Continues meters.sql (of months): the months, summed per region, VM size and product.
 insert into rollup_region_size_monthly (
     org_id, month_date, region_code, preset_code, product, consumed_quantity, amount_precise
 )

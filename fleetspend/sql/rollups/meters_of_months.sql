@@ -1,8 +1,7 @@
--- Continues months.sql, continued by a narrow rollup's insert_<name>_months.sql: the months'
--- monthly meter rows (meters: kept up to date before, by difference, and the same sums as the
--- month's narrow daily rows from about a tenth of the rows), with their month as period_date
--- and the machine runtime measures apart.
-, meters as (
+-- Continues months.sql, continued by meters.sql: the months' monthly meter rows (meter_rows:
+-- kept up to date before, by difference, and the same sums as the month's narrow daily rows
+-- from about a tenth of the rows), with their month as period_date.
+, meter_rows as (
     select
         usage_monthly.org_id,
         usage_monthly.month_date as period_date,
@@ -10,10 +9,6 @@
         usage_monthly.region_code,
         usage_monthly.preset_code,
         usage_monthly.product,
-        case when usage_monthly.product = 'machine_runtime'
-             then usage_monthly.consumed_quantity end as runtime_seconds,
-        case when usage_monthly.product = 'machine_runtime'
-             then usage_monthly.amount_precise end as runtime_amount_precise,
         usage_monthly.consumed_quantity,
         usage_monthly.amount_precise
     from rollup_usage_monthly as usage_monthly

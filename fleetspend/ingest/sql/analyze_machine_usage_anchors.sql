@@ -1,0 +1,2 @@
+-- Statistics for staged_machine_usage_anchors (a temporary table has none until analyzed).
+analyze staged_machine_usage_anchors
