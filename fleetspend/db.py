@@ -40,6 +40,7 @@ import contextlib
 import functools
 import itertools
 import os
+import selectors
 import threading
 import time
 import uuid
@@ -50,7 +51,7 @@ from typing import Protocol
 import psycopg
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, SQLAlchemyError
 
 from fleetspend import embedded
 
@@ -427,6 +428,33 @@ def plans_generic(statement: str) -> bool:
     return GENERIC_PLAN_MARK in statement
 
 
+def startup_options(settings: Mapping[str, str]) -> str:
+    """libpq's ``options`` for a connection that starts with ``settings`` (``-c name=value``,
+    spaces and backslashes escaped): the server applies them before the first query."""
+    def escaped(value: str) -> str:
+        return value.replace("\\", "\\\\").replace(" ", "\\ ")
+
+    return " ".join(f"-c {name}={escaped(value)}" for name, value in settings.items())
+
+
+def _drop_if_closed(dbapi_connection, _record, _proxy) -> None:
+    """Refuse a pooled connection the server has closed, without a round trip.
+
+    A server ends a connection (pg_terminate_backend, a restart, idle_session_timeout) by
+    sending a FATAL message and closing the socket, so an idle connection with anything to
+    read is a dead one: SQLAlchemy then opens a fresh connection instead (it retries a
+    checkout refused with DisconnectionError). This replaces the pre-ping, a round trip on
+    every view (``select 1``); what it cannot see, a server gone silent, fails the view's
+    first statement and the page says the connection was lost (ReadConnectionLostError).
+    """
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise DisconnectionError("the connection is closed")
+    with selectors.DefaultSelector() as selector:
+        selector.register(dbapi_connection.fileno(), selectors.EVENT_READ)
+        if selector.select(timeout=0):
+            raise DisconnectionError("the server closed this idle connection")
+
+
 def _execute(cursor, statement, parameters, _context) -> bool:
     """Send a read prepared if it is marked generic, else unprepared (planned afresh)."""
     cursor.execute(statement, parameters, prepare=plans_generic(statement))
@@ -460,8 +488,14 @@ class ReadPool:
         self._gate = _TurnGate(2 * self.pool_size * len(self._replicas))
 
     def _engine(self, url: str) -> Engine:
+        # the timeout and READ_PLANNING are the connection's own, sent in its startup packet
+        # (no page read changes them for longer than its transaction), so a view spends no
+        # round trip on them; nor on a pre-ping: see _drop_if_closed
+        settings = {"statement_timeout": str(self.statement_timeout_ms), **READ_PLANNING}
         engine = make_engine(url, pool_size=self.pool_size, max_overflow=self.pool_size,
-                             pool_timeout=POOL_WAIT_S, pool_recycle=1800)
+                             pool_timeout=POOL_WAIT_S, pool_recycle=1800, pool_pre_ping=False,
+                             connect_args={"options": startup_options(settings)})
+        event.listen(engine, "checkout", _drop_if_closed)
         event.listen(engine, "before_cursor_execute", _record_statement)
         event.listen(engine, "do_execute", _execute)
         return engine
@@ -489,10 +523,11 @@ class ReadPool:
             isolation_level="REPEATABLE READ", postgresql_readonly=True
         )
         try:
-            connection.info[_LOCAL_SETTINGS_KEY] = {}
-            settings = {"statement_timeout": str(self.statement_timeout_ms),
-                        **READ_PLANNING, **(scope.settings() if scope is not None else {})}
-            set_local(connection, settings)
+            # a transaction starts with no scope (every scope setting reverts at its end) and
+            # with the connection's settings: only a scope asked for costs a statement
+            connection.info[_LOCAL_SETTINGS_KEY] = Scope().settings()
+            if scope is not None:
+                _rescope(connection, scope.settings())
         except BaseException:
             connection.close()
             raise
