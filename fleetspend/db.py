@@ -82,6 +82,13 @@ def set_local(connection: Connection, settings: Mapping[str, str]) -> None:
         connection.info[_LOCAL_SETTINGS_KEY].update(settings)
 
 
+def note_local(connection: Connection, settings: Mapping[str, str]) -> None:
+    """Note that a statement (a database function) has set ``settings`` for the rest of the
+    connection's current transaction, so a read asking for them sets nothing again."""
+    if _LOCAL_SETTINGS_KEY in connection.info:
+        connection.info[_LOCAL_SETTINGS_KEY].update(settings)
+
+
 def sqlalchemy_url(url: str) -> str:
     """Turn a standard postgresql:// URL into one SQLAlchemy drives with psycopg 3."""
     parsed = make_url(url)
