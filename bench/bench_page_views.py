@@ -46,6 +46,7 @@ import os
 import re
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -55,7 +56,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.pool import NullPool
 from streamlit.testing.v1 import AppTest
 
@@ -130,6 +131,7 @@ class View:
     snapshots: list[db.RecordedSnapshot]
     cold_ms: list[float] = field(default_factory=list)
     reads_ms: list[float] = field(default_factory=list)
+    round_trips: int = 0
     statement_ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
 
     @property
@@ -156,6 +158,26 @@ def replay(pool: db.ReadPool, view: View,
         for name, ms in per_view.items():
             timings[name].append(ms)
     return (time.perf_counter() - started) * 1000
+
+
+def round_trips(url: str, view: View) -> int:
+    """Round trips to the server of one warm replay of the view: every message after which
+    the client waits for the server (a simple query, or the Sync ending an extended one), as
+    libpq's trace of a pool of its own shows them (checkout, BEGIN, statements, COMMIT)."""
+    pool = db.ReadPool([db.as_app_role(url)], pool_size=1)
+    with tempfile.TemporaryFile("w+") as trace:
+        for server in pool._replicas:
+            event.listen(server.engine, "connect",
+                         lambda connection, _record: connection.pgconn.trace(trace.fileno()))
+        replay(pool, view)  # connect, prepare
+        trace.seek(0, os.SEEK_END)
+        start = trace.tell()
+        replay(pool, view)
+        trace.seek(start)
+        sent = [line.split("\t") for line in trace.read().splitlines()]
+    pool.dispose()
+    return sum(1 for fields in sent if len(fields) > 3 and fields[1] == "F"
+               and fields[3] in ("Query", "Sync"))
 
 
 def _run_in_frame(app: AppTest) -> None:
@@ -291,6 +313,7 @@ def main() -> None:
             continue
         view = record(name, page, params, options.cold_repeats)
         replay(pool, view)  # warm the plans and the cache
+        view.round_trips = round_trips(url, view)
         for _ in range(options.repeats):
             view.reads_ms.append(replay(pool, view, view.statement_ms))
         views.append(view)
@@ -299,14 +322,17 @@ def main() -> None:
 
     print(f"\n1. page views ({options.repeats} replays of each view's reads; cold rerun in "
           f"AppTest, caches cleared, {options.cold_repeats} runs), ms")
-    print(f"{'page view':44} {'snaps':>5} {'stmts':>5} {'reads p50':>10} {'reads p95':>10} "
-          f"{'cold rerun p50':>15}")
+    print(f"{'page view':44} {'snaps':>5} {'stmts':>5} {'trips':>5} {'reads p50':>10} "
+          f"{'reads p95':>10} {'cold rerun p50':>15}")
     for view in views:
         p50, p95 = _pct(view.reads_ms)
         mark = "" if p95 < 100 else " *"
-        print(f"{view.name:44} {len(view.snapshots):5} {view.statements:5} {p50:10.1f} "
-              f"{p95:10.1f} {_pct(view.cold_ms)[0]:15.0f}{mark}")
-    print("   (* a view's reads p95 >= 100 ms)")
+        print(f"{view.name:44} {len(view.snapshots):5} {view.statements:5} "
+              f"{view.round_trips:5} {p50:10.1f} {p95:10.1f} {_pct(view.cold_ms)[0]:15.0f}{mark}")
+    print(f"   (trips: round trips to the server of one replay; * a view's reads p95 >= 100 ms)"
+          f"\n   summed over the views: reads p50 "
+          f"{sum(_pct(view.reads_ms)[0] for view in views):.1f} ms, "
+          f"{sum(view.round_trips for view in views)} round trips")
 
     print(f"\n2. statements per view (summed when a view runs one twice), ms; * p95 >= "
           f"{options.statement_target_ms:.0f}")
