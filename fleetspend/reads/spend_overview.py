@@ -5,7 +5,7 @@ anomalies); the treemap's, read only when its expander is open, on its own."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import pandas as pd
@@ -70,6 +70,13 @@ def read_top(connection: Connection, org_id: int, month_start: date, month_total
 def read_overview(connection: Connection, org_id: int, *, may_see_invoices: bool) -> Overview:
     """Every figure of the overview from one connection (one snapshot)."""
     through_at = connection.execute(sql("usage_complete_through"), {"org_id": org_id}).scalar()
+    return read_overview_through(connection, org_id, through_at,
+                                 may_see_invoices=may_see_invoices)
+
+
+def read_overview_through(connection: Connection, org_id: int, through_at: datetime | None, *,
+                          may_see_invoices: bool) -> Overview:
+    """:func:`read_overview` with the usage high mark read already in the same snapshot."""
     if through_at is None:
         return Overview(now=None)
     now = as_of(through_at)
