@@ -1,7 +1,7 @@
 """Benchmark of what the pages actually read: every statement of every default page view.
 
     uv run python bench/bench_page_views.py [--repeats 30] [--threads 20] [--views 10]
-        [--only NAME] [--raw-repeats 3]
+        [--only NAME] [--raw-repeats 3] [--slots 4,6,10 --rounds 3]
 
 The database is BENCH_DATABASE_URL: a database already migrated, seeded at the large scale
 (``fleetspend seed --scale large``: northwind has 10,000 machines over 90 days, invoiced) or
@@ -31,7 +31,9 @@ each snapshot with the scope the page used) ``--repeats`` times. Printed:
    turn when every read connection is busy: READ_POOL_SIZE, as many again on overflow) to
    its last row fetched; it holds the database's work and this client's (SQLAlchemy,
    psycopg, rows fetched), not Streamlit's drawing. Client and database share the machine's
-   cores, so the client's CPU per view is printed beside the figures.
+   cores, so the client's CPU per view is printed beside the figures;
+5. with ``--slots``: the concurrency run again through pools letting at most so many views
+   read at once (READ_CONCURRENT_VIEWS), the counts in turn, ``--rounds`` times.
 
 Targets (issue 16), at large: every statement p95 < 50 ms, every view's reads p95 < 100 ms,
 20 concurrent views p95 < 150 ms with no errors; at xlarge: every statement p95 < 100 ms.
@@ -283,6 +285,22 @@ def concurrent(pool: db.ReadPool, views: list[View], threads: int,
     return latencies, errors, time.perf_counter() - started
 
 
+def concurrency_run(pool: db.ReadPool, views: list[View], threads: int,
+                    per_thread: int) -> None:
+    """Print one concurrency run's figures (see :func:`concurrent`)."""
+    client_started = time.process_time()
+    latencies, errors, elapsed = concurrent(pool, views, threads, per_thread)
+    client_ms = (time.process_time() - client_started) * 1000 / max(1, len(latencies))
+    timing = _pct(latencies or [float("nan")])
+    print(f"   {pool.view_slots:2} views reading at once: {len(latencies)} views in "
+          f"{elapsed:.1f} s ({len(latencies) / elapsed:.0f}/s), p50 {timing[0]:.1f} ms, p95 "
+          f"{timing[1]:.1f} ms, max {max(latencies or [0]):.0f} ms, errors {len(errors)}"
+          f"{'' if timing[1] < 150 and not errors else ' *'}; this client's CPU "
+          f"{client_ms:.1f} ms per view (load {_load()})", flush=True)
+    for error in errors[:5]:
+        print(f"   error: {error}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=30)
@@ -291,6 +309,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=20)
     parser.add_argument("--views", type=int, default=10, help="page views per thread")
     parser.add_argument("--only", help="only views whose name contains this")
+    parser.add_argument("--slots", type=lambda raw: [int(n) for n in raw.split(",")],
+                        default=[], help="also run the concurrency with at most so many views "
+                        "reading at once, e.g. 4,6,10 (alternately)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of --slots")
     parser.add_argument("--statement-target-ms", type=float, default=50.0)
     options = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL")
@@ -354,19 +376,24 @@ def main() -> None:
             print(f"   {label:62} p50 {p50:8.0f} ms, p95 {p95:8.0f} ms")
 
     if options.threads:
-        client_started = time.process_time()
-        latencies, errors, elapsed = concurrent(pool, views, options.threads, options.views)
-        client_ms = (time.process_time() - client_started) * 1000 / max(1, len(latencies))
-        timing = _pct(latencies or [float("nan")])
         print(f"\n4. {options.threads} concurrent page views x {options.views} each (the views "
               f"above in turn, read connections {pool.pool_size} + {pool.pool_size} on "
-              f"overflow): {len(latencies)} views in {elapsed:.1f} s "
-              f"({len(latencies) / elapsed:.0f}/s), p50 {timing[0]:.1f} ms, p95 "
-              f"{timing[1]:.1f} ms, max {max(latencies or [0]):.0f} ms, errors {len(errors)}"
-              f"{'' if timing[1] < 150 and not errors else ' *'}; this client's CPU "
-              f"{client_ms:.1f} ms per view (load {_load()})")
-        for error in errors[:5]:
-            print(f"   error: {error}")
+              "overflow)")
+        concurrency_run(pool, views, options.threads, options.views)
+    if options.slots:
+        print(f"\n5. the same with at most so many views reading at once "
+              f"(READ_CONCURRENT_VIEWS), alternately, {options.rounds} rounds")
+        pools = {slots: db.ReadPool(db.app_replica_urls(), pool_size=pool.pool_size,
+                                    statement_timeout_ms=pool.statement_timeout_ms,
+                                    concurrent_views=slots)
+                 for slots in options.slots}
+        for _ in range(options.rounds):
+            for slotted in pools.values():
+                for view in views:  # its connections opened, its plans prepared
+                    replay(slotted, view)
+                concurrency_run(slotted, views, options.threads, options.views)
+        for slotted in pools.values():
+            slotted.dispose()
     print(f"\nload average (1, 5, 15 min) at end: {_load()}")
     pool.dispose()
 

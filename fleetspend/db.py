@@ -15,7 +15,9 @@ Configuration comes from the environment:
 - ``READ_FALLBACK_TO_PRIMARY``: ``1`` lets pages read from the primary, with a visible
   notice, when no replica is reachable; otherwise that is an error;
 - ``READ_POOL_SIZE``: connections kept per replica (default 5, as many again on overflow);
-  page views beyond them wait their turn, in arrival order, for up to ``POOL_WAIT_S``.
+  page views beyond them wait their turn, in arrival order, for up to ``POOL_WAIT_S``;
+- ``READ_CONCURRENT_VIEWS``: how many page views of this process read at once (default: as
+  many as the read connections, pool and overflow of every replica); the rest wait as above.
 
 With neither URL set, the embedded default server (see :mod:`fleetspend.embedded`) is started
 on first use and stopped when the process exits, unless it was already running before.
@@ -384,6 +386,7 @@ class _TurnGate:
     """
 
     def __init__(self, slots: int) -> None:
+        self.slots = slots
         self._lock = threading.Lock()
         self._free = slots
         self._waiting: collections.deque[threading.Event] = collections.deque()
@@ -477,6 +480,7 @@ class ReadPool:
     fallback_to_primary: bool = False
     statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS
     pool_size: int = DEFAULT_POOL_SIZE
+    concurrent_views: int | None = None  # None: every connection the pools may open
     _replicas: list[_Server] = field(init=False)
     _primary: _Server | None = field(init=False, default=None)
     _turn: Iterator[int] = field(init=False, default_factory=itertools.count)
@@ -491,8 +495,9 @@ class ReadPool:
         if self.statement_timeout_ms <= 0:
             raise ValueError("the read statement timeout must be a positive number of ms")
         self._replicas = [_Server(url, self._engine(url)) for url in self.replica_urls]
-        # every connection a replica's pool may open (pool_size plus as many on overflow)
-        self._gate = _TurnGate(2 * self.pool_size * len(self._replicas))
+        # by default every connection a replica's pool may open (pool_size plus as many on
+        # overflow)
+        self._gate = _TurnGate(self.concurrent_views or 2 * self.pool_size * len(self._replicas))
 
     def _engine(self, url: str) -> Engine:
         # the timeout and READ_PLANNING are the connection's own, sent in its startup packet
@@ -669,6 +674,11 @@ class ReadPool:
             )
         return error
 
+    @property
+    def view_slots(self) -> int:
+        """How many page views read at once (READ_CONCURRENT_VIEWS); the rest wait their turn."""
+        return self._gate.slots
+
     def servers(self) -> list[str]:
         """The replicas' names (no passwords), in configuration order."""
         return [server.name for server in self._replicas]
@@ -699,6 +709,7 @@ def read_pool() -> ReadPool:
         fallback_to_primary=fallback,
         statement_timeout_ms=_env_int("READ_STATEMENT_TIMEOUT_MS", DEFAULT_STATEMENT_TIMEOUT_MS),
         pool_size=_env_int("READ_POOL_SIZE", DEFAULT_POOL_SIZE),
+        concurrent_views=_env_int("READ_CONCURRENT_VIEWS", 0) or None,
     )
 
 
