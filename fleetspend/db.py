@@ -16,8 +16,8 @@ Configuration comes from the environment:
   notice, when no replica is reachable; otherwise that is an error;
 - ``READ_POOL_SIZE``: connections kept per replica (default 5, as many again on overflow);
   page views beyond them wait their turn, in arrival order, for up to ``POOL_WAIT_S``;
-- ``READ_CONCURRENT_VIEWS``: how many page views of this process read at once (default: as
-  many as the read connections, pool and overflow of every replica); the rest wait as above.
+- ``READ_CONCURRENT_VIEWS``: how many page views of this process read at once (default 4 a
+  replica, see VIEWS_PER_REPLICA, at most its connections); the rest wait as above.
 
 With neither URL set, the embedded default server (see :mod:`fleetspend.embedded`) is started
 on first use and stopped when the process exits, unless it was already running before.
@@ -375,6 +375,15 @@ def _rescope(connection: Connection, wanted: Mapping[str, str]) -> None:
 # seconds a page view waits for a free read connection before it gives up
 POOL_WAIT_S = 10
 
+# page views reading at once per replica, unless READ_CONCURRENT_VIEWS says otherwise: twice
+# the cores of this project's 2-core machine, where app and database share them. 20 threads
+# replaying the 13 default views, three rounds alternately (load 2.4-3.8): 4 at once 75, 85,
+# 87 views/s with p95 335, 319, 412 ms; 6: 73, 79, 86 / 404, 433, 358; 10 (every connection,
+# as before): 71, 75, 91 / 482, 455, 395. More views at once only queue inside PostgreSQL and
+# stretch the slowest; 2 at once leaves the cores idle between a view's round trips (29 views/s
+# against 41-52 at load 5-7). A replica with more cores wants more: about twice its cores.
+VIEWS_PER_REPLICA = 4
+
 
 class _TurnGate:
     """At most ``slots`` page views at once, let in strictly in the order they came.
@@ -480,7 +489,7 @@ class ReadPool:
     fallback_to_primary: bool = False
     statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS
     pool_size: int = DEFAULT_POOL_SIZE
-    concurrent_views: int | None = None  # None: every connection the pools may open
+    concurrent_views: int | None = None  # None: VIEWS_PER_REPLICA a replica, at most its pool
     _replicas: list[_Server] = field(init=False)
     _primary: _Server | None = field(init=False, default=None)
     _turn: Iterator[int] = field(init=False, default_factory=itertools.count)
@@ -495,9 +504,10 @@ class ReadPool:
         if self.statement_timeout_ms <= 0:
             raise ValueError("the read statement timeout must be a positive number of ms")
         self._replicas = [_Server(url, self._engine(url)) for url in self.replica_urls]
-        # by default every connection a replica's pool may open (pool_size plus as many on
-        # overflow)
-        self._gate = _TurnGate(self.concurrent_views or 2 * self.pool_size * len(self._replicas))
+        # by default VIEWS_PER_REPLICA, or every connection a replica's pool may open (pool_size
+        # plus as many on overflow) if fewer
+        per_replica = min(VIEWS_PER_REPLICA, 2 * self.pool_size)
+        self._gate = _TurnGate(self.concurrent_views or per_replica * len(self._replicas))
 
     def _engine(self, url: str) -> Engine:
         # the timeout and READ_PLANNING are the connection's own, sent in its startup packet
