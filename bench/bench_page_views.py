@@ -1,7 +1,7 @@
 """Benchmark of what the pages actually read: every statement of every default page view.
 
     uv run python bench/bench_page_views.py [--repeats 30] [--threads 20] [--views 10]
-        [--only NAME] [--raw-repeats 3]
+        [--only NAME] [--raw-repeats 3] [--slots 4,6,10 --rounds 3]
 
 The database is BENCH_DATABASE_URL: a database already migrated, seeded at the large scale
 (``fleetspend seed --scale large``: northwind has 10,000 machines over 90 days, invoiced) or
@@ -31,7 +31,9 @@ each snapshot with the scope the page used) ``--repeats`` times. Printed:
    turn when every read connection is busy: READ_POOL_SIZE, as many again on overflow) to
    its last row fetched; it holds the database's work and this client's (SQLAlchemy,
    psycopg, rows fetched), not Streamlit's drawing. Client and database share the machine's
-   cores, so the client's CPU per view is printed beside the figures.
+   cores, so the client's CPU per view is printed beside the figures;
+5. with ``--slots``: the concurrency run again through pools letting at most so many views
+   read at once (READ_CONCURRENT_VIEWS), the counts in turn, ``--rounds`` times.
 
 Targets (issue 16), at large: every statement p95 < 50 ms, every view's reads p95 < 100 ms,
 20 concurrent views p95 < 150 ms with no errors; at xlarge: every statement p95 < 100 ms.
@@ -46,6 +48,7 @@ import os
 import re
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -55,7 +58,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.pool import NullPool
 from streamlit.testing.v1 import AppTest
 
@@ -130,6 +133,7 @@ class View:
     snapshots: list[db.RecordedSnapshot]
     cold_ms: list[float] = field(default_factory=list)
     reads_ms: list[float] = field(default_factory=list)
+    round_trips: int = 0
     statement_ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
 
     @property
@@ -156,6 +160,26 @@ def replay(pool: db.ReadPool, view: View,
         for name, ms in per_view.items():
             timings[name].append(ms)
     return (time.perf_counter() - started) * 1000
+
+
+def round_trips(url: str, view: View) -> int:
+    """Round trips to the server of one warm replay of the view: every message after which
+    the client waits for the server (a simple query, or the Sync ending an extended one), as
+    libpq's trace of a pool of its own shows them (checkout, BEGIN, statements, COMMIT)."""
+    pool = db.ReadPool([db.as_app_role(url)], pool_size=1)
+    with tempfile.TemporaryFile("w+") as trace:
+        for server in pool._replicas:
+            event.listen(server.engine, "connect",
+                         lambda connection, _record: connection.pgconn.trace(trace.fileno()))
+        replay(pool, view)  # connect, prepare
+        trace.seek(0, os.SEEK_END)
+        start = trace.tell()
+        replay(pool, view)
+        trace.seek(start)
+        sent = [line.split("\t") for line in trace.read().splitlines()]
+    pool.dispose()
+    return sum(1 for fields in sent if len(fields) > 3 and fields[1] == "F"
+               and fields[3] in ("Query", "Sync"))
 
 
 def _run_in_frame(app: AppTest) -> None:
@@ -261,6 +285,22 @@ def concurrent(pool: db.ReadPool, views: list[View], threads: int,
     return latencies, errors, time.perf_counter() - started
 
 
+def concurrency_run(pool: db.ReadPool, views: list[View], threads: int,
+                    per_thread: int) -> None:
+    """Print one concurrency run's figures (see :func:`concurrent`)."""
+    client_started = time.process_time()
+    latencies, errors, elapsed = concurrent(pool, views, threads, per_thread)
+    client_ms = (time.process_time() - client_started) * 1000 / max(1, len(latencies))
+    timing = _pct(latencies or [float("nan")])
+    print(f"   {pool.view_slots:2} views reading at once: {len(latencies)} views in "
+          f"{elapsed:.1f} s ({len(latencies) / elapsed:.0f}/s), p50 {timing[0]:.1f} ms, p95 "
+          f"{timing[1]:.1f} ms, max {max(latencies or [0]):.0f} ms, errors {len(errors)}"
+          f"{'' if timing[1] < 150 and not errors else ' *'}; this client's CPU "
+          f"{client_ms:.1f} ms per view (load {_load()})", flush=True)
+    for error in errors[:5]:
+        print(f"   error: {error}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=30)
@@ -269,6 +309,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=20)
     parser.add_argument("--views", type=int, default=10, help="page views per thread")
     parser.add_argument("--only", help="only views whose name contains this")
+    parser.add_argument("--slots", type=lambda raw: [int(n) for n in raw.split(",")],
+                        default=[], help="also run the concurrency with at most so many views "
+                        "reading at once, e.g. 4,6,10 (alternately)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of --slots")
     parser.add_argument("--statement-target-ms", type=float, default=50.0)
     options = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL")
@@ -291,6 +335,7 @@ def main() -> None:
             continue
         view = record(name, page, params, options.cold_repeats)
         replay(pool, view)  # warm the plans and the cache
+        view.round_trips = round_trips(url, view)
         for _ in range(options.repeats):
             view.reads_ms.append(replay(pool, view, view.statement_ms))
         views.append(view)
@@ -299,14 +344,17 @@ def main() -> None:
 
     print(f"\n1. page views ({options.repeats} replays of each view's reads; cold rerun in "
           f"AppTest, caches cleared, {options.cold_repeats} runs), ms")
-    print(f"{'page view':44} {'snaps':>5} {'stmts':>5} {'reads p50':>10} {'reads p95':>10} "
-          f"{'cold rerun p50':>15}")
+    print(f"{'page view':44} {'snaps':>5} {'stmts':>5} {'trips':>5} {'reads p50':>10} "
+          f"{'reads p95':>10} {'cold rerun p50':>15}")
     for view in views:
         p50, p95 = _pct(view.reads_ms)
         mark = "" if p95 < 100 else " *"
-        print(f"{view.name:44} {len(view.snapshots):5} {view.statements:5} {p50:10.1f} "
-              f"{p95:10.1f} {_pct(view.cold_ms)[0]:15.0f}{mark}")
-    print("   (* a view's reads p95 >= 100 ms)")
+        print(f"{view.name:44} {len(view.snapshots):5} {view.statements:5} "
+              f"{view.round_trips:5} {p50:10.1f} {p95:10.1f} {_pct(view.cold_ms)[0]:15.0f}{mark}")
+    print(f"   (trips: round trips to the server of one replay; * a view's reads p95 >= 100 ms)"
+          f"\n   summed over the views: reads p50 "
+          f"{sum(_pct(view.reads_ms)[0] for view in views):.1f} ms, "
+          f"{sum(view.round_trips for view in views)} round trips")
 
     print(f"\n2. statements per view (summed when a view runs one twice), ms; * p95 >= "
           f"{options.statement_target_ms:.0f}")
@@ -328,19 +376,24 @@ def main() -> None:
             print(f"   {label:62} p50 {p50:8.0f} ms, p95 {p95:8.0f} ms")
 
     if options.threads:
-        client_started = time.process_time()
-        latencies, errors, elapsed = concurrent(pool, views, options.threads, options.views)
-        client_ms = (time.process_time() - client_started) * 1000 / max(1, len(latencies))
-        timing = _pct(latencies or [float("nan")])
         print(f"\n4. {options.threads} concurrent page views x {options.views} each (the views "
               f"above in turn, read connections {pool.pool_size} + {pool.pool_size} on "
-              f"overflow): {len(latencies)} views in {elapsed:.1f} s "
-              f"({len(latencies) / elapsed:.0f}/s), p50 {timing[0]:.1f} ms, p95 "
-              f"{timing[1]:.1f} ms, max {max(latencies or [0]):.0f} ms, errors {len(errors)}"
-              f"{'' if timing[1] < 150 and not errors else ' *'}; this client's CPU "
-              f"{client_ms:.1f} ms per view (load {_load()})")
-        for error in errors[:5]:
-            print(f"   error: {error}")
+              "overflow)")
+        concurrency_run(pool, views, options.threads, options.views)
+    if options.slots:
+        print(f"\n5. the same with at most so many views reading at once "
+              f"(READ_CONCURRENT_VIEWS), alternately, {options.rounds} rounds")
+        pools = {slots: db.ReadPool(db.app_replica_urls(), pool_size=pool.pool_size,
+                                    statement_timeout_ms=pool.statement_timeout_ms,
+                                    concurrent_views=slots)
+                 for slots in options.slots}
+        for _ in range(options.rounds):
+            for slotted in pools.values():
+                for view in views:  # its connections opened, its plans prepared
+                    replay(slotted, view)
+                concurrency_run(slotted, views, options.threads, options.views)
+        for slotted in pools.values():
+            slotted.dispose()
     print(f"\nload average (1, 5, 15 min) at end: {_load()}")
     pool.dispose()
 

@@ -159,6 +159,48 @@ def grants_of(connection: Connection, caller: Caller) -> list[SupportGrant]:
     return [SupportGrant(**row, org_name=names[row["org_id"]]) for row in rows]
 
 
+@dataclass(frozen=True)
+class Frame:
+    """What every page view needs before its own reads (:func:`page_frame`): the caller, the
+    organizations or grants they may pick from, the organization in view with its unread
+    alerts (a customer's), and the scope the transaction now holds."""
+
+    caller: Caller
+    memberships: list[Membership]
+    grants: list[SupportGrant]
+    unread_alerts: int | None
+    scope: dict[str, str]
+
+    @property
+    def membership(self) -> Membership | None:
+        """The customer's organization in view (the one the scope is narrowed to)."""
+        in_view = self.scope.get("fleetspend.org_ids", "")
+        return next((m for m in self.memberships if str(m.org_id) == in_view), None)
+
+
+def page_frame(connection: Connection, email: str,
+               wanted_org_slug: str | None = None) -> Frame | None:
+    """The frame of a page view in one statement (``fleetspend_auth.page_frame``, migration
+    0024), or None when nobody has this email: it identifies the caller, reads what
+    :func:`memberships` or :func:`grants_of` would, and the unread alerts of the organization
+    in view (``wanted_org_slug`` if the customer belongs to it, else their first), under the
+    caller's scope, which it sets for the rest of the transaction (narrowed to that
+    organization for a customer; no grant for an engineer)."""
+    row = connection.execute(sql("page_frame"), {"email": email.strip(),
+                                                 "wanted_org_slug": wanted_org_slug}).first()
+    if row is None:
+        db.note_local(connection, db.Scope().settings())
+        return None
+    db.note_local(connection, row.scope)
+    caller = Caller(kind=row.actor_kind, actor_id=row.actor_id, name=row.name,
+                    email=email.strip())
+    grants = [SupportGrant(**{**grant, "granted_at": datetime.fromisoformat(grant["granted_at"]),
+                              "expires_at": datetime.fromisoformat(grant["expires_at"])})
+              for grant in row.grants]
+    return Frame(caller, [Membership(**membership) for membership in row.memberships], grants,
+                 row.unread_alerts, dict(row.scope))
+
+
 def _set_scope(connection: Connection, scope: db.Scope) -> None:
     db.set_local(connection, scope.settings())
 

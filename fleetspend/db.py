@@ -15,7 +15,9 @@ Configuration comes from the environment:
 - ``READ_FALLBACK_TO_PRIMARY``: ``1`` lets pages read from the primary, with a visible
   notice, when no replica is reachable; otherwise that is an error;
 - ``READ_POOL_SIZE``: connections kept per replica (default 5, as many again on overflow);
-  page views beyond them wait their turn, in arrival order, for up to ``POOL_WAIT_S``.
+  page views beyond them wait their turn, in arrival order, for up to ``POOL_WAIT_S``;
+- ``READ_CONCURRENT_VIEWS``: how many page views of this process read at once (default 4 a
+  replica, see VIEWS_PER_REPLICA, at most its connections); the rest wait as above.
 
 With neither URL set, the embedded default server (see :mod:`fleetspend.embedded`) is started
 on first use and stopped when the process exits, unless it was already running before.
@@ -40,6 +42,7 @@ import contextlib
 import functools
 import itertools
 import os
+import selectors
 import threading
 import time
 import uuid
@@ -50,7 +53,7 @@ from typing import Protocol
 import psycopg
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, SQLAlchemyError
 
 from fleetspend import embedded
 
@@ -77,6 +80,13 @@ _LOCAL_SETTINGS_KEY = "fleetspend.local_settings"
 def set_local(connection: Connection, settings: Mapping[str, str]) -> None:
     """Set ``settings`` for the rest of the connection's current transaction only."""
     connection.execute(_SET_LOCAL, {"names": list(settings), "values": list(settings.values())})
+    if _LOCAL_SETTINGS_KEY in connection.info:
+        connection.info[_LOCAL_SETTINGS_KEY].update(settings)
+
+
+def note_local(connection: Connection, settings: Mapping[str, str]) -> None:
+    """Note that a statement (a database function) has set ``settings`` for the rest of the
+    connection's current transaction, so a read asking for them sets nothing again."""
     if _LOCAL_SETTINGS_KEY in connection.info:
         connection.info[_LOCAL_SETTINGS_KEY].update(settings)
 
@@ -365,6 +375,15 @@ def _rescope(connection: Connection, wanted: Mapping[str, str]) -> None:
 # seconds a page view waits for a free read connection before it gives up
 POOL_WAIT_S = 10
 
+# page views reading at once per replica, unless READ_CONCURRENT_VIEWS says otherwise: twice
+# the cores of this project's 2-core machine, where app and database share them. 20 threads
+# replaying the 13 default views, three rounds alternately (load 2.4-3.8): 4 at once 75, 85,
+# 87 views/s with p95 335, 319, 412 ms; 6: 73, 79, 86 / 404, 433, 358; 10 (every connection,
+# as before): 71, 75, 91 / 482, 455, 395. More views at once only queue inside PostgreSQL and
+# stretch the slowest; 2 at once leaves the cores idle between a view's round trips (29 views/s
+# against 41-52 at load 5-7). A replica with more cores wants more: about twice its cores.
+VIEWS_PER_REPLICA = 4
+
 
 class _TurnGate:
     """At most ``slots`` page views at once, let in strictly in the order they came.
@@ -376,6 +395,7 @@ class _TurnGate:
     """
 
     def __init__(self, slots: int) -> None:
+        self.slots = slots
         self._lock = threading.Lock()
         self._free = slots
         self._waiting: collections.deque[threading.Event] = collections.deque()
@@ -427,6 +447,33 @@ def plans_generic(statement: str) -> bool:
     return GENERIC_PLAN_MARK in statement
 
 
+def startup_options(settings: Mapping[str, str]) -> str:
+    """libpq's ``options`` for a connection that starts with ``settings`` (``-c name=value``,
+    spaces and backslashes escaped): the server applies them before the first query."""
+    def escaped(value: str) -> str:
+        return value.replace("\\", "\\\\").replace(" ", "\\ ")
+
+    return " ".join(f"-c {name}={escaped(value)}" for name, value in settings.items())
+
+
+def _drop_if_closed(dbapi_connection, _record, _proxy) -> None:
+    """Refuse a pooled connection the server has closed, without a round trip.
+
+    A server ends a connection (pg_terminate_backend, a restart, idle_session_timeout) by
+    sending a FATAL message and closing the socket, so an idle connection with anything to
+    read is a dead one: SQLAlchemy then opens a fresh connection instead (it retries a
+    checkout refused with DisconnectionError). This replaces the pre-ping, a round trip on
+    every view (``select 1``); what it cannot see, a server gone silent, fails the view's
+    first statement and the page says the connection was lost (ReadConnectionLostError).
+    """
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise DisconnectionError("the connection is closed")
+    with selectors.DefaultSelector() as selector:
+        selector.register(dbapi_connection.fileno(), selectors.EVENT_READ)
+        if selector.select(timeout=0):
+            raise DisconnectionError("the server closed this idle connection")
+
+
 def _execute(cursor, statement, parameters, _context) -> bool:
     """Send a read prepared if it is marked generic, else unprepared (planned afresh)."""
     cursor.execute(statement, parameters, prepare=plans_generic(statement))
@@ -442,6 +489,7 @@ class ReadPool:
     fallback_to_primary: bool = False
     statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS
     pool_size: int = DEFAULT_POOL_SIZE
+    concurrent_views: int | None = None  # None: VIEWS_PER_REPLICA a replica, at most its pool
     _replicas: list[_Server] = field(init=False)
     _primary: _Server | None = field(init=False, default=None)
     _turn: Iterator[int] = field(init=False, default_factory=itertools.count)
@@ -456,12 +504,20 @@ class ReadPool:
         if self.statement_timeout_ms <= 0:
             raise ValueError("the read statement timeout must be a positive number of ms")
         self._replicas = [_Server(url, self._engine(url)) for url in self.replica_urls]
-        # every connection a replica's pool may open (pool_size plus as many on overflow)
-        self._gate = _TurnGate(2 * self.pool_size * len(self._replicas))
+        # by default VIEWS_PER_REPLICA, or every connection a replica's pool may open (pool_size
+        # plus as many on overflow) if fewer
+        per_replica = min(VIEWS_PER_REPLICA, 2 * self.pool_size)
+        self._gate = _TurnGate(self.concurrent_views or per_replica * len(self._replicas))
 
     def _engine(self, url: str) -> Engine:
+        # the timeout and READ_PLANNING are the connection's own, sent in its startup packet
+        # (no page read changes them for longer than its transaction), so a view spends no
+        # round trip on them; nor on a pre-ping: see _drop_if_closed
+        settings = {"statement_timeout": str(self.statement_timeout_ms), **READ_PLANNING}
         engine = make_engine(url, pool_size=self.pool_size, max_overflow=self.pool_size,
-                             pool_timeout=POOL_WAIT_S, pool_recycle=1800)
+                             pool_timeout=POOL_WAIT_S, pool_recycle=1800, pool_pre_ping=False,
+                             connect_args={"options": startup_options(settings)})
+        event.listen(engine, "checkout", _drop_if_closed)
         event.listen(engine, "before_cursor_execute", _record_statement)
         event.listen(engine, "do_execute", _execute)
         return engine
@@ -489,10 +545,11 @@ class ReadPool:
             isolation_level="REPEATABLE READ", postgresql_readonly=True
         )
         try:
-            connection.info[_LOCAL_SETTINGS_KEY] = {}
-            settings = {"statement_timeout": str(self.statement_timeout_ms),
-                        **READ_PLANNING, **(scope.settings() if scope is not None else {})}
-            set_local(connection, settings)
+            # a transaction starts with no scope (every scope setting reverts at its end) and
+            # with the connection's settings: only a scope asked for costs a statement
+            connection.info[_LOCAL_SETTINGS_KEY] = Scope().settings()
+            if scope is not None:
+                _rescope(connection, scope.settings())
         except BaseException:
             connection.close()
             raise
@@ -627,6 +684,11 @@ class ReadPool:
             )
         return error
 
+    @property
+    def view_slots(self) -> int:
+        """How many page views read at once (READ_CONCURRENT_VIEWS); the rest wait their turn."""
+        return self._gate.slots
+
     def servers(self) -> list[str]:
         """The replicas' names (no passwords), in configuration order."""
         return [server.name for server in self._replicas]
@@ -657,6 +719,7 @@ def read_pool() -> ReadPool:
         fallback_to_primary=fallback,
         statement_timeout_ms=_env_int("READ_STATEMENT_TIMEOUT_MS", DEFAULT_STATEMENT_TIMEOUT_MS),
         pool_size=_env_int("READ_POOL_SIZE", DEFAULT_POOL_SIZE),
+        concurrent_views=_env_int("READ_CONCURRENT_VIEWS", 0) or None,
     )
 
 

@@ -34,7 +34,7 @@ visit = access.require(access.USAGE, "explorer")
 st.title("Usage explorer")
 
 with st.spinner("Loading"), database_errors_stop_the_page("the explorer"):
-    values, last_day, fresh, first_day = load_context(visit, visit.org_in_view)
+    values, last_day, fresh, first_day, last_usage_day = load_context(visit, visit.org_in_view)
 last_day = frame.stop_without_usage(last_day, fresh)
 
 state, notices = read_state(values, last_day)
@@ -51,7 +51,8 @@ controls(state, values)
 query = to_query(state)
 top = None if state["top"] == ALL_SERIES else state["top"]
 with st.spinner("Adding up usage"), database_errors_stop_the_page("the explorer"):
-    series, previous = load_series(visit, visit.org_in_view, query, state["compare"], top)
+    series, previous = load_series(visit, visit.org_in_view, query, state["compare"], top,
+                                   last_usage_day)
 
 label, unit = MEASURES[state["measure"]].label, MEASURES[state["measure"]].unit
 if series.table.empty:

@@ -103,12 +103,13 @@ charts.draw(charts.daily_bars(list(overview.daily.period_start_date),
 st.subheader("By region")
 charts.draw(charts.region_map(overview.regions), key=views.MAP_CHART_KEY, clickable=True)
 
-# drawn only once opened: the browser draws a page's charts in one go before painting any,
-# and this one (a box per team, app and VM size) costs more than all the others together
+# read and drawn only once opened: the browser draws a page's charts in one go before painting
+# any, and this one (a box per team, app and VM size) costs more than all the others together
 treemap = st.expander("By team, app and VM size", key=views.TREEMAP_OPEN_KEY,
                       on_change="rerun")
 if treemap.open:
     with treemap:
-        charts.draw(charts.treemap(overview.treemap), key=views.TREEMAP_CHART_KEY)
+        charts.draw(charts.treemap(views.load_treemap(visit, visit.org_in_view, now.month_start)),
+                    key=views.TREEMAP_CHART_KEY)
 
 st.caption(fresh.describe())

@@ -24,7 +24,8 @@ visit = access.require(access.BILLING, "teams")
 st.title("Team comparison")
 
 with st.spinner("Loading"), database_errors_stop_the_page("the team comparison"):
-    names, last_day, fresh, first_day = views.load_context(visit, visit.org_in_view)
+    names, last_day, fresh, first_day, last_usage_day = views.load_context(visit,
+                                                                           visit.org_in_view)
 last_day = frame.stop_without_usage(last_day, fresh)
 if not names:
     st.info("This organization has no teams yet.", icon=":material/group_off:")
@@ -41,7 +42,7 @@ period = teams.Period(state["from"], state["to"] + timedelta(days=1))
 with st.spinner("Comparing teams"), database_errors_stop_the_page("the team comparison"):
     comparison, trend, invoices = views.load_comparison(
         visit, visit.org_in_view, period, state["grain"], names,
-        None if state["team"] == views.NO_TEAM else int(state["team"]))
+        None if state["team"] == views.NO_TEAM else int(state["team"]), last_usage_day)
 
 if comparison.is_empty:
     st.info(md_format("No spend from {start} to {end}: nothing to compare. Pick other dates.",

@@ -16,15 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Connection
-
 from fleetspend.units import plural
-from queries import sql
-
-
-def first_usage_date(connection: Connection, org_id: int) -> date | None:
-    """The organization's earliest UTC day with usage in the rollups, or None."""
-    return connection.execute(sql("org_first_usage_date"), {"org_id": org_id}).scalar_one()
 
 
 @dataclass(frozen=True)

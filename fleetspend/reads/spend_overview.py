@@ -1,11 +1,11 @@
 """The spend overview's read: every figure of the page from one snapshot (the month so far
-beside the month before, the forecast, the top values, the daily trend, the treemap, the map
-and the anomalies)."""
+beside the month before, the forecast, the top values, the daily trend, the map and the
+anomalies); the treemap's, read only when its expander is open, on its own."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import pandas as pd
@@ -46,7 +46,6 @@ class Overview:
     may_see_invoices: bool = False
     top: dict[str, list[Share]] = field(default_factory=dict)
     daily: pd.DataFrame = field(default_factory=pd.DataFrame)
-    treemap: pd.DataFrame = field(default_factory=pd.DataFrame)
     regions: pd.DataFrame = field(default_factory=pd.DataFrame)
     anomalies: list[Anomaly] = field(default_factory=list)
 
@@ -71,6 +70,13 @@ def read_top(connection: Connection, org_id: int, month_start: date, month_total
 def read_overview(connection: Connection, org_id: int, *, may_see_invoices: bool) -> Overview:
     """Every figure of the overview from one connection (one snapshot)."""
     through_at = connection.execute(sql("usage_complete_through"), {"org_id": org_id}).scalar()
+    return read_overview_through(connection, org_id, through_at,
+                                 may_see_invoices=may_see_invoices)
+
+
+def read_overview_through(connection: Connection, org_id: int, through_at: datetime | None, *,
+                          may_see_invoices: bool) -> Overview:
+    """:func:`read_overview` with the usage high mark read already in the same snapshot."""
     if through_at is None:
         return Overview(now=None)
     now = as_of(through_at)
@@ -102,9 +108,13 @@ def read_overview(connection: Connection, org_id: int, *, may_see_invoices: bool
         may_see_invoices=may_see_invoices,
         top=read_top(connection, org_id, now.month_start, month_total),
         daily=daily_spend[daily_spend.period_start_date >= trend_start].reset_index(drop=True),
-        treemap=read_frame(connection, "spend_by_team_app_preset",
-                       {"org_id": org_id, "month_date": now.month_start}),
         regions=read_frame(connection, "spend_by_region_located",
                        {"org_id": org_id, "month_date": now.month_start}),
         anomalies=read_anomalies(connection, org_id, now),
     )
+
+
+def read_treemap(connection: Connection, org_id: int, month_start: date) -> pd.DataFrame:
+    """The month's spend by team, app and VM size: the treemap's boxes."""
+    return read_frame(connection, "spend_by_team_app_preset",
+                      {"org_id": org_id, "month_date": month_start})

@@ -177,6 +177,7 @@ class Visit:
     membership: auth.Membership | None = None  # the customer's organization in view
     grant: auth.SupportGrant | None = None  # the support engineer's active grant in view
     read_notice: str | None = None  # where the reads come from, when worth saying
+    unread_alerts: int | None = None  # the customer's, in the organization in view
 
     @property
     def role(self) -> str:
@@ -252,20 +253,18 @@ def _replicated(caller: auth.Caller, wanted: str,
 def resolve_visit(email: str) -> Visit | None:
     """The visit of the person with ``email``: None when no customer or engineer has it."""
 
-    def load(snapshot: db.ReadSnapshot) -> Visit | None:
-        caller = auth.identify(snapshot.connection, email)
-        if caller is None:
-            return None
-        db.set_local(snapshot.connection, auth.scope_for(caller).settings())
-        return Visit(caller, auth.memberships(snapshot.connection, caller),
-                     auth.grants_of(snapshot.connection, caller), read_notice=snapshot.notice)
-
-    with database_errors_stop_the_page("your account"), db.read_snapshot() as snapshot:
-        visit = load(snapshot)
-    if visit is None:
-        return None
     # the URL says which organization or grant is in view; the session remembers it for
     # links that do not carry it
+    wanted_org = st.query_params.get(ORG_PARAM) or st.session_state.get(ORG_MEMORY_KEY)
+    # one statement: the caller, what they may pick, the unread alerts of the organization in
+    # view, and the transaction scoped for the page's reads (auth.page_frame)
+    with database_errors_stop_the_page("your account"), db.read_snapshot() as snapshot:
+        frame = auth.page_frame(snapshot.connection, email, wanted_org)
+        read_notice = snapshot.notice
+    if frame is None:
+        return None
+    visit = Visit(frame.caller, frame.memberships, frame.grants, read_notice=read_notice,
+                  unread_alerts=frame.unread_alerts)
     if visit.caller.is_staff:
         wanted = st.query_params.get(GRANT_PARAM) or st.session_state.get(GRANT_MEMORY_KEY)
         grants = visit.grants
@@ -277,9 +276,7 @@ def resolve_visit(email: str) -> Visit | None:
         grant = next((g for g in _active(grants) if str(g.grant_id) == wanted), None)
         st.session_state[GRANT_MEMORY_KEY] = str(grant.grant_id) if grant else None
         return replace(visit, memberships=[], grants=grants, grant=grant)
-    wanted = st.query_params.get(ORG_PARAM) or st.session_state.get(ORG_MEMORY_KEY)
-    membership = next((m for m in visit.memberships if m.slug == wanted),
-                      visit.memberships[0] if visit.memberships else None)
+    membership = frame.membership
     st.session_state[ORG_MEMORY_KEY] = membership.slug if membership else None
     return replace(visit, grants=[], membership=membership)
 

@@ -43,11 +43,10 @@ def delivery(connection: Connection, org_id: int) -> tuple[pd.DataFrame, pd.Data
 
 
 def then_rerun(action: Callable[[], object], forget: Callable[[], None]) -> None:
-    """Run a write on the primary, forget the reads it changes (and the sidebar's unread
-    count), and start the page over."""
+    """Run a write on the primary, forget the reads it changes, and start the page over (the
+    sidebar's unread count is read afresh with every view)."""
     action()
     forget()
-    budget_views.forget_unread()
     st.rerun()
 
 

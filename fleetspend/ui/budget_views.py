@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from fleetspend import auth, clock
-from fleetspend.alerts import budgets, figures, inbox
+from fleetspend.alerts import budgets, figures
 from fleetspend.money import dollars
 from fleetspend.reads import usage_explorer
 from fleetspend.ui import access, charts, database
@@ -188,24 +188,12 @@ def show_done() -> None:
         st.success(md_format("{done}", done=done), icon=":material/check:")
 
 
-# short-lived: alerts fire in another process (fleetspend alerts run), and a count that lags
-# the inbox by more than a few seconds reads as a bug
-_unread = database.loader(ttl=10, max_entries=256)(inbox.unread_count)
-
-
 def unread_badge(visit: access.Visit) -> None:
-    """The signed-in customer's unread alerts in the organization in view, in the sidebar."""
-    if visit.caller.is_staff or visit.org_id is None:
+    """The signed-in customer's unread alerts in the organization in view, in the sidebar
+    (read with the visit, so never older than this page view)."""
+    if visit.caller.is_staff or visit.unread_alerts is None:
         return
-    try:
-        count = _unread(visit, visit.org_id, visit.caller.actor_id)
-    except SQLAlchemyError:
-        return  # the count is a courtesy; the Alerts page says what went wrong
+    count = visit.unread_alerts
     label = f"{count} unread alert{'s' if count != 1 else ''}"
     st.sidebar.markdown(f":material/notifications: **{label}**" if count else
                         f":material/notifications_none: {label}")
-
-
-def forget_unread() -> None:
-    """After reading or acknowledging: the sidebar's count is read again."""
-    _unread.clear()

@@ -16,9 +16,8 @@ import streamlit as st
 from sqlalchemy import Connection
 
 from fleetspend import clock
-from fleetspend.reads import comparison, freshness, usage_explorer
+from fleetspend.reads import freshness, usage_explorer
 from fleetspend.reads.dimensions import DIMENSIONS, GRAINS, MEASURES, NO_DIMENSION
-from fleetspend.reads.readmodels import last_usage_date
 from fleetspend.ui import database, url_state
 
 KEY = "explorer_"
@@ -31,21 +30,22 @@ ALL_SERIES = 0  # top=0: the "other" bucket expanded
 
 @database.loader(ttl=60, max_entries=64)
 def load_context(connection: Connection, org_id: int) -> tuple[
-        dict[str, dict[str, str]], date | None, freshness.Freshness, date | None]:
-    """The values of each dimension, "now", their freshness and the first day with usage."""
+        dict[str, dict[str, str]], date | None, freshness.Freshness, date | None, date | None]:
+    """The values of each dimension, "now", their freshness, and the first and the last day
+    with usage in the rollups (the freshness and the days in one statement)."""
     values = usage_explorer.read_dimension_values(connection, org_id)
-    fresh = freshness.read_freshness(connection, org_id)
-    through = fresh.usage_complete_through_at
+    org = freshness.read_org_freshness(connection, org_id)
+    through = org.fresh.usage_complete_through_at
     last_day = None if through is None else clock.as_of(through).last_day
-    return values, last_day, fresh, comparison.first_usage_date(connection, org_id)
+    return values, last_day, org.fresh, org.first_usage_date, org.last_usage_date
 
 
 @database.loader(ttl=60, max_entries=256)
 def load_series(connection: Connection, org_id: int, query: usage_explorer.ExplorerQuery,
-                compare: bool, top: int | None) -> tuple[
+                compare: bool, top: int | None, latest: date | None) -> tuple[
         usage_explorer.Series, dict[str, int] | None]:
-    """The view's series and, when comparing, the previous period's totals."""
-    latest = last_usage_date(connection, org_id)
+    """The view's series and, when comparing, the previous period's totals (``latest``: the
+    last day with usage in the rollups, from :func:`load_context`)."""
     series = usage_explorer.build_series(usage_explorer.read_cells(connection, org_id, query, top,
                                                  latest_usage_day=latest))
     if not compare or series.table.empty:

@@ -17,8 +17,7 @@ from sqlalchemy import Connection
 from fleetspend import clock
 from fleetspend.money import change_percent, dollars
 from fleetspend.reads import freshness, invoice_drill, teams, usage_explorer
-from fleetspend.reads.comparison import PeriodComparison, first_usage_date
-from fleetspend.reads.readmodels import last_usage_date
+from fleetspend.reads.comparison import PeriodComparison
 from fleetspend.ui import access, charts, database, tables, url_state
 from fleetspend.ui import drilldown as ui
 from fleetspend.ui.untrusted import md, md_format
@@ -35,22 +34,23 @@ NO_TEAM = ""
 
 @database.loader(ttl=60, max_entries=64)
 def load_context(connection: Connection, org_id: int) -> tuple[
-        dict[int, str], date | None, freshness.Freshness, date | None]:
-    """The organization's teams, the last day with usage, their freshness, the first day."""
+        dict[int, str], date | None, freshness.Freshness, date | None, date | None]:
+    """The organization's teams, "now", their freshness, and the first and the last day with
+    usage in the rollups (the freshness and the days in one statement)."""
     names = teams.read_teams(connection, org_id)
-    fresh = freshness.read_freshness(connection, org_id)
-    through = fresh.usage_complete_through_at
+    org = freshness.read_org_freshness(connection, org_id)
+    through = org.fresh.usage_complete_through_at
     last_day = None if through is None else clock.as_of(through).last_day
-    return names, last_day, fresh, first_usage_date(connection, org_id)
+    return names, last_day, org.fresh, org.first_usage_date, org.last_usage_date
 
 
 @database.loader(ttl=60, max_entries=128)
 def load_comparison(connection: Connection, org_id: int, period: teams.Period, grain: str,
-                    names: dict[int, str], team_id: int | None) -> tuple[
+                    names: dict[int, str], team_id: int | None, latest: date | None) -> tuple[
                         teams.Comparison, usage_explorer.Series, pd.DataFrame]:
     """The comparison (with ``team_id``'s apps), spend per team over both periods and the
-    invoices, in one snapshot."""
-    latest = last_usage_date(connection, org_id)
+    invoices, in one snapshot (``latest``: the last day with usage, from
+    :func:`load_context`)."""
     comparison = teams.read_comparison(connection, org_id, period, names, shown_team=team_id,
                                        latest_usage_day=latest)
     trend = usage_explorer.read_cells(connection, org_id, teams.trend_query(period, grain), None,

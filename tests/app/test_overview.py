@@ -7,6 +7,7 @@ anything fails here.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from sqlalchemy import text
@@ -91,9 +92,15 @@ def test_database_failure_shows_a_reference_and_no_figures(open_page, spend_url,
 def test_a_replica_cut_off_from_the_primary_puts_a_warning_on_the_page(open_page, spend_url,
                                                                        monkeypatch):
     # the state a cut-off replica reports (tests/db/test_replica.py produces it for real)
-    monkeypatch.setattr(freshness, "replica_lag", lambda connection: {
-        "is_replica": True, "is_receiving": False, "lag_seconds": 7200.0, "lag_bytes": 0,
-        "last_replayed_at": datetime(2026, 12, 5, 7, 0, tzinfo=UTC)})
+    read = freshness.read_org_freshness
+
+    def cut_off(connection, org_id):
+        org = read(connection, org_id)
+        return replace(org, fresh=replace(
+            org.fresh, is_replica=True, is_receiving=False, lag_seconds=7200.0, lag_bytes=0,
+            last_replayed_at=datetime(2026, 12, 5, 7, 0, tzinfo=UTC)))
+
+    monkeypatch.setattr(freshness, "read_org_freshness", cut_off)
     app = open_page(spend_url, "overview").run()
     assert not app.exception, app.exception
     assert any(warning.value.startswith("These figures may be out of date: the replica serving "

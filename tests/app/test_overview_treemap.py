@@ -1,9 +1,14 @@
-"""The overview's treemap is drawn only once its expander is opened (pages/overview.py): a
-session's first run draws the other charts and sends the expander closed and empty."""
+"""The overview's treemap is read and drawn only once its expander is opened
+(pages/overview.py): a session's first run draws the other charts and sends the expander
+closed and empty, without reading the treemap's rows."""
 
 from __future__ import annotations
 
+from fleetspend.db import recording
 from fleetspend.ui import overview_views as views
+from queries import catalog
+
+TREEMAP_QUERY = catalog()["spend_by_team_app_preset"].lstrip().splitlines()[0]
 
 OTHERS = {"overview_top_app", "overview_top_region", "overview_top_preset",
           views.DAILY_CHART_KEY, views.MAP_CHART_KEY}
@@ -15,14 +20,23 @@ def _charts(app) -> set[str]:
             for key in OTHERS | {views.TREEMAP_CHART_KEY} if chart.proto.id.endswith(f"-{key}")}
 
 
-def test_the_treemap_is_drawn_once_its_expander_is_opened(open_page, spend_url):
-    app = open_page(spend_url, "overview").run()
+def _reads_treemap(snapshots) -> bool:
+    return any(statement.lstrip().startswith(TREEMAP_QUERY)
+               for snapshot in snapshots for statement, _ in snapshot.statements)
+
+
+def test_the_treemap_is_read_and_drawn_once_its_expander_is_opened(open_page, spend_url):
+    with recording() as snapshots:
+        app = open_page(spend_url, "overview").run()
     assert not app.exception, app.exception
     assert _charts(app) == OTHERS
+    assert snapshots and not _reads_treemap(snapshots)
     expander = next(block for block in app.expander if block.label == "By team, app and VM size")
     assert not expander.proto.expanded and not expander.children
     app.session_state[views.TREEMAP_OPEN_KEY] = True  # what opening it in the browser sends
-    app.run()
+    with recording() as snapshots:
+        app.run()
+    assert _reads_treemap(snapshots)
     assert not app.exception, app.exception
     assert _charts(app) == OTHERS | {views.TREEMAP_CHART_KEY}
     expander = next(block for block in app.expander if block.label == "By team, app and VM size")

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from fleetspend import auth, db
+from fleetspend.alerts import inbox
 from queries import sql
 from tests.conftest import engine_for
 
@@ -138,3 +139,82 @@ def test_a_removed_admin_revokes_no_support_grant(granted, seeded_engine):
                            "(select user_id from users where email = 'admin@acme.example')"))
     with pytest.raises(auth.AccessRefusedError):
         auth.revoke_support_access(app, admin, grant.grant_id)
+
+
+# --- the frame of a page view in one statement (migration 0024) ------------------------------
+
+def _anomaly_alert(owner: Connection, slug: str, key: str) -> None:
+    owner.execute(text(
+        "insert into alerts (org_id, kind, period_start_date, anomaly_key, title, explanation, "
+        "link_page) select org_id, 'anomaly', date '2026-11-01', :key, 'Spike', 'why', "
+        "'explorer' from organizations where slug = :slug"), {"slug": slug, "key": key})
+
+
+def _scope_reads(connection: Connection) -> list[str]:
+    return connection.execute(text("select slug from organizations order by slug")).scalars().all()
+
+
+def test_the_frame_is_what_the_separate_reads_say_for_the_caller_only(
+        seeded_engine, app_connection):
+    """One statement identifies, scopes and reads: the same memberships and unread count as
+    the reads it replaces, in the caller's organization, whichever other one the URL names."""
+    with seeded_engine.begin() as owner:
+        _anomaly_alert(owner, "acme", "app:web")
+        _anomaly_alert(owner, "acme", "app:api")
+        _anomaly_alert(owner, "globex", "app:web")
+    frame = auth.page_frame(app_connection, " dev@acme.example ", "globex")
+    assert frame is not None and frame.caller.email == "dev@acme.example"
+    assert frame.membership is not None and frame.membership.slug == "acme"
+    assert frame.scope == db.Scope(org_ids=(frame.membership.org_id,),
+                                   user_id=frame.caller.actor_id).settings()
+    assert _scope_reads(app_connection) == ["acme"]  # the transaction holds that scope
+    caller = auth.identify(app_connection, "dev@acme.example")
+    assert caller == frame.caller
+    assert frame.memberships == auth.memberships(app_connection, caller)
+    assert frame.unread_alerts == 2 == inbox.unread_count(
+        app_connection, frame.membership.org_id, caller.actor_id)
+    assert frame.grants == []
+
+
+def test_the_frame_of_a_removed_member_or_an_unknown_email_reads_nothing(
+        seeded_engine, app_connection):
+    with seeded_engine.begin() as owner:
+        owner.execute(text("update memberships set removed_at = now() - interval '1 minute' "
+                           "where user_id = (select user_id from users "
+                           "where email = 'dev@acme.example')"))
+    frame = auth.page_frame(app_connection, "dev@acme.example", "acme")
+    assert frame is not None and frame.memberships == [] and frame.membership is None
+    assert frame.unread_alerts is None
+    assert _scope_reads(app_connection) == []
+    assert auth.page_frame(app_connection, "nobody@acme.example", "acme") is None
+    with pytest.raises(DBAPIError, match="no caller scope"):  # fails closed
+        _scope_reads(app_connection)
+
+
+def test_the_frame_lists_an_engineers_own_grants_and_not_a_revoked_one(granted, seeded_engine):
+    app, engineer, grant = granted
+    with app.connect() as connection:
+        other = auth.identify(connection, "support2@fleetspend.example")
+    assert other is not None
+    theirs = auth.open_support_access(app, other, org_slug="acme", ticket="T-2",
+                                      reason="dispute", duration=auth.MIN_GRANT)
+    with app.connect() as connection:
+        frame = auth.page_frame(connection, "support1@fleetspend.example", "acme")
+        assert frame is not None and frame.caller == engineer
+        assert frame.grants == [grant] == auth.grants_of(connection, engineer)
+        assert frame.scope == auth.scope_for(engineer).settings()
+        assert frame.memberships == [] and frame.unread_alerts is None
+    auth.revoke_support_access(app, engineer, grant.grant_id)
+    with app.connect() as connection:
+        frame = auth.page_frame(connection, "support1@fleetspend.example", None)
+        assert frame is not None and frame.grants == []
+        frame = auth.page_frame(connection, "support2@fleetspend.example", None)
+        assert frame is not None and [g.grant_id for g in frame.grants] == [theirs.grant_id]
+
+
+def test_the_frame_reads_with_the_callers_rights(app_connection):
+    """SECURITY INVOKER: its reads are bound by row-level security as the page's are."""
+    definer = app_connection.execute(text(
+        "select prosecdef from pg_proc where oid = "
+        "'fleetspend_auth.page_frame(text, text)'::regprocedure")).scalar()
+    assert definer is False

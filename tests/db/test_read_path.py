@@ -7,6 +7,7 @@ misprices one hourly row fails here.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -175,6 +176,22 @@ def test_freshness_reads_the_rollup_high_mark(connection, org_id):
     assert "usage complete through 2026-11-2" in state.describe()
 
 
+def test_one_statement_reads_the_freshness_and_the_days_with_usage(connection, org_id):
+    """org_freshness answers what four statements did: the server's lag, the usage high mark,
+    and the organization's first and last days with usage."""
+    org = freshness.read_org_freshness(connection, org_id)
+    assert replace(org.fresh, checked_at=None) == replace(
+        freshness.read_freshness(connection, org_id), checked_at=None)
+    first, last = connection.execute(text(
+        "select min(hour_at)::date, max(hour_at)::date from rated_usage where org_id = :org_id"),
+        {"org_id": org_id}).one()
+    assert (org.first_usage_date, org.last_usage_date) == (first, last)
+    assert org.last_usage_date == readmodels.last_usage_date(connection, org_id)
+    nobody = freshness.read_org_freshness(connection, org_id + 1000)
+    assert (nobody.first_usage_date, nobody.last_usage_date) == (None, None)
+    assert nobody.fresh.usage_complete_through_at is None
+
+
 def _explorer_rows(connection, org_id, query, source=None):
     params = query.params(org_id, readmodels.last_usage_date(connection, org_id))
     if source is not None:
@@ -224,7 +241,7 @@ def test_page_reads_are_planned_for_their_parameters_unless_marked_generic(_seed
     forgets every prepared statement at a rollback)."""
     pool = db.ReadPool([_seeded_and_rolled.url.render_as_string(hide_password=False)],
                        pool_size=1)
-    marked = sql("org_first_usage_date")
+    marked = sql("org_freshness")
     unmarked = text("select min(usage_date) from rollup_org_daily where org_id = :org_id")
     assert db.GENERIC_PLAN_MARK in marked.text
     try:

@@ -310,6 +310,45 @@ def test_a_connection_dropped_mid_page_is_an_error_and_no_partial_page(pool, clu
         assert _org_page(snapshot, lambda pid: None)[0].endswith("organizations")
 
 
+def _terminate_read_connections(server: EmbeddedPostgres) -> list[int]:
+    """End every other client connection to the app's database on ``server``; their pids."""
+    with psycopg.connect(server.url(db.APP_DATABASE), autocommit=True) as connection:
+        ended = [pid for (pid,) in connection.execute(
+            "select pid from pg_stat_activity where datname = %s and pid <> pg_backend_pid() "
+            "and backend_type = 'client backend'", (db.APP_DATABASE,))]
+        for pid in ended:
+            connection.execute("select pg_terminate_backend(%s, 5000)", (pid,))
+    return ended
+
+
+@pytest.mark.parametrize("server", ["replica", "primary"])
+def test_a_pooled_connection_the_server_ended_is_replaced_before_the_view_reads(
+        cluster, server):
+    """No pre-ping: a checkout sees that the server closed the idle connection and opens a
+    fresh one, so the next view reads as if nothing happened."""
+    if server == "replica":
+        servers, pool = cluster.replicas, db.ReadPool(cluster.replica_urls, pool_size=1)
+    else:  # the primary as the fallback's only server, all replicas unreachable
+        servers = [cluster.primary]
+        pool = db.ReadPool(["postgresql://fleetspend_app@127.0.0.1:1/fleetspend"],
+                           primary_url=cluster.url(cluster.primary), fallback_to_primary=True,
+                           pool_size=1)
+    try:
+        pages = []
+        for _ in servers:  # one pooled connection on each server
+            with pool.snapshot() as snapshot:
+                pages.append(_org_page(snapshot, lambda _pid: None))
+        ended = [pid for each in servers for pid in _terminate_read_connections(each)]
+        assert ended
+        for _ in range(2 * len(servers)):
+            with pool.snapshot(db.Scope(user_id=1)) as snapshot:
+                pid = snapshot.connection.execute(text("select pg_backend_pid()")).scalar()
+                assert _org_page(snapshot, lambda _pid: None) == pages[0]
+                assert pid not in ended
+    finally:
+        pool.dispose()
+
+
 def test_the_environment_configures_the_process_pool(monkeypatch, cluster):
     monkeypatch.setenv("DATABASE_URL", cluster.url(cluster.primary))
     monkeypatch.setenv("REPLICA_URLS", ",".join(cluster.replica_urls))

@@ -163,6 +163,7 @@ def test_a_query_reading_the_team_rollups_reads_the_narrowest_of_them(
 # database is distributed by org_id (docs/scaling.md)
 CROSS_ORGANIZATION = {
     "caller_memberships": "a person's organizations, before one is picked",
+    "page_frame": "who the caller is and their organizations, before one is picked",
     "support_grants_of_engineer": "a support engineer's grants, in every organization",
     "replica_lag": "reads no tenant table",
     "demo_people": "the demo's people picker, read as the owner in demo mode only",
