@@ -85,10 +85,10 @@ for column, dimension in zip(top_columns, views.TOP_DIMENSIONS, strict=True):
                               what=DIMENSIONS[dimension].title.lower()))
         continue
     with column:
-        charts.draw_vega(charts.bar_share([s.key for s in top], [s.label for s in top],
-                                          [s.amount_cents for s in top],
-                                          [s.share_percent for s in top], TOP_TITLES[dimension]),
-                         key=views.TOP_CHART_KEY.format(dimension=dimension))
+        charts.draw(charts.bar_share([s.key for s in top], [s.label for s in top],
+                                     [s.amount_cents for s in top],
+                                     [s.share_percent for s in top], TOP_TITLES[dimension]),
+                    key=views.TOP_CHART_KEY.format(dimension=dimension), clickable=True)
         picked = charts.keyboard_pick("Open in the explorer", {s.key: s.label for s in top},
                                       key=f"overview_open_{dimension}")
     if picked is not None:

@@ -16,7 +16,6 @@ the axis titles; :func:`draw` shows every figure without Plotly's toolbar.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import pandas as pd
@@ -91,74 +90,19 @@ def selected_keys(event: Mapping | None) -> list[str]:
     return keys
 
 
-# the one selection a bar chart drawn by Vega-Lite offers: a click picks one bar by its key
-PICK = "pick"
-# the x axis runs this far past the biggest bar, leaving room for its label after it
-LABEL_ROOM = 1.8
-
-
-@dataclass(frozen=True)
-class VegaChart:
-    """A Vega-Lite chart: its rows and its spec (drawn by :func:`draw_vega`)."""
-
-    data: pd.DataFrame
-    spec: dict
-
-
-def draw_vega(chart: VegaChart, *, key: str) -> object:
-    """Show a Vega-Lite ``chart`` whose click reruns the page with the bar picked (read it
-    with :func:`picked_keys`)."""
-    return st.vega_lite_chart(chart.data, chart.spec, key=key, on_select="rerun",
-                              selection_mode=PICK, width="stretch")
-
-
-def picked_keys(event: Mapping | None) -> list[str]:
-    """The keys of the bars picked in a :func:`draw_vega` chart's selection (state or event)."""
-    if not event:
-        return []
-    picked = (event.get("selection") or {}).get(PICK) or []
-    return [str(point["key"]) for point in picked if point.get("key") is not None]
-
-
 def bar_share(keys: Sequence[str], labels: Sequence[str], cents: Sequence[int],
-              percents: Sequence[object], title: str) -> VegaChart:
-    """Horizontal bars of the top values, biggest on top, each labelled with its amount and
-    share (written after the bar, in room the axis leaves for it, and in its tooltip).
-
-    Drawn by Vega-Lite, not Plotly: these are the overview's first charts, and Streamlit's
-    Vega-Lite chunk is ready long before its Plotly one (docs/scaling.md, "First chart").
-    Vega-Lite draws names as text and its tooltips escape them; a name is data, never a
-    field name or an expression.
-    """
-    data = pd.DataFrame({
-        "key": [str(key) for key in keys], "name": list(labels),
-        "dollars": [c / 100 for c in cents],
-        "spend": [f"{dollars(c)} · {p}%" for c, p in zip(cents, percents, strict=True)],
-    })
-    spec = {
-        "title": {"text": title, "anchor": "start"}, "height": 200,
-        # SVG, not Streamlit's default canvas: the names are text in the page (found by
-        # screen readers and tests), and each bar is an element a click lands on
-        "usermeta": {"embedOptions": {"renderer": "svg"}},
-        "encoding": {
-            "y": {"field": "name", "type": "nominal", "sort": None, "title": None},
-            "x": {"field": "dollars", "type": "quantitative", "title": None,
-                  "scale": {"domain": [0, max(cents, default=0) / 100 * LABEL_ROOM or 1]},
-                  "axis": {"format": "$,.0f", "tickCount": 4}},
-            "tooltip": [{"field": "name", "title": "Name"},
-                        {"field": "spend", "title": "Spend"}],
-        },
-        "layer": [
-            {"mark": {"type": "bar"},
-             "params": [{"name": PICK, "select": {"type": "point", "fields": ["key"]}}],
-             "encoding": {"color": {"value": SPEND_COLOUR},
-                          "opacity": {"condition": {"param": PICK, "value": 1},
-                                      "value": 0.5}}},
-            {"mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 11},
-             "encoding": {"text": {"field": "spend"}}},
-        ],
-    }
-    return VegaChart(data, spec)
+              percents: Sequence[object], title: str) -> go.Figure:
+    """Horizontal bars of the top values, biggest on top, each labelled with its share."""
+    figure = go.Figure(go.Bar(
+        y=[plot(label) for label in labels], x=[c / 100 for c in cents], orientation="h",
+        customdata=[[key] for key in keys],
+        text=[f"{dollars(c)} · {p}%" for c, p in zip(cents, percents, strict=True)],
+        hovertemplate="%{y}: %{text}<extra></extra>",
+    ))
+    figure.update_layout(title=title, height=260, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                         yaxis={"autorange": "reversed"}, xaxis={"tickprefix": "$"},
+                         **SELECT_LAYOUT)
+    return figure
 
 
 def daily_bars(days: Sequence[date], cents: Sequence[int],

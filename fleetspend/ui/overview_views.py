@@ -56,7 +56,7 @@ def drill_into_month(now: clock.AsOf, dimension: str, key: str) -> None:
 def drill_on_selection(now: clock.AsOf) -> None:
     """A click on a chart of the previous run opens the explorer filtered to what was hit."""
     for dimension in TOP_DIMENSIONS:
-        keys = charts.picked_keys(st.session_state.get(TOP_CHART_KEY.format(
+        keys = charts.selected_keys(st.session_state.get(TOP_CHART_KEY.format(
             dimension=dimension)))
         if keys:
             drill_into_month(now, dimension, keys[0])

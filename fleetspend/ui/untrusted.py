@@ -9,10 +9,6 @@ Everything a customer or a URL can set passes one of these on its way to the scr
 - :func:`md_format`: a Markdown template of our own with every value filled in through
   :func:`md` (so ``st.caption(md_format("Apps of {team}", team=name))`` can't go wrong);
 - :func:`plot`: one value as literal Plotly text.
-
-Vega-Lite (the overview's top bars, ``charts.bar_share``) draws its rows' values as text and
-its tooltips escape them, so names go to it as data, as they are (escaped, they would show as
-``&lt;``), and never into its spec, where field names and expressions do act.
 """
 
 from __future__ import annotations

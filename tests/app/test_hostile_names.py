@@ -12,7 +12,6 @@ import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-import pyarrow
 import pytest
 import streamlit
 
@@ -35,7 +34,6 @@ class Walk:
 
     markdown: list[tuple[str, str]] = field(default_factory=list)
     charts: list[tuple[str, str]] = field(default_factory=list)
-    vega_charts: list[tuple[str, str, dict[str, list]]] = field(default_factory=list)
     files: list[tuple[str, str, bytes]] = field(default_factory=list)
     exceptions: list[tuple[str, object]] = field(default_factory=list)
 
@@ -67,11 +65,6 @@ def _drawn_text(spec: str) -> str:
     return json.dumps(traces, ensure_ascii=False)
 
 
-def _rows(arrow: bytes) -> dict[str, list]:
-    """A Vega-Lite chart's rows, column by column, as the browser receives them."""
-    return pyarrow.ipc.open_stream(arrow).read_all().to_pydict()
-
-
 @pytest.fixture(scope="module")
 def walk(server_url: str, spend_template: str) -> Walk:
     name = f"fleetspend_hostile_{uuid.uuid4().hex[:8]}"
@@ -95,8 +88,6 @@ def walk(server_url: str, spend_template: str) -> Walk:
                 walk.markdown += [(page, value) for value in _texts(app)]
                 walk.charts += [(page, _drawn_text(chart.proto.spec))
                                 for chart in app.get("plotly_chart")]
-                walk.vega_charts += [(page, chart.proto.spec, _rows(chart.proto.data.data))
-                                     for chart in app.get("vega_lite_chart")]
             forget_caches()
     finally:
         engine.dispose()
@@ -123,19 +114,6 @@ def test_charts_draw_no_tag_from_a_name(walk):
     acting = [(page, raw) for page, spec in walk.charts for raw in CHART_RAW if raw in spec]
     assert acting == []
     assert any("&lt;b&gt;bold&lt;/b&gt;" in spec for _, spec in walk.charts)
-
-
-def test_vega_lite_charts_carry_names_as_data_only(walk):
-    """Vega-Lite draws its rows' text as text and its tooltips escape it; what could act is
-    the spec (field names, expressions), so no name may reach it. The names arrive as the
-    characters they are, not escaped for HTML (Vega would show "&lt;" literally)."""
-    assert {page for page, _, _ in walk.vega_charts} >= {"overview"}
-    in_spec = [(page, raw) for page, spec, _ in walk.vega_charts
-               for raw in [*CHART_RAW, "evil.example", "bold"] if raw in spec]
-    assert in_spec == []
-    names = [name for _, _, rows in walk.vega_charts for name in rows["name"]]
-    assert any("<b>bold</b>" in name for name in names)
-    assert not any("&lt;" in name for name in names)
 
 
 def _csv_files(walk: Walk) -> list[tuple[str, str, bytes]]:

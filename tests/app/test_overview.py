@@ -68,8 +68,9 @@ def test_clicking_a_top_app_opens_the_explorer_filtered_to_it(open_page, spend_u
             "select app_id from rollup_usage_monthly join organizations using (org_id) "
             "where slug = 'acme' and month_date = '2026-11-01' "
             "group by app_id order by sum(amount_precise) desc limit 1")).scalar_one()
-    # what a click on its bar sends (a Vega-Lite point selection of the bar's key)
-    app.session_state["overview_top_app"] = {"selection": {"pick": [{"key": str(app_id)}]}}
+    app.session_state["overview_top_app"] = {
+        "selection": {"points": [{"customdata": [str(app_id)]}], "point_indices": [0],
+                      "box": [], "lasso": []}}
     app.run()
     assert not app.exception, app.exception
     assert app.query_params["app"] == [str(app_id)] or app.query_params["app"] == str(app_id)

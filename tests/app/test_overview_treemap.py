@@ -16,7 +16,7 @@ OTHERS = {"overview_top_app", "overview_top_region", "overview_top_preset",
 
 def _charts(app) -> set[str]:
     """The keys of the charts drawn (a chart's id ends with its key)."""
-    return {key for chart in [*app.get("plotly_chart"), *app.get("vega_lite_chart")]
+    return {key for chart in app.get("plotly_chart")
             for key in OTHERS | {views.TREEMAP_CHART_KEY} if chart.proto.id.endswith(f"-{key}")}
 
 

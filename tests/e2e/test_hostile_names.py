@@ -57,7 +57,7 @@ def test_charts_draw_hostile_names_as_text(start_app, page, hostile_url):
     navigation.get_by_role("link", name="Spend overview").click()
     expect(page.get_by_text("As of 2026-11-26 00:00 UTC")).to_be_visible(timeout=60_000)
     top_apps = page.locator(".st-key-overview_top_app")
-    expect(top_apps.locator(".mark-rect path").first).to_be_visible(timeout=30_000)
+    expect(top_apps.locator(".point path").first).to_be_visible(timeout=30_000)
     page.get_by_text("By team, app and VM size").click()  # the treemap, drawn once opened
     expect(page.locator(".st-key-overview_treemap .main-svg").first).to_be_visible(
         timeout=30_000)

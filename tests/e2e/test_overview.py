@@ -39,12 +39,12 @@ def test_click_a_bar_then_open_the_link_in_a_new_tab(start_signed_app, oidc_prov
         timeout=60_000)
     expect(page.get_by_text("As of 2026-11-26 00:00 UTC")).to_be_visible(timeout=30_000)
     top_apps = page.locator(".st-key-overview_top_app")
-    expect(top_apps.locator(".mark-rect path").first).to_be_visible(timeout=30_000)
+    expect(top_apps.locator(".point path").first).to_be_visible(timeout=30_000)
     expect(page.get_by_test_id("stException")).to_have_count(0)
     screenshot(page, "spend-overview")
 
-    # click where the bar is drawn, as a person would
-    bar = top_apps.locator(".mark-rect path").first.bounding_box()
+    # click where the bar is drawn, as a person would (plotly's drag layer lies on top)
+    bar = top_apps.locator(".point path").first.bounding_box()
     page.mouse.click(bar["x"] + bar["width"] / 2, bar["y"] + bar["height"] / 2)
     expect(page.get_by_role("heading", name="Usage explorer", level=1)).to_be_visible(
         timeout=30_000)

@@ -1,6 +1,5 @@
-"""Every chart is drawn through ``charts.draw`` or ``charts.draw_vega``: the app's Plotly config
-(no toolbar linking out, the world outline served by the app itself) applies to all Plotly
-charts, and Vega-Lite charts are the ones whose names were checked to stay text."""
+"""Every chart is drawn through ``charts.draw``: the app's Plotly config (no toolbar linking
+out, the world outline served by the app itself) applies to all of them."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DRAWS = ROOT / "fleetspend" / "ui" / "charts.py"
 
 
-def test_only_the_charts_module_calls_plotly_chart_or_vega_lite_chart():
+def test_only_charts_draw_calls_plotly_chart():
     elsewhere = []
     for path in [*ROOT.joinpath("pages").glob("*.py"), *ROOT.joinpath("fleetspend").rglob("*.py"),
                  ROOT / "app.py"]:
@@ -19,6 +18,6 @@ def test_only_the_charts_module_calls_plotly_chart_or_vega_lite_chart():
             continue
         for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr in ("plotly_chart", "vega_lite_chart", "altair_chart")):
+                    and node.func.attr == "plotly_chart"):
                 elsewhere.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert elsewhere == []
