@@ -88,28 +88,7 @@ kept_cells as (
     group by 1, 2
 ),
 
-period_totals as (
-    select
-        cast(date_trunc(:grain, usage_date) as date) as period_start_date,
-        sum(amount_precise) as quantity
-    from rollup_org_daily
-    where org_id = :org_id
-      and usage_date >= :start_date
-      and usage_date < :end_date
-    group by 1
-),
-
-other_cells as (
-    select
-        period_totals.period_start_date,
-        '__other__' as series_key,
-        period_totals.quantity - coalesce(sum(kept_cells.quantity), 0) as quantity
-    from period_totals
-    left join kept_cells on kept_cells.period_start_date = period_totals.period_start_date
-    where (select hidden from kept) > 0
-    group by period_totals.period_start_date, period_totals.quantity
-    having period_totals.quantity - coalesce(sum(kept_cells.quantity), 0) <> 0
-),
+other_cells as include(other_cells),
 
 final as (
     select
