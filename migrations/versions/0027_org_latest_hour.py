@@ -28,8 +28,8 @@ APP_ROLE = "fleetspend_app"
 TABLE = "rollup_org_latest_hour"
 VISIBLE = "org_id = any ((select fleetspend_auth.visible_org_ids('usage'))::bigint[])"
 # every organization's newest hour, from the meter rows of its latest day (index lookups)
-FILL = f"""  # noqa: S608 - the table name is a constant
-insert into {TABLE} (org_id, last_hour_at)
+FILL = """
+insert into rollup_org_latest_hour (org_id, last_hour_at)
 select organizations.org_id, newest.last_hour_at
 from organizations
 cross join lateral (
