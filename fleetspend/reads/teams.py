@@ -188,8 +188,8 @@ def split_summary(summary: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def read_teams(connection: Connection, org_id: int) -> dict[int, str]:
-    """Every team of the organization, spending or not: id -> name."""
-    rows = connection.execute(sql("org_teams"), {"org_id": org_id}).mappings()
+    """Every team of the organization, spending or not: id -> name, by name."""
+    rows = connection.execute(sql("org_team_names"), {"org_id": org_id}).mappings()
     return {int(row["team_id"]): str(row["name"]) for row in rows}
 
 
