@@ -34,7 +34,7 @@ from bench_queries import BIG_ORG, SMALL_ORG, _orgs, _throwaway_database, _time
 from sqlalchemy import Connection, text
 
 from fleetspend import clock, db
-from fleetspend.reads import freshness, invoice_drill, teams, usage_explorer
+from fleetspend.reads import freshness, invoice_drill, teams
 
 TARGET_MS = 50
 DEFAULT_GRAIN = teams.TREND_GRAINS[0]
@@ -64,8 +64,7 @@ RAW_TEAM_MIX = text("""
 def page_queries(org_id: int, period: teams.Period) -> dict[str, Callable[[Connection], object]]:
     """The page's reads by name, each a function of the snapshot's connection."""
     def trend(grain: str) -> Callable[[Connection], object]:
-        query = teams.trend_query(period, grain)
-        return lambda c: usage_explorer.read_cells(c, org_id, query, None)
+        return lambda c: teams.read_trend(c, org_id, period, grain)
 
     return {
         "team mix, both periods": lambda c: teams.read_mix(c, org_id, period),

@@ -634,6 +634,17 @@ rollup_anomaly_findings = Table(
     PrimaryKeyConstraint("org_id"),
 )
 
+# per org: the latest hour its meter rows hold (the newest last_hour_at of rollup_usage_daily,
+# which lies on the row's own day), kept by fleetspend.rollups whenever a fold reaches the org's
+# latest day, so that "usage complete through" is one row to read instead of every meter row
+# of the latest day (4,200 apps' rows at ten times the large scale)
+rollup_org_latest_hour = Table(
+    "rollup_org_latest_hour", metadata,
+    Column("org_id", BigInteger, ForeignKey("organizations.org_id"), nullable=False),
+    Column("last_hour_at", UTC_TIMESTAMP, nullable=False),
+    PrimaryKeyConstraint("org_id"),
+)
+
 # Narrow rollups, daily and monthly: the meter rows summed over the dimensions a question leaves
 # out (fleetspend.rollups keeps them; readmodels picks the narrowest one a query can read).
 # name -> (key columns, measure columns); rollup_<name>_daily and rollup_<name>_monthly.

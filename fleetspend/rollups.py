@@ -17,6 +17,8 @@ an invoice's agree to the unrounded amount:
   size; per team and region; per team): the per-app rows summed per app's team of today (team
   questions), recomputed with the narrow rows; an app moving team moves its rows (a trigger on
   ``apps``, migration 0017).
+- ``rollup_org_latest_hour``: per org, the latest hour its meter rows hold ("usage complete
+  through" in one row), read again whenever a fold reaches the org's latest day;
 - ``rollup_anomaly_findings``: per org, what the anomaly search finds in those arrays as of
   the org's "usage complete through": emptied when the org's series change, searched again
   (:func:`store_anomalies`) once the fold is done, so neither a page view nor an alerts run
@@ -159,9 +161,11 @@ def refold_meters(connection: Connection, pairs: list[tuple[int, date]]) -> None
 def refold_narrow(connection: Connection, pairs: list[tuple[int, date]]) -> None:
     """Rebuild the narrow rows of (org, day) pairs, and of their months, from the meter rows
     (daily and monthly: those must be up to date, and hold no empty month); then the anomaly
-    search's series of those months (its findings go) and the team rows."""
+    search's series of those months (its findings go) and the team rows. The organizations'
+    latest hour is read again first, where the pairs reach their latest day."""
     batch = {"org_ids": [org_id for org_id, _ in pairs],
              "usage_dates": [usage_date for _, usage_date in pairs]}
+    connection.execute(_STATEMENTS.sql("batch", "mark_latest_hours"), batch)
     org_months = sorted({(org_id, usage_date.replace(day=1)) for org_id, usage_date in pairs})
     months = {"org_ids": [org_id for org_id, _ in org_months],
               "month_dates": [month for _, month in org_months]}

@@ -132,6 +132,19 @@ def trend_query(period: Period, grain: str) -> ExplorerQuery:
                          start_date=start, end_date=period.end_date)
 
 
+def read_trend(connection: Connection, org_id: int, period: Period, grain: str, *,
+               latest_usage_day: date | None = None) -> pd.DataFrame:
+    """Spend per team over :func:`trend_query`'s range and grain: the rows of
+    queries/explorer_series.sql with every series kept (for usage_explorer.build_series), read
+    from the per-team rollups by queries/team_trend.sql. ``latest_usage_day`` as in
+    :func:`read_mix`."""
+    query = trend_query(period, grain)
+    params = query.params(org_id, latest_usage_day or last_usage_date(connection, org_id))
+    return read_frame(connection, "team_trend", {
+        name: params[name]
+        for name in ("org_id", "start_date", "end_date", "grain", "whole_from", "whole_until")})
+
+
 def read_mix(connection: Connection, org_id: int, period: Period, *,
              latest_usage_day: date | None = None,
              app_ids: list[int] | None = None) -> pd.DataFrame:
@@ -175,8 +188,8 @@ def split_summary(summary: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def read_teams(connection: Connection, org_id: int) -> dict[int, str]:
-    """Every team of the organization, spending or not: id -> name."""
-    rows = connection.execute(sql("org_teams"), {"org_id": org_id}).mappings()
+    """Every team of the organization, spending or not: id -> name, by name."""
+    rows = connection.execute(sql("org_team_names"), {"org_id": org_id}).mappings()
     return {int(row["team_id"]): str(row["name"]) for row in rows}
 
 

@@ -53,8 +53,7 @@ def load_comparison(connection: Connection, org_id: int, period: teams.Period, g
     :func:`load_context`)."""
     comparison = teams.read_comparison(connection, org_id, period, names, shown_team=team_id,
                                        latest_usage_day=latest)
-    trend = usage_explorer.read_cells(connection, org_id, teams.trend_query(period, grain), None,
-                             latest_usage_day=latest)
+    trend = teams.read_trend(connection, org_id, period, grain, latest_usage_day=latest)
     return (comparison, usage_explorer.build_series(trend),
             invoice_drill.invoices(connection, org_id))
 

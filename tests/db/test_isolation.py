@@ -54,7 +54,7 @@ TABLE_LEVELS = {
     "rollup_team_region_monthly": USAGE, "rollup_team_daily": USAGE,
     "rollup_team_monthly": USAGE, "rollup_team_region_size_daily": USAGE,
     "rollup_team_region_size_monthly": USAGE,
-    "rollup_anomaly_findings": USAGE,
+    "rollup_anomaly_findings": USAGE, "rollup_org_latest_hour": USAGE,
     "invoices": BILLING, "invoice_lines": BILLING, "invoice_allocations": BILLING,
     "invoice_group_amounts": BILLING, "invoice_group_resources": BILLING,
     "credit_notes": BILLING, "teams": USAGE, "memberships": BILLING,

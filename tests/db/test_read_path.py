@@ -282,6 +282,30 @@ def test_the_team_comparison_read_the_short_way_equals_the_one_from_every_apps_r
                                       teams.team_apps(every, team_id))
 
 
+def test_the_team_comparison_names_every_team_the_members_page_lists(connection, org_id):
+    """read_teams reads names alone (not every machine, as org_teams counts them): the same
+    teams in the same order."""
+    listed = connection.execute(sql("org_teams"), {"org_id": org_id}).all()
+    assert len(listed) > 1  # not vacuous
+    assert list(teams.read_teams(connection, org_id).items()) == [
+        (row.team_id, row.name) for row in listed]
+
+
+@pytest.mark.parametrize(("start_date", "end_date"), RANGES)
+@pytest.mark.parametrize("grain", teams.TREND_GRAINS)
+def test_the_team_trend_from_the_team_rollups_equals_the_explorers_series_by_team(
+        connection, org_id, grain, start_date, end_date):
+    """queries/team_trend.sql returns, row for row, what the explorer's generic series gives
+    for spend by team with every series kept: the same series, labels, ranks and cells."""
+    period = teams.Period(start_date, end_date)
+    trend = teams.read_trend(connection, org_id, period, grain)
+    explorer = usage_explorer.read_cells(connection, org_id, teams.trend_query(period, grain),
+                                         None)
+    assert (trend.kind == "cell").any()  # not vacuous
+    pd.testing.assert_frame_equal(trend.astype(object).where(trend.notna(), None),
+                                  explorer.astype(object).where(explorer.notna(), None))
+
+
 def _summed(rows: pd.DataFrame, keys: list[str]) -> dict[tuple, tuple[Decimal, Decimal]]:
     """(spend, machine runtime) per value of ``keys``, exact."""
     sums: dict[tuple, tuple[Decimal, Decimal]] = {}

@@ -204,6 +204,11 @@ ROLLUP_RAW = text("""
 """)
 
 
+# each organization's latest hour of usage ("usage complete through" less an hour)
+DIRECT_LATEST_HOUR = text("select org_id, max(hour_at) from rated_usage group by org_id")
+ROLLUP_LATEST_HOUR = text("select org_id, last_hour_at from rollup_org_latest_hour")
+
+
 def _rows(connection: Connection, query) -> set[tuple]:
     return {tuple(row) for row in connection.execute(query)}
 
@@ -216,6 +221,7 @@ def assert_rollups_match(connection: Connection) -> None:
         assert _rows(connection, rollup) == _rows(connection, direct), rollup.text
     assert _rows(connection, ROLLUP_SERIES) == _rows(connection, DIRECT_SERIES)
     assert _rows(connection, ROLLUP_METER_MONTHLY) == _rows(connection, DIRECT_METER_MONTHLY)
+    assert _rows(connection, ROLLUP_LATEST_HOUR) == _rows(connection, DIRECT_LATEST_HOUR)
     raw = {product: Decimal(total) for product, total in connection.execute(DIRECT_RAW)}
     assert {product: Decimal(total) for product, total in connection.execute(ROLLUP_RAW)} == raw
     assert connection.execute(text("select count(*) from rollup_pending_days")).scalar() == 0
@@ -298,6 +304,29 @@ def test_a_new_hour_late_usage_and_corrections_are_folded_in(engine, loaded):
             " + (select count(*) from rollup_resource_daily where usage_date < '2026-10-01')"
         )).scalar()
     assert september == 0  # every September row went with its usage
+
+
+def test_the_latest_hour_goes_back_when_the_newest_usage_is_withdrawn(engine, loaded):
+    rollups.refresh(engine)
+    last_hour = START + timedelta(hours=HOURS - 1)
+    with engine.begin() as connection:  # the last hour, then the whole last day, withdrawn
+        for table in ("machine_usage", "volume_usage"):
+            connection.execute(text(f"delete from {table} where hour_at = :at"),
+                               {"at": last_hour})
+    rollups.refresh(engine)
+    with engine.connect() as connection:
+        assert_rollups_match(connection)
+        assert connection.execute(text("select last_hour_at from rollup_org_latest_hour")
+                                  ).scalar_one() == last_hour - timedelta(hours=1)
+    with engine.begin() as connection:
+        for table in ("machine_usage", "volume_usage"):
+            connection.execute(text(f"delete from {table} where hour_at >= :day"),
+                               {"day": last_hour.replace(hour=0)})
+    rollups.refresh(engine)
+    with engine.connect() as connection:
+        assert_rollups_match(connection)
+        assert connection.execute(text("select last_hour_at from rollup_org_latest_hour")
+                                  ).scalar_one() == last_hour.replace(hour=0) - timedelta(hours=1)
 
 
 def test_changes_inside_a_callers_transaction_fold_in_with_it(engine, loaded):

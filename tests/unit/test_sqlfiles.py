@@ -41,7 +41,7 @@ def test_every_narrow_and_team_rollup_has_its_statements():
 def test_the_rebuild_empties_every_table_it_rebuilds():
     truncate = rollups._STATEMENTS.sql("rebuild_empty").text.split("truncate", 1)[1]
     emptied = {table.strip() for table in truncate.split(",")}
-    assert emptied == {*rollups.REBUILT_TABLES, "rollup_anomaly_findings"}
+    assert emptied == {*rollups.REBUILT_TABLES, "rollup_org_latest_hour", "rollup_anomaly_findings"}
 
 
 def test_a_statement_of_several_files_joins_them_in_order(tmp_path: Path) -> None:
