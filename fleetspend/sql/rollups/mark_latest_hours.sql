@@ -1,7 +1,10 @@
 -- Continues batch.sql: each batch organization's latest hour in the meter rows
 -- (rollup_org_latest_hour), read again only when the batch holds a day at or after the day of
 -- the hour it has (or it has none): a meter row's last hour lies on the row's own day, so
--- days before it cannot change it. An organization left without meter rows loses its row.
+-- days before it cannot change it. The latest day comes from the per-org rollup (a few rows a
+-- day, so the rebuild, which runs this before the rollups' keys are built again, reads the
+-- meter rows once, not once per organization). An organization left without meter rows loses
+-- its row.
 , marked_orgs as (
     select batch.org_id
     from batch
@@ -11,16 +14,21 @@
         or max(batch.usage_date) >= cast(latest.last_hour_at at time zone 'UTC' as date)
 ),
 
+latest_days as (
+    select org_daily.org_id, max(org_daily.usage_date) as usage_date
+    from rollup_org_daily as org_daily
+    inner join marked_orgs on marked_orgs.org_id = org_daily.org_id
+    group by org_daily.org_id
+),
+
 marks as (
-    select marked_orgs.org_id, newest.last_hour_at
+    select marked_orgs.org_id, max(daily.last_hour_at) as last_hour_at
     from marked_orgs
-    cross join lateral (
-        select max(daily.last_hour_at) as last_hour_at
-        from rollup_usage_daily as daily
-        where daily.org_id = marked_orgs.org_id
-          and daily.usage_date = (select max(usage_date) from rollup_usage_daily
-                                  where org_id = marked_orgs.org_id)
-    ) as newest
+    left join latest_days on latest_days.org_id = marked_orgs.org_id
+    left join rollup_usage_daily as daily
+        on daily.org_id = latest_days.org_id
+        and daily.usage_date = latest_days.usage_date
+    group by marked_orgs.org_id
 ),
 
 emptied as (
