@@ -11,7 +11,8 @@ amounts, in ``amount_precise`` (as exact dollars):
    per VM size) VM size, from its allocations on the month's own lines and on the adjustment
    lines it carries for earlier months, are spread over that cell's days (and, for products
    priced without a size, the sizes its machines had) in proportion to their rated amounts
-   (the per-resource rollup rows summed), by largest remainder, so they add up to the cell's
+   (the per-resource rollup rows summed, which each meter row keeps beside the cents in
+   ``rated_amount_precise``: migration 0026), by largest remainder, so they add up to the cell's
    allocations exactly; a negative total (an adjustment bigger than the month's own use)
    spreads the same way, negative. Cents of a cell with no usage left in the month (a late
    correction, an adjustment for an app or region gone since) go on the organization's first
@@ -21,8 +22,8 @@ amounts, in ``amount_precise`` (as exact dollars):
 
 Every grouping and every day of the month then adds up to the invoice's subtotal exactly, and
 the read queries stay as they are: they sum ``amount_precise`` and round, which is exact on
-whole cents. The per-resource rollups keep rated amounts (they are the weights, and what a
-machine's own page re-rates).
+whole cents. The per-resource rollups keep rated amounts (what a machine's own page
+re-rates), and so do the meter rows beside the cents (the weights of the next spread).
 
 Which invoice: a finalized (or paid) one always; a draft (the upcoming invoice) while it is
 current. Drafting applies it; when usage of that month changes afterwards (an import), the

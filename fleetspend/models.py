@@ -591,6 +591,9 @@ rollup_usage_daily = Table(
     *_rollup_measures(),
     Column("resources", Integer, nullable=False),
     Column("last_hour_at", UTC_TIMESTAMP, nullable=False),
+    # the rated amount (the per-resource rows summed), kept when amount_precise carries an
+    # invoice's cents (fleetspend/figures.py): the weights its cents are spread by
+    Column("rated_amount_precise", MONEY_PRECISE, nullable=False),
     PrimaryKeyConstraint("org_id", "usage_date", "app_id", "region_code", "preset_code",
                          "product"),
 )

@@ -194,6 +194,23 @@ def test_a_sealed_month_keeps_its_figures_when_usage_goes_and_the_next_draft_car
         subtotal = _assert_pages_add_up(connection, org_id, november)
         overview = spend_overview.read_overview(connection, org_id, may_see_invoices=True)
         assert overview.month_cents == subtotal
+        _assert_meter_rows_keep_rated_amounts(connection)
+
+
+def _assert_meter_rows_keep_rated_amounts(connection: Connection) -> None:
+    """Every meter row's rated amount is its per-resource rows summed (none: 0), whatever
+    cents it carries."""
+    kept = connection.execute(text(
+        "select count(*) filter (where meter.rated_amount_precise "
+        "                        <> coalesce(sums.amount_precise, 0)), "
+        "       count(*) filter (where meter.amount_precise <> meter.rated_amount_precise) "
+        "from rollup_usage_daily as meter "
+        "left join (select org_id, usage_date, app_id, region_code, preset_code, product, "
+        "                  sum(amount_precise) as amount_precise "
+        "           from rollup_resource_daily group by 1, 2, 3, 4, 5, 6) as sums "
+        "using (org_id, usage_date, app_id, region_code, preset_code, product)")).one()
+    assert kept[0] == 0
+    assert kept[1] > 0  # some rows carry an invoice's cents
 
 
 # every rollup a month's figures are written to (the meter rows and everything summed from them)
@@ -220,8 +237,10 @@ def test_a_months_figures_withdrawn_and_applied_again_are_the_same_rows(
             "select org_id from organizations where slug = 'acme'")).scalar_one()
         figures.apply(connection, november, [org_id])
         applied = _figured_rows(connection, org_id)
+        _assert_meter_rows_keep_rated_amounts(connection)
         figures.withdraw(connection, [(org_id, november)])
         assert figures.month_figure(connection, org_id, november).invoice_number is None
         figures.apply(connection, november, [org_id])
         assert _figured_rows(connection, org_id) == applied
+        _assert_meter_rows_keep_rated_amounts(connection)
         assert _assert_pages_add_up(connection, org_id, november) > 0

@@ -1,6 +1,8 @@
 -- Each cell's cents spread over its days of the month (month_date to next_month_date) for
 -- the invoices of org_ids, into the temporary table figure_cells: org_id, usage_date, app_id,
--- region_code, preset_code, product, cents. See fleetspend/figures.py's docstring.
+-- region_code, preset_code, product, cents, and whether a meter row has that key
+-- (has_meter_row: every meter row of the month does, with 0 cents if nothing was billed to
+-- it). See fleetspend/figures.py's docstring.
 create temp table figure_cells on commit drop as
 with applied as (
     select invoices.org_id, invoices.invoice_id
@@ -30,16 +32,17 @@ billed as (
     group by 1, 2, 3, 4, 5
 ),
 
--- the month's rated amounts per day and meter row (the per-resource rows keep them)
+-- the month's rated amounts per day and meter row, which the meter rows keep beside the cents
+-- (their per-resource rows summed); rows of earlier figures (nothing consumed) are not usage
 used as (
     select
         daily.org_id, daily.usage_date, daily.app_id, daily.region_code, daily.preset_code,
-        daily.product, sum(daily.amount_precise) as amount_precise
-    from rollup_resource_daily as daily
+        daily.product, daily.rated_amount_precise as amount_precise
+    from rollup_usage_daily as daily
     inner join applied on applied.org_id = daily.org_id
     where daily.usage_date >= :month_date
       and daily.usage_date < :next_month_date
-    group by 1, 2, 3, 4, 5, 6
+      and daily.resources > 0
 ),
 
 matched as (
@@ -92,8 +95,25 @@ spread as (
     select
         org_id, usage_date, app_id, region_code, preset_code, product,
         sign(cents)::bigint * (floor_cents + case when remainder_rank <= leftover_cents
-                                                  then 1 else 0 end) as cents
+                                                  then 1 else 0 end) as cents,
+        true as has_meter_row
     from ranked
+),
+
+-- meter rows to which the invoice billed nothing
+unbilled as (
+    select
+        used.org_id, used.usage_date, used.app_id, used.region_code, used.preset_code,
+        used.product, cast(0 as bigint) as cents, true as has_meter_row
+    from used
+    where not exists (
+        select from billed
+        where billed.org_id = used.org_id
+          and billed.app_id = used.app_id
+          and billed.region_code = used.region_code
+          and billed.product = used.product
+          and (billed.preset_code is null or billed.preset_code = used.preset_code)
+    )
 ),
 
 first_days as (
@@ -108,7 +128,7 @@ unplaced as (
         billed.org_id,
         coalesce(first_days.usage_date, cast(:month_date as date)) as usage_date,
         billed.app_id, billed.region_code, coalesce(billed.preset_code, '') as preset_code,
-        billed.product, billed.cents
+        billed.product, billed.cents, false as has_meter_row
     from billed
     left join first_days on first_days.org_id = billed.org_id
     where not exists (
@@ -121,9 +141,12 @@ unplaced as (
     )
 )
 
-select org_id, usage_date, app_id, region_code, preset_code, product, sum(cents) as cents
+select org_id, usage_date, app_id, region_code, preset_code, product, sum(cents) as cents,
+       bool_or(has_meter_row) as has_meter_row
 from (
     select * from spread
+    union all
+    select * from unbilled
     union all
     select * from unplaced
 ) as placed

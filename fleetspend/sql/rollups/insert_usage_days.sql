@@ -14,7 +14,8 @@
         -- a resource has one per-resource row per day, product and preset, so within a meter
         -- row's group each row is another resource
         count(*) as resources,
-        max(resource_daily.last_hour_at) as last_hour_at
+        max(resource_daily.last_hour_at) as last_hour_at,
+        sum(resource_daily.amount_precise) as rated_amount_precise
     from rollup_resource_daily as resource_daily
     inner join batch
         on batch.org_id = resource_daily.org_id
@@ -25,7 +26,8 @@
 changed as (
     insert into rollup_usage_daily (
         org_id, usage_date, app_id, region_code, preset_code, product,
-        consumed_quantity, pricing_quantity, amount_precise, resources, last_hour_at
+        consumed_quantity, pricing_quantity, amount_precise, resources, last_hour_at,
+        rated_amount_precise
     )
     select * from fresh
     returning *
