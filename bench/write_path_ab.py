@@ -33,14 +33,6 @@ FIGURES = ("first_hour", "later_hour", "withdrawn")
 # indexes, minutes at xlarge, and both sides read the withdrawn hours' dead rows alike)
 VACUUMED = ("rollup_resource_daily", "rollup_usage_daily", "rollup_usage_monthly",
             "rollup_org_daily")
-ADD_HOUR = """
-    insert into machine_usage (org_id, machine_id, hour_at, preset_code, memory_mb,
-                               runtime_seconds, egress_internet_gb)
-    select machines.org_id, machines.machine_id, :hour_at, machines.preset_code,
-           machines.memory_mb, 3600, 0.125
-    from machines
-    where machines.org_id = :org_id and machines.destroyed_at is null
-"""
 
 
 def one_run(url: str) -> dict[str, float]:
@@ -49,6 +41,7 @@ def one_run(url: str) -> dict[str, float]:
     from sqlalchemy import text
     from sqlalchemy.pool import NullPool
 
+    from bench.build_xlarge import ADD_HOUR, APP_STEP
     from fleetspend import db, rollups
     from fleetspend.partitions import ensure_month_partitions
 
@@ -64,7 +57,9 @@ def one_run(url: str) -> dict[str, float]:
         hour_at = last_hour_at + timedelta(hours=n)
         with engine.begin() as connection:
             ensure_month_partitions(connection, hour_at, hour_at + timedelta(hours=1))
-            connection.execute(text(ADD_HOUR), {"org_id": org_id, "hour_at": hour_at})
+            # every live machine of the organization, as build_xlarge.py adds an hour
+            connection.execute(ADD_HOUR, {"org_id": org_id, "hour_at": hour_at,
+                                          "every": True, "app_step": APP_STEP})
         started = time.perf_counter()
         rollups.refresh(engine)
         seconds[figure] = time.perf_counter() - started
