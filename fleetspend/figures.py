@@ -43,7 +43,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection
 
-from fleetspend import rollups
+from fleetspend import db, rollups
 from fleetspend.billing import invoice_status
 from fleetspend.partitions import next_month
 from fleetspend.sqlfiles import SqlFolder
@@ -76,7 +76,14 @@ def apply(connection: Connection, month: date, org_ids: list[int]) -> None:
     rollups.sort_in_memory(connection)
     connection.execute(_STATEMENTS.sql("spread_cents"), params)
     for name in _WRITE_METER_ROWS:
+        # the meter rows updated in the cells' (key) order: hashed, not probed one by one
+        # (sql/figures/set_meter_row_cents.sql)
+        in_key_order = name == "set_meter_row_cents"
+        if in_key_order:
+            db.set_local(connection, {"enable_nestloop": "off"})
         connection.execute(_STATEMENTS.sql(name), params)
+        if in_key_order:
+            db.set_local(connection, {"enable_nestloop": "on"})
     applied = connection.execute(_STATEMENTS.sql("applied_orgs")).scalars().all()
     connection.execute(_STATEMENTS.sql("drop_figure_tables"))
     if applied:
