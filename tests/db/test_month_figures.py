@@ -244,3 +244,38 @@ def test_a_months_figures_withdrawn_and_applied_again_are_the_same_rows(
         assert _figured_rows(connection, org_id) == applied
         _assert_meter_rows_keep_rated_amounts(connection)
         assert _assert_pages_add_up(connection, org_id, november) > 0
+
+
+def _meter_row_versions(connection: Connection, org_id: int, month: date) -> dict[tuple, tuple]:
+    """The month's meter rows of the organization: key -> (row version, cents as dollars)."""
+    return {tuple(row[:6]): (row.ctid, row.amount_precise) for row in connection.execute(text(
+        "select org_id, usage_date, app_id, region_code, preset_code, product, "
+        "cast(ctid as text) as ctid, amount_precise from rollup_usage_daily "
+        "where org_id = :org and usage_date >= :month and usage_date < :next"),
+        {"org": org_id, "month": month, "next": next_month(month)})}
+
+
+def test_a_month_drafted_again_on_the_same_usage_leaves_its_meter_rows_as_they_are(
+        invoiced_engine) -> None:
+    # a redraft (or finalizing after the draft) on unchanged usage rewrites none of the month's
+    # meter rows; after a withdrawal every row whose cents differ from its rated amount is
+    # written again, and the pages add up to the invoice both times
+    november = date(2026, 11, 1)
+    with invoiced_engine.begin() as connection:
+        org_id = connection.execute(text(
+            "select org_id from organizations where slug = 'acme'")).scalar_one()
+        invoices.draft_in(connection, november, [org_id], always_org_ids=[org_id])
+        drafted = _meter_row_versions(connection, org_id, november)
+        assert len(drafted) > 100
+        invoices.draft_in(connection, november, [org_id], always_org_ids=[org_id])
+        assert _meter_row_versions(connection, org_id, november) == drafted
+        subtotal = _assert_pages_add_up(connection, org_id, november)
+        figures.withdraw(connection, [(org_id, november)])
+        rated = _meter_row_versions(connection, org_id, november)
+        invoices.draft_in(connection, november, [org_id], always_org_ids=[org_id])
+        again = _meter_row_versions(connection, org_id, november)
+        assert {key: cents for key, (_, cents) in again.items()} == {
+            key: cents for key, (_, cents) in drafted.items()}
+        changed = {key for key in again if again[key][1] != rated[key][1]}
+        assert changed and {key for key in again if again[key][0] != rated[key][0]} == changed
+        assert _assert_pages_add_up(connection, org_id, november) == subtotal
