@@ -57,6 +57,10 @@ _WRITE_METER_ROWS = ("month_figure_orgs", "delete_figure_meter_rows", "set_meter
                      "insert_unplaced_meter_rows", "delete_figure_org_rows", "figure_org_days",
                      "set_org_row_cents", "insert_unplaced_org_rows", "delete_figure_months",
                      "insert_figure_months", "record_month_figures")
+# withdraw's statements, in order, each continuing withdrawn_months
+_WITHDRAW = ("delete_withdrawn_meter_rows", "rate_withdrawn_meter_rows",
+             "delete_withdrawn_org_rows", "rate_withdrawn_org_rows", "delete_withdrawn_months",
+             "insert_withdrawn_months")
 
 
 def _month_days(month: date) -> list[date]:
@@ -93,15 +97,22 @@ def apply(connection: Connection, month: date, org_ids: list[int]) -> None:
 
 
 def withdraw(connection: Connection, org_months: list[tuple[int, date]]) -> None:
-    """Put (org, month)s back to rated amounts: their meter, org and narrow rollups are summed
-    again from the per-resource rows, and they no longer carry an invoice's figures."""
+    """Put (org, month)s back to rated amounts: they no longer carry an invoice's figures.
+
+    Each meter row keeps its rated amount beside the cents (the per-resource rows summed), so
+    the month goes back without reading the per-resource rows: the figures' own rows go, the
+    meter rows take back their rated amounts, the org rows the sums of those, the monthly meter
+    rows are summed again from the meter rows, then the narrow rows from both.
+    """
     if not org_months:
         return
-    connection.execute(
-        _STATEMENTS.sql("forget_month_figures"),
-        {"org_ids": [org_id for org_id, _ in org_months],
-         "month_dates": [month for _, month in org_months]})
-    rollups.refold_meters(connection, [(org_id, day) for org_id, month in org_months
+    months = {"org_ids": [org_id for org_id, _ in org_months],
+              "month_dates": [month for _, month in org_months]}
+    connection.execute(_STATEMENTS.sql("forget_month_figures"), months)
+    rollups.sort_in_memory(connection)
+    for name in _WITHDRAW:
+        connection.execute(_STATEMENTS.sql("withdrawn_months", name), months)
+    rollups.refold_narrow(connection, [(org_id, day) for org_id, month in org_months
                                        for day in _month_days(month)])
 
 

@@ -279,3 +279,81 @@ def test_a_month_drafted_again_on_the_same_usage_leaves_its_meter_rows_as_they_a
         changed = {key for key in again if again[key][1] != rated[key][1]}
         assert changed and {key for key in again if again[key][0] != rated[key][0]} == changed
         assert _assert_pages_add_up(connection, org_id, november) == subtotal
+
+
+def _month_rows(connection: Connection, org_id: int, month: date) -> dict[str, set[tuple]]:
+    """Each figured table's rows of the organization's month (its days, or the month's rows)."""
+    return {table: {tuple(tuple(value) if isinstance(value, list) else value for value in row)
+                    for row in connection.execute(text(
+                        f"select * from {table} where org_id = :org and "
+                        + ("usage_date >= :month and usage_date < :until"
+                           if table.endswith("_daily") else "month_date = :month")),
+                        {"org": org_id, "month": month, "until": next_month(month)})}
+            for table in FIGURED_TABLES}
+
+
+def test_a_drafts_month_withdrawn_by_new_usage_is_what_a_rebuild_gives(invoiced_engine) -> None:
+    # the upcoming invoice carries cents with no usage under them (an adjustment of October for
+    # an app gone since, and for egress, which November no longer has): rows of their own; then
+    # an hour of November changes, and the month goes back to rated amounts: every rollup of it
+    # as a rebuild from raw usage makes it, with no cent of the draft left and none of the rows
+    # that only its cents needed
+    october, november = date(2026, 10, 1), date(2026, 11, 1)
+    with invoiced_engine.begin() as connection:
+        org_id, app_id = connection.execute(text(
+            "select org_id, machines.app_id from machine_usage "
+            "join machines using (org_id, machine_id) join organizations using (org_id) "
+            "where slug = 'acme' and hour_at >= '2026-10-01T00:00Z' "
+            "and hour_at < '2026-11-01T00:00Z' "
+            "group by 1, 2 order by sum(runtime_seconds) desc, 2 limit 1")).one()
+        connection.execute(text(
+            "delete from machine_usage using machines "
+            "where machines.org_id = machine_usage.org_id "
+            "and machines.machine_id = machine_usage.machine_id "
+            "and machine_usage.org_id = :org and machines.app_id = :app "
+            "and hour_at >= '2026-10-01T00:00Z' and hour_at < '2026-12-01T00:00Z'"),
+            {"org": org_id, "app": app_id})
+        # and November's hours re-sent without egress: the app's October egress has no product
+        # of its own left in November, not even on the organization's rows
+        connection.execute(text(
+            "update machine_usage set egress_internet_gb = 0, egress_private_gb = 0 "
+            "where org_id = :org and hour_at >= '2026-11-01T00:00Z' "
+            "and hour_at < '2026-12-01T00:00Z'"), {"org": org_id})
+        connection.execute(text(
+            "insert into late_usage_periods (org_id, period_start_date) values (:org, :month)"),
+            {"org": org_id, "month": october})
+    rollups.refresh(invoiced_engine)
+    invoices.draft_month(invoiced_engine, november)
+    with invoiced_engine.connect() as connection:
+        _assert_pages_add_up(connection, org_id, november)
+        for table in ("rollup_usage_daily", "rollup_org_daily"):
+            assert connection.execute(text(
+                f"select count(*) from {table} where org_id = :org and resources = 0 "
+                "and product = 'egress_internet' "
+                "and usage_date >= :month and usage_date < :until"),
+                {"org": org_id, "month": november,
+                 "until": next_month(november)}).scalar_one() > 0
+        # a machine-hour of another app, away from the month's first day (where the figures'
+        # own rows are, which refolding its day would take away anyway)
+        machine_id, hour_at = connection.execute(text(
+            "select machine_usage.machine_id, max(hour_at) from machine_usage "
+            "join machines using (org_id, machine_id) "
+            "where machine_usage.org_id = :org and machines.app_id <> :app "
+            "and hour_at >= '2026-11-10T00:00Z' and hour_at < '2026-11-11T00:00Z' "
+            "group by 1 order by 1 limit 1"), {"org": org_id, "app": app_id}).one()
+    with invoiced_engine.begin() as connection:
+        connection.execute(text(
+            "delete from machine_usage where org_id = :org and machine_id = :machine "
+            "and hour_at = :hour_at"), {"org": org_id, "machine": machine_id, "hour_at": hour_at})
+    rollups.refresh(invoiced_engine)
+    with invoiced_engine.begin() as connection:
+        assert figures.month_figure(connection, org_id, november).invoice_number is None
+        withdrawn = _month_rows(connection, org_id, november)
+        assert not any(row[-1] == 0 for table in ("rollup_usage_daily", "rollup_org_daily")
+                       for row in connection.execute(text(
+                           f"select resources from {table} where org_id = :org "
+                           "and usage_date >= :month and usage_date < :until"),
+                           {"org": org_id, "month": november, "until": next_month(november)}))
+        rollups.rebuild_in(connection)
+        assert _month_rows(connection, org_id, november) == withdrawn
+        assert figures.month_figure(connection, org_id, november).invoice_number is None
