@@ -87,6 +87,10 @@ def _priced(*names: str) -> TextClause:
 # re-reading the rest of the day. Only safe in a snapshot that cannot see rows committed after
 # the claim (see refresh).
 ADD_RESOURCE_HOURS = _priced("insert_priced_resource_days", "add_onto_resource_days")
+# The same, and the hours' difference added onto the meter rows (daily and monthly) and the org
+# rows too, in one statement, instead of those rows summed again from the day's per-resource
+# rows: for months without an invoice's figures.
+ADD_HOUR_ROWS = _priced("add_hour_rows")
 
 
 def sort_in_memory(connection: Connection) -> None:
@@ -217,12 +221,28 @@ def _recompute_days(connection: Connection, pairs: list[tuple[int, date]]) -> No
 
 
 def _add_hours(connection: Connection, hours: list[tuple[int, datetime]]) -> None:
-    """Add the rated rows of (org, hour) pairs that only gained rows onto the rollups."""
+    """Add the rated rows of (org, hour) pairs that only gained rows onto the rollups.
+
+    The per-resource rows take the hours' sums on; so do the meter, monthly meter and org rows,
+    by the hours' difference (an hour that only adds rows after everything its day holds adds
+    to every sum), unless a month of the batch carries an invoice's figures: then the days'
+    meter rows are summed again from their per-resource rows, as a recomputed day's are. The
+    narrow, series and team rows are summed again from the meter rows either way.
+    """
+    pairs = sorted({(org_id, _utc_date(at)) for org_id, at in hours})
+    org_months = sorted({(org_id, day.replace(day=1)) for org_id, day in pairs})
+    figured = connection.execute(_STATEMENTS.sql("months_with_figures"), {
+        "org_ids": [org_id for org_id, _ in org_months],
+        "month_dates": [month for _, month in org_months]}).first()
     params = rating.stage_sums(
         connection, min(at for _, at in hours), max(at for _, at in hours) + timedelta(hours=1),
         sorted({org_id for org_id, _ in hours}), grain="hour", hours=hours)
-    rating.price_sums(connection, ADD_RESOURCE_HOURS, params)
-    refold_meters(connection, sorted({(org_id, _utc_date(at)) for org_id, at in hours}))
+    if figured is not None:
+        rating.price_sums(connection, ADD_RESOURCE_HOURS, params)
+        refold_meters(connection, pairs)
+        return
+    rating.price_sums(connection, ADD_HOUR_ROWS, params)
+    refold_narrow(connection, pairs)
 
 
 def _utc_date(moment: datetime) -> date:
@@ -250,12 +270,19 @@ def _refresh(connection: Connection, *, full: bool, add_hours: bool) -> RefreshR
                    if hour_at is not None and add_hours and (org_id, day) not in whole_days}
     if added_hours:
         # an hour can only be added on if nothing of it is folded in yet: it must come after
-        # the latest hour its day already holds, else the day is recomputed whole
-        candidate_days = sorted({(org_id, _utc_date(at)) for org_id, at in added_hours})
-        folded_through = dict(((org_id, day), last_hour_at) for org_id, day, last_hour_at
-                              in connection.execute(_STATEMENTS.sql("batch", "folded_through"), {
-                                  "org_ids": [org_id for org_id, _ in candidate_days],
-                                  "usage_dates": [day for _, day in candidate_days]}))
+        # the latest hour its day already holds, else the day is recomputed whole. Most often
+        # it comes after the latest hour its organization's rollups hold at all
+        # (rollup_org_latest_hour, never earlier than any day's): then no day is read
+        org_latest: dict[int, datetime] = dict(connection.execute(
+            _STATEMENTS.sql("latest_folded_hours"),
+            {"org_ids": sorted({org_id for org_id, _ in added_hours})}).all())
+        candidate_days = sorted({(org_id, _utc_date(at)) for org_id, at in added_hours
+                                 if org_id not in org_latest or at <= org_latest[org_id]})
+        folded_through = {} if not candidate_days else {
+            (org_id, day): last_hour_at for org_id, day, last_hour_at
+            in connection.execute(_STATEMENTS.sql("batch", "folded_through"), {
+                "org_ids": [org_id for org_id, _ in candidate_days],
+                "usage_dates": [day for _, day in candidate_days]})}
         for org_id, at in list(added_hours):
             latest = folded_through.get((org_id, _utc_date(at)))
             if latest is not None and at <= latest:
