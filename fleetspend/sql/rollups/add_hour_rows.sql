@@ -87,6 +87,18 @@ meter_rows as (
               rollup_usage_daily.xmax = 0 as inserted
 ),
 
+-- the per-resource rows the staged days held before (a range of the primary key: nothing for
+-- a day's first hour; without it, and with nested loops off, the whole table is hashed)
+rows_before as (
+    select before.org_id, before.usage_date, before.resource_id, before.product
+    from rollup_resource_daily as before
+    where before.org_id = any(cast(:org_ids as bigint[]))
+      and before.usage_date >= cast(cast(:period_start_at as timestamptz) at time zone 'UTC'
+                                    as date)
+      and before.usage_date < cast(cast(:period_end_at as timestamptz) at time zone 'UTC'
+                                   as date) + 1
+),
+
 -- a resource counts once per org row (day and product), whatever its presets: it is new to
 -- the row if none of its rows of that day and product was there before
 new_resources as (
@@ -94,11 +106,11 @@ new_resources as (
     from changes
     where changes.inserted
       and not exists (
-          select from rollup_resource_daily as before
-          where before.org_id = changes.org_id
-            and before.usage_date = changes.usage_date
-            and before.resource_id = changes.resource_id
-            and before.product = changes.product
+          select from rows_before
+          where rows_before.org_id = changes.org_id
+            and rows_before.usage_date = changes.usage_date
+            and rows_before.resource_id = changes.resource_id
+            and rows_before.product = changes.product
       )
     group by 1, 2, 3, 4
 ),
