@@ -87,10 +87,6 @@ def _priced(*names: str) -> TextClause:
 # re-reading the rest of the day. Only safe in a snapshot that cannot see rows committed after
 # the claim (see refresh).
 ADD_RESOURCE_HOURS = _priced("insert_priced_resource_days", "add_onto_resource_days")
-# The same, and the hours' difference added onto the meter rows (daily and monthly) and the org
-# rows too, in one statement, instead of those rows summed again from the day's per-resource
-# rows: for months without an invoice's figures.
-ADD_HOUR_ROWS = _priced("add_hour_rows")
 
 
 def sort_in_memory(connection: Connection) -> None:
@@ -221,28 +217,12 @@ def _recompute_days(connection: Connection, pairs: list[tuple[int, date]]) -> No
 
 
 def _add_hours(connection: Connection, hours: list[tuple[int, datetime]]) -> None:
-    """Add the rated rows of (org, hour) pairs that only gained rows onto the rollups.
-
-    The per-resource rows take the hours' sums on; so do the meter, monthly meter and org rows,
-    by the hours' difference (an hour that only adds rows after everything its day holds adds
-    to every sum), unless a month of the batch carries an invoice's figures: then the days'
-    meter rows are summed again from their per-resource rows, as a recomputed day's are. The
-    narrow, series and team rows are summed again from the meter rows either way.
-    """
-    pairs = sorted({(org_id, _utc_date(at)) for org_id, at in hours})
-    org_months = sorted({(org_id, day.replace(day=1)) for org_id, day in pairs})
-    figured = connection.execute(_STATEMENTS.sql("months_with_figures"), {
-        "org_ids": [org_id for org_id, _ in org_months],
-        "month_dates": [month for _, month in org_months]}).first()
+    """Add the rated rows of (org, hour) pairs that only gained rows onto the rollups."""
     params = rating.stage_sums(
         connection, min(at for _, at in hours), max(at for _, at in hours) + timedelta(hours=1),
         sorted({org_id for org_id, _ in hours}), grain="hour", hours=hours)
-    if figured is not None:
-        rating.price_sums(connection, ADD_RESOURCE_HOURS, params)
-        refold_meters(connection, pairs)
-        return
-    rating.price_sums(connection, ADD_HOUR_ROWS, params)
-    refold_narrow(connection, pairs)
+    rating.price_sums(connection, ADD_RESOURCE_HOURS, params)
+    refold_meters(connection, sorted({(org_id, _utc_date(at)) for org_id, at in hours}))
 
 
 def _utc_date(moment: datetime) -> date:

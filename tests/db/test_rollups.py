@@ -500,11 +500,12 @@ def test_hours_added_on_one_at_a_time_equal_a_rebuild_from_nothing(engine, loade
 
 
 
-def test_an_hour_added_on_by_difference_then_corrected_matches(engine, loaded):
-    """A later hour of a day is added onto the meter, org and monthly rows by its difference:
-    with a machine resized in it (a new per-resource and meter row for a machine the day holds:
-    the org row still counts it once) and a machine of a new app (new meter and monthly rows);
-    then a correction of that hour, which recomputes the day whole; then one more hour."""
+def test_an_hour_added_on_with_a_resized_and_a_new_machine_then_corrected_matches(
+        engine, loaded):
+    """A later hour of a day added on: with a machine resized in it (a new per-resource and
+    meter row for a machine the day holds: the org row still counts it once) and a machine of a
+    new app (new meter and monthly rows); then a correction of that hour, which recomputes the
+    day whole; then one more hour added on."""
     rollups.refresh(engine)
     org_id = loaded
     hour_at = START + timedelta(hours=HOURS)  # 10:00 on 16 October, after 00:00-09:00
