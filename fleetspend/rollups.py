@@ -250,12 +250,19 @@ def _refresh(connection: Connection, *, full: bool, add_hours: bool) -> RefreshR
                    if hour_at is not None and add_hours and (org_id, day) not in whole_days}
     if added_hours:
         # an hour can only be added on if nothing of it is folded in yet: it must come after
-        # the latest hour its day already holds, else the day is recomputed whole
-        candidate_days = sorted({(org_id, _utc_date(at)) for org_id, at in added_hours})
-        folded_through = dict(((org_id, day), last_hour_at) for org_id, day, last_hour_at
-                              in connection.execute(_STATEMENTS.sql("batch", "folded_through"), {
-                                  "org_ids": [org_id for org_id, _ in candidate_days],
-                                  "usage_dates": [day for _, day in candidate_days]}))
+        # the latest hour its day already holds, else the day is recomputed whole. Most often
+        # it comes after the latest hour its organization's rollups hold at all
+        # (rollup_org_latest_hour, never earlier than any day's): then no day is read
+        org_latest: dict[int, datetime] = dict(connection.execute(
+            _STATEMENTS.sql("latest_folded_hours"),
+            {"org_ids": sorted({org_id for org_id, _ in added_hours})}).all())
+        candidate_days = sorted({(org_id, _utc_date(at)) for org_id, at in added_hours
+                                 if org_id not in org_latest or at <= org_latest[org_id]})
+        folded_through = {} if not candidate_days else {
+            (org_id, day): last_hour_at for org_id, day, last_hour_at
+            in connection.execute(_STATEMENTS.sql("batch", "folded_through"), {
+                "org_ids": [org_id for org_id, _ in candidate_days],
+                "usage_dates": [day for _, day in candidate_days]})}
         for org_id, at in list(added_hours):
             latest = folded_through.get((org_id, _utc_date(at)))
             if latest is not None and at <= latest:

@@ -203,6 +203,20 @@ ROLLUP_RAW = text("""
     where product in ('machine_runtime', 'egress_internet', 'volume') group by product
 """)
 
+# each monthly meter row counts its month's daily meter rows (a month is dropped when none is
+# left), and each daily meter row keeps its rated amount: with no invoice in these tests, the
+# amount itself
+DIRECT_DAY_ROWS = text("""
+    select org_id, cast(date_trunc('month', usage_date) as date), app_id, region_code,
+           preset_code, product, count(*)
+    from rollup_usage_daily group by 1, 2, 3, 4, 5, 6
+""")
+ROLLUP_DAY_ROWS = text("""
+    select org_id, month_date, app_id, region_code, preset_code, product, day_rows
+    from rollup_usage_monthly
+""")
+UNRATED_METER_ROWS = text(
+    "select count(*) from rollup_usage_daily where rated_amount_precise <> amount_precise")
 
 # each organization's latest hour of usage ("usage complete through" less an hour)
 DIRECT_LATEST_HOUR = text("select org_id, max(hour_at) from rated_usage group by org_id")
@@ -222,6 +236,8 @@ def assert_rollups_match(connection: Connection) -> None:
     assert _rows(connection, ROLLUP_SERIES) == _rows(connection, DIRECT_SERIES)
     assert _rows(connection, ROLLUP_METER_MONTHLY) == _rows(connection, DIRECT_METER_MONTHLY)
     assert _rows(connection, ROLLUP_LATEST_HOUR) == _rows(connection, DIRECT_LATEST_HOUR)
+    assert _rows(connection, ROLLUP_DAY_ROWS) == _rows(connection, DIRECT_DAY_ROWS)
+    assert connection.execute(UNRATED_METER_ROWS).scalar_one() == 0
     raw = {product: Decimal(total) for product, total in connection.execute(DIRECT_RAW)}
     assert {product: Decimal(total) for product, total in connection.execute(ROLLUP_RAW)} == raw
     assert connection.execute(text("select count(*) from rollup_pending_days")).scalar() == 0
@@ -481,3 +497,106 @@ def test_hours_added_on_one_at_a_time_equal_a_rebuild_from_nothing(engine, loade
             "select count(distinct price_list_id) from rated_usage "
             "where hour_at >= '2026-10-16' and hour_at < '2026-10-17'")).scalar()
     assert lists == 2
+
+
+
+def test_an_hour_added_on_with_a_resized_and_a_new_machine_then_corrected_matches(
+        engine, loaded):
+    """A later hour of a day added on: with a machine resized in it (a new per-resource and
+    meter row for a machine the day holds: the org row still counts it once) and a machine of a
+    new app (new meter and monthly rows); then a correction of that hour, which recomputes the
+    day whole; then one more hour added on."""
+    rollups.refresh(engine)
+    org_id = loaded
+    hour_at = START + timedelta(hours=HOURS)  # 10:00 on 16 October, after 00:00-09:00
+    with engine.begin() as connection:
+        app_id = connection.execute(text(
+            "insert into apps (org_id, team_id, name) select org_id, team_id, 'batch' "
+            "from teams where org_id = :org returning app_id"), {"org": org_id}).scalar_one()
+        connection.execute(text(
+            "insert into machines (org_id, machine_id, app_id, region_code, preset_code, "
+            "memory_mb, created_at) values (:org, '0c0000000000c1', :app, 'iad', "
+            "'shared-cpu-1x', 256, :at)"), {"org": org_id, "app": app_id, "at": hour_at})
+        connection.execute(text(
+            "update machines set preset_code = 'performance-4x', memory_mb = 8192 "
+            "where org_id = :org and machine_id = '0a0000000000a1'"), {"org": org_id})
+        _add_hours(connection, org_id, hour_at, 1)
+    with engine.connect() as connection:
+        meters_before = len(_rows(connection, ROLLUP_METER_DAILY))
+        months_before = len(_rows(connection, ROLLUP_METER_MONTHLY))
+    added = rollups.refresh(engine)
+    assert (added.days, added.hours) == (0, 1)
+    with engine.connect() as connection:
+        assert_rollups_match(connection)
+        # the resized machine's and the new app's rows are new meter rows and monthly rows
+        assert len(_rows(connection, ROLLUP_METER_DAILY)) > meters_before
+        assert len(_rows(connection, ROLLUP_METER_MONTHLY)) > months_before
+
+    with engine.begin() as connection:  # a correction of the hour added on
+        connection.execute(text(
+            "update machine_usage set runtime_seconds = 600, egress_internet_gb = 3.5 "
+            "where org_id = :org and machine_id = '0c0000000000c1' and hour_at = :at"),
+            {"org": org_id, "at": hour_at})
+    corrected = rollups.refresh(engine)
+    assert (corrected.days, corrected.hours) == (1, 0)
+    with engine.connect() as connection:
+        assert_rollups_match(connection)
+
+    with engine.begin() as connection:
+        _add_hours(connection, org_id, hour_at + timedelta(hours=1), 1)
+    assert (rollups.refresh(engine).hours, 0) == (1, 0)
+    with engine.connect() as connection:
+        assert_rollups_match(connection)
+
+
+def test_an_hour_added_into_a_month_with_an_invoices_figures(invoiced_engine):
+    """An hour added on in a month whose rollups carry an invoice's cents: the per-resource
+    rows take it on, the meter rows keep their rated amounts, and the month's pages add up to
+    its invoice (figures applied again) or to its rated usage (a draft's figures withdrawn)."""
+    from fleetspend import figures
+    from tests.db.test_month_figures import _assert_pages_add_up
+
+    with invoiced_engine.begin() as connection:
+        org_id, last_hour_at = connection.execute(text(
+            "select org_id, max(hour_at) from machine_usage join organizations using (org_id) "
+            "where slug = 'acme' group by 1")).one()
+        month = last_hour_at.astimezone(UTC).date().replace(day=1)
+        hour_at = last_hour_at + timedelta(hours=1)
+        assert hour_at.astimezone(UTC).date().replace(day=1) == month
+        if figures.month_figure(connection, org_id, month).invoice_number is None:
+            figures.apply(connection, month, [org_id])
+        status = connection.execute(text(
+            "select status from invoices where org_id = :org and period_start_date = :month"),
+            {"org": org_id, "month": month}).scalar_one()
+        # the last hour's rows again an hour later: inserts only
+        columns = ("preset_code, memory_mb, runtime_seconds, stopped_rootfs_gb_seconds, "
+                   "egress_internet_gb, egress_private_gb, dedicated_ipv4_seconds")
+        connection.execute(text(
+            f"insert into machine_usage (org_id, machine_id, hour_at, {columns}) "
+            f"select org_id, machine_id, :at, {columns} from machine_usage "
+            "where org_id = :org and hour_at = :last"),
+            {"org": org_id, "at": hour_at, "last": last_hour_at})
+    result = rollups.refresh(invoiced_engine)
+    assert (result.days, result.hours) == (0, 1)
+    with invoiced_engine.connect() as connection:
+        org_rows = {row for row in _rows(connection, ROLLUP_RESOURCE_DAILY) if row[0] == org_id}
+        assert org_rows == {row for row in _rows(connection, DIRECT_RESOURCE_DAILY)
+                            if row[0] == org_id}
+        unrated = connection.execute(text(
+            "select count(*) from rollup_usage_daily as meter "
+            "left join (select org_id, usage_date, app_id, region_code, preset_code, product, "
+            "                  sum(amount_precise) as amount_precise "
+            "           from rollup_resource_daily group by 1, 2, 3, 4, 5, 6) as sums "
+            "using (org_id, usage_date, app_id, region_code, preset_code, product) "
+            "where meter.rated_amount_precise <> coalesce(sums.amount_precise, 0)")).scalar_one()
+        assert unrated == 0
+        figure = figures.month_figure(connection, org_id, month)
+        if status == "draft":
+            assert figure.invoice_number is None  # usage changed after the draft
+            assert {row for row in _rows(connection, ROLLUP_METER_MONTHLY)
+                    if row[:2] == (org_id, month)} == {
+                row for row in _rows(connection, DIRECT_METER_MONTHLY)
+                if row[:2] == (org_id, month)}
+        else:
+            assert figure.invoice_number is not None
+            _assert_pages_add_up(connection, org_id, month)
