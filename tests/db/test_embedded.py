@@ -62,8 +62,9 @@ def test_server_runs_unprivileged_and_leaves_parent_permissions_alone(tmp_path):
         with psycopg.connect(server.url()) as connection:
             pid = connection.execute("select pg_backend_pid()").fetchone()[0]
             data_directory = connection.execute("show data_directory").fetchone()[0]
+            # the backend's process exists while its connection is open
+            owner_uid = Path(f"/proc/{pid}").stat().st_uid
         assert Path(data_directory) == server.data_dir
-        owner_uid = Path(f"/proc/{pid}").stat().st_uid
         assert owner_uid != 0, "PostgreSQL must never run as root"
         assert _modes(watched) == before
     finally:
