@@ -9,10 +9,10 @@ Starts the app (demo mode) on BENCH_DATABASE_URL (seeded at the large scale) the
 to warm the server (Python imports, pools, the pages' data caches), then ``--runs`` times opens
 it in a fresh browser context (nothing cached by the browser, signed in through the demo
 cookie) in Debian's chromium, and prints p50/p95 of: the page's first bytes (HTML), its
-heading, the first chart drawn (a Plotly chart's SVG or a Vega-Lite chart's marks: the
-overview's top bars are Vega-Lite), every chart on the page drawn (the run over, no
-placeholder left undrawn), and the bytes the browser fetched over the network (with the
-biggest script). ``--warm`` measures a returning browser instead: each
+heading, the first chart drawn (a Plotly chart's SVG, as every chart of the pages is, or
+a Vega-Lite chart's marks, as the floor app draws one), every chart on the page drawn (the
+run over, no placeholder left undrawn), and the bytes the browser fetched over the network
+(with the biggest script). ``--warm`` measures a returning browser instead: each
 fresh context opens the page once first (filling its HTTP and compiled-code caches), and the
 visit measured is the next one, in a new tab (a new Streamlit session).
 
