@@ -152,25 +152,36 @@ def _assert_pages_add_up(connection: Connection, org_id: int, month: date) -> in
     return subtotal
 
 
+def _busiest_october_app(connection: Connection) -> tuple[int, int]:
+    """acme's org id and the app of its machines with the most runtime in October."""
+    return tuple(connection.execute(text(
+        "select org_id, machines.app_id from machine_usage "
+        "join machines using (org_id, machine_id) join organizations using (org_id) "
+        "where slug = 'acme' and hour_at >= '2026-10-01T00:00Z' "
+        "and hour_at < '2026-11-01T00:00Z' "
+        "group by 1, 2 order by sum(runtime_seconds) desc, 2 limit 1")).one())
+
+
+def _delete_app_usage(connection: Connection, org_id: int, app_id: int, *, until: str) -> None:
+    """Every hour of the app's machines from October 1 until ``until`` (UTC) deleted, as an
+    import of corrections would leave them."""
+    connection.execute(text(
+        "delete from machine_usage using machines "
+        "where machines.org_id = machine_usage.org_id "
+        "and machines.machine_id = machine_usage.machine_id "
+        "and machine_usage.org_id = :org and machines.app_id = :app "
+        "and hour_at >= '2026-10-01T00:00Z' and hour_at < :until"),
+        {"org": org_id, "app": app_id, "until": until})
+
+
 def test_a_sealed_month_keeps_its_figures_when_usage_goes_and_the_next_draft_carries_it(
         invoiced_engine) -> None:
     october, november = date(2026, 10, 1), date(2026, 11, 1)
     with invoiced_engine.begin() as connection:
-        org_id, app_id = connection.execute(text(
-            "select org_id, machines.app_id from machine_usage "
-            "join machines using (org_id, machine_id) join organizations using (org_id) "
-            "where slug = 'acme' and hour_at >= '2026-10-01T00:00Z' "
-            "and hour_at < '2026-11-01T00:00Z' "
-            "group by 1, 2 order by sum(runtime_seconds) desc, 2 limit 1")).one()
+        org_id, app_id = _busiest_october_app(connection)
         # every October hour of the app's machines withdrawn after October was sealed, as an
         # import of corrections would leave it (and note the month for the next draft)
-        connection.execute(text(
-            "delete from machine_usage using machines "
-            "where machines.org_id = machine_usage.org_id "
-            "and machines.machine_id = machine_usage.machine_id "
-            "and machine_usage.org_id = :org and machines.app_id = :app "
-            "and hour_at >= '2026-10-01T00:00Z' and hour_at < '2026-11-01T00:00Z'"),
-            {"org": org_id, "app": app_id})
+        _delete_app_usage(connection, org_id, app_id, until="2026-11-01T00:00Z")
         connection.execute(text(
             "insert into late_usage_periods (org_id, period_start_date) values (:org, :month)"),
             {"org": org_id, "month": october})
@@ -300,19 +311,8 @@ def test_a_drafts_month_withdrawn_by_new_usage_is_what_a_rebuild_gives(invoiced_
     # that only its cents needed
     october, november = date(2026, 10, 1), date(2026, 11, 1)
     with invoiced_engine.begin() as connection:
-        org_id, app_id = connection.execute(text(
-            "select org_id, machines.app_id from machine_usage "
-            "join machines using (org_id, machine_id) join organizations using (org_id) "
-            "where slug = 'acme' and hour_at >= '2026-10-01T00:00Z' "
-            "and hour_at < '2026-11-01T00:00Z' "
-            "group by 1, 2 order by sum(runtime_seconds) desc, 2 limit 1")).one()
-        connection.execute(text(
-            "delete from machine_usage using machines "
-            "where machines.org_id = machine_usage.org_id "
-            "and machines.machine_id = machine_usage.machine_id "
-            "and machine_usage.org_id = :org and machines.app_id = :app "
-            "and hour_at >= '2026-10-01T00:00Z' and hour_at < '2026-12-01T00:00Z'"),
-            {"org": org_id, "app": app_id})
+        org_id, app_id = _busiest_october_app(connection)
+        _delete_app_usage(connection, org_id, app_id, until="2026-12-01T00:00Z")
         # and November's hours re-sent without egress: the app's October egress has no product
         # of its own left in November, not even on the organization's rows
         connection.execute(text(
