@@ -71,6 +71,10 @@ _SET_LOCAL = text(
     "select set_config(setting.name, setting.value, true) "
     "from unnest(cast(:names as text[]), cast(:values as text[])) as setting(name, value)"
 )
+_CURRENT_SETTINGS = text(
+    "select array(select current_setting(setting.name) from unnest(cast(:names as text[])) "
+    "with ordinality as setting(name, position) order by setting.position)"
+)
 
 
 # where a read snapshot's connection keeps the settings its transaction holds (see ReadPool)
@@ -82,6 +86,20 @@ def set_local(connection: Connection, settings: Mapping[str, str]) -> None:
     connection.execute(_SET_LOCAL, {"names": list(settings), "values": list(settings.values())})
     if _LOCAL_SETTINGS_KEY in connection.info:
         connection.info[_LOCAL_SETTINGS_KEY].update(settings)
+
+
+@contextlib.contextmanager
+def local_settings(connection: Connection, settings: Mapping[str, str]) -> Iterator[None]:
+    """``settings`` for the statements run inside the block (planner switches around the one
+    statement the planner misjudges), then the values they had before it, in the connection's
+    current transaction. A block that raises leaves them: its transaction is rolled back."""
+    if not settings:
+        yield
+        return
+    before = connection.execute(_CURRENT_SETTINGS, {"names": list(settings)}).scalar_one()
+    set_local(connection, settings)
+    yield
+    set_local(connection, dict(zip(settings, before, strict=True)))
 
 
 def note_local(connection: Connection, settings: Mapping[str, str]) -> None:

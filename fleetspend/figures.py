@@ -82,12 +82,9 @@ def apply(connection: Connection, month: date, org_ids: list[int]) -> None:
     for name in _WRITE_METER_ROWS:
         # the meter rows updated in the cells' (key) order: hashed, not probed one by one
         # (sql/figures/set_meter_row_cents.sql)
-        in_key_order = name == "set_meter_row_cents"
-        if in_key_order:
-            db.set_local(connection, {"enable_nestloop": "off"})
-        connection.execute(_STATEMENTS.sql(name), params)
-        if in_key_order:
-            db.set_local(connection, {"enable_nestloop": "on"})
+        planner = {"enable_nestloop": "off"} if name == "set_meter_row_cents" else {}
+        with db.local_settings(connection, planner):
+            connection.execute(_STATEMENTS.sql(name), params)
     applied = connection.execute(_STATEMENTS.sql("applied_orgs")).scalars().all()
     connection.execute(_STATEMENTS.sql("drop_figure_tables"))
     if applied:

@@ -156,19 +156,19 @@ def stage_sums(connection: Connection, start: datetime, end: datetime, org_ids: 
     db.set_local(connection, {"work_mem": "256MB", "jit": "off"})
     # (a few hours are found through the primary key: sql/machine_sums_from_hours.sql)
     hash_only = _HASH_AGGREGATE_ONLY if grain != "hour" else ()
-    db.set_local(connection, dict.fromkeys(hash_only, "off"))
-    for period_no, period in enumerate(periods, start=1):
-        # the price list's hours within [start, end), its prices of the products rated per row
-        price_list = {**params, "period_no": period_no,
-                      "from_at": max(start, period.effective_from),
-                      "until_at": min(end, period.effective_until or end),
-                      "rootfs_price": period.stopped_rootfs, "ipv4_price": period.dedicated_ipv4,
-                      "volume_price": period.volume}
-        for table, *files in _SUMS_PASSES[grain]:
-            creates, adds = _SUMS_HEADS[table]
-            head = creates if period_no == 1 else adds
-            connection.execute(statements.sql(head, table, *files), price_list)
-    db.set_local(connection, dict.fromkeys(hash_only, "on"))
+    with db.local_settings(connection, dict.fromkeys(hash_only, "off")):
+        for period_no, period in enumerate(periods, start=1):
+            # the price list's hours within [start, end), its prices of the products rated
+            # per row
+            price_list = {**params, "period_no": period_no,
+                          "from_at": max(start, period.effective_from),
+                          "until_at": min(end, period.effective_until or end),
+                          "rootfs_price": period.stopped_rootfs,
+                          "ipv4_price": period.dedicated_ipv4, "volume_price": period.volume}
+            for table, *files in _SUMS_PASSES[grain]:
+                creates, adds = _SUMS_HEADS[table]
+                head = creates if period_no == 1 else adds
+                connection.execute(statements.sql(head, table, *files), price_list)
     # the small rate views, computed once for the period's price lists
     connection.execute(statements.sql("stage_period_price_book"), params)
     connection.execute(statements.sql("stage_period_runtime_rates"), params)
@@ -183,9 +183,8 @@ def price_sums(connection: Connection, statement: TextClause, params: dict) -> N
     selectivities of the three keys the rates join on, expects a handful of rows and would
     loop over the rates for every sum (measured: 0.3 s -> 4.7 s for ten days of the large seed).
     """
-    db.set_local(connection, {"enable_nestloop": "off"})
-    connection.execute(statement, params)
-    db.set_local(connection, {"enable_nestloop": "on"})
+    with db.local_settings(connection, {"enable_nestloop": "off"}):
+        connection.execute(statement, params)
 
 
 def stage_month(connection: Connection, period_start: date, org_ids: list[int]) -> None:
@@ -203,9 +202,8 @@ def stage_month(connection: Connection, period_start: date, org_ids: list[int]) 
     # selectivities), so it sorts them on the fourteen columns of a line and resource to group
     # them; hashing is right for the hundreds of thousands there are (at ten times the large
     # scale, load 12: 11 s of the statement's 17 s went to that sort).
-    db.set_local(connection, {"enable_sort": "off"})
-    price_sums(connection, rated_resources, {**params, "product_order": PRODUCT_ORDER})
-    db.set_local(connection, {"enable_sort": "on"})
+    with db.local_settings(connection, {"enable_sort": "off"}):
+        price_sums(connection, rated_resources, {**params, "product_order": PRODUCT_ORDER})
     connection.execute(statements.sql("rated_lines"))
     connection.execute(statements.sql("allocate_largest_remainder"))
     temporary.analyze(connection, "rated_resources", "rated_lines", "rated_allocations")

@@ -611,3 +611,18 @@ def test_the_default_views_previous_period_the_short_way_equals_every_series_fol
     every = usage_explorer.previous_totals(usage_explorer.read_cells(
         connection, org_id, query.previous, None, with_cells=False), series)
     assert usage_explorer.read_previous_totals(connection, org_id, query, series, top) == every
+
+
+def test_local_settings_hold_inside_the_block_and_give_back_what_was_set_before(connection):
+    """db.local_settings (the planner switches around one misjudged write statement) sets its
+    values for the block only, and afterwards the transaction has what it had before, not
+    the server's defaults."""
+    def current() -> tuple[str, str]:
+        return connection.execute(text(
+            "select current_setting('enable_nestloop'), current_setting('work_mem')")).one()
+
+    with connection.begin():
+        db.set_local(connection, {"work_mem": "7MB"})
+        with db.local_settings(connection, {"enable_nestloop": "off", "work_mem": "9MB"}):
+            assert tuple(current()) == ("off", "9MB")
+        assert tuple(current()) == ("on", "7MB")
