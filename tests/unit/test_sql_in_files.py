@@ -20,6 +20,9 @@ ALLOWED = {
     ("fleetspend/db.py", "select set_config(setting.name"):
         "the driver's plumbing: one generic statement setting any per-transaction settings "
         "from bound arrays, run on every page view's connection beside the read pool's code",
+    ("fleetspend/db.py", "select array(select current_setting(setting.name)"):
+        "its other half: the same settings read, before db.local_settings changes them for a "
+        "block, to be given back after it",
 }
 # files whose text(...) are table metadata, not statements: server defaults and index
 # predicates that SQLAlchemy writes into DDL
