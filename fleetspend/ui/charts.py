@@ -11,17 +11,25 @@ Streamlit's static file serving), never from a CDN at view time. Every name draw
 Series get colours from one qualitative palette long enough that no two series of a chart
 share one (grey is kept for "Other", red for anomalies); legends sit above the plot, clear of
 the axis titles; :func:`draw` shows every figure without Plotly's toolbar.
+
+Bars, lines and maps are drawn by the app's own component (``plotly_chart/``) with plotly.js's
+partial bundles, a quarter of the full plotly.js that ``st.plotly_chart`` makes a fresh
+browser load and compile before its first chart (docs/scaling.md, "First chart"); anything
+else (the treemap) by ``st.plotly_chart``.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
+import plotly.io.json
 import streamlit as st
+from streamlit.components.v2.types import ComponentRenderer
 
 from fleetspend.anomaly_search import Anomaly
 from fleetspend.money import dollars
@@ -43,17 +51,59 @@ SERIES_COLOURS = [colour for colour in (*px.colors.qualitative.Dark24,
 OTHER_COLOUR = "#9e9e9e"
 SPEND_COLOUR = "#1f77b4"
 ANOMALY_COLOUR = "#d62728"
+# the plotly.js partial bundles the component draws with (fleetspend/ui/plotly_chart), and
+# the trace types each holds; the first that holds all of a figure's traces draws it
+BUNDLES = {"basic": frozenset({"bar", "scatter", "pie"}),
+           "geo": frozenset({"scatter", "scattergeo", "choropleth"})}
+# the component's charts' look (plotly.py's "plotly_white", axes and hover labels only; the
+# page's font and a transparent background come from plotly_chart.js): axes make room for
+# their labels, grid lines are light
+_AXIS = {"automargin": True, "gridcolor": "#EBF0F8", "linecolor": "#EBF0F8", "ticks": "",
+         "zerolinecolor": "#EBF0F8", "zerolinewidth": 2, "title": {"standoff": 15}}
+TEMPLATE = {"layout": {"xaxis": _AXIS, "yaxis": _AXIS, "hoverlabel": {"align": "left"}}}
+DEFAULT_HEIGHT = 450  # plotly.js's, for a figure that sets none
 LEGEND_ABOVE = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0}
 MONTH_LABEL = "%b %Y"
 
 
-def draw(figure: go.Figure, *, key: str, clickable: bool = False) -> object:
+def draw(figure: go.Figure, *, key: str, clickable: bool = False) -> None:
     """Show ``figure`` with the app's Plotly config; ``clickable``: a click reruns the page
     with the point selected (read it with :func:`selected_keys`)."""
+    bundle = bundle_for(figure)
+    if bundle is None:  # Streamlit's chart, with the whole of plotly.js
+        if clickable:
+            st.plotly_chart(figure, key=key, config=PLOT_CONFIG, on_select="rerun",
+                            selection_mode="points")
+        else:
+            st.plotly_chart(figure, key=key, config=PLOT_CONFIG)
+        return
+    spec = figure.to_plotly_json()
+    spec["layout"]["template"] = TEMPLATE
+    spec["config"] = PLOT_CONFIG
+    data = {"figure": plotly.io.json.to_json_plotly(spec), "bundle": bundle,
+            "height": figure.layout.height or DEFAULT_HEIGHT, "clickable": clickable}
     if clickable:
-        return st.plotly_chart(figure, key=key, config=PLOT_CONFIG, on_select="rerun",
-                               selection_mode="points")
-    return st.plotly_chart(figure, key=key, config=PLOT_CONFIG)
+        _plotly_chart()(data=data, key=key, on_selection_change=_clicked)
+    else:
+        _plotly_chart()(data=data, key=key)
+
+
+def bundle_for(figure: go.Figure) -> str | None:
+    """The partial plotly.js bundle that draws every trace of ``figure``; None: none does."""
+    types = {trace.type for trace in figure.data}
+    return next((name for name, holds in BUNDLES.items() if types <= holds), None)
+
+
+@functools.cache
+def _plotly_chart() -> ComponentRenderer:
+    """The chart component, registered once a server process draws its first chart."""
+    return st.components.v2.component("fleetspend.plotly_chart", js="plotly_chart.js",
+                                      isolate_styles=False)
+
+
+def _clicked() -> None:
+    """Streamlit reports a component's "selection" trigger only to a callback; there is
+    nothing to do in it: the run the click starts reads the selection from the session."""
 
 
 def keyboard_pick(label: str, labels: Mapping[str, str], *, key: str) -> str | None:

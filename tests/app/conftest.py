@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -147,6 +148,17 @@ def raw_cents(engine: Engine, org_id: int, start: date, end: date) -> int:
             "where org_id = :org and hour_at >= cast(:start as date)::timestamp at time zone "
             "'UTC' and hour_at < cast(:end as date)::timestamp at time zone 'UTC'"),
             {"org": org_id, "start": start, "end": end}).scalar_one()
+
+
+def drawn_charts(app: AppTest) -> list[tuple[str, dict]]:
+    """The charts the page drew, in order, as (element id, Plotly figure): those of the app's
+    chart component (fleetspend.ui.charts.draw) and those Streamlit draws (the treemap)."""
+    drawn = []
+    for element in app.get("bidi_component"):
+        assert element.proto.component_name == "fleetspend.plotly_chart"
+        drawn.append((element.proto.id, json.loads(json.loads(element.proto.json)["figure"])))
+    drawn += [(chart.proto.id, json.loads(chart.proto.spec)) for chart in app.get("plotly_chart")]
+    return drawn
 
 
 def as_read(markdown: str) -> str:

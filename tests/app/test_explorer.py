@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -13,7 +12,7 @@ import queries
 from fleetspend.money import dollars
 from fleetspend.reads import dimensions
 from fleetspend.reads.usage_explorer import OTHER_KEY
-from tests.app.conftest import acme_org_id, as_read, forget_caches, shown_cents
+from tests.app.conftest import acme_org_id, as_read, drawn_charts, forget_caches, shown_cents
 
 OCTOBER = {"from": "2026-10-01", "to": "2026-10-31"}
 
@@ -35,7 +34,7 @@ def _table(app):
 
 def _series_keys(app) -> list[str]:
     """The series keys the stacked chart's bars carry (the table shows no internal keys)."""
-    figure = json.loads(app.get("plotly_chart")[0].proto.spec)
+    [(_, figure)] = drawn_charts(app)
     return [trace["customdata"][0][0] for trace in figure["data"]]
 
 
@@ -169,7 +168,7 @@ def test_a_dimension_added_to_the_registry_groups_filters_and_drills(cpu_kind, o
     shared = open_page(spend_url, "explorer", by="preset", cpu_kind="shared", **OCTOBER).run()
     assert not shared.exception, shared.exception
     assert shared.multiselect(key="explorer_cpu_kind").value == ["shared"]
-    assert shared.get("plotly_chart") and all(
+    assert drawn_charts(shared) and all(
         key.startswith("shared-") for key in _series_keys(shared))
 
     # a click on one of its values filters to it and groups by its next dimension down

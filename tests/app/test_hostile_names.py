@@ -18,7 +18,7 @@ import streamlit
 from fleetspend.csvfile import FORMULA_STARTS
 from fleetspend.ui.overview_views import TREEMAP_OPEN_KEY
 from tests import hostile
-from tests.app.conftest import every_page, forget_caches, open_grant, run_as
+from tests.app.conftest import drawn_charts, every_page, forget_caches, open_grant, run_as
 from tests.conftest import create_database, drop_database, engine_for
 
 # what would act if a name reached the page raw
@@ -57,11 +57,11 @@ def _texts(app) -> list[str]:
     return texts
 
 
-def _drawn_text(spec: str) -> str:
+def _drawn_text(figure: dict) -> str:
     """A chart's traces as text (JSON's escapes of <, > and / undone), without their hover
     templates: ours, whose tags (Plotly Express's <br>) are meant."""
     traces = [{key: value for key, value in trace.items() if key != "hovertemplate"}
-              for trace in json.loads(spec)["data"]]
+              for trace in figure["data"]]
     return json.dumps(traces, ensure_ascii=False)
 
 
@@ -86,8 +86,7 @@ def walk(server_url: str, spend_template: str) -> Walk:
                     app = app.run()
                 walk.exceptions += [(page, error) for error in app.exception]
                 walk.markdown += [(page, value) for value in _texts(app)]
-                walk.charts += [(page, _drawn_text(chart.proto.spec))
-                                for chart in app.get("plotly_chart")]
+                walk.charts += [(page, _drawn_text(figure)) for _, figure in drawn_charts(app)]
             forget_caches()
     finally:
         engine.dispose()

@@ -24,13 +24,21 @@ def client(tmp_path: Path) -> TestClient:
     (tmp_path / "static" / "js").mkdir(parents=True)
     (tmp_path / "static" / "js" / "PlotlyChart.abc123.js").write_bytes(BUNDLE)
     (tmp_path / "secret.txt").write_text("not a bundle")
+    (tmp_path / "chart").mkdir()
+    (tmp_path / "chart" / "plotly-basic-4.1.1.min.js").write_bytes(BUNDLE)
+    (tmp_path / "chart" / "plotly_chart.js").write_text("export default () => {};")
     app = Starlette(routes=[Route("/{path:path}", _behind)],
-                    middleware=[Middleware(CompressedBundles, static_dir=str(tmp_path))])
+                    middleware=[Middleware(CompressedBundles, static_dir=str(tmp_path),
+                                           chart_dir=str(tmp_path / "chart"))])
     return TestClient(app)
 
 
-def test_a_bundle_is_sent_gzipped_and_is_the_file(client: TestClient) -> None:
-    response = client.get("/static/js/PlotlyChart.abc123.js", headers={
+@pytest.mark.parametrize("path", [
+    "/static/js/PlotlyChart.abc123.js",  # Streamlit's
+    "/_stcore/bidi-components/fleetspend.plotly_chart/plotly-basic-4.1.1.min.js",  # the app's
+])
+def test_a_bundle_is_sent_gzipped_and_is_the_file(client: TestClient, path: str) -> None:
+    response = client.get(path, headers={
         "Accept-Encoding": "gzip, deflate, br"})
     assert response.status_code == 200
     assert response.headers["content-encoding"] == "gzip"
@@ -38,7 +46,7 @@ def test_a_bundle_is_sent_gzipped_and_is_the_file(client: TestClient) -> None:
     assert "immutable" in response.headers["cache-control"]
     assert int(response.headers["content-length"]) < len(BUNDLE) / 10
     assert response.content == BUNDLE  # the client undid the gzip
-    again = client.get("/static/js/PlotlyChart.abc123.js", headers={"Accept-Encoding": "gzip"})
+    again = client.get(path, headers={"Accept-Encoding": "gzip"})
     assert again.content == BUNDLE
 
 
@@ -55,6 +63,9 @@ def test_a_browser_without_gzip_gets_what_streamlit_serves(client: TestClient) -
     "/static/js/../../secret.txt",
     "/app/static/js/PlotlyChart.abc123.js",  # the app's own static files
     "/_stcore/health",
+    "/_stcore/bidi-components/fleetspend.plotly_chart/plotly_chart.js",  # its script
+    "/_stcore/bidi-components/fleetspend.plotly_chart/../../secret.txt",
+    "/_stcore/bidi-components/another.component/plotly-basic-4.1.1.min.js",
 ])
 def test_anything_but_a_bundle_passes_through(client: TestClient, path: str) -> None:
     response = client.get(path, headers={"Accept-Encoding": "gzip"})

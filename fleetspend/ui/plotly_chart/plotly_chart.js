@@ -1,0 +1,90 @@
+// fleetspend's Plotly chart (a Streamlit custom component, drawn in the page itself).
+//
+// Draws the figure fleetspend.ui.charts.draw sends with one of plotly.js's partial bundles
+// (bars and lines: "basic", about a quarter of the full plotly.js that st.plotly_chart
+// loads; maps: "geo"), so that a fresh browser session draws its first chart sooner.
+// Charts are drawn one at a time in page order, a frame apart, so the first is painted
+// before the next is drawn; a bundle is fetched only when the first chart needing it is
+// drawn. A click on a point of a clickable chart sends its points as the "selection"
+// trigger, shaped as st.plotly_chart's selection ({"selection": {"points": [...]}}).
+
+// the bundles' file names carry their version: the server marks them immutable
+const BUNDLES = { basic: "plotly-basic-4.1.1.min.js", geo: "plotly-geo-4.1.1.min.js" };
+const loaded = {}; // bundle name -> promise of that bundle's Plotly object
+let drawing = Promise.resolve(); // the queue of charts to draw, in the order they came
+
+function load(bundle) {
+  // each bundle sets window.Plotly as it runs; its own object is kept before the next loads
+  loaded[bundle] ??= new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = new URL(BUNDLES[bundle], import.meta.url).href;
+    script.onload = () => resolve(window.Plotly);
+    script.onerror = () => reject(new Error(`could not load ${script.src}`));
+    document.head.appendChild(script);
+  });
+  return loaded[bundle];
+}
+
+function nextFrame() {
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve)));
+}
+
+function themed(layout, element) {
+  // the page's font and text colour, on a transparent background, as Streamlit's charts
+  const style = getComputedStyle(element);
+  const font = { family: style.fontFamily, color: style.color };
+  return {
+    paper_bgcolor: "rgba(0,0,0,0)",
+    plot_bgcolor: "rgba(0,0,0,0)",
+    ...layout,
+    font: { ...font, ...layout.font },
+    hoverlabel: { font: { family: style.fontFamily }, ...layout.hoverlabel },
+  };
+}
+
+function selection(points) {
+  return {
+    points: points.map((point) => ({
+      customdata: point.customdata ?? null,
+      curve_number: point.curveNumber,
+      point_index: point.pointIndex ?? point.pointNumber,
+      x: point.x ?? null,
+      y: point.y ?? null,
+    })),
+  };
+}
+
+async function draw(chart, { figure, bundle, clickable }) {
+  const Plotly = await load(bundle);
+  const spec = JSON.parse(figure);
+  await Plotly.react(chart, spec.data, themed(spec.layout, chart), spec.config);
+  if (clickable && !chart.dataset.listening) {
+    chart.dataset.listening = "yes";
+    chart.on("plotly_click", (event) => chart.send("selection", selection(event.points ?? [])));
+  }
+}
+
+export default function ({ data, parentElement, setTriggerValue }) {
+  let chart = parentElement.querySelector(".fleetspend-chart");
+  if (!chart) {
+    chart = document.createElement("div");
+    chart.className = "fleetspend-chart";
+    parentElement.appendChild(chart);
+  }
+  chart.style.height = `${data.height}px`; // the chart's room, kept while it waits its turn
+  chart.send = setTriggerValue; // this run's: a click reports to the latest script run
+  let gone = false;
+  drawing = drawing
+    .then(async () => {
+      if (gone) return;
+      await draw(chart, data);
+      await nextFrame();
+    })
+    .catch((error) => {
+      console.error("fleetspend chart", error);
+      chart.textContent = "This chart could not be drawn; reload the page to try again.";
+    });
+  return () => {
+    gone = true;
+  };
+}
