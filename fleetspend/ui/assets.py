@@ -13,9 +13,14 @@ are treated the same: 1.2 MB and 1.4 MB, 0.40 and 0.46 MB compressed. Anything e
 the websocket, the component's own script, the app's ``app/static`` files) passes through
 untouched, and so does a request whose browser does not accept gzip.
 
-The Plotly chunk is not preloaded (sessions 7 and 8 tried a ``modulepreload`` link): the
-browser compiled it on the same two cores while the page's own bundles started, and in session
-9's A/B it delayed the overview's first chart (docs/scaling.md, "First chart").
+The page (any HTML response) names in a ``Link`` header what its first chart will need, so the
+browser fetches it while it starts Streamlit instead of after the chart's element arrives:
+plotly.js's basic bundle (``rel=preload``: fetched, not run), the component's script and
+Streamlit's chunk that mounts components (``rel=modulepreload``). Session 12 measured it A/B
+(docs/scaling.md, "First chart (session 12)"). Nothing is run early: Streamlit's full Plotly
+chunk preloaded as a module (sessions 7-9), or the basic bundle run by a ``defer`` script
+(session 12), compiled on the same two cores while the page's own bundles started, and
+delayed the heading and the first chart.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import re
 from pathlib import Path
 
 from starlette.middleware import Middleware
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from streamlit import config, file_util
 
 # a bundle's path under Streamlit's static directory: one folder, one plain file name, so
@@ -37,6 +42,8 @@ BUNDLE_PATH = re.compile(r"/(?P<name>static/(?:js|css)/[A-Za-z0-9_.-]+\.(?:js|cs
 CHART_BUNDLE_PATH = re.compile(
     r"/_stcore/bidi-components/fleetspend\.plotly_chart/(?P<name>plotly-[a-z]+-[0-9.]+\.min\.js)")
 CHART_DIR = Path(__file__).resolve().parent / "plotly_chart"
+# where Streamlit serves the component's files, relative to the page
+CHART_URL = "./_stcore/bidi-components/fleetspend.plotly_chart"
 # level 6: 1.42 MB for the Plotly chunk in 0.3 s, once; level 9 saves 0.2% for 35% more time
 GZIP_LEVEL = 6
 # a year, as Streamlit says for the same files: their names change with their content
@@ -54,9 +61,13 @@ class CompressedBundles:
         self.roots = ((BUNDLE_PATH, Path(static_dir or file_util.get_static_dir()).resolve()),
                       (CHART_BUNDLE_PATH, Path(chart_dir or CHART_DIR).resolve()))
         self.compressed: dict[Path, bytes] = {}
+        self.preloads = first_chart_preloads(self.roots[0][1], self.roots[1][1])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = self._bundle(scope) if scope["type"] == "http" else None
+        if path is None and scope["type"] == "http":
+            await self.app(scope, receive, self._preloading(send))
+            return
         if path is None or scope["method"] not in ("GET", "HEAD") or not _accepts_gzip(scope):
             await self.app(scope, receive, send)
             return
@@ -82,6 +93,16 @@ class CompressedBundles:
             {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
         )
 
+    def _preloading(self, send: Send) -> Send:
+        """``send``, with the preloads' Link header added to a page (an HTML response)."""
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start" and any(
+                    key.lower() == b"content-type" and value.startswith(b"text/html")
+                    for key, value in message.get("headers", ())):
+                message = {**message, "headers": [*message["headers"], (b"link", self.preloads)]}
+            await send(message)
+        return sending
+
     def _bundle(self, scope: Scope) -> Path | None:
         """The bundle file a request's path names, after the server's base path (if set)."""
         path: str = scope.get("path", "")
@@ -103,6 +124,16 @@ class CompressedBundles:
                 return None
             self.compressed[path] = await asyncio.to_thread(_gzip, path)
         return self.compressed[path]
+
+
+def first_chart_preloads(static_dir: Path, chart_dir: Path) -> bytes:
+    """The Link header a page is sent with: what its first chart needs, each file as found."""
+    links = [f"<{CHART_URL}/{path.name}>; rel=preload; as=script"
+             for path in sorted(chart_dir.glob("plotly-basic-*.min.js"))[:1]]
+    links.append(f"<{CHART_URL}/plotly_chart.js>; rel=modulepreload")
+    links += [f"<./static/js/{path.name}>; rel=modulepreload"
+              for path in sorted((static_dir / "static" / "js").glob("BidiComponent.*.js"))[:1]]
+    return ", ".join(links).encode()
 
 
 def _gzip(path: Path) -> bytes:

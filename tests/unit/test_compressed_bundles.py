@@ -6,11 +6,12 @@ from pathlib import Path
 import pytest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.responses import PlainTextResponse
+from starlette.responses import HTMLResponse, PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
+from streamlit import file_util
 
-from fleetspend.ui.assets import CompressedBundles
+from fleetspend.ui.assets import CHART_DIR, CompressedBundles
 
 BUNDLE = b"export const chart = 'plotly';\n" * 2000
 
@@ -78,3 +79,26 @@ def test_a_bundle_compresses_once(tmp_path: Path, client: TestClient) -> None:
     (tmp_path / "static" / "js" / "PlotlyChart.abc123.js").write_bytes(b"changed")
     response = client.get("/static/js/PlotlyChart.abc123.js", headers={"Accept-Encoding": "gzip"})
     assert response.content == BUNDLE
+
+
+def _page(request) -> HTMLResponse:
+    return HTMLResponse("<html><head></head><body>the page</body></html>")
+
+
+def test_a_page_names_what_its_first_chart_needs_and_nothing_else_does() -> None:
+    """With Streamlit's real bundles and the app's real chart files: a page (HTML) is sent
+    with a Link header preloading the basic plotly.js bundle, the component's script and
+    Streamlit's component chunk, each a file that is there; other responses are not."""
+    app = Starlette(routes=[Route("/", _page), Route("/{path:path}", _behind)],
+                    middleware=[Middleware(CompressedBundles)])
+    client = TestClient(app)
+    links = client.get("/").headers["link"].split(", ")
+    assert [link.split("; ", 1)[1] for link in links] == [
+        "rel=preload; as=script", "rel=modulepreload", "rel=modulepreload"]
+    named = [link.split(">", 1)[0].removeprefix("<./") for link in links]
+    chart = "_stcore/bidi-components/fleetspend.plotly_chart/"
+    assert named[0].startswith(chart + "plotly-basic-") and named[1] == chart + "plotly_chart.js"
+    assert named[2].startswith("static/js/BidiComponent.")
+    assert all((CHART_DIR / name.removeprefix(chart)).is_file() for name in named[:2])
+    assert (Path(file_util.get_static_dir()) / named[2]).is_file()
+    assert "link" not in client.get("/_stcore/health").headers
