@@ -9,8 +9,9 @@ Starts the app (demo mode) on BENCH_DATABASE_URL (seeded at the large scale) the
 to warm the server (Python imports, pools, the pages' data caches), then ``--runs`` times opens
 it in a fresh browser context (nothing cached by the browser, signed in through the demo
 cookie) in Debian's chromium, and prints p50/p95 of: the page's first bytes (HTML), its
-heading, the first chart drawn (a Plotly chart's SVG, as every chart of the pages is, or
-a Vega-Lite chart's marks, as the floor app draws one), every chart on the page drawn (the
+heading, the first chart drawn (a Plotly chart's SVG, as every chart of the pages is, drawn
+by the app's component or by st.plotly_chart, or a Vega-Lite chart's marks, as the floor app
+draws one), every chart on the page drawn (the
 run over, no placeholder left undrawn), and the bytes the browser fetched over the network
 (with the biggest script). ``--warm`` measures a returning browser instead: each
 fresh context opens the page once first (filling its HTTP and compiled-code caches), and the
@@ -18,7 +19,8 @@ visit measured is the next one, in a new tab (a new Streamlit session).
 
 Beside it, in the same run and alternating with it visit by visit, Streamlit's own floor: a
 bare Streamlit app in the same fresh context, with the heading only, with the heading and
-one three-bar Plotly chart, and with the heading and one three-bar Vega-Lite chart, served as
+one three-bar Plotly chart (drawn by st.plotly_chart, and by the app's component with
+plotly.js's basic bundle), and with the heading and one three-bar Vega-Lite chart, served as
 the page is (with serve.py's middleware in front of it,
 ``fleetspend.ui.assets.MIDDLEWARE``; with ``--entry app.py``, plain ``streamlit run``); with
 serve.py, also the bare app's chart as Streamlit ships it. ``--baseline`` visits, alternately
@@ -57,9 +59,13 @@ FLOOR_APP = """
 import plotly.graph_objects as go
 import streamlit as st
 
+from fleetspend.ui import charts
+
 st.set_page_config(layout="wide")
 st.title("Floor")
-if st.query_params.get("chart") == "vega":
+if st.query_params.get("chart") == "component":
+    charts.draw(go.Figure(go.Bar(x=["a", "b", "c"], y=[3, 1, 2])), key="floor")
+elif st.query_params.get("chart") == "vega":
     st.vega_lite_chart({"values": [{"k": "a", "v": 3}, {"k": "b", "v": 1}, {"k": "c", "v": 2}]},
                        {"mark": "bar", "encoding": {"y": {"field": "k", "type": "nominal"},
                                                     "x": {"field": "v", "type": "quantitative"}}})
@@ -87,7 +93,7 @@ DRAWN = ".js-plotly-plot .main-svg, [data-testid='stVegaLiteChart'] .marks"
 # the page's run over, nothing left loading, every chart drawn
 EVERY_CHART_DRAWN = """() => {
   const charts = [...document.querySelectorAll(
-    "[data-testid='stPlotlyChart'], [data-testid='stVegaLiteChart']")];
+    "[data-testid='stPlotlyChart'], [data-testid='stVegaLiteChart'], .fleetspend-chart")];
   return document.querySelector("[data-test-script-state='notRunning']") !== null
     && !document.querySelector("[data-testid='stSkeleton']")
     && charts.length > 0 && charts.every((chart) => chart.querySelector(".main-svg, .marks"));
@@ -205,6 +211,8 @@ def main() -> None:
                                          **how)
         visits["floor chart"] = lambda: _visit(browser, servers["floor"], "?chart=1", "Floor",
                                                **how)
+        visits["floor component"] = lambda: _visit(browser, servers["floor"], "?chart=component",
+                                                   "Floor", **how)
         visits["floor vega"] = lambda: _visit(browser, servers["floor"], "?chart=vega", "Floor",
                                               **how)
         if served:
@@ -239,6 +247,8 @@ def main() -> None:
            MILESTONES[:2])
     _print(f"Streamlit alone, heading and one small Plotly chart ({how})", runs["floor chart"],
            MILESTONES[:3])
+    _print(f"Streamlit alone, heading and one small chart by the app's component ({how})",
+           runs["floor component"], MILESTONES[:3])
     _print(f"Streamlit alone, heading and one small Vega-Lite chart ({how})",
            runs["floor vega"], MILESTONES[:3])
     if served:
