@@ -43,6 +43,18 @@ def test_click_a_bar_then_open_the_link_in_a_new_tab(start_signed_app, oidc_prov
     expect(page.get_by_test_id("stException")).to_have_count(0)
     screenshot(page, "spend-overview")
 
+    # a chart takes its column's width: wider once the sidebar is closed
+    daily = page.locator(".st-key-overview_daily .main-svg").first
+    expect(daily).to_be_visible(timeout=30_000)
+    narrow = daily.bounding_box()["width"]
+    page.get_by_test_id("stSidebarCollapseButton").locator("button").click()
+    expect(page.get_by_test_id("stExpandSidebarButton")).to_be_visible()
+    page.wait_for_function(
+        "([width]) => document.querySelector('.st-key-overview_daily .main-svg')"
+        ".getBoundingClientRect().width > width + 100", arg=[narrow], timeout=10_000)
+    page.get_by_test_id("stExpandSidebarButton").click()
+    expect(page.get_by_test_id("stSidebarCollapseButton")).to_be_attached()
+
     # click where the bar is drawn, as a person would (plotly's drag layer lies on top)
     bar = top_apps.locator(".point path").first.bounding_box()
     page.mouse.click(bar["x"] + bar["width"] / 2, bar["y"] + bar["height"] / 2)

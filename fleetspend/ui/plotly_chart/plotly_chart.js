@@ -6,7 +6,8 @@
 // Charts are drawn one at a time in page order, a frame apart, so the first is painted
 // before the next is drawn; a bundle is fetched only when the first chart needing it is
 // drawn. A click on a point of a clickable chart sends its points as the "selection"
-// trigger, shaped as st.plotly_chart's selection ({"selection": {"points": [...]}}).
+// trigger, shaped as st.plotly_chart's selection ({"selection": {"points": [...]}}). A chart
+// is redrawn to its column's width when that changes.
 
 // the bundles' file names carry their version: the server marks them immutable
 const BUNDLES = { basic: "plotly-basic-4.1.1.min.js", geo: "plotly-geo-4.1.1.min.js" };
@@ -58,6 +59,17 @@ async function draw(chart, { figure, bundle, clickable }) {
   const Plotly = await load(bundle);
   const spec = JSON.parse(figure);
   await Plotly.react(chart, spec.data, themed(spec.layout, chart), spec.config);
+  if (!chart.dataset.resizing) {
+    // as wide as its column, when the column changes (the sidebar closed, the window resized)
+    chart.dataset.resizing = "yes";
+    let width = chart.clientWidth;
+    new ResizeObserver(() => {
+      if (chart.clientWidth !== width && chart.isConnected) {
+        width = chart.clientWidth;
+        Plotly.Plots.resize(chart);
+      }
+    }).observe(chart);
+  }
   if (clickable && !chart.dataset.listening) {
     chart.dataset.listening = "yes";
     chart.on("plotly_click", (event) => chart.send("selection", selection(event.points ?? [])));
