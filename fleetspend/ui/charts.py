@@ -14,8 +14,9 @@ the axis titles; :func:`draw` shows every figure without Plotly's toolbar.
 
 Bars, lines and maps are drawn by the app's own component (``plotly_chart/``) with plotly.js's
 partial bundles, a quarter of the full plotly.js that ``st.plotly_chart`` makes a fresh
-browser load and compile before its first chart (docs/scaling.md, "First chart"); anything
-else (the treemap) by ``st.plotly_chart``.
+browser load and compile before its first chart (docs/scaling.md, session 12); anything else
+(the treemap) by ``st.plotly_chart``. Streamlit finds the component through pyproject.toml's
+``[tool.streamlit.component]``, so the project must be installed (``uv run`` does it).
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@
 // (bars and lines: "basic", about a quarter of the full plotly.js that st.plotly_chart
 // loads; maps: "geo"), so that a fresh browser session draws its first chart sooner.
 // Charts are drawn one at a time in page order, a frame apart, so the first is painted
-// before the next is drawn; a bundle is fetched only when the first chart needing it is
-// drawn. A click on a point of a clickable chart sends its points as the "selection"
+// before the next is drawn; a bundle is run when the first chart needing it comes up (the
+// page has the basic one fetched early: fleetspend/ui/assets.py), the geo one fetched then. A click on a point of a clickable chart sends its points as the "selection"
 // trigger, shaped as st.plotly_chart's selection ({"selection": {"points": [...]}}). A chart
 // is redrawn to its column's width when that changes.
 
@@ -15,7 +15,8 @@ const loaded = {}; // bundle name -> promise of that bundle's Plotly object
 let drawing = Promise.resolve(); // the queue of charts to draw, in the order they came
 
 function load(bundle) {
-  // each bundle sets window.Plotly as it runs; its own object is kept before the next loads
+  // each bundle sets window.Plotly as it runs; loads happen one at a time (in the drawing
+  // queue), so each bundle's own object is kept before the next one runs
   loaded[bundle] ??= new Promise((resolve, reject) => {
     const script = document.createElement("script");
     script.src = new URL(BUNDLES[bundle], import.meta.url).href;
