@@ -237,7 +237,9 @@ def region_map(frame: pd.DataFrame) -> go.Figure:
         marker={"size": [8 + 42 * (c / biggest) ** 0.5 for c in cents], "color": SPEND_COLOUR,
                 "opacity": 0.7, "line": {"width": 1, "color": "white"}},
     ))
-    figure.update_geos(projection_type="natural earth", showcountries=True,
+    # the whole world, whichever regions have spend (plotly.js 4 zooms to the bubbles unless
+    # told not to)
+    figure.update_geos(fitbounds=False, projection_type="natural earth", showcountries=True,
                        showland=True, landcolor="#f0f0f0", countrycolor="#cccccc")
     figure.update_layout(height=380, margin={"l": 0, "r": 0, "t": 0, "b": 0}, **SELECT_LAYOUT)
     return figure

@@ -7,6 +7,7 @@ import re
 import tomllib
 from pathlib import Path
 
+import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 import plotly.offline
@@ -47,3 +48,15 @@ def test_streamlit_finds_the_component_where_its_files_are():
     [component] = project["tool"]["streamlit"]["component"]["components"]
     assert component["name"] == "plotly_chart"
     assert (ROOT / "fleetspend" / component["asset_dir"]) == CHART_DIR
+
+
+def test_the_region_map_shows_the_whole_world_however_few_regions_have_spend():
+    """plotly.js 4 (the geo bundle) fits a map to its points unless told not to: an
+    organization in four regions would see a zoomed-in patch, not the world."""
+    regions = pd.DataFrame({"latitude": [39.0, -33.9], "longitude": [-77.5, 151.2],
+                            "region_code": ["iad", "syd"], "city": ["Ashburn", "Sydney"],
+                            "continent": ["North America", "Oceania"],
+                            "amount_cents": [100, 50]})
+    figure = charts.region_map(regions)
+    assert charts.bundle_for(figure) == "geo"
+    assert figure.layout.geo.fitbounds is False
