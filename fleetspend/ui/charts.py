@@ -9,7 +9,9 @@ Streamlit's static file serving), never from a CDN at view time. Every name draw
 :func:`fleetspend.ui.untrusted.plot`, so a customer's name never acts as Plotly's HTML.
 
 Series get colours from one qualitative palette long enough that no two series of a chart
-share one (grey is kept for "Other", red for anomalies); legends sit above the plot, clear of
+share one (grey is kept for "Other", red for anomalies; Plotly Express is given it too, or it
+would take the placeholder colours of Streamlit's default template, which only
+``st.plotly_chart`` replaces); legends sit above the plot, clear of
 the axis titles; :func:`draw` shows every figure without Plotly's toolbar.
 
 Bars, lines and maps are drawn by the app's own component (``plotly_chart/``) with plotly.js's
@@ -319,6 +321,17 @@ def run_timeline(runs: pd.DataFrame, start: datetime, end: datetime) -> go.Figur
         size=(runs["preset_code"] + " " + runs["memory_mb"].astype(str) + " MB").map(plot),
     )
     figure = px.timeline(timeline, x_start="start", x_end="end", y="size", color="size",
-                         labels={"size": "Size"}, height=220)
+                         labels={"size": "Size"}, height=220,
+                         color_discrete_sequence=SERIES_COLOURS)
     figure.update_layout(showlegend=False, margin={"t": 10, "b": 10}, xaxis_range=[start, end])
+    return figure
+
+
+def hourly_runtime(usage: pd.DataFrame) -> go.Figure:
+    """A machine's minutes running per hour (hour_at, runtime_seconds), by preset."""
+    chart = usage.assign(runtime_minutes=usage["runtime_seconds"] / 60)
+    figure = px.bar(chart, x="hour_at", y="runtime_minutes", color="preset_code", height=260,
+                    labels={"hour_at": "Hour (UTC)", "runtime_minutes": "Minutes running",
+                            "preset_code": "Preset"}, color_discrete_sequence=SERIES_COLOURS)
+    figure.update_layout(margin={"t": 10, "b": 10})
     return figure

@@ -4,7 +4,6 @@ arithmetic behind each and the checks against the level above, and its hourly us
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from fleetspend.money import dollars
@@ -93,12 +92,7 @@ def charges(machine_id: str, on: MachineCharges, charged_on: pd.DataFrame,
 
 def hourly_usage(machine_id: str, usage: pd.DataFrame) -> None:
     """Minutes running per hour by preset, and the hourly meters as a table."""
-    chart = usage.assign(runtime_minutes=usage["runtime_seconds"] / 60)
-    figure = px.bar(chart, x="hour_at", y="runtime_minutes", color="preset_code", height=260,
-                    labels={"hour_at": "Hour (UTC)", "runtime_minutes": "Minutes running",
-                            "preset_code": "Preset"})
-    figure.update_layout(margin={"t": 10, "b": 10})
-    charts.draw(figure, key="machine_usage_chart")
+    charts.draw(charts.hourly_runtime(usage), key="machine_usage_chart")
     st.dataframe(usage, hide_index=True, key="machine_usage_table", height=240, column_config={
         "hour_at": ui.utc_column("Hour (UTC)"), "preset_code": "Preset",
         "memory_mb": "Memory (MB)", "runtime_seconds": "Runtime (s)",

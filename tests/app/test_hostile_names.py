@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import uuid
 import zipfile
 from dataclasses import dataclass, field
@@ -105,6 +106,15 @@ def test_names_in_markdown_are_shown_literally_never_as_links_tags_or_emphasis(w
     shown = {page for page, value in walk.markdown if r"\[x\]\(https\://evil\.example\)" in value}
     # the organization's name on the invoice levels and in search matches
     assert {"invoice", "support_search", "dispute"} <= shown
+
+
+def test_charts_carry_their_own_colours_not_streamlits_placeholders(walk):
+    """Plotly Express takes its colours from Streamlit's default template, placeholders
+    (#000001...) that only st.plotly_chart swaps for the theme's: the app's component would
+    draw them near-black."""
+    assert "machine" in {page for page, _ in walk.charts}
+    assert [(page, colour) for page, spec in walk.charts
+            for colour in re.findall(r'"#0000(?:0[1-9]|10)"', spec)] == []
 
 
 def test_charts_draw_no_tag_from_a_name(walk):
