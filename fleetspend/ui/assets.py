@@ -17,7 +17,7 @@ The page (any HTML response) names in a ``Link`` header what its first chart wil
 browser fetches it while it starts Streamlit instead of after the chart's element arrives:
 plotly.js's basic bundle (``rel=preload``: fetched, not run), the component's script and
 Streamlit's chunk that mounts components (``rel=modulepreload``). Session 12 measured it A/B
-(docs/scaling.md, "First chart (session 12)"). Nothing is run early: Streamlit's full Plotly
+(docs/scaling.md, "Where it stands (session 12)"). Nothing is run early: Streamlit's full Plotly
 chunk preloaded as a module (sessions 7-9), or the basic bundle run by a ``defer`` script
 (session 12), compiled on the same two cores while the page's own bundles started, and
 delayed the heading and the first chart.
@@ -58,10 +58,11 @@ class CompressedBundles:
     def __init__(self, app: ASGIApp, static_dir: str | None = None,
                  chart_dir: str | None = None) -> None:
         self.app = app
-        self.roots = ((BUNDLE_PATH, Path(static_dir or file_util.get_static_dir()).resolve()),
-                      (CHART_BUNDLE_PATH, Path(chart_dir or CHART_DIR).resolve()))
+        static = Path(static_dir or file_util.get_static_dir()).resolve()
+        chart = Path(chart_dir or CHART_DIR).resolve()
+        self.roots = ((BUNDLE_PATH, static), (CHART_BUNDLE_PATH, chart))
         self.compressed: dict[Path, bytes] = {}
-        self.preloads = first_chart_preloads(self.roots[0][1], self.roots[1][1])
+        self.preloads = _first_chart_preloads(static, chart)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = self._bundle(scope) if scope["type"] == "http" else None
@@ -126,7 +127,7 @@ class CompressedBundles:
         return self.compressed[path]
 
 
-def first_chart_preloads(static_dir: Path, chart_dir: Path) -> bytes:
+def _first_chart_preloads(static_dir: Path, chart_dir: Path) -> bytes:
     """The Link header a page is sent with: what its first chart needs, each file as found."""
     links = [f"<{CHART_URL}/{path.name}>; rel=preload; as=script"
              for path in sorted(chart_dir.glob("plotly-basic-*.min.js"))[:1]]

@@ -9,10 +9,10 @@ Streamlit's static file serving), never from a CDN at view time. Every name draw
 :func:`fleetspend.ui.untrusted.plot`, so a customer's name never acts as Plotly's HTML.
 
 Series get colours from one qualitative palette long enough that no two series of a chart
-share one (grey is kept for "Other", red for anomalies; Plotly Express is given it too, or it
-would take the placeholder colours of Streamlit's default template, which only
-``st.plotly_chart`` replaces); legends sit above the plot, clear of
-the axis titles; :func:`draw` shows every figure without Plotly's toolbar.
+share one (grey is kept for "Other", red for anomalies; Plotly Express's default too, instead
+of the placeholder colours of Streamlit's default template, which only ``st.plotly_chart``
+replaces); legends sit above the plot, clear of the axis titles; :func:`draw` shows every
+figure without Plotly's toolbar.
 
 Bars, lines and maps are drawn by the app's own component (``plotly_chart/``) with plotly.js's
 partial bundles, a quarter of the full plotly.js that ``st.plotly_chart`` makes a fresh
@@ -51,6 +51,9 @@ PLOT_CONFIG = {"displayModeBar": False, "topojsonURL": TOPOJSON_URL}
 SERIES_COLOURS = [colour for colour in (*px.colors.qualitative.Dark24,
                                         *px.colors.qualitative.Light24)
                   if colour not in ("#FB0D0D", "#FD3216", "#222A2A", "#B2828D")]
+# Plotly Express's series take them too (its default, from Streamlit's default template, is
+# placeholders that only st.plotly_chart swaps for the theme's)
+px.defaults.color_discrete_sequence = SERIES_COLOURS
 OTHER_COLOUR = "#9e9e9e"
 SPEND_COLOUR = "#1f77b4"
 ANOMALY_COLOUR = "#d62728"
@@ -321,8 +324,7 @@ def run_timeline(runs: pd.DataFrame, start: datetime, end: datetime) -> go.Figur
         size=(runs["preset_code"] + " " + runs["memory_mb"].astype(str) + " MB").map(plot),
     )
     figure = px.timeline(timeline, x_start="start", x_end="end", y="size", color="size",
-                         labels={"size": "Size"}, height=220,
-                         color_discrete_sequence=SERIES_COLOURS)
+                         labels={"size": "Size"}, height=220)
     figure.update_layout(showlegend=False, margin={"t": 10, "b": 10}, xaxis_range=[start, end])
     return figure
 
@@ -332,6 +334,6 @@ def hourly_runtime(usage: pd.DataFrame) -> go.Figure:
     chart = usage.assign(runtime_minutes=usage["runtime_seconds"] / 60)
     figure = px.bar(chart, x="hour_at", y="runtime_minutes", color="preset_code", height=260,
                     labels={"hour_at": "Hour (UTC)", "runtime_minutes": "Minutes running",
-                            "preset_code": "Preset"}, color_discrete_sequence=SERIES_COLOURS)
+                            "preset_code": "Preset"})
     figure.update_layout(margin={"t": 10, "b": 10})
     return figure
