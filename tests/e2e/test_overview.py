@@ -54,6 +54,11 @@ def test_click_a_bar_then_open_the_link_in_a_new_tab(start_signed_app, oidc_prov
         ".getBoundingClientRect().width > width + 100", arg=[narrow], timeout=10_000)
     page.get_by_test_id("stExpandSidebarButton").click()
     expect(page.get_by_test_id("stSidebarCollapseButton")).to_be_attached()
+    # back to their width with the sidebar open, every chart redrawn, before a bar is clicked
+    page.wait_for_function(
+        "([width]) => Math.abs(document.querySelector('.st-key-overview_daily .main-svg')"
+        ".getBoundingClientRect().width - width) < 2", arg=[narrow], timeout=10_000)
+    page.wait_for_timeout(500)  # the charts' redraws, one a frame apart
 
     # click where the bar is drawn, as a person would (plotly's drag layer lies on top)
     bar = top_apps.locator(".point path").first.bounding_box()
