@@ -77,8 +77,10 @@ elif st.query_params.get("chart"):
 FLOOR_SERVED = """
 import streamlit as st
 
+from fleetspend.ui import nodelay
 from fleetspend.ui.assets import MIDDLEWARE
 
+nodelay.on_every_connection()
 app = st.App("floor.py", middleware=MIDDLEWARE)
 """
 MILESTONES = ("html", "heading", "first chart", "every chart")
@@ -190,6 +192,9 @@ def main() -> None:
     logs = Path(tempfile.mkdtemp(prefix="bench_first_chart_"))
     (logs / "floor.py").write_text(FLOOR_APP)
     (logs / "floor_served.py").write_text(FLOOR_SERVED)
+    # the floor run with the app's Streamlit settings, as the page is
+    shutil.copytree(schema.PROJECT_ROOT / ".streamlit", logs / ".streamlit",
+                    ignore=shutil.ignore_patterns("secrets.toml"))
     app_env = {"DATABASE_URL": url, "REPLICA_URLS": "", "FLEETSPEND_DEMO_MODE": "1"}
     served = options.entry == "serve.py"
     path, heading = PATHS[options.page], HEADINGS[options.page]
@@ -204,7 +209,11 @@ def main() -> None:
         servers["floor"] = _start(logs / ("floor_served.py" if served else "floor.py"),
                                   floor_env, logs / "floor.log")
         if served:
-            servers["plain floor"] = _start(logs / "floor.py", {}, logs / "plain_floor.log")
+            # Streamlit as it ships: no middleware, its default settings
+            (logs / "plain").mkdir()
+            (logs / "plain" / "floor.py").write_text(FLOOR_APP)
+            servers["plain floor"] = _start(logs / "plain" / "floor.py", {},
+                                            logs / "plain_floor.log")
         visits = {name: (lambda base=base: _visit(browser, base, path, heading, **how))
                   for name, base in servers.items() if name in ("page", "before")}
         visits["floor"] = lambda: _visit(browser, servers["floor"], "", "Floor", charted=False,
