@@ -21,11 +21,12 @@ Beside it, in the same run and alternating with it visit by visit, Streamlit's o
 bare Streamlit app in the same fresh context, with the heading only, with the heading and
 one three-bar Plotly chart (drawn by st.plotly_chart, and by the app's component with
 plotly.js's basic bundle), and with the heading and one three-bar Vega-Lite chart, served as
-the page is (with serve.py's middleware in front of it,
+the page is (the app's ``.streamlit`` settings, and serve.py's TCP_NODELAY and middleware,
 ``fleetspend.ui.assets.MIDDLEWARE``; with ``--entry app.py``, plain ``streamlit run``); with
-serve.py, also the bare app's chart as Streamlit ships it. ``--baseline`` visits, alternately
-too, the same page of another checkout of the project (e.g. main's worktree) served from its
-own ``--entry`` on the same database: before and after in one run. ``--throttle`` has chromium
+serve.py, also the bare app's chart as Streamlit ships it (no middleware, its own settings).
+``--baseline`` visits, alternately too, the same page of another checkout of the project (e.g.
+main's worktree) served from its own ``--entry`` on the same database: before and after in one
+run. ``--throttle`` has chromium
 emulate a network of that many Mbit/s down (and 20 ms latency) for every visit, where
 compression shows.
 
