@@ -40,12 +40,12 @@ def _accepted_nodelay() -> int:
 
 @pytest.fixture
 def asyncio_as_shipped(monkeypatch: pytest.MonkeyPatch) -> None:
-    """asyncio's own check back for the test, and again after it."""
+    """asyncio's check as it is now, put back after the test."""
     monkeypatch.setattr(base_events, "_set_nodelay", base_events._set_nodelay)
 
 
 def test_asyncio_leaves_nagle_on_for_streamlits_kind_of_socket(asyncio_as_shipped) -> None:
-    # if this fails, asyncio (or Streamlit's bind) is fixed and nodelay.py can go
+    # if this fails, asyncio sets the option on such sockets itself and nodelay.py can go
     assert _accepted_nodelay() == 0
 
 
