@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from asyncio import base_events
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -35,7 +36,9 @@ def _accepted_nodelay() -> int:
             writer.close()
         return result
 
-    return asyncio.run(accept())
+    # in a thread of its own: a test before may leave an event loop running in this one
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, accept()).result()
 
 
 @pytest.fixture
