@@ -14,6 +14,11 @@ of the placeholder colours of Streamlit's default template, which only ``st.plot
 replaces); legends sit above the plot, clear of the axis titles; :func:`draw` shows every
 figure without Plotly's toolbar.
 
+Each figure is built in one go, from its traces and layout as plain dicts (plotly.py validates
+them once): adding traces one at a time and calling ``update_layout`` ran plotly.py's
+validators and relayout machinery again at each step, 30 ms for the explorer's default chart
+instead of 7, while the page's first chart waited for it (docs/scaling.md, session 14).
+
 Bars, lines and maps are drawn by the app's own component (``plotly_chart/``) with plotly.js's
 partial bundles, a quarter of the full plotly.js that ``st.plotly_chart`` makes a fresh
 browser load and compile before its first chart (docs/scaling.md, session 12); anything else
@@ -149,16 +154,13 @@ def selected_keys(event: Mapping | None) -> list[str]:
 def bar_share(keys: Sequence[str], labels: Sequence[str], cents: Sequence[int],
               percents: Sequence[object], title: str) -> go.Figure:
     """Horizontal bars of the top values, biggest on top, each labelled with its share."""
-    figure = go.Figure(go.Bar(
-        y=[plot(label) for label in labels], x=[c / 100 for c in cents], orientation="h",
-        customdata=[[key] for key in keys],
-        text=[f"{dollars(c)} · {p}%" for c, p in zip(cents, percents, strict=True)],
-        hovertemplate="%{y}: %{text}<extra></extra>",
-    ))
-    figure.update_layout(title=title, height=260, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                         yaxis={"autorange": "reversed"}, xaxis={"tickprefix": "$"},
-                         **SELECT_LAYOUT)
-    return figure
+    return go.Figure({
+        "type": "bar", "orientation": "h", "y": [plot(label) for label in labels],
+        "x": [c / 100 for c in cents], "customdata": [[key] for key in keys],
+        "text": [f"{dollars(c)} · {p}%" for c, p in zip(cents, percents, strict=True)],
+        "hovertemplate": "%{y}: %{text}<extra></extra>"}, layout={
+        "title": {"text": title}, "height": 260, "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+        "yaxis": {"autorange": "reversed"}, "xaxis": {"tickprefix": "$"}, **SELECT_LAYOUT})
 
 
 def daily_bars(days: Sequence[date], cents: Sequence[int],
@@ -168,26 +170,23 @@ def daily_bars(days: Sequence[date], cents: Sequence[int],
     marked = [min(int(marks[day][0]), int(c)) if day in marks else 0
               for day, c in zip(days, cents, strict=True)]
     customdata = [[day.isoformat()] for day in days]
-    figure = go.Figure()
-    figure.add_trace(go.Bar(
-        x=list(days), y=[(c - m) / 100 for c, m in zip(cents, marked, strict=True)],
-        marker_color=SPEND_COLOUR, name="Spend", customdata=customdata,
-        text=[dollars(c) for c in cents], textposition="none",
-        hovertemplate="%{x|%a %b %d}: %{text}<extra></extra>",
-    ))
+    traces = [{
+        "type": "bar", "x": list(days), "marker": {"color": SPEND_COLOUR}, "name": "Spend",
+        "y": [(c - m) / 100 for c, m in zip(cents, marked, strict=True)],
+        "customdata": customdata, "text": [dollars(c) for c in cents], "textposition": "none",
+        "hovertemplate": "%{x|%a %b %d}: %{text}<extra></extra>"}]
     if any(marked):
-        figure.add_trace(go.Bar(
-            x=list(days), y=[m / 100 for m in marked], marker_color=ANOMALY_COLOUR,
-            name="Anomaly (see the list above)", customdata=customdata,
-            text=[plot(f"{marks[day][1]}: {dollars(m)} of {dollars(c)}") if m else ""
-                  for day, c, m in zip(days, cents, marked, strict=True)],
-            textposition="none", hovertemplate="%{x|%a %b %d}, %{text}<extra></extra>",
-        ))
-    figure.update_layout(height=320, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                         barmode="stack", showlegend=True,
-                         legend={**LEGEND_ABOVE, "traceorder": "normal"},
-                         yaxis={"tickprefix": "$"}, **SELECT_LAYOUT)
-    return figure
+        traces.append({
+            "type": "bar", "x": list(days), "marker": {"color": ANOMALY_COLOUR},
+            "name": "Anomaly (see the list above)", "y": [m / 100 for m in marked],
+            "customdata": customdata, "textposition": "none",
+            "text": [plot(f"{marks[day][1]}: {dollars(m)} of {dollars(c)}") if m else ""
+                     for day, c, m in zip(days, cents, marked, strict=True)],
+            "hovertemplate": "%{x|%a %b %d}, %{text}<extra></extra>"})
+    return go.Figure(traces, layout={
+        "height": 320, "margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "barmode": "stack",
+        "showlegend": True, "legend": {**LEGEND_ABOVE, "traceorder": "normal"},
+        "yaxis": {"tickprefix": "$"}, **SELECT_LAYOUT})
 
 
 def anomaly_marks(anomalies: Sequence[Anomaly]) -> dict[date, tuple[int, str]]:
@@ -218,36 +217,34 @@ def treemap(frame: pd.DataFrame) -> go.Figure:
         nodes[f"{app}/preset:{preset_key}"] = [preset_key, app, cents]
     ids = list(nodes)
     values = [nodes[node][2] for node in ids]
-    figure = go.Figure(go.Treemap(
-        ids=ids, labels=[plot(nodes[node][0]) for node in ids],
-        parents=[nodes[node][1] for node in ids], values=[v / 100 for v in values],
-        branchvalues="total", text=[dollars(v) for v in values],
-        hovertemplate="%{label}: %{text}<extra></extra>", textinfo="label+text",
-    ))
-    figure.update_layout(height=420, margin={"l": 0, "r": 0, "t": 10, "b": 0},
-                         treemapcolorway=SERIES_COLOURS)
-    return figure
+    return go.Figure({
+        "type": "treemap", "ids": ids, "labels": [plot(nodes[node][0]) for node in ids],
+        "parents": [nodes[node][1] for node in ids], "values": [v / 100 for v in values],
+        "branchvalues": "total", "text": [dollars(v) for v in values],
+        "hovertemplate": "%{label}: %{text}<extra></extra>", "textinfo": "label+text"}, layout={
+        "height": 420, "margin": {"l": 0, "r": 0, "t": 10, "b": 0},
+        "treemapcolorway": SERIES_COLOURS})
 
 
 def region_map(frame: pd.DataFrame) -> go.Figure:
     """Regions as bubbles sized by spend (columns of the spend_by_region_located query)."""
     cents = frame.amount_cents.tolist()
     biggest = max(cents, default=1) or 1
-    figure = go.Figure(go.Scattergeo(
-        lat=[float(v) for v in frame.latitude], lon=[float(v) for v in frame.longitude],
-        customdata=[[code] for code in frame.region_code],
-        text=[plot(f"{city} ({code}), {continent}: {dollars(c)}") for city, code, continent, c in
-              zip(frame.city, frame.region_code, frame.continent, cents, strict=True)],
-        hovertemplate="%{text}<extra></extra>", mode="markers",
-        marker={"size": [8 + 42 * (c / biggest) ** 0.5 for c in cents], "color": SPEND_COLOUR,
-                "opacity": 0.7, "line": {"width": 1, "color": "white"}},
-    ))
     # the whole world, whichever regions have spend (plotly.js 4 zooms to the bubbles unless
     # told not to)
-    figure.update_geos(fitbounds=False, projection_type="natural earth", showcountries=True,
-                       showland=True, landcolor="#f0f0f0", countrycolor="#cccccc")
-    figure.update_layout(height=380, margin={"l": 0, "r": 0, "t": 0, "b": 0}, **SELECT_LAYOUT)
-    return figure
+    return go.Figure({
+        "type": "scattergeo", "lat": [float(v) for v in frame.latitude],
+        "lon": [float(v) for v in frame.longitude], "mode": "markers",
+        "customdata": [[code] for code in frame.region_code],
+        "text": [plot(f"{city} ({code}), {continent}: {dollars(c)}") for city, code, continent, c
+                 in zip(frame.city, frame.region_code, frame.continent, cents, strict=True)],
+        "hovertemplate": "%{text}<extra></extra>",
+        "marker": {"size": [8 + 42 * (c / biggest) ** 0.5 for c in cents], "color": SPEND_COLOUR,
+                   "opacity": 0.7, "line": {"width": 1, "color": "white"}}}, layout={
+        "geo": {"fitbounds": False, "projection": {"type": "natural earth"},
+                "showcountries": True, "showland": True, "landcolor": "#f0f0f0",
+                "countrycolor": "#cccccc"},
+        "height": 380, "margin": {"l": 0, "r": 0, "t": 0, "b": 0}, **SELECT_LAYOUT})
 
 
 def period_label(start: date, grain: str, first_day: date | None = None,
@@ -288,31 +285,32 @@ def stacked(cells: pd.DataFrame, order: Sequence[str], labels: Mapping[str, str]
     """One stacked bar series per key in ``order`` (cells: period, series key, hundredths),
     each in its own colour; months and weeks are labelled as such (partial ones say which
     part of ``dates``, the first and last day shown), days on a date axis."""
-    figure = go.Figure()
     prefix = "$" if unit == "USD" else ""
     colours = series_colours(order)
     bounds = dates or (None, None)
+    rows_of = dict(iter(cells.groupby("series_key", sort=False)))
+    traces = []
     for key in order:
-        rows = cells[cells.series_key == key]
-        shown = [dollars(h) if unit == "USD" else f"{h / 100:,.2f} {unit}"
-                 for h in rows.hundredths]
-        x = (list(rows.period_start_date) if grain == "day" else
-             [period_label(start, grain, *bounds) for start in rows.period_start_date])
-        figure.add_trace(go.Bar(
-            x=x, y=[h / 100 for h in rows.hundredths], marker_color=colours[key],
-            name=plot(labels[key]), customdata=[[key] for _ in range(len(rows))], text=shown,
-            textposition="none", hovertemplate="%{fullData.name}, %{x}: %{text}<extra></extra>",
-        ))
+        rows = rows_of.get(key, cells.iloc[:0])
+        hundredths, starts = rows.hundredths.tolist(), rows.period_start_date.tolist()
+        traces.append({
+            "type": "bar", "marker": {"color": colours[key]}, "name": plot(labels[key]),
+            "x": starts if grain == "day" else [period_label(start, grain, *bounds)
+                                                for start in starts],
+            "y": [h / 100 for h in hundredths], "customdata": [[key]] * len(hundredths),
+            "text": [dollars(h) if unit == "USD" else f"{h / 100:,.2f} {unit}"
+                     for h in hundredths],
+            "textposition": "none",
+            "hovertemplate": "%{fullData.name}, %{x}: %{text}<extra></extra>"})
     periods = sorted(set(cells.period_start_date))
     xaxis: dict = {"title": {"text": "Day (UTC)" if grain == "day" else None}}
     if grain != "day":
         xaxis.update(type="category", categoryorder="array",
                      categoryarray=[period_label(start, grain, *bounds) for start in periods])
-    figure.update_layout(barmode="stack", height=440,
-                         legend={**LEGEND_ABOVE, "traceorder": "normal"},
-                         margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                         yaxis={"tickprefix": prefix}, xaxis=xaxis, **SELECT_LAYOUT)
-    return figure
+    return go.Figure(traces, layout={
+        "barmode": "stack", "height": 440, "legend": {**LEGEND_ABOVE, "traceorder": "normal"},
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "yaxis": {"tickprefix": prefix},
+        "xaxis": xaxis, **SELECT_LAYOUT})
 
 
 def run_timeline(runs: pd.DataFrame, start: datetime, end: datetime) -> go.Figure:
