@@ -46,21 +46,23 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> N
 @pytest.fixture
 def start_app(tmp_path: Path) -> Iterator[Callable[..., str]]:
     """Start the app as `fleetspend demo` serves it (serve.py) on a free port against the given
-    database; returns its base URL."""
+    database (under ``base_path``, Streamlit's server.baseUrlPath, if given); returns its base
+    URL."""
     processes: list[subprocess.Popen] = []
 
-    def start(database_url: str, **extra_env: str) -> str:
+    def start(database_url: str, base_path: str = "", **extra_env: str) -> str:
         port = _free_port()
         env = {**os.environ, "DATABASE_URL": database_url, "REPLICA_URLS": "", **extra_env}
         log = (tmp_path / f"streamlit-{port}.log").open("w")
         process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(schema.PROJECT_ROOT / "serve.py"),
              "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+             "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             "--server.baseUrlPath", base_path],
             env=env, stdout=log, stderr=subprocess.STDOUT, cwd=schema.PROJECT_ROOT,
         )
         processes.append(process)
-        url = f"http://127.0.0.1:{port}"
+        url = f"http://127.0.0.1:{port}" + (f"/{base_path}" if base_path else "")
         _wait_healthy(url, process)
         return url
 

@@ -6,12 +6,13 @@ from pathlib import Path
 import pytest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.responses import HTMLResponse, PlainTextResponse
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
-from streamlit import file_util
+from streamlit import config, file_util
 
-from fleetspend.ui.assets import CHART_DIR, CompressedBundles
+from fleetspend.ui.assets import CHART_DIR, CompressedBundles, base_url_script
 
 BUNDLE = b"export const chart = 'plotly';\n" * 2000
 
@@ -102,3 +103,83 @@ def test_a_page_names_what_its_first_chart_needs_and_nothing_else_does() -> None
     assert all((CHART_DIR / name.removeprefix(chart)).is_file() for name in named[:2])
     assert (Path(file_util.get_static_dir()) / named[2]).is_file()
     assert "link" not in client.get("/_stcore/health").headers
+
+
+INDEX = "<!DOCTYPE html><html><head><title>Streamlit</title></head><body>the app</body></html>"
+
+
+def _index(request) -> Response:
+    """Streamlit's page: not sent again to a browser that has this version (304)."""
+    if request.headers.get("if-none-match") == '"index"':
+        return Response(status_code=304, headers={"etag": '"index"'})
+    return HTMLResponse(INDEX, headers={"etag": '"index"', "last-modified": "yesterday"})
+
+
+@pytest.fixture
+def served() -> TestClient:
+    """Streamlit's page at every path, compressed by a gzip middleware behind ours, as
+    Streamlit's own is."""
+    app = Starlette(routes=[Route("/_stcore/health", _behind), Route("/{path:path}", _index)],
+                    middleware=[Middleware(CompressedBundles),
+                                Middleware(GZipMiddleware, minimum_size=10)])
+    return TestClient(app)
+
+
+@pytest.fixture
+def base_url_path():
+    """Sets Streamlit's server.baseUrlPath for a test."""
+    def setting(path: str) -> None:
+        config.set_option("server.baseUrlPath", path)
+    yield setting
+    config.set_option("server.baseUrlPath", "")
+
+
+@pytest.mark.parametrize(("path", "page"), [
+    ("/", "/"), ("/explorer", "/explorer"), ("/invoice_machines/", "/invoice_machines/")])
+@pytest.mark.parametrize("encoding", ["gzip", "identity"])
+def test_a_page_names_the_server_base_url_first_thing(served: TestClient, path: str, page: str,
+                                                      encoding: str) -> None:
+    response = served.get(path, headers={"Accept-Encoding": encoding})
+    script = base_url_script(page).decode()
+    assert response.text == INDEX.replace("<head>", "<head>" + script)
+    assert response.headers.get("content-encoding") == (
+        "gzip" if encoding == "gzip" else None)
+    assert int(response.headers["content-length"]) == response.num_bytes_downloaded
+    assert "rel=preload" in response.headers["link"]
+    # sent whole each time: the validators were Streamlit's file's, not this page's
+    assert "etag" not in response.headers and "last-modified" not in response.headers
+
+
+@pytest.mark.parametrize("path", ["/a/b", "/static/js/x.js", "/favicon.png", "/%3Cscript%3E"])
+def test_only_a_page_path_is_rewritten(served: TestClient, path: str) -> None:
+    response = served.get(path, headers={"Accept-Encoding": "gzip"})
+    assert response.text == INDEX
+    assert response.headers["etag"] == '"index"'
+
+
+def test_the_query_string_is_not_part_of_the_page(served: TestClient) -> None:
+    response = served.get("/explorer?by=app&x=%22%3C/script%3E")
+    assert response.text == INDEX.replace("<head>", "<head>" + base_url_script(
+        "/explorer").decode())
+
+
+def test_a_browser_that_has_the_page_from_before_gets_it_again(served: TestClient) -> None:
+    """A page cached before the script was added would connect without it."""
+    response = served.get("/explorer", headers={"If-None-Match": '"index"'})
+    assert response.status_code == 200
+    assert base_url_script("/explorer").decode() in response.text
+
+
+def test_a_head_request_and_other_responses_pass_through(served: TestClient) -> None:
+    assert served.head("/explorer").headers["etag"] == '"index"'
+    response = served.get("/_stcore/health")
+    assert response.headers["x-behind"] == "yes"
+
+
+def test_under_a_base_url_path_the_page_is_what_follows_it(served: TestClient,
+                                                           base_url_path) -> None:
+    base_url_path("fleetspend")
+    for path, page in (("/fleetspend/explorer", "/explorer"), ("/fleetspend", ""),
+                       ("/fleetspend/", "/")):
+        assert base_url_script(page).decode() in served.get(path).text
+    assert served.get("/elsewhere/explorer").text == INDEX
