@@ -10,10 +10,10 @@ from decimal import Decimal
 
 import streamlit as st
 
-from fleetspend import csvfile
 from fleetspend.reads import comparison, exports
 from fleetspend.reads.dimensions import MEASURES
 from fleetspend.ui import access, charts, database, frame, tables, url_state
+from fleetspend.ui.drilldown import csv_download
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.explorer import (
     ALL_SERIES,
@@ -92,9 +92,8 @@ st.caption("Click a series to filter to it and look one level down; click \"Othe
            "and day; a month not yet invoiced is an estimate.")
 
 st.dataframe(table, hide_index=True, column_config=tables.column_config(table), placeholder="")
-st.download_button("Download this table (CSV)", csvfile.to_csv(table),
-                   file_name=f"fleetspend-{state['measure']}-{state['from']}-{state['to']}.csv",
-                   mime="text/csv", key=KEY + "csv")
+csv_download("Download this table (CSV)", table, key=KEY + "csv",
+             file_name=f"fleetspend-{state['measure']}-{state['from']}-{state['to']}.csv")
 if visit.may(access.BILLING):
     with st.expander("FOCUS 1.2 cost and usage export"):
         st.caption("Every charge of the months these dates touch, by resource; invoiced months "
@@ -106,9 +105,8 @@ if visit.may(access.BILLING):
                     "the FOCUS export"):
                 focus = database.read(visit, exports.focus_export, visit.org_in_view,
                                       state["from"], state["to"])
-            st.download_button("Download FOCUS CSV", csvfile.to_csv(focus),
-                               file_name=f"focus-{state['from']}-{state['to']}.csv",
-                               mime="text/csv", key=KEY + "focus_csv")
+            csv_download("Download FOCUS CSV", focus, key=KEY + "focus_csv",
+                         file_name=f"focus-{state['from']}-{state['to']}.csv")
             st.caption(md_format("{rows:,} rows, BilledCost {cost:,.2f} USD.", rows=len(focus),
                                  cost=sum(focus.BilledCost, Decimal(0))))
 st.caption(fresh.describe())

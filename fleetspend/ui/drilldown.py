@@ -149,9 +149,10 @@ def picked_row(frame: pd.DataFrame, *, key: str, column_order: list[str],
 
 def csv_download(label: str, data: pd.DataFrame | Callable[[], pd.DataFrame], *,
                  file_name: str, key: str) -> None:
-    """A CSV download of a table; a callable is only read when the button is clicked."""
-    payload = (lambda: to_csv(data())) if callable(data) else to_csv(data)
-    st.download_button(label, payload, file_name=file_name, mime="text/csv", key=key,
+    """A CSV download of a table, written when the button is clicked (not in every run of
+    the page); a callable is only read then too."""
+    st.download_button(label, lambda: to_csv(data() if callable(data) else data),
+                       file_name=file_name, mime="text/csv", key=key,
                        icon=":material/download:", on_click="ignore")
 
 

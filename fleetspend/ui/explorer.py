@@ -143,14 +143,21 @@ def controls(state: dict, values: dict[str, dict[str, str]]) -> None:
                          args=("grain",))
     columns[4].date_input("Dates (UTC, inclusive)", key=KEY + "dates",
                           on_change=widget_changed, args=("dates",))
-    with st.expander("Filters", expanded=any(state[d] for d in DIMENSIONS)):
-        filter_columns = st.columns(3)
-        for index, dimension in enumerate(DIMENSIONS.values()):
-            options = values.get(dimension.name, {})
-            st.session_state[KEY + dimension.name] = list(state[dimension.name])
-            filter_columns[index % 3].multiselect(
-                dimension.title, list(options), key=KEY + dimension.name,
-                format_func=_named_by(options), on_change=widget_changed,
-                args=(dimension.name,))
+    # the filters are made only while open or in use: six lists of every app, team, region
+    # and size took the browser 60 ms of a fresh view's first chart (docs/scaling.md,
+    # session 14)
+    in_use = sum(1 for name in DIMENSIONS if state[name])
+    filters = st.expander(f"Filters ({in_use} in use)" if in_use else "Filters",
+                          expanded=in_use > 0, key=KEY + "filters", on_change="rerun")
+    if filters.open or in_use:
+        with filters:
+            filter_columns = st.columns(3)
+            for index, dimension in enumerate(DIMENSIONS.values()):
+                options = values.get(dimension.name, {})
+                st.session_state[KEY + dimension.name] = list(state[dimension.name])
+                filter_columns[index % 3].multiselect(
+                    dimension.title, list(options), key=KEY + dimension.name,
+                    format_func=_named_by(options), on_change=widget_changed,
+                    args=(dimension.name,))
     st.toggle("Compare with the period before", key=KEY + "compare", on_change=widget_changed,
               args=("compare",))

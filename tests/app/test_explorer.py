@@ -180,3 +180,35 @@ def test_a_dimension_added_to_the_registry_groups_filters_and_drills(cpu_kind, o
     assert _params(app)["cpu_kind"] == "performance" and _params(app)["by"] == "preset"
     assert _series_keys(app) and all(
         key.startswith("performance-") for key in _series_keys(app))
+
+
+def test_the_table_csv_is_written_when_asked_for_not_in_every_run(open_page, spend_url):
+    """Writing the CSV in every run held each view's chart back (docs/scaling.md, session
+    14); the download button names a file written when it is clicked."""
+    app = open_page(spend_url, "explorer", **OCTOBER).run()
+    [download] = app.get("download_button")
+    assert download.proto.label == "Download this table (CSV)"
+    assert download.proto.deferred_file_id and not download.proto.url
+
+
+def _filters(app):
+    return next(block for block in app.expander if block.label.startswith("Filters"))
+
+
+def test_the_filters_are_made_when_opened_or_in_use(open_page, spend_url):
+    """Six lists of every app, team, region and size held a fresh view's first chart back
+    (docs/scaling.md, session 14): they are made once the expander is opened, or when a
+    filter is in use (open then, and saying how many)."""
+    app = open_page(spend_url, "explorer", **OCTOBER).run()
+    filters = _filters(app)
+    assert filters.label == "Filters" and not filters.proto.expanded
+    assert not app.multiselect
+    app.session_state["explorer_filters"] = True  # what opening it in the browser sends
+    app.run()
+    assert _filters(app).proto.expanded
+    assert {m.key for m in app.multiselect} == {f"explorer_{name}"
+                                                for name in dimensions.DIMENSIONS}
+    app = open_page(spend_url, "explorer", region="lhr", **OCTOBER).run()
+    filters = _filters(app)
+    assert filters.label == "Filters (1 in use)" and filters.proto.expanded
+    assert app.multiselect(key="explorer_region").value == ["lhr"]
