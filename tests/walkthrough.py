@@ -7,7 +7,7 @@ the PATH) and DATABASE_URL set to the test's database. Two kinds of line are lon
 - ``fleetspend ingest FOLDER --watch``, the feed: started in the background, its log kept;
   after every later line, the walkthrough waits until the feed has taken every file waiting
   in the folder (moved to done/ or failed/), as a reader watching its log would;
-- ``streamlit run app.py``, the app: left to the test, which serves it with its own sign-in
+- ``streamlit run serve.py``, the app: left to the test, which serves it with its own sign-in
   settings (see tests/e2e/test_connect_a_platform.py), or needs no app at all.
 """
 

@@ -35,7 +35,7 @@ def test_the_walkthrough_runs_from_an_empty_database_to_a_finalized_first_invoic
         "2026-11-01-accounts.jsonl", "2026-11-08-usage.csv", "2026-11-20-accounts.jsonl"]
     assert not any((inbox / "failed").iterdir())
     assert walkthrough.feed_log.read_text().count(" imported in ") == 3
-    assert walkthrough.skipped == ["uv run streamlit run app.py"]
+    assert walkthrough.skipped == ["uv run streamlit run serve.py"]
 
     engine = engine_for(empty_database_url)
     try:

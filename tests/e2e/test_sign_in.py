@@ -100,7 +100,7 @@ def start_signed_app(tmp_path: Path) -> Iterator[Callable[..., str]]:
                "FLEETSPEND_DEMO_MODE": "", **settings}
         log = (tmp_path / f"streamlit-{port}.log").open("w")
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(schema.PROJECT_ROOT / "app.py"),
+            [sys.executable, "-m", "streamlit", "run", str(schema.PROJECT_ROOT / "serve.py"),
              "--server.port", str(port), "--server.address", "127.0.0.1",
              "--server.headless", "true", "--browser.gatherUsageStats", "false",
              "--secrets.files", str(secrets)],
