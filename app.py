@@ -5,7 +5,8 @@ import streamlit as st
 
 from fleetspend.ui import access, frame
 
-st.set_page_config(page_title="fleetspend", page_icon=":material/savings:", layout="wide")
+# an emoji favicon is drawn in the page; a Material one is fetched from fonts.gstatic.com
+st.set_page_config(page_title="fleetspend", page_icon="💰", layout="wide")
 
 with access.page_view():
     email = access.signed_in_email()
