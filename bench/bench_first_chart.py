@@ -52,7 +52,7 @@ from fleetspend.ui import remember
 from tests.e2e.conftest import CHROMIUM_FLAGS, _free_port, _wait_healthy
 
 ADMIN = "admin@northwind.example"
-HEADINGS = {"overview": "Spend overview", "explorer": "Usage explorer", "teams": "Teams"}
+HEADINGS = {"overview": "Spend overview", "explorer": "Usage explorer", "teams": "Team comparison"}
 # each page's path (the overview is the default page: /overview would be "page not found")
 PATHS = {"overview": "", "explorer": "explorer", "teams": "teams"}
 # Streamlit alone: the heading, and with ?chart=1 one small Plotly chart under it
