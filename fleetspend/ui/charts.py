@@ -289,9 +289,10 @@ def stacked(cells: pd.DataFrame, order: Sequence[str], labels: Mapping[str, str]
     colours = series_colours(order)
     bounds = dates or (None, None)
     rows_of = dict(iter(cells.groupby("series_key", sort=False)))
+    no_rows = cells.iloc[:0]
     traces = []
     for key in order:
-        rows = rows_of.get(key, cells.iloc[:0])
+        rows = rows_of.get(key, no_rows)
         hundredths, starts = rows.hundredths.tolist(), rows.period_start_date.tolist()
         traces.append({
             "type": "bar", "marker": {"color": colours[key]}, "name": plot(labels[key]),
