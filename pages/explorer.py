@@ -6,14 +6,11 @@ defaults with a notice). The stacked chart keeps the biggest series and folds th
 next dimension down. The table adds up to the chart exactly, and exports as CSV as shown.
 """
 
-from decimal import Decimal
-
 import streamlit as st
 
-from fleetspend.reads import comparison, exports
+from fleetspend.reads import comparison
 from fleetspend.reads.dimensions import MEASURES
-from fleetspend.ui import access, charts, database, frame, tables, url_state
-from fleetspend.ui.drilldown import csv_download
+from fleetspend.ui import access, charts, frame, tables, url_state
 from fleetspend.ui.errors import database_errors_stop_the_page
 from fleetspend.ui.explorer import (
     ALL_SERIES,
@@ -22,10 +19,12 @@ from fleetspend.ui.explorer import (
     KEY,
     controls,
     drilled,
+    focus_export,
     go,
     load_context,
     load_series,
     read_state,
+    table_with_csv,
     to_query,
 )
 from fleetspend.ui.untrusted import md_format
@@ -91,22 +90,7 @@ st.caption("Click a series to filter to it and look one level down; click \"Othe
            "expand it. A month with an invoice shows that invoice's cents, at any grouping "
            "and day; a month not yet invoiced is an estimate.")
 
-st.dataframe(table, hide_index=True, column_config=tables.column_config(table), placeholder="")
-csv_download("Download this table (CSV)", table, key=KEY + "csv",
-             file_name=f"fleetspend-{state['measure']}-{state['from']}-{state['to']}.csv")
+charts.below_the_charts(lambda: table_with_csv(state, table), key=KEY + "below")
 if visit.may(access.BILLING):
-    with st.expander("FOCUS 1.2 cost and usage export"):
-        st.caption("Every charge of the months these dates touch, by resource; invoiced months "
-                   "from the invoices (BilledCost adds up to them), the month in progress from "
-                   "its upcoming invoice (from usage once newer usage has landed), marked "
-                   "x_IsEstimated.")
-        if st.button("Prepare the FOCUS export", key=KEY + "focus"):
-            with st.spinner("Building the export"), database_errors_stop_the_page(
-                    "the FOCUS export"):
-                focus = database.read(visit, exports.focus_export, visit.org_in_view,
-                                      state["from"], state["to"])
-            csv_download("Download FOCUS CSV", focus, key=KEY + "focus_csv",
-                         file_name=f"focus-{state['from']}-{state['to']}.csv")
-            st.caption(md_format("{rows:,} rows, BilledCost {cost:,.2f} USD.", rows=len(focus),
-                                 cost=sum(focus.BilledCost, Decimal(0))))
+    focus_export(visit, state)
 st.caption(fresh.describe())

@@ -24,12 +24,17 @@ partial bundles, a quarter of the full plotly.js that ``st.plotly_chart`` makes 
 browser load and compile before its first chart (docs/scaling.md, session 12); anything else
 (the treemap) by ``st.plotly_chart``. Streamlit finds the component through pyproject.toml's
 ``[tool.streamlit.component]``, so the project must be installed (``uv run`` does it).
+
+A fresh browser builds every element of a page's run in one go and only then runs plotly.js
+and draws the first chart; a table below the fold (the explorer's: Streamlit's data grid
+fetched, compiled and laid out) kept that chart waiting 200 ms. :func:`below_the_charts`
+has such content wait for the charts instead, the first time a session shows them.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 
 import pandas as pd
@@ -75,6 +80,8 @@ TEMPLATE = {"layout": {"xaxis": _AXIS, "yaxis": _AXIS, "hoverlabel": {"align": "
 DEFAULT_HEIGHT = 450  # plotly.js's, for a figure that sets none
 LEGEND_ABOVE = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0}
 MONTH_LABEL = "%b %Y"
+# set once this session's browser has drawn a page's charts (below_the_charts)
+CHARTS_DRAWN_KEY = "fleetspend_charts_drawn"
 
 
 def draw(figure: go.Figure, *, key: str, clickable: bool = False) -> None:
@@ -97,6 +104,24 @@ def draw(figure: go.Figure, *, key: str, clickable: bool = False) -> None:
         _plotly_chart()(data=data, key=key, on_selection_change=_clicked)
     else:
         _plotly_chart()(data=data, key=key)
+
+
+@st.fragment
+def below_the_charts(show: Callable[[], None], *, key: str) -> None:
+    """Run ``show``, which draws what sits below the fold under the page's charts (a big
+    table), after those charts: in a session whose browser has drawn no chart yet, a waiter
+    of the chart component takes its place and asks for it (a rerun of this fragment) once
+    the charts above it are drawn; later runs show it at once. Being a fragment, its rerun
+    runs ``show`` alone, outside the page view: ``show`` should draw what it is given, and
+    read and change nothing."""
+    if st.session_state.get(CHARTS_DRAWN_KEY):
+        show()
+    else:
+        _plotly_chart()(data={"after_charts": True}, key=key, on_drawn_change=_charts_drawn)
+
+
+def _charts_drawn() -> None:
+    st.session_state[CHARTS_DRAWN_KEY] = True
 
 
 def bundle_for(figure: go.Figure) -> str | None:

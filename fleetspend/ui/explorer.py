@@ -1,4 +1,5 @@
-"""The usage explorer's reads, URL state and controls (the page, pages/explorer.py, draws).
+"""The usage explorer's reads, URL state, controls, and the table and exports under its chart
+(the page, pages/explorer.py, draws).
 
 The view lives in the URL: :func:`read_state` reads it (bad values fall back to defaults with
 a notice), the controls write each change back to it and a click on a series (:func:`drill`)
@@ -10,15 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 from sqlalchemy import Connection
 
 from fleetspend import clock
-from fleetspend.reads import freshness, usage_explorer
+from fleetspend.reads import exports, freshness, usage_explorer
 from fleetspend.reads.dimensions import DIMENSIONS, GRAINS, MEASURES, NO_DIMENSION
-from fleetspend.ui import database, url_state
+from fleetspend.ui import access, database, tables, url_state
+from fleetspend.ui.drilldown import csv_download
+from fleetspend.ui.errors import database_errors_stop_the_page
+from fleetspend.ui.untrusted import md_format
 
 KEY = "explorer_"
 CHART_KEY = f"{KEY}chart"
@@ -161,3 +167,34 @@ def controls(state: dict, values: dict[str, dict[str, str]]) -> None:
                     args=(dimension.name,))
     st.toggle("Compare with the period before", key=KEY + "compare", on_change=widget_changed,
               args=("compare",))
+
+
+def table_with_csv(state: dict, table: pd.DataFrame) -> None:
+    """The view's table (it adds up to the chart) and its CSV."""
+    st.dataframe(table, hide_index=True, column_config=tables.column_config(table),
+                 placeholder="")
+    csv_download("Download this table (CSV)", table, key=KEY + "csv",
+                 file_name=f"fleetspend-{state['measure']}-{state['from']}-{state['to']}.csv")
+
+
+def focus_export(visit: access.Visit, state: dict) -> None:
+    """The FOCUS export of the months the view's dates touch, made only once opened (a run of
+    the page then) and asked for."""
+    export = st.expander("FOCUS 1.2 cost and usage export", key=KEY + "focus_open",
+                         on_change="rerun")
+    if not export.open:
+        return
+    with export:
+        st.caption("Every charge of the months these dates touch, by resource; invoiced months "
+                   "from the invoices (BilledCost adds up to them), the month in progress from "
+                   "its upcoming invoice (from usage once newer usage has landed), marked "
+                   "x_IsEstimated.")
+        if st.button("Prepare the FOCUS export", key=KEY + "focus"):
+            with st.spinner("Building the export"), database_errors_stop_the_page(
+                    "the FOCUS export"):
+                focus = database.read(visit, exports.focus_export, visit.org_in_view,
+                                      state["from"], state["to"])
+            csv_download("Download FOCUS CSV", focus, key=KEY + "focus_csv",
+                         file_name=f"focus-{state['from']}-{state['to']}.csv")
+            st.caption(md_format("{rows:,} rows, BilledCost {cost:,.2f} USD.", rows=len(focus),
+                                 cost=sum(focus.BilledCost, Decimal(0))))

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from fleetspend import auth, db, rollups, schema
 from fleetspend.billing import invoices
-from fleetspend.ui import access
+from fleetspend.ui import access, charts
 from tests.conftest import create_database, drop_database, engine_for
 
 ADMIN = "admin@acme.example"
@@ -74,6 +74,9 @@ def run_as(monkeypatch: pytest.MonkeyPatch, url: str, page: str | None, /, email
     if page is not None:
         app.switch_page(f"pages/{page}.py")
     app.session_state[access.DEMO_PICK_KEY] = email
+    # a browser that has drawn charts in this session: what sits below a page's charts comes
+    # in the page's run (tests/app/test_explorer.py has a fresh session wait for them)
+    app.session_state[charts.CHARTS_DRAWN_KEY] = True
     for name, value in query.items():
         app.query_params[name] = value
     return app

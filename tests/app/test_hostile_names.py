@@ -80,8 +80,9 @@ def walk(server_url: str, spend_template: str) -> Walk:
             for page, email, query in every_page(engine, grant.grant_id):
                 current[0] = page
                 app = run_as(monkeypatch, url, page, email=email, **query).run()
-                if page == "explorer":  # the FOCUS export is made on request
-                    app = app.button(key="explorer_focus").click().run()
+                if page == "explorer":  # the FOCUS export is made on request, once opened
+                    app.session_state["explorer_focus_open"] = True
+                    app = app.run().button(key="explorer_focus").click().run()
                 if page == "overview":  # its treemap is drawn once its expander is opened
                     app.session_state[TREEMAP_OPEN_KEY] = True
                     app = app.run()

@@ -5,9 +5,11 @@
 // loads; maps: "geo"), so that a fresh browser session draws its first chart sooner.
 // Charts are drawn one at a time in page order, a frame apart, so the first is painted
 // before the next is drawn; a bundle is run when the first chart needing it comes up (the
-// page has the basic one fetched early: fleetspend/ui/assets.py), the geo one fetched then. A click on a point of a clickable chart sends its points as the "selection"
-// trigger, shaped as st.plotly_chart's selection ({"selection": {"points": [...]}}). A chart
-// is redrawn to its column's width when that changes.
+// page has the basic one fetched early: fleetspend/ui/assets.py), the geo one fetched then.
+// A click on a point of a clickable chart sends its points as the "selection" trigger,
+// shaped as st.plotly_chart's selection ({"selection": {"points": [...]}}). A chart is
+// redrawn to its column's width when that changes. A waiter (data.after_charts) joins the
+// queue and sends the "drawn" trigger when its turn comes.
 
 // the bundles' file names carry their version: the server marks them immutable
 const BUNDLES = { basic: "plotly-basic-4.1.1.min.js", geo: "plotly-geo-4.1.1.min.js" };
@@ -78,6 +80,17 @@ async function draw(chart, { figure, bundle, clickable }) {
 }
 
 export default function ({ data, parentElement, setTriggerValue }) {
+  if (data.after_charts) {
+    // a waiter (fleetspend.ui.charts.below_the_charts): once the charts before it in the
+    // queue are drawn, it asks for what it stands in for
+    let gone = false;
+    drawing = drawing.then(() => {
+      if (!gone) setTriggerValue("drawn", true);
+    });
+    return () => {
+      gone = true;
+    };
+  }
   let chart = parentElement.querySelector(".fleetspend-chart");
   if (!chart) {
     chart = document.createElement("div");
