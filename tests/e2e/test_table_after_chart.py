@@ -41,5 +41,4 @@ def test_the_table_is_made_after_the_chart_is_drawn(start_app, page,
     expect(page.get_by_role("button", name="Download this table (CSV)")).to_be_visible()
     table.scroll_into_view_if_needed()
     screenshot(page, "explorer-table-after-chart")
-
     expect(page.get_by_test_id("stException")).to_have_count(0)
