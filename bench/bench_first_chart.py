@@ -11,11 +11,17 @@ it in a fresh browser context (nothing cached by the browser, signed in through 
 cookie) in Debian's chromium, and prints p50/p95 of: the page's first bytes (HTML), its
 heading, the first chart drawn (a Plotly chart's SVG, as every chart of the pages is, drawn
 by the app's component or by st.plotly_chart, or a Vega-Lite chart's marks, as the floor app
-draws one), every chart on the page drawn (the
-run over, no placeholder left undrawn), and the bytes the browser fetched over the network
-(with the biggest script). ``--warm`` measures a returning browser instead: each
-fresh context opens the page once first (filling its HTTP and compiled-code caches), and the
-visit measured is the next one, in a new tab (a new Streamlit session).
+draws one), the view above the fold drawn (what a 1400 x 900 window shows without
+scrolling: the run over, no placeholder left in view, every chart in view drawn and every
+table in view made; charts below the fold may wait), every chart on the page drawn (the
+run over, no placeholder left undrawn), where the first chart drawn starts (its top edge,
+in px from the top of the window), and the bytes the browser fetched over the network (with
+the biggest script). The page times each moment itself, checking every frame from its start;
+until session 16 they were timed from here by Playwright's waits, which poll: the heading
+came out 0.2-0.5 s late, the first chart up to 0.15 s. ``--warm`` measures a returning
+browser instead: each fresh context opens the page once first (filling its HTTP and
+compiled-code caches), and the visit measured is the next one, in a new tab (a new Streamlit
+session).
 
 Beside it, in the same run and alternating with it visit by visit, Streamlit's own floor: a
 bare Streamlit app in the same fresh context, with the heading only, with the heading and
@@ -30,12 +36,15 @@ run. ``--throttle`` has chromium
 emulate a network of that many Mbit/s down (and 20 ms latency) for every visit, where
 compression shows.
 
-Target (issue 16): the first chart in a fresh session on a warm server under 1.5 s.
+Target (issue 16): the first chart in a fresh session on a warm server under 1.5 s; charts
+below the fold may wait, so for a page whose first chart starts below the fold (the team
+comparison's, under its table) it is the view above the fold that has to be drawn by then.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -84,23 +93,65 @@ from fleetspend.ui.assets import MIDDLEWARE
 nodelay.on_every_connection()
 app = st.App("floor.py", middleware=MIDDLEWARE)
 """
-MILESTONES = ("html", "heading", "first chart", "every chart")
+MILESTONES = ("html", "heading", "first chart", "above the fold", "every chart")
+VIEWPORT = {"width": 1400, "height": 900}
 # the servers started, stopped at the end
 processes: list[subprocess.Popen] = []
 # what the page fetched over the network (a cached answer transfers nothing): name, bytes
 FETCHED = """() => performance.getEntriesByType("navigation")
   .concat(performance.getEntriesByType("resource"))
   .map((entry) => [entry.name, entry.transferSize])"""
-# a chart drawn: Plotly's SVG, or the marks (SVG or canvas) Vega draws
-DRAWN = ".js-plotly-plot .main-svg, [data-testid='stVegaLiteChart'] .marks"
-# the page's run over, nothing left loading, every chart drawn
-EVERY_CHART_DRAWN = """() => {
-  const charts = [...document.querySelectorAll(
-    "[data-testid='stPlotlyChart'], [data-testid='stVegaLiteChart'], .fleetspend-chart")];
-  return document.querySelector("[data-test-script-state='notRunning']") !== null
-    && !document.querySelector("[data-testid='stSkeleton']")
-    && charts.length > 0 && charts.every((chart) => chart.querySelector(".main-svg, .marks"));
-}"""
+# each milestone as the page sees it, in ms since the epoch (the clock of time.time()),
+# checked every frame from the page's start: its heading shown (an h1 saying __HEADING__);
+# its first chart drawn (a Plotly chart's SVG or Vega's marks) and where that chart's top edge
+# is; the view above the fold drawn (the run over once, no skeleton, undrawn chart or unmade
+# table in the window); every chart drawn (the run over, nothing left loading, no chart
+# undrawn)
+MILESTONES_SEEN = """
+window.__seen = {};
+(function () {
+  // charts: st.plotly_chart's, Vega's and the app's component (an empty box until its script
+  // runs; a waiter of below_the_charts counts too: a view with one in it is drawn once it goes)
+  const CHART = "[data-testid='stPlotlyChart'], [data-testid='stVegaLiteChart'], .stBidiComponent";
+  const MARKS = ".main-svg, .marks";
+  const HEADING = __HEADING__;
+  const DRAWN = ".js-plotly-plot .main-svg, [data-testid='stVegaLiteChart'] .marks";
+  let ran = false;
+  const all = (selector) => [...document.querySelectorAll(selector)];
+  const inView = (element) => {
+    const box = element.getBoundingClientRect();
+    return box.bottom >= 0 && box.top < innerHeight;
+  };
+  const check = () => {
+    const seen = window.__seen;
+    const now = Date.now();
+    const over = document.querySelector("[data-test-script-state='notRunning']") !== null;
+    ran ||= over;
+    seen.heading ??= all("h1").some((h1) => h1.textContent.trim() === HEADING) ? now : undefined;
+    const drawn = document.querySelector(DRAWN);
+    if (drawn && seen.chart === undefined) {
+      seen.chart = now;
+      seen.chartTop = Math.round(drawn.getBoundingClientRect().top);
+    }
+    const undrawn = (chart) => !chart.querySelector(MARKS);
+    const loading = all("[data-testid='stSkeleton']");
+    if (seen.fold === undefined && ran && seen.heading && !loading.some(inView)
+        && !all(CHART).filter(inView).some(undrawn)
+        && all("[data-testid='stDataFrame']").filter(inView)
+          .every((table) => table.querySelector("canvas"))) {
+      seen.fold = now;
+    }
+    const charts = all("[data-testid='stPlotlyChart'], [data-testid='stVegaLiteChart'], "
+                       + ".fleetspend-chart");
+    if (seen.every === undefined && over && !loading.length && charts.length
+        && !charts.some(undrawn)) {
+      seen.every = now;
+    }
+    requestAnimationFrame(check);
+  };
+  requestAnimationFrame(check);
+})();
+"""
 
 
 def _start(script: Path, env: dict[str, str], log: Path) -> str:
@@ -122,14 +173,14 @@ def _visit(browser, base: str, path: str, heading: str, throttle: float | None,
            charted: bool = True, warm: bool = False) -> dict[str, float]:
     """One fresh session: seconds from navigation to each milestone, and bytes fetched (with
     ``warm``, in a browser context that has opened the page once before)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context = browser.new_context(viewport=VIEWPORT)
     context.add_cookies([{"name": remember.DEMO_COOKIE, "value": ADMIN, "url": base}])
+    context.add_init_script(MILESTONES_SEEN.replace("__HEADING__", json.dumps(heading)))
     if warm:
         first_visit = context.new_page()
         first_visit.goto(f"{base}/{path}")
-        first_visit.get_by_role("heading", name=heading, level=1).wait_for(timeout=60_000)
-        if charted:
-            first_visit.wait_for_function(EVERY_CHART_DRAWN, timeout=60_000)
+        first_visit.wait_for_function(
+            "window.__seen.every" if charted else "window.__seen.heading", timeout=60_000)
         first_visit.close()
     page = context.new_page()
     if throttle:
@@ -138,22 +189,23 @@ def _visit(browser, base: str, path: str, heading: str, throttle: float | None,
         session.send("Network.emulateNetworkConditions", {
             "offline": False, "latency": 20, "uploadThroughput": -1,
             "downloadThroughput": throttle * 1e6 / 8})
-    started = time.perf_counter()
+    started_at, started = time.time(), time.perf_counter()
     page.goto(f"{base}/{path}", wait_until="commit")
     html = time.perf_counter() - started
-    page.get_by_role("heading", name=heading, level=1).wait_for(timeout=60_000)
-    heading_s = time.perf_counter() - started
-    if not charted:
-        context.close()
-        return {"html": html, "heading": heading_s}
-    page.locator(DRAWN).first.wait_for(timeout=60_000)
-    first = time.perf_counter() - started
-    page.wait_for_function(EVERY_CHART_DRAWN, timeout=60_000)
-    every = time.perf_counter() - started
+    page.wait_for_function("window.__seen.heading", timeout=60_000)
+    if charted:
+        page.wait_for_function("window.__seen.every && window.__seen.fold", timeout=60_000)
+    seen = page.evaluate("window.__seen")
     fetched = page.evaluate(FETCHED)
-    biggest = max(fetched, key=lambda item: item[1], default=("", 0))
     context.close()
-    return {"html": html, "heading": heading_s, "first chart": first, "every chart": every,
+    moments = {"html": html, **{milestone: seen[name] / 1000 - started_at for milestone, name
+                                in (("heading", "heading"), ("first chart", "chart"),
+                                    ("above the fold", "fold"), ("every chart", "every"))
+                                if name in seen}}
+    if not charted:
+        return moments
+    biggest = max(fetched, key=lambda item: item[1], default=("", 0))
+    return {**moments, "chart top": seen["chartTop"],
             "bytes": sum(size for _, size in fetched), "biggest": biggest[1],
             "biggest_name": biggest[0].rsplit("/", 1)[-1]}
 
@@ -163,8 +215,14 @@ def _print(title: str, runs: list[dict], milestones: tuple[str, ...]) -> None:
     for milestone in milestones:
         samples = sorted(run[milestone] for run in runs)
         p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
-        mark = " *" if milestone == "first chart" and p95 >= 1.5 else ""
-        print(f"  {milestone:12} p50 {statistics.median(samples):5.2f}  p95 {p95:5.2f}{mark}")
+        mark = " *" if milestone in ("first chart", "above the fold") and p95 >= 1.5 else ""
+        print(f"  {milestone:14} p50 {statistics.median(samples):5.2f}  p95 {p95:5.2f}{mark}")
+    if "above the fold" in milestones:
+        tops = sorted(run["chart top"] for run in runs)
+        fold = ("above" if tops[-1] < VIEWPORT["height"] else
+                "below" if tops[0] >= VIEWPORT["height"] else "in some runs above")
+        print(f"  first chart's top edge at {tops[0]}-{tops[-1]} px: {fold} the fold "
+              f"({VIEWPORT['height']} px)")
 
 
 def _print_fetched(run: dict) -> None:
@@ -264,7 +322,7 @@ def main() -> None:
     if served:
         _print("Streamlit alone, heading and one small Plotly chart (plain streamlit run)",
                runs["plain floor chart"], MILESTONES[:3])
-    print("  (target: first chart < 1.5 s)")
+    print("  (target: first chart < 1.5 s; charts below the fold may wait)")
     print("load average (1, 5, 15 min) at end: "
           + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
 
