@@ -196,7 +196,7 @@ def _visit(browser, base: str, path: str, heading: str, throttle: float | None,
     if charted:
         page.wait_for_function("window.__seen.every && window.__seen.fold", timeout=60_000)
     seen = page.evaluate("window.__seen")
-    fetched = page.evaluate(FETCHED)
+    fetched = page.evaluate(FETCHED) if charted else []
     context.close()
     moments = {"html": html, **{milestone: seen[name] / 1000 - started_at for milestone, name
                                 in (("heading", "heading"), ("first chart", "chart"),
