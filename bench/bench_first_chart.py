@@ -112,7 +112,8 @@ window.__seen = {};
 (function () {
   // charts: st.plotly_chart's, Vega's and the app's component (an empty box until its script
   // runs; a waiter of below_the_charts counts too: a view with one in it is drawn once it goes)
-  const CHART = "[data-testid='stPlotlyChart'], [data-testid='stVegaLiteChart'], .stBidiComponent";
+  const STREAMLIT_CHARTS = "[data-testid='stPlotlyChart'], [data-testid='stVegaLiteChart']";
+  const CHART = `${STREAMLIT_CHARTS}, .stBidiComponent`;
   const MARKS = ".main-svg, .marks";
   const HEADING = __HEADING__;
   const DRAWN = ".js-plotly-plot .main-svg, [data-testid='stVegaLiteChart'] .marks";
@@ -141,8 +142,7 @@ window.__seen = {};
           .every((table) => table.querySelector("canvas"))) {
       seen.fold = now;
     }
-    const charts = all("[data-testid='stPlotlyChart'], [data-testid='stVegaLiteChart'], "
-                       + ".fleetspend-chart");
+    const charts = all(`${STREAMLIT_CHARTS}, .fleetspend-chart`); // drawn or waiting, no waiter
     if (seen.every === undefined && over && !loading.length && charts.length
         && !charts.some(undrawn)) {
       seen.every = now;
@@ -189,9 +189,9 @@ def _visit(browser, base: str, path: str, heading: str, throttle: float | None,
         session.send("Network.emulateNetworkConditions", {
             "offline": False, "latency": 20, "uploadThroughput": -1,
             "downloadThroughput": throttle * 1e6 / 8})
-    started_at, started = time.time(), time.perf_counter()
+    started_at = time.time()
     page.goto(f"{base}/{path}", wait_until="commit")
-    html = time.perf_counter() - started
+    html = time.time() - started_at
     page.wait_for_function("window.__seen.heading", timeout=60_000)
     if charted:
         page.wait_for_function("window.__seen.every && window.__seen.fold", timeout=60_000)
